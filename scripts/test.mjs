@@ -1,0 +1,77 @@
+#!/usr/bin/env node
+// Test runner: bundles each test/**/*.test.ts with esbuild (so the whole graph, tfjs included, is
+// one ESM world: tfjs-core's ESM dist cannot be loaded by Node's own loader and its CJS bundle
+// registers no gradients), then runs every bundle in its own Node process, two at a time.
+// Usage: node scripts/test.mjs [filter-substring ...]
+import { build } from 'esbuild';
+import { spawn } from 'node:child_process';
+import { readdirSync, statSync, mkdirSync, rmSync, copyFileSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { cpus } from 'node:os';
+
+const root = new URL('..', import.meta.url).pathname;
+const filters = process.argv.slice(2);
+const walk = (d) => readdirSync(d).flatMap((f) => {
+  const p = join(d, f);
+  return statSync(p).isDirectory() ? (f === 'fixtures' ? [] : walk(p)) : [p];
+});
+const files = walk(join(root, 'test'))
+  .filter((f) => f.endsWith('.test.ts'))
+  .filter((f) => !filters.length || filters.some((s) => f.includes(s)))
+  .sort();
+if (!files.length) { console.error('no test files matched', filters); process.exit(1); }
+
+const outdir = join(root, '.tmp', 'test');
+rmSync(outdir, { recursive: true, force: true });
+mkdirSync(outdir, { recursive: true });
+const banner = "import { createRequire as __cr } from 'module'; import { fileURLToPath as __fu } from 'url'; const require = __cr(import.meta.url); const __filename = __fu(import.meta.url); const __dirname = __fu(new URL('.', import.meta.url));";
+await build({
+  entryPoints: files,
+  outbase: join(root, 'test'),
+  outdir,
+  outExtension: { '.js': '.mjs' },
+  bundle: true,
+  platform: 'node',
+  format: 'esm',
+  target: 'node20',
+  mainFields: ['module', 'main'],
+  sourcemap: 'inline',
+  banner: { js: banner },
+  external: ['sharp', '@napi-rs/canvas', 'playwright-core', 'webgpu', 'onnxruntime-node', 'onnxruntime-web'],
+  define: { 'import.meta.env.TEST_ROOT': JSON.stringify(root) },
+  logLevel: 'warning',
+});
+
+// The wasm binaries sit next to each bundle, as they do next to dist/ in the package.
+for (const f of readdirSync(join(root, 'node_modules/@tensorflow/tfjs-backend-wasm/dist')).filter((f) => f.endsWith('.wasm'))) {
+  for (const d of new Set(files.map((f) => join(outdir, relative(join(root, 'test'), f), '..')))) { mkdirSync(d, { recursive: true }); copyFileSync(join(root, 'node_modules/@tensorflow/tfjs-backend-wasm/dist', f), join(d, f)); }
+}
+const jobs = files.map((f) => ({ src: relative(root, f), out: join(outdir, relative(join(root, 'test'), f)).replace(/\.ts$/, '.mjs') }));
+const parallel = Math.max(1, Math.min(2, cpus().length));
+let passed = 0, failed = 0;
+const failures = [];
+async function runOne(job) {
+  const t0 = Date.now();
+  const child = spawn(process.execPath, ['--enable-source-maps', job.out], { cwd: root, env: { ...process.env, PIX2PIX_ROOT: root } });
+  let out = '';
+  child.stdout.on('data', (d) => (out += d));
+  child.stderr.on('data', (d) => (out += d));
+  const code = await new Promise((r) => child.on('close', r));
+  const secs = ((Date.now() - t0) / 1000).toFixed(1);
+  const clean = out.replace(/\u001b\[[0-9;]*m/g, '');
+  const m = clean.match(/Passed:\s+(\d+)/); const t = clean.match(/Total:\s+(\d+)/);
+  const nPass = m ? +m[1] : 0; const nTotal = t ? +t[1] : 0;
+  passed += nPass; failed += Math.max(0, nTotal - nPass);
+  if (code !== 0 && nTotal === nPass) failed += 1; // crashed outside a test
+  const ok = code === 0;
+  if (!ok) failures.push(job.src);
+  process.stdout.write(`${ok ? 'ok  ' : 'FAIL'} ${job.src} (${nPass}/${nTotal}, ${secs}s)\n`);
+  const lines = clean.split('\n').filter((l) => /^\s*(#|\[)/.test(l) || !ok);
+  const important = clean.split('\n').filter((l) => l.startsWith('# '));
+  if (important.length) process.stdout.write(important.map((l) => '    ' + l).join('\n') + '\n');
+  if (!ok) process.stdout.write(lines.join('\n') + '\n');
+}
+const queue = [...jobs];
+await Promise.all(Array.from({ length: parallel }, async () => { while (queue.length) await runOne(queue.shift()); }));
+console.log(`\n${passed} passed, ${failed} failed`);
+if (failures.length) { console.log('failed files:\n  ' + failures.join('\n  ')); process.exit(1); }
