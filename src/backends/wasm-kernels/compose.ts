@@ -1,0 +1,97 @@
+/**
+ * Helpers to build a wasm kernel out of the wasm backend's own registered kernels, the way
+ * tfjs-backend-wasm's kernels call each other (e.g. its `BatchMatMul` calls `reshape`, its
+ * `StridedSlice` calls `slice`): every step runs in WASM (XNNPACK for Conv2D / BatchMatMul), and
+ * JS only moves `TensorInfo` handles around.
+ */
+import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
+import { tf } from '../../core/tf.js';
+
+/** The 4-D explicit padding tfjs accepts: `[[0,0],[top,bottom],[left,right],[0,0]]`. */
+export type ExplicitPad4 = [[number, number], [number, number], [number, number], [number, number]];
+
+/** Named inputs, or the input array of variadic kernels such as Concat. */
+export type KernelInputs = tf.NamedTensorInfoMap | tf.TensorInfo[];
+
+/**
+ * A scratch scope over one wasm backend: `run` calls a registered wasm kernel and remembers its
+ * output; `keep` marks the result that leaves the scope; everything else is disposed at the end.
+ */
+export interface WasmScope {
+  /** Calls the wasm kernel `name` (looked up at call time) and records its output. */
+  run(name: string, inputs: KernelInputs, attrs?: tf.NamedAttrMap): tf.TensorInfo;
+  /** Disposes an intermediate early (to bound peak memory); it is then not disposed again. */
+  free(t: tf.TensorInfo): void;
+  /** The backend the scope runs on. */
+  readonly backend: BackendWasm;
+}
+
+/**
+ * Calls the `kernelFunc` of the kernel registered as `name` for `'wasm'`, with no engine
+ * bookkeeping: the caller owns the returned `TensorInfo` and must `backend.disposeData` it.
+ *
+ * @example
+ * ```ts
+ * const t = callWasmKernel(backend, 'Transpose', { x }, { perm: [3, 0, 1, 2] });
+ * // ... use t ...
+ * backend.disposeData(t.dataId);
+ * ```
+ */
+export function callWasmKernel(
+  backend: BackendWasm,
+  name: string,
+  inputs: KernelInputs,
+  attrs: tf.NamedAttrMap = {},
+): tf.TensorInfo {
+  const kernel = tf.getKernel(name, 'wasm');
+  if (!kernel) {
+    throw new Error(`The wasm backend has no "${name}" kernel registered; import '@tensorflow/tfjs-backend-wasm' before calling registerWasmKernels().`);
+  }
+  // Concat/AddN take their inputs as an array (tfjs-backend-wasm kernels/Concat.ts).
+  const out = kernel.kernelFunc({ inputs: inputs as tf.NamedTensorInfoMap, backend, attrs });
+  if (Array.isArray(out)) {
+    throw new Error(`Kernel "${name}" returned ${out.length} outputs; compose.ts only chains single-output kernels.`);
+  }
+  return out as tf.TensorInfo;
+}
+
+/**
+ * Runs `body` with a {@link WasmScope}, then disposes every intermediate it made except the
+ * `TensorInfo` that `body` returns. Intermediates are also disposed when `body` throws.
+ *
+ * Reshape/Identity outputs share their input's `dataId` with an extra reference count
+ * (tfjs-backend-wasm `kernels/Reshape.ts`), so disposing each recorded output once is exact even
+ * when the result aliases an intermediate.
+ *
+ * @example
+ * ```ts
+ * const y = withWasmScope(backend, (s) => {
+ *   const t = s.run('Transpose', { x }, { perm: [0, 2, 1] });
+ *   return s.run('Reshape', { x: t }, { shape: [-1] });
+ * });
+ * ```
+ */
+export function withWasmScope(backend: BackendWasm, body: (scope: WasmScope) => tf.TensorInfo): tf.TensorInfo {
+  const made: tf.TensorInfo[] = [];
+  const scope: WasmScope = {
+    backend,
+    run(name, inputs, attrs) {
+      const out = callWasmKernel(backend, name, inputs, attrs);
+      made.push(out);
+      return out;
+    },
+    free(t) {
+      const i = made.indexOf(t);
+      if (i < 0) throw new Error('WasmScope.free: this TensorInfo was not made in this scope (or was already freed).');
+      made.splice(i, 1);
+      backend.disposeData(t.dataId);
+    },
+  };
+  let result: tf.TensorInfo | undefined;
+  try {
+    result = body(scope);
+    return result;
+  } finally {
+    for (const t of made) if (t !== result) backend.disposeData(t.dataId);
+  }
+}
