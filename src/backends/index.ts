@@ -1,31 +1,33 @@
 /**
- * Backend initialisation (minimal first version; selection policy and probes come with the
- * backends work). The only folder that imports `@tensorflow/tfjs-backend-*`.
+ * Backends layer: one file per tfjs backend (`cpu.ts`, `wasm.ts`, `webgl.ts`, `webgpu.ts`), the
+ * capability probe (`probe.ts`) and the selection policy (`select.ts`). The only folder that
+ * imports `@tensorflow/tfjs-backend-*`.
  */
-import { tf } from '../core/tf.js';
-import '@tensorflow/tfjs-backend-cpu';
-import '@tensorflow/tfjs-backend-wasm';
-import { BackendError } from '../core/errors.js';
+import { selectBackend } from './select.js';
+import type { BackendInfo } from './select.js';
+import type { BackendInitOptions, BackendName, Purpose } from './types.js';
 
-export type BackendName = 'cpu' | 'wasm' | 'webgl' | 'webgpu';
+export { BACKEND_NAMES } from './types.js';
+export type { BackendDescriptor, BackendInitOptions, BackendName, BackendRuntime, Detection, Purpose, WasmBinaryName } from './types.js';
+export { probeCapabilities, isSoftwareRenderer, detectEnvironment, NODE_WASM_THREADS_REASON } from './probe.js';
+export type { Capabilities, Environment } from './probe.js';
+export { selectBackend, planBackends, BACKENDS } from './select.js';
+export type { BackendInfo, BackendRequest, PlanEntry, SelectBackendOptions } from './select.js';
+export { cpuBackend } from './cpu.js';
+export { wasmBackend, defaultWasmPaths } from './wasm.js';
+export { webglBackend, DEFAULT_WEBGL_DELETE_TEXTURE_THRESHOLD } from './webgl.js';
+export { webgpuBackend } from './webgpu.js';
 
 /**
- * Makes `name` the active tfjs backend, or throws a {@link BackendError} that says why not.
+ * Makes `name` the active tfjs backend, or throws a {@link BackendError} that says why not and
+ * which backends are available. Shorthand for `selectBackend({ backend: name, ...options })`.
  *
  * @example
  * ```ts
- * await initBackend('wasm');
+ * const info = await initBackend('wasm');
+ * console.log(info.threads, info.simd);
  * ```
  */
-export async function initBackend(name: BackendName): Promise<void> {
-  let ok = false;
-  try {
-    ok = await tf.setBackend(name);
-    await tf.ready();
-  } catch (cause) {
-    throw new BackendError(`Backend "${name}" failed to initialise: ${(cause as Error)?.message ?? cause}`, { cause });
-  }
-  if (!ok || tf.getBackend() !== name) {
-    throw new BackendError(`Backend "${name}" is not available here. Should be one of: cpu, wasm, webgl, webgpu (where the platform supports it).`);
-  }
+export function initBackend(name: BackendName, options: BackendInitOptions & { purpose?: Purpose } = {}): Promise<BackendInfo> {
+  return selectBackend({ ...options, backend: name });
 }

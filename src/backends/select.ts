@@ -1,0 +1,220 @@
+/**
+ * Backend selection policy, after onnxruntime's `resolveBackend`: try candidates in order, remember
+ * each failure, and when none works throw one error that lists every cause.
+ *
+ * Policy for `backend: 'auto'`:
+ * - training: WebGL2 on a real GPU with float32 render targets, then WebGPU on a real adapter,
+ *   then WASM, then software WebGL / fallback WebGPU, then CPU;
+ * - inference: WebGL2 on a real GPU, then WASM (tfjs itself picks threaded SIMD, SIMD or plain),
+ *   then WebGPU on a real adapter, then software WebGL / fallback WebGPU, then CPU.
+ * A software WebGL (SwiftShader, llvmpipe) is never auto-preferred over WASM: it is slower than
+ * XNNPACK on the same CPU. Naming a backend (or a list) overrides the policy, software or not.
+ */
+import { BackendError } from '../core/errors.js';
+import { cpuBackend } from './cpu.js';
+import { probeCapabilities } from './probe.js';
+import type { Capabilities } from './probe.js';
+import { BACKEND_NAMES } from './types.js';
+import type { BackendDescriptor, BackendInitOptions, BackendName, Detection, Purpose } from './types.js';
+import { wasmBackend } from './wasm.js';
+import { webglBackend } from './webgl.js';
+import { webgpuBackend } from './webgpu.js';
+
+/** `'auto'`, one backend, or backends to try in order. */
+export type BackendRequest = 'auto' | BackendName | readonly BackendName[];
+
+/**
+ * Options of {@link selectBackend}.
+ *
+ * @example
+ * ```ts
+ * const opts: SelectBackendOptions = { backend: ['webgl', 'wasm'], purpose: 'train' };
+ * ```
+ */
+export interface SelectBackendOptions extends BackendInitOptions {
+  /** @defaultValue `'auto'` */
+  backend?: BackendRequest;
+  /** @defaultValue `'infer'` */
+  purpose?: Purpose;
+  /**
+   * Capabilities to select from instead of probing (a worker can reuse the main thread's probe;
+   * tests pass simulated sets).
+   * @defaultValue the result of {@link probeCapabilities}
+   */
+  capabilities?: Capabilities;
+}
+
+/**
+ * What was selected and why.
+ *
+ * @example
+ * ```ts
+ * const info = await selectBackend({ purpose: 'train' });
+ * console.log(info.name, info.reason, info.tried);
+ * ```
+ */
+export interface BackendInfo {
+  name: BackendName;
+  /** Why this backend, in words (the policy's rule and what the backend runs on). */
+  reason: string;
+  /** Candidates ranked before the chosen one that were unavailable or failed, in order. */
+  tried: { name: BackendName; error: string }[];
+  capabilities: Capabilities;
+  /** CPU threads the backend computes with (wasm: XNNPACK pool; others: 1). */
+  threads: number;
+  /** The wasm SIMD binary runs. */
+  simd: boolean;
+  /** A GPU backend on a software rasterizer. */
+  software: boolean;
+}
+
+/**
+ * One entry of a selection plan.
+ *
+ * @example
+ * ```ts
+ * const c: PlanEntry = { name: 'wasm', ok: true, reason: 'WASM SIMD with threads (8 cores)' };
+ * ```
+ */
+export interface PlanEntry extends Detection {
+  name: BackendName;
+  /** Set when the policy moved this backend down (software GPU below WASM). */
+  demoted?: string;
+}
+
+/** The descriptors, by name. */
+export const BACKENDS: Readonly<Record<BackendName, BackendDescriptor>> = {
+  cpu: cpuBackend,
+  wasm: wasmBackend,
+  webgl: webglBackend,
+  webgpu: webgpuBackend,
+};
+
+const PURPOSE_WORD: Record<Purpose, string> = { train: 'training', infer: 'inference' };
+
+function validateRequest(backend: unknown): BackendName[] | 'auto' {
+  const valid = `auto, ${BACKEND_NAMES.join(', ')}, or a non-empty list of those names`;
+  if (backend === 'auto') return 'auto';
+  if (typeof backend === 'string') {
+    if ((BACKEND_NAMES as readonly string[]).includes(backend)) return [backend as BackendName];
+    throw new TypeError(`Unsupported backend "${backend}" in option "backend". Should be one of: ${valid}.`);
+  }
+  if (Array.isArray(backend) && backend.length > 0) {
+    for (const b of backend) {
+      if (!(BACKEND_NAMES as readonly unknown[]).includes(b)) throw new TypeError(`Unsupported backend ${JSON.stringify(b)} in option "backend". Should be one of: ${valid}.`);
+    }
+    return [...new Set(backend as BackendName[])];
+  }
+  throw new TypeError(`Option "backend" must be ${valid}; got ${JSON.stringify(backend)}.`);
+}
+
+/** Detection plus the purpose's own requirements (training on WebGL needs float32 render targets). */
+function detectFor(d: BackendDescriptor, caps: Capabilities, purpose: Purpose): Detection {
+  if (purpose === 'train' && !d.canTrain) return { ok: false, reason: 'cannot train' };
+  if (purpose === 'infer' && !d.canInfer) return { ok: false, reason: 'cannot run inference' };
+  const det = d.detect(caps);
+  if (det.ok && purpose === 'train' && d.name === 'webgl' && !caps.webglFloatRenderable) {
+    return { ok: false, reason: `${det.reason}: cannot render to float32 textures (no EXT_color_buffer_float), so training would run in half precision` };
+  }
+  return det;
+}
+
+function isSoftware(name: BackendName, caps: Capabilities): boolean {
+  return (name === 'webgl' && caps.webglSoftware) || (name === 'webgpu' && caps.webgpuFallback);
+}
+
+/**
+ * The ordered candidates for a request, without initialising anything: the whole policy as a pure
+ * function of the capabilities.
+ *
+ * @example
+ * ```ts
+ * planBackends(await probeCapabilities(), 'train', 'auto').filter((c) => c.ok).map((c) => c.name);
+ * // e.g. ['wasm', 'webgl', 'cpu'] in headless Chromium (SwiftShader WebGL comes after WASM)
+ * ```
+ */
+export function planBackends(caps: Capabilities, purpose: Purpose, request: BackendRequest = 'auto', backends: Readonly<Record<BackendName, BackendDescriptor>> = BACKENDS): PlanEntry[] {
+  const names = validateRequest(request);
+  if (names !== 'auto') return names.map((name) => ({ name, ...detectFor(backends[name], caps, purpose) }));
+  const entry = (name: BackendName): PlanEntry => ({ name, ...detectFor(backends[name], caps, purpose) });
+  const gpuFirst: PlanEntry[] = [];
+  const demoted: PlanEntry[] = [];
+  for (const name of purpose === 'train' ? (['webgl', 'webgpu'] as const) : (['webgl'] as const)) {
+    const e = entry(name);
+    if (e.ok && isSoftware(name, caps)) {
+      const what = name === 'webgl' ? `software renderer ${caps.webglRenderer}` : 'a fallback (software) adapter';
+      demoted.push({ ...e, demoted: `${name === 'webgl' ? 'WebGL2' : 'WebGPU'} runs on ${what} and is never auto-preferred over WASM` });
+    } else gpuFirst.push(e);
+  }
+  const order = [...gpuFirst, entry('wasm')];
+  if (purpose === 'infer') {
+    const g = entry('webgpu');
+    if (g.ok && isSoftware('webgpu', caps)) demoted.push({ ...g, demoted: 'WebGPU runs on a fallback (software) adapter and is never auto-preferred over WASM' });
+    else order.push(g);
+  }
+  return [...order, ...demoted, entry('cpu')];
+}
+
+let queue: Promise<unknown> = Promise.resolve();
+
+/**
+ * Picks and initialises a backend: `'auto'` follows the policy above, a name forces that backend,
+ * a list tries its names in order. Calls are serialised (one backend switch at a time).
+ *
+ * @throws {BackendError} when the requested backend(s) cannot run here; the message lists every
+ *   cause and the backends that are available.
+ * @throws {TypeError} for an unknown backend name or purpose.
+ *
+ * @example
+ * ```ts
+ * const info = await selectBackend({ backend: 'auto', purpose: 'infer' });
+ * console.log(`${info.name}: ${info.reason}`); // e.g. "wasm: inference: WASM SIMD with threads (8 cores); ..."
+ * ```
+ */
+export function selectBackend(options: SelectBackendOptions = {}, backends: Readonly<Record<BackendName, BackendDescriptor>> = BACKENDS): Promise<BackendInfo> {
+  const run = queue.then(() => select(options, backends));
+  queue = run.catch(() => undefined);
+  return run;
+}
+
+async function select(options: SelectBackendOptions, backends: Readonly<Record<BackendName, BackendDescriptor>>): Promise<BackendInfo> {
+  const { backend = 'auto', purpose = 'infer', capabilities, ...initOptions } = options;
+  if (purpose !== 'train' && purpose !== 'infer') throw new TypeError(`Unsupported purpose "${String(purpose)}" in option "purpose". Should be one of: train, infer.`);
+  const names = validateRequest(backend);
+  const caps = capabilities ?? (await probeCapabilities());
+  const plan = planBackends(caps, purpose, backend, backends);
+  const tried: BackendInfo['tried'] = [];
+  const causes: Error[] = [];
+  for (const [i, c] of plan.entries()) {
+    if (!c.ok) {
+      tried.push({ name: c.name, error: c.reason });
+      causes.push(new Error(`${c.name}: ${c.reason}`));
+      continue;
+    }
+    try {
+      await backends[c.name].init(initOptions);
+    } catch (cause) {
+      // Bad options are the caller's to fix, not a reason to fall back silently.
+      if (cause instanceof TypeError || cause instanceof RangeError || cause instanceof BackendError) throw cause;
+      const message = cause instanceof Error ? cause.message : String(cause);
+      tried.push({ name: c.name, error: message });
+      causes.push(new Error(`${c.name}: ${message}`, { cause }));
+      continue;
+    }
+    const notes = plan.slice(i + 1).filter((p) => p.demoted).map((p) => p.demoted);
+    const how = backend === 'auto' ? PURPOSE_WORD[purpose] : `${PURPOSE_WORD[purpose]}, requested`;
+    const reason = [`${how}: ${c.reason}`, ...(tried.length ? [`not ${tried.map((t) => t.name).join(', ')} (unavailable)`] : []), ...notes].join('; ');
+    return { name: c.name, reason, tried, capabilities: caps, ...backends[c.name].runtime(caps) };
+  }
+  const available = BACKEND_NAMES.filter((n) => detectFor(backends[n], caps, purpose).ok);
+  const hint = `Should be one of: ${available.length ? available.join(', ') : '(none)'} (the backends available here for ${PURPOSE_WORD[purpose]}).`;
+  const cause = new AggregateError(causes, 'every candidate backend failed');
+  if (names !== 'auto' && names.length === 1) {
+    const only = plan[0]!;
+    const verb = only.ok ? 'failed to initialise' : 'is not available here';
+    throw new BackendError(`Backend "${only.name}" ${verb}: ${tried[0]?.error}. ${hint}`, { cause });
+  }
+  const list = tried.map((t) => `${t.name}: ${t.error}`).join('; ');
+  const head = names === 'auto' ? `No backend could be initialised for ${PURPOSE_WORD[purpose]}` : `None of the requested backends (${names.join(', ')}) could be initialised`;
+  throw new BackendError(`${head}. Tried in order: ${list}. ${hint}`, { cause });
+}

@@ -1,0 +1,103 @@
+/**
+ * Types shared by the backend descriptors (`cpu.ts`, `wasm.ts`, `webgl.ts`, `webgpu.ts`), the
+ * capability probe and the selection policy.
+ */
+import type { Capabilities } from './probe.js';
+
+/** The tfjs backends pix2pix-ts knows how to select and initialise. */
+export type BackendName = 'cpu' | 'wasm' | 'webgl' | 'webgpu';
+
+/** Every backend name, in no particular order of preference. */
+export const BACKEND_NAMES: readonly BackendName[] = ['cpu', 'wasm', 'webgl', 'webgpu'];
+
+/** What the backend will be used for: the selection policy differs. */
+export type Purpose = 'train' | 'infer';
+
+/** Names of the three tfjs-backend-wasm binaries (as shipped, unrenamed). */
+export type WasmBinaryName =
+  | 'tfjs-backend-wasm.wasm'
+  | 'tfjs-backend-wasm-simd.wasm'
+  | 'tfjs-backend-wasm-threaded-simd.wasm';
+
+/**
+ * Options read by the backends' `init`. All optional; the defaults work without configuration.
+ *
+ * @example
+ * ```ts
+ * const opts: BackendInitOptions = { wasmPaths: '/static/tfjs/', threads: 4 };
+ * ```
+ */
+export interface BackendInitOptions {
+  /**
+   * Where the tfjs-backend-wasm binaries are: a folder URL/path ending in `/`, or one URL per
+   * binary. Global to the page (tfjs keeps one wasm module), so it cannot change once wasm has
+   * initialised.
+   * @defaultValue in browsers `new URL('./', import.meta.url)` of the bundle; in Node the bundle's
+   * folder when the binaries sit there, else `@tensorflow/tfjs-backend-wasm/dist/` in node_modules.
+   */
+  wasmPaths?: string | Record<WasmBinaryName, string>;
+  /**
+   * XNNPACK thread-pool size of the threaded wasm binary (only used where threads are available).
+   * @defaultValue `navigator.hardwareConcurrency` (tfjs's default)
+   */
+  threads?: number;
+  /**
+   * Bytes of GPU texture memory past which the WebGL backend deletes released textures instead of
+   * keeping them in its reuse pool; `-1` never deletes (tfjs's default, which lets a long training
+   * run hold every texture shape it ever used).
+   * @defaultValue `268435456` (256 MiB)
+   */
+  webglDeleteTextureThreshold?: number;
+}
+
+/**
+ * Result of a backend's capability check.
+ *
+ * @example
+ * ```ts
+ * const d: Detection = { ok: false, reason: 'no WebGL2 context (environment: node)' };
+ * ```
+ */
+export interface Detection {
+  ok: boolean;
+  /** Why it is usable (what it will run on) or why it is not. */
+  reason: string;
+}
+
+/**
+ * How an initialised backend computes: filled into {@link BackendInfo}.
+ *
+ * @example
+ * ```ts
+ * const r: BackendRuntime = { threads: 8, simd: true, software: false };
+ * ```
+ */
+export interface BackendRuntime {
+  /** CPU threads the backend computes with (wasm: XNNPACK pool size; others: 1). */
+  threads: number;
+  /** Whether the wasm SIMD binary runs (false for non-wasm backends). */
+  simd: boolean;
+  /** Whether a GPU backend runs on a software rasterizer (SwiftShader, llvmpipe, fallback adapter). */
+  software: boolean;
+}
+
+/**
+ * One backend: what it can do, how to tell whether it works here, how to start it.
+ *
+ * @example
+ * ```ts
+ * const d = webglBackend.detect(await probeCapabilities());
+ * if (d.ok) await webglBackend.init({});
+ * ```
+ */
+export interface BackendDescriptor {
+  readonly name: BackendName;
+  readonly canTrain: boolean;
+  readonly canInfer: boolean;
+  /** Synchronous check against probed capabilities; never throws. */
+  detect(caps: Capabilities): Detection;
+  /** Makes this the active tfjs backend or rejects with the cause. */
+  init(opts: BackendInitOptions): Promise<void>;
+  /** How the backend computes once initialised. */
+  runtime(caps: Capabilities): BackendRuntime;
+}

@@ -1,0 +1,130 @@
+/**
+ * The tfjs WebAssembly backend (XNNPACK). tfjs picks one of its three binaries itself: plain,
+ * SIMD, or threaded SIMD (browsers only, and only when the page is cross-origin isolated).
+ */
+import * as tfwasm from '@tensorflow/tfjs-backend-wasm';
+import { BackendError } from '../core/errors.js';
+import { activateTfBackend } from './activate.js';
+import type { Capabilities } from './probe.js';
+import { registerWasmKernels } from './wasm-kernels/index.js';
+import { detectEnvironment } from './probe.js';
+import type { BackendDescriptor, BackendInitOptions, WasmBinaryName } from './types.js';
+
+const BINARIES: readonly WasmBinaryName[] = [
+  'tfjs-backend-wasm.wasm',
+  'tfjs-backend-wasm-simd.wasm',
+  'tfjs-backend-wasm-threaded-simd.wasm',
+];
+
+/** The folder URL of this module (the bundle, once built), or undefined where import.meta is not kept (IIFE). */
+function moduleFolder(): string | undefined {
+  try {
+    return new URL('./', import.meta.url).href;
+  } catch {
+    const script = (globalThis as { document?: { currentScript?: { src?: string } | null } }).document?.currentScript;
+    return script?.src ? new URL('./', script.src).href : undefined;
+  }
+}
+
+/**
+ * Where the wasm binaries are found when the user gives no `wasmPaths`. Browsers and workers: next
+ * to the bundle. Node: next to the bundle when they were copied there, else in node_modules.
+ * Undefined leaves emscripten's own default (the script's folder).
+ *
+ * @example
+ * ```ts
+ * defaultWasmPaths(); // e.g. 'https://example.com/assets/' or '/app/node_modules/@tensorflow/tfjs-backend-wasm/dist/'
+ * ```
+ */
+export function defaultWasmPaths(): string | undefined {
+  const here = moduleFolder();
+  if (detectEnvironment() !== 'node') return here;
+  // getBuiltinModule (Node >= 20.16) rather than `import 'node:fs'`, so browser bundles of this file
+  // need no shims.
+  const proc = (globalThis as { process?: NodeJS.Process }).process;
+  const fs = proc?.getBuiltinModule?.('node:fs') as typeof import('node:fs') | undefined;
+  const url = proc?.getBuiltinModule?.('node:url') as typeof import('node:url') | undefined;
+  const mod = proc?.getBuiltinModule?.('node:module') as typeof import('node:module') | undefined;
+  const path = proc?.getBuiltinModule?.('node:path') as typeof import('node:path') | undefined;
+  if (!fs || !url || !mod || !path) return undefined;
+  if (here?.startsWith('file:')) {
+    const dir = url.fileURLToPath(here);
+    if (fs.existsSync(path.join(dir, BINARIES[0]!))) return dir.endsWith(path.sep) ? dir : dir + path.sep;
+  }
+  try {
+    const req = mod.createRequire(here ?? url.pathToFileURL(proc!.cwd() + path.sep).href);
+    const dist = path.dirname(req.resolve('@tensorflow/tfjs-backend-wasm'));
+    if (fs.existsSync(path.join(dist, BINARIES[0]!))) return dist + path.sep;
+  } catch { /* not installed where Node can resolve it: emscripten's default remains */ }
+  return undefined;
+}
+
+let configuredPaths: string | undefined; // JSON of what was passed to setWasmPaths
+let initialised = false;
+let threadsNoticeShown = false;
+
+function configurePaths(wasmPaths: BackendInitOptions['wasmPaths']): void {
+  const explicit = wasmPaths !== undefined;
+  const value = wasmPaths ?? defaultWasmPaths();
+  const key = JSON.stringify(value ?? null);
+  if (configuredPaths !== undefined) {
+    if (explicit && key !== configuredPaths) {
+      throw new BackendError(`Option "wasmPaths" cannot change after the wasm backend has been configured (it is ${configuredPaths}); tfjs loads one wasm module per page. Pass wasmPaths on the first call.`);
+    }
+    return;
+  }
+  if (typeof value === 'object' && value !== null) {
+    const missing = BINARIES.filter((b) => typeof value[b] !== 'string');
+    if (missing.length) throw new TypeError(`Option "wasmPaths" is missing ${missing.join(', ')}. Give a URL for each of ${BINARIES.join(', ')}, or one folder URL ending in "/".`);
+  } else if (value !== undefined && typeof value !== 'string') {
+    throw new TypeError(`Option "wasmPaths" must be a folder URL string or a map of binary names to URLs, got ${typeof value}.`);
+  }
+  if (value !== undefined) tfwasm.setWasmPaths(value);
+  configuredPaths = key;
+}
+
+function threadsNotice(caps: Capabilities): void {
+  if (threadsNoticeShown || caps.environment === 'node' || caps.wasmThreads || !caps.wasmSimd) return;
+  threadsNoticeShown = true;
+  console.info(`pix2pix-ts: WebAssembly threads are off: ${caps.wasmThreadsReason}. The wasm backend runs on one thread.`);
+}
+
+/**
+ * Descriptor of the tfjs wasm backend.
+ *
+ * @example
+ * ```ts
+ * await wasmBackend.init({ wasmPaths: 'https://cdn.example.com/tfjs-wasm/' });
+ * ```
+ */
+export const wasmBackend: BackendDescriptor = {
+  name: 'wasm',
+  canTrain: true,
+  canInfer: true,
+  detect(caps) {
+    if (!caps.wasm) return { ok: false, reason: 'WebAssembly is not available' };
+    if (caps.wasmSimd && caps.wasmThreads) return { ok: true, reason: `WASM SIMD with threads (${caps.hardwareConcurrency} cores)` };
+    if (caps.wasmSimd) return { ok: true, reason: `WASM SIMD on one thread (${caps.wasmThreadsReason})` };
+    return { ok: true, reason: 'WASM without SIMD on one thread (slow)' };
+  },
+  async init(opts) {
+    configurePaths(opts.wasmPaths);
+    if (opts.threads !== undefined) {
+      if (!Number.isInteger(opts.threads) || opts.threads < 1) throw new RangeError(`Option "threads" must be a positive integer, got ${opts.threads}.`);
+      if (!initialised) tfwasm.setThreadsCount(opts.threads);
+    }
+    // The extra kernels (conv gradients tfjs-backend-wasm lacks or runs slowly) must be in place
+    // before the first wasm computation; registering is idempotent.
+    registerWasmKernels();
+    await activateTfBackend('wasm');
+    initialised = true;
+  },
+  runtime(caps) {
+    let threads = 1;
+    try {
+      threads = tfwasm.getThreadsCount();
+    } catch { /* not initialised */ }
+    threadsNotice(caps);
+    return { threads, simd: caps.wasmSimd, software: false };
+  },
+};
