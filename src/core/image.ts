@@ -1,0 +1,145 @@
+/**
+ * Image <-> tensor conversion, platform-neutral. Images are plain pixel buffers (what `ImageData`,
+ * `sharp`'s raw output and canvases give), so the same code runs in Node, browsers and workers.
+ */
+import { ShapeError, ValueError } from './errors.js';
+
+/**
+ * A pixel buffer, row-major, interleaved channels. `Uint8Array`/`Uint8ClampedArray` data is 0..255;
+ * `Float32Array` data is in [-1, 1]. `ImageData` fits this type (channels 4 implied).
+ */
+export interface PixelImage {
+  data: Uint8Array | Uint8ClampedArray | Float32Array;
+  width: number;
+  height: number;
+  /** Interleaved channels in `data` (1 gray, 3 RGB, 4 RGBA). @defaultValue data.length / (width * height) */
+  channels?: number;
+}
+
+/** A float image in [-1, 1], HWC, with exactly the model's channel count. */
+export interface FloatImage {
+  data: Float32Array;
+  width: number;
+  height: number;
+  channels: number;
+}
+
+/** Channels of a pixel image, validated against its buffer size. */
+export function channelsOf(img: PixelImage): number {
+  const { width, height, data } = img;
+  if (!Number.isInteger(width) || !Number.isInteger(height) || width <= 0 || height <= 0) {
+    throw new ShapeError(`Image width and height must be positive integers, got ${width}x${height}.`);
+  }
+  const c = img.channels ?? data.length / (width * height);
+  if (!Number.isInteger(c) || c < 1 || c > 4 || data.length !== width * height * c) {
+    throw new ShapeError(`Image data holds ${data.length} values, which does not fit ${width}x${height} with ${img.channels ?? '1-4'} channel(s).`);
+  }
+  return c;
+}
+
+/**
+ * Converts any {@link PixelImage} to a float image in [-1, 1] with `channels` channels:
+ * RGBA drops alpha, gray is repeated to RGB, RGB to gray uses ITU-R 601 luma (as PIL's `L`).
+ * Rejects non-finite float values.
+ *
+ * @example
+ * ```ts
+ * const f = toFloatImage({ data: new Uint8ClampedArray(64 * 64 * 4), width: 64, height: 64 }, 3);
+ * ```
+ */
+export function toFloatImage(img: PixelImage, channels: number): FloatImage {
+  const c = channelsOf(img);
+  const { width, height, data } = img;
+  const n = width * height;
+  const out = new Float32Array(n * channels);
+  const isFloat = data instanceof Float32Array;
+  const norm = (v: number): number => (isFloat ? v : v / 127.5 - 1);
+  if (isFloat) {
+    for (let i = 0; i < data.length; i++) {
+      if (!Number.isFinite(data[i])) throw new ValueError(`Image value at index ${i} is ${data[i]}; pixel values must be finite (floats in [-1, 1]).`);
+    }
+  }
+  const colorC = c === 4 ? 3 : c === 2 ? 1 : c;
+  for (let p = 0; p < n; p++) {
+    const base = p * c;
+    if (channels === colorC) {
+      for (let k = 0; k < channels; k++) out[p * channels + k] = norm(data[base + k]);
+    } else if (channels === 1) {
+      out[p] = norm(0.299 * data[base] + 0.587 * data[base + 1] + 0.114 * data[base + 2]);
+    } else if (colorC === 1) {
+      const v = norm(data[base]);
+      for (let k = 0; k < channels; k++) out[p * channels + k] = v;
+    } else {
+      throw new ShapeError(`Cannot convert a ${c}-channel image to ${channels} channels.`);
+    }
+  }
+  return { data: out, width, height, channels };
+}
+
+/**
+ * Converts a float image in [-1, 1] to 8-bit RGBA (what a canvas `ImageData` holds).
+ *
+ * @example
+ * ```ts
+ * const rgba = toRGBA8(floatImage); // { data: Uint8ClampedArray, width, height, channels: 4 }
+ * ```
+ */
+export function toRGBA8(img: FloatImage): { data: Uint8ClampedArray; width: number; height: number; channels: 4 } {
+  const { width, height, channels, data } = img;
+  const out = new Uint8ClampedArray(width * height * 4);
+  const to8 = (v: number): number => Math.round((Math.min(1, Math.max(-1, v)) + 1) * 127.5);
+  for (let p = 0; p < width * height; p++) {
+    if (channels === 1) {
+      const v = to8(data[p]);
+      out[p * 4] = v;
+      out[p * 4 + 1] = v;
+      out[p * 4 + 2] = v;
+    } else {
+      for (let k = 0; k < 3; k++) out[p * 4 + k] = to8(data[p * channels + Math.min(k, channels - 1)]);
+    }
+    out[p * 4 + 3] = 255;
+  }
+  return { data: out, width, height, channels: 4 };
+}
+
+/**
+ * Pads a float image on the right and bottom to a multiple of `m` by reflection (as PyTorch's
+ * `ReflectionPad2d`, which avoids the dark borders zero padding gives a U-Net), returning the
+ * padded image; crop the result back to the original size.
+ *
+ * @example
+ * ```ts
+ * const p = padToMultiple(img, 256); // 300x200 -> 512x256
+ * ```
+ */
+export function padToMultiple(img: FloatImage, m: number): FloatImage {
+  const W = Math.ceil(img.width / m) * m;
+  const H = Math.ceil(img.height / m) * m;
+  if (W === img.width && H === img.height) return img;
+  const { width, height, channels: c, data } = img;
+  const reflect = (i: number, n: number): number => {
+    if (n === 1) return 0;
+    const period = 2 * (n - 1);
+    let k = i % period;
+    if (k >= n) k = period - k;
+    return k;
+  };
+  const out = new Float32Array(W * H * c);
+  for (let y = 0; y < H; y++) {
+    const sy = reflect(y, height);
+    for (let x = 0; x < W; x++) {
+      const sx = reflect(x, width);
+      for (let k = 0; k < c; k++) out[(y * W + x) * c + k] = data[(sy * width + sx) * c + k];
+    }
+  }
+  return { data: out, width: W, height: H, channels: c };
+}
+
+/** Crops the top-left `width x height` of a float image. */
+export function cropTopLeft(img: FloatImage, width: number, height: number): FloatImage {
+  if (width === img.width && height === img.height) return img;
+  const c = img.channels;
+  const out = new Float32Array(width * height * c);
+  for (let y = 0; y < height; y++) out.set(img.data.subarray(y * img.width * c, (y * img.width + width) * c), y * width * c);
+  return { data: out, width, height, channels: c };
+}

@@ -1,0 +1,184 @@
+/**
+ * pix2pix-ts: pix2pix training and inference in browsers and Node.
+ *
+ * @example
+ * ```ts
+ * import { createPix2Pix } from 'pix2pix-ts';
+ * const p2p = await createPix2Pix({ generator: { numDowns: 6, ngf: 8 }, backend: 'cpu' });
+ * const out = await p2p.translate({ data: new Uint8ClampedArray(64 * 64 * 4), width: 64, height: 64 });
+ * await p2p.dispose();
+ * ```
+ */
+import { tf } from './core/tf.js';
+import type { Tensor4D } from './core/tf.js';
+import { DisposedError, ShapeError } from './core/errors.js';
+import { toFloatImage, toRGBA8, type PixelImage, type FloatImage } from './core/image.js';
+import { initBackend, type BackendName } from './backends/index.js';
+import { Pix2PixModel, type StepLosses } from './pix2pix/model.js';
+import type { ModelOptions, InferenceMode } from './pix2pix/config.js';
+import { translateImage } from './pix2pix/translator.js';
+import { readPth, writePth } from './core/pth/index.js';
+import type { LoadOptions } from './pix2pix/state-dict.js';
+
+export * from './core/errors.js';
+export type { PixelImage, FloatImage } from './core/image.js';
+export type { StateDict, StateTensor } from './core/state-dict.js';
+export type { ModelOptions, GeneratorOptions, DiscriminatorOptions, TrainOptions, InferenceMode, NormKind, GanMode } from './pix2pix/config.js';
+export type { StepLosses } from './pix2pix/model.js';
+export { Pix2PixModel } from './pix2pix/model.js';
+export { readPth, writePth } from './core/pth/index.js';
+export { verifyGolden, relL2, type GoldenSource, type GoldenCheck } from './pix2pix/golden.js';
+
+export interface CreatePix2PixOptions extends ModelOptions {
+  /**
+   * tfjs backend to run on: a name, a list tried in order, or `auto`.
+   * @defaultValue 'cpu' in this version
+   */
+  backend?: BackendName;
+  /** Inference mode of `translate` (`eval`: running statistics, no dropout). @defaultValue 'eval' */
+  mode?: InferenceMode;
+}
+
+/** Facts about the backend in use. */
+export interface BackendInfo {
+  name: string;
+  reason: string;
+}
+
+/** An RGBA 8-bit image, the shape of a canvas `ImageData`. */
+export interface RGBAImage {
+  data: Uint8ClampedArray;
+  width: number;
+  height: number;
+  channels: 4;
+}
+
+/**
+ * A pix2pix model bound to a backend. Calls are serialised (one at a time). Create with
+ * {@link createPix2Pix}.
+ */
+export class Pix2Pix {
+  readonly backendInfo: BackendInfo;
+  readonly mode: InferenceMode;
+  private model: Pix2PixModel | null;
+  private chain: Promise<unknown> = Promise.resolve();
+
+  private constructor(model: Pix2PixModel, backendInfo: BackendInfo, mode: InferenceMode) {
+    this.model = model;
+    this.backendInfo = backendInfo;
+    this.mode = mode;
+  }
+
+  /** @internal */
+  static async create(options: CreatePix2PixOptions = {}): Promise<Pix2Pix> {
+    const { backend = 'cpu', mode = 'eval', ...modelOptions } = options;
+    await initBackend(backend);
+    const model = new Pix2PixModel(modelOptions);
+    return new Pix2Pix(model, { name: tf.getBackend(), reason: `requested "${backend}"` }, mode);
+  }
+
+  private run<T>(fn: (m: Pix2PixModel) => Promise<T> | T): Promise<T> {
+    const next = this.chain.then(() => {
+      if (!this.model) throw new DisposedError();
+      return fn(this.model);
+    });
+    this.chain = next.catch(() => undefined);
+    return next;
+  }
+
+  /** The resolved model options. */
+  get options(): Pix2PixModel['options'] {
+    if (!this.model) throw new DisposedError();
+    return this.model.options;
+  }
+
+  /**
+   * Loads PyTorch weights (`.pth`, zip or legacy format) into the generator (`G`, default) or the
+   * discriminator (`D`). All or nothing: a mismatch lists missing/unexpected keys and wrong shapes.
+   *
+   * @example
+   * ```ts
+   * await p2p.loadPth(await fs.readFile('latest_net_G.pth'));
+   * ```
+   */
+  loadPth(bytes: Uint8Array | ArrayBuffer, net: 'G' | 'D' = 'G', opts?: LoadOptions): Promise<void> {
+    const u8 = bytes instanceof Uint8Array ? bytes : new Uint8Array(bytes);
+    return this.run((m) => m.loadStateDict(net, readPth(u8), opts));
+  }
+
+  /**
+   * Exports the generator or discriminator as a PyTorch `.pth` (zip format) that
+   * `torch.load` + `load_state_dict` read.
+   */
+  exportPth(net: 'G' | 'D' = 'G'): Promise<Uint8Array> {
+    return this.run(async (m) => writePth(await m.stateDict(net)));
+  }
+
+  /**
+   * Translates an image of any size (RGBA/RGB/gray 8-bit, or float in [-1, 1]) and returns RGBA
+   * 8-bit pixels of the same size.
+   */
+  translate(image: PixelImage, opts: { mode?: InferenceMode } = {}): Promise<RGBAImage> {
+    return this.run(async (m) => toRGBA8(await translateImage(m, image, opts.mode ?? this.mode)));
+  }
+
+  /** Like {@link translate} but returns the float output in [-1, 1]. */
+  translateFloat(image: PixelImage, opts: { mode?: InferenceMode } = {}): Promise<FloatImage> {
+    return this.run((m) => translateImage(m, image, opts.mode ?? this.mode));
+  }
+
+  /**
+   * One training step on a batch of aligned pairs (each pair the same size, a multiple of
+   * 2^numDowns). Returns the losses named as the reference prints them.
+   */
+  trainStep(a: PixelImage | PixelImage[], b: PixelImage | PixelImage[]): Promise<StepLosses> {
+    return this.run(async (m) => {
+      const as = Array.isArray(a) ? a : [a];
+      const bs = Array.isArray(b) ? b : [b];
+      if (as.length !== bs.length || !as.length) throw new ShapeError(`trainStep needs as many targets as inputs (got ${as.length} and ${bs.length}).`);
+      const g = m.options.generator;
+      const ta = batchTensor(as.map((x) => toFloatImage(x, g.inputChannels)));
+      const tb = batchTensor(bs.map((x) => toFloatImage(x, g.outputChannels)));
+      try {
+        return await m.trainStep(ta, tb);
+      } finally {
+        ta.dispose();
+        tb.dispose();
+      }
+    });
+  }
+
+  /** Releases every tensor and variable. Idempotent; later calls reject with DisposedError. */
+  async dispose(): Promise<void> {
+    await this.chain;
+    this.model?.dispose();
+    this.model = null;
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.dispose();
+  }
+}
+
+function batchTensor(imgs: FloatImage[]): Tensor4D {
+  const { width, height, channels } = imgs[0];
+  for (const im of imgs) {
+    if (im.width !== width || im.height !== height) throw new ShapeError(`All images of a batch must have the same size; got ${width}x${height} and ${im.width}x${im.height}.`);
+  }
+  const data = new Float32Array(imgs.length * width * height * channels);
+  imgs.forEach((im, i) => data.set(im.data, i * im.data.length));
+  return tf.tensor4d(data, [imgs.length, height, width, channels]);
+}
+
+/**
+ * Creates a pix2pix model on a backend. Options default to the paper's pix2pix (UNet-256, ngf 64,
+ * 70x70 PatchGAN, BatchNorm, vanilla GAN + 100 x L1, Adam 2e-4/0.5/0.999, eps 1e-8).
+ *
+ * @example
+ * ```ts
+ * const p2p = await createPix2Pix({ generator: { numDowns: 7, ngf: 32 }, backend: 'wasm' });
+ * ```
+ */
+export function createPix2Pix(options: CreatePix2PixOptions = {}): Promise<Pix2Pix> {
+  return Pix2Pix.create(options);
+}

@@ -1,0 +1,125 @@
+/**
+ * The U-Net generator of the reference (`UnetGenerator` built from nested
+ * `UnetSkipConnectionBlock`s), with the reference's state_dict keys.
+ *
+ * Level 0 is the outermost block, level `numDowns - 1` the innermost. Keys nest as
+ * `model.model` (level 0), then `.1.model` (level 1), then `.3.model` for each deeper level.
+ */
+import { tf } from '../core/tf.js';
+import type { Tensor4D } from '../core/tf.js';
+import type { ResolvedGenerator } from './config.js';
+import { conv, convT, norm, convSpecs, convTSpecs, normSpecs, convBias, appliedBias, type ForwardContext } from './layers.js';
+import type { ParamSpec, ParamStore } from './params.js';
+
+export interface UnetLevel {
+  level: number;
+  /** Key prefix of the block's Sequential, e.g. `model.model.1.model`. */
+  prefix: string;
+  outermost: boolean;
+  innermost: boolean;
+  /** Channels into the down conv. */
+  inC: number;
+  /** Channels out of the down conv. */
+  innerC: number;
+  /** Channels out of the up conv. */
+  outerC: number;
+  dropout: boolean;
+  /** Module indices inside the block's Sequential. */
+  idx: { down: number; downNorm?: number; up: number; upNorm?: number };
+}
+
+/**
+ * The blocks of a U-Net, outermost first.
+ *
+ * @example
+ * ```ts
+ * unetLevels({ numDowns: 6, ngf: 8, inputChannels: 3, outputChannels: 3, norm: 'batch', dropout: true })[5].innermost; // true
+ * ```
+ */
+export function unetLevels(g: ResolvedGenerator): UnetLevel[] {
+  const levels: UnetLevel[] = [];
+  let prefix = 'model.model';
+  for (let i = 0; i < g.numDowns; i++) {
+    const outermost = i === 0;
+    const innermost = i === g.numDowns - 1;
+    const innerC = g.ngf * Math.min(2 ** i, 8);
+    const outerC = outermost ? g.outputChannels : g.ngf * Math.min(2 ** (i - 1), 8);
+    const inC = outermost ? g.inputChannels : outerC;
+    // The reference adds the dropout blocks (ngf*8 -> ngf*8) between the ngf*4 block and the innermost.
+    const dropout = g.dropout && !innermost && i >= 4;
+    const idx = outermost
+      ? { down: 0, up: 3 }
+      : innermost
+        ? { down: 1, up: 3, upNorm: 4 }
+        : { down: 1, downNorm: 2, up: 5, upNorm: 6 };
+    levels.push({ level: i, prefix, outermost, innermost, inC, innerC, outerC, dropout, idx });
+    prefix += i === 0 ? '.1.model' : '.3.model';
+  }
+  return levels;
+}
+
+/** Every parameter of the generator, in the reference's state_dict order. */
+export function generatorSpecs(g: ResolvedGenerator): ParamSpec[] {
+  const bias = convBias(g.norm);
+  const specs: ParamSpec[] = [];
+  const levels = unetLevels(g);
+  // state_dict order is module registration order: down conv, [down norm], submodule, up conv, [up norm].
+  const emit = (i: number): void => {
+    const L = levels[i];
+    const p = L.prefix;
+    specs.push(...convSpecs(`${p}.${L.idx.down}`, L.innerC, L.inC, bias));
+    if (L.idx.downNorm !== undefined) specs.push(...normSpecs(`${p}.${L.idx.downNorm}`, L.innerC, g.norm));
+    if (!L.innermost) emit(i + 1);
+    const upIn = L.innermost ? L.innerC : L.innerC * 2;
+    specs.push(...convTSpecs(`${p}.${L.idx.up}`, upIn, L.outerC, L.outermost ? true : bias));
+    if (L.idx.upNorm !== undefined) specs.push(...normSpecs(`${p}.${L.idx.upNorm}`, L.outerC, g.norm));
+  };
+  emit(0);
+  return specs;
+}
+
+/** Key of the dropout layer of a level (used to name dropout masks). */
+export function dropoutKey(L: UnetLevel): string {
+  return `${L.prefix}.7`;
+}
+
+/**
+ * Runs the generator on an NHWC batch in [-1, 1]; returns NHWC in [-1, 1] (tanh).
+ * Call inside `tf.tidy` (or a gradient function): intermediate tensors are not disposed here.
+ */
+export function generatorForward(store: ParamStore, g: ResolvedGenerator, x: Tensor4D, ctx: ForwardContext): Tensor4D {
+  const levels = unetLevels(g);
+  const bias = convBias(g.norm);
+  const block = (i: number, input: Tensor4D): Tensor4D => {
+    const L = levels[i];
+    const p = L.prefix;
+    if (L.outermost) {
+      const d = conv(store, `${p}.${L.idx.down}`, input, 2, 1, bias);
+      const s = block(i + 1, d);
+      const u = convT(store, `${p}.${L.idx.up}`, tf.relu(s), L.outerC, true);
+      return tf.tanh(u);
+    }
+    // The reference's down LeakyReLU is in place, so the skip tensor is the activated input.
+    const a = tf.leakyRelu(input, 0.2);
+    let d = conv(store, `${p}.${L.idx.down}`, a, 2, 1, appliedBias(bias, L.idx.downNorm !== undefined, g.norm));
+    if (L.idx.downNorm !== undefined) d = norm(store, `${p}.${L.idx.downNorm}`, d, g.norm, ctx);
+    const s = L.innermost ? d : block(i + 1, d);
+    let u = convT(store, `${p}.${L.idx.up}`, tf.relu(s), L.outerC, appliedBias(bias, true, g.norm));
+    u = norm(store, `${p}.${L.idx.upNorm}`, u, g.norm, ctx);
+    const mask = L.dropout ? ctx.dropoutMasks?.get(dropoutKey(L)) : undefined;
+    if (mask) u = tf.mul(u, mask);
+    return tf.concat([a, u], 3);
+  };
+  return block(0, x);
+}
+
+/** Shapes (NHWC) of the dropout masks for an input of `n x h x w`. */
+export function dropoutShapes(g: ResolvedGenerator, n: number, h: number, w: number): Map<string, number[]> {
+  const shapes = new Map<string, number[]>();
+  for (const L of unetLevels(g)) {
+    if (!L.dropout) continue;
+    const f = 2 ** L.level;
+    shapes.set(dropoutKey(L), [n, h / f, w / f, L.outerC]);
+  }
+  return shapes;
+}

@@ -1,0 +1,116 @@
+/**
+ * The few layers pix2pix needs, written only against tfjs-core ops (NHWC) so they run unchanged on
+ * every backend. Weights come from a {@link ParamStore} by their PyTorch keys.
+ */
+import { tf } from '../core/tf.js';
+import type { Tensor, Tensor4D } from '../core/tf.js';
+import type { NormKind } from './config.js';
+import type { ParamSpec, ParamStore } from './params.js';
+
+/** BatchNorm / InstanceNorm epsilon and BatchNorm momentum of PyTorch's defaults. */
+export const NORM_EPS = 1e-5;
+export const BN_MOMENTUM = 0.1;
+
+/** How a forward pass runs. */
+export interface ForwardContext {
+  /** BatchNorm normalises with the batch's statistics (PyTorch `train()`), else running ones. */
+  batchStats: boolean;
+  /** Update BatchNorm running statistics (each train-mode forward does, as in PyTorch). */
+  updateStats: boolean;
+  /** Dropout masks (already scaled by 1/(1-p)) by layer key; absent = dropout off. */
+  dropoutMasks?: Map<string, Tensor>;
+}
+
+/** A k4 convolution with PyTorch padding `pad` (explicit, symmetric). */
+export function conv(store: ParamStore, prefix: string, x: Tensor4D, stride: 1 | 2, pad: number, bias: boolean): Tensor4D {
+  let y = tf.conv2d(x, store.get(`${prefix}.weight`) as unknown as Tensor4D, stride, pad);
+  if (bias) y = tf.add(y, store.get(`${prefix}.bias`));
+  return y;
+}
+
+/** A k4 s2 p1 transposed convolution (PyTorch ConvTranspose2d(in, out, 4, 2, 1)): doubles H and W. */
+export function convT(store: ParamStore, prefix: string, x: Tensor4D, outChannels: number, bias: boolean): Tensor4D {
+  const [n, h, w] = x.shape;
+  let y = tf.conv2dTranspose(x, store.get(`${prefix}.weight`) as unknown as Tensor4D, [n, h * 2, w * 2, outChannels], 2, 1);
+  if (bias) y = tf.add(y, store.get(`${prefix}.bias`));
+  return y;
+}
+
+/**
+ * BatchNorm2d / InstanceNorm2d / identity. In batch-statistics mode BatchNorm normalises with the
+ * biased variance but updates `running_var` with the unbiased one (PyTorch's rule), momentum 0.1.
+ */
+export function norm(store: ParamStore, prefix: string, x: Tensor4D, kind: NormKind, ctx: ForwardContext): Tensor4D {
+  if (kind === 'none') return x;
+  if (kind === 'instance') {
+    const { mean, variance } = tf.moments(x, [1, 2], true);
+    return tf.mul(tf.sub(x, mean), tf.rsqrt(tf.add(variance, NORM_EPS)));
+  }
+  const gamma = store.get(`${prefix}.weight`);
+  const beta = store.get(`${prefix}.bias`);
+  const rm = store.get(`${prefix}.running_mean`);
+  const rv = store.get(`${prefix}.running_var`);
+  let mean: Tensor;
+  let variance: Tensor;
+  if (ctx.batchStats) {
+    ({ mean, variance } = tf.moments(x, [0, 1, 2]));
+    if (ctx.updateStats) {
+      const [n, h, w] = x.shape;
+      const count = n * h * w;
+      const unbias = count > 1 ? count / (count - 1) : 1;
+      // Running statistics never carry gradients; computed from the batch's own values.
+      rm.assign(tf.add(tf.mul(rm, 1 - BN_MOMENTUM), tf.mul(mean, BN_MOMENTUM)));
+      rv.assign(tf.add(tf.mul(rv, 1 - BN_MOMENTUM), tf.mul(variance, BN_MOMENTUM * unbias)));
+      store.counters.set(prefix, (store.counters.get(prefix) ?? 0) + 1);
+    }
+  } else {
+    mean = rm;
+    variance = rv;
+  }
+  const scale = tf.mul(gamma, tf.rsqrt(tf.add(variance, NORM_EPS)));
+  return tf.add(tf.mul(tf.sub(x, mean), scale), beta);
+}
+
+/** Param specs of a conv layer (weight, and bias when `bias`). */
+export function convSpecs(prefix: string, outC: number, inC: number, bias: boolean): ParamSpec[] {
+  const specs: ParamSpec[] = [{ key: `${prefix}.weight`, shape: [outC, inC, 4, 4], kind: 'conv', trainable: true, init: 'normal0' }];
+  if (bias) specs.push({ key: `${prefix}.bias`, shape: [outC], kind: 'vector', trainable: true, init: 'zeros' });
+  return specs;
+}
+
+/** Param specs of a transposed conv layer (PyTorch weight `[in, out, 4, 4]`). */
+export function convTSpecs(prefix: string, inC: number, outC: number, bias: boolean): ParamSpec[] {
+  const specs: ParamSpec[] = [{ key: `${prefix}.weight`, shape: [inC, outC, 4, 4], kind: 'convT', trainable: true, init: 'normal0' }];
+  if (bias) specs.push({ key: `${prefix}.bias`, shape: [outC], kind: 'vector', trainable: true, init: 'zeros' });
+  return specs;
+}
+
+/** Param specs of a norm layer: BatchNorm has weight, bias and running statistics; the others none. */
+export function normSpecs(prefix: string, channels: number, kind: NormKind): ParamSpec[] {
+  if (kind !== 'batch') return [];
+  return [
+    { key: `${prefix}.weight`, shape: [channels], kind: 'vector', trainable: true, init: 'normal1' },
+    { key: `${prefix}.bias`, shape: [channels], kind: 'vector', trainable: true, init: 'zeros' },
+    { key: `${prefix}.running_mean`, shape: [channels], kind: 'vector', trainable: false, init: 'zeros' },
+    { key: `${prefix}.running_var`, shape: [channels], kind: 'vector', trainable: false, init: 'ones' },
+  ];
+}
+
+/**
+ * Whether the reference gives convolutions a bias under this norm: only with InstanceNorm (its
+ * `use_bias = norm_layer == InstanceNorm2d`, which is also false for `norm='none'`).
+ */
+export function convBias(kind: NormKind): boolean {
+  return kind === 'instance';
+}
+
+/**
+ * Whether a conv's bias is applied in the forward pass. A bias right before an InstanceNorm is
+ * cancelled exactly by its mean subtraction, so its true gradient is zero; adding it would only
+ * inject float32 round-off into that gradient, which Adam (dividing by sqrt(v) + 1e-8) blows up
+ * into updates of ~lr per step where the float64 reference moves ~1e-11. The bias is still a
+ * parameter (loaded, saved, exported) exactly as in the reference.
+ */
+export function appliedBias(hasBias: boolean, followedByNorm: boolean, kind: NormKind): boolean {
+  return hasBias && !(followedByNorm && kind === 'instance');
+}

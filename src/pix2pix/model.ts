@@ -1,0 +1,247 @@
+/**
+ * A pix2pix model: generator, discriminator, their optimizers, and the training step of the
+ * reference, written only against tfjs-core ops (it never asks which backend runs it).
+ */
+import { tf } from '../core/tf.js';
+import type { Tensor, Tensor4D, Variable, NamedTensorMap } from '../core/tf.js';
+import { ShapeError, DisposedError } from '../core/errors.js';
+import type { StateDict } from '../core/state-dict.js';
+import {
+  resolveModelOptions,
+  sizeMultiple,
+  type ModelOptions,
+  type ResolvedModelOptions,
+  type InferenceMode,
+} from './config.js';
+import { generatorSpecs, generatorForward, dropoutShapes } from './generator.js';
+import { discriminatorSpecs, discriminatorForward } from './discriminator.js';
+import { ParamStore, tfToTorch } from './params.js';
+import { Adam } from './adam.js';
+import { ganLoss, l1 } from './losses.js';
+import type { ForwardContext } from './layers.js';
+import { exportStateDict, importStateDict, type LoadOptions } from './state-dict.js';
+
+/** Losses of one training step, named as the reference prints them (`G_L1` already weighted). */
+export interface StepLosses {
+  D_fake: number;
+  D_real: number;
+  G_GAN: number;
+  G_L1: number;
+}
+
+/** Gradients captured during a step (tests, verification), PyTorch layout, by state_dict key. */
+export interface StepGradients {
+  G: Map<string, Float32Array>;
+  D: Map<string, Float32Array>;
+}
+
+let modelCounter = 0;
+
+/**
+ * @example
+ * ```ts
+ * const model = new Pix2PixModel({ generator: { numDowns: 6, ngf: 8 }, discriminator: { ndf: 8 } });
+ * const losses = await model.trainStep(a, b); // a, b: NHWC tensors in [-1, 1]
+ * const out = model.generate(a);             // eval mode
+ * model.dispose();
+ * ```
+ */
+export class Pix2PixModel {
+  readonly options: ResolvedModelOptions;
+  readonly G: ParamStore;
+  readonly D: ParamStore;
+  readonly optG: Adam;
+  readonly optD: Adam;
+  /** Counter that seeds dropout masks, so a resumed run draws the same masks. */
+  dropoutCounter = 0;
+  private disposed = false;
+
+  constructor(options: ModelOptions = {}) {
+    this.options = resolveModelOptions(options);
+    const id = ++modelCounter;
+    const { generator: g, discriminator: d, train: t, seed } = this.options;
+    this.G = new ParamStore(generatorSpecs(g), seed * 2 + 1, `p2p${id}/G`);
+    this.D = new ParamStore(discriminatorSpecs(d), seed * 2 + 2, `p2p${id}/D`);
+    const adam = { lr: t.lr, beta1: t.beta1, beta2: t.beta2, epsilon: t.epsilon };
+    this.optG = new Adam(this.G.trainable(), adam);
+    this.optD = new Adam(this.D.trainable(), adam);
+  }
+
+  private check(): void {
+    if (this.disposed) throw new DisposedError('This Pix2PixModel');
+  }
+
+  /**
+   * Validates an NHWC batch for the generator: 4-D, channels, and a size that every
+   * downsampling divides exactly.
+   */
+  checkInput(x: Tensor, what = 'input', channels = this.options.generator.inputChannels): void {
+    const g = this.options.generator;
+    if (x.rank !== 4) throw new ShapeError(`The ${what} must be a 4-D NHWC tensor [batch, height, width, ${channels}], got shape [${x.shape.join(', ')}].`);
+    const [, h, w, c] = x.shape;
+    if (c !== channels) throw new ShapeError(`The ${what} has ${c} channels but the model expects ${channels}.`);
+    const m = sizeMultiple(g.numDowns);
+    if (h % m !== 0 || w % m !== 0) {
+      throw new ShapeError(
+        `The ${what} is ${h}x${w}, but a U-Net with numDowns ${g.numDowns} needs height and width that are multiples of ${m} (e.g. ${m}, ${2 * m}, ${4 * m}); resize or pad the image (translate() pads for you).`,
+      );
+    }
+  }
+
+  /** Builds dropout masks (0 or 2, i.e. p = 0.5 scaled by 1/(1-p)) for a batch; empty when dropout is off. */
+  private dropoutMasks(n: number, h: number, w: number): Map<string, Tensor> {
+    const masks = new Map<string, Tensor>();
+    if (!this.options.generator.dropout) return masks;
+    const seedBase = this.options.seed * 1_000_003 + this.dropoutCounter++ * 101;
+    let i = 0;
+    for (const [key, shape] of dropoutShapes(this.options.generator, n, h, w)) {
+      masks.set(key, tf.tidy(() => tf.mul(tf.step(tf.sub(tf.randomUniform(shape, 0, 1, 'float32', seedBase + i++), 0.5)), 2)));
+    }
+    return masks;
+  }
+
+  /**
+   * Runs the generator. `mode` `eval` (default) uses BatchNorm running statistics and no dropout;
+   * `paper` uses batch statistics with dropout, as the reference's test script. Statistics are
+   * never updated here. Returns a new tensor the caller owns.
+   */
+  generate(x: Tensor4D, mode: InferenceMode = 'eval'): Tensor4D {
+    this.check();
+    this.checkInput(x);
+    const masks = mode === 'paper' ? this.dropoutMasks(x.shape[0], x.shape[1], x.shape[2]) : undefined;
+    try {
+      const ctx: ForwardContext = { batchStats: mode === 'paper', updateStats: false, dropoutMasks: masks };
+      return tf.tidy(() => generatorForward(this.G, this.options.generator, x, ctx));
+    } finally {
+      masks?.forEach((m) => m.dispose());
+    }
+  }
+
+  /** Generator forward in training mode (batch statistics, running statistics updated, dropout on). */
+  generateTrain(x: Tensor4D): Tensor4D {
+    this.check();
+    this.checkInput(x);
+    const masks = this.dropoutMasks(x.shape[0], x.shape[1], x.shape[2]);
+    try {
+      return tf.tidy(() => generatorForward(this.G, this.options.generator, x, { batchStats: true, updateStats: true, dropoutMasks: masks }));
+    } finally {
+      masks.forEach((m) => m.dispose());
+    }
+  }
+
+  /** Discriminator logits for cat(A, B); `train` uses (and updates) batch statistics. */
+  discriminate(a: Tensor4D, b: Tensor4D, train = false): Tensor4D {
+    this.check();
+    return tf.tidy(() =>
+      discriminatorForward(this.D, this.options.discriminator, tf.concat([a, b], 3), { batchStats: train, updateStats: train }),
+    );
+  }
+
+  /**
+   * One training step of the reference: fake = G(A); update D on
+   * 0.5 * (GAN(D(A, fake), 0) + GAN(D(A, B), 1)); then update G on GAN(D(A, fake), 1) + lambda * L1.
+   * Every train-mode forward updates BatchNorm running statistics (G once, D three times).
+   */
+  async trainStep(realA: Tensor4D, realB: Tensor4D, opts: { captureGrads?: StepGradients } = {}): Promise<StepLosses> {
+    this.check();
+    this.checkInput(realA, 'input A');
+    this.checkInput(realB, 'target B', this.options.generator.outputChannels);
+    if (realA.shape[0] !== realB.shape[0] || realA.shape[1] !== realB.shape[1] || realA.shape[2] !== realB.shape[2]) {
+      throw new ShapeError(`Input A [${realA.shape.join(', ')}] and target B [${realB.shape.join(', ')}] must have the same batch size, height and width.`);
+    }
+    const { generator: g, discriminator: d, train: t } = this.options;
+    const [n, h, w] = realA.shape;
+    const masks = this.dropoutMasks(n, h, w);
+    const trainCtx: ForwardContext = { batchStats: true, updateStats: true, dropoutMasks: masks };
+    const kept: Tensor[] = [];
+    try {
+      const fake = tf.tidy(() => generatorForward(this.G, g, realA, trainCtx));
+      kept.push(fake);
+      // D update on the detached fake (no tape through G here).
+      const dVars = this.D.trainable();
+      const dParts: Tensor[] = [];
+      const dRes = tf.variableGrads(() => {
+        const predFake = discriminatorForward(this.D, d, tf.concat([realA, fake], 3), trainCtx);
+        const lossFake = ganLoss(predFake, false, t.ganMode);
+        const predReal = discriminatorForward(this.D, d, tf.concat([realA, realB], 3), trainCtx);
+        const lossReal = ganLoss(predReal, true, t.ganMode);
+        dParts.push(tf.keep(lossFake), tf.keep(lossReal));
+        return tf.mul(tf.add(lossFake, lossReal), 0.5);
+      }, dVars);
+      kept.push(...dParts, dRes.value);
+      const dGrads = orderedGrads(dRes.grads, dVars);
+      if (opts.captureGrads) await capture(opts.captureGrads.D, this.D, dVars, dGrads);
+      this.optD.apply(dGrads);
+      tf.dispose(dGrads);
+
+      // G update through the updated D. G's forward is recomputed with the same masks and batch
+      // statistics (identical values) without touching running statistics a second time: the
+      // reference runs G once per step, and tfjs cannot keep a tape across the D update.
+      const gVars = this.G.trainable();
+      const gParts: Tensor[] = [];
+      const gRes = tf.variableGrads(() => {
+        const f = generatorForward(this.G, g, realA, { batchStats: true, updateStats: false, dropoutMasks: masks });
+        const pred = discriminatorForward(this.D, d, tf.concat([realA, f], 3), trainCtx);
+        const lossGan = ganLoss(pred, true, t.ganMode);
+        const lossL1 = tf.mul(l1(f, realB), t.lambdaL1);
+        gParts.push(tf.keep(lossGan), tf.keep(lossL1));
+        return tf.add(lossGan, lossL1);
+      }, gVars);
+      kept.push(...gParts, gRes.value);
+      const gGrads = orderedGrads(gRes.grads, gVars);
+      if (opts.captureGrads) await capture(opts.captureGrads.G, this.G, gVars, gGrads);
+      this.optG.apply(gGrads);
+      tf.dispose(gGrads);
+
+      const values = await Promise.all([dParts[0], dParts[1], gParts[0], gParts[1]].map((x) => x.data()));
+      return { D_fake: values[0][0], D_real: values[1][0], G_GAN: values[2][0], G_L1: values[3][0] };
+    } finally {
+      tf.dispose(kept);
+      masks.forEach((m) => m.dispose());
+    }
+  }
+
+  /** The generator's or discriminator's state dict in PyTorch layout (keys as the reference). */
+  async stateDict(net: 'G' | 'D'): Promise<StateDict> {
+    this.check();
+    return exportStateDict(net === 'G' ? this.G : this.D);
+  }
+
+  /**
+   * Loads a PyTorch state dict into the generator or discriminator. All or nothing: on any
+   * missing/unexpected key or wrong shape nothing is changed and a StateDictMismatchError lists them.
+   */
+  loadStateDict(net: 'G' | 'D', sd: StateDict, opts: LoadOptions = {}): void {
+    this.check();
+    importStateDict(net === 'G' ? this.G : this.D, sd, opts);
+  }
+
+  get isDisposed(): boolean {
+    return this.disposed;
+  }
+
+  dispose(): void {
+    if (this.disposed) return;
+    this.disposed = true;
+    this.optG.dispose();
+    this.optD.dispose();
+    this.G.dispose();
+    this.D.dispose();
+  }
+}
+
+/**
+ * Gradients in variable order. A variable the loss does not depend on (a conv bias that an
+ * InstanceNorm cancels exactly) gets an exact zero, as its true gradient is.
+ */
+function orderedGrads(grads: NamedTensorMap, vars: Variable[]): Tensor[] {
+  return vars.map((v) => grads[v.name] ?? tf.zerosLike(v));
+}
+
+async function capture(into: Map<string, Float32Array>, store: ParamStore, vars: Variable[], grads: Tensor[]): Promise<void> {
+  const specs = store.specs.filter((s) => s.trainable);
+  for (let i = 0; i < vars.length; i++) {
+    const spec = specs[i];
+    into.set(spec.key, tfToTorch(await grads[i].data(), spec.shape, spec.kind));
+  }
+}
