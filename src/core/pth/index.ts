@@ -12,3 +12,4 @@
 export { readPth, readPthObject, findStateDict, detectPthFormat, type ReadPthOptions, type PthFormat } from './read.js';
 export { PyDict, PyGlobal, unpickle, type PyValue, type UnpickleHooks } from './pickle.js';
 export { PthTensor, PthStorage, ALLOWED_GLOBALS } from './torch-pickle.js';
+export { writePth, type WritePthOptions } from './writer.js';

@@ -88,7 +88,7 @@ export function findStateDict(obj: PyValue, key?: string): StateDict {
     return findStateDict(obj.get(key)!);
   }
   const tensors = tensorEntries(obj);
-  if (tensors.length === 0) {
+  if (tensors.length === 0 && obj.size > 0) {
     for (const k of ['state_dict', 'model']) {
       const inner = obj.get(k);
       if (inner instanceof PyDict) return findStateDict(inner);
