@@ -20,6 +20,8 @@ export type KernelInputs = tf.NamedTensorInfoMap | tf.TensorInfo[];
 export interface WasmScope {
   /** Calls the wasm kernel `name` (looked up at call time) and records its output. */
   run(name: string, inputs: KernelInputs, attrs?: tf.NamedAttrMap): tf.TensorInfo;
+  /** Records a `TensorInfo` made outside `run` (e.g. by {@link gatherChunks}) for disposal. */
+  own(t: tf.TensorInfo): tf.TensorInfo;
   /** Disposes an intermediate early (to bound peak memory); it is then not disposed again. */
   free(t: tf.TensorInfo): void;
   /** The backend the scope runs on. */
@@ -80,6 +82,10 @@ export function withWasmScope(backend: BackendWasm, body: (scope: WasmScope) => 
       made.push(out);
       return out;
     },
+    own(t) {
+      made.push(t);
+      return t;
+    },
     free(t) {
       const i = made.indexOf(t);
       if (i < 0) throw new Error('WasmScope.free: this TensorInfo was not made in this scope (or was already freed).');
@@ -94,4 +100,30 @@ export function withWasmScope(backend: BackendWasm, body: (scope: WasmScope) => 
   } finally {
     for (const t of made) if (t !== result) backend.disposeData(t.dataId);
   }
+}
+
+/**
+ * Builds a new float32 tensor of shape `shape` from whole contiguous chunks of `x` (viewed as
+ * `[n, chunkSize]`), in the order `order`, with `TypedArray.set` on the wasm heap (a memcpy).
+ * Used instead of the wasm `Slice`/`StridedSlice`/`Reverse` kernels for weight-sized gathers:
+ * `Slice` copies its whole input first (its `readSync` is `HEAPU8.slice`), and the generic
+ * StridedSlice/Reverse C++ loops cost tens of ns per element (measured: 4M floats in ~0.2 s).
+ *
+ * @example
+ * ```ts
+ * // reverse the 16 taps of a [4, 4, a, b] filter: the spatial flip
+ * const flipped = gatherChunks(backend, w, a * b, [15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0], w.shape);
+ * ```
+ */
+export function gatherChunks(backend: BackendWasm, x: tf.TensorInfo, chunkSize: number, order: number[], shape: number[]): tf.TensorInfo {
+  const size = shape.reduce((a, b) => a * b, 1);
+  if (size !== chunkSize * order.length) {
+    throw new Error(`gatherChunks: shape [${shape}] holds ${size} elements, not ${order.length} chunks of ${chunkSize}.`);
+  }
+  // makeOutput may grow the wasm memory, which detaches earlier heap views: take views after it.
+  const out = backend.makeOutput(shape, 'float32');
+  const src = backend.typedArrayFromHeap(x) as Float32Array;
+  const dst = backend.typedArrayFromHeap(out) as Float32Array;
+  order.forEach((c, i) => dst.set(src.subarray(c * chunkSize, (c + 1) * chunkSize), i * chunkSize));
+  return out;
 }

@@ -2,7 +2,7 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { tf } from '../../../src/core/tf.js';
 import { initBackend } from '../../../src/backends/index.js';
-import { registerWasmKernels, conv2dGeometry, planConv2dBackpropInput, stockConv2dBackpropInput } from '../../../src/backends/wasm-kernels/index.js';
+import { registerWasmKernels, conv2dGeometry, planConv2dBackpropInput, stockConv2dBackpropInput, makeConv2dBackpropInputWasm } from '../../../src/backends/wasm-kernels/index.js';
 import { onCpuAndWasm, randn, relL2, TOL } from './support.js';
 
 type Pad = 'same' | 'valid' | number | [[number, number], [number, number], [number, number], [number, number]];
@@ -46,32 +46,43 @@ for (const c of cases) {
     const dyShape = [c.dx[0], info.outHeight, info.outWidth, c.co];
     const dyv = randn(dyShape.reduce((a, b) => a * b), 11);
     const wv = randn(filterShape.reduce((a, b) => a * b), 12);
-    const r = await onCpuAndWasm(() => tf.engine().runKernel('Conv2DBackpropInput',
-      { dy: tf.tensor(dyv, dyShape), filter: tf.tensor(wv, filterShape) },
-      { strides: c.s, pad: c.pad, dataFormat: 'NHWC', inputShape: c.dx }) as tf.Tensor);
-    assert.equal(r.wasmShapes[0], c.dx);
-    const err = relL2(r.wasm[0], r.cpu[0]);
-    assert.ok(err <= TOL, `relative L2 error ${err}`);
+    // The registered kernel (small shapes go to the stock one) and the rewrite forced on with
+    // minPixels 0, so that 1x1 and tiny shapes exercise the rewrite too.
+    const forced = makeConv2dBackpropInputWasm(stockConv2dBackpropInput()!, { minPixels: 0 });
+    const attrs = { strides: c.s, pad: c.pad, dataFormat: 'NHWC', inputShape: c.dx };
+    const r = await onCpuAndWasm(() => {
+      const inputs = { dy: tf.tensor(dyv, dyShape), filter: tf.tensor(wv, filterShape) };
+      const registered = tf.engine().runKernel('Conv2DBackpropInput', inputs, attrs) as tf.Tensor;
+      if (tf.getBackend() !== 'wasm') return [registered, registered.clone()];
+      const info = forced({ inputs, backend: tf.backend(), attrs }) as tf.TensorInfo;
+      return [registered, tf.engine().makeTensorFromTensorInfo(info)];
+    });
+    assert.equal(r.wasmShapes, [c.dx, c.dx]);
+    for (const i of [0, 1]) {
+      const err = relL2(r.wasm[i], r.cpu[0]);
+      assert.ok(err <= TOL, `${i ? 'forced rewrite' : 'registered kernel'}: relative L2 error ${err}`);
+    }
   });
 }
 
 input('tf.grad of conv2d wrt input and of conv2dTranspose wrt both inputs match cpu', async () => {
-  const xv = randn(2 * 8 * 8 * 6, 21);
+  const xv = randn(2 * 16 * 16 * 6, 21);
   const wv = randn(4 * 4 * 6 * 7, 22);
-  const probeDown = randn(2 * 4 * 4 * 7, 23);
-  const zv = randn(2 * 4 * 4 * 7, 24);
+  const probeDown = randn(2 * 8 * 8 * 7, 23);
+  const zv = randn(2 * 8 * 8 * 7, 24);
   const wtv = randn(4 * 4 * 5 * 7, 25);
-  const probeUp = randn(2 * 8 * 8 * 5, 26);
+  const probeUp = randn(2 * 16 * 16 * 5, 26);
   const r = await onCpuAndWasm(() => {
-    const x = tf.tensor4d(xv, [2, 8, 8, 6]);
+    const x = tf.tensor4d(xv, [2, 16, 16, 6]);
     const w = tf.tensor4d(wv, [4, 4, 6, 7]);
-    const gx = tf.grad((xx: tf.Tensor) => tf.sum(tf.mul(tf.conv2d(xx as tf.Tensor4D, w, 2, 1), tf.tensor4d(probeDown, [2, 4, 4, 7]))))(x);
-    // conv2dTranspose k4 s2 p1 (PyTorch ConvTranspose2d(k=4, s=2, p=1)): [2,4,4,7] -> [2,8,8,5].
-    const z = tf.tensor4d(zv, [2, 4, 4, 7]);
+    const gx = tf.grad((xx: tf.Tensor) => tf.sum(tf.mul(tf.conv2d(xx as tf.Tensor4D, w, 2, 1), tf.tensor4d(probeDown, [2, 8, 8, 7]))))(x);
+    // conv2dTranspose k4 s2 p1 (PyTorch ConvTranspose2d(k=4, s=2, p=1)): [2,8,8,7] -> [2,16,16,5].
+    // Sizes keep dy at >= 64 pixels, so the registered kernel takes the rewrite, not the stock one.
+    const z = tf.tensor4d(zv, [2, 8, 8, 7]);
     const wt = tf.tensor4d(wtv, [4, 4, 5, 7]);
-    const up = (zz: tf.Tensor4D, ww: tf.Tensor4D) => tf.sum(tf.mul(tf.conv2dTranspose(zz, ww, [2, 8, 8, 5], 2, 1), tf.tensor4d(probeUp, [2, 8, 8, 5])));
+    const up = (zz: tf.Tensor4D, ww: tf.Tensor4D) => tf.sum(tf.mul(tf.conv2dTranspose(zz, ww, [2, 16, 16, 5], 2, 1), tf.tensor4d(probeUp, [2, 16, 16, 5])));
     const [gz, gw] = tf.grads((a: tf.Tensor, b: tf.Tensor) => up(a as tf.Tensor4D, b as tf.Tensor4D))([z, wt]);
-    const y = tf.conv2dTranspose(z, wt, [2, 8, 8, 5], 2, 1);
+    const y = tf.conv2dTranspose(z, wt, [2, 16, 16, 5], 2, 1);
     return [gx, gz, gw, y];
   });
   ['conv2d dx', 'conv2dTranspose dz', 'conv2dTranspose dW', 'conv2dTranspose forward'].forEach((name, i) => {
@@ -100,12 +111,12 @@ input('the fast kernel and the stock kernel agree on the model shape', async () 
 input('leaks no tensors or wasm buffers over 20 calls', async () => {
   await initBackend('wasm');
   const backend = tf.backend() as unknown as { numDataIds(): number };
-  const z = tf.tensor4d(randn(2 * 4 * 4 * 8, 41), [2, 4, 4, 8]);
+  const z = tf.tensor4d(randn(2 * 8 * 8 * 8, 41), [2, 8, 8, 8]);
   const w = tf.tensor4d(randn(4 * 4 * 3 * 8, 42), [4, 4, 3, 8]);
-  const x = tf.tensor4d(randn(1 * 6 * 6 * 3, 43), [1, 6, 6, 3]);
+  const x = tf.tensor4d(randn(1 * 10 * 10 * 3, 43), [1, 10, 10, 3]);
   const wd = tf.tensor4d(randn(4 * 4 * 3 * 8, 44), [4, 4, 3, 8]);
   const step = () => tf.tidy(() => {
-    const [a, b] = tf.grads((zz: tf.Tensor, ww: tf.Tensor) => tf.sum(tf.square(tf.conv2dTranspose(zz as tf.Tensor4D, ww as tf.Tensor4D, [2, 8, 8, 3], 2, 1))))([z, w]);
+    const [a, b] = tf.grads((zz: tf.Tensor, ww: tf.Tensor) => tf.sum(tf.square(tf.conv2dTranspose(zz as tf.Tensor4D, ww as tf.Tensor4D, [2, 16, 16, 3], 2, 1))))([z, w]);
     const c = tf.grad((xx: tf.Tensor) => tf.sum(tf.square(tf.conv2d(xx as tf.Tensor4D, wd, 1, 1))))(x);
     return [a, b, c];
   }).forEach((t) => t.dispose());
