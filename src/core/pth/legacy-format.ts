@@ -8,12 +8,33 @@ import { CheckpointError } from '../errors.js';
 import { PLAIN_DATA_HOOKS, PyDict, describe, unpickle, type PyValue } from './pickle.js';
 import { TorchUnpickler } from './torch-pickle.js';
 
-/** `torch.serialization.MAGIC_NUMBER`. */
+/**
+ * `torch.serialization.MAGIC_NUMBER`, the first pickle of a legacy file.
+ *
+ * @example
+ * ```ts
+ * LEGACY_MAGIC === 0x1950a86a20f9469cfc6cn; // true
+ * ```
+ */
 export const LEGACY_MAGIC = 0x1950a86a20f9469cfc6cn;
-/** `torch.serialization.PROTOCOL_VERSION`. */
+/**
+ * `torch.serialization.PROTOCOL_VERSION`, the second pickle of a legacy file.
+ *
+ * @example
+ * ```ts
+ * LEGACY_PROTOCOL_VERSION; // 1001
+ * ```
+ */
 export const LEGACY_PROTOCOL_VERSION = 1001;
 
-/** A pickle stream begins with PROTO 2..5 (what `torch.save` always wrote). */
+/**
+ * Whether the bytes start like a pickle stream (PROTO 2..5, what `torch.save` always wrote).
+ *
+ * @example
+ * ```ts
+ * isPickle(new Uint8Array([0x80, 2])); // true
+ * ```
+ */
 export function isPickle(bytes: Uint8Array): boolean {
   return bytes.length >= 2 && bytes[0] === 0x80 && bytes[1] >= 2 && bytes[1] <= 5;
 }

@@ -9,7 +9,14 @@
  */
 import { CheckpointError, UnsafePickleError } from '../errors.js';
 
-/** A reference to an allowed Python global (a class or function), never a callable. */
+/**
+ * A reference to an allowed Python global (a class or function), never a callable.
+ *
+ * @example
+ * ```ts
+ * new PyGlobal('collections', 'OrderedDict').qualifiedName; // 'collections.OrderedDict'
+ * ```
+ */
 export class PyGlobal {
   constructor(
     readonly module: string,
@@ -24,6 +31,11 @@ export class PyGlobal {
 /**
  * A Python dict (or `collections.OrderedDict`). Attributes set on it by BUILD, such
  * as the `_metadata` PyTorch attaches to a state_dict, are kept in `attrs`.
+ *
+ * @example
+ * ```ts
+ * const meta = (readPthObject(bytes) as PyDict).attrs.get('_metadata');
+ * ```
  */
 export class PyDict extends Map<PyValue, PyValue> {
   readonly attrs = new Map<string, PyValue>();
@@ -32,7 +44,15 @@ export class PyDict extends Map<PyValue, PyValue> {
   }
 }
 
-/** Any value the unpickler can produce. Tuples are frozen arrays, lists plain arrays. */
+/**
+ * Any value the unpickler can produce. Tuples are frozen arrays, lists plain arrays,
+ * ints numbers (bigint beyond 2^53), bytes Uint8Arrays.
+ *
+ * @example
+ * ```ts
+ * const v: PyValue = Object.freeze([1, 'a', null]); // the tuple (1, 'a', None)
+ * ```
+ */
 export type PyValue =
   | null
   | boolean
@@ -47,12 +67,26 @@ export type PyValue =
   | PyGlobal
   | PyOpaque;
 
-/** Base of objects built by hooks (tensors, storages): opaque to the unpickler itself. */
+/**
+ * Base of objects built by hooks (tensors, storages): opaque to the unpickler itself.
+ *
+ * @example
+ * ```ts
+ * class MyStorage extends PyOpaque {}
+ * ```
+ */
 export abstract class PyOpaque {
   protected readonly pyOpaque = true;
 }
 
-/** Hooks that decide what globals mean; the unpickler itself knows none. */
+/**
+ * Hooks that decide what globals mean; the unpickler itself knows none.
+ *
+ * @example
+ * ```ts
+ * const hooks: UnpickleHooks = { findGlobal: (m, n) => refuseGlobal(m, n), call: (fn) => refuseCall(fn) };
+ * ```
+ */
 export interface UnpickleHooks {
   /** Returns the global, or throws {@link UnsafePickleError} when it is not allowed. */
   findGlobal(module: string, name: string): PyValue;
@@ -64,7 +98,15 @@ export interface UnpickleHooks {
   persistentLoad?(pid: PyValue): PyValue;
 }
 
-/** Result of {@link unpickle}: the value and the offset just after STOP. */
+/**
+ * Result of {@link unpickle}: the value and the offset just after STOP (legacy
+ * checkpoints hold several pickles in a row).
+ *
+ * @example
+ * ```ts
+ * const { value, end } = unpickle(bytes, 0, PLAIN_DATA_HOOKS);
+ * ```
+ */
 export interface UnpickleResult {
   value: PyValue;
   end: number;
@@ -116,7 +158,7 @@ function badPickle(what: string, at: number): CheckpointError {
  * ```ts
  * // pickle.dumps({'a': 1}, protocol=2)
  * const bytes = new Uint8Array([0x80, 2, 0x7d, 0x71, 0, 0x58, 1, 0, 0, 0, 0x61, 0x71, 1, 0x4b, 1, 0x73, 0x2e]);
- * const { value } = unpickle(bytes, 0, { findGlobal: refuseGlobal, call: refuseCall });
+ * const { value } = unpickle(bytes, 0, PLAIN_DATA_HOOKS);
  * (value as PyDict).get('a'); // 1
  * ```
  */
@@ -538,7 +580,14 @@ function unescapePy(s: string): string {
   });
 }
 
-/** A short description of a value for error messages. */
+/**
+ * A short description of a value for error messages.
+ *
+ * @example
+ * ```ts
+ * describe(Object.freeze([1])); // 'tuple'
+ * ```
+ */
 export function describe(v: PyValue): string {
   if (v === null) return 'None';
   if (v instanceof PyGlobal) return v.qualifiedName;

@@ -34,7 +34,15 @@ export const ALLOWED_GLOBALS: ReadonlySet<string> = new Set([
   ...[...TORCH_DTYPES.keys()].map((n) => `torch.${n}`),
 ]);
 
-/** A storage (or, in legacy files, a view into one) named by a persistent id. */
+/**
+ * A storage (or, in legacy files, a view into one) named by a persistent id.
+ *
+ * @example
+ * ```ts
+ * const t = (readPthObject(bytes) as PyDict).get('w') as PthTensor;
+ * t.storage.key; // '0'
+ * ```
+ */
 export class PthStorage extends PyOpaque {
   /** Raw little-endian bytes, once known (zip: at once; legacy: after the main pickle). */
   bytes: Uint8Array | undefined;
@@ -65,7 +73,16 @@ export class PthStorage extends PyOpaque {
   }
 }
 
-/** A tensor as pickled (storage, offset, size, stride); `data` is filled by {@link TorchUnpickler.materialise}. */
+/**
+ * A tensor as pickled (storage, offset, size, stride); `data` is filled with a C-order
+ * copy by {@link TorchUnpickler.materialise}.
+ *
+ * @example
+ * ```ts
+ * const t = (readPthObject(bytes) as PyDict).get('w') as PthTensor;
+ * t.stride; // [48, 16, 4, 1]
+ * ```
+ */
 export class PthTensor extends PyOpaque implements StateTensor {
   readonly dtype: DType;
   data: TensorData;
@@ -101,6 +118,11 @@ function int(v: PyValue, what: string): number {
 /**
  * Decodes a storage class global (`torch.FloatStorage`) to its dtype info. Storage
  * classes of dtypes a `StateTensor` cannot hold (int16, complex) are rejected clearly.
+ *
+ * @example
+ * ```ts
+ * storageTypeFromGlobal(new PyGlobal('torch', 'HalfStorage')).dtype; // 'float16'
+ * ```
  */
 export function storageTypeFromGlobal(v: PyValue): StorageType {
   const t = v instanceof PyGlobal && v.module === 'torch' ? STORAGE_TYPES.get(v.name) : undefined;
@@ -112,6 +134,13 @@ export function storageTypeFromGlobal(v: PyValue): StorageType {
  * Unpickling hooks for `torch.save` pickles plus the bookkeeping of the tensors they
  * create. The format readers supply `persistentLoad` (storages are found differently
  * in zip and legacy files) and call {@link materialise} once all storage bytes are in.
+ *
+ * @example
+ * ```ts
+ * const u = new TorchUnpickler((pid) => myStorageFor(pid));
+ * const { value } = unpickle(pkl, 0, u);
+ * u.materialise();
+ * ```
  */
 export class TorchUnpickler implements UnpickleHooks {
   readonly tensors: PthTensor[] = [];

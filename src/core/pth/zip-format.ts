@@ -8,7 +8,14 @@ import { CheckpointError } from '../errors.js';
 import { unpickle, describe, type PyValue } from './pickle.js';
 import { TorchUnpickler } from './torch-pickle.js';
 
-/** Local file header signature `PK\x03\x04`. */
+/**
+ * Whether the bytes start with a zip local file header (`PK\x03\x04`).
+ *
+ * @example
+ * ```ts
+ * isZip(new Uint8Array([0x50, 0x4b, 3, 4])); // true
+ * ```
+ */
 export function isZip(bytes: Uint8Array): boolean {
   return bytes.length >= 4 && bytes[0] === 0x50 && bytes[1] === 0x4b && bytes[2] === 0x03 && bytes[3] === 0x04;
 }

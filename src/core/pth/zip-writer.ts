@@ -29,17 +29,38 @@ export function crc32(data: Uint8Array): number {
   return (c ^ 0xffffffff) >>> 0;
 }
 
-/** Alignment of record data in PyTorch archives (`kFieldAlignment`). */
+/**
+ * Alignment of record data in PyTorch archives (`kFieldAlignment`).
+ *
+ * @example
+ * ```ts
+ * dataOffset % FIELD_ALIGNMENT === 0;
+ * ```
+ */
 export const FIELD_ALIGNMENT = 64;
 
 const MASK64 = (1n << 64n) - 1n;
 
-/** `c10::hash_combine` on uint64 (boost's formula), used for the serialization id. */
+/**
+ * `c10::hash_combine` on uint64 (boost's formula), used for the serialization id.
+ *
+ * @example
+ * ```ts
+ * hashCombine(0n, 5n); // 2654435774n
+ * ```
+ */
 export function hashCombine(seed: bigint, value: bigint): bigint {
   return (seed ^ ((value + 0x9e3779b9n + ((seed << 6n) & MASK64) + (seed >> 2n)) & MASK64)) & MASK64;
 }
 
-/** One record to store: its full path inside the archive and its bytes. */
+/**
+ * One record to store: its full path inside the archive and its bytes.
+ *
+ * @example
+ * ```ts
+ * const r: ZipRecord = { name: 'archive/byteorder', data: new TextEncoder().encode('little') };
+ * ```
+ */
 export interface ZipRecord {
   name: string;
   data: Uint8Array;
@@ -48,6 +69,11 @@ export interface ZipRecord {
 /**
  * Size of the `FB` padding extra field for a record whose local header starts at
  * `cursor` (`detail::getPadding`): it makes the data start at a multiple of 64.
+ *
+ * @example
+ * ```ts
+ * paddingSize(0, 10); // 24: 30 + 10 + 24 = 64
+ * ```
  */
 export function paddingSize(cursor: number, nameLength: number): number {
   const start = cursor + 30 + nameLength + 4;

@@ -174,5 +174,18 @@ views('finds the state dict under "state_dict" in a training checkpoint', () => 
   expectCode(() => readPth(nested, { key: 'netG' }), 'E_NO_STATE_DICT', /keys are: state_dict, epoch/);
 });
 
+views('unwraps a tensor saved as an nn.Parameter (_rebuild_parameter)', () => {
+  const zip = writePth(small);
+  const pkl = unzipSync(zip)['archive/data.pkl'];
+  const key = [0x58, 1, 0, 0, 0, 0x77, 0x71, 2]; // X 'w' BINPUT 2
+  const at = pkl.findIndex((_, i) => key.every((b, j) => pkl[i + j] === b)) + key.length;
+  assert.equal([pkl[pkl.length - 2], pkl[pkl.length - 1]], [0x73, 0x2e], 'ends with SETITEM STOP');
+  // _rebuild_parameter(<tensor>, True, OrderedDict())
+  const param = concat(pkl.subarray(0, at), enc.encode('ctorch._utils\n_rebuild_parameter\n'), pkl.subarray(at, -2), hex('8868002952875273'), hex('2e'));
+  const t = readPth(patchArchive(zip, { 'archive/data.pkl': param })).get('w')!;
+  assert.equal(t.shape, [2, 3]);
+  assert.equal(Array.from(t.data as Float32Array), [1, 2, 3, 4, 5, 6]);
+});
+
 errors.run();
 views.run();
