@@ -4,7 +4,8 @@
  * @example
  * ```ts
  * import { createPix2Pix } from 'pix2pix-ts';
- * const p2p = await createPix2Pix({ generator: { numDowns: 6, ngf: 8 }, backend: 'cpu' });
+ * const p2p = await createPix2Pix({ generator: { numDowns: 6, ngf: 8 } });
+ * console.log(p2p.backendInfo.name, p2p.backendInfo.reason);
  * const out = await p2p.translate({ data: new Uint8ClampedArray(64 * 64 * 4), width: 64, height: 64 });
  * await p2p.dispose();
  * ```
@@ -13,7 +14,7 @@ import { tf } from './core/tf.js';
 import type { Tensor4D } from './core/tf.js';
 import { DisposedError, ShapeError } from './core/errors.js';
 import { toFloatImage, toRGBA8, type PixelImage, type FloatImage } from './core/image.js';
-import { initBackend, type BackendName } from './backends/index.js';
+import { selectBackend, type BackendInfo, type BackendRequest, type BackendInitOptions, type Purpose } from './backends/index.js';
 import { Pix2PixModel, type StepLosses } from './pix2pix/model.js';
 import type { ModelOptions, InferenceMode } from './pix2pix/config.js';
 import { translateImage } from './pix2pix/translator.js';
@@ -29,20 +30,19 @@ export { Pix2PixModel } from './pix2pix/model.js';
 export { readPth, writePth } from './core/pth/index.js';
 export { verifyGolden, relL2, type GoldenSource, type GoldenCheck } from './pix2pix/golden.js';
 
-export interface CreatePix2PixOptions extends ModelOptions {
+export type { BackendInfo, BackendRequest, BackendName, Purpose } from './backends/index.js';
+
+export interface CreatePix2PixOptions extends ModelOptions, BackendInitOptions {
   /**
-   * tfjs backend to run on: a name, a list tried in order, or `auto`.
-   * @defaultValue 'cpu' in this version
+   * tfjs backend to run on: `auto` (a real-GPU WebGL/WebGPU, else WASM SIMD with threads where
+   * allowed, else CPU: see `backendInfo.reason`), a name, or a list of names tried in order.
+   * @defaultValue 'auto'
    */
-  backend?: BackendName;
+  backend?: BackendRequest;
+  /** What `auto` optimises for: `infer` or `train`. @defaultValue 'infer' */
+  purpose?: Purpose;
   /** Inference mode of `translate` (`eval`: running statistics, no dropout). @defaultValue 'eval' */
   mode?: InferenceMode;
-}
-
-/** Facts about the backend in use. */
-export interface BackendInfo {
-  name: string;
-  reason: string;
 }
 
 /** An RGBA 8-bit image, the shape of a canvas `ImageData`. */
@@ -71,10 +71,10 @@ export class Pix2Pix {
 
   /** @internal */
   static async create(options: CreatePix2PixOptions = {}): Promise<Pix2Pix> {
-    const { backend = 'cpu', mode = 'eval', ...modelOptions } = options;
-    await initBackend(backend);
+    const { backend = 'auto', purpose = 'infer', mode = 'eval', wasmPaths, threads, webglDeleteTextureThreshold, ...modelOptions } = options;
+    const info = await selectBackend({ backend, purpose, wasmPaths, threads, webglDeleteTextureThreshold });
     const model = new Pix2PixModel(modelOptions);
-    return new Pix2Pix(model, { name: tf.getBackend(), reason: `requested "${backend}"` }, mode);
+    return new Pix2Pix(model, info, mode);
   }
 
   private run<T>(fn: (m: Pix2PixModel) => Promise<T> | T): Promise<T> {

@@ -1,0 +1,67 @@
+// Builds dist/: ESM for bundlers/browsers, ESM for Node (same code with a CommonJS shim for the
+// wasm glue), a minified IIFE global `Pix2Pix` for <script>, the CLI, and .d.ts files.
+// tfjs is bundled in rather than external: its ESM dist cannot be loaded by Node's own loader and
+// its CommonJS bundle registers no gradients, so one self-contained copy is what works everywhere.
+// The wasm binaries are copied unrenamed next to the bundles and found at run time beside them.
+import { readFileSync, readdirSync } from 'node:fs';
+import { nodeResolve } from '@rollup/plugin-node-resolve';
+import commonjs from '@rollup/plugin-commonjs';
+import typescript from '@rollup/plugin-typescript';
+import terser from '@rollup/plugin-terser';
+import { dts } from 'rollup-plugin-dts';
+
+const wasmDir = 'node_modules/@tensorflow/tfjs-backend-wasm/dist';
+const wasmFiles = readdirSync(wasmDir).filter((f) => f.endsWith('.wasm'));
+
+/** Emits the tfjs wasm binaries unrenamed beside the bundle. */
+function wasmAssets() {
+  return {
+    name: 'wasm-assets',
+    generateBundle() {
+      for (const f of wasmFiles) this.emitFile({ type: 'asset', fileName: f, source: readFileSync(`${wasmDir}/${f}`) });
+    },
+  };
+}
+
+const nodeBuiltins = ['fs', 'path', 'os', 'url', 'module', 'worker_threads', 'perf_hooks', 'crypto', 'util', 'child_process', 'events', 'stream', 'zlib', 'readline', 'tty'];
+const nodeExternal = (id) => id.startsWith('node:') || nodeBuiltins.includes(id) || ['sharp', '@napi-rs/canvas', 'webgpu', 'playwright-core'].some((p) => id === p || id.startsWith(p + '/'));
+const nodeShim = "import { createRequire as __p2pCreateRequire } from 'node:module'; import { fileURLToPath as __p2pFileURLToPath } from 'node:url'; const require = __p2pCreateRequire(import.meta.url); const __filename = __p2pFileURLToPath(import.meta.url); const __dirname = __p2pFileURLToPath(new URL('.', import.meta.url));";
+
+const onwarn = (warning) => {
+  // tfjs's own sources trip these two harmlessly (`this` at top level of TS-emitted helpers, and
+  // circular imports inside tfjs-core); any other warning fails the build.
+  if (warning.code === 'THIS_IS_UNDEFINED' || (warning.code === 'CIRCULAR_DEPENDENCY' && /node_modules/.test(warning.message))) return;
+  throw new Error(`rollup warning (${warning.code}): ${warning.message}`);
+};
+
+const ts = () => typescript({ tsconfig: './tsconfig.json', noEmit: false, declaration: false, sourceMap: true, outDir: 'dist', include: ['src/**/*.ts'] });
+const browserPlugins = () => [nodeResolve({ browser: true, preferBuiltins: false }), commonjs({ ignore: nodeBuiltins }), ts()];
+const nodePlugins = () => [nodeResolve({ preferBuiltins: true, exportConditions: ['node'] }), commonjs({ ignore: nodeBuiltins }), ts()];
+
+export default [
+  {
+    input: { index: 'src/index.ts' },
+    output: { dir: 'dist', format: 'es', sourcemap: true, entryFileNames: '[name].js', chunkFileNames: 'chunks/[name]-[hash].js' },
+    plugins: [...browserPlugins(), wasmAssets()],
+    onwarn,
+  },
+  {
+    input: { 'index.node': 'src/index.ts', cli: 'src/cli/main.ts' },
+    output: { dir: 'dist', format: 'es', sourcemap: true, entryFileNames: '[name].js', chunkFileNames: 'chunks/[name]-[hash].js', banner: (chunk) => (chunk.isEntry || chunk.fileName.startsWith('chunks/') ? nodeShim : '') },
+    external: nodeExternal,
+    plugins: nodePlugins(),
+    onwarn,
+  },
+  {
+    input: 'src/index.ts',
+    output: { file: 'dist/pix2pix.min.js', format: 'iife', name: 'Pix2Pix', sourcemap: true, inlineDynamicImports: true, plugins: [terser()] },
+    plugins: browserPlugins(),
+    onwarn,
+  },
+  {
+    input: 'src/index.ts',
+    output: { file: 'dist/index.d.ts', format: 'es' },
+    plugins: [dts({ tsconfig: './tsconfig.json' })],
+    onwarn,
+  },
+];

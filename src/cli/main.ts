@@ -1,0 +1,41 @@
+#!/usr/bin/env node
+/**
+ * The `pix2pix-ts` command line: `pix2pix-ts <command> [options]`, `--help` on each command.
+ */
+import { verifyCommand, VERIFY_HELP } from './verify.js';
+
+type Command = { summary: string; help: string; run: (argv: string[]) => Promise<number> };
+
+const commands: Record<string, Command> = {
+  verify: { summary: 'compare this runtime with a PyTorch reference dump', help: VERIFY_HELP, run: (a) => verifyCommand(a) },
+};
+
+export const MAIN_HELP = () => `Usage: pix2pix-ts <command> [options]
+
+Commands:
+${Object.entries(commands).map(([k, c]) => `  ${k.padEnd(10)} ${c.summary}`).join('\n')}
+
+Run "pix2pix-ts <command> --help" for a command's options.`;
+
+export async function main(argv: string[]): Promise<number> {
+  const [cmd, ...rest] = argv;
+  if (!cmd || cmd === '--help' || cmd === '-h' || cmd === 'help') {
+    console.log(MAIN_HELP());
+    return cmd ? 0 : 2;
+  }
+  const c = commands[cmd];
+  if (!c) {
+    console.error(`Unknown command "${cmd}". Should be one of: ${Object.keys(commands).join(', ')}.`);
+    return 2;
+  }
+  try {
+    return await c.run(rest);
+  } catch (e) {
+    console.error(`error: ${(e as Error)?.message ?? e}`);
+    return 2;
+  }
+}
+
+main(process.argv.slice(2)).then((code) => {
+  process.exitCode = code;
+});

@@ -1,0 +1,117 @@
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
+import { readFileSync } from 'node:fs';
+import { tf } from '../src/core/tf.js';
+import { createPix2Pix, readPth, DisposedError, ShapeError, ValueError, StateDictMismatchError } from '../src/index.js';
+import { fixture } from './support/env.js';
+
+const api = suite('createPix2Pix');
+const opts = { generator: { numDowns: 6, ngf: 8 }, discriminator: { ndf: 8 } } as const;
+
+api('says which backend it chose and why', async () => {
+  const p = await createPix2Pix({ ...opts, backend: ['wasm', 'cpu'] });
+  assert.is(p.backendInfo.name, 'wasm');
+  assert.type(p.backendInfo.reason, 'string');
+  await p.dispose();
+});
+
+api('translates an image of any size to RGBA of the same size', async () => {
+  const p = await createPix2Pix({ ...opts, backend: 'cpu' });
+  const out = await p.translate({ data: new Uint8ClampedArray(100 * 70 * 4).fill(128), width: 100, height: 70 });
+  assert.is(out.width, 100);
+  assert.is(out.height, 70);
+  assert.is(out.data.length, 100 * 70 * 4);
+  assert.is(out.data[3], 255);
+  await p.dispose();
+});
+
+api('a golden G.pth loaded through the API reproduces the reference output', async () => {
+  const p = await createPix2Pix({ ...opts, generator: { ...opts.generator, dropout: false }, backend: 'cpu' });
+  await p.loadPth(readFileSync(fixture('golden', 'unet64_batch', 'G.pth')));
+  const a = new Float32Array(readFileSync(fixture('golden', 'unet64_batch', 'input__real_A.f32')).buffer.slice(0));
+  // NCHW -> HWC
+  const hwc = new Float32Array(64 * 64 * 3);
+  for (let c = 0; c < 3; c++) for (let i = 0; i < 64 * 64; i++) hwc[i * 3 + c] = a[c * 64 * 64 + i];
+  const out = await p.translateFloat({ data: hwc, width: 64, height: 64, channels: 3 });
+  const ref = new Float32Array(readFileSync(fixture('golden', 'unet64_batch', 'forward__G_eval.f32')).buffer.slice(0));
+  let num = 0, den = 0;
+  for (let c = 0; c < 3; c++) for (let i = 0; i < 64 * 64; i++) { num += (out.data[i * 3 + c] - ref[c * 4096 + i]) ** 2; den += ref[c * 4096 + i] ** 2; }
+  assert.ok(Math.sqrt(num / den) < 1e-4, `rel err ${Math.sqrt(num / den)}`);
+  await p.dispose();
+});
+
+api('exported .pth weights load back into a fresh model exactly', async () => {
+  const p = await createPix2Pix({ ...opts, backend: 'cpu', seed: 1 });
+  const bytes = await p.exportPth('G');
+  const sd = readPth(bytes);
+  assert.ok(sd.has('model.model.1.model.2.num_batches_tracked'));
+  const q = await createPix2Pix({ ...opts, backend: 'cpu', seed: 2 });
+  await q.loadPth(bytes);
+  assert.equal(readPth(await q.exportPth('G')), sd);
+  await Promise.all([p.dispose(), q.dispose()]);
+});
+
+api('a checkpoint of another architecture is refused with the missing and unexpected keys', async () => {
+  const p = await createPix2Pix({ generator: { numDowns: 7, ngf: 8 }, backend: 'cpu' });
+  try {
+    await p.loadPth(readFileSync(fixture('golden', 'unet64_batch', 'G.pth')));
+    assert.unreachable('should throw');
+  } catch (e) {
+    assert.instance(e, StateDictMismatchError);
+    assert.match((e as Error).message, /Missing key\(s\): "model\.model\.1\.model\.3\.model\.3\.model\.3\.model\.3\.model\.2\.weight"/);
+  }
+  await p.dispose();
+  const q = await createPix2Pix({ generator: { numDowns: 6, ngf: 16 }, backend: 'cpu' });
+  try {
+    await q.loadPth(readFileSync(fixture('golden', 'unet64_batch', 'G.pth')));
+    assert.unreachable('should throw');
+  } catch (e) {
+    assert.instance(e, StateDictMismatchError);
+    assert.match((e as Error).message, /Size mismatch: for model\.model\.0\.weight: copying a param with shape \[8, 3, 4, 4\] from checkpoint, the shape in current model is \[16, 3, 4, 4\]/);
+  }
+  await q.dispose();
+});
+
+api('bad images give clear errors', async () => {
+  const p = await createPix2Pix({ ...opts, backend: 'cpu' });
+  const nan = new Float32Array(64 * 64 * 3);
+  nan[5] = NaN;
+  try {
+    await p.translate({ data: nan, width: 64, height: 64, channels: 3 });
+    assert.unreachable();
+  } catch (e) {
+    assert.instance(e, ValueError);
+    assert.match((e as Error).message, /index 5 is NaN/);
+  }
+  try {
+    await p.translate({ data: new Uint8ClampedArray(10), width: 64, height: 64 });
+    assert.unreachable();
+  } catch (e) {
+    assert.instance(e, ShapeError);
+  }
+  try {
+    await p.trainStep({ data: new Uint8ClampedArray(48 * 48 * 4), width: 48, height: 48 }, { data: new Uint8ClampedArray(48 * 48 * 4), width: 48, height: 48 });
+    assert.unreachable();
+  } catch (e) {
+    assert.instance(e, ShapeError);
+    assert.match((e as Error).message, /multiples of 64/);
+  }
+  await p.dispose();
+});
+
+api('dispose is idempotent, frees every tensor, and later calls reject', async () => {
+  const before = tf.memory().numTensors;
+  const p = await createPix2Pix({ ...opts, backend: 'cpu' });
+  await p.translate({ data: new Uint8ClampedArray(64 * 64 * 4), width: 64, height: 64 });
+  await p.dispose();
+  await p.dispose();
+  assert.is(tf.memory().numTensors, before);
+  try {
+    await p.translate({ data: new Uint8ClampedArray(64 * 64 * 4), width: 64, height: 64 });
+    assert.unreachable();
+  } catch (e) {
+    assert.instance(e, DisposedError);
+  }
+});
+
+api.run();
