@@ -334,3 +334,38 @@ function checkImage(img: HwcImage): void {
     throw new ShapeError(`Image of ${width}x${height}x${channels} does not match its data length ${data.length}.`);
   }
 }
+
+/**
+ * One training pair as the data loaders give it: HWC floats in [-1, 1]. `a` is the generator's
+ * input and `b` its target (the loader has already applied the direction), both `width` x
+ * `height`, with `channelsA` and `channelsB` channels.
+ */
+export interface PairSample {
+  a: Float32Array;
+  b: Float32Array;
+  width: number;
+  height: number;
+  channelsA: number;
+  channelsB: number;
+  /** Where the pair came from (a file name relative to its folder). */
+  name: string;
+}
+
+/**
+ * {@link preprocessPair} for a {@link PairSample}: one random crop/flip for both halves.
+ *
+ * @example
+ * ```ts
+ * const opts = resolvePreprocessOptions({ loadSize: 72, cropSize: 64 });
+ * const augmented = preprocessSample(await dataset.get(0), opts, rng);
+ * ```
+ */
+export function preprocessSample(sample: PairSample, opts: ResolvedPreprocessOptions, rng: Rng): PairSample {
+  const { a, b } = preprocessPair(
+    { data: sample.a, width: sample.width, height: sample.height, channels: sample.channelsA },
+    { data: sample.b, width: sample.width, height: sample.height, channels: sample.channelsB },
+    opts,
+    rng,
+  );
+  return { a: a.data, b: b.data, width: a.width, height: a.height, channelsA: a.channels, channelsB: b.channels, name: sample.name };
+}
