@@ -67,7 +67,7 @@ export const FONTS: readonly FontSpec[] = [
 
 /** Options of {@link makeFontDataset}. */
 export interface MakeFontDatasetOptions {
-  /** Output folder (replaced). @defaultValue `data/fonts-zi2zi` */
+  /** Output folder; its `train/` and `test/` are replaced. @defaultValue `data/fonts-zi2zi` */
   out?: string;
   /** Side N of each half, in pixels. @defaultValue 64 */
   size?: number;
@@ -211,8 +211,11 @@ export async function makeFontDataset(options: MakeFontDatasetOptions = {}): Pro
   }
   if (kept.length < count) throw new Error(`only ${kept.length} of ${count} characters are covered by both fonts`);
 
-  rmSync(out, { recursive: true, force: true });
-  for (const split of ['train', 'test']) mkdirSync(join(out, split), { recursive: true });
+  // Only the generated parts are replaced: a README kept in the folder survives.
+  for (const split of ['train', 'test']) {
+    rmSync(join(out, split), { recursive: true, force: true });
+    mkdirSync(join(out, split), { recursive: true });
+  }
   const rows = ['name\tchar\tcodepoint\tfrequency_rank\tsplit'];
   const result = { train: [] as string[], test: [] as string[], skipped };
   for (const [i, { ch, rank, halves }] of kept.entries()) {
@@ -237,7 +240,8 @@ export async function makeFontDataset(options: MakeFontDatasetOptions = {}): Pro
   return result;
 }
 
-if (resolve(process.argv[1] ?? '') === resolve(new URL(import.meta.url).pathname)) {
+// Run as a script only (not when a test bundle imports it: there import.meta.url is the bundle's).
+if (import.meta.url.endsWith('/make-font-dataset.ts') && resolve(process.argv[1] ?? '') === resolve(new URL(import.meta.url).pathname)) {
   const { values } = parseArgs({
     options: {
       out: { type: 'string' },
