@@ -2,12 +2,16 @@
 // Test runner: bundles each test/**/*.test.ts with esbuild (so the whole graph, tfjs included, is
 // one ESM world: tfjs-core's ESM dist cannot be loaded by Node's own loader and its CJS bundle
 // registers no gradients), then runs every bundle in its own Node process, two at a time.
+// Then the browser tests (test/browser/**/*.browser.ts) run in headless Chromium through
+// test/browser/harness.mjs; their results count in the final line. Without Chromium they are
+// skipped loudly, except under CI, where that fails.
 // Usage: node scripts/test.mjs [filter-substring ...]
 import { build } from 'esbuild';
 import { spawn } from 'node:child_process';
 import { readdirSync, statSync, mkdirSync, rmSync, copyFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { cpus } from 'node:os';
+import { runBrowserTests, listBrowserTests } from '../test/browser/harness.mjs';
 
 const root = new URL('..', import.meta.url).pathname;
 const filters = process.argv.slice(2);
@@ -19,36 +23,39 @@ const files = walk(join(root, 'test'))
   .filter((f) => f.endsWith('.test.ts'))
   .filter((f) => !filters.length || filters.some((s) => f.includes(s)))
   .sort();
-if (!files.length) { console.error('no test files matched', filters); process.exit(1); }
+const browserFiles = listBrowserTests(root, filters);
+if (!files.length && !browserFiles.length) { console.error('no test files matched', filters); process.exit(1); }
 
 const outdir = join(root, '.tmp', 'test');
 rmSync(outdir, { recursive: true, force: true });
 mkdirSync(outdir, { recursive: true });
-const banner = "import { createRequire as __cr } from 'module'; import { fileURLToPath as __fu } from 'url'; const require = __cr(import.meta.url); const __filename = __fu(import.meta.url); const __dirname = __fu(new URL('.', import.meta.url));";
-await build({
-  entryPoints: files,
-  outbase: join(root, 'test'),
-  outdir,
-  outExtension: { '.js': '.mjs' },
-  bundle: true,
-  platform: 'node',
-  format: 'esm',
-  target: 'node20',
-  mainFields: ['module', 'main'],
-  sourcemap: 'inline',
-  banner: { js: banner },
-  external: ['sharp', '@napi-rs/canvas', 'playwright-core', 'webgpu', 'onnxruntime-node', 'onnxruntime-web'],
-  define: { 'import.meta.env.TEST_ROOT': JSON.stringify(root) },
-  logLevel: 'warning',
-});
+if (files.length) {
+  const banner = "import { createRequire as __cr } from 'module'; import { fileURLToPath as __fu } from 'url'; const require = __cr(import.meta.url); const __filename = __fu(import.meta.url); const __dirname = __fu(new URL('.', import.meta.url));";
+  await build({
+    entryPoints: files,
+    outbase: join(root, 'test'),
+    outdir,
+    outExtension: { '.js': '.mjs' },
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    target: 'node20',
+    mainFields: ['module', 'main'],
+    sourcemap: 'inline',
+    banner: { js: banner },
+    external: ['sharp', '@napi-rs/canvas', 'playwright-core', 'webgpu', 'onnxruntime-node', 'onnxruntime-web'],
+    define: { 'import.meta.env.TEST_ROOT': JSON.stringify(root) },
+    logLevel: 'warning',
+  });
 
-// The wasm binaries sit next to each bundle, as they do next to dist/ in the package.
-for (const f of readdirSync(join(root, 'node_modules/@tensorflow/tfjs-backend-wasm/dist')).filter((f) => f.endsWith('.wasm'))) {
-  for (const d of new Set(files.map((f) => join(outdir, relative(join(root, 'test'), f), '..')))) { mkdirSync(d, { recursive: true }); copyFileSync(join(root, 'node_modules/@tensorflow/tfjs-backend-wasm/dist', f), join(d, f)); }
+  // The wasm binaries sit next to each bundle, as they do next to dist/ in the package.
+  for (const f of readdirSync(join(root, 'node_modules/@tensorflow/tfjs-backend-wasm/dist')).filter((f) => f.endsWith('.wasm'))) {
+    for (const d of new Set(files.map((f) => join(outdir, relative(join(root, 'test'), f), '..')))) { mkdirSync(d, { recursive: true }); copyFileSync(join(root, 'node_modules/@tensorflow/tfjs-backend-wasm/dist', f), join(d, f)); }
+  }
 }
 const jobs = files.map((f) => ({ src: relative(root, f), out: join(outdir, relative(join(root, 'test'), f)).replace(/\.ts$/, '.mjs') }));
 const parallel = Math.max(1, Math.min(2, cpus().length));
-let passed = 0, failed = 0;
+let passed = 0, failed = 0, skipped = 0;
 const failures = [];
 async function runOne(job) {
   const t0 = Date.now();
@@ -67,11 +74,20 @@ async function runOne(job) {
   if (!ok) failures.push(job.src);
   process.stdout.write(`${ok ? 'ok  ' : 'FAIL'} ${job.src} (${nPass}/${nTotal}, ${secs}s)\n`);
   const lines = clean.split('\n').filter((l) => /^\s*(#|\[)/.test(l) || !ok);
-  const important = clean.split('\n').filter((l) => l.startsWith('# '));
+  const important = clean.split('\n').map((l) => l.match(/(?:^|\s)(# .*)$/)?.[1]).filter(Boolean);
   if (important.length) process.stdout.write(important.map((l) => '    ' + l).join('\n') + '\n');
   if (!ok) process.stdout.write(lines.join('\n') + '\n');
 }
 const queue = [...jobs];
 await Promise.all(Array.from({ length: parallel }, async () => { while (queue.length) await runOne(queue.shift()); }));
-console.log(`\n${passed} passed, ${failed} failed`);
+
+if (browserFiles.length) {
+  console.log('');
+  const browser = await runBrowserTests({ root, filters });
+  passed += browser.passed;
+  failed += browser.failed;
+  failures.push(...browser.failures);
+  skipped += browser.skippedFiles ?? 0;
+}
+console.log(`\n${passed} passed, ${failed} failed${skipped ? `, ${skipped} skipped` : ''}`);
 if (failures.length) { console.log('failed files:\n  ' + failures.join('\n  ')); process.exit(1); }

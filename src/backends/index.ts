@@ -14,7 +14,7 @@ export type { Capabilities, Environment } from './probe.js';
 export { selectBackend, planBackends, BACKENDS } from './select.js';
 export type { BackendInfo, BackendRequest, PlanEntry, SelectBackendOptions } from './select.js';
 export { cpuBackend } from './cpu.js';
-export { wasmBackend, defaultWasmPaths } from './wasm.js';
+export { wasmBackend, defaultWasmPaths, wasmThreadCap } from './wasm.js';
 export { webglBackend, DEFAULT_WEBGL_DELETE_TEXTURE_THRESHOLD } from './webgl.js';
 export { webgpuBackend } from './webgpu.js';
 

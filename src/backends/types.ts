@@ -38,7 +38,8 @@ export interface BackendInitOptions {
   wasmPaths?: string | Record<WasmBinaryName, string>;
   /**
    * XNNPACK thread-pool size of the threaded wasm binary (only used where threads are available).
-   * @defaultValue `navigator.hardwareConcurrency` (tfjs's default)
+   * tfjs caps it at min(8, hardwareConcurrency / 2); set before the first wasm init only.
+   * @defaultValue the cap, min(8, hardwareConcurrency / 2) (tfjs's default)
    */
   threads?: number;
   /**

@@ -59,6 +59,21 @@ export function defaultWasmPaths(): string | undefined {
   return undefined;
 }
 
+/**
+ * The most XNNPACK threads tfjs-backend-wasm 4.22 will use: its `init_with_threads_count` caps any
+ * request at min(8, hardwareConcurrency / 2) (it assumes 2 hyper-threads per core), so a 2-core
+ * machine computes on one thread even with the threaded binary.
+ *
+ * @example
+ * ```ts
+ * wasmThreadCap(16); // 8
+ * wasmThreadCap(2);  // 1
+ * ```
+ */
+export function wasmThreadCap(hardwareConcurrency: number): number {
+  return Math.max(1, Math.min(8, Math.floor(hardwareConcurrency / 2)));
+}
+
 let configuredPaths: string | undefined; // JSON of what was passed to setWasmPaths
 let initialised = false;
 let threadsNoticeShown = false;
@@ -103,7 +118,7 @@ export const wasmBackend: BackendDescriptor = {
   canInfer: true,
   detect(caps) {
     if (!caps.wasm) return { ok: false, reason: 'WebAssembly is not available' };
-    if (caps.wasmSimd && caps.wasmThreads) return { ok: true, reason: `WASM SIMD with threads (${caps.hardwareConcurrency} cores)` };
+    if (caps.wasmSimd && caps.wasmThreads) return { ok: true, reason: `WASM SIMD with threads (up to ${wasmThreadCap(caps.hardwareConcurrency)} XNNPACK threads on ${caps.hardwareConcurrency} logical cores)` };
     if (caps.wasmSimd) return { ok: true, reason: `WASM SIMD on one thread (${caps.wasmThreadsReason})` };
     return { ok: true, reason: 'WASM without SIMD on one thread (slow)' };
   },
