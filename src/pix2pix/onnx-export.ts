@@ -1,0 +1,304 @@
+/**
+ * ONNX export of the U-Net generator for inference (eval mode: BatchNorm with running statistics,
+ * no dropout). The ModelProto is hand-encoded: the few protobuf messages needed here (Model, Graph,
+ * Node, Attribute, Tensor, ValueInfo, Type, Shape, OperatorSetId) fit in a page, and a protobuf
+ * library would add more code than it saves. Field numbers are those of onnx/onnx.proto (IR 8).
+ *
+ * The graph is NCHW with a dynamic batch, height and width (`N`, `H`, `W`); H and W must be
+ * multiples of 2^numDowns at run time, as for {@link Pix2PixModel.generate}. Conv and
+ * ConvTranspose weights are PyTorch's layouts, which are ONNX's (`[out,in,kh,kw]` and
+ * `[in,out,kh,kw]`), so the state dict's tensors go in unchanged.
+ */
+import { CheckpointError } from '../core/errors.js';
+import type { StateDict, StateTensor } from '../core/state-dict.js';
+import { resolveModelOptions, type GeneratorOptions, type ResolvedGenerator } from './config.js';
+import { unetLevels } from './generator.js';
+import { convBias, appliedBias, NORM_EPS } from './layers.js';
+import type { Pix2PixModel } from './model.js';
+
+/** Options of {@link exportGeneratorOnnx}. */
+export interface OnnxExportOptions {
+  /** ONNX opset of the default domain (BatchNormalization-15 and friends). @defaultValue 17 */
+  opset?: number;
+  /** Fixed input size `[n, h, w]` instead of the symbolic `N`, `H`, `W`. @defaultValue dynamic */
+  fixedShape?: [number, number, number];
+  /** Graph name. @defaultValue 'pix2pix_unet' */
+  graphName?: string;
+  /** Model-level `producer_version`. @defaultValue '0.1.0' */
+  producerVersion?: string;
+}
+
+/** Names of the graph's input and output. */
+export const ONNX_INPUT_NAME = 'input';
+export const ONNX_OUTPUT_NAME = 'output';
+
+// ---- protobuf wire encoding (varint, length-delimited, fixed32) ----
+
+class PbWriter {
+  private chunks: Uint8Array[] = [];
+  private len = 0;
+
+  private push(b: Uint8Array): void {
+    this.chunks.push(b);
+    this.len += b.length;
+  }
+
+  varint(v: number): this {
+    if (!Number.isSafeInteger(v) || v < 0) throw new RangeError(`internal: varint out of range: ${v}`);
+    const out: number[] = [];
+    while (v >= 0x80) {
+      out.push((v % 0x80) | 0x80);
+      v = Math.floor(v / 0x80);
+    }
+    out.push(v);
+    this.push(Uint8Array.from(out));
+    return this;
+  }
+
+  private tag(field: number, wire: number): this {
+    return this.varint(field * 8 + wire);
+  }
+
+  int(field: number, v: number): this {
+    return this.tag(field, 0).varint(v);
+  }
+
+  float(field: number, v: number): this {
+    const b = new Uint8Array(4);
+    new DataView(b.buffer).setFloat32(0, v, true);
+    this.tag(field, 5);
+    this.push(b);
+    return this;
+  }
+
+  bytes(field: number, b: Uint8Array): this {
+    this.tag(field, 2).varint(b.length);
+    this.push(b);
+    return this;
+  }
+
+  string(field: number, s: string): this {
+    return this.bytes(field, new TextEncoder().encode(s));
+  }
+
+  message(field: number, m: PbWriter): this {
+    return this.bytes(field, m.finish());
+  }
+
+  finish(): Uint8Array {
+    const out = new Uint8Array(this.len);
+    let o = 0;
+    for (const c of this.chunks) {
+      out.set(c, o);
+      o += c.length;
+    }
+    return out;
+  }
+}
+
+const pb = () => new PbWriter();
+
+const FLOAT = 1; // TensorProto.DataType.FLOAT
+const ATTR_FLOAT = 1;
+const ATTR_INT = 2;
+const ATTR_INTS = 7;
+
+type Attr = { name: string } & ({ f: number } | { i: number } | { ints: number[] });
+
+function attribute(a: Attr): PbWriter {
+  const w = pb().string(1, a.name);
+  if ('f' in a) w.float(2, a.f).int(20, ATTR_FLOAT);
+  else if ('i' in a) w.int(3, a.i).int(20, ATTR_INT);
+  else {
+    for (const v of a.ints) w.int(8, v);
+    w.int(20, ATTR_INTS);
+  }
+  return w;
+}
+
+function node(op: string, inputs: string[], outputs: string[], name: string, attrs: Attr[] = []): PbWriter {
+  const w = pb();
+  for (const i of inputs) w.string(1, i);
+  for (const o of outputs) w.string(2, o);
+  w.string(3, name).string(4, op);
+  for (const a of attrs) w.message(5, attribute(a));
+  return w;
+}
+
+function tensor(name: string, dims: number[], data: Float32Array): PbWriter {
+  const w = pb();
+  for (const d of dims) w.int(1, d);
+  w.int(2, FLOAT).string(8, name);
+  // raw_data is little-endian; copy so that a view into a larger buffer encodes only its own bytes.
+  const raw = new Uint8Array(data.byteLength);
+  raw.set(new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
+  if (!isLittleEndian) swap4(raw);
+  return w.bytes(9, raw);
+}
+
+const isLittleEndian = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
+function swap4(b: Uint8Array): void {
+  for (let i = 0; i < b.length; i += 4) {
+    [b[i], b[i + 3]] = [b[i + 3], b[i]];
+    [b[i + 1], b[i + 2]] = [b[i + 2], b[i + 1]];
+  }
+}
+
+function valueInfo(name: string, dims: (number | string)[]): PbWriter {
+  const shape = pb();
+  for (const d of dims) shape.message(1, typeof d === 'number' ? pb().int(1, d) : pb().string(2, d));
+  const tensorType = pb().int(1, FLOAT).message(2, shape);
+  return pb().string(1, name).message(2, pb().message(1, tensorType));
+}
+
+// ---- the generator graph ----
+
+function f32(t: StateTensor, key: string): Float32Array {
+  if (t.data instanceof Float32Array) return t.data;
+  if (t.data instanceof Float64Array) return Float32Array.from(t.data);
+  throw new CheckpointError(`State dict entry "${key}" has dtype ${t.dtype}; a float tensor was expected.`, 'E_ONNX_EXPORT');
+}
+
+/**
+ * Infers the generator options of a U-Net state dict from its keys and shapes: `numDowns` from
+ * the nesting depth, `ngf` and the channel counts from the outermost weights, the norm from the
+ * presence of running statistics (BatchNorm) or conv biases (InstanceNorm).
+ *
+ * @example
+ * ```ts
+ * const g = inferGeneratorOptions(readPth(bytes)); // { numDowns: 6, ngf: 8, norm: 'batch', ... }
+ * ```
+ */
+export function inferGeneratorOptions(sd: StateDict): Required<Omit<GeneratorOptions, 'dropout'>> {
+  const first = sd.get('model.model.0.weight');
+  const last = sd.get('model.model.3.weight');
+  if (!first || !last || first.shape.length !== 4 || last.shape.length !== 4) {
+    const keys = [...sd.keys()].slice(0, 5).join(', ');
+    throw new CheckpointError(
+      `Not a pix2pix U-Net generator state dict: expected "model.model.0.weight" and "model.model.3.weight" (4-D), found keys ${keys}${sd.size > 5 ? ', ...' : ''}. Pass the generator's weights (e.g. latest_net_G.pth).`,
+      'E_ONNX_EXPORT',
+    );
+  }
+  let numDowns = 1;
+  let prefix = 'model.model.1.model';
+  while (sd.has(`${prefix}.1.weight`)) {
+    numDowns++;
+    prefix += '.3.model';
+  }
+  const hasStats = [...sd.keys()].some((k) => k.endsWith('.running_mean'));
+  const norm = hasStats ? 'batch' : sd.has('model.model.0.bias') ? 'instance' : 'none';
+  return { numDowns, ngf: first.shape[0], inputChannels: first.shape[1], outputChannels: last.shape[1], norm };
+}
+
+/**
+ * Encodes the generator with weights `sd` (PyTorch state dict of `G`) as an ONNX model for
+ * eval-mode inference. Throws a {@link CheckpointError} when a weight is missing or mis-shaped.
+ *
+ * @example
+ * ```ts
+ * const sd = readPth(readFileSync('latest_net_G.pth'));
+ * const bytes = exportGeneratorOnnx(sd, inferGeneratorOptions(sd));
+ * writeFileSync('G.onnx', bytes);
+ * ```
+ */
+export function exportGeneratorOnnx(sd: StateDict, generator: GeneratorOptions, options: OnnxExportOptions = {}): Uint8Array {
+  const { opset = 17, fixedShape, graphName = 'pix2pix_unet', producerVersion = '0.1.0' } = options;
+  if (!Number.isInteger(opset) || opset < 13) throw new RangeError(`Option "opset" must be an integer >= 13, got ${JSON.stringify(opset)}.`);
+  const g: ResolvedGenerator = resolveModelOptions({ generator }).generator;
+  const nodes: PbWriter[] = [];
+  const inits: PbWriter[] = [];
+  const seen = new Set<string>();
+  const weight = (key: string, shape: number[]): string => {
+    const t = sd.get(key) ?? sd.get(`module.${key}`);
+    if (!t) throw new CheckpointError(`State dict has no "${key}" (a generator with ${JSON.stringify(g)} needs it).`, 'E_ONNX_EXPORT');
+    if (t.shape.length !== shape.length || t.shape.some((d, i) => d !== shape[i])) {
+      throw new CheckpointError(`State dict entry "${key}" has shape [${t.shape.join(', ')}], expected [${shape.join(', ')}].`, 'E_ONNX_EXPORT');
+    }
+    if (!seen.has(key)) {
+      seen.add(key);
+      inits.push(tensor(key, shape, f32(t, key)));
+    }
+    return key;
+  };
+  const constant = (name: string, n: number, value: number): string => {
+    if (!seen.has(name)) {
+      seen.add(name);
+      inits.push(tensor(name, [n], new Float32Array(n).fill(value)));
+    }
+    return name;
+  };
+  let counter = 0;
+  const add = (op: string, inputs: string[], attrs: Attr[] = [], out?: string): string => {
+    const o = out ?? `t${counter++}_${op.toLowerCase()}`;
+    nodes.push(node(op, inputs, [o], `${op}_${counter}`, attrs));
+    return o;
+  };
+  const k4s2p1: Attr[] = [{ name: 'kernel_shape', ints: [4, 4] }, { name: 'strides', ints: [2, 2] }, { name: 'pads', ints: [1, 1, 1, 1] }];
+  const conv = (p: string, x: string, inC: number, outC: number, bias: boolean) =>
+    add('Conv', [x, weight(`${p}.weight`, [outC, inC, 4, 4]), ...(bias ? [weight(`${p}.bias`, [outC])] : [])], k4s2p1);
+  const convT = (p: string, x: string, inC: number, outC: number, bias: boolean) =>
+    add('ConvTranspose', [x, weight(`${p}.weight`, [inC, outC, 4, 4]), ...(bias ? [weight(`${p}.bias`, [outC])] : [])], k4s2p1);
+  const norm = (p: string, x: string, c: number): string => {
+    if (g.norm === 'none') return x;
+    if (g.norm === 'instance') {
+      return add('InstanceNormalization', [x, constant(`ones_${c}`, c, 1), constant(`zeros_${c}`, c, 0)], [{ name: 'epsilon', f: NORM_EPS }]);
+    }
+    return add(
+      'BatchNormalization',
+      [x, weight(`${p}.weight`, [c]), weight(`${p}.bias`, [c]), weight(`${p}.running_mean`, [c]), weight(`${p}.running_var`, [c])],
+      [{ name: 'epsilon', f: NORM_EPS }],
+    );
+  };
+
+  // Mirrors generatorForward (eval mode), including which conv biases are applied.
+  const levels = unetLevels(g);
+  const bias = convBias(g.norm);
+  const block = (i: number, input: string): string => {
+    const L = levels[i];
+    const p = L.prefix;
+    if (L.outermost) {
+      const d = conv(`${p}.${L.idx.down}`, input, L.inC, L.innerC, bias);
+      const s = block(i + 1, d);
+      const u = convT(`${p}.${L.idx.up}`, add('Relu', [s]), L.innerC * 2, L.outerC, true);
+      return add('Tanh', [u], [], ONNX_OUTPUT_NAME);
+    }
+    const a = add('LeakyRelu', [input], [{ name: 'alpha', f: 0.2 }]);
+    let d = conv(`${p}.${L.idx.down}`, a, L.inC, L.innerC, appliedBias(bias, L.idx.downNorm !== undefined, g.norm));
+    if (L.idx.downNorm !== undefined) d = norm(`${p}.${L.idx.downNorm}`, d, L.innerC);
+    const s = L.innermost ? d : block(i + 1, d);
+    const upIn = L.innermost ? L.innerC : L.innerC * 2;
+    let u = convT(`${p}.${L.idx.up}`, add('Relu', [s]), upIn, L.outerC, appliedBias(bias, true, g.norm));
+    u = norm(`${p}.${L.idx.upNorm}`, u, L.outerC);
+    return add('Concat', [a, u], [{ name: 'axis', i: 1 }]);
+  };
+  block(0, ONNX_INPUT_NAME);
+
+  const [n, h, w]: (number | string)[] = fixedShape ?? ['N', 'H', 'W'];
+  const graph = pb();
+  for (const nd of nodes) graph.message(1, nd);
+  graph.string(2, graphName);
+  for (const t of inits) graph.message(5, t);
+  graph.message(11, valueInfo(ONNX_INPUT_NAME, [n, g.inputChannels, h, w]));
+  graph.message(12, valueInfo(ONNX_OUTPUT_NAME, [n, g.outputChannels, h, w]));
+  return pb()
+    .int(1, 8) // ir_version 8 (ONNX 1.10+), read by every onnxruntime since 1.10
+    .string(2, 'pix2pix-ts')
+    .string(3, producerVersion)
+    .message(7, graph)
+    .message(8, pb().string(1, '').int(2, opset))
+    .finish();
+}
+
+/**
+ * Exports a model's generator (its current weights) as ONNX for eval-mode inference.
+ *
+ * @example
+ * ```ts
+ * const model = new Pix2PixModel({ generator: { numDowns: 8, ngf: 64 } });
+ * const bytes = await exportModelOnnx(model);
+ * ```
+ */
+export async function exportModelOnnx(model: Pix2PixModel, options: OnnxExportOptions = {}): Promise<Uint8Array> {
+  const sd = await model.stateDict('G');
+  return exportGeneratorOnnx(sd, model.options.generator, options);
+}
