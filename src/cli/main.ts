@@ -3,10 +3,13 @@
  * The `pix2pix-ts` command line: `pix2pix-ts <command> [options]`, `--help` on each command.
  */
 import { verifyCommand, VERIFY_HELP } from './verify.js';
+import { trainCommand, TRAIN_HELP, DEMO_HELP } from './train.js';
 
 type Command = { summary: string; help: string; run: (argv: string[]) => Promise<number> };
 
 const commands: Record<string, Command> = {
+  train: { summary: 'train on a paired dataset (checkpoints, samples, loss curve, HTML report)', help: TRAIN_HELP, run: (a) => trainCommand(a) },
+  demo: { summary: 'train on the embedded font dataset for a few minutes and write a report', help: DEMO_HELP, run: (a) => trainCommand(a, true) },
   verify: { summary: 'compare this runtime with a PyTorch reference dump', help: VERIFY_HELP, run: (a) => verifyCommand(a) },
 };
 
