@@ -6,6 +6,9 @@
 // the system Chromium (/usr/bin/chromium, from `apt-get install chromium`) with playwright-core,
 // and turns the page's reports (test/support/runner.ts) into pass/fail lines for scripts/test.mjs.
 //
+// A test file named `*.no-coi.browser.ts` is served without COOP/COEP (not cross-origin isolated),
+// to test what users get from a plain static host.
+//
 // Chromium runs with SwiftShader for WebGL2 (--use-angle=swiftshader --enable-unsafe-swiftshader).
 // Env: CHROMIUM_PATH overrides the browser; a screenshot of every page is left in
 // .tmp/browser/screenshots/ for a look at what ran.
@@ -55,9 +58,9 @@ function serve(roots) {
   const server = createServer((req, res) => {
     const url = new URL(req.url ?? '/', 'http://localhost');
     const path = decodeURIComponent(url.pathname);
+    const isolated = !path.includes('.no-coi.');
     const headers = {
-      'Cross-Origin-Opener-Policy': 'same-origin',
-      'Cross-Origin-Embedder-Policy': 'require-corp',
+      ...(isolated ? { 'Cross-Origin-Opener-Policy': 'same-origin', 'Cross-Origin-Embedder-Policy': 'require-corp' } : {}),
       'Cross-Origin-Resource-Policy': 'same-origin',
       'Cache-Control': 'no-store',
     };
@@ -145,7 +148,7 @@ export async function runBrowserTests({ root, filters = [], log = (s) => process
   const origin = `http://127.0.0.1:${server.address().port}`;
   const { chromium: pw } = await import('playwright-core');
   const browser = await pw.launch({ executablePath: chromium, headless: true, args: CHROMIUM_ARGS });
-  log(`browser: Chromium ${browser.version()} (${chromium}), pages from ${origin} with COOP/COEP\n`);
+  log(`browser: Chromium ${browser.version()} (${chromium}), pages from ${origin} with COOP/COEP (except *.no-coi.*)\n`);
   try {
     for (const page of pages) await runPage(browser, origin, page, result, log, pageTimeoutMs);
   } finally {
