@@ -1,8 +1,8 @@
 /**
  * Extra and replacement kernels for tfjs-backend-wasm 4.22, composed from its own WASM kernels:
  * - `Conv2DBackpropFilter` (missing upstream, so conv nets could not train on wasm);
- * - `Conv2DBackpropInput` (the stock one is a scalar loop; ours runs on XNNPACK Conv2D for
- *   pix2pix's shapes and falls back to the stock one for the rest).
+ * - `Conv2DBackpropInput` (the stock one is a scalar loop; ours runs every geometry on XNNPACK
+ *   BatchMatMul + col2im, or on XNNPACK Conv2D with cached re-laid-out weights).
  */
 import '@tensorflow/tfjs-backend-wasm';
 import { tf } from '../../core/tf.js';
@@ -12,8 +12,10 @@ import { makeConv2dBackpropInputWasm } from './conv2d-backprop-input.js';
 export { callWasmKernel, withWasmScope } from './compose.js';
 export type { WasmScope, KernelInputs, ExplicitPad4 } from './compose.js';
 export { conv2dBackpropFilterWasm, conv2dGeometry } from './conv2d-backprop-filter.js';
-export { makeConv2dBackpropInputWasm, planConv2dBackpropInput } from './conv2d-backprop-input.js';
-export type { BackpropInputPlan } from './conv2d-backprop-input.js';
+export { makeConv2dBackpropInputWasm, planConv2dBackpropInput, chooseConv2dBackpropInput, col2im, CACHE_AFTER_USES } from './conv2d-backprop-input.js';
+export type { BackpropInputPlan, BackpropInputOptions } from './conv2d-backprop-input.js';
+export { derivedWeights, hasDerivedWeights, noteWeightUse, derivedWeightStats, clearDerivedWeights } from './weight-cache.js';
+export { transposeInto, transposeOnHeap } from './compose.js';
 
 const filterKernel = conv2dBackpropFilterWasm as unknown as tf.KernelFunc;
 let inputKernel: tf.KernelFunc | undefined;

@@ -2,7 +2,7 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { tf } from '../../../src/core/tf.js';
 import { initBackend } from '../../../src/backends/index.js';
-import { registerWasmKernels, conv2dGeometry, planConv2dBackpropInput, stockConv2dBackpropInput, makeConv2dBackpropInputWasm } from '../../../src/backends/wasm-kernels/index.js';
+import { registerWasmKernels, conv2dGeometry, planConv2dBackpropInput, stockConv2dBackpropInput, makeConv2dBackpropInputWasm, chooseConv2dBackpropInput, CACHE_AFTER_USES, derivedWeightStats } from '../../../src/backends/wasm-kernels/index.js';
 import { onCpuAndWasm, randn, relL2, TOL } from './support.js';
 
 type Pad = 'same' | 'valid' | number | [[number, number], [number, number], [number, number], [number, number]];
@@ -29,13 +29,14 @@ const cases: Case[] = [
   { dx: [2, 8, 7, 3], k: [3, 2], co: 7, s: 1, pad: 'same', plan: 'flipped-s1' },
   { dx: [1, 6, 6, 2], k: [3, 3], co: 2, s: 1, pad: 'valid', plan: 'flipped-s1' },
   { dx: [1, 7, 6, 3], k: [4, 3], co: 5, s: 1, pad: [[0, 0], [2, 1], [0, 2], [0, 0]], plan: 'flipped-s1' },
-  // Fallbacks to the stock kernel: odd sizes, other strides/kernels/pads.
-  { dx: [1, 9, 7, 5], k: [4, 4], co: 6, s: 2, pad: 1, plan: 'stock' },
-  { dx: [1, 1, 1, 16], k: [4, 4], co: 4, s: 2, pad: 1, plan: 'stock' },
-  { dx: [2, 9, 9, 4], k: [3, 3], co: 5, s: 2, pad: 'same', plan: 'stock' },
-  { dx: [2, 9, 8, 6], k: [4, 4], co: 5, s: 2, pad: 'valid', plan: 'stock' },
-  { dx: [1, 8, 8, 3], k: [4, 4], co: 4, s: 2, pad: [[0, 0], [2, 0], [0, 1], [0, 0]], plan: 'stock' },
-  { dx: [1, 9, 9, 2], k: [3, 3], co: 3, s: 3, pad: 0, plan: 'stock' },
+  // No conv rewrite: matmul + col2im only (odd sizes, other strides/kernels/pads).
+  { dx: [1, 9, 7, 5], k: [4, 4], co: 6, s: 2, pad: 1, plan: 'matmul-col2im' },
+  { dx: [1, 1, 1, 16], k: [4, 4], co: 4, s: 2, pad: 1, plan: 'matmul-col2im' },
+  { dx: [2, 9, 9, 4], k: [3, 3], co: 5, s: 2, pad: 'same', plan: 'matmul-col2im' },
+  { dx: [2, 9, 8, 6], k: [4, 4], co: 5, s: 2, pad: 'valid', plan: 'matmul-col2im' },
+  { dx: [1, 8, 8, 3], k: [4, 4], co: 4, s: 2, pad: [[0, 0], [2, 0], [0, 1], [0, 0]], plan: 'matmul-col2im' },
+  { dx: [1, 9, 9, 2], k: [3, 3], co: 3, s: 3, pad: 0, plan: 'matmul-col2im' },
+  { dx: [2, 5, 7, 3], k: [2, 3], co: 4, s: 2, pad: [[0, 0], [0, 1], [1, 0], [0, 0]], plan: 'matmul-col2im' },
 ];
 
 for (const c of cases) {
@@ -46,21 +47,25 @@ for (const c of cases) {
     const dyShape = [c.dx[0], info.outHeight, info.outWidth, c.co];
     const dyv = randn(dyShape.reduce((a, b) => a * b), 11);
     const wv = randn(filterShape.reduce((a, b) => a * b), 12);
-    // The registered kernel (small shapes go to the stock one) and the rewrite forced on with
-    // minPixels 0, so that 1x1 and tiny shapes exercise the rewrite too.
-    const forced = makeConv2dBackpropInputWasm(stockConv2dBackpropInput()!, { minPixels: 0 });
+    // The registered kernel, then each form forced (the conv form twice with cacheAfterUses 1:
+    // building the cached weights, then reading them).
+    const forms = [
+      makeConv2dBackpropInputWasm(stockConv2dBackpropInput()!, { force: 'matmul-col2im' }),
+      makeConv2dBackpropInputWasm(stockConv2dBackpropInput()!, { force: 'conv', cacheAfterUses: 1 }),
+    ];
+    const names = ['registered kernel', 'matmul-col2im', 'conv (building the cache)', 'conv (cached weights)'];
     const attrs = { strides: c.s, pad: c.pad, dataFormat: 'NHWC', inputShape: c.dx };
     const r = await onCpuAndWasm(() => {
       const inputs = { dy: tf.tensor(dyv, dyShape), filter: tf.tensor(wv, filterShape) };
       const registered = tf.engine().runKernel('Conv2DBackpropInput', inputs, attrs) as tf.Tensor;
-      if (tf.getBackend() !== 'wasm') return [registered, registered.clone()];
-      const info = forced({ inputs, backend: tf.backend(), attrs }) as tf.TensorInfo;
-      return [registered, tf.engine().makeTensorFromTensorInfo(info)];
+      if (tf.getBackend() !== 'wasm') return [registered];
+      const run = (k: tf.KernelFunc) => tf.engine().makeTensorFromTensorInfo(k({ inputs, backend: tf.backend(), attrs }) as tf.TensorInfo);
+      return [registered, run(forms[0]), run(forms[1]), run(forms[1])];
     });
-    assert.equal(r.wasmShapes, [c.dx, c.dx]);
-    for (const i of [0, 1]) {
+    assert.equal(r.wasmShapes, [c.dx, c.dx, c.dx, c.dx]);
+    for (const i of [0, 1, 2, 3]) {
       const err = relL2(r.wasm[i], r.cpu[0]);
-      assert.ok(err <= TOL, `${i ? 'forced rewrite' : 'registered kernel'}: relative L2 error ${err}`);
+      assert.ok(err <= TOL, `${names[i]}: relative L2 error ${err}`);
     }
   });
 }
@@ -120,13 +125,43 @@ input('leaks no tensors or wasm buffers over 20 calls', async () => {
     const c = tf.grad((xx: tf.Tensor) => tf.sum(tf.square(tf.conv2d(xx as tf.Tensor4D, wd, 1, 1))))(x);
     return [a, b, c];
   }).forEach((t) => t.dispose());
-  step();
+  const before = backend.numDataIds();
+  // From the CACHE_AFTER_USES-th call on, w's re-laid-out copies are cached (once).
+  for (let i = 0; i < CACHE_AFTER_USES; i++) step();
   const tensors = tf.memory().numTensors;
   const ids = backend.numDataIds();
   for (let i = 0; i < 20; i++) step();
   assert.is(tf.memory().numTensors, tensors);
   assert.is(backend.numDataIds(), ids);
   tf.dispose([z, w, x, wd]);
+  // Disposing the weights frees what was cached for them.
+  assert.is(backend.numDataIds(), before - 4);
+});
+
+input('caches re-laid-out weights only for a weight used often, and frees them with it', async () => {
+  await initBackend('wasm');
+  const backend = tf.backend() as unknown as Parameters<typeof derivedWeightStats>[0];
+  const dy = tf.tensor4d(randn(1 * 16 * 16 * 8, 51), [1, 16, 16, 8]);
+  const w = tf.tensor4d(randn(4 * 4 * 4 * 8, 52), [4, 4, 4, 8]);
+  const base = derivedWeightStats(backend).elements;
+  const call = () => tf.tidy(() => tf.sum(tf.conv2dTranspose(dy, w, [1, 32, 32, 4], 2, 1)).dataSync()[0]);
+  const first = call();
+  for (let i = 1; i < CACHE_AFTER_USES - 1; i++) call();
+  assert.is(derivedWeightStats(backend).elements, base, 'nothing cached before the threshold');
+  const cachedRun = (call(), call());
+  assert.is(derivedWeightStats(backend).elements, base + 4 * 4 * 4 * 8, 'four 2x2 phase filters cached');
+  assert.ok(Math.abs(cachedRun - first) <= 1e-4 * Math.abs(first), `same result from cached weights: ${cachedRun} vs ${first}`);
+  w.dispose();
+  assert.is(derivedWeightStats(backend).elements, base);
+  dy.dispose();
+});
+
+input('chooses matmul + col2im for weight-heavy calls and the cached phase conv for big images', async () => {
+  const small = conv2dGeometry([1, 16, 16, 512], [4, 4, 512, 1024], 2, 1, 'NHWC', undefined, 'x');
+  assert.is(chooseConv2dBackpropInput(small, false), 'matmul-col2im');
+  const big = conv2dGeometry([1, 128, 128, 64], [4, 4, 64, 256], 2, 1, 'NHWC', undefined, 'x');
+  assert.is(chooseConv2dBackpropInput(big, false), 'phase-s2k4p1');
+  assert.is(chooseConv2dBackpropInput(big, true), 'phase-s2k4p1');
 });
 
 input.run();
