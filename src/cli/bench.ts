@@ -1,0 +1,111 @@
+/**
+ * `pix2pix-ts bench [filters]`: the benchmark harness on the command line. A table by default,
+ * one JSON object per case with `--json`. In Node, onnxruntime-web thread counts other than the
+ * first run in a child process (its wasm module reads the thread count once per process).
+ */
+import { parseArgs } from 'node:util';
+import { spawn } from 'node:child_process';
+import { runBench, formatJsonLine, formatTable, type BenchResult } from '../bench/harness.js';
+import { BENCH_BACKENDS, BENCH_SIZES, DEFAULT_BENCH_BACKENDS, DEFAULT_BENCH_SIZES, DEFAULT_BENCH_NGF, DEFAULT_BENCH_THREADS, type BenchFilters, type BenchSkip } from '../bench/cases.js';
+
+export const BENCH_HELP = `Usage: pix2pix-ts bench [filters] [--reps N] [--warmup N] [--max-seconds S] [--json]
+
+Times pix2pix cases on every backend available here and on the onnxruntime peers (same network
+and weights, via the ONNX export): "infer" = one eval-mode generator forward, "train" = one full
+training step (G+D forward and backward, two Adam updates). Reports median, min, max, analytic
+GFLOP and GFLOP/s, peak RSS (Node) and peak tfjs tensor memory.
+
+Filters (comma-separated lists; default in brackets):
+  --backend  ${BENCH_BACKENDS.join(',')} [${DEFAULT_BENCH_BACKENDS.join(',')}]
+  --task     infer,train [both]
+  --size     ${BENCH_SIZES.join(',')} [${DEFAULT_BENCH_SIZES.join(',')}]  (512 = UNet-256 on a 512 image, infer only)
+  --ngf      generator filters, also the discriminator's ndf [${DEFAULT_BENCH_NGF.join(',')}]
+  --threads  [${DEFAULT_BENCH_THREADS.join(',')}]  (tfjs wasm in Node: 1 only, its threaded binary needs browsers)
+  --batch    [1]
+Timing:
+  --reps N         timed runs per case [5]
+  --warmup N       untimed runs first [1]
+  --max-seconds S  stop adding timed runs after S seconds in a case [60]
+Output:
+  --json      one JSON object per case: backend, task, size, ngf, batch, threads, msMedian,
+              msMin, msMax, msQ1, msQ3, flops, gflops, peakRssMB, ...
+  --verbose   progress on stderr
+  --no-respawn  do not run other onnxruntime-web thread counts in child processes`;
+
+const list = (v: string | undefined, num: boolean) => (v === undefined ? undefined : v.split(',').map((s) => (num ? Number(s.trim()) : s.trim())));
+
+export async function benchCommand(argv: string[], log = console.log, err = console.error): Promise<number> {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      backend: { type: 'string' }, task: { type: 'string' }, size: { type: 'string' }, ngf: { type: 'string' },
+      threads: { type: 'string' }, batch: { type: 'string' }, reps: { type: 'string' }, warmup: { type: 'string' },
+      'max-seconds': { type: 'string' }, json: { type: 'boolean', default: false }, verbose: { type: 'boolean', default: false },
+      'no-respawn': { type: 'boolean', default: false }, help: { type: 'boolean', short: 'h' },
+    },
+    allowPositionals: false,
+  });
+  if (values.help) {
+    log(BENCH_HELP);
+    return 0;
+  }
+  const filters = {
+    backend: list(values.backend, false), task: list(values.task, false), size: list(values.size, true),
+    ngf: list(values.ngf, true), threads: list(values.threads, true), batch: list(values.batch, true),
+  } as BenchFilters;
+  const num = (name: string, v: string | undefined) => {
+    if (v === undefined) return undefined;
+    const n = Number(v);
+    if (!Number.isFinite(n)) throw new RangeError(`--${name} must be a number, got "${v}".`);
+    return n;
+  };
+  const results: BenchResult[] = [];
+  const respawn = new Set<number>();
+  const onSkip = (s: BenchSkip & { respawn?: boolean }) => {
+    if (s.respawn && !values['no-respawn']) respawn.add(s.threads!);
+    else err(`skip ${s.backend}${s.task ? ` ${s.task}` : ''}${s.threads ? ` threads=${s.threads}` : ''}${s.size ? ` size ${s.size}` : ''}: ${s.reason}`);
+  };
+  try {
+    await runBench(filters, {
+      reps: num('reps', values.reps),
+      warmup: num('warmup', values.warmup),
+      maxSeconds: num('max-seconds', values['max-seconds']),
+      log: values.verbose ? (l) => err(l) : undefined,
+      onSkip,
+      onResult: (r) => {
+        results.push(r);
+        if (values.json) log(formatJsonLine(r));
+        else if (values.verbose) err(formatJsonLine(r));
+      },
+    });
+  } catch (e) {
+    if (e instanceof RangeError) {
+      err(`error: ${e.message}`);
+      return 2;
+    }
+    throw e;
+  }
+  for (const threads of respawn) {
+    const args = [...argv.filter((a, i) => !['--backend', '--threads'].includes(argv[i - 1]) && !a.startsWith('--backend') && !a.startsWith('--threads') && a !== '--json'), '--backend', 'ort-web', '--threads', String(threads), '--json', '--no-respawn'];
+    if (values.verbose) err(`ort-web threads=${threads}: in a child process`);
+    for (const line of await runChild(['bench', ...args], err)) {
+      const r = JSON.parse(line) as BenchResult;
+      results.push(r);
+      if (values.json) log(line);
+    }
+  }
+  if (!values.json) log(formatTable(results));
+  return 0;
+}
+
+/** Runs this CLI again (same script) and returns its JSON lines. */
+function runChild(args: string[], err: (s: string) => void): Promise<string[]> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [...process.execArgv, process.argv[1], ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    child.stdout.on('data', (d) => (out += d));
+    child.stderr.on('data', (d) => err(String(d).trimEnd()));
+    child.on('error', reject);
+    child.on('close', (code) => (code === 0 ? resolve(out.split('\n').filter((l) => l.startsWith('{'))) : reject(new Error(`bench child process exited with ${code}`))));
+  });
+}
