@@ -24,7 +24,7 @@ function wasmAssets() {
 }
 
 const nodeBuiltins = ['fs', 'path', 'os', 'url', 'module', 'worker_threads', 'perf_hooks', 'crypto', 'util', 'child_process', 'events', 'stream', 'zlib', 'readline', 'tty'];
-const nodeExternal = (id) => id.startsWith('node:') || nodeBuiltins.includes(id) || ['sharp', '@napi-rs/canvas', 'webgpu', 'playwright-core'].some((p) => id === p || id.startsWith(p + '/'));
+const nodeExternal = (id) => id.startsWith('node:') || nodeBuiltins.includes(id) || ['sharp', '@napi-rs/canvas', 'webgpu', 'playwright-core', 'onnxruntime-node', 'onnxruntime-web'].some((p) => id === p || id.startsWith(p + '/'));
 const nodeShim = "import { createRequire as __p2pCreateRequire } from 'node:module'; import { fileURLToPath as __p2pFileURLToPath } from 'node:url'; const require = __p2pCreateRequire(import.meta.url); const __filename = __p2pFileURLToPath(import.meta.url); const __dirname = __p2pFileURLToPath(new URL('.', import.meta.url));";
 
 const onwarn = (warning) => {
@@ -46,7 +46,7 @@ export default [
     onwarn,
   },
   {
-    input: { 'index.node': 'src/index.ts', cli: 'src/cli/main.ts' },
+    input: { 'index.node': 'src/index.ts', cli: 'src/cli/main.ts', bench: 'src/bench/index.ts' },
     output: { dir: 'dist', format: 'es', sourcemap: true, entryFileNames: '[name].js', chunkFileNames: 'chunks/[name]-[hash].js', banner: (chunk) => (chunk.isEntry || chunk.fileName.startsWith('chunks/') ? nodeShim : '') },
     external: nodeExternal,
     plugins: nodePlugins(),
@@ -61,6 +61,12 @@ export default [
   {
     input: 'src/index.ts',
     output: { file: 'dist/index.d.ts', format: 'es' },
+    plugins: [dts({ tsconfig: './tsconfig.json' })],
+    onwarn,
+  },
+  {
+    input: 'src/bench/index.ts',
+    output: { file: 'dist/bench.d.ts', format: 'es' },
     plugins: [dts({ tsconfig: './tsconfig.json' })],
     onwarn,
   },
