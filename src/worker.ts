@@ -1,0 +1,13 @@
+/**
+ * The pix2pix worker script (built to `dist/worker.js` for browsers and `dist/worker.node.js` for
+ * Node). The main thread starts it through `createPix2Pix({ worker: true })`; it exposes one object
+ * typed by `Pix2PixWorkerApi` (`src/core/protocol.ts`) over comlink.
+ *
+ * @example
+ * ```ts
+ * const p2p = await createPix2Pix({ worker: true, workerUrl: new URL('pix2pix-ts/worker', import.meta.url) });
+ * ```
+ */
+import { startWorkerHost } from './workers/host.js';
+
+startWorkerHost();

@@ -1,0 +1,321 @@
+/**
+ * The main-thread side of `createPix2Pix({ worker: true })`: a {@link WorkerPix2Pix} with the
+ * in-thread model's methods, each a message to a worker that owns the model.
+ */
+import * as Comlink from 'comlink';
+import { AbortError, DisposedError, WorkerError } from '../core/errors.js';
+import type { PixelImage, FloatImage } from '../core/image.js';
+import type { InferenceMode, ResolvedModelOptions } from '../pix2pix/config.js';
+import type { StepLosses } from '../pix2pix/model.js';
+import type { LoadOptions } from '../pix2pix/state-dict.js';
+import type { Pix2PixWorkerApi, ProgressCallback, RGBAImageData, WeightsSource, WorkerBackendInfo, WorkerModelOptions } from '../core/protocol.js';
+import { spawnWorker, type SpawnedWorker } from './spawn.js';
+import { defaultWorkerUrl } from './worker-url.js';
+import { cancelToken, installErrorTransfer } from './wire.js';
+
+/** Options that only apply with `worker: true`. */
+export interface WorkerOptions {
+  /** Run the model in a worker (a module Web Worker in browsers, `worker_threads` in Node). */
+  worker: true;
+  /**
+   * The worker script.
+   * @defaultValue `new URL('./worker.js', import.meta.url)` in browsers, `./worker.node.js` in Node
+   * (the files `npm run build` writes next to the bundle)
+   */
+  workerUrl?: string | URL;
+  /**
+   * Hand input pixel buffers and weight bytes over to the worker (`postMessage` transfer: no copy,
+   * but the caller's buffers are detached afterwards) instead of copying them. Results always come
+   * back transferred. Per-call `transfer` overrides it.
+   * @defaultValue false
+   */
+  transfer?: boolean;
+}
+
+/** Per-call options of long work. */
+export interface LongCallOptions {
+  /** Receives progress (after each image, step or downloaded chunk). */
+  onProgress?: ProgressCallback;
+  /** Cancels the call at the next step boundary; it then rejects with an `AbortError`. */
+  signal?: AbortSignal;
+  /** Overrides the instance's `transfer` option for this call's inputs. */
+  transfer?: boolean;
+}
+
+type Remote = Comlink.Remote<Pix2PixWorkerApi>;
+
+interface Live { spawned: SpawnedWorker; remote: Remote; pending: number }
+
+const isTransferable = (b: ArrayBufferLike): b is ArrayBuffer => typeof SharedArrayBuffer === 'undefined' || !(b instanceof SharedArrayBuffer);
+
+/** Marks the distinct buffers of `views` for transfer on `obj` when `on`. */
+function withTransfer<T extends object>(obj: T, views: { buffer: ArrayBufferLike }[], on: boolean): T {
+  if (!on) return obj;
+  const buffers = [...new Set(views.map((v) => v.buffer))].filter(isTransferable);
+  return Comlink.transfer(obj, buffers);
+}
+
+const imagesOf = (x: PixelImage | PixelImage[]): PixelImage[] => (Array.isArray(x) ? x : [x]);
+
+/**
+ * A pix2pix model that lives in a worker. Same methods as the in-thread `Pix2Pix`; long calls also
+ * take `onProgress` and `signal`. Create with `createPix2Pix({ worker: true, ... })`.
+ *
+ * @example
+ * ```ts
+ * const p2p = await createPix2Pix({ worker: true, generator: { numDowns: 6, ngf: 8 } });
+ * const outs = await p2p.translateBatch(images, { onProgress: (p) => console.log(p), signal });
+ * await p2p.dispose(); // terminates the worker
+ * ```
+ */
+export class WorkerPix2Pix {
+  /** What the worker selected (its own probe) and where it runs. */
+  backendInfo!: WorkerBackendInfo;
+  readonly mode: InferenceMode;
+  readonly workerUrl: URL | string;
+  private live: Live | null = null;
+  private resolvedOptions!: ResolvedModelOptions;
+  private disposed = false;
+  private disposing: Promise<void> | null = null;
+  private crashed: WorkerError | null = null;
+  private readonly init: WorkerModelOptions;
+  private readonly transferDefault: boolean;
+
+  private constructor(init: WorkerModelOptions, workerUrl: URL | string, transfer: boolean) {
+    this.init = init;
+    this.workerUrl = workerUrl;
+    this.transferDefault = transfer;
+    this.mode = init.mode ?? 'eval';
+  }
+
+  /** @internal */
+  static async create(options: WorkerModelOptions & Omit<WorkerOptions, 'worker'>): Promise<WorkerPix2Pix> {
+    installErrorTransfer();
+    const { workerUrl = defaultWorkerUrl(), transfer = false, ...init } = options;
+    const p = new WorkerPix2Pix(init, workerUrl, transfer);
+    await p.start();
+    return p;
+  }
+
+  private async start(): Promise<void> {
+    const spawned = spawnWorker(this.workerUrl);
+    const live: Live = { spawned, remote: Comlink.wrap<Pix2PixWorkerApi>(spawned.endpoint), pending: 0 };
+    this.live = live;
+    this.crashed = null;
+    try {
+      this.backendInfo = await this.call((r) => r.init(this.init));
+      this.resolvedOptions = await this.call((r) => r.options());
+    } catch (e) {
+      this.live = null;
+      await spawned.terminate('The pix2pix worker failed to initialise.');
+      throw e;
+    }
+  }
+
+  /** Sends one call; rejects with the worker's error, or a WorkerError if the worker dies first. */
+  private async call<T>(fn: (r: Remote) => Promise<T>, internal = false): Promise<T> {
+    if (this.disposed && !internal) throw new DisposedError('This worker model');
+    const live = this.live;
+    if (!live) throw this.crashed ?? new WorkerError('The pix2pix worker is not running (it was terminated); call restart() first.');
+    if (live.spawned.isDead) throw await live.spawned.dead.catch((e: Error) => e);
+    live.pending++;
+    live.spawned.hold(true);
+    try {
+      return await Promise.race([fn(live.remote), live.spawned.dead]);
+    } catch (e) {
+      if (live.spawned.isDead && this.live === live) {
+        this.live = null;
+        this.crashed = e instanceof WorkerError ? e : new WorkerError('The pix2pix worker stopped; call restart() or create a new model.', { cause: e });
+      }
+      throw e;
+    } finally {
+      live.pending--;
+      if (!live.pending) live.spawned.hold(false);
+    }
+  }
+
+  /** Runs a long call with a progress proxy and a cancel port, releasing both afterwards. */
+  private async long<T>(opts: LongCallOptions, fn: (r: Remote, onProgress: ProgressCallback | undefined, cancel: MessagePort | undefined) => Promise<T>): Promise<T> {
+    if (opts.signal?.aborted) throw new AbortError('The operation was aborted before it started (its AbortSignal had already fired).');
+    const token = cancelToken(opts.signal);
+    const onProgress = opts.onProgress ? Comlink.proxy(opts.onProgress) : undefined;
+    try {
+      return await this.call((r) => fn(r, onProgress, token.port ? Comlink.transfer(token.port, token.transfer) : undefined));
+    } finally {
+      token.close();
+    }
+  }
+
+  private transferOf(opts: { transfer?: boolean }): boolean {
+    return opts.transfer ?? this.transferDefault;
+  }
+
+  /** The resolved model options. */
+  get options(): ResolvedModelOptions {
+    if (this.disposed) throw new DisposedError('This worker model');
+    return this.resolvedOptions;
+  }
+
+  /** The underlying `Worker` (browser) or `worker_threads.Worker` (Node), or null when stopped. */
+  get worker(): unknown {
+    return this.live?.spawned.raw ?? null;
+  }
+
+  /**
+   * Translates an image of any size in the worker; RGBA 8-bit out, same size.
+   *
+   * @example
+   * ```ts
+   * const out = await p2p.translate(ctx.getImageData(0, 0, w, h));
+   * ```
+   */
+  translate(image: PixelImage, opts: { mode?: InferenceMode; transfer?: boolean } = {}): Promise<RGBAImageData> {
+    return this.call((r) => r.translate(withTransfer(image, [image.data], this.transferOf(opts)), { mode: opts.mode }));
+  }
+
+  /** Like {@link translate} but returns floats in [-1, 1]. */
+  translateFloat(image: PixelImage, opts: { mode?: InferenceMode; transfer?: boolean } = {}): Promise<FloatImage> {
+    return this.call((r) => r.translateFloat(withTransfer(image, [image.data], this.transferOf(opts)), { mode: opts.mode }));
+  }
+
+  /**
+   * Translates images one after another in the worker, reporting `{ kind: 'translate', done,
+   * total }` after each; an abort stops it between two images (rejecting with `AbortError`).
+   *
+   * @example
+   * ```ts
+   * const ac = new AbortController();
+   * const outs = await p2p.translateBatch(imgs, { onProgress: ({ done, total }) => bar.update(done / total), signal: ac.signal });
+   * ```
+   */
+  translateBatch(images: PixelImage[], opts: LongCallOptions & { mode?: InferenceMode; float?: false }): Promise<RGBAImageData[]>;
+  translateBatch(images: PixelImage[], opts: LongCallOptions & { mode?: InferenceMode; float: true }): Promise<FloatImage[]>;
+  translateBatch(images: PixelImage[], opts: LongCallOptions & { mode?: InferenceMode; float?: boolean } = {}): Promise<(RGBAImageData | FloatImage)[]> {
+    const payload = withTransfer(images, images.map((i) => i.data), this.transferOf(opts));
+    return this.long(opts, (r, p, c) => r.translateBatch(payload, { mode: opts.mode, float: opts.float }, p, c));
+  }
+
+  /**
+   * One training step in the worker; an abort that comes before the step starts cancels it (a
+   * running step always completes, so the model is never half-updated).
+   *
+   * @example
+   * ```ts
+   * const losses = await p2p.trainStep(a, b);
+   * ```
+   */
+  trainStep(a: PixelImage | PixelImage[], b: PixelImage | PixelImage[], opts: LongCallOptions = {}): Promise<StepLosses> {
+    const t = this.transferOf(opts);
+    const pa = withTransfer(a, imagesOf(a).map((i) => i.data), t);
+    const pb = withTransfer(b, imagesOf(b).map((i) => i.data), t);
+    return this.long(opts, (r, p, c) => r.trainStep(pa, pb, p, c));
+  }
+
+  /**
+   * Loads PyTorch weights into `G` (default) or `D`: bytes, or a URL / Node path that the worker
+   * reads itself, reporting `{ kind: 'download', loaded, total }`.
+   *
+   * @example
+   * ```ts
+   * await p2p.loadPth('https://example.com/facades_label2photo.pth', 'G', { onProgress: console.log });
+   * ```
+   */
+  loadPth(source: WeightsSource, net: 'G' | 'D' = 'G', opts: LoadOptions & LongCallOptions = {}): Promise<void> {
+    const { onProgress, signal, transfer, ...load } = opts;
+    let payload: WeightsSource = source;
+    if (typeof source === 'string' && this.live?.spawned.kind === 'web-worker') {
+      // A worker resolves relative URLs against its own script; the caller means the page.
+      const base = (globalThis as { location?: { href: string } }).location?.href;
+      if (base) payload = new URL(source, base).href;
+    } else if (source instanceof URL) payload = source.href;
+    else if (typeof source !== 'string') {
+      const u8 = source instanceof Uint8Array ? source : new Uint8Array(source);
+      payload = withTransfer(u8, [u8], this.transferOf({ transfer }));
+    }
+    return this.long({ onProgress, signal }, (r, p, c) => r.loadPth(payload, net, Object.keys(load).length ? load : undefined, p, c));
+  }
+
+  /**
+   * Exports `G` or `D` as PyTorch `.pth` bytes (zip format).
+   *
+   * @example
+   * ```ts
+   * await fs.writeFile('latest_net_G.pth', await p2p.exportPth('G'));
+   * ```
+   */
+  exportPth(net: 'G' | 'D' = 'G'): Promise<Uint8Array> {
+    return this.call((r) => r.exportPth(net));
+  }
+
+  /**
+   * Kills the worker now. Pending calls reject with a {@link WorkerError}; {@link restart} starts
+   * a fresh one.
+   *
+   * @example
+   * ```ts
+   * await p2p.terminate();
+   * ```
+   */
+  async terminate(): Promise<void> {
+    const live = this.live;
+    this.live = null;
+    this.crashed = new WorkerError('The pix2pix worker was terminated with terminate(); call restart() or create a new model.');
+    await live?.spawned.terminate(this.crashed.message);
+  }
+
+  /**
+   * Starts a new worker with the same options (after a crash or {@link terminate}); the model is
+   * freshly initialised from the seed, so load weights again. A live worker is terminated first.
+   *
+   * @example
+   * ```ts
+   * try { await p2p.translate(img); } catch (e) { if (e instanceof WorkerError) await p2p.restart(); }
+   * ```
+   */
+  async restart(): Promise<void> {
+    if (this.disposed) throw new DisposedError('This worker model');
+    if (this.live) await this.terminate();
+    await this.start();
+  }
+
+  /**
+   * Disposes the model in the worker and terminates it. Waits for pending calls; idempotent; later
+   * calls reject with `DisposedError`.
+   *
+   * @example
+   * ```ts
+   * await p2p.dispose();
+   * ```
+   */
+  dispose(): Promise<void> {
+    this.disposing ??= (async () => {
+      this.disposed = true;
+      const live = this.live;
+      if (live && !live.spawned.isDead) {
+        try {
+          // Calls are serialised in the worker: this dispose runs after the pending ones.
+          await this.call((r) => r.dispose(), true);
+        } catch { /* a dead or broken worker is terminated below all the same */ }
+      }
+      this.live = null;
+      await live?.spawned.terminate('The pix2pix worker model was disposed.');
+    })();
+    return this.disposing;
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.dispose();
+  }
+}
+
+/**
+ * Starts a worker and creates the model in it. Prefer `createPix2Pix({ worker: true, ... })`.
+ *
+ * @example
+ * ```ts
+ * const p2p = await createWorkerPix2Pix({ backend: 'wasm', workerUrl: '/assets/worker.js' });
+ * ```
+ */
+export function createWorkerPix2Pix(options: WorkerModelOptions & Omit<WorkerOptions, 'worker'> = {}): Promise<WorkerPix2Pix> {
+  return WorkerPix2Pix.create(options);
+}

@@ -1,0 +1,195 @@
+/**
+ * The worker side: a {@link Pix2PixWorkerApi} over an in-thread {@link Pix2Pix}, so a worker
+ * computes exactly what the main thread would. `src/worker.ts` calls {@link startWorkerHost}.
+ */
+import * as Comlink from 'comlink';
+import nodeEndpoint from 'comlink/dist/esm/node-adapter.mjs';
+import { createPix2Pix, type Pix2Pix } from '../index.js';
+import { BackendError, DisposedError, CheckpointError, WorkerError } from '../core/errors.js';
+import { detectEnvironment } from '../backends/index.js';
+import type { BackendRequest } from '../backends/index.js';
+import type { FloatImage, PixelImage } from '../core/image.js';
+import type { Pix2PixWorkerApi, RGBAImageData, WeightsSource, WorkerBackendInfo, WorkerKind, WorkerModelOptions } from '../core/protocol.js';
+import { callContext, installErrorTransfer } from './wire.js';
+
+const GPU_BACKENDS = ['webgl', 'webgpu'];
+
+/** Buffers of results, handed over rather than copied (the worker keeps no reference). */
+function transferImage<T extends { data: ArrayBufferView }>(img: T): T {
+  return Comlink.transfer(img, [img.data.buffer as ArrayBuffer]);
+}
+
+/**
+ * Builds the object a worker exposes. `kind` is reported in `backendInfo.worker.kind`.
+ *
+ * @example
+ * ```ts
+ * Comlink.expose(createWorkerHost('web-worker'), self);
+ * ```
+ */
+export function createWorkerHost(kind: WorkerKind): Pix2PixWorkerApi {
+  let p2p: Pix2Pix | null = null;
+  let disposed = false;
+  const model = (): Pix2Pix => {
+    if (disposed) throw new DisposedError('This worker model');
+    if (!p2p) throw new WorkerError('The worker has no model yet: init() must complete before other calls.');
+    return p2p;
+  };
+
+  return {
+    async init(options: WorkerModelOptions): Promise<WorkerBackendInfo> {
+      if (p2p) throw new WorkerError('init() was already called on this worker.');
+      const requested: BackendRequest = options.backend ?? 'auto';
+      const names = requested === 'auto' ? [] : typeof requested === 'string' ? [requested] : [...requested];
+      let fallback: WorkerBackendInfo['worker']['fallback'] = null;
+      try {
+        p2p = await createPix2Pix(options);
+      } catch (e) {
+        // A browser worker may lack what the page has (WebGL needs OffscreenCanvas there): rather
+        // than fail a request that works in-thread, fall back to WASM here and say so.
+        if (!(e instanceof BackendError) || detectEnvironment() !== 'worker' || !names.some((n) => GPU_BACKENDS.includes(n))) throw e;
+        fallback = { requested, error: e.message };
+        p2p = await createPix2Pix({ ...options, backend: ['wasm', 'cpu'] });
+      }
+      const info = p2p.backendInfo;
+      const reason = fallback ? `${info.reason} (fallback in the worker: ${String(requested)} was unavailable here)` : info.reason;
+      return { ...info, reason, worker: { kind, fallback } };
+    },
+
+    async options() {
+      return model().options;
+    },
+
+    async translate(image, opts) {
+      return transferImage(await model().translate(image, opts));
+    },
+
+    async translateFloat(image, opts) {
+      return transferImage(await model().translateFloat(image, opts));
+    },
+
+    async translateBatch(images: PixelImage[], opts, onProgress, cancel) {
+      const m = model();
+      const call = callContext({ onProgress, cancel });
+      const out: (RGBAImageData | FloatImage)[] = [];
+      try {
+        for (let i = 0; i < images.length; i++) {
+          await call.checkpoint();
+          out.push(opts.float ? await m.translateFloat(images[i], opts) : await m.translate(images[i], opts));
+          call.progress({ kind: 'translate', done: i + 1, total: images.length });
+        }
+      } finally {
+        await call.finish();
+      }
+      return Comlink.transfer(out, out.map((o) => o.data.buffer as ArrayBuffer));
+    },
+
+    async trainStep(a, b, onProgress, cancel) {
+      const m = model();
+      const call = callContext({ onProgress, cancel });
+      try {
+        await call.checkpoint();
+        const losses = await m.trainStep(a, b);
+        call.progress({ kind: 'train', step: 1, total: 1, losses });
+        return losses;
+      } finally {
+        await call.finish();
+      }
+    },
+
+    async loadPth(source: WeightsSource, net, opts, onProgress, cancel) {
+      const m = model();
+      const call = callContext({ onProgress, cancel });
+      try {
+        const bytes = typeof source === 'string' || source instanceof URL ? await download(source, call) : source;
+        await call.checkpoint();
+        await m.loadPth(bytes, net, opts);
+      } finally {
+        await call.finish();
+      }
+    },
+
+    async exportPth(net) {
+      const bytes = await model().exportPth(net);
+      return Comlink.transfer(bytes, [bytes.buffer as ArrayBuffer]);
+    },
+
+    async dispose() {
+      disposed = true;
+      await p2p?.dispose();
+      p2p = null;
+    },
+  };
+}
+
+/** Fetches weights with progress (throttled to whole percents); Node file paths are read from disk. */
+async function download(source: string | URL, call: ReturnType<typeof callContext>): Promise<Uint8Array> {
+  const href = String(source);
+  const proc = (globalThis as { process?: NodeJS.Process }).process;
+  if (detectEnvironment() === 'node' && !/^(https?|data|blob):/i.test(href)) {
+    const fs = proc!.getBuiltinModule!('node:fs') as typeof import('node:fs');
+    const url = proc!.getBuiltinModule!('node:url') as typeof import('node:url');
+    const path = href.startsWith('file:') ? url.fileURLToPath(href) : href;
+    let bytes: Uint8Array;
+    try {
+      bytes = new Uint8Array(await fs.promises.readFile(path, { signal: call.signal }));
+    } catch (cause) {
+      if (call.aborted) throw cause;
+      throw new CheckpointError(`Cannot read weights "${path}": ${(cause as Error).message}. Pass the path of a .pth file or its bytes.`, 'E_CHECKPOINT', { cause });
+    }
+    call.progress({ kind: 'download', loaded: bytes.length, total: bytes.length });
+    return bytes;
+  }
+  let res: Response;
+  try {
+    res = await fetch(href, { signal: call.signal });
+  } catch (cause) {
+    if (call.aborted) throw cause;
+    throw new CheckpointError(`Cannot download weights from ${href}: ${(cause as Error).message}. Check the URL (relative URLs resolve against the page) and CORS headers.`, 'E_CHECKPOINT', { cause });
+  }
+  if (!res.ok || !res.body) throw new CheckpointError(`Cannot download weights from ${href}: HTTP ${res.status} ${res.statusText}. Expected 200 with the .pth file.`);
+  const total = Number(res.headers.get('content-length')) || null;
+  const chunks: Uint8Array[] = [];
+  let loaded = 0;
+  let reported = -1;
+  const reader = res.body.getReader();
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    chunks.push(value);
+    loaded += value.length;
+    const pct = total ? Math.floor((100 * loaded) / total) : Math.floor(loaded / 2 ** 20);
+    if (pct !== reported) {
+      reported = pct;
+      call.progress({ kind: 'download', loaded, total });
+    }
+  }
+  const bytes = new Uint8Array(loaded);
+  let off = 0;
+  for (const c of chunks) { bytes.set(c, off); off += c.length; }
+  call.progress({ kind: 'download', loaded, total: total ?? loaded });
+  return bytes;
+}
+
+/**
+ * Exposes a worker host on this worker's channel to the main thread: `self` in a Web Worker,
+ * `parentPort` (through comlink's node-adapter) in a Node `worker_threads` worker.
+ *
+ * @example
+ * ```ts
+ * // worker.ts
+ * import { startWorkerHost } from './workers/host.js';
+ * startWorkerHost();
+ * ```
+ */
+export function startWorkerHost(): void {
+  installErrorTransfer();
+  const proc = (globalThis as { process?: NodeJS.Process }).process;
+  if (detectEnvironment() === 'node') {
+    const wt = proc!.getBuiltinModule!('node:worker_threads') as typeof import('node:worker_threads');
+    if (!wt.parentPort) throw new WorkerError('The pix2pix worker script was run as a main script; start it with createPix2Pix({ worker: true }).');
+    Comlink.expose(createWorkerHost('worker_threads'), nodeEndpoint(wt.parentPort as never));
+    return;
+  }
+  Comlink.expose(createWorkerHost('web-worker'), globalThis as unknown as Comlink.Endpoint);
+}

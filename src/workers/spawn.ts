@@ -1,0 +1,111 @@
+/**
+ * Starting a worker in browsers (module Web Worker) and Node (`worker_threads`), with one way to
+ * hear about its death and to keep it from holding a Node process open while idle.
+ */
+import * as Comlink from 'comlink';
+import nodeEndpoint from 'comlink/dist/esm/node-adapter.mjs';
+import { WorkerError } from '../core/errors.js';
+import { detectEnvironment } from '../backends/probe.js';
+import type { WorkerKind } from '../core/protocol.js';
+
+/** A started worker. */
+export interface SpawnedWorker {
+  kind: WorkerKind;
+  endpoint: Comlink.Endpoint;
+  /** Rejects (with a {@link WorkerError}) when the worker dies: crash, exit, load failure, terminate. */
+  dead: Promise<never>;
+  /** Whether `dead` has rejected. */
+  readonly isDead: boolean;
+  /** Kills the worker now; `dead` rejects with `why`. */
+  terminate(why: string): Promise<void>;
+  /** Node: keep the process alive (a call is pending) or not (idle). No-op in browsers. */
+  hold(on: boolean): void;
+  /** The underlying `Worker` (browser) or `worker_threads.Worker` (Node). */
+  raw: unknown;
+}
+
+/**
+ * Starts `url` as a worker: a module Web Worker in browsers, a `worker_threads` worker in Node.
+ * Starts unheld (an idle worker does not keep Node running).
+ *
+ * @example
+ * ```ts
+ * const w = spawnWorker(new URL('./worker.js', import.meta.url));
+ * const remote = Comlink.wrap<Pix2PixWorkerApi>(w.endpoint);
+ * ```
+ */
+export function spawnWorker(url: string | URL): SpawnedWorker {
+  let rejectDead!: (e: Error) => void;
+  let isDead = false;
+  const dead = new Promise<never>((_, reject) => { rejectDead = reject; });
+  dead.catch(() => undefined); // observed by each call; never an unhandled rejection
+  const die = (e: Error) => {
+    if (isDead) return;
+    isDead = true;
+    rejectDead(e);
+  };
+  const href = String(url);
+
+  if (detectEnvironment() === 'node') {
+    const proc = (globalThis as { process?: NodeJS.Process }).process!;
+    const wt = proc.getBuiltinModule!('node:worker_threads') as typeof import('node:worker_threads');
+    const target = /^[a-z][a-z0-9+.-]*:/i.test(href) && !/^[a-z]:[\\/]/i.test(href) ? new URL(href) : href;
+    let lastError: Error | undefined;
+    const w = new wt.Worker(target as URL | string);
+    w.unref();
+    w.on('error', (e: Error) => {
+      lastError = e;
+      const loadFailure = (e as { code?: string }).code === 'ERR_MODULE_NOT_FOUND' || /Cannot find module/.test(e.message);
+      die(new WorkerError(loadFailure
+        ? `The pix2pix worker script could not be loaded from ${href}: ${e.message}. Build it (npm run build writes dist/worker.node.js) or pass its location as the "workerUrl" option.`
+        : `The pix2pix worker crashed with an uncaught ${e.name}: ${e.message}. Pending calls were rejected; call restart() or create a new model.`, { cause: e }));
+    });
+    w.on('messageerror', (e: Error) => die(new WorkerError(`A message from the pix2pix worker could not be deserialised: ${e.message}.`, { cause: e })));
+    w.on('exit', (code: number) => {
+      die(new WorkerError(`The pix2pix worker exited (exit code ${code})${lastError ? ` after ${lastError.name}: ${lastError.message}` : ''} while calls could still be pending; they were rejected. Call restart() or create a new model.`));
+    });
+    return {
+      kind: 'worker_threads',
+      endpoint: nodeEndpoint(w as never),
+      dead,
+      get isDead() { return isDead; },
+      async terminate(why) {
+        die(new WorkerError(why));
+        await w.terminate();
+      },
+      hold(on) {
+        if (on) w.ref(); else w.unref();
+      },
+      raw: w,
+    };
+  }
+
+  if (typeof Worker !== 'function') throw new WorkerError('This environment has no Worker; create the model without { worker: true }.');
+  let w: Worker;
+  try {
+    w = new Worker(url, { type: 'module', name: 'pix2pix-ts' });
+  } catch (cause) {
+    throw new WorkerError(`Could not start the pix2pix worker from ${href}: ${(cause as Error).message}. Check the "workerUrl" option (module workers must be same-origin).`, { cause });
+  }
+  // A Web Worker reports an uncaught error or a failed script load only as an "error" event; the
+  // model's state is then unknown, so the worker is treated as dead and closed.
+  w.addEventListener('error', (ev: ErrorEvent) => {
+    ev.preventDefault?.();
+    const detail = ev.message ? `an uncaught error: ${ev.message}` : `an error loading or running ${href} (check the "workerUrl" option and the browser console)`;
+    die(new WorkerError(`The pix2pix worker stopped after ${detail}. Pending calls were rejected; call restart() or create a new model.`));
+    w.terminate();
+  });
+  w.addEventListener('messageerror', () => die(new WorkerError('A message from the pix2pix worker could not be deserialised.')));
+  return {
+    kind: 'web-worker',
+    endpoint: w as unknown as Comlink.Endpoint,
+    dead,
+    get isDead() { return isDead; },
+    async terminate(why) {
+      die(new WorkerError(why));
+      w.terminate();
+    },
+    hold() {},
+    raw: w,
+  };
+}

@@ -1,0 +1,307 @@
+// The worker model in Node (worker_threads). This bundle is its own worker script: run as a
+// worker it starts the same host src/worker.ts starts (plus two test-only crash triggers), and run
+// with P2P_CHILD it is the child process of the exit test.
+import { isMainThread, parentPort } from 'node:worker_threads';
+import { spawn } from 'node:child_process';
+import { readFileSync, readdirSync, mkdtempSync, copyFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
+import { startWorkerHost } from '../../src/workers/host.js';
+import { createPix2Pix, AbortError, CheckpointError, DisposedError, ShapeError, ValueError, WorkerError, type WorkerPix2Pix, type WorkProgress, type Pix2Pix } from '../../src/index.js';
+import { fixture, ROOT } from '../support/env.js';
+
+// Workers and the child run a private copy of this bundle: other test runs may clear .tmp/test.
+const SELF = isMainThread && !process.env.P2P_CHILD ? privateCopy() : import.meta.url;
+
+function privateCopy(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'p2p-worker-test-'));
+  const file = join(dir, 'self.mjs');
+  copyFileSync(fileURLToPath(import.meta.url), file);
+  // The wasm binaries sit beside it, as they sit beside dist/worker.node.js.
+  const wasmDist = join(ROOT, 'node_modules', '@tensorflow', 'tfjs-backend-wasm', 'dist');
+  for (const f of readdirSync(wasmDist).filter((f) => f.endsWith('.wasm'))) copyFileSync(join(wasmDist, f), join(dir, f));
+  process.on('exit', () => rmSync(dir, { recursive: true, force: true }));
+  return pathToFileURL(file).href;
+}
+const opts = { generator: { numDowns: 6, ngf: 8 }, discriminator: { ndf: 8 }, backend: 'wasm' } as const;
+
+/** Deterministic RGBA pixels. */
+function image(width: number, height: number, seed: number): { data: Uint8ClampedArray; width: number; height: number } {
+  const data = new Uint8ClampedArray(width * height * 4);
+  let s = seed >>> 0;
+  for (let i = 0; i < data.length; i++) {
+    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+    data[i] = (i & 3) === 3 ? 255 : s >>> 24;
+  }
+  return { data, width, height };
+}
+
+const createWorker = (extra: Record<string, unknown> = {}): Promise<WorkerPix2Pix> => createPix2Pix({ ...opts, ...extra, worker: true, workerUrl: SELF });
+
+async function childMain(): Promise<void> {
+  const p = await createWorker();
+  await p.translate(image(40, 30, 1));
+  if (process.env.P2P_CHILD === 'dispose') await p.dispose();
+  console.log('child done');
+}
+
+if (!isMainThread) {
+  startWorkerHost();
+  parentPort!.on('message', (m: { __test?: string }) => {
+    if (m?.__test === 'exit') process.exit(7);
+    if (m?.__test === 'throw') setTimeout(() => { throw new RangeError('test crash in the worker'); });
+  });
+} else if (process.env.P2P_CHILD) {
+  await childMain();
+} else {
+  const same = suite('worker model (worker_threads): results');
+  let local: Pix2Pix;
+  let remote: WorkerPix2Pix;
+  same.before(async () => {
+    local = await createPix2Pix(opts);
+    remote = await createWorker();
+  });
+  same.after(async () => {
+    await local.dispose();
+    await remote.dispose();
+  });
+
+  same('reports the backend the worker selected and that it runs in worker_threads', () => {
+    assert.is(remote.backendInfo.name, 'wasm');
+    assert.is(remote.backendInfo.worker.kind, 'worker_threads');
+    assert.is(remote.backendInfo.worker.fallback, null);
+    assert.is(remote.backendInfo.capabilities.environment, 'node');
+    assert.equal(remote.options, local.options);
+  });
+
+  same('translates pixel-equal to the in-thread model, at any size, RGBA and float', async () => {
+    const img = image(70, 45, 3);
+    const [a, b] = [await local.translate(img), await remote.translate(img)];
+    assert.is(b.width, 70);
+    assert.is(b.height, 45);
+    assert.ok(b.data instanceof Uint8ClampedArray);
+    assert.equal(Array.from(b.data), Array.from(a.data));
+    const [fa, fb] = [await local.translateFloat(img), await remote.translateFloat(img)];
+    assert.equal(Array.from(fb.data), Array.from(fa.data));
+    assert.is(img.data.byteLength, 70 * 45 * 4, 'the input was copied, not detached');
+  });
+
+  same('a batch equals image-by-image translation, and transfer hands the inputs over', async () => {
+    const imgs = [image(64, 64, 5), image(33, 20, 6), image(64, 64, 7)];
+    const expected = await Promise.all(imgs.map((i) => local.translate(i)));
+    const got = await remote.translateBatch(imgs.map((i) => ({ ...i, data: i.data.slice() })), { transfer: true });
+    assert.is(got.length, 3);
+    got.forEach((g, i) => assert.equal(Array.from(g.data), Array.from(expected[i].data)));
+    const sent = image(64, 64, 8);
+    await remote.translate(sent, { transfer: true });
+    assert.is(sent.data.byteLength, 0, 'a transferred input is detached');
+  });
+
+  same('trains and exports the same weights as in-thread', async () => {
+    const a = image(64, 64, 11), b = image(64, 64, 12);
+    const la = await local.trainStep(a, b);
+    const lb = await remote.trainStep(a, b);
+    assert.equal(lb, la);
+    assert.equal(Array.from(await remote.exportPth('G')), Array.from(await local.exportPth('G')));
+    const img = image(64, 64, 13);
+    assert.equal(Array.from((await remote.translate(img)).data), Array.from((await local.translate(img)).data));
+  });
+
+  same.run();
+
+  const progress = suite('worker model (worker_threads): progress and cancellation');
+  let p: WorkerPix2Pix;
+  let ref: Pix2Pix;
+  progress.before(async () => {
+    p = await createWorker();
+    ref = await createPix2Pix(opts);
+  });
+  progress.after(async () => {
+    await p.dispose();
+    await ref.dispose();
+  });
+
+  progress('reports progress after every image of a batch, all before the result', async () => {
+    const events: WorkProgress[] = [];
+    const outs = await p.translateBatch([1, 2, 3, 4, 5].map((s) => image(32, 32, s)), { onProgress: (e) => events.push(e) });
+    assert.is(outs.length, 5);
+    assert.equal(events, [1, 2, 3, 4, 5].map((done) => ({ kind: 'translate', done, total: 5 })));
+  });
+
+  progress('reports reading weights from a path, then uses them', async () => {
+    const events: WorkProgress[] = [];
+    const path = fixture('golden', 'unet64_batch', 'G.pth');
+    await p.loadPth(path, 'G', { onProgress: (e) => events.push(e) });
+    const size = readFileSync(path).length;
+    assert.equal(events.at(-1), { kind: 'download', loaded: size, total: size });
+    await ref.loadPth(readFileSync(path));
+    const img = image(64, 64, 21);
+    assert.equal(Array.from((await p.translate(img)).data), Array.from((await ref.translate(img)).data));
+  });
+
+  progress('an abort stops a long batch within a step, and the model works after', async () => {
+    const ac = new AbortController();
+    const done: number[] = [];
+    const n = 300;
+    let abortedAt = -1;
+    try {
+      await p.translateBatch(Array.from({ length: n }, (_, i) => image(64, 64, i)), {
+        signal: ac.signal,
+        onProgress: (e) => {
+          if (e.kind !== 'translate') return;
+          done.push(e.done);
+          if (e.done === 2) { abortedAt = e.done; ac.abort(); }
+        },
+      });
+      assert.unreachable('the batch should have been aborted');
+    } catch (e) {
+      assert.instance(e, AbortError, String((e as Error)?.stack ?? e));
+      assert.is((e as AbortError).code, 'E_ABORTED');
+    }
+    assert.is(abortedAt, 2);
+    // The abort message reaches the worker while it translates image 3; it stops before image 4.
+    assert.ok(done.length <= abortedAt + 2, `stopped after ${done.length} of ${n} images`);
+    console.log(`# aborted at image ${abortedAt}, the worker stopped after ${done.length} of ${n}`);
+    const img = image(64, 64, 31);
+    assert.equal(Array.from((await p.translate(img)).data), Array.from((await ref.translate(img)).data));
+  });
+
+  progress('an already-aborted signal rejects before anything is sent', async () => {
+    const ac = new AbortController();
+    ac.abort();
+    try {
+      await p.translateBatch([image(8, 8, 1)], { signal: ac.signal });
+      assert.unreachable();
+    } catch (e) {
+      assert.instance(e, AbortError, String((e as Error)?.stack ?? e));
+    }
+  });
+
+  progress.run();
+
+  const errors = suite('worker model (worker_threads): errors and crashes');
+
+  errors('errors thrown in the worker arrive with their class and code', async () => {
+    const w = await createWorker();
+    try {
+      await w.translate({ data: new Uint8ClampedArray(10), width: 4, height: 4 });
+      assert.unreachable();
+    } catch (e) {
+      assert.instance(e, ShapeError, String((e as Error)?.stack ?? e));
+      assert.is((e as ShapeError).code, 'E_SHAPE');
+      assert.match((e as Error).message, /does not fit 4x4/);
+    }
+    try {
+      await w.translateFloat({ data: new Float32Array(16).fill(NaN), width: 4, height: 4, channels: 1 });
+      assert.unreachable();
+    } catch (e) {
+      assert.instance(e, ValueError, String((e as Error)?.stack ?? e));
+      assert.is((e as ValueError).code, 'E_VALUE');
+    }
+    try {
+      await w.loadPth(readFileSync(fixture('golden', 'unet64_batch', 'D.pth')), 'G');
+      assert.unreachable();
+    } catch (e) {
+      assert.instance(e, CheckpointError, String((e as Error)?.stack ?? e));
+      assert.is((e as CheckpointError).code, 'E_STATE_DICT');
+      assert.is((e as Error).name, 'StateDictMismatchError');
+      assert.ok(((e as { missing?: string[] }).missing ?? []).length > 0, 'the missing keys came along');
+    }
+    try {
+      await w.loadPth(new Uint8Array([1, 2, 3, 4]));
+      assert.unreachable();
+    } catch (e) {
+      assert.instance(e, CheckpointError, String((e as Error)?.stack ?? e));
+    }
+    assert.is((await w.translate(image(16, 16, 1))).width, 16, 'the worker still works after errors');
+    await w.dispose();
+    try {
+      await w.translate(image(16, 16, 1));
+      assert.unreachable();
+    } catch (e) {
+      assert.instance(e, DisposedError, String((e as Error)?.stack ?? e));
+    }
+    await w.dispose(); // idempotent
+  });
+
+  for (const how of ['exit', 'throw'] as const) {
+    errors(`a worker that dies (${how === 'exit' ? 'process.exit' : 'uncaught exception'}) rejects pending calls with WorkerError, and restart works`, async () => {
+      const w = await createWorker();
+      const pending = w.translateBatch(Array.from({ length: 500 }, (_, i) => image(64, 64, i)), {
+        onProgress: (e) => { if (e.kind === 'translate' && e.done === 1) (w.worker as import('node:worker_threads').Worker).postMessage({ __test: how }); },
+      });
+      try {
+        await pending;
+        assert.unreachable();
+      } catch (e) {
+        assert.instance(e, WorkerError, String((e as Error)?.stack ?? e));
+        assert.is((e as WorkerError).code, 'E_WORKER');
+        assert.match((e as Error).message, how === 'exit' ? /exit code 7/ : /test crash in the worker/);
+      }
+      try {
+        await w.translate(image(8, 8, 1));
+        assert.unreachable();
+      } catch (e) {
+        assert.instance(e, WorkerError, String((e as Error)?.stack ?? e));
+        assert.match((e as Error).message, /restart\(\)/);
+      }
+      await w.restart();
+      const fresh = await createPix2Pix(opts);
+      const img = image(40, 24, 2);
+      assert.equal(Array.from((await w.translate(img)).data), Array.from((await fresh.translate(img)).data));
+      await fresh.dispose();
+      await w.dispose();
+    });
+  }
+
+  errors('terminate() rejects a pending call with WorkerError', async () => {
+    const w = await createWorker();
+    const pending = w.translateBatch(Array.from({ length: 200 }, (_, i) => image(64, 64, i)), {
+      onProgress: () => { void w.terminate(); },
+    });
+    try {
+      await pending;
+      assert.unreachable();
+    } catch (e) {
+      assert.instance(e, WorkerError, String((e as Error)?.stack ?? e));
+      assert.match((e as Error).message, /terminate\(\)/);
+    }
+    assert.is(w.worker, null);
+    await w.dispose();
+  });
+
+  errors('a worker script that cannot be loaded gives a WorkerError naming workerUrl', async () => {
+    try {
+      await createPix2Pix({ ...opts, worker: true, workerUrl: new URL('./no-such-worker.mjs', SELF) });
+      assert.unreachable();
+    } catch (e) {
+      assert.instance(e, WorkerError, String((e as Error)?.stack ?? e));
+      assert.match((e as Error).message, /workerUrl/);
+    }
+  });
+
+  errors.run();
+
+  const exit = suite('worker model (worker_threads): process exit');
+
+  for (const mode of ['dispose', 'no-dispose']) {
+    exit(`a Node process that used a worker exits by itself (${mode})`, async () => {
+      const child = spawn(process.execPath, [fileURLToPath(SELF)], { env: { ...process.env, P2P_CHILD: mode }, stdio: ['ignore', 'pipe', 'pipe'] });
+      let out = '';
+      child.stdout.on('data', (d) => (out += d));
+      child.stderr.on('data', (d) => (out += d));
+      // A guard against a hung child, not a timing assertion: it is killed if it has not exited.
+      const guard = setTimeout(() => child.kill('SIGKILL'), 30_000);
+      const [code, signal] = await new Promise<[number | null, string | null]>((r) => child.on('exit', (c, s) => r([c, s])));
+      clearTimeout(guard);
+      assert.is(signal, null, `the child had to be killed; output:\n${out}`);
+      assert.is(code, 0, out);
+      assert.match(out, /child done/);
+    });
+  }
+
+  exit.run();
+}
