@@ -7,6 +7,7 @@
 import { tf } from '../core/tf.js';
 import { initBackend } from '../backends/index.js';
 import { registerWasmKernels, stockConv2dBackpropInput } from '../backends/wasm-kernels/index.js';
+import { Pix2PixModel } from '../pix2pix/model.js';
 
 /** One benchmark row. */
 export interface KernelBenchRow {
@@ -102,8 +103,158 @@ export async function benchWasmKernels({ minSeconds = 0.3, batch = 1 }: { minSec
   return rows;
 }
 
+/**
+ * Process CPU time in ms (user + system). On a shared machine wall time swings 2-4x with other
+ * processes' load while CPU time of this (single-threaded wasm) process barely moves, so the
+ * figures below are given in both.
+ */
+function cpuMs(): number {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1000;
+}
+
+/** Time per kernel name (or name and input shapes), top-level calls only (CPU ms). */
+export interface KernelProfileRow {
+  kernel: string;
+  ms: number;
+  calls: number;
+}
+
+/**
+ * Wraps every registered wasm kernel with a CPU-time timer while `body` runs; nested kernel calls
+ * (our composed kernels calling others) count toward their caller only. Wasm kernels are
+ * synchronous, so time inside `kernelFunc` is the kernel's time.
+ *
+ * @example
+ * ```ts
+ * const rows = await profileWasmKernels(() => model.generate(x).data(), { byShape: true });
+ * ```
+ */
+export async function profileWasmKernels(body: () => Promise<unknown>, { byShape = false }: { byShape?: boolean } = {}): Promise<KernelProfileRow[]> {
+  const stats = new Map<string, KernelProfileRow>();
+  const restore: (() => void)[] = [];
+  let depth = 0;
+  for (const k of tf.getKernelsForBackend('wasm')) {
+    const original = k.kernelFunc;
+    const config = k as { kernelFunc: tf.KernelFunc };
+    config.kernelFunc = (args) => {
+      if (depth > 0) return original(args);
+      depth++;
+      const t0 = cpuMs();
+      try {
+        return original(args);
+      } finally {
+        depth--;
+        const ms = cpuMs() - t0;
+        const shapes = byShape ? ' ' + Object.values(args.inputs).map((x) => `[${(x as tf.TensorInfo)?.shape ?? ''}]`).join(' ') : '';
+        const key = k.kernelName + shapes;
+        const row = stats.get(key) ?? { kernel: key, ms: 0, calls: 0 };
+        row.ms += ms;
+        row.calls++;
+        stats.set(key, row);
+      }
+    };
+    restore.push(() => (config.kernelFunc = original));
+  }
+  try {
+    await body();
+  } finally {
+    restore.forEach((r) => r());
+  }
+  return [...stats.values()].sort((a, b) => b.ms - a.ms);
+}
+
+const median = (v: number[]): number => [...v].sort((a, b) => a - b)[Math.floor(v.length / 2)];
+
+/** End-to-end figures of one pix2pix configuration on wasm. */
+export interface ModelBenchResult {
+  what: string;
+  msEach: number[];
+  medianMs: number;
+  minMs: number;
+  /** Process CPU time per run. */
+  cpuMsEach: number[];
+  cpuMedianMs: number;
+  profile: KernelProfileRow[];
+}
+
+/**
+ * Times UNet inference (`generate`, eval mode) or a full training step on the wasm backend:
+ * `warmup` untimed runs (enough for the weight caches to fill), then `reps` timed ones, then one
+ * profiled run (per-kernel times). `stockBackpropInput` swaps in tfjs's own
+ * Conv2DBackpropInput for a before/after comparison in one process.
+ *
+ * @example
+ * ```ts
+ * const r = await benchWasmModel({ mode: 'infer', size: 256, ngf: 64 });
+ * console.log(r.medianMs);
+ * ```
+ */
+export async function benchWasmModel({ mode, size, ngf, reps = 5, warmup = 3, stockBackpropInput = false }: {
+  mode: 'infer' | 'train'; size: number; ngf: number; reps?: number; warmup?: number; stockBackpropInput?: boolean;
+}): Promise<ModelBenchResult> {
+  registerWasmKernels();
+  await initBackend('wasm');
+  const registered = tf.getKernel('Conv2DBackpropInput', 'wasm') as { kernelFunc: tf.KernelFunc };
+  const oursFunc = registered.kernelFunc;
+  if (stockBackpropInput) registered.kernelFunc = stockConv2dBackpropInput()!.kernelFunc;
+  try {
+    const numDowns = Math.round(Math.log2(size));
+    const model = new Pix2PixModel({ generator: { ngf, numDowns }, discriminator: { ndf: ngf } });
+    const a = tf.randomUniform([1, size, size, 3], -1, 1, 'float32', 1) as tf.Tensor4D;
+    const b = tf.randomUniform([1, size, size, 3], -1, 1, 'float32', 2) as tf.Tensor4D;
+    const once = async (): Promise<void> => {
+      if (mode === 'train') {
+        await model.trainStep(a, b);
+      } else {
+        const y = model.generate(a);
+        await y.data();
+        y.dispose();
+      }
+    };
+    for (let i = 0; i < warmup; i++) await once();
+    const msEach: number[] = [];
+    const cpuMsEach: number[] = [];
+    for (let i = 0; i < reps; i++) {
+      const t0 = performance.now();
+      const c0 = cpuMs();
+      await once();
+      msEach.push(performance.now() - t0);
+      cpuMsEach.push(cpuMs() - c0);
+    }
+    const profile = await profileWasmKernels(once);
+    tf.dispose([a, b]);
+    model.dispose();
+    const what = `${mode} ${size}x${size} ngf ${ngf}${stockBackpropInput ? ' (stock Conv2DBackpropInput)' : ''}`;
+    return { what, msEach, medianMs: median(msEach), minMs: Math.min(...msEach), cpuMsEach, cpuMedianMs: median(cpuMsEach), profile };
+  } finally {
+    registered.kernelFunc = oursFunc;
+  }
+}
+
+function printModelResult(r: ModelBenchResult, top = 12): void {
+  const total = r.profile.reduce((a, p) => a + p.ms, 0);
+  const list = (v: number[]): string => v.map((t) => t.toFixed(0)).join(' ');
+  console.log(`\n${r.what}: wall median ${r.medianMs.toFixed(0)} ms, min ${r.minMs.toFixed(0)} ms (${list(r.msEach)}); CPU median ${r.cpuMedianMs.toFixed(0)} ms (${list(r.cpuMsEach)}); profiled run, kernels' CPU time ${total.toFixed(0)} ms:`);
+  for (const p of r.profile.slice(0, top)) {
+    console.log(`  ${p.ms.toFixed(1).padStart(8)} ms ${((100 * p.ms) / total).toFixed(1).padStart(5)}% ${String(p.calls).padStart(4)}x ${p.kernel}`);
+  }
+}
+
 const isMain = typeof process !== 'undefined' && process.argv[1] !== undefined && /bench[-/]kernels/.test(process.argv[1]);
 if (isMain) {
-  const batch = Number(process.env.BENCH_BATCH ?? 1);
-  await benchWasmKernels({ batch });
+  const what = process.env.BENCH ?? 'kernels';
+  if (what === 'kernels') {
+    const batch = Number(process.env.BENCH_BATCH ?? 1);
+    await benchWasmKernels({ batch });
+  } else {
+    const reps = Number(process.env.BENCH_REPS ?? 5);
+    const runs: Parameters<typeof benchWasmModel>[0][] = what === 'infer'
+      ? [{ mode: 'infer', size: 256, ngf: 64, reps }, { mode: 'infer', size: 256, ngf: 64, reps, stockBackpropInput: true }]
+      : what === 'train'
+        ? [{ mode: 'train', size: 128, ngf: 32, reps }, { mode: 'train', size: 256, ngf: 64, reps: Math.min(reps, 3), warmup: 1 }]
+        : [];
+    if (!runs.length) throw new Error(`BENCH must be one of kernels, infer, train; got ${what}.`);
+    for (const r of runs) printModelResult(await benchWasmModel(r), Number(process.env.BENCH_TOP ?? 12));
+  }
 }
