@@ -20,7 +20,7 @@ import type { ModelOptions, InferenceMode } from './pix2pix/config.js';
 import { translateImage } from './pix2pix/translator.js';
 import { readPth, writePth } from './core/pth/index.js';
 import type { LoadOptions } from './pix2pix/state-dict.js';
-import { WorkerPix2Pix, type WorkerOptions } from './workers/client.js';
+import { modelFromWeights, type WeightsInput } from './pix2pix/checkpoint.js';
 
 export * from './core/errors.js';
 export type { PixelImage, FloatImage } from './core/image.js';
@@ -29,11 +29,30 @@ export type { ModelOptions, GeneratorOptions, DiscriminatorOptions, TrainOptions
 export type { StepLosses } from './pix2pix/model.js';
 export { Pix2PixModel } from './pix2pix/model.js';
 export { readPth, writePth } from './core/pth/index.js';
+export {
+  saveCheckpoint,
+  loadCheckpoint,
+  restoreCheckpoint,
+  saveWeights,
+  checkpointToArtifacts,
+  weightsToArtifacts,
+  restoreFromArtifacts,
+  modelFromArtifacts,
+  modelFromWeights,
+  readCheckpointMeta,
+  type TrainerState,
+  type CheckpointMeta,
+  type WeightsDType,
+  type WeightsInput,
+  type LoadedWeights,
+} from './pix2pix/checkpoint.js';
+export { inferGeneratorOptions, inferDiscriminatorOptions, inferModelOptions } from './pix2pix/infer-arch.js';
+export { readPict, writePict, type PictFile, type PictTensor } from './core/pict.js';
+export { pictToStateDict, type PictImport } from './pix2pix/pict-import.js';
+export { fileHandler, type IOTarget, type FsLike } from './core/io/index.js';
 export { verifyGolden, relL2, type GoldenSource, type GoldenCheck } from './pix2pix/golden.js';
 
 export type { BackendInfo, BackendRequest, BackendName, Purpose } from './backends/index.js';
-export { WorkerPix2Pix, createWorkerPix2Pix, type WorkerOptions, type LongCallOptions } from './workers/client.js';
-export type { WorkerBackendInfo, WorkerKind, WorkProgress, ProgressCallback, WeightsSource, RGBAImageData } from './core/protocol.js';
 
 export interface CreatePix2PixOptions extends ModelOptions, BackendInitOptions {
   /**
@@ -46,6 +65,13 @@ export interface CreatePix2PixOptions extends ModelOptions, BackendInitOptions {
   purpose?: Purpose;
   /** Inference mode of `translate` (`eval`: running statistics, no dropout). @defaultValue 'eval' */
   mode?: InferenceMode;
+  /**
+   * Generator weights to start from: bytes, a path or URL of a PyTorch `.pth`, a `.pict`
+   * (pix2pix-tensorflow / ml5.js demos), a pix2pix-ts checkpoint or web weights (`model.json`), or
+   * a tf.io.IOHandler. Without `generator` options the architecture is read from the weights.
+   * `mode` then defaults to what the weights were made for (`paper` for `.pict`).
+   */
+  weights?: WeightsInput;
 }
 
 /** An RGBA 8-bit image, the shape of a canvas `ImageData`. */
@@ -74,10 +100,14 @@ export class Pix2Pix {
 
   /** @internal */
   static async create(options: CreatePix2PixOptions = {}): Promise<Pix2Pix> {
-    const { backend = 'auto', purpose = 'infer', mode = 'eval', wasmPaths, threads, webglDeleteTextureThreshold, ...modelOptions } = options;
+    const { backend = 'auto', purpose = 'infer', mode, wasmPaths, threads, webglDeleteTextureThreshold, weights, ...modelOptions } = options;
     const info = await selectBackend({ backend, purpose, wasmPaths, threads, webglDeleteTextureThreshold });
+    if (weights !== undefined) {
+      const loaded = await modelFromWeights(weights, modelOptions);
+      return new Pix2Pix(loaded.model, info, mode ?? loaded.mode);
+    }
     const model = new Pix2PixModel(modelOptions);
-    return new Pix2Pix(model, info, mode);
+    return new Pix2Pix(model, info, mode ?? 'eval');
   }
 
   private run<T>(fn: (m: Pix2PixModel) => Promise<T> | T): Promise<T> {
@@ -180,15 +210,8 @@ function batchTensor(imgs: FloatImage[]): Tensor4D {
  * @example
  * ```ts
  * const p2p = await createPix2Pix({ generator: { numDowns: 7, ngf: 32 }, backend: 'wasm' });
- * const inWorker = await createPix2Pix({ worker: true, generator: { numDowns: 7, ngf: 32 } }); // off the main thread
  * ```
  */
-export function createPix2Pix(options: CreatePix2PixOptions & WorkerOptions): Promise<WorkerPix2Pix>;
-export function createPix2Pix(options?: CreatePix2PixOptions & { worker?: false }): Promise<Pix2Pix>;
-export function createPix2Pix(options: CreatePix2PixOptions & { worker?: boolean; workerUrl?: string | URL; transfer?: boolean } = {}): Promise<Pix2Pix | WorkerPix2Pix> {
-  // With `worker: true` the model lives in a worker (module Web Worker / worker_threads) and every
-  // call is a message; see WorkerPix2Pix.
-  const { worker, workerUrl, transfer, ...rest } = options;
-  if (worker) return WorkerPix2Pix.create({ ...rest, workerUrl, transfer });
-  return Pix2Pix.create(rest);
+export function createPix2Pix(options: CreatePix2PixOptions = {}): Promise<Pix2Pix> {
+  return Pix2Pix.create(options);
 }

@@ -17,9 +17,13 @@ import { tf } from '../core/tf.js';
 import { CheckpointError } from '../core/errors.js';
 import { sizeOf } from '../core/state-dict.js';
 import { encodeFloat16, quantizeAffineU8 } from '../core/quantize.js';
-import { saveHandler, loadHandler, type IOTarget, type FileHandlerOptions } from '../core/io/index.js';
+import { saveHandler, loadHandler, readBytes, isArtifactsContainer, decodeArtifacts, sniff, type IOTarget, type FileHandlerOptions } from '../core/io/index.js';
+import { readPth } from '../core/pth/index.js';
+import { readPict } from '../core/pict.js';
 import { Pix2PixModel } from './model.js';
-import type { ModelOptions, ResolvedModelOptions } from './config.js';
+import type { ModelOptions, ResolvedModelOptions, InferenceMode } from './config.js';
+import { inferModelOptions } from './infer-arch.js';
+import { pictToStateDict } from './pict-import.js';
 import { tfShape, type ParamStore } from './params.js';
 import type { Adam } from './adam.js';
 
@@ -421,4 +425,90 @@ export async function loadCheckpoint(source: IOTarget, opts: CheckpointIOOptions
  */
 export async function restoreCheckpoint(model: Pix2PixModel, source: IOTarget, opts: CheckpointIOOptions & RestoreOptions = {}): Promise<TrainerState | undefined> {
   return restoreFromArtifacts(model, await loadArtifacts(source, opts), opts);
+}
+
+/** Where weights come from: bytes, a path / URL (`.pth`, `.pict`, our file, a tfjs `model.json`), or a tfjs IOHandler. */
+export type WeightsInput = Uint8Array | ArrayBuffer | string | URL | tf.io.IOHandler;
+
+/** What {@link modelFromWeights} built. */
+export interface LoadedWeights {
+  model: Pix2PixModel;
+  /** The inference mode the weights were made for (`paper` for `.pict`, else `eval`). */
+  mode: InferenceMode;
+  kind: 'pth' | 'pict' | ArtifactKind;
+  /** For `.pict`: how the model differs from the TF port (see pictToStateDict). */
+  differences?: string[];
+  trainerState?: TrainerState;
+}
+
+function looksLikePict(b: Uint8Array): boolean {
+  if (b.length < 6) return false;
+  const len = ((b[0] << 24) | (b[1] << 16) | (b[2] << 8) | b[3]) >>> 0;
+  return len > 0 && len + 4 <= b.length && b[4] === 0x5b; // '[': the shapes JSON
+}
+
+/**
+ * Builds a model from generator weights of any supported kind, inferring the architecture unless
+ * `options.generator` is given: a PyTorch `.pth` (G state dict), a `.pict` (pix2pix-tensorflow /
+ * ml5.js demos), our checkpoint or web weights (single file or tfjs `model.json`).
+ *
+ * @throws CheckpointError naming the format problem or the architecture mismatch.
+ * @example
+ * ```ts
+ * const { model, mode } = await modelFromWeights('checkpoints/facades/latest_net_G.pth');
+ * model.generate(x, mode);
+ * ```
+ */
+export async function modelFromWeights(source: WeightsInput, options: ModelOptions = {}, io: CheckpointIOOptions = {}): Promise<LoadedWeights> {
+  let bytes: Uint8Array | undefined;
+  let art: ModelArtifacts | undefined;
+  if (source instanceof Uint8Array) bytes = source;
+  else if (source instanceof ArrayBuffer) bytes = new Uint8Array(source);
+  else if (typeof source === 'string' || source instanceof URL) {
+    const s = String(source);
+    if (/\.json([?#].*)?$/i.test(s)) art = await loadArtifacts(s, io);
+    else bytes = await readBytes(s, io);
+  } else if (source && typeof (source as tf.io.IOHandler).load === 'function') art = await loadArtifacts(source as tf.io.IOHandler, io);
+  else throw new TypeError('Weights must be bytes (Uint8Array / ArrayBuffer), a path or URL string, or a tf.io.IOHandler.');
+
+  if (bytes && isArtifactsContainer(bytes)) art = decodeArtifacts(bytes, 'the weights');
+  if (art) {
+    if (!options.generator) {
+      const r = await modelFromArtifacts(art);
+      return { model: r.model, mode: 'eval', kind: r.meta.kind, trainerState: r.trainerState };
+    }
+    const model = new Pix2PixModel(options);
+    try {
+      const trainerState = await restoreFromArtifacts(model, art, { strict: false });
+      return { model, mode: 'eval', kind: readCheckpointMeta(art).kind, trainerState };
+    } catch (e) {
+      model.dispose();
+      throw e;
+    }
+  }
+  const b = bytes!;
+  if ((b[0] === 0x50 && b[1] === 0x4b) || b[0] === 0x80) {
+    const sd = readPth(b);
+    const inferred = options.generator ? {} : inferModelOptions(sd);
+    const model = new Pix2PixModel({ ...options, generator: options.generator ?? inferred.generator });
+    try {
+      model.loadStateDict('G', sd);
+    } catch (e) {
+      model.dispose();
+      throw e;
+    }
+    return { model, mode: 'eval', kind: 'pth' };
+  }
+  if (looksLikePict(b)) {
+    const imp = pictToStateDict(readPict(b).tensors);
+    const model = new Pix2PixModel({ ...options, generator: options.generator ?? imp.generator });
+    try {
+      model.loadStateDict('G', imp.stateDict);
+    } catch (e) {
+      model.dispose();
+      throw e;
+    }
+    return { model, mode: imp.mode, kind: 'pict', differences: imp.differences };
+  }
+  throw new CheckpointError(`Unrecognised weights (${sniff(b)}). Expected a PyTorch .pth, a .pict, a pix2pix-ts checkpoint/weights file, or a tfjs model.json.`, 'E_CHECKPOINT_FORMAT');
 }

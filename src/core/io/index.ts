@@ -13,7 +13,7 @@ import { fileHandler, nodeFs, filePath, type FileHandlerOptions } from './file-h
 import { decodeArtifacts } from './container.js';
 
 export { fileHandler, atomicWrite, nodeFs, filePath, loadModelJSON, specBytes, type FsLike, type FileHandlerOptions } from './file-handler.js';
-export { encodeArtifacts, decodeArtifacts, isArtifactsContainer, crc32, weightBytes } from './container.js';
+export { encodeArtifacts, decodeArtifacts, isArtifactsContainer, crc32, weightBytes, sniff } from './container.js';
 
 /** A destination or source: a URL-like string or a tfjs IOHandler. */
 export type IOTarget = string | tf.io.IOHandler;
