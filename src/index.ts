@@ -21,6 +21,7 @@ import { translateImage } from './pix2pix/translator.js';
 import { readPth, writePth } from './core/pth/index.js';
 import type { LoadOptions } from './pix2pix/state-dict.js';
 import { modelFromWeights, type WeightsInput } from './pix2pix/checkpoint.js';
+import { WorkerPix2Pix, type WorkerOptions } from './workers/client.js';
 
 export * from './core/errors.js';
 export type { PixelImage, FloatImage } from './core/image.js';
@@ -53,6 +54,8 @@ export { fileHandler, type IOTarget, type FsLike } from './core/io/index.js';
 export { verifyGolden, relL2, type GoldenSource, type GoldenCheck } from './pix2pix/golden.js';
 
 export type { BackendInfo, BackendRequest, BackendName, Purpose } from './backends/index.js';
+export { WorkerPix2Pix, createWorkerPix2Pix, type WorkerOptions, type LongCallOptions } from './workers/client.js';
+export type { WorkerBackendInfo, WorkerKind, WorkProgress, ProgressCallback, WeightsSource, RGBAImageData } from './core/protocol.js';
 
 export interface CreatePix2PixOptions extends ModelOptions, BackendInitOptions {
   /**
@@ -210,8 +213,15 @@ function batchTensor(imgs: FloatImage[]): Tensor4D {
  * @example
  * ```ts
  * const p2p = await createPix2Pix({ generator: { numDowns: 7, ngf: 32 }, backend: 'wasm' });
+ * const inWorker = await createPix2Pix({ worker: true, generator: { numDowns: 7, ngf: 32 } }); // off the main thread
  * ```
  */
-export function createPix2Pix(options: CreatePix2PixOptions = {}): Promise<Pix2Pix> {
-  return Pix2Pix.create(options);
+export function createPix2Pix(options: CreatePix2PixOptions & WorkerOptions): Promise<WorkerPix2Pix>;
+export function createPix2Pix(options?: CreatePix2PixOptions & { worker?: false }): Promise<Pix2Pix>;
+export function createPix2Pix(options: CreatePix2PixOptions & { worker?: boolean; workerUrl?: string | URL; transfer?: boolean } = {}): Promise<Pix2Pix | WorkerPix2Pix> {
+  // With `worker: true` the model lives in a worker (module Web Worker / worker_threads) and every
+  // call is a message; see WorkerPix2Pix.
+  const { worker, workerUrl, transfer, ...rest } = options;
+  if (worker) return WorkerPix2Pix.create({ ...rest, workerUrl, transfer });
+  return Pix2Pix.create(rest);
 }
