@@ -4,6 +4,7 @@
  * error so `resolveBackend`-style selection can list every cause.
  */
 import { tf } from '../core/tf.js';
+import { registerCpuAdam } from './webgpu-kernels/adam-cpu.js';
 
 const lastErrors = new Map<string, unknown>();
 const wrapped = new Set<string>();
@@ -60,7 +61,12 @@ export async function activateTfBackend(name: string): Promise<void> {
   } catch (e) {
     thrown = e;
   }
-  if (ok && tf.getBackend() === name) return;
+  if (ok && tf.getBackend() === name) {
+    // pix2pix's fused kernels (see src/core/fused-kernels.ts) for the JS-array backends; the GPU
+    // backends register theirs in their own init.
+    registerCpuAdam(name);
+    return;
+  }
   const cause = thrown ?? lastErrors.get(name);
   const engine = tf.engine() as unknown as EngineInternals;
   if (previous && previous !== name && engine.registry[previous] != null) await tf.setBackend(previous);
