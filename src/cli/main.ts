@@ -3,6 +3,7 @@
  * The `pix2pix-ts` command line: `pix2pix-ts <command> [options]`, `--help` on each command.
  */
 import { verifyCommand, VERIFY_HELP } from './verify.js';
+import { convertCommand, CONVERT_HELP } from './convert.js';
 import { benchCommand, BENCH_HELP } from './bench.js';
 import { exportOnnxCommand, EXPORT_ONNX_HELP } from './export-onnx.js';
 import { trainCommand, TRAIN_HELP, DEMO_HELP } from './train.js';
@@ -13,6 +14,7 @@ const commands: Record<string, Command> = {
   train: { summary: 'train on a paired dataset (checkpoints, samples, loss curve, HTML report)', help: TRAIN_HELP, run: (a) => trainCommand(a) },
   demo: { summary: 'train on the embedded font dataset for a few minutes and write a report', help: DEMO_HELP, run: (a) => trainCommand(a, true) },
   verify: { summary: 'compare this runtime with a PyTorch reference dump', help: VERIFY_HELP, run: (a) => verifyCommand(a) },
+  convert: { summary: 'convert weights: .pth, .pict, pix2pix-ts checkpoints, web float16/8-bit', help: CONVERT_HELP, run: (a) => convertCommand(a) },
   bench: { summary: 'time inference and training steps on every backend and onnxruntime peers', help: BENCH_HELP, run: (a) => benchCommand(a) },
   'export-onnx': { summary: 'write a generator .pth as an ONNX model (eval-mode inference)', help: EXPORT_ONNX_HELP, run: (a) => exportOnnxCommand(a) },
 };
