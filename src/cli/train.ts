@@ -33,7 +33,7 @@ Outputs:   --out runs/<name> (default runs/train)  --sample-every 200 (steps)
            --checkpoint-every 5 (epochs): writes latest_net_G.pth, latest_net_D.pth, state.json
            and at the end index.html (report), loss.svg/png, samples_*.png`;
 
-export const DEMO_HELP = `Usage: pix2pix-ts demo [--out runs/demo] [--epochs 6] [--epochs-decay 2] [--ngf 32] [--backend auto]
+export const DEMO_HELP = `Usage: pix2pix-ts demo [--out runs/demo] [--epochs 6] [--epochs-decay 2] [--ngf 16] [--ndf 16] [--batch 4] [--backend auto]
 
 Trains a small pix2pix on the embedded font dataset (Noto Serif SC -> Ma Shan Zheng brush style,
 500 training characters, 64x64) for a few minutes, translates the 100 held-out characters, and
@@ -258,7 +258,7 @@ function baseArgs() {
 function toConfig(values: Record<string, string | boolean | undefined>, demo: boolean): RunConfig {
   const v = values as Record<string, string | undefined>;
   const d = demo
-    ? { numDowns: 6, ngf: 32, ndf: 32, nLayers: 3, epochs: 6, decay: 2, batch: 4, load: 70, crop: 64, nc: 1, flip: false, sample: 100 }
+    ? { numDowns: 6, ngf: 16, ndf: 16, nLayers: 3, epochs: 6, decay: 2, batch: 4, load: 70, crop: 64, nc: 1, flip: false, sample: 100 }
     : { numDowns: 8, ngf: 64, ndf: 64, nLayers: 3, epochs: 100, decay: 100, batch: 1, load: 286, crop: 256, nc: 3, flip: true, sample: 200 };
   const backend = String(values.backend ?? 'auto');
   const dataroot = demo ? (v.dataroot ?? findDefaultDataset()) : v.dataroot;
