@@ -50,25 +50,56 @@ export function norm(store: ParamStore, prefix: string, x: Tensor4D, kind: NormK
   const beta = store.get(`${prefix}.bias`);
   const rm = store.get(`${prefix}.running_mean`);
   const rv = store.get(`${prefix}.running_var`);
-  let mean: Tensor;
-  let variance: Tensor;
-  if (ctx.batchStats) {
-    ({ mean, variance } = tf.moments(x, [0, 1, 2]));
-    if (ctx.updateStats) {
-      const [n, h, w] = x.shape;
-      const count = n * h * w;
-      const unbias = count > 1 ? count / (count - 1) : 1;
-      // Running statistics never carry gradients; computed from the batch's own values.
-      rm.assign(tf.add(tf.mul(rm, 1 - BN_MOMENTUM), tf.mul(mean, BN_MOMENTUM)));
-      rv.assign(tf.add(tf.mul(rv, 1 - BN_MOMENTUM), tf.mul(variance, BN_MOMENTUM * unbias)));
-      store.counters.set(prefix, (store.counters.get(prefix) ?? 0) + 1);
-    }
-  } else {
-    mean = rm;
-    variance = rv;
+  if (!ctx.batchStats) return tf.batchNorm(x, rm, rv, beta, gamma, NORM_EPS) as Tensor4D;
+  const { y, mean, variance } = batchNormTrain(x, gamma, beta);
+  if (ctx.updateStats) {
+    const [n, h, w] = x.shape;
+    const count = n * h * w;
+    const unbias = count > 1 ? count / (count - 1) : 1;
+    // Running statistics never carry gradients; computed from the batch's own values.
+    rm.assign(tf.add(tf.mul(rm, 1 - BN_MOMENTUM), tf.mul(mean, BN_MOMENTUM)));
+    rv.assign(tf.add(tf.mul(rv, 1 - BN_MOMENTUM), tf.mul(variance, BN_MOMENTUM * unbias)));
+    store.counters.set(prefix, (store.counters.get(prefix) ?? 0) + 1);
   }
-  const scale = tf.mul(gamma, tf.rsqrt(tf.add(variance, NORM_EPS)));
-  return tf.add(tf.mul(tf.sub(x, mean), scale), beta);
+  tf.dispose([mean, variance]);
+  return y;
+}
+
+/**
+ * BatchNorm with batch statistics as one custom-gradient op, so the tape holds one node instead
+ * of the ~20 kernels of `tf.moments` and the affine (and their autodiff): on GPU backends each
+ * kernel costs a fixed dispatch overhead. Forward: the biased variance of the centred input, then
+ * one `FusedBatchNorm` kernel. Backward: PyTorch's closed form
+ * `dx = gamma * rstd * (dy - mean(dy) - xhat * mean(dy * xhat))`, `dgamma = sum(dy * xhat)`,
+ * `dbeta = sum(dy)`. Returns the batch mean and biased variance too (the caller disposes them).
+ */
+function batchNormTrain(x: Tensor4D, gamma: Tensor, beta: Tensor): { y: Tensor4D; mean: Tensor; variance: Tensor } {
+  let mean!: Tensor;
+  let variance!: Tensor;
+  const [n, h, w] = x.shape;
+  const invCount = 1 / (n * h * w);
+  const f = tf.customGrad((...args: Array<Tensor | tf.GradSaveFunc>) => {
+    const [x4, g, b, save] = args as [Tensor4D, Tensor, Tensor, tf.GradSaveFunc];
+    const m = tf.mean(x4, [0, 1, 2]);
+    const xc = tf.sub(x4, m);
+    const v = tf.mean(tf.square(xc), [0, 1, 2]);
+    const rstd = tf.rsqrt(tf.add(v, NORM_EPS));
+    mean = tf.keep(m);
+    variance = tf.keep(v);
+    save([xc, rstd, g]);
+    return {
+      value: tf.batchNorm(x4, m, v, b, g, NORM_EPS) as Tensor,
+      gradFunc: (dy: Tensor, [xcS, rstdS, gS]: Tensor[]) => {
+        const xhat = tf.mul(xcS, rstdS);
+        const dbeta = tf.sum(dy, [0, 1, 2]);
+        const dgamma = tf.sum(tf.mul(dy, xhat), [0, 1, 2]);
+        const centred = tf.sub(tf.sub(dy, tf.mul(dbeta, invCount)), tf.mul(xhat, tf.mul(dgamma, invCount)));
+        return [tf.mul(centred, tf.mul(gS, rstdS)), dgamma, dbeta];
+      },
+    };
+  });
+  const y = f(x, gamma, beta) as Tensor4D;
+  return { y, mean, variance };
 }
 
 /** Param specs of a conv layer (weight, and bias when `bias`). */
