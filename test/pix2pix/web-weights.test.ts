@@ -25,7 +25,7 @@ web('float16 encoding rounds to nearest even and tfjs decodes it to the same val
   assert.is(toFloat16Bits(1 + 3 * 2 ** -11), 0x3c02); // tie -> even (up)
   const values = Float32Array.from({ length: 2000 }, (_, i) => Math.sin(i * 12.9898) * 10 ** ((i % 12) - 8));
   const h = encodeFloat16(values);
-  const viaTfjs = tf.io.decodeWeights(h.buffer, [{ name: 'x', shape: [values.length], dtype: 'float32', quantization: { dtype: 'float16' } }]).x;
+  const viaTfjs = tf.io.decodeWeights(h.buffer as ArrayBuffer, [{ name: 'x', shape: [values.length], dtype: 'float32', quantization: { dtype: 'float16' } }]).x;
   const got = viaTfjs.dataSync();
   h.forEach((bits, i) => assert.is(got[i], Math.fround(fromFloat16Bits(bits)), `value ${i}`));
   // Nearest: no other half value is closer.
