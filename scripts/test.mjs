@@ -26,9 +26,12 @@ const files = walk(join(root, 'test'))
 const browserFiles = listBrowserTests(root, filters);
 if (!files.length && !browserFiles.length) { console.error('no test files matched', filters); process.exit(1); }
 
-const outdir = join(root, '.tmp', 'test');
+// One folder per run: several engineers (and CI) run tests in one working tree at once, and a
+// shared folder would be wiped under a running test by the next run's clean-up.
+const outdir = join(root, '.tmp', 'test', `run-${process.pid}`);
 rmSync(outdir, { recursive: true, force: true });
 mkdirSync(outdir, { recursive: true });
+process.on('exit', () => rmSync(outdir, { recursive: true, force: true }));
 if (files.length) {
   const banner = "import { createRequire as __cr } from 'module'; import { fileURLToPath as __fu } from 'url'; const require = __cr(import.meta.url); const __filename = __fu(import.meta.url); const __dirname = __fu(new URL('.', import.meta.url));";
   await build({

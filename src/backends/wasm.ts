@@ -17,7 +17,7 @@ const BINARIES: readonly WasmBinaryName[] = [
 ];
 
 /** The folder URL of this module (the bundle, once built), or undefined where import.meta is not kept (IIFE). */
-function moduleFolder(): string | undefined {
+function moduleFolderNow(): string | undefined {
   try {
     return new URL('./', import.meta.url).href;
   } catch {
@@ -25,6 +25,8 @@ function moduleFolder(): string | undefined {
     return script?.src ? new URL('./', script.src).href : undefined;
   }
 }
+// Taken at load time: `document.currentScript` (the IIFE build's fallback) is null once the script ran.
+const MODULE_FOLDER = moduleFolderNow();
 
 /**
  * Where the wasm binaries are found when the user gives no `wasmPaths`. Browsers and workers: next
@@ -37,7 +39,7 @@ function moduleFolder(): string | undefined {
  * ```
  */
 export function defaultWasmPaths(): string | undefined {
-  const here = moduleFolder();
+  const here = MODULE_FOLDER;
   if (detectEnvironment() !== 'node') return here;
   // getBuiltinModule (Node >= 20.16) rather than `import 'node:fs'`, so browser bundles of this file
   // need no shims.

@@ -117,12 +117,15 @@ export async function runBrowserTests({ root, filters = [], log = (s) => process
   }
 
   const outdir = join(root, '.tmp', 'browser');
-  rmSync(outdir, { recursive: true, force: true });
+  // Bundles go to a folder of this run's own (concurrent runs share the working tree); screenshots
+  // to one stable folder, overwritten.
+  const pagesDir = join(outdir, `pages-${process.pid}`);
+  rmSync(pagesDir, { recursive: true, force: true });
   mkdirSync(join(outdir, 'screenshots'), { recursive: true });
   await build({
     entryPoints: files,
     outbase: join(root, 'test', 'browser'),
-    outdir: join(outdir, 'pages'),
+    outdir: pagesDir,
     bundle: true,
     platform: 'browser',
     format: 'esm',
@@ -135,7 +138,7 @@ export async function runBrowserTests({ root, filters = [], log = (s) => process
   const binaries = readdirSync(wasmDist).filter((f) => f.endsWith('.wasm'));
   const pages = files.map((f) => {
     const rel = relative(join(root, 'test', 'browser'), f).replace(/\.ts$/, '');
-    const dir = join(outdir, 'pages', dirname(rel));
+    const dir = join(pagesDir, dirname(rel));
     // The wasm binaries sit next to each bundle, as they do next to dist/ in the package, so the
     // default `new URL('./', import.meta.url)` finds them.
     for (const b of binaries) copyFileSync(join(wasmDist, b), join(dir, b));
@@ -144,7 +147,7 @@ export async function runBrowserTests({ root, filters = [], log = (s) => process
     return { src: relative(root, f), url: `/pages/${rel.split(sep).join('/')}.html`, shot: join(outdir, 'screenshots', `${rel.split(sep).join('__')}.png`) };
   });
 
-  const server = await serve([['/pages/', join(outdir, 'pages') + sep], ['/fixtures/', join(root, 'test', 'fixtures') + sep]]);
+  const server = await serve([['/pages/', pagesDir + sep], ['/fixtures/', join(root, 'test', 'fixtures') + sep]]);
   const origin = `http://127.0.0.1:${server.address().port}`;
   const { chromium: pw } = await import('playwright-core');
   const browser = await pw.launch({ executablePath: chromium, headless: true, args: CHROMIUM_ARGS });
@@ -154,6 +157,7 @@ export async function runBrowserTests({ root, filters = [], log = (s) => process
   } finally {
     await browser.close();
     await new Promise((r) => server.close(r));
+    rmSync(pagesDir, { recursive: true, force: true });
   }
   return result;
 }
