@@ -6,7 +6,7 @@
  */
 import { tf } from '../core/tf.js';
 import { initBackend } from '../backends/index.js';
-import { registerWasmKernels, stockConv2dBackpropInput } from '../backends/wasm-kernels/index.js';
+import { registerWasmKernels, stockConv2dBackpropInput, stockConv2d } from '../backends/wasm-kernels/index.js';
 import { Pix2PixModel } from '../pix2pix/model.js';
 
 /** One benchmark row. */
@@ -181,8 +181,9 @@ export interface ModelBenchResult {
 /**
  * Times UNet inference (`generate`, eval mode) or a full training step on the wasm backend:
  * `warmup` untimed runs (enough for the weight caches to fill), then `reps` timed ones, then one
- * profiled run (per-kernel times). `stockBackpropInput` swaps in tfjs's own
- * Conv2DBackpropInput for a before/after comparison in one process.
+ * profiled run (per-kernel times). `stockBackpropInput` swaps in tfjs's own Conv2D and
+ * Conv2DBackpropInput for a before/after comparison in one process (inference only: the stock
+ * backend has no Conv2DBackpropFilter).
  *
  * @example
  * ```ts
@@ -195,9 +196,10 @@ export async function benchWasmModel({ mode, size, ngf, reps = 5, warmup = 3, st
 }): Promise<ModelBenchResult> {
   registerWasmKernels();
   await initBackend('wasm');
-  const registered = tf.getKernel('Conv2DBackpropInput', 'wasm') as { kernelFunc: tf.KernelFunc };
-  const oursFunc = registered.kernelFunc;
-  if (stockBackpropInput) registered.kernelFunc = stockConv2dBackpropInput()!.kernelFunc;
+  const swaps = [['Conv2DBackpropInput', stockConv2dBackpropInput()!], ['Conv2D', stockConv2d()!]] as const;
+  const registered = swaps.map(([name]) => tf.getKernel(name, 'wasm') as { kernelFunc: tf.KernelFunc });
+  const oursFuncs = registered.map((r) => r.kernelFunc);
+  if (stockBackpropInput) swaps.forEach(([, stock], i) => (registered[i].kernelFunc = stock.kernelFunc));
   try {
     const numDowns = Math.round(Math.log2(size));
     const model = new Pix2PixModel({ generator: { ngf, numDowns }, discriminator: { ndf: ngf } });
@@ -222,13 +224,13 @@ export async function benchWasmModel({ mode, size, ngf, reps = 5, warmup = 3, st
       msEach.push(performance.now() - t0);
       cpuMsEach.push(cpuMs() - c0);
     }
-    const profile = await profileWasmKernels(once);
+    const profile = await profileWasmKernels(once, { byShape: typeof process !== 'undefined' && process.env.BENCH_BYSHAPE === '1' });
     tf.dispose([a, b]);
     model.dispose();
-    const what = `${mode} ${size}x${size} ngf ${ngf}${stockBackpropInput ? ' (stock Conv2DBackpropInput)' : ''}`;
+    const what = `${mode} ${size}x${size} ngf ${ngf}${stockBackpropInput ? ' (stock Conv2D and Conv2DBackpropInput)' : ''}`;
     return { what, msEach, medianMs: median(msEach), minMs: Math.min(...msEach), cpuMsEach, cpuMedianMs: median(cpuMsEach), profile };
   } finally {
-    registered.kernelFunc = oursFunc;
+    registered.forEach((r, i) => (r.kernelFunc = oursFuncs[i]));
   }
 }
 
@@ -252,7 +254,7 @@ if (isMain) {
     const runs: Parameters<typeof benchWasmModel>[0][] = what === 'infer'
       ? [{ mode: 'infer', size: 256, ngf: 64, reps }, { mode: 'infer', size: 256, ngf: 64, reps, stockBackpropInput: true }]
       : what === 'train'
-        ? [{ mode: 'train', size: 128, ngf: 32, reps }, { mode: 'train', size: 256, ngf: 64, reps: Math.min(reps, 3), warmup: 1 }]
+        ? [{ mode: 'train' as const, size: 128, ngf: 32, reps }, { mode: 'train' as const, size: 256, ngf: 64, reps: Math.min(reps, 3), warmup: 1 }].filter((r) => !process.env.BENCH_SIZE || r.size === Number(process.env.BENCH_SIZE))
         : [];
     if (!runs.length) throw new Error(`BENCH must be one of kernels, infer, train; got ${what}.`);
     for (const r of runs) printModelResult(await benchWasmModel(r), Number(process.env.BENCH_TOP ?? 12));

@@ -207,7 +207,7 @@ export function makeConv2dBackpropInputWasm(stock: tf.KernelConfig, opts: Backpr
     if (size === 0) return stock.kernelFunc(args as unknown as Parameters<tf.KernelFunc>[0]);
     const geometric = planConv2dBackpropInput(info);
     const tag = `bpi:${geometric}`;
-    const uses = geometric === 'matmul-col2im' ? 0 : noteWeightUse(backend, filter);
+    const uses = geometric === 'matmul-col2im' ? 0 : noteWeightUse(backend, filter, 'Conv2DBackpropInput');
     const cached = geometric !== 'matmul-col2im' && (uses >= cacheAfter || hasDerivedWeights(backend, filter, tag));
     let plan: BackpropInputPlan;
     if (opts.force === 'conv') plan = geometric;

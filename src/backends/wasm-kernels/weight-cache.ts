@@ -16,7 +16,7 @@ type DataId = object;
 
 interface BackendCache {
   entries: Map<DataId, Map<string, tf.TensorInfo[]>>;
-  uses: Map<DataId, number>;
+  uses: Map<DataId, Map<string, number>>;
   dispose: (dataId: DataId, force?: boolean) => boolean;
 }
 
@@ -27,7 +27,7 @@ function cacheOf(backend: BackendWasm): BackendCache {
   if (c) return c;
   const original = backend.disposeData.bind(backend);
   const entries = new Map<DataId, Map<string, tf.TensorInfo[]>>();
-  const uses = new Map<DataId, number>();
+  const uses = new Map<DataId, Map<string, number>>();
   c = { entries, uses, dispose: original };
   caches.set(backend, c);
   backend.disposeData = (dataId: DataId, force?: boolean): boolean => {
@@ -69,20 +69,25 @@ export function derivedWeights(backend: BackendWasm, source: tf.TensorInfo, tag:
 }
 
 /**
- * Counts one more use of `source` as a weight and returns the count so far (forgotten when
- * `source` is disposed). Kernels cache derived weights only for tensors used often enough to
+ * Counts one more use of `source` as a weight by the kernel `kernel` and returns that kernel's
+ * count so far (forgotten when `source` is disposed). Kernels cache derived weights only for tensors used often enough to
  * repay the re-layout: a weight used once or twice per version (training) is not worth it, one
  * used on every call of an inference loop is.
  *
  * @example
  * ```ts
- * if (noteWeightUse(backend, filter) >= 3) { ... cache ... }
+ * if (noteWeightUse(backend, filter, 'Conv2D') >= 3) { ... cache ... }
  * ```
  */
-export function noteWeightUse(backend: BackendWasm, source: tf.TensorInfo): number {
+export function noteWeightUse(backend: BackendWasm, source: tf.TensorInfo, kernel: string): number {
   const c = cacheOf(backend);
-  const n = (c.uses.get(source.dataId) ?? 0) + 1;
-  c.uses.set(source.dataId, n);
+  let byKernel = c.uses.get(source.dataId);
+  if (!byKernel) {
+    byKernel = new Map();
+    c.uses.set(source.dataId, byKernel);
+  }
+  const n = (byKernel.get(kernel) ?? 0) + 1;
+  byKernel.set(kernel, n);
   return n;
 }
 
