@@ -3,6 +3,7 @@
  * from the user agent. The selection policy (`select.ts`) works only from this object, so tests
  * can hand it simulated capability sets.
  */
+import { nodeWebGPU } from './webgpu.js';
 
 /** Where the code runs. Deno and Bun count as `node` (no DOM, `process` present). */
 export type Environment = 'node' | 'browser' | 'worker';
@@ -45,6 +46,8 @@ export interface Capabilities {
   webgpuAdapter: boolean;
   /** The adapter is a fallback (software) adapter. */
   webgpuFallback: boolean;
+  /** What the WebGPU adapter says of itself (`adapter.info`), when one was granted. */
+  webgpuAdapterInfo?: GpuAdapterSummary | null;
   /** `navigator.hardwareConcurrency`, or `os.availableParallelism()` in Node; at least 1. */
   hardwareConcurrency: number;
 }
@@ -128,18 +131,41 @@ function probeWebGL(env: Environment): WebGLProbe {
   }
 }
 
-interface GpuLike { requestAdapter(o?: unknown): Promise<{ isFallbackAdapter?: boolean; info?: { isFallbackAdapter?: boolean } } | null> }
+/**
+ * A WebGPU adapter's own description (`GPUAdapterInfo`), e.g. `{ vendor: 'nvidia', architecture:
+ * 'ampere', device: '', description: 'NVIDIA GeForce RTX 3080' }`; browsers may leave fields empty.
+ *
+ * @example
+ * ```ts
+ * const info: GpuAdapterSummary = { vendor: 'google', architecture: 'swiftshader', device: '', description: 'SwiftShader driver 5.0.0', fallback: true };
+ * ```
+ */
+export interface GpuAdapterSummary {
+  vendor: string;
+  architecture: string;
+  device: string;
+  description: string;
+  /** A fallback (software) adapter: SwiftShader, lavapipe, WARP. */
+  fallback: boolean;
+}
 
-async function probeWebGPU(): Promise<{ webgpu: boolean; adapter: boolean; fallback: boolean }> {
-  const gpu = (globalThis as { navigator?: { gpu?: GpuLike } }).navigator?.gpu;
-  if (!gpu) return { webgpu: false, adapter: false, fallback: false };
+interface AdapterInfoLike { vendor?: string; architecture?: string; device?: string; description?: string; isFallbackAdapter?: boolean }
+interface GpuLike { requestAdapter(o?: unknown): Promise<{ isFallbackAdapter?: boolean; info?: AdapterInfoLike } | null> }
+
+async function probeWebGPU(env: Environment): Promise<{ webgpu: boolean; adapter: boolean; fallback: boolean; info: GpuAdapterSummary | null }> {
+  let gpu = (globalThis as { navigator?: { gpu?: GpuLike } }).navigator?.gpu;
+  // Node has no navigator.gpu: the optional `webgpu` package (Dawn) provides one when installed.
+  if (!gpu && env === 'node') gpu = (await nodeWebGPU()) as GpuLike | undefined;
+  if (!gpu) return { webgpu: false, adapter: false, fallback: false, info: null };
   try {
     const adapter = await gpu.requestAdapter({ powerPreference: 'high-performance' });
-    if (!adapter) return { webgpu: true, adapter: false, fallback: false };
-    const fallback = Boolean(adapter.info?.isFallbackAdapter ?? adapter.isFallbackAdapter);
-    return { webgpu: true, adapter: true, fallback };
+    if (!adapter) return { webgpu: true, adapter: false, fallback: false, info: null };
+    const i = adapter.info ?? {};
+    const fallback = Boolean(i.isFallbackAdapter ?? adapter.isFallbackAdapter) || /swiftshader|llvmpipe|lavapipe|warp|software/i.test(`${i.architecture} ${i.description}`);
+    const info = { vendor: i.vendor ?? '', architecture: i.architecture ?? '', device: i.device ?? '', description: i.description ?? '', fallback };
+    return { webgpu: true, adapter: true, fallback, info };
   } catch {
-    return { webgpu: true, adapter: false, fallback: false };
+    return { webgpu: true, adapter: false, fallback: false, info: null };
   }
 }
 
@@ -170,7 +196,7 @@ export function probeCapabilities(options: { fresh?: boolean } = {}): Promise<Ca
 async function probe(): Promise<Capabilities> {
   const environment = detectEnvironment();
   const gl = probeWebGL(environment);
-  const gpu = await probeWebGPU();
+  const gpu = await probeWebGPU(environment);
   const wasm = typeof WebAssembly === 'object';
   const wasmSimd = wasm && validates(SIMD_MODULE);
   const coi = environment === 'node' ? true : Boolean((globalThis as { crossOriginIsolated?: boolean }).crossOriginIsolated);
@@ -196,6 +222,7 @@ async function probe(): Promise<Capabilities> {
     webgpu: gpu.webgpu,
     webgpuAdapter: gpu.adapter,
     webgpuFallback: gpu.fallback,
+    webgpuAdapterInfo: gpu.info,
     hardwareConcurrency: hardwareConcurrency(environment),
   };
 }

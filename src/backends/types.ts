@@ -2,7 +2,7 @@
  * Types shared by the backend descriptors (`cpu.ts`, `wasm.ts`, `webgl.ts`, `webgpu.ts`), the
  * capability probe and the selection policy.
  */
-import type { Capabilities } from './probe.js';
+import type { Capabilities, GpuAdapterSummary } from './probe.js';
 
 /** The tfjs backends pix2pix-ts knows how to select and initialise. */
 export type BackendName = 'cpu' | 'wasm' | 'webgl' | 'webgpu';
@@ -80,6 +80,8 @@ export interface BackendRuntime {
   simd: boolean;
   /** Whether a GPU backend runs on a software rasterizer (SwiftShader, llvmpipe, fallback adapter). */
   software: boolean;
+  /** webgpu only: the adapter it runs on (vendor, architecture, device, description, fallback). */
+  adapter?: GpuAdapterSummary | null;
 }
 
 /**

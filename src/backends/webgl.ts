@@ -6,6 +6,7 @@
 import '@tensorflow/tfjs-backend-webgl';
 import { tf } from '../core/tf.js';
 import { activateTfBackend } from './activate.js';
+import { registerWebGLKernels } from './webgl-kernels/adam.js';
 import type { BackendDescriptor } from './types.js';
 
 /**
@@ -48,6 +49,7 @@ export const webglBackend: BackendDescriptor = {
     const env = tf.env();
     env.set('SOFTWARE_WEBGL_ENABLED', true);
     env.set('WEBGL_DELETE_TEXTURE_THRESHOLD', threshold);
+    registerWebGLKernels();
     await activateTfBackend('webgl');
   },
   runtime: (caps) => ({ threads: 1, simd: false, software: caps.webglSoftware }),

@@ -3,6 +3,7 @@ import * as assert from 'uvu/assert';
 import { tf } from '../../src/core/tf.js';
 import { BackendError } from '../../src/core/errors.js';
 import { initBackend, probeCapabilities, selectBackend, defaultWasmPaths, NODE_WASM_THREADS_REASON } from '../../src/backends/index.js';
+import { nodeWebGPU } from '../../src/backends/webgpu.js';
 
 /** Deterministic values in [-1, 1) so every backend sees the same inputs. */
 function lcg(n: number, seed: number): Float32Array {
@@ -43,7 +44,8 @@ node('the probe reports Node: no WebGL, WASM SIMD, threads off with the measured
   const caps = await probeCapabilities();
   assert.is(caps.environment, 'node');
   assert.is(caps.webgl2, false);
-  assert.is(caps.webgpu, false);
+  // Node's WebGPU is the optional `webgpu` package (Dawn): present when it loads.
+  assert.is(caps.webgpu, (await nodeWebGPU()) !== undefined);
   assert.is(caps.wasm, true);
   assert.is(caps.wasmSimd, true);
   assert.is(caps.wasmThreads, false);
