@@ -52,6 +52,21 @@ export default [
     plugins: nodePlugins(),
     onwarn,
   },
+  // The worker scripts: one self-contained file each (a module worker loads one script; the
+  // default workerUrl is `./worker.js` / `./worker.node.js` beside the bundle).
+  {
+    input: 'src/worker.ts',
+    output: { file: 'dist/worker.js', format: 'es', sourcemap: true, inlineDynamicImports: true },
+    plugins: browserPlugins(),
+    onwarn,
+  },
+  {
+    input: 'src/worker.ts',
+    output: { file: 'dist/worker.node.js', format: 'es', sourcemap: true, inlineDynamicImports: true, banner: nodeShim },
+    external: nodeExternal,
+    plugins: nodePlugins(),
+    onwarn,
+  },
   {
     input: 'src/index.ts',
     output: { file: 'dist/pix2pix.min.js', format: 'iife', name: 'Pix2Pix', sourcemap: true, inlineDynamicImports: true, plugins: [terser()] },
@@ -61,6 +76,12 @@ export default [
   {
     input: 'src/index.ts',
     output: { file: 'dist/index.d.ts', format: 'es' },
+    plugins: [dts({ tsconfig: './tsconfig.json' })],
+    onwarn,
+  },
+  {
+    input: 'src/worker.ts',
+    output: { file: 'dist/worker.d.ts', format: 'es' },
     plugins: [dts({ tsconfig: './tsconfig.json' })],
     onwarn,
   },

@@ -55,6 +55,7 @@ export { verifyGolden, relL2, type GoldenSource, type GoldenCheck } from './pix2
 
 export type { BackendInfo, BackendRequest, BackendName, Purpose } from './backends/index.js';
 export { WorkerPix2Pix, createWorkerPix2Pix, type WorkerOptions, type LongCallOptions } from './workers/client.js';
+export { WorkerPool, createWorkerPool, type WorkerPoolOptions, type PoolProgress } from './workers/pool.js';
 export type { WorkerBackendInfo, WorkerKind, WorkProgress, ProgressCallback, WeightsSource, RGBAImageData } from './core/protocol.js';
 
 export interface CreatePix2PixOptions extends ModelOptions, BackendInitOptions {

@@ -13,6 +13,7 @@ type Command = { summary: string; help: string; run: (argv: string[]) => Promise
 const commands: Record<string, Command> = {
   train: { summary: 'train on a paired dataset (checkpoints, samples, loss curve, HTML report)', help: TRAIN_HELP, run: (a) => trainCommand(a) },
   demo: { summary: 'train on the embedded font dataset for a few minutes and write a report', help: DEMO_HELP, run: (a) => trainCommand(a, true) },
+  translate: { summary: 'translate an image or a folder with a generator, on N worker threads', help: 'pix2pix-ts translate --help', run: async (a) => (await import('./translate.js')).translateCommand(a) },
   verify: { summary: 'compare this runtime with a PyTorch reference dump', help: VERIFY_HELP, run: (a) => verifyCommand(a) },
   convert: { summary: 'convert weights: .pth, .pict, pix2pix-ts checkpoints, web float16/8-bit', help: CONVERT_HELP, run: (a) => convertCommand(a) },
   bench: { summary: 'time inference and training steps on every backend and onnxruntime peers', help: BENCH_HELP, run: (a) => benchCommand(a) },

@@ -1,0 +1,186 @@
+/**
+ * `pix2pix-ts translate <file|folder> --out <dir>`: translates images with a pool of
+ * `worker_threads` workers (one model each), decoding and encoding with sharp on the main thread.
+ */
+import { parseArgs } from 'node:util';
+import { readdir, readFile, stat, mkdir, writeFile } from 'node:fs/promises';
+import { availableParallelism } from 'node:os';
+import { basename, extname, join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { Pix2PixError } from '../core/errors.js';
+import { readPth } from '../core/pth/index.js';
+import { inferGeneratorOptions } from '../pix2pix/infer-arch.js';
+import type { GeneratorOptions, InferenceMode } from '../pix2pix/config.js';
+import type { BackendName } from '../backends/index.js';
+import { decodeImage, encodePng, IMAGE_EXTENSIONS } from '../node/image-io.js';
+import { createWorkerPool } from '../workers/pool.js';
+
+export const TRANSLATE_HELP = `Usage: pix2pix-ts translate <file|folder> --out <dir> [options]
+
+Translates one image or every image of a folder (${IMAGE_EXTENSIONS.join(' ')}) with a pix2pix
+generator, in parallel on worker threads, and writes <name>.png files to --out. Any image size:
+the model pads to a multiple of 2^numDowns and crops back.
+
+Options:
+  --out <dir>         output folder (created if missing)                      (required)
+  --weights <G.pth>   generator weights (PyTorch .pth); the architecture is read from them.
+                      Without it the generator is randomly initialised (for timing only).
+  --workers <N>       worker threads, one model each                  (default: cores = ${availableParallelism()})
+  --backend <name>    wasm or cpu                                      (default: wasm)
+  --mode <m>          eval (running BatchNorm statistics, no dropout) or paper
+                      (batch statistics and dropout, as the reference test script)  (default: eval)
+  --num-downs <n>     U-Net depth without --weights                    (default: 8)
+  --ngf <n>           generator width without --weights                (default: 64)
+  --gray              one input/output channel (without --weights)
+  --quiet             no progress bar
+  -h, --help          this help`;
+
+/** Runs the command; returns the exit code. */
+export async function translateCommand(argv: string[], log: (s: string) => void = console.log): Promise<number> {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: argv,
+      allowPositionals: true,
+      options: {
+        out: { type: 'string' },
+        weights: { type: 'string' },
+        workers: { type: 'string' },
+        backend: { type: 'string', default: 'wasm' },
+        mode: { type: 'string', default: 'eval' },
+        'num-downs': { type: 'string', default: '8' },
+        ngf: { type: 'string', default: '64' },
+        gray: { type: 'boolean', default: false },
+        quiet: { type: 'boolean', default: false },
+        help: { type: 'boolean', short: 'h' },
+      },
+    });
+  } catch (e) {
+    log(`${(e as Error).message}\n\n${TRANSLATE_HELP}`);
+    return 2;
+  }
+  const { values, positionals } = parsed;
+  if (values.help) {
+    log(TRANSLATE_HELP);
+    return 0;
+  }
+  const fail = (msg: string) => {
+    log(`error: ${msg}\n\nRun "pix2pix-ts translate --help" for the options.`);
+    return 2;
+  };
+  if (positionals.length !== 1) return fail(`expected one input file or folder, got ${positionals.length}.`);
+  if (!values.out) return fail('--out <dir> is required.');
+  const workers = values.workers === undefined ? availableParallelism() : Number(values.workers);
+  if (!Number.isInteger(workers) || workers < 1) return fail(`--workers must be a positive integer, got "${values.workers}".`);
+  if (!['wasm', 'cpu'].includes(values.backend!)) return fail(`--backend must be one of: wasm, cpu; got "${values.backend}".`);
+  if (!['eval', 'paper'].includes(values.mode!)) return fail(`--mode must be one of: eval, paper; got "${values.mode}".`);
+
+  const input = positionals[0];
+  let files: string[];
+  try {
+    files = (await stat(input)).isDirectory()
+      ? (await readdir(input)).filter((f) => IMAGE_EXTENSIONS.includes(extname(f).toLowerCase())).sort().map((f) => join(input, f))
+      : [input];
+  } catch (e) {
+    return fail(`cannot read "${input}": ${(e as Error).message}.`);
+  }
+  if (!files.length) return fail(`no images (${IMAGE_EXTENSIONS.join(' ')}) in "${input}".`);
+
+  let generator: GeneratorOptions;
+  let weights: Uint8Array | undefined;
+  try {
+    if (values.weights) {
+      weights = new Uint8Array(await readFile(values.weights));
+      generator = { ...inferGeneratorOptions(readPth(weights)), dropout: true };
+    } else {
+      const c = values.gray ? 1 : 3;
+      generator = { numDowns: Number(values['num-downs']), ngf: Number(values.ngf), inputChannels: c, outputChannels: c };
+      log('note: no --weights given; the generator is randomly initialised (useful for timing only).');
+    }
+  } catch (e) {
+    if (e instanceof Pix2PixError || (e as NodeJS.ErrnoException).code) return fail((e as Error).message);
+    throw e;
+  }
+
+  await mkdir(values.out, { recursive: true });
+  const size = Math.min(workers, files.length);
+  const pool = await createWorkerPool({ size, backend: values.backend as BackendName, generator, mode: values.mode as InferenceMode });
+  try {
+    if (weights) await pool.loadPth(weights, 'G');
+    const channels = (generator.inputChannels ?? 3) as 1 | 3;
+    const outChannels = generator.outputChannels ?? 3;
+    const bar = progressBar(files.length, !values.quiet && files.length > 1);
+    const t0 = performance.now();
+    let next = 0, failed = 0;
+    // Two images in flight per worker, so decoding and encoding (sharp, off the JS thread) overlap
+    // the workers' compute.
+    const lane = async () => {
+      while (next < files.length) {
+        const file = files[next++];
+        try {
+          const img = await decodeImage(file, channels);
+          const out = await pool.translate(img, { transfer: true });
+          const png = await encodePng(dropChannels(out, outChannels === 1 ? 1 : 3));
+          await writeFile(join(values.out!, `${basename(file, extname(file))}.png`), png);
+        } catch (e) {
+          failed++;
+          bar.note(`error: ${file}: ${(e as Error).message}`);
+        }
+        bar.tick();
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(files.length, size * 2) }, lane));
+    const secs = (performance.now() - t0) / 1000;
+    bar.done();
+    log(`${files.length - failed} of ${files.length} image(s) written to ${values.out} in ${secs.toFixed(1)} s (${((files.length - failed) / secs).toFixed(2)} images/s, ${size} worker(s), ${pool.backendInfo.name})`);
+    return failed ? 1 : 0;
+  } finally {
+    await pool.dispose();
+  }
+}
+
+/** RGBA (alpha always 255) to RGB, or to gray for one-channel generators (R = G = B there). */
+function dropChannels(img: { data: Uint8ClampedArray; width: number; height: number }, c: 1 | 3): { data: Uint8Array; width: number; height: number; channels: 1 | 3 } {
+  const n = img.width * img.height;
+  const data = new Uint8Array(n * c);
+  for (let i = 0; i < n; i++) for (let k = 0; k < c; k++) data[c * i + k] = img.data[4 * i + k];
+  return { data, width: img.width, height: img.height, channels: c };
+}
+
+/** A one-line progress bar with rate and ETA on stderr (plain lines when not a terminal). */
+function progressBar(total: number, enabled: boolean): { tick(): void; note(s: string): void; done(): void } {
+  const tty = process.stderr.isTTY;
+  const t0 = performance.now();
+  let n = 0, lastLine = 0;
+  const render = () => {
+    const secs = (performance.now() - t0) / 1000;
+    const rate = n / Math.max(secs, 1e-9);
+    const eta = rate > 0 ? (total - n) / rate : Infinity;
+    const width = 28;
+    const filled = Math.round((width * n) / total);
+    return `[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${n}/${total} ${Math.floor((100 * n) / total)}% ${rate.toFixed(2)} img/s ETA ${Number.isFinite(eta) ? formatSecs(eta) : '?'}`;
+  };
+  return {
+    tick() {
+      n++;
+      if (!enabled) return;
+      if (tty) process.stderr.write(`\r${render()}\x1b[K`);
+      else if (performance.now() - lastLine > 2000 || n === total) {
+        lastLine = performance.now();
+        process.stderr.write(render() + '\n');
+      }
+    },
+    note(s) {
+      process.stderr.write(`${enabled && tty ? '\r\x1b[K' : ''}${s}\n`);
+    },
+    done() {
+      if (enabled && tty) process.stderr.write('\n');
+    },
+  };
+}
+
+function formatSecs(s: number): string {
+  if (s < 60) return `${Math.ceil(s)}s`;
+  const m = Math.floor(s / 60);
+  return m < 60 ? `${m}m${String(Math.ceil(s % 60)).padStart(2, '0')}s` : `${Math.floor(m / 60)}h${String(m % 60).padStart(2, '0')}m`;
+}

@@ -1,0 +1,189 @@
+/**
+ * A pool of pix2pix workers, one model each, translating many images in parallel. Built for Node
+ * (`worker_threads`, one single-threaded wasm model per core: the CLI's `translate --workers N`)
+ * and usable in browsers too (module Web Workers).
+ */
+import { AbortError, WorkerError } from '../core/errors.js';
+import type { PixelImage } from '../core/image.js';
+import type { InferenceMode } from '../pix2pix/config.js';
+import type { RGBAImageData, WeightsSource, WorkerBackendInfo, WorkerModelOptions } from '../core/protocol.js';
+import { WorkerPix2Pix } from './client.js';
+
+/** Options of {@link createWorkerPool}: the model options of every worker, and the pool's. */
+export interface WorkerPoolOptions extends WorkerModelOptions {
+  /**
+   * Number of workers.
+   * @defaultValue the number of cores (`os.availableParallelism()` in Node, `navigator.hardwareConcurrency` in browsers)
+   */
+  size?: number;
+  /** The worker script, as for `createPix2Pix({ worker: true })`. */
+  workerUrl?: string | URL;
+}
+
+/** Progress of {@link WorkerPool.translateAll}. */
+export interface PoolProgress {
+  done: number;
+  total: number;
+  /** Index (in the input order) of the image that just finished. */
+  index: number;
+}
+
+function defaultSize(): number {
+  const proc = (globalThis as { process?: NodeJS.Process }).process;
+  const os = proc?.getBuiltinModule?.('node:os') as typeof import('node:os') | undefined;
+  const n = os?.availableParallelism?.() ?? (globalThis as { navigator?: { hardwareConcurrency?: number } }).navigator?.hardwareConcurrency ?? 1;
+  return Math.max(1, n);
+}
+
+/**
+ * N workers, one model each; each call goes to the next free worker. Weights loaded through the
+ * pool go to every worker (and again to a worker the pool restarts after a crash).
+ *
+ * @example
+ * ```ts
+ * const pool = await createWorkerPool({ size: 4, backend: 'wasm' });
+ * await pool.loadPth('latest_net_G.pth');
+ * const outs = await pool.translateAll(images, { onProgress: ({ done, total }) => console.log(done, total) });
+ * await pool.dispose();
+ * ```
+ */
+export class WorkerPool {
+  readonly size: number;
+  private readonly workers: WorkerPix2Pix[];
+  private idle: WorkerPix2Pix[];
+  private waiters: ((w: WorkerPix2Pix) => void)[] = [];
+  private weights: { source: WeightsSource; net: 'G' | 'D' }[] = [];
+  private disposed = false;
+
+  private constructor(workers: WorkerPix2Pix[]) {
+    this.workers = workers;
+    this.idle = [...workers];
+    this.size = workers.length;
+  }
+
+  /** @internal */
+  static async create(options: WorkerPoolOptions = {}): Promise<WorkerPool> {
+    const { size = defaultSize(), ...rest } = options;
+    if (!Number.isInteger(size) || size < 1) throw new RangeError(`Option "size" must be a positive integer (workers in the pool), got ${JSON.stringify(size)}.`);
+    const settled = await Promise.allSettled(Array.from({ length: size }, () => WorkerPix2Pix.create(rest)));
+    const ok = settled.flatMap((s) => (s.status === 'fulfilled' ? [s.value] : []));
+    const failed = settled.find((s): s is PromiseRejectedResult => s.status === 'rejected');
+    if (failed) {
+      await Promise.all(ok.map((w) => w.dispose()));
+      throw failed.reason;
+    }
+    return new WorkerPool(ok);
+  }
+
+  /** What the first worker selected (all workers run the same options). */
+  get backendInfo(): WorkerBackendInfo {
+    return this.workers[0].backendInfo;
+  }
+
+  private acquire(): Promise<WorkerPix2Pix> {
+    if (this.disposed) return Promise.reject(new WorkerError('This worker pool has been disposed; create a new one.'));
+    const w = this.idle.pop();
+    return w ? Promise.resolve(w) : new Promise((r) => this.waiters.push(r));
+  }
+
+  private release(w: WorkerPix2Pix): void {
+    const next = this.waiters.shift();
+    if (next) next(w);
+    else this.idle.push(w);
+  }
+
+  /** Runs `fn` on the next free worker; a worker that died is restarted (weights reloaded) first. */
+  private async use<T>(fn: (w: WorkerPix2Pix) => Promise<T>): Promise<T> {
+    const w = await this.acquire();
+    try {
+      return await fn(w);
+    } catch (e) {
+      if (e instanceof WorkerError && !this.disposed) {
+        try {
+          await w.restart();
+          for (const { source, net } of this.weights) await w.loadPth(source, net);
+        } catch { /* the next call on it reports the failure */ }
+      }
+      throw e;
+    } finally {
+      this.release(w);
+    }
+  }
+
+  /**
+   * Loads weights into every worker (bytes are copied to each; a path or URL is read by each).
+   *
+   * @example
+   * ```ts
+   * await pool.loadPth(await readFile('latest_net_G.pth'));
+   * ```
+   */
+  async loadPth(source: WeightsSource, net: 'G' | 'D' = 'G'): Promise<void> {
+    await Promise.all(this.workers.map((w) => w.loadPth(source, net, { transfer: false })));
+    this.weights.push({ source, net });
+  }
+
+  /**
+   * Translates one image on the next free worker.
+   *
+   * @example
+   * ```ts
+   * const out = await pool.translate({ data, width, height }, { transfer: true });
+   * ```
+   */
+  translate(image: PixelImage, opts: { mode?: InferenceMode; transfer?: boolean } = {}): Promise<RGBAImageData> {
+    return this.use((w) => w.translate(image, opts));
+  }
+
+  /**
+   * Translates images on all workers in parallel; results in input order. An abort stops handing
+   * out images; images already on a worker finish, then the call rejects with `AbortError`.
+   *
+   * @example
+   * ```ts
+   * const outs = await pool.translateAll(imgs, { signal: AbortSignal.timeout(60_000) });
+   * ```
+   */
+  async translateAll(images: PixelImage[], opts: { mode?: InferenceMode; transfer?: boolean; signal?: AbortSignal; onProgress?: (p: PoolProgress) => void } = {}): Promise<RGBAImageData[]> {
+    const out: RGBAImageData[] = new Array(images.length);
+    let next = 0, done = 0, failed = false;
+    const lane = async () => {
+      while (next < images.length && !failed) {
+        if (opts.signal?.aborted) throw new AbortError('translateAll was aborted through its AbortSignal; images already on a worker were finished.');
+        const i = next++;
+        try {
+          out[i] = await this.translate(images[i], { mode: opts.mode, transfer: opts.transfer });
+        } catch (e) {
+          failed = true;
+          throw e;
+        }
+        opts.onProgress?.({ done: ++done, total: images.length, index: i });
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(this.size, images.length) }, lane));
+    return out;
+  }
+
+  /** Disposes every worker's model and terminates the workers. Idempotent. */
+  async dispose(): Promise<void> {
+    if (this.disposed) return;
+    this.disposed = true;
+    await Promise.all(this.workers.map((w) => w.dispose()));
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.dispose();
+  }
+}
+
+/**
+ * Starts a pool of `size` workers (default: one per core), each with its own model.
+ *
+ * @example
+ * ```ts
+ * const pool = await createWorkerPool({ size: 2, generator: { numDowns: 8, ngf: 64 } });
+ * ```
+ */
+export function createWorkerPool(options: WorkerPoolOptions = {}): Promise<WorkerPool> {
+  return WorkerPool.create(options);
+}
