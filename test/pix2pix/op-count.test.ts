@@ -1,0 +1,71 @@
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
+import { tf } from '../../src/core/tf.js';
+import { initBackend } from '../../src/backends/index.js';
+import { ADAM_KERNEL } from '../../src/core/fused-kernels.js';
+import { Pix2PixModel } from '../../src/pix2pix/model.js';
+import { countKernels, formatKernelCount } from '../../src/backends/webgpu-kernels/op-count.js';
+
+// The kernel count of a step depends on the topology (numDowns, nLayers, norm), not on image size
+// or width: this is the paper's UNet-256 / 70x70 PatchGAN topology with 1-8 channels per layer.
+// On GPU backends every kernel costs a fixed dispatch overhead, so these are regression bounds on
+// that overhead (measured after the fused Adam and BatchNorm: 1530 kernels, 1066 launching GPU
+// work; 66 for an eval G pass; before: 3276 / 2243 / 118).
+const STEP_BOUND = 1600;
+const STEP_DISPATCH_BOUND = 1100;
+const INFER_BOUND = 70;
+
+const test = suite('kernels per pix2pix step (UNet-256 topology, batch norm)');
+let model: Pix2PixModel;
+let a: tf.Tensor4D;
+let b: tf.Tensor4D;
+
+test.before(async () => {
+  await initBackend('cpu');
+  model = new Pix2PixModel({ generator: { numDowns: 8, ngf: 1 }, discriminator: { ndf: 1, nLayers: 3 } });
+  a = tf.randomUniform([1, 256, 256, 3], -1, 1, 'float32', 1) as tf.Tensor4D;
+  b = tf.randomUniform([1, 256, 256, 3], -1, 1, 'float32', 2) as tf.Tensor4D;
+  await model.trainStep(a, b);
+});
+
+test.after(() => {
+  model.dispose();
+  tf.dispose([a, b]);
+});
+
+test(`a training step stays below ${STEP_BOUND} kernels, Adam running one fused kernel per parameter`, async () => {
+  const { count } = await countKernels(() => model.trainStep(a, b));
+  console.log(`# training step: ${count.total} kernels (${count.dispatching} launch GPU work); top: ${count.byKernel.slice(0, 6).map(([n, c]) => `${n} ${c}`).join(', ')}`);
+  assert.ok(count.total <= STEP_BOUND, `${count.total} kernels per step > ${STEP_BOUND}:\n${formatKernelCount(count)}`);
+  assert.ok(count.dispatching <= STEP_DISPATCH_BOUND, `${count.dispatching} dispatching kernels per step > ${STEP_DISPATCH_BOUND}`);
+  const params = model.G.trainable().length + model.D.trainable().length;
+  assert.is(count.byKernel.find(([n]) => n === ADAM_KERNEL)?.[1], params);
+  // What the unfused Adam would add: Sqrt and RealDiv per parameter.
+  assert.not.ok(count.byKernel.some(([n]) => n === 'Sqrt'), 'an unfused Adam ran (Sqrt kernels)');
+});
+
+test(`an eval-mode generator pass stays below ${INFER_BOUND} kernels`, async () => {
+  const before = tf.memory().numTensors;
+  const { count } = await countKernels(async () => {
+    const y = model.generate(a);
+    await y.data();
+    y.dispose();
+  });
+  console.log(`# eval G pass: ${count.total} kernels`);
+  assert.ok(count.total <= INFER_BOUND, `${count.total} kernels > ${INFER_BOUND}:\n${formatKernelCount(count)}`);
+  assert.is(tf.memory().numTensors, before);
+});
+
+test('the count does not depend on the width of the network', async () => {
+  const wide = new Pix2PixModel({ generator: { numDowns: 8, ngf: 2 }, discriminator: { ndf: 2, nLayers: 3 } });
+  try {
+    await wide.trainStep(a, b);
+    const w = (await countKernels(() => wide.trainStep(a, b))).count;
+    const n = (await countKernels(() => model.trainStep(a, b))).count;
+    assert.equal(w.byKernel, n.byKernel);
+  } finally {
+    wide.dispose();
+  }
+});
+
+test.run();
