@@ -4,7 +4,7 @@
  * HTML report.
  */
 import { parseArgs } from 'node:util';
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import cliProgress from 'cli-progress';
 import { tf } from '../core/tf.js';
@@ -15,6 +15,9 @@ import { trainLoop, type TrainProgress, type TrainerState, type SampleSet } from
 import type { PreprocessMode } from '../pix2pix/preprocess.js';
 import { openPairedDataset, findDefaultDataset, type PairedDataset, type Direction } from '../node/dataset.js';
 import { writePth } from '../core/pth/index.js';
+import { atomicWrite, nodeFs } from '../core/io/index.js';
+import { saveCheckpoint, loadCheckpoint } from '../pix2pix/checkpoint.js';
+import { existsSync } from 'node:fs';
 import type { FloatImage } from '../core/image.js';
 import { writeGrid, writeReport } from './report.js';
 
@@ -30,8 +33,10 @@ Model:     --num-downs 8  --ngf 64  --ndf 64  --n-layers 3  --norm batch|instanc
 Training:  --epochs 100  --epochs-decay 100  --batch 1  --lr 0.0002  --gan-mode vanilla|lsgan
            --lambda-l1 100  --seed 0  --max-steps N  --backend auto|wasm|cpu|webgl|webgpu
 Outputs:   --out runs/<name> (default runs/train)  --sample-every 200 (steps)
-           --checkpoint-every 5 (epochs): writes latest_net_G.pth, latest_net_D.pth, state.json
-           and at the end index.html (report), loss.svg/png, samples_*.png`;
+           --checkpoint-every 5 (epochs): writes latest.ckpt (everything needed to resume),
+           latest_net_G.pth and latest_net_D.pth (PyTorch state_dicts); at the end index.html
+           (report), loss.svg/png, samples_*.png
+           --resume: continue the run saved in <out>/latest.ckpt exactly where it stopped`;
 
 export const DEMO_HELP = `Usage: pix2pix-ts demo [--out runs/demo] [--epochs 6] [--epochs-decay 2] [--ngf 16] [--ndf 16] [--batch 4] [--backend auto]
 
@@ -62,7 +67,12 @@ interface RunConfig {
   checkpointEvery: number;
   /** Demo extras: held-out L1 before/after and a before/after grid. */
   demo: boolean;
+  /** Continue the run saved in `<out>/latest.ckpt`. */
+  resume: boolean;
 }
+
+/** Our full training checkpoint (weights, optimizers, RNG and trainer state) in the output folder. */
+const CHECKPOINT = 'latest.ckpt';
 
 const num = (name: string, v: string | undefined, dflt: number): number => {
   if (v === undefined) return dflt;
@@ -136,10 +146,26 @@ async function run(cfg: RunConfig): Promise<number> {
     return 2;
   }
   const first = await train.get(0);
-  const model = new Pix2PixModel({
-    ...cfg.model,
-    generator: { ...cfg.model.generator, inputChannels: first.channelsA, outputChannels: first.channelsB },
-  });
+  let model: Pix2PixModel;
+  let resumeState: TrainerState | undefined;
+  const ckpt = join(out, CHECKPOINT);
+  if (cfg.resume) {
+    if (!existsSync(ckpt)) {
+      console.error(`Nothing to resume: ${ckpt} does not exist (run without --resume first).`);
+      return 2;
+    }
+    // The checkpoint carries the model options, both optimizers, the dropout counter and the
+    // trainer's position (epoch, step, augmentation RNG), so the run continues exactly.
+    const loaded = await loadCheckpoint(ckpt);
+    model = loaded.model;
+    resumeState = loaded.trainerState as unknown as TrainerState | undefined;
+    console.log(`resuming from ${ckpt}: step ${resumeState?.step ?? 0}, epoch ${(resumeState?.epoch ?? 0) + 1}`);
+  } else {
+    model = new Pix2PixModel({
+      ...cfg.model,
+      generator: { ...cfg.model.generator, inputChannels: first.channelsA, outputChannels: first.channelsB },
+    });
+  }
   const g = model.options.generator;
   console.log(`data: ${train.size} training pairs in ${train.root}${val ? `, ${val.size} held out in ${val.root}` : ''}`);
   console.log(`model: U-Net numDowns ${g.numDowns} ngf ${g.ngf} (${(model.G.countParams() / 1e6).toFixed(2)} M params), PatchGAN ndf ${model.options.discriminator.ndf} n_layers ${model.options.discriminator.nLayers}, norm ${g.norm}`);
@@ -157,12 +183,11 @@ async function run(cfg: RunConfig): Promise<number> {
     await writeGrid(join(out, file), s.samples.map((x) => [x.input, x.output, x.target]), 2);
     sampleFiles.push({ file, caption: `step ${s.step} (epoch ${s.epoch + 1}): input | output | target, held-out samples` });
   };
+  // Every save is atomic (temp file, fsync, rename): a crash never leaves a broken latest file.
   const save = async (state: TrainerState): Promise<void> => {
-    await writeFile(join(out, 'latest_net_G.pth.tmp'), writePth(await model.stateDict('G')));
-    await writeFile(join(out, 'latest_net_D.pth.tmp'), writePth(await model.stateDict('D')));
-    await writeFile(join(out, 'state.json.tmp'), JSON.stringify({ ...state, history: undefined, options: model.options }, null, 1));
-    const { rename } = await import('node:fs/promises');
-    for (const f of ['latest_net_G.pth', 'latest_net_D.pth', 'state.json']) await rename(join(out, f + '.tmp'), join(out, f));
+    await saveCheckpoint(model, join(out, CHECKPOINT), state as unknown as Record<string, unknown>);
+    await atomicWrite(nodeFs(), join(out, 'latest_net_G.pth'), [writePth(await model.stateDict('G'))]);
+    await atomicWrite(nodeFs(), join(out, 'latest_net_D.pth'), [writePth(await model.stateDict('D'))]);
   };
   const t0 = Date.now();
   let state: TrainerState;
@@ -176,12 +201,14 @@ async function run(cfg: RunConfig): Promise<number> {
       onProgress: bar.update,
       validation: val ? { source: val, every: cfg.sampleEvery, count: showCount, onSamples } : undefined,
       checkpoint: { every: cfg.checkpointEvery, save },
+      resume: resumeState,
     });
   } finally {
     bar.stop();
   }
   const seconds = (Date.now() - t0) / 1000;
-  console.log(`trained ${state.step} steps in ${seconds.toFixed(0)} s (${((state.step * cfg.batch) / seconds).toFixed(1)} img/s)`);
+  const stepsNow = state.step - (resumeState?.step ?? 0);
+  console.log(`trained ${stepsNow} steps in ${seconds.toFixed(0)} s (${((stepsNow * cfg.batch) / seconds).toFixed(1)} img/s)${resumeState ? `, ${state.step} in total` : ''}`);
 
   const metrics: [string, string][] = [];
   const images: { file: string; caption: string }[] = [];
@@ -209,8 +236,8 @@ async function run(cfg: RunConfig): Promise<number> {
       ['data', `${train.size} training pairs (${train.root})${val ? `, ${val.size} held out` : ''}`],
       ['model', `U-Net numDowns ${g.numDowns}, ngf ${g.ngf}, norm ${g.norm}; PatchGAN ndf ${model.options.discriminator.ndf}, ${model.options.discriminator.nLayers} layers`],
       ['training', `${state.step} steps, batch ${cfg.batch}, ${cfg.epochs} + ${cfg.epochsDecay} epochs (constant + linear decay), lr ${model.options.train.lr}`],
-      ['time', `${seconds.toFixed(0)} s, ${((state.step * cfg.batch) / seconds).toFixed(1)} images/s`],
-      ['checkpoints', 'latest_net_G.pth, latest_net_D.pth (PyTorch state_dicts), state.json'],
+      ['time', `${seconds.toFixed(0)} s for ${stepsNow} steps, ${((stepsNow * cfg.batch) / seconds).toFixed(1)} images/s`],
+      ['checkpoints', 'latest.ckpt (resumable with --resume), latest_net_G.pth, latest_net_D.pth (PyTorch state_dicts)'],
     ],
     metrics,
     history: state.history,
@@ -251,6 +278,7 @@ function baseArgs() {
     out: { type: 'string' },
     'sample-every': { type: 'string' },
     'checkpoint-every': { type: 'string' },
+    resume: { type: 'boolean', default: false },
     help: { type: 'boolean', short: 'h', default: false },
   } as const;
 }
@@ -289,6 +317,7 @@ function toConfig(values: Record<string, string | boolean | undefined>, demo: bo
     sampleEvery: num('sample-every', v['sample-every'], d.sample),
     checkpointEvery: num('checkpoint-every', v['checkpoint-every'], 5),
     demo,
+    resume: Boolean(values.resume),
   };
 }
 
