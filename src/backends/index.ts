@@ -10,7 +10,7 @@ import type { BackendInitOptions, BackendName, Purpose } from './types.js';
 export { BACKEND_NAMES } from './types.js';
 export type { BackendDescriptor, BackendInitOptions, BackendName, BackendRuntime, Detection, Purpose, WasmBinaryName } from './types.js';
 export { probeCapabilities, isSoftwareRenderer, detectEnvironment, NODE_WASM_THREADS_REASON } from './probe.js';
-export type { Capabilities, Environment } from './probe.js';
+export type { Capabilities, Environment, GpuAdapterSummary } from './probe.js';
 export { selectBackend, planBackends, BACKENDS } from './select.js';
 export type { BackendInfo, BackendRequest, PlanEntry, SelectBackendOptions } from './select.js';
 export { cpuBackend } from './cpu.js';

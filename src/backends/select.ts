@@ -13,7 +13,7 @@
 import { BackendError } from '../core/errors.js';
 import { cpuBackend } from './cpu.js';
 import { probeCapabilities } from './probe.js';
-import type { Capabilities } from './probe.js';
+import type { Capabilities, GpuAdapterSummary } from './probe.js';
 import { BACKEND_NAMES } from './types.js';
 import type { BackendDescriptor, BackendInitOptions, BackendName, Detection, Purpose } from './types.js';
 import { wasmBackend } from './wasm.js';
@@ -66,6 +66,8 @@ export interface BackendInfo {
   simd: boolean;
   /** A GPU backend on a software rasterizer. */
   software: boolean;
+  /** webgpu: the adapter (vendor, architecture, device, description, fallback); absent for the others. */
+  adapter?: GpuAdapterSummary | null;
 }
 
 /**
