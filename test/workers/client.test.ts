@@ -162,8 +162,10 @@ if (!isMainThread) {
       assert.is((e as AbortError).code, 'E_ABORTED');
     }
     assert.is(abortedAt, 2);
-    // The abort message reaches the worker while it translates image 3; it stops before image 4.
-    assert.ok(done.length <= abortedAt + 2, `stopped after ${done.length} of ${n} images`);
+    // The worker stops at the first image boundary after the cancel message reaches it; how many
+    // images it finished before that depends on how fast this thread handled progress event 2
+    // (1-2 on an idle machine), so the bound is loose: far from the whole batch.
+    assert.ok(done.length < n / 4, `stopped after ${done.length} of ${n} images`);
     console.log(`# aborted at image ${abortedAt}, the worker stopped after ${done.length} of ${n}`);
     const img = image(64, 64, 31);
     assert.equal(Array.from((await p.translate(img)).data), Array.from((await ref.translate(img)).data));
