@@ -58,7 +58,7 @@ export const CACHE_AFTER_USES = 3;
  * - `matmul-col2im`: transposing dy (`P*outC`) and the col2im pass over `P*kh*kw*inC` columns,
  *   ~1.5 ns each;
  * - a conv rewrite: re-laying out the weights (JS transpose, then tfjs's own HWIO->OHWI copy and
- *   XNNPACK's packing: ~14 ns per weight) unless cached, and for the phase form, interleaving the
+ *   XNNPACK's packing: ~14 ns per weight; 1/16 of that once cached), and for the phase form, interleaving the
  *   four phase outputs (two concats, ~2 ns per dx element).
  *
  * @example
@@ -72,7 +72,11 @@ export function chooseConv2dBackpropInput(info: tf.backend_util.Conv2DInfo, weig
   const { batchSize: n, outHeight: oh, outWidth: ow, inChannels: ci, outChannels: co, filterHeight: kh, filterWidth: kw, inHeight: h, inWidth: w } = info;
   const pixels = n * oh * ow;
   const viaMatmul = 1.5 * pixels * (co + kh * kw * ci);
-  const viaConv = (weightsCached ? 0 : 14 * kh * kw * ci * co) + (plan === 'phase-s2k4p1' ? 2 * n * h * w * ci : 0);
+  // A cached re-layout is still charged 1/16 of its one-time cost, so weight-heavy layers (where
+  // the conv wins by a few % at most) keep the matmul form and skip a re-layout that would take
+  // dozens of calls to repay (measured: 4M weights of the UNet innermost layer, ~100 ms).
+  const relayout = 14 * kh * kw * ci * co;
+  const viaConv = (weightsCached ? relayout / 16 : relayout) + (plan === 'phase-s2k4p1' ? 2 * n * h * w * ci : 0);
   return viaConv < viaMatmul ? plan : 'matmul-col2im';
 }
 
