@@ -11,3 +11,6 @@
 import { startWorkerHost } from './workers/host.js';
 
 startWorkerHost();
+
+// The protocol's types, so `pix2pix-ts/worker` has typings for code that talks to the worker itself.
+export type { Pix2PixWorkerApi, WorkerModelOptions, WorkerBackendInfo, WorkProgress, ProgressCallback, RGBAImageData, WeightsSource, SerializedError } from './core/protocol.js';
