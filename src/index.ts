@@ -20,7 +20,11 @@ import type { ModelOptions, InferenceMode } from './pix2pix/config.js';
 import { translateImage } from './pix2pix/translator.js';
 import { readPth, writePth } from './core/pth/index.js';
 import type { LoadOptions } from './pix2pix/state-dict.js';
-import { modelFromWeights, type WeightsInput } from './pix2pix/checkpoint.js';
+import { modelFromWeights, saveCheckpoint, restoreCheckpoint, type WeightsInput } from './pix2pix/checkpoint.js';
+import { trainLoop, type TrainLoopOptions, type TrainerState } from './pix2pix/trainer.js';
+import type { SampleSource } from './pix2pix/batches.js';
+import type { PairSample } from './pix2pix/preprocess.js';
+import type { IOTarget } from './core/io/index.js';
 import { WorkerPix2Pix, type WorkerOptions } from './workers/client.js';
 
 export * from './core/errors.js';
@@ -29,6 +33,10 @@ export type { StateDict, StateTensor } from './core/state-dict.js';
 export type { ModelOptions, GeneratorOptions, DiscriminatorOptions, TrainOptions, InferenceMode, NormKind, GanMode } from './pix2pix/config.js';
 export type { StepLosses } from './pix2pix/model.js';
 export { Pix2PixModel } from './pix2pix/model.js';
+export { trainLoop, lrFactor, type TrainLoopOptions, type TrainerState, type TrainProgress, type SampleSet, type LossRecord } from './pix2pix/trainer.js';
+export { decodeBrowserImage, splitPair, browserPairedDataset, type BrowserImageSource } from './core/browser-image.js';
+export type { PairSample } from './pix2pix/preprocess.js';
+export type { SampleSource } from './pix2pix/batches.js';
 export { readPth, writePth } from './core/pth/index.js';
 export {
   saveCheckpoint,
@@ -41,7 +49,6 @@ export {
   modelFromArtifacts,
   modelFromWeights,
   readCheckpointMeta,
-  type TrainerState,
   type CheckpointMeta,
   type WeightsDType,
   type WeightsInput,
@@ -183,6 +190,40 @@ export class Pix2Pix {
         tb.dispose();
       }
     });
+  }
+
+  /**
+   * Trains on a paired dataset (a Node `openPairedDataset(...)`, a browser
+   * `browserPairedDataset(files)`, or any `{ size, get(i) }` of pairs): epochs at constant LR then
+   * linear decay, progress events, validation samples, and checkpoints to `checkpoint.target`
+   * (a path / `file://` in Node, `indexeddb://...` or `downloads://...` in browsers) every
+   * `checkpoint.every` epochs. `resumeFrom` continues a checkpointed run exactly.
+   *
+   * @example
+   * ```ts
+   * const ds = await openPairedDataset({ root: 'datasets/facades' });
+   * await p2p.train(ds, { nEpochs: 100, nEpochsDecay: 100, onProgress: (p) => console.log(p.step, p.losses),
+   *   checkpoint: { every: 5, target: 'runs/facades/latest.ckpt' } });
+   * ```
+   */
+  train(
+    dataset: SampleSource<PairSample>,
+    opts: Omit<TrainLoopOptions, 'checkpoint' | 'resume'> & { checkpoint?: { every: number; target: IOTarget }; resumeFrom?: IOTarget } = {},
+  ): Promise<TrainerState> {
+    return this.run(async (m) => {
+      const { checkpoint, resumeFrom, ...loop } = opts;
+      const resume = resumeFrom ? ((await restoreCheckpoint(m, resumeFrom)) as unknown as TrainerState | undefined) : undefined;
+      return trainLoop(m, dataset, {
+        ...loop,
+        resume,
+        checkpoint: checkpoint && { every: checkpoint.every, save: async (st) => void (await saveCheckpoint(m, checkpoint.target, st as unknown as Record<string, unknown>)) },
+      });
+    });
+  }
+
+  /** Saves everything needed to resume training (weights, optimizers, RNG, options) to a target. */
+  saveCheckpoint(target: IOTarget): Promise<void> {
+    return this.run(async (m) => void (await saveCheckpoint(m, target)));
   }
 
   /** Releases every tensor and variable. Idempotent; later calls reject with DisposedError. */

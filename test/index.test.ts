@@ -114,4 +114,29 @@ api('dispose is idempotent, frees every tensor, and later calls reject', async (
   }
 });
 
+api('trains on a dataset with progress and checkpoints, and resumes from the checkpoint', async () => {
+  const { mkdtempSync, rmSync, existsSync } = await import('node:fs');
+  const { tmpdir } = await import('node:os');
+  const { join } = await import('node:path');
+  const dir = mkdtempSync(join(tmpdir(), 'p2p-api-'));
+  const size = 64;
+  const pairs = [0, 1, 2].map((i) => {
+    const a = new Float32Array(size * size * 3).map((_, k) => Math.sin(k * 0.01 + i));
+    return { a, b: a.map((v) => -v), width: size, height: size, channelsA: 3, channelsB: 3, name: `p${i}` };
+  });
+  const ds = { size: pairs.length, get: async (i: number) => pairs[i] };
+  const p = await createPix2Pix({ ...opts, backend: 'cpu' });
+  const steps: number[] = [];
+  const target = join(dir, 'latest.ckpt');
+  const st = await p.train(ds, { nEpochs: 1, nEpochsDecay: 1, preprocess: { preprocess: 'none', flip: false }, maxSteps: 4, onProgress: (e) => steps.push(e.step), checkpoint: { every: 1, target } });
+  assert.equal(steps, [1, 2, 3, 4]);
+  assert.ok(existsSync(target));
+  const q = await createPix2Pix({ ...opts, backend: 'cpu' });
+  const st2 = await q.train(ds, { nEpochs: 1, nEpochsDecay: 1, preprocess: { preprocess: 'none', flip: false }, resumeFrom: target });
+  assert.is(st2.step, 6);
+  assert.equal(st2.history.slice(0, 4).map((h) => h.G_L1), st.history.map((h) => h.G_L1));
+  await Promise.all([p.dispose(), q.dispose()]);
+  rmSync(dir, { recursive: true, force: true });
+});
+
 api.run();

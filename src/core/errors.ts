@@ -11,17 +11,21 @@
  * ```
  */
 export class Pix2PixError extends Error {
+  static readonly errorName: string = 'Pix2PixError';
   /** Stable machine-readable code, e.g. `E_SHAPE`. */
   readonly code: string;
   constructor(message: string, code = 'E_PIX2PIX', options?: { cause?: unknown }) {
     super(message, options as ErrorOptions);
     this.code = code;
-    this.name = new.target.name;
+    // Not `new.target.name`: bundlers and minifiers rename classes (esbuild emits `AbortError2`,
+    // terser mangles), and `name` is what identifies the class across a worker boundary.
+    this.name = (new.target as { errorName?: string }).errorName ?? 'Pix2PixError';
   }
 }
 
 /** A tensor or image has the wrong size or channel count. */
 export class ShapeError extends Pix2PixError {
+  static readonly errorName = 'ShapeError';
   constructor(message: string, options?: { cause?: unknown }) {
     super(message, 'E_SHAPE', options);
   }
@@ -29,6 +33,7 @@ export class ShapeError extends Pix2PixError {
 
 /** Input values are not usable (NaN, Infinity, out of range). */
 export class ValueError extends Pix2PixError {
+  static readonly errorName = 'ValueError';
   constructor(message: string, options?: { cause?: unknown }) {
     super(message, 'E_VALUE', options);
   }
@@ -36,6 +41,7 @@ export class ValueError extends Pix2PixError {
 
 /** A checkpoint / weights file could not be read or does not fit the model. */
 export class CheckpointError extends Pix2PixError {
+  static readonly errorName = 'CheckpointError';
   constructor(message: string, code = 'E_CHECKPOINT', options?: { cause?: unknown }) {
     super(message, code, options);
   }
@@ -43,6 +49,7 @@ export class CheckpointError extends Pix2PixError {
 
 /** The safe unpickler met something it refuses to load (a forbidden global, an unknown opcode). */
 export class UnsafePickleError extends CheckpointError {
+  static readonly errorName = 'UnsafePickleError';
   constructor(message: string, options?: { cause?: unknown }) {
     super(message, 'E_UNSAFE_PICKLE', options);
   }
@@ -50,6 +57,7 @@ export class UnsafePickleError extends CheckpointError {
 
 /** State dict keys or shapes do not match the model (like PyTorch's load_state_dict message). */
 export class StateDictMismatchError extends CheckpointError {
+  static readonly errorName = 'StateDictMismatchError';
   readonly missing: string[];
   readonly unexpected: string[];
   readonly wrongShapes: string[];
@@ -67,6 +75,7 @@ export class StateDictMismatchError extends CheckpointError {
 
 /** No backend could be initialised, or a requested backend is unavailable. */
 export class BackendError extends Pix2PixError {
+  static readonly errorName = 'BackendError';
   constructor(message: string, options?: { cause?: unknown }) {
     super(message, 'E_BACKEND', options);
   }
@@ -74,6 +83,7 @@ export class BackendError extends Pix2PixError {
 
 /** A golden/reference folder is incomplete or unreadable. */
 export class GoldenError extends Pix2PixError {
+  static readonly errorName = 'GoldenError';
   constructor(message: string, options?: { cause?: unknown }) {
     super(message, 'E_GOLDEN', options);
   }
@@ -81,6 +91,7 @@ export class GoldenError extends Pix2PixError {
 
 /** A dataset file or folder is unusable. */
 export class DatasetError extends Pix2PixError {
+  static readonly errorName = 'DatasetError';
   constructor(message: string, options?: { cause?: unknown }) {
     super(message, 'E_DATASET', options);
   }
@@ -88,6 +99,7 @@ export class DatasetError extends Pix2PixError {
 
 /** An operation was cancelled through an AbortSignal. */
 export class AbortError extends Pix2PixError {
+  static readonly errorName = 'AbortError';
   constructor(message = 'The operation was aborted', options?: { cause?: unknown }) {
     super(message, 'E_ABORTED', options);
   }
@@ -95,6 +107,7 @@ export class AbortError extends Pix2PixError {
 
 /** The object was used after `dispose()`. */
 export class DisposedError extends Pix2PixError {
+  static readonly errorName = 'DisposedError';
   constructor(what = 'This model') {
     super(`${what} has been disposed; create a new one with createPix2Pix()`, 'E_DISPOSED');
   }
@@ -102,6 +115,7 @@ export class DisposedError extends Pix2PixError {
 
 /** A worker crashed or was terminated while calls were pending. */
 export class WorkerError extends Pix2PixError {
+  static readonly errorName = 'WorkerError';
   constructor(message: string, options?: { cause?: unknown }) {
     super(message, 'E_WORKER', options);
   }
