@@ -25,7 +25,7 @@ export class Pix2PixError extends Error {
 
 /** A tensor or image has the wrong size or channel count. */
 export class ShapeError extends Pix2PixError {
-  static readonly errorName = 'ShapeError';
+  static override readonly errorName: string = 'ShapeError';
   constructor(message: string, options?: { cause?: unknown }) {
     super(message, 'E_SHAPE', options);
   }
@@ -33,7 +33,7 @@ export class ShapeError extends Pix2PixError {
 
 /** Input values are not usable (NaN, Infinity, out of range). */
 export class ValueError extends Pix2PixError {
-  static readonly errorName = 'ValueError';
+  static override readonly errorName: string = 'ValueError';
   constructor(message: string, options?: { cause?: unknown }) {
     super(message, 'E_VALUE', options);
   }
@@ -41,7 +41,7 @@ export class ValueError extends Pix2PixError {
 
 /** A checkpoint / weights file could not be read or does not fit the model. */
 export class CheckpointError extends Pix2PixError {
-  static readonly errorName = 'CheckpointError';
+  static override readonly errorName: string = 'CheckpointError';
   constructor(message: string, code = 'E_CHECKPOINT', options?: { cause?: unknown }) {
     super(message, code, options);
   }
@@ -49,7 +49,7 @@ export class CheckpointError extends Pix2PixError {
 
 /** The safe unpickler met something it refuses to load (a forbidden global, an unknown opcode). */
 export class UnsafePickleError extends CheckpointError {
-  static readonly errorName = 'UnsafePickleError';
+  static override readonly errorName: string = 'UnsafePickleError';
   constructor(message: string, options?: { cause?: unknown }) {
     super(message, 'E_UNSAFE_PICKLE', options);
   }
@@ -57,7 +57,7 @@ export class UnsafePickleError extends CheckpointError {
 
 /** State dict keys or shapes do not match the model (like PyTorch's load_state_dict message). */
 export class StateDictMismatchError extends CheckpointError {
-  static readonly errorName = 'StateDictMismatchError';
+  static override readonly errorName: string = 'StateDictMismatchError';
   readonly missing: string[];
   readonly unexpected: string[];
   readonly wrongShapes: string[];
@@ -75,7 +75,7 @@ export class StateDictMismatchError extends CheckpointError {
 
 /** No backend could be initialised, or a requested backend is unavailable. */
 export class BackendError extends Pix2PixError {
-  static readonly errorName = 'BackendError';
+  static override readonly errorName: string = 'BackendError';
   constructor(message: string, options?: { cause?: unknown }) {
     super(message, 'E_BACKEND', options);
   }
@@ -83,7 +83,7 @@ export class BackendError extends Pix2PixError {
 
 /** A golden/reference folder is incomplete or unreadable. */
 export class GoldenError extends Pix2PixError {
-  static readonly errorName = 'GoldenError';
+  static override readonly errorName: string = 'GoldenError';
   constructor(message: string, options?: { cause?: unknown }) {
     super(message, 'E_GOLDEN', options);
   }
@@ -91,7 +91,7 @@ export class GoldenError extends Pix2PixError {
 
 /** A dataset file or folder is unusable. */
 export class DatasetError extends Pix2PixError {
-  static readonly errorName = 'DatasetError';
+  static override readonly errorName: string = 'DatasetError';
   constructor(message: string, options?: { cause?: unknown }) {
     super(message, 'E_DATASET', options);
   }
@@ -99,7 +99,7 @@ export class DatasetError extends Pix2PixError {
 
 /** An operation was cancelled through an AbortSignal. */
 export class AbortError extends Pix2PixError {
-  static readonly errorName = 'AbortError';
+  static override readonly errorName: string = 'AbortError';
   constructor(message = 'The operation was aborted', options?: { cause?: unknown }) {
     super(message, 'E_ABORTED', options);
   }
@@ -107,7 +107,7 @@ export class AbortError extends Pix2PixError {
 
 /** The object was used after `dispose()`. */
 export class DisposedError extends Pix2PixError {
-  static readonly errorName = 'DisposedError';
+  static override readonly errorName: string = 'DisposedError';
   constructor(what = 'This model') {
     super(`${what} has been disposed; create a new one with createPix2Pix()`, 'E_DISPOSED');
   }
@@ -115,7 +115,7 @@ export class DisposedError extends Pix2PixError {
 
 /** A worker crashed or was terminated while calls were pending. */
 export class WorkerError extends Pix2PixError {
-  static readonly errorName = 'WorkerError';
+  static override readonly errorName: string = 'WorkerError';
   constructor(message: string, options?: { cause?: unknown }) {
     super(message, 'E_WORKER', options);
   }
