@@ -1,0 +1,53 @@
+// Checks the built package (npm test builds dist/ first): the README's example, the CLI binary,
+// the exports map and the shipped files, run as a user of the package would.
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
+import { existsSync, readFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { join } from 'node:path';
+import { ROOT } from './support/env.js';
+
+const t = suite('the built package');
+const dist = (f: string) => join(ROOT, 'dist', f);
+const run = (args: string[]) => spawnSync(process.execPath, args, { cwd: ROOT, encoding: 'utf8', timeout: 240_000 });
+
+t.before(() => {
+  if (!existsSync(dist('index.node.js'))) throw new Error('dist/ is missing: run `npm run build` first (npm test does).');
+});
+
+t('ships ESM, Node ESM, the IIFE global, types, the worker, the CLI and the wasm binaries', () => {
+  for (const f of ['index.js', 'index.node.js', 'pix2pix.min.js', 'index.d.ts', 'worker.js', 'worker.node.js', 'cli.js', 'bench.js',
+    'tfjs-backend-wasm.wasm', 'tfjs-backend-wasm-simd.wasm', 'tfjs-backend-wasm-threaded-simd.wasm']) {
+    assert.ok(existsSync(dist(f)), f);
+  }
+  assert.match(readFileSync(dist('pix2pix.min.js'), 'utf8').slice(0, 200), /var Pix2Pix=/);
+  assert.match(readFileSync(dist('index.d.ts'), 'utf8'), /declare function createPix2Pix/);
+  const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8'));
+  assert.equal(Object.keys(pkg.exports['.'])[0], 'types');
+  assert.is(pkg.bin['pix2pix-ts'], './dist/cli.js');
+});
+
+t('the README quick start runs against the build', () => {
+  const r = run([join(ROOT, 'examples/quick-start.mjs')]);
+  assert.is(r.status, 0, r.stderr);
+  assert.match(r.stdout, /^100 70$/m);
+  assert.match(r.stdout, /G_L1/);
+  assert.match(r.stdout, /exported \d+ bytes of \.pth/);
+});
+
+t('the package resolves by its own name through the exports map', () => {
+  const r = run(['--input-type=module', '-e', "const m = await import('pix2pix-ts'); console.log(typeof m.createPix2Pix, typeof m.readPth, typeof m.ShapeError);"]);
+  assert.is(r.status, 0, r.stderr);
+  assert.is(r.stdout.trim(), 'function function function');
+});
+
+t('the CLI binary lists its commands and verifies a golden folder on wasm', () => {
+  const help = run([dist('cli.js'), '--help']);
+  assert.is(help.status, 0);
+  for (const c of ['train', 'demo', 'translate', 'verify', 'bench', 'convert', 'export-onnx']) assert.match(help.stdout, new RegExp(`^  ${c} `, 'm'));
+  const v = run([dist('cli.js'), 'verify', join(ROOT, 'test/fixtures/golden/unet64_instance'), '--backend', 'wasm', '--quiet']);
+  assert.is(v.status, 0, v.stdout + v.stderr);
+  assert.match(v.stdout, /81 of 81 checks within bounds on wasm/);
+});
+
+t.run();
