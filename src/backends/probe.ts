@@ -152,10 +152,10 @@ export interface GpuAdapterSummary {
 interface AdapterInfoLike { vendor?: string; architecture?: string; device?: string; description?: string; isFallbackAdapter?: boolean }
 interface GpuLike { requestAdapter(o?: unknown): Promise<{ isFallbackAdapter?: boolean; info?: AdapterInfoLike } | null> }
 
-async function probeWebGPU(env: Environment): Promise<{ webgpu: boolean; adapter: boolean; fallback: boolean; info: GpuAdapterSummary | null }> {
+async function probeWebGPU(env: Environment, loadDawn: boolean): Promise<{ webgpu: boolean; adapter: boolean; fallback: boolean; info: GpuAdapterSummary | null }> {
   let gpu = (globalThis as { navigator?: { gpu?: GpuLike } }).navigator?.gpu;
   // Node has no navigator.gpu: the optional `webgpu` package (Dawn) provides one when installed.
-  if (!gpu && env === 'node') gpu = (await nodeWebGPU()) as GpuLike | undefined;
+  if (!gpu && env === 'node' && loadDawn) gpu = (await nodeWebGPU()) as GpuLike | undefined;
   if (!gpu) return { webgpu: false, adapter: false, fallback: false, info: null };
   try {
     const adapter = await gpu.requestAdapter({ powerPreference: 'high-performance' });
@@ -177,10 +177,17 @@ function hardwareConcurrency(env: Environment): number {
 }
 
 let cached: Promise<Capabilities> | undefined;
+let cachedWithDawn = false;
 
 /**
  * Probes the runtime once (later calls return the same result unless `fresh` is set). Never throws:
  * anything that fails to probe is reported as unavailable, with a reason where one is known.
+ *
+ * `nodeWebGPU: false` skips loading Dawn (the optional `webgpu` package) in Node, so `webgpu` is
+ * then false there unless Dawn was loaded before: loading it starts a Vulkan instance, which costs
+ * time and prints driver warnings on machines without a GPU. `selectBackend` passes false unless
+ * the request could pick WebGPU (`webgpu` named, or `auto` for training). Browsers always probe
+ * `navigator.gpu`.
  *
  * @example
  * ```ts
@@ -188,15 +195,19 @@ let cached: Promise<Capabilities> | undefined;
  * console.log(caps.environment, caps.webglRenderer, caps.wasmSimd, caps.wasmThreads);
  * ```
  */
-export function probeCapabilities(options: { fresh?: boolean } = {}): Promise<Capabilities> {
-  if (!cached || options.fresh) cached = probe();
+export function probeCapabilities(options: { fresh?: boolean; nodeWebGPU?: boolean } = {}): Promise<Capabilities> {
+  const withDawn = options.nodeWebGPU ?? true;
+  if (!cached || options.fresh || (withDawn && !cachedWithDawn)) {
+    cached = probe(withDawn);
+    cachedWithDawn = withDawn;
+  }
   return cached;
 }
 
-async function probe(): Promise<Capabilities> {
+async function probe(loadDawn: boolean): Promise<Capabilities> {
   const environment = detectEnvironment();
   const gl = probeWebGL(environment);
-  const gpu = await probeWebGPU(environment);
+  const gpu = await probeWebGPU(environment, loadDawn);
   const wasm = typeof WebAssembly === 'object';
   const wasmSimd = wasm && validates(SIMD_MODULE);
   const coi = environment === 'node' ? true : Boolean((globalThis as { crossOriginIsolated?: boolean }).crossOriginIsolated);

@@ -183,7 +183,10 @@ async function select(options: SelectBackendOptions, backends: Readonly<Record<B
   const { backend = 'auto', purpose = 'infer', capabilities, ...initOptions } = options;
   if (purpose !== 'train' && purpose !== 'infer') throw new TypeError(`Unsupported purpose "${String(purpose)}" in option "purpose". Should be one of: train, infer.`);
   const names = validateRequest(backend);
-  const caps = capabilities ?? (await probeCapabilities());
+  // Dawn is loaded (Node) only when this request could end on WebGPU: not for an explicit other
+  // backend, nor for `auto` inference, where WASM always ranks before WebGPU in Node.
+  const mayUseWebGPU = names === 'auto' ? purpose === 'train' : names.includes('webgpu');
+  const caps = capabilities ?? (await probeCapabilities({ nodeWebGPU: mayUseWebGPU }));
   const plan = planBackends(caps, purpose, backend, backends);
   const tried: BackendInfo['tried'] = [];
   const causes: Error[] = [];
