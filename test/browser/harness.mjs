@@ -27,6 +27,13 @@ export const CHROMIUM_ARGS = [
   '--no-first-run',
 ];
 
+/**
+ * Extra flags for pages under test/browser/webgpu*: WebGPU on SwiftShader's Vulkan (a software
+ * adapter; parity, not speed). A separate browser, so the other pages keep the default GPU setup.
+ */
+export const CHROMIUM_WEBGPU_ARGS = ['--enable-unsafe-webgpu', '--enable-features=Vulkan', '--use-vulkan=swiftshader', '--use-webgpu-adapter=swiftshader'];
+const isWebGPUPage = (src) => /^test\/browser\/webgpu/.test(src.split(sep).join('/'));
+
 const MIME = {
   '.html': 'text/html; charset=utf-8', '.js': 'text/javascript; charset=utf-8', '.mjs': 'text/javascript; charset=utf-8',
   '.wasm': 'application/wasm', '.json': 'application/json', '.png': 'image/png', '.jpg': 'image/jpeg', '.map': 'application/json',
@@ -152,9 +159,14 @@ export async function runBrowserTests({ root, filters = [], log = (s) => process
   const { chromium: pw } = await import('playwright-core');
   const browser = await pw.launch({ executablePath: chromium, headless: true, args: CHROMIUM_ARGS });
   log(`browser: Chromium ${browser.version()} (${chromium}), pages from ${origin} with COOP/COEP (except *.no-coi.*)\n`);
+  let webgpuBrowser = null;
   try {
-    for (const page of pages) await runPage(browser, origin, page, result, log, pageTimeoutMs);
+    for (const page of pages) {
+      if (isWebGPUPage(page.src)) webgpuBrowser ??= await pw.launch({ executablePath: chromium, headless: true, args: [...CHROMIUM_ARGS, ...CHROMIUM_WEBGPU_ARGS] });
+      await runPage(isWebGPUPage(page.src) ? webgpuBrowser : browser, origin, page, result, log, pageTimeoutMs);
+    }
   } finally {
+    await webgpuBrowser?.close();
     await browser.close();
     await new Promise((r) => server.close(r));
     rmSync(pagesDir, { recursive: true, force: true });
