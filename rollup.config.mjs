@@ -61,7 +61,8 @@ export default [
     onwarn,
   },
   {
-    input: 'src/worker.ts',
+    // Its own entry: it adds the folder dataset opener (sharp, node:fs), which worker.js must not reach.
+    input: 'src/worker.node.ts',
     output: { file: 'dist/worker.node.js', format: 'es', sourcemap: true, inlineDynamicImports: true, banner: nodeShim },
     external: nodeExternal,
     plugins: nodePlugins(),

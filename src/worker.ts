@@ -13,4 +13,4 @@ import { startWorkerHost } from './workers/host.js';
 startWorkerHost();
 
 // The protocol's types, so `pix2pix-ts/worker` has typings for code that talks to the worker itself.
-export type { Pix2PixWorkerApi, WorkerModelOptions, WorkerBackendInfo, WorkProgress, ProgressCallback, RGBAImageData, WeightsSource, SerializedError } from './core/protocol.js';
+export type { Pix2PixWorkerApi, WorkerModelOptions, WorkerBackendInfo, WorkProgress, ProgressCallback, RGBAImageData, WeightsSource, SerializedError, WorkerDataset, WorkerTrainOptions, TrainEvent, TrainEventCallback } from './core/protocol.js';

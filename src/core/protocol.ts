@@ -7,7 +7,7 @@
  * Long calls take two trailing arguments: a progress callback (a `Comlink.proxy`; comlink proxies
  * only top-level arguments, so it is not nested in an options object) and a cancel port (an
  * `AbortSignal` cannot be posted, so the client turns one into a `MessagePort` that receives one
- * message on abort). A future `train(...)` call takes the same two, with `{ kind: 'train' }` progress.
+ * message on abort). `train(...)` takes the same two; its callback receives {@link TrainEvent}s.
  *
  * @example
  * ```ts
@@ -19,6 +19,9 @@ import type { BackendInfo, BackendRequest, Purpose } from '../backends/index.js'
 import type { BackendInitOptions } from '../backends/types.js';
 import type { ModelOptions, InferenceMode } from '../pix2pix/config.js';
 import type { StepLosses } from '../pix2pix/model.js';
+import type { PairSample } from '../pix2pix/preprocess.js';
+import type { PreprocessOptions } from '../pix2pix/preprocess.js';
+import type { TrainProgress, SampleSet, TrainerState } from '../pix2pix/trainer.js';
 import type { LoadOptions } from '../pix2pix/state-dict.js';
 import type { PixelImage, FloatImage } from './image.js';
 import {
@@ -87,6 +90,68 @@ export interface RGBAImageData {
 /** Where weights come from: bytes, or a URL the worker downloads itself (with progress). */
 export type WeightsSource = Uint8Array | ArrayBuffer | string | URL;
 
+/** Channels and direction shared by the dataset descriptions the worker decodes itself. */
+interface PairLayout {
+  /** Which half of an A|B image is the generator input. @defaultValue 'AtoB' */
+  direction?: 'AtoB' | 'BtoA';
+  /** Channels of the input (1 gray, 3 RGB). @defaultValue the model's `generator.inputChannels` */
+  inputChannels?: 1 | 3;
+  /** Channels of the target. @defaultValue the model's `generator.outputChannels` */
+  outputChannels?: 1 | 3;
+}
+
+/**
+ * A training set as plain data, for a worker (a dataset object with methods cannot cross
+ * `postMessage`). The worker opens it itself:
+ * - `folder` (Node workers): a dataset folder, read with `openPairedDataset` (aligned A|B files in
+ *   `<root>/<phase>/`, or `A/` + `B/` folders);
+ * - `files` (browser workers): A|B images as `File`s / `Blob`s (structured-cloned, not copied
+ *   twice) or URLs, decoded with `createImageBitmap` in the worker (`browserPairedDataset`);
+ * - `pairs` (anywhere): decoded pairs in memory, HWC floats in [-1, 1] (handed over with
+ *   `transfer: true`).
+ *
+ * @example
+ * ```ts
+ * const ds: WorkerDataset = { kind: 'folder', root: 'data/fonts-zi2zi', phase: 'train', inputChannels: 1, outputChannels: 1 };
+ * const web: WorkerDataset = { kind: 'files', files: [...input.files] };
+ * ```
+ */
+export type WorkerDataset =
+  | ({ kind: 'folder'; root: string; phase?: string; layout?: 'auto' | 'aligned' | 'two-folder'; maxSize?: number } & PairLayout)
+  | ({ kind: 'files'; files: (Blob | string)[] } & PairLayout)
+  | { kind: 'pairs'; pairs: PairSample[] };
+
+/** The training options that cross to the worker (`Pix2Pix.train`'s, minus callbacks and handlers). */
+export interface WorkerTrainOptions {
+  nEpochs?: number;
+  nEpochsDecay?: number;
+  batchSize?: number;
+  seed?: number;
+  preprocess?: PreprocessOptions;
+  maxSteps?: number;
+  /** Validation set and cadence; the samples come back as `{ kind: 'samples' }` events. */
+  validation?: { source: WorkerDataset; every: number; count?: number };
+  /** Written by the worker: a Node path / `file://` URL, or `indexeddb://...` in browsers. */
+  checkpoint?: { every: number; target: string };
+  /** A checkpoint (same kinds of target) to continue exactly. */
+  resumeFrom?: string;
+}
+
+/**
+ * What a worker's `train` reports: a progress event after every step, and validation samples
+ * (float images in [-1, 1], their buffers transferred) every `validation.every` steps. The worker
+ * waits for the callback's promise on `samples` (as the in-thread loop awaits `onSamples`).
+ *
+ * @example
+ * ```ts
+ * const onEvent: TrainEventCallback = (e) => (e.kind === 'progress' ? console.log(e.progress.step) : show(e.samples));
+ * ```
+ */
+export type TrainEvent = { kind: 'progress'; progress: TrainProgress } | { kind: 'samples'; samples: SampleSet };
+
+/** Receives {@link TrainEvent}s; across the boundary it is a `Comlink.proxy`. */
+export type TrainEventCallback = (e: TrainEvent) => void | Promise<void>;
+
 /**
  * The object a pix2pix worker exposes. Every method is async and calls are serialised in the
  * worker (one model, one call at a time).
@@ -110,6 +175,13 @@ export interface Pix2PixWorkerApi {
   trainStep(a: PixelImage | PixelImage[], b: PixelImage | PixelImage[], onProgress?: ProgressCallback, cancel?: MessagePort): Promise<StepLosses>;
   loadPth(source: WeightsSource, net: 'G' | 'D', opts: LoadOptions | undefined, onProgress?: ProgressCallback, cancel?: MessagePort): Promise<void>;
   exportPth(net: 'G' | 'D'): Promise<Uint8Array>;
+  /**
+   * Trains on a dataset the worker opens itself (see {@link WorkerDataset}); cancellable at step
+   * boundaries through `cancel` (the model then holds the state after the last whole step).
+   */
+  train(dataset: WorkerDataset, opts: WorkerTrainOptions, onEvent?: TrainEventCallback, cancel?: MessagePort): Promise<TrainerState>;
+  /** Saves a resumable checkpoint (weights, optimizers, RNG, options) to a path or `indexeddb://` URL. */
+  saveCheckpoint(target: string): Promise<void>;
   dispose(): Promise<void>;
 }
 

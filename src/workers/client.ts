@@ -8,7 +8,9 @@ import type { PixelImage, FloatImage } from '../core/image.js';
 import type { InferenceMode, ResolvedModelOptions } from '../pix2pix/config.js';
 import type { StepLosses } from '../pix2pix/model.js';
 import type { LoadOptions } from '../pix2pix/state-dict.js';
-import type { Pix2PixWorkerApi, ProgressCallback, RGBAImageData, WeightsSource, WorkerBackendInfo, WorkerModelOptions } from '../core/protocol.js';
+import type { Pix2PixWorkerApi, ProgressCallback, RGBAImageData, WeightsSource, WorkerBackendInfo, WorkerModelOptions, WorkerDataset, WorkerTrainOptions, TrainEvent } from '../core/protocol.js';
+import type { TrainProgress, SampleSet, TrainerState } from '../pix2pix/trainer.js';
+import { assertWorkerDataset } from './datasets.js';
 import { spawnWorker, type SpawnedWorker } from './spawn.js';
 import { defaultWorkerUrl } from './worker-url.js';
 import { cancelToken, installErrorTransfer } from './wire.js';
@@ -39,6 +41,21 @@ export interface LongCallOptions {
   /** Cancels the call at the next step boundary; it then rejects with an `AbortError`. */
   signal?: AbortSignal;
   /** Overrides the instance's `transfer` option for this call's inputs. */
+  transfer?: boolean;
+}
+
+/**
+ * Options of {@link WorkerPix2Pix.train}: those of the in-thread `Pix2Pix.train`, with datasets
+ * and checkpoint targets as data the worker can open itself.
+ */
+export interface WorkerTrainCallOptions extends Omit<WorkerTrainOptions, 'validation'> {
+  /** Called after every step (through the worker's message channel, in order). */
+  onProgress?: (p: TrainProgress) => void;
+  /** Validation set (a {@link WorkerDataset}), cadence, and where the samples go (float images). */
+  validation?: { source: WorkerDataset; every: number; count?: number; onSamples: (s: SampleSet) => void | Promise<void> };
+  /** Stops at the next step boundary; the call rejects with an `AbortError` and the model holds the last whole step. */
+  signal?: AbortSignal;
+  /** Hand `pairs` datasets' Float32Arrays over to the worker (detached here) instead of copying them. Overrides the instance option. */
   transfer?: boolean;
 }
 
@@ -135,7 +152,10 @@ export class WorkerPix2Pix {
   }
 
   /** Runs a long call with a progress proxy and a cancel port, releasing both afterwards. */
-  private async long<T>(opts: LongCallOptions, fn: (r: Remote, onProgress: ProgressCallback | undefined, cancel: MessagePort | undefined) => Promise<T>): Promise<T> {
+  private async long<T, E = Parameters<ProgressCallback>[0]>(
+    opts: { onProgress?: (e: E) => unknown; signal?: AbortSignal },
+    fn: (r: Remote, onProgress: ((e: E) => unknown) | undefined, cancel: MessagePort | undefined) => Promise<T>,
+  ): Promise<T> {
     if (opts.signal?.aborted) throw new AbortError('The operation was aborted before it started (its AbortSignal had already fired).');
     const token = cancelToken(opts.signal);
     const onProgress = opts.onProgress ? Comlink.proxy(opts.onProgress) : undefined;
@@ -245,6 +265,72 @@ export class WorkerPix2Pix {
    */
   exportPth(net: 'G' | 'D' = 'G'): Promise<Uint8Array> {
     return this.call((r) => r.exportPth(net));
+  }
+
+  /**
+   * Trains in the worker, with the in-thread `train`'s options and semantics: the dataset is a
+   * description the worker opens itself ({@link WorkerDataset}: a folder in Node, `File`s / `Blob`s
+   * / URLs in browsers, or decoded pairs), progress and validation samples come back as messages,
+   * checkpoints are written by the worker (a Node path, `indexeddb://...` in browsers), and an
+   * abort stops at the next step boundary with the model usable. Resolves with the final
+   * trainer state (loss history included).
+   *
+   * @example
+   * ```ts
+   * const ac = new AbortController();
+   * const state = await p2p.train({ kind: 'folder', root: 'data/fonts-zi2zi', inputChannels: 1, outputChannels: 1 }, {
+   *   nEpochs: 5, nEpochsDecay: 5, preprocess: { loadSize: 72, cropSize: 64 },
+   *   onProgress: (p) => console.log(p.step, p.losses.G_L1), signal: ac.signal,
+   *   checkpoint: { every: 1, target: 'runs/fonts/latest.ckpt' },
+   * });
+   * ```
+   */
+  train(dataset: WorkerDataset, opts: WorkerTrainCallOptions = {}): Promise<TrainerState> {
+    assertWorkerDataset(dataset, 'dataset');
+    const { onProgress, validation, signal, transfer, ...loop } = opts;
+    if (validation) assertWorkerDataset(validation.source, 'validation.source');
+    if (loop.checkpoint && typeof loop.checkpoint.target !== 'string') {
+      throw new TypeError('Option "checkpoint.target" of a worker model must be a string (a path or file:// URL in Node, indexeddb://... in browsers): an IOHandler cannot be sent to a worker.');
+    }
+    if (loop.resumeFrom !== undefined && typeof loop.resumeFrom !== 'string') throw new TypeError('Option "resumeFrom" of a worker model must be a string (a path, file:// URL or indexeddb:// URL).');
+    const t = this.transferOf({ transfer });
+    const buffers: { buffer: ArrayBufferLike }[] = [];
+    const wire = (d: WorkerDataset): WorkerDataset => {
+      if (d.kind === 'pairs') for (const p of d.pairs) buffers.push(p.a, p.b);
+      if (d.kind === 'files' && this.live?.spawned.kind === 'web-worker') {
+        // A worker resolves relative URLs against its own script; the caller means the page.
+        const base = (globalThis as { location?: { href: string } }).location?.href;
+        if (base) return { ...d, files: d.files.map((f) => (typeof f === 'string' ? new URL(f, base).href : f)) };
+      }
+      return d;
+    };
+    const args: WorkerTrainOptions = { ...loop };
+    const payload = wire(dataset);
+    if (validation) args.validation = { source: wire(validation.source), every: validation.every, count: validation.count };
+    // comlink collects transferables per top-level argument: all of them ride on the dataset's.
+    const sent = withTransfer({ ...payload }, buffers, t);
+    const onEvent = onProgress || validation
+      ? async (e: TrainEvent) => {
+        if (e.kind === 'progress') onProgress?.(e.progress);
+        else await validation?.onSamples(e.samples);
+      }
+      : undefined;
+    return this.long<TrainerState, TrainEvent>({ onProgress: onEvent, signal }, (r, p, c) => r.train(sent, args, p as never, c));
+  }
+
+  /**
+   * Saves a resumable checkpoint of the worker's model (weights, optimizers, RNG, options), written
+   * by the worker: a Node path / `file://` URL, or `indexeddb://...` in browsers.
+   *
+   * @example
+   * ```ts
+   * await p2p.saveCheckpoint('runs/fonts/latest.ckpt');
+   * const again = await createPix2Pix({ weights: 'runs/fonts/latest.ckpt' });
+   * ```
+   */
+  saveCheckpoint(target: string): Promise<void> {
+    if (typeof target !== 'string') return Promise.reject(new TypeError('saveCheckpoint(target) of a worker model needs a string target (a path, file:// URL or indexeddb:// URL): an IOHandler cannot be sent to a worker.'));
+    return this.call((r) => r.saveCheckpoint(target));
   }
 
   /**

@@ -9,8 +9,45 @@ import { BackendError, DisposedError, CheckpointError, WorkerError } from '../co
 import { detectEnvironment } from '../backends/index.js';
 import type { BackendRequest } from '../backends/index.js';
 import type { FloatImage, PixelImage } from '../core/image.js';
-import type { Pix2PixWorkerApi, RGBAImageData, WeightsSource, WorkerBackendInfo, WorkerKind, WorkerModelOptions } from '../core/protocol.js';
-import { callContext, installErrorTransfer } from './wire.js';
+import type { Pix2PixWorkerApi, RGBAImageData, WeightsSource, WorkerBackendInfo, WorkerKind, WorkerModelOptions, TrainEvent } from '../core/protocol.js';
+import type { SampleSource } from '../pix2pix/batches.js';
+import type { SampleSet } from '../pix2pix/trainer.js';
+import { callContext, installErrorTransfer, macrotask } from './wire.js';
+import { openWorkerDataset, type DatasetOpeners } from './datasets.js';
+
+/** Options of {@link createWorkerHost} and {@link startWorkerHost}. */
+export interface WorkerHostOptions {
+  /** Dataset openers beyond `pairs` and `files` (the Node entry adds `folder`). */
+  datasets?: DatasetOpeners;
+}
+
+/**
+ * Each sample arrives after one event-loop turn, so a cancel message posted during a step is
+ * delivered (and seen by the loop's signal check) at the next step boundary even on backends whose
+ * steps resolve in microtasks only.
+ */
+function yielding<T>(src: SampleSource<T>): SampleSource<T> {
+  return {
+    size: src.size,
+    async get(i) {
+      const v = await src.get(i);
+      await macrotask();
+      return v;
+    },
+  };
+}
+
+/** Validation images for the wire: input/target copied (they may be the dataset's own arrays), all transferred. */
+function samplesForWire(set: SampleSet): { set: SampleSet; buffers: ArrayBuffer[] } {
+  const buffers: ArrayBuffer[] = [];
+  const own = <T extends { data: Float32Array }>(img: T, copy: boolean): T => {
+    const data = copy ? img.data.slice() : img.data;
+    buffers.push(data.buffer as ArrayBuffer);
+    return { ...img, data };
+  };
+  const samples = set.samples.map((s) => ({ name: s.name, input: own(s.input, true), output: own(s.output, false), target: own(s.target, true) }));
+  return { set: { ...set, samples }, buffers: [...new Set(buffers)] };
+}
 
 const GPU_BACKENDS = ['webgl', 'webgpu'];
 
@@ -27,7 +64,8 @@ function transferImage<T extends { data: ArrayBufferView }>(img: T): T {
  * Comlink.expose(createWorkerHost('web-worker'), self);
  * ```
  */
-export function createWorkerHost(kind: WorkerKind): Pix2PixWorkerApi {
+export function createWorkerHost(kind: WorkerKind, hostOptions: WorkerHostOptions = {}): Pix2PixWorkerApi {
+  const openers = hostOptions.datasets ?? {};
   let p2p: Pix2Pix | null = null;
   let disposed = false;
   const model = (): Pix2Pix => {
@@ -114,6 +152,46 @@ export function createWorkerHost(kind: WorkerKind): Pix2PixWorkerApi {
       return Comlink.transfer(bytes, [bytes.buffer as ArrayBuffer]);
     },
 
+    async train(dataset, opts, onEvent, cancel) {
+      const m = model();
+      const call = callContext<TrainEvent>({ onProgress: onEvent, cancel });
+      try {
+        const { validation, checkpoint, resumeFrom, ...loop } = opts;
+        const channels = m.options.generator;
+        const source = yielding(await openWorkerDataset(dataset, channels, openers));
+        const val = validation && {
+          source: await openWorkerDataset(validation.source, channels, openers),
+          every: validation.every,
+          count: validation.count,
+          onSamples: async (s: SampleSet) => {
+            const { set, buffers } = samplesForWire(s);
+            await call.send({ kind: 'samples', samples: set }, buffers);
+            call.poll();
+          },
+        };
+        await call.checkpoint();
+        return await m.train(source, {
+          ...loop,
+          validation: val,
+          checkpoint,
+          resumeFrom,
+          signal: call.signal,
+          // The loop checks the signal right after this: a cancel that arrived during the step
+          // stops the run here, whatever the backend's awaits let through.
+          onProgress: (progress) => {
+            call.progress({ kind: 'progress', progress });
+            call.poll();
+          },
+        });
+      } finally {
+        await call.finish();
+      }
+    },
+
+    async saveCheckpoint(target) {
+      await model().saveCheckpoint(target);
+    },
+
     async dispose() {
       disposed = true;
       await p2p?.dispose();
@@ -179,17 +257,17 @@ async function download(source: string | URL, call: ReturnType<typeof callContex
  * ```ts
  * // worker.ts
  * import { startWorkerHost } from './workers/host.js';
- * startWorkerHost();
+ * startWorkerHost(); // the Node entry passes { datasets: nodeDatasetOpeners }
  * ```
  */
-export function startWorkerHost(): void {
+export function startWorkerHost(options: WorkerHostOptions = {}): void {
   installErrorTransfer();
   const proc = (globalThis as { process?: NodeJS.Process }).process;
   if (detectEnvironment() === 'node') {
     const wt = proc!.getBuiltinModule!('node:worker_threads') as typeof import('node:worker_threads');
     if (!wt.parentPort) throw new WorkerError('The pix2pix worker script was run as a main script; start it with createPix2Pix({ worker: true }).');
-    Comlink.expose(createWorkerHost('worker_threads'), nodeEndpoint(wt.parentPort as never));
+    Comlink.expose(createWorkerHost('worker_threads', options), nodeEndpoint(wt.parentPort as never));
     return;
   }
-  Comlink.expose(createWorkerHost('web-worker'), globalThis as unknown as Comlink.Endpoint);
+  Comlink.expose(createWorkerHost('web-worker', options), globalThis as unknown as Comlink.Endpoint);
 }

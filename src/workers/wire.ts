@@ -5,7 +5,7 @@
  */
 import * as Comlink from 'comlink';
 import { AbortError } from '../core/errors.js';
-import { serializeError, deserializeError, type CallHooks, type ProgressCallback, type WorkProgress, type SerializedError } from '../core/protocol.js';
+import { serializeError, deserializeError, type CallHooks, type WorkProgress, type SerializedError } from '../core/protocol.js';
 
 let installed = false;
 
@@ -72,12 +72,20 @@ export function cancelToken(signal: AbortSignal | undefined): { port?: MessagePo
  * finally { await call.finish(); }
  * ```
  */
-export function callContext(hooks: CallHooks | undefined): {
+export function callContext<E = WorkProgress>(hooks: { onProgress?: (e: E) => unknown; cancel?: MessagePort } | CallHooks | undefined): {
   readonly aborted: boolean;
   /** Aborts when the cancel message arrives (for fetch and other abortable work in the worker). */
   readonly signal: AbortSignal;
   checkpoint(): Promise<void>;
-  progress(p: WorkProgress): void;
+  /**
+   * Synchronously takes a cancel message that has reached the port but not been dispatched (Node:
+   * `receiveMessageOnPort`; elsewhere only what was dispatched counts). Returns `aborted`.
+   */
+  poll(): boolean;
+  /** Sends an event without waiting for the main thread; `transfer` lists buffers to hand over. */
+  progress(p: E, transfer?: Transferable[]): void;
+  /** Sends an event and waits until the main thread's callback (and its promise) is done. */
+  send(p: E, transfer?: Transferable[]): Promise<void>;
   finish(): Promise<void>;
 } {
   const controller = new AbortController();
@@ -87,10 +95,17 @@ export function callContext(hooks: CallHooks | undefined): {
     port.addEventListener('message', onMessage);
     port.start();
   }
-  const cb = hooks?.onProgress as (ProgressCallback & Partial<Comlink.ProxyMethods>) | undefined;
+  const cb = hooks?.onProgress as (((e: E) => unknown) & Partial<Comlink.ProxyMethods>) | undefined;
   let last: Promise<unknown> = Promise.resolve();
+  const post = (p: E, transfer?: Transferable[]): Promise<unknown> => Promise.resolve(cb!(transfer?.length ? Comlink.transfer(p, transfer) : p));
+  const proc = (globalThis as { process?: NodeJS.Process }).process;
+  const wt = port && proc?.versions?.node ? (proc.getBuiltinModule?.('node:worker_threads') as typeof import('node:worker_threads') | undefined) : undefined;
   return {
     get aborted() { return controller.signal.aborted; },
+    poll() {
+      if (port && wt && !controller.signal.aborted && wt.receiveMessageOnPort(port as never)) controller.abort(abortError());
+      return controller.signal.aborted;
+    },
     signal: controller.signal,
     /**
      * Lets queued messages in (one macrotask turn: the cancel message, other calls, test hooks),
@@ -100,9 +115,15 @@ export function callContext(hooks: CallHooks | undefined): {
       await macrotask();
       if (controller.signal.aborted) throw abortError();
     },
-    progress(p) {
+    progress(p, transfer) {
       if (!cb) return;
-      last = Promise.resolve(cb(p)).catch(() => undefined);
+      last = post(p, transfer).catch(() => undefined);
+    },
+    async send(p, transfer) {
+      if (!cb) return;
+      const done = post(p, transfer);
+      last = done.catch(() => undefined);
+      await done;
     },
     async finish() {
       if (port) {
