@@ -93,4 +93,7 @@ if (browserFiles.length) {
   skipped += browser.skippedFiles ?? 0;
 }
 console.log(`\n${passed} passed, ${failed} failed${skipped ? `, ${skipped} skipped` : ''}`);
-if (failures.length) { console.log('failed files:\n  ' + failures.join('\n  ')); process.exit(1); }
+if (failures.length) console.log('failed files:\n  ' + failures.join('\n  '));
+// Exit explicitly: a handle left by the browser driver (playwright's pipes to Chromium) can keep
+// the event loop alive after every test has finished, and CI must not hang on it.
+process.exit(failures.length ? 1 : 0);
