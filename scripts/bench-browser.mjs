@@ -1,0 +1,237 @@
+#!/usr/bin/env node
+// UNet-256 inference (and training steps) in headless Chromium: pix2pix-ts's wasm backend next to
+// onnxruntime-web (WASM) on the same network and weights (our ONNX export), and tfjs webgl on
+// SwiftShader (software; for completeness, not a GPU figure).
+//
+// One page per thread count T (tfjs-backend-wasm fixes its XNNPACK pool at init, onnxruntime-web
+// reads env.wasm.numThreads once): in that page our wasm runs with T threads and onnxruntime-web
+// with numThreads T, interleaved round-robin per repetition (after warm-ups), so the ratio within
+// a page is comparable even on a shared machine. Then training steps on our wasm (T threads).
+// Pages are cross-origin isolated (COOP/COEP), so both engines can start threads.
+//
+// Usage: node scripts/bench-browser.mjs [--threads 1,2] [--reps 7] [--warmup 2] [--train-reps 3]
+//          [--webgl-reps 3] [--no-webgl] [--no-train] [--size 256] [--ngf 64] [--json out.json]
+// Reuses test/browser/harness.mjs's Chromium flags and locator (/usr/bin/chromium, playwright-core).
+import { build } from 'esbuild';
+import { createServer } from 'node:http';
+import { existsSync, statSync, readFileSync, writeFileSync, mkdirSync, readdirSync } from 'node:fs';
+import { join, extname, normalize, sep } from 'node:path';
+import { parseArgs } from 'node:util';
+import { loadavg, cpus } from 'node:os';
+import { CHROMIUM_ARGS, findChromium } from '../test/browser/harness.mjs';
+
+const root = new URL('..', import.meta.url).pathname;
+const { values: opt } = parseArgs({
+  options: {
+    threads: { type: 'string', default: '1,2' }, reps: { type: 'string', default: '7' }, warmup: { type: 'string', default: '2' },
+    'train-reps': { type: 'string', default: '3' }, 'webgl-reps': { type: 'string', default: '3' },
+    'no-webgl': { type: 'boolean', default: false }, 'no-train': { type: 'boolean', default: false },
+    size: { type: 'string', default: '256' }, ngf: { type: 'string', default: '64' },
+    json: { type: 'string' }, help: { type: 'boolean', short: 'h' },
+  },
+});
+if (opt.help) {
+  console.log(readFileSync(new URL(import.meta.url), 'utf8').split('\n').filter((l) => l.startsWith('//')).map((l) => l.slice(3)).join('\n'));
+  process.exit(0);
+}
+
+// The page: bundled from the sources (esbuild), onnxruntime-web from its own dist as a global.
+const PAGE_TS = `
+import { tf } from './src/core/tf.js';
+import { initBackend } from './src/backends/index.js';
+import { Pix2PixModel } from './src/pix2pix/model.js';
+import { exportModelOnnx, ONNX_INPUT_NAME, ONNX_OUTPUT_NAME } from './src/pix2pix/onnx-export.js';
+import { caseFlops } from './src/bench/flops.js';
+import { summarize } from './src/bench/harness.js';
+import { getThreadsCount } from '@tensorflow/tfjs-backend-wasm';
+
+declare const ort: any;
+const report = (globalThis as any).__benchReport as (e: unknown) => Promise<void>;
+const q = new URLSearchParams(location.search);
+const T = Number(q.get('threads')), reps = Number(q.get('reps')), warmup = Number(q.get('warmup'));
+const trainReps = Number(q.get('trainReps')), webglReps = Number(q.get('webglReps'));
+const size = Number(q.get('size')), ngf = Number(q.get('ngf'));
+const numDowns = size <= 64 ? 6 : size <= 128 ? 7 : 8;
+const log = (line: string) => report({ type: 'log', line });
+const modelOf = (s: number, n: number) => new Pix2PixModel({ generator: { numDowns: s <= 64 ? 6 : s <= 128 ? 7 : 8, ngf: n }, discriminator: { ndf: n }, seed: 0 });
+
+interface Engine { name: string; threads: number; reps: number; activate(): Promise<void>; run(): Promise<void>; ms: number[]; release(): Promise<void> | void; note?: string }
+
+async function main() {
+  const wasmInfo = await initBackend('wasm', { threads: T, wasmPaths: '/tfwasm/' });
+  const xnnThreads = getThreadsCount();
+  log('wasm: ' + wasmInfo.reason + '; XNNPACK threads ' + xnnThreads + '; hardwareConcurrency ' + navigator.hardwareConcurrency + '; crossOriginIsolated ' + crossOriginIsolated);
+  const engines: Engine[] = [];
+  // Ours.
+  const mW = modelOf(size, ngf);
+  const xW = tf.randomUniform([1, size, size, 3], -1, 1, 'float32', 1) as any;
+  engines.push({
+    name: 'wasm (ours)', threads: xnnThreads, reps, ms: [], note: wasmInfo.reason,
+    activate: async () => { if (tf.getBackend() !== 'wasm') await tf.setBackend('wasm'); },
+    run: async () => { const y = mW.generate(xW, 'eval'); await y.data(); y.dispose(); },
+    release: () => { mW.dispose(); xW.dispose(); },
+  });
+  // onnxruntime-web on the same weights.
+  const bytes = await exportModelOnnx(mW);
+  ort.env.wasm.numThreads = T;
+  ort.env.wasm.wasmPaths = '/ort/';
+  const session = await ort.InferenceSession.create(bytes, { executionProviders: ['wasm'], graphOptimizationLevel: 'all' });
+  const n = size * size * 3;
+  const data = new Float32Array(n);
+  let s = 12345;
+  for (let i = 0; i < n; i++) { s = (Math.imul(s, 1664525) + 1013904223) >>> 0; data[i] = (s / 2 ** 32) * 2 - 1; }
+  const input = new ort.Tensor('float32', data, [1, 3, size, size]);
+  engines.push({
+    name: 'ort-web ' + ort.env.versions.web + ' (wasm)', threads: T, reps, ms: [],
+    activate: async () => {},
+    run: async () => { const out = await session.run({ [ONNX_INPUT_NAME]: input }); await out[ONNX_OUTPUT_NAME].getData?.(); out[ONNX_OUTPUT_NAME].dispose?.(); },
+    release: () => session.release(),
+  });
+  // webgl (SwiftShader): its own model, same seed, so the same weights.
+  if (webglReps > 0) {
+    const gl = await initBackend('webgl');
+    const mG = modelOf(size, ngf);
+    const xG = tf.randomUniform([1, size, size, 3], -1, 1, 'float32', 1) as any;
+    engines.push({
+      name: 'webgl (tfjs, SwiftShader)', threads: 1, reps: webglReps, ms: [], note: gl.reason,
+      activate: async () => { if (tf.getBackend() !== 'webgl') await tf.setBackend('webgl'); },
+      run: async () => { const y = mG.generate(xG, 'eval'); await y.data(); y.dispose(); },
+      release: async () => { await tf.setBackend('webgl'); mG.dispose(); xG.dispose(); },
+    });
+    await tf.setBackend('wasm');
+  }
+  const flops = caseFlops('infer', { generator: { numDowns, ngf }, discriminator: { ndf: ngf } }, size, size, 1);
+  for (const e of engines) {
+    await e.activate();
+    for (let i = 0; i < warmup; i++) await e.run();
+    log('warmed up: ' + e.name);
+  }
+  // Round-robin, the starting engine rotating per repetition.
+  for (let r = 0; r < reps; r++) {
+    for (let k = 0; k < engines.length; k++) {
+      const e = engines[(r + k) % engines.length];
+      if (e.ms.length >= e.reps) continue;
+      await e.activate();
+      const t = performance.now();
+      await e.run();
+      e.ms.push(performance.now() - t);
+    }
+    log('rep ' + (r + 1) + '/' + reps + ': ' + engines.map((e) => e.name.split(' ')[0] + ' ' + (e.ms.at(-1) ?? 0).toFixed(0)).join(', '));
+  }
+  for (const e of engines) {
+    const st = summarize(e.ms);
+    await report({ type: 'result', task: 'infer', size, ngf, engine: e.name, threads: e.threads, reps: e.ms.length, ms: e.ms, ...st, flops, gflops: flops / (st.msMedian * 1e6), note: e.note });
+  }
+  for (const e of engines.reverse()) await e.release();
+  await tf.setBackend('wasm');
+  // Training steps on our wasm.
+  if (trainReps > 0) {
+    for (const [ts, tn] of [[128, 32], [size, ngf]]) {
+      const m = modelOf(ts, tn);
+      const a = tf.randomUniform([1, ts, ts, 3], -1, 1, 'float32', 1) as any;
+      const b = tf.randomUniform([1, ts, ts, 3], -1, 1, 'float32', 2) as any;
+      await m.trainStep(a, b);
+      const ms: number[] = [];
+      for (let i = 0; i < trainReps; i++) { const t = performance.now(); await m.trainStep(a, b); ms.push(performance.now() - t); }
+      const st = summarize(ms);
+      const tflops = caseFlops('train', { generator: { numDowns: ts <= 64 ? 6 : ts <= 128 ? 7 : 8, ngf: tn }, discriminator: { ndf: tn } }, ts, ts, 1);
+      await report({ type: 'result', task: 'train', size: ts, ngf: tn, engine: 'wasm (ours)', threads: xnnThreads, reps: ms.length, ms, ...st, flops: tflops, gflops: tflops / (st.msMedian * 1e6) });
+      m.dispose(); a.dispose(); b.dispose();
+    }
+  }
+  await report({ type: 'done', numTensors: tf.memory().numTensors });
+}
+main().catch((e) => report({ type: 'error', error: String((e && e.stack) || e) }));
+`;
+
+const outdir = join(root, '.tmp', `bench-browser-${process.pid}`);
+mkdirSync(outdir, { recursive: true });
+await build({
+  stdin: { contents: PAGE_TS, resolveDir: root, loader: 'ts', sourcefile: 'bench-page.ts' },
+  outfile: join(outdir, 'page.js'), bundle: true, platform: 'browser', format: 'esm', target: 'es2022',
+  define: { 'process.env.NODE_ENV': '"production"' }, logLevel: 'warning',
+});
+writeFileSync(join(outdir, 'index.html'), `<!doctype html><html><head><meta charset="utf-8"><link rel="icon" href="data:,"></head><body>
+<script src="/ort/ort.wasm.min.js"></script><script type="module" src="/page/page.js"></script></body></html>`);
+
+const MIME = { '.html': 'text/html; charset=utf-8', '.js': 'text/javascript', '.mjs': 'text/javascript', '.wasm': 'application/wasm' };
+const roots = [
+  ['/page/', outdir + sep],
+  ['/tfwasm/', join(root, 'node_modules/@tensorflow/tfjs-backend-wasm/dist') + sep],
+  ['/ort/', join(root, 'node_modules/onnxruntime-web/dist') + sep],
+];
+const server = createServer((req, res) => {
+  const path = decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname);
+  const headers = { 'Cross-Origin-Opener-Policy': 'same-origin', 'Cross-Origin-Embedder-Policy': 'require-corp', 'Cross-Origin-Resource-Policy': 'same-origin', 'Cache-Control': 'no-store' };
+  for (const [prefix, folder] of roots) {
+    if (!path.startsWith(prefix)) continue;
+    const file = normalize(join(folder, path.slice(prefix.length)));
+    if (!file.startsWith(folder) || !existsSync(file) || !statSync(file).isFile()) break;
+    res.writeHead(200, { ...headers, 'Content-Type': MIME[extname(file)] ?? 'application/octet-stream' });
+    res.end(readFileSync(file));
+    return;
+  }
+  res.writeHead(404, headers);
+  res.end('not found');
+});
+await new Promise((r) => server.listen(0, '127.0.0.1', r));
+const origin = `http://127.0.0.1:${server.address().port}`;
+
+const chromiumPath = findChromium();
+if (!chromiumPath) throw new Error('Chromium not found (apt-get install -y chromium, or set CHROMIUM_PATH)');
+const { chromium } = await import('playwright-core');
+const browser = await chromium.launch({ executablePath: chromiumPath, headless: true, args: CHROMIUM_ARGS });
+const machine = { cpu: cpus()[0]?.model, cores: cpus().length, node: process.version, chromium: browser.version() };
+console.log(`Chromium ${machine.chromium}, ${machine.cpu} x ${machine.cores}, Node ${machine.node}; pages from ${origin} (COOP/COEP)`);
+
+const pages = [];
+const threadList = opt.threads.split(',').map(Number);
+try {
+  for (const [i, T] of threadList.entries()) {
+    const qs = new URLSearchParams({ threads: T, reps: opt.reps, warmup: opt.warmup, size: opt.size, ngf: opt.ngf,
+      trainReps: opt['no-train'] ? '0' : opt['train-reps'], webglReps: opt['no-webgl'] || i > 0 ? '0' : opt['webgl-reps'] });
+    const load = [loadavg()[0]];
+    const context = await browser.newContext();
+    const page = await context.newPage();
+    const results = [];
+    let resolveDone;
+    const done = new Promise((r) => (resolveDone = r));
+    const timer = setInterval(() => load.push(loadavg()[0]), 10_000);
+    await page.exposeFunction('__benchReport', (e) => {
+      if (e.type === 'log') console.log(`  [T=${T}] ${e.line}`);
+      else if (e.type === 'result') { results.push(e); console.log(`  [T=${T}] ${e.task} ${e.size} ngf${e.ngf} ${e.engine} t${e.threads}: median ${e.msMedian.toFixed(0)} ms, min ${e.msMin.toFixed(0)} ms (${e.reps} reps)`); }
+      else resolveDone(e);
+    });
+    page.on('console', (m) => { if (m.type() === 'error' || m.type() === 'warning') console.log(`  [T=${T}] console.${m.type()}: ${m.text()}`); });
+    page.on('pageerror', (err) => resolveDone({ type: 'error', error: err.message }));
+    page.on('crash', () => resolveDone({ type: 'error', error: 'page crashed' }));
+    const t0 = Date.now();
+    await page.goto(`${origin}/page/index.html?${qs}`);
+    const end = await done;
+    clearInterval(timer);
+    load.push(loadavg()[0]);
+    await context.close();
+    if (end.type === 'error') throw new Error(`page T=${T}: ${end.error}`);
+    pages.push({ threads: T, seconds: (Date.now() - t0) / 1000, loadavg1: { min: Math.min(...load), max: Math.max(...load), mean: load.reduce((a, b) => a + b, 0) / load.length }, numTensorsAfter: end.numTensors, results });
+  }
+} finally {
+  await browser.close();
+  server.close();
+}
+
+// Table, and ratios within each page.
+const r0 = (v) => (v >= 100 ? v.toFixed(0) : v.toFixed(1));
+console.log('\npage | task | model | engine | threads | reps | median ms | min ms | GFLOP/s (median)');
+for (const p of pages) for (const r of p.results) console.log(`T=${p.threads} | ${r.task} | ${r.size} ngf${r.ngf} | ${r.engine} | ${r.threads} | ${r.reps} | ${r0(r.msMedian)} | ${r0(r.msMin)} | ${r.gflops.toFixed(1)}`);
+console.log('');
+for (const p of pages) {
+  const ours = p.results.find((r) => r.task === 'infer' && r.engine.startsWith('wasm'));
+  const others = p.results.filter((r) => r.task === 'infer' && r !== ours);
+  console.log(`page T=${p.threads} (load avg 1 min ${p.loadavg1.min.toFixed(2)}-${p.loadavg1.max.toFixed(2)}): ` + others.map((o) => `ours/${o.engine.split(' ')[0]} median ${(ours.msMedian / o.msMedian).toFixed(2)}, min ${(ours.msMin / o.msMin).toFixed(2)}`).join('; '));
+  const big = p.results.find((r) => r.task === 'train' && r.size === ours.size && r.ngf === ours.ngf);
+  if (big) console.log(`  training step per FLOP vs inference: ${((big.msMedian / big.flops) / (ours.msMedian / ours.flops)).toFixed(2)}x (median)`);
+}
+const out = { date: new Date().toISOString(), machine, options: opt, pages };
+const file = opt.json ?? join(root, '.tmp', 'bench-browser.json');
+writeFileSync(file, JSON.stringify(out, null, 1));
+console.log(`\nJSON: ${file}`);
