@@ -46,7 +46,7 @@ export default [
     onwarn,
   },
   {
-    input: { 'index.node': 'src/index.ts', cli: 'src/cli/main.ts', bench: 'src/bench/index.ts' },
+    input: { 'index.node': 'src/index.node.ts', cli: 'src/cli/main.ts', bench: 'src/bench/index.ts' },
     output: { dir: 'dist', format: 'es', sourcemap: true, entryFileNames: '[name].js', chunkFileNames: 'chunks/[name]-[hash].js', banner: (chunk) => (chunk.isEntry || chunk.fileName.startsWith('chunks/') ? nodeShim : '') },
     external: nodeExternal,
     plugins: nodePlugins(),
@@ -77,6 +77,13 @@ export default [
   {
     input: 'src/index.ts',
     output: { file: 'dist/index.d.ts', format: 'es' },
+    plugins: [dts({ tsconfig: './tsconfig.json' })],
+    onwarn,
+  },
+  {
+    input: 'src/index.node.ts',
+    output: { file: 'dist/index.node.d.ts', format: 'es' },
+    external: nodeExternal,
     plugins: [dts({ tsconfig: './tsconfig.json' })],
     onwarn,
   },

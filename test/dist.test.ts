@@ -23,7 +23,15 @@ t('ships ESM, Node ESM, the IIFE global, types, the worker, the CLI and the wasm
   assert.match(readFileSync(dist('pix2pix.min.js'), 'utf8').slice(0, 200), /var Pix2Pix=/);
   assert.match(readFileSync(dist('index.d.ts'), 'utf8'), /declare function createPix2Pix/);
   const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8'));
-  assert.equal(Object.keys(pkg.exports['.'])[0], 'types');
+  // `types` comes before `default` in every condition object of the exports map.
+  const check = (o: Record<string, unknown>, where: string): void => {
+    const keys = Object.keys(o);
+    if (keys.includes('types') && keys.includes('default')) assert.ok(keys.indexOf('types') < keys.indexOf('default'), where);
+    for (const [k, v] of Object.entries(o)) if (v && typeof v === 'object') check(v as Record<string, unknown>, `${where}.${k}`);
+  };
+  check(pkg.exports, 'exports');
+  assert.ok(existsSync(dist('index.node.d.ts')));
+  assert.match(readFileSync(dist('index.node.d.ts'), 'utf8'), /openPairedDataset/);
   assert.is(pkg.bin['pix2pix-ts'], './dist/cli.js');
 });
 
@@ -36,9 +44,9 @@ t('the README quick start runs against the build', () => {
 });
 
 t('the package resolves by its own name through the exports map', () => {
-  const r = run(['--input-type=module', '-e', "const m = await import('pix2pix-ts'); console.log(typeof m.createPix2Pix, typeof m.readPth, typeof m.ShapeError);"]);
+  const r = run(['--input-type=module', '-e', "const m = await import('pix2pix-ts'); console.log(typeof m.createPix2Pix, typeof m.readPth, typeof m.ShapeError, typeof m.openPairedDataset);"]);
   assert.is(r.status, 0, r.stderr);
-  assert.is(r.stdout.trim(), 'function function function');
+  assert.is(r.stdout.trim(), 'function function function function');
 });
 
 t('the CLI binary lists its commands and verifies a golden folder on wasm', () => {
