@@ -12,7 +12,7 @@ import { Pix2PixModel } from '../pix2pix/model.js';
 import { exportModelOnnx } from '../pix2pix/onnx-export.js';
 import { caseFlops } from './flops.js';
 import { selectCases, type BenchCase, type BenchEnvironment, type BenchFilters, type BenchSkip } from './cases.js';
-import { createPeerSession, ortWebThreadsFixed, peerUnavailable } from './peers.js';
+import { createPeerSession, ortWebThreadsFixed, peerUnavailable, type PeerSession } from './peers.js';
 
 /**
  * One measured case: the case, timings in milliseconds, the analytic FLOPs and the achieved rate.
@@ -42,6 +42,12 @@ export interface BenchResult extends BenchCase {
   peakTensorMB?: number;
   /** Library version of a peer. */
   version?: string;
+  /**
+   * Which interleaved run (process) measured it, when results of several are merged (the CLI's
+   * `--interleave` with onnxruntime-web thread counts in child processes); ratios are only taken
+   * within one group.
+   */
+  group?: number;
 }
 
 /** Options of {@link runBench}. */
@@ -60,6 +66,15 @@ export interface BenchRunOptions {
   log?: (line: string) => void;
   /** The environment (default: {@link probeBenchEnvironment}); tests pass a simulated one. */
   environment?: BenchEnvironment;
+  /**
+   * Round-robin instead of case after case: every case is set up and warmed up first, then each
+   * repetition runs every case once (the first case rotating), so all cases see the same machine
+   * load and their ratios stay comparable on a shared machine. Holds every model and session at
+   * once. One tfjs backend per process (the first selected; the others are skipped), and one
+   * onnxruntime-web thread count (the first; the others are skipped with `respawn`).
+   * @defaultValue false
+   */
+  interleave?: boolean;
 }
 
 const isNode = typeof process !== 'undefined' && !!process.versions?.node;
@@ -174,6 +189,7 @@ export async function runBench(filters: BenchFilters = {}, options: BenchRunOpti
   const { cases, skipped } = selectCases(filters, env);
   const allSkipped: (BenchSkip & { respawn?: boolean })[] = [...skipped];
   skipped.forEach((s) => onSkip?.(s));
+  if (options.interleave) return runInterleaved(cases, allSkipped, { reps, warmup, maxSeconds }, options);
   const results: BenchResult[] = [];
   const timing = { reps, warmup, maxSeconds };
   let model: Pix2PixModel | undefined;
@@ -287,6 +303,151 @@ export async function runBench(filters: BenchFilters = {}, options: BenchRunOpti
   return { results, skipped: allSkipped };
 }
 
+/** A case set up and ready to time (see {@link runInterleaved}). */
+interface Runner {
+  c: BenchCase;
+  label: string;
+  run: () => Promise<void>;
+  /** The first warm-up (tfjs: under tf.profile, for the tensor peak). */
+  first?: () => Promise<void>;
+  ms: number[];
+  peakTensorMB?: number;
+  version?: string;
+}
+
+async function runInterleaved(
+  cases: BenchCase[],
+  allSkipped: (BenchSkip & { respawn?: boolean })[],
+  o: Required<Pick<BenchRunOptions, 'reps' | 'warmup' | 'maxSeconds'>>,
+  options: BenchRunOptions,
+): Promise<{ results: BenchResult[]; skipped: (BenchSkip & { respawn?: boolean })[] }> {
+  const { onResult, onSkip, log = () => {} } = options;
+  const skip = (s: BenchSkip & { respawn?: boolean }) => {
+    allSkipped.push(s);
+    onSkip?.(s);
+  };
+  const tfjsName = cases.find((c) => !c.backend.startsWith('ort-'))?.backend as BackendName | undefined;
+  const tfjsThreads = cases.find((c) => c.backend === tfjsName)?.threads;
+  const ortWebFirst = cases.find((c) => c.backend === 'ort-web')?.threads;
+  const runners: Runner[] = [];
+  const models = new Map<string, { model: Pix2PixModel; a: Tensor4D; b: Tensor4D }>();
+  const sessions: PeerSession[] = [];
+  const onnx = new Map<string, Uint8Array>();
+  let peak = rssMB();
+  const track = () => {
+    const r = rssMB();
+    if (r !== undefined && (peak === undefined || r > peak)) peak = r;
+  };
+  const results: BenchResult[] = [];
+  try {
+    // ONNX bytes first, on cpu (the tfjs cases' weights come from the same seed).
+    for (const c of cases.filter((c) => c.backend.startsWith('ort-'))) {
+      const key = `${c.size}/${c.ngf}`;
+      if (onnx.has(key)) continue;
+      if (!tf.engine().backendName) await initBackend('cpu');
+      const m = modelFor(c);
+      try {
+        onnx.set(key, await exportModelOnnx(m));
+      } finally {
+        m.dispose();
+      }
+    }
+    if (tfjsName) {
+      const info = await initBackend(tfjsName, tfjsName === 'wasm' ? { threads: tfjsThreads } : {});
+      if (tfjsName === 'wasm') log(`wasm: ${info.threads} thread(s)`);
+    }
+    for (const c of cases) {
+      const label = `${c.backend} ${c.task} ${c.size} ngf${c.ngf} b${c.batch} t${c.threads}`;
+      if (c.backend === 'ort-web' || c.backend === 'ort-node') {
+        if (c.backend === 'ort-web' && c.threads !== ortWebFirst) {
+          skip({ backend: c.backend, threads: c.threads, size: c.size, reason: `onnxruntime-web reads env.wasm.numThreads once per process (${ortWebFirst} here); threads=${c.threads} needs another process`, respawn: isNode });
+          continue;
+        }
+        log(`${label}: creating session`);
+        const session = await createPeerSession(c.backend, onnx.get(`${c.size}/${c.ngf}`)!, c.threads, [c.batch, 3, c.size, c.size]);
+        sessions.push(session);
+        runners.push({ c, label, run: () => session.run(), ms: [], version: session.version });
+        continue;
+      }
+      if (c.backend !== tfjsName || c.threads !== tfjsThreads) {
+        skip({ backend: c.backend, threads: c.threads, reason: `--interleave runs one tfjs backend and thread count per process (${tfjsName} t${tfjsThreads} here)` });
+        continue;
+      }
+      let m = models.get(configKey(c));
+      if (!m) {
+        log(`${label}: building the model`);
+        m = {
+          model: modelFor(c),
+          a: tf.randomUniform([c.batch, c.size, c.size, 3], -1, 1, 'float32', 1) as Tensor4D,
+          b: tf.randomUniform([c.batch, c.size, c.size, 3], -1, 1, 'float32', 2) as Tensor4D,
+        };
+        models.set(configKey(c), m);
+      }
+      const { model, a, b } = m;
+      const run =
+        c.task === 'infer'
+          ? async () => {
+              const y = model.generate(a, 'eval');
+              await y.data();
+              y.dispose();
+            }
+          : async () => {
+              await model.trainStep(a, b);
+            };
+      const r: Runner = { c, label, run, ms: [] };
+      r.first = async () => {
+        r.peakTensorMB = (await tf.profile(run)).peakBytes / 2 ** 20;
+      };
+      runners.push(r);
+    }
+    const before = tf.memory().numTensors;
+    for (const r of runners) {
+      log(`${r.label}: warming up`);
+      for (let i = 0; i < o.warmup; i++) {
+        await (i === 0 && r.first ? r.first() : r.run());
+        track();
+      }
+    }
+    const t0 = performance.now();
+    for (let rep = 0; rep < o.reps; rep++) {
+      for (let k = 0; k < runners.length; k++) {
+        const r = runners[(rep + k) % runners.length];
+        const t = performance.now();
+        await r.run();
+        r.ms.push(performance.now() - t);
+        track();
+      }
+      log(`round ${rep + 1}/${o.reps}: ${runners.map((r) => `${r.c.backend} t${r.c.threads} ${r1(r.ms[r.ms.length - 1])}`).join(', ')}`);
+      if ((performance.now() - t0) / 1000 > o.maxSeconds * runners.length) break;
+    }
+    const after = tf.memory().numTensors;
+    if (after !== before) throw new Error(`internal: the interleaved cases leaked ${after - before} tensors`);
+    for (const r of runners) {
+      const s = summarize(r.ms);
+      const flops = caseFlops(r.c.task, { generator: { numDowns: r.c.numDowns, ngf: r.c.ngf }, discriminator: { ndf: r.c.ngf } }, r.c.size, r.c.size, r.c.batch);
+      const res: BenchResult = {
+        ...r.c,
+        reps: r.ms.length,
+        ...s,
+        flops,
+        gflops: flops / (s.msMedian * 1e6),
+        ...(peak !== undefined ? { peakRssMB: peak } : {}),
+        ...(r.peakTensorMB !== undefined ? { peakTensorMB: r.peakTensorMB } : {}),
+        ...(r.version ? { version: r.version } : {}),
+      };
+      results.push(res);
+      onResult?.(res);
+    }
+  } finally {
+    for (const m of models.values()) {
+      m.model.dispose();
+      tf.dispose([m.a, m.b]);
+    }
+    for (const s of sessions) await s.release();
+  }
+  return { results, skipped: allSkipped };
+}
+
 const r1 = (v: number) => (v >= 100 ? v.toFixed(0) : v >= 10 ? v.toFixed(1) : v.toFixed(2));
 
 /**
@@ -318,6 +479,7 @@ export function formatJsonLine(r: BenchResult): string {
     ...(r.peakRssMB !== undefined ? { peakRssMB: round(r.peakRssMB, 1) } : {}),
     ...(r.peakTensorMB !== undefined ? { peakTensorMB: round(r.peakTensorMB, 1) } : {}),
     ...(r.version ? { version: r.version } : {}),
+    ...(r.group !== undefined ? { group: r.group } : {}),
   });
 }
 
@@ -331,21 +493,23 @@ export function formatJsonLine(r: BenchResult): string {
  * ```
  */
 export function formatTable(results: BenchResult[]): string {
-  const head = ['backend', 'task', 'size', 'ngf', 'batch', 'thr', 'reps', 'median ms', 'min ms', 'max ms', 'GFLOP', 'GFLOP/s', 'RSS MB', 'tensors MB'];
+  const grouped = results.some((r) => r.group !== undefined);
+  const head = [...(grouped ? ['run'] : []), 'backend', 'task', 'size', 'ngf', 'batch', 'thr', 'reps', 'median ms', 'min ms', 'max ms', 'GFLOP', 'GFLOP/s', 'RSS MB', 'tensors MB'];
   const rows = results.map((r) => [
+    ...(grouped ? [String(r.group ?? '-')] : []),
     r.backend, r.task, String(r.size), String(r.ngf), String(r.batch), String(r.threads), String(r.reps),
     r1(r.msMedian), r1(r.msMin), r1(r.msMax), (r.flops / 1e9).toFixed(2), r.gflops.toFixed(2),
     r.peakRssMB !== undefined ? r.peakRssMB.toFixed(0) : '-', r.peakTensorMB !== undefined ? r.peakTensorMB.toFixed(0) : '-',
   ]);
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
-  const line = (cells: string[]) => cells.map((c, i) => (i < 2 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ');
+  const line = (cells: string[]) => cells.map((c, i) => (i < (grouped ? 3 : 2) ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ');
   const out = [line(head), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)];
   const ratios: string[] = [];
   for (const base of results.filter((r) => r.backend === 'wasm' && r.threads === 1)) {
-    const others = results.filter((r) => r !== base && r.task === base.task && r.size === base.size && r.ngf === base.ngf && r.batch === base.batch);
+    const others = results.filter((r) => r !== base && r.group === base.group && r.task === base.task && r.size === base.size && r.ngf === base.ngf && r.batch === base.batch);
     if (!others.length) continue;
     ratios.push(
-      `${base.task} ${base.size} ngf ${base.ngf} batch ${base.batch}: wasm ${r1(base.msMedian)} ms; ` +
+      `${base.group !== undefined ? `[run ${base.group}] ` : ''}${base.task} ${base.size} ngf ${base.ngf} batch ${base.batch}: wasm ${r1(base.msMedian)} ms; ` +
         others.map((o) => `${o.backend} t${o.threads} ${r1(o.msMedian)} ms (wasm takes ${(base.msMedian / o.msMedian).toFixed(2)}x)`).join(', '),
     );
   }

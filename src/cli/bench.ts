@@ -26,6 +26,10 @@ Timing:
   --reps N         timed runs per case [5]
   --warmup N       untimed runs first [1]
   --max-seconds S  stop adding timed runs after S seconds in a case [60]
+  --interleave     set up and warm up every case, then run them round-robin per repetition
+                   (comparable ratios on a busy machine); one tfjs backend per process; each
+                   further onnxruntime-web thread count repeats the whole run in a child process
+                   (table column "run"; ratios within a run)
 Output:
   --json      one JSON object per case: backend, task, size, ngf, batch, threads, msMedian,
               msMin, msMax, msQ1, msQ3, flops, gflops, peakRssMB, ...
@@ -41,7 +45,7 @@ export async function benchCommand(argv: string[], log = console.log, err = cons
       backend: { type: 'string' }, task: { type: 'string' }, size: { type: 'string' }, ngf: { type: 'string' },
       threads: { type: 'string' }, batch: { type: 'string' }, reps: { type: 'string' }, warmup: { type: 'string' },
       'max-seconds': { type: 'string' }, json: { type: 'boolean', default: false }, verbose: { type: 'boolean', default: false },
-      'no-respawn': { type: 'boolean', default: false }, help: { type: 'boolean', short: 'h' },
+      'no-respawn': { type: 'boolean', default: false }, group: { type: 'string' }, interleave: { type: 'boolean', default: false }, help: { type: 'boolean', short: 'h' },
     },
     allowPositionals: false,
   });
@@ -61,6 +65,10 @@ export async function benchCommand(argv: string[], log = console.log, err = cons
   };
   const results: BenchResult[] = [];
   const respawn = new Set<number>();
+  // --interleave: this process is run 0; a child repeating the run for another ort-web thread count
+  // gets --group N.
+  const groupArg = argv.indexOf('--group');
+  const respawnGroup = values.interleave ? (groupArg >= 0 ? Number(argv[groupArg + 1]) : 0) : undefined;
   const onSkip = (s: BenchSkip & { respawn?: boolean }) => {
     if (s.respawn && !values['no-respawn']) respawn.add(s.threads!);
     else err(`skip ${s.backend}${s.task ? ` ${s.task}` : ''}${s.threads ? ` threads=${s.threads}` : ''}${s.size ? ` size ${s.size}` : ''}: ${s.reason}`);
@@ -70,9 +78,11 @@ export async function benchCommand(argv: string[], log = console.log, err = cons
       reps: num('reps', values.reps),
       warmup: num('warmup', values.warmup),
       maxSeconds: num('max-seconds', values['max-seconds']),
+      interleave: values.interleave,
       log: values.verbose ? (l) => err(l) : undefined,
       onSkip,
       onResult: (r) => {
+        if (values.interleave && respawnGroup !== undefined) r.group = respawnGroup;
         results.push(r);
         if (values.json) log(formatJsonLine(r));
         else if (values.verbose) err(formatJsonLine(r));
@@ -85,8 +95,14 @@ export async function benchCommand(argv: string[], log = console.log, err = cons
     }
     throw e;
   }
+  let group = 0;
   for (const threads of respawn) {
-    const args = [...argv.filter((a, i) => !['--backend', '--threads'].includes(argv[i - 1]) && !a.startsWith('--backend') && !a.startsWith('--threads') && a !== '--json'), '--backend', 'ort-web', '--threads', String(threads), '--json', '--no-respawn'];
+    group++;
+    // Interleaved: the whole run again, this ort-web thread count first (the one a process keeps).
+    const rest = (filters.threads ?? DEFAULT_BENCH_THREADS).filter((t) => t !== threads);
+    const args = values.interleave
+      ? [...argv.filter((a, i) => !['--threads', '--group'].includes(argv[i - 1]) && !['--threads', '--group', '--json'].includes(a) && !a.startsWith('--threads=')), '--threads', [threads, ...rest].join(','), '--group', String(group), '--json', '--no-respawn']
+      : [...argv.filter((a, i) => !['--backend', '--threads'].includes(argv[i - 1]) && !a.startsWith('--backend') && !a.startsWith('--threads') && a !== '--json'), '--backend', 'ort-web', '--threads', String(threads), '--json', '--no-respawn'];
     if (values.verbose) err(`ort-web threads=${threads}: in a child process`);
     for (const line of await runChild(['bench', ...args], err)) {
       const r = JSON.parse(line) as BenchResult;

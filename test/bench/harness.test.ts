@@ -36,6 +36,25 @@ test('runs tiny infer and train cases on cpu and ort-node, leaving no tensor beh
   assert.match(table, /cpu\s+train\s+64\s+4/);
 });
 
+test('interleaves cases round-robin: every case gets its reps, one tfjs backend per process, no tensor left', async () => {
+  const env = { available: { cpu: [1], wasm: [1], 'ort-node': [1, 2] }, unavailable: {} };
+  const rounds: string[] = [];
+  const { results, skipped } = await runBench(
+    { backend: ['cpu', 'wasm', 'ort-node'], task: ['infer'], size: [64], ngf: [4], threads: [1, 2] },
+    { reps: 3, warmup: 1, environment: env, interleave: true, log: (l) => { if (l.startsWith('round')) rounds.push(l); } },
+  );
+  assert.equal(results.map((r) => `${r.backend}/t${r.threads}`), ['cpu/t1', 'ort-node/t1', 'ort-node/t2']);
+  for (const r of results) assert.is(r.reps, 3);
+  assert.is(rounds.length, 3, 'one log line per round');
+  assert.ok(skipped.some((s) => s.backend === 'wasm' && /one tfjs backend/.test(s.reason)), JSON.stringify(skipped));
+  assert.is(tf.memory().numTensors, 0, 'tensors leaked');
+  // Two runs, each with a wasm base: run 0 has nothing to compare with, run 1 has the ort-node cases.
+  const asWasm = { ...results[0], backend: 'wasm' as const };
+  const grouped = formatTable([{ ...asWasm, group: 0 }, { ...asWasm, group: 1 }, ...results.slice(1).map((r) => ({ ...r, group: 1 }))]);
+  assert.match(grouped, /\[run 1\] infer 64 ngf 4 batch 1: wasm .*ort-node t1.*ort-node t2/);
+  assert.not.match(grouped, /\[run 0\]/, 'ratios only within a run');
+});
+
 test('prints one JSON line per case and sends skips to stderr from the CLI', async () => {
   const out: string[] = [];
   const err: string[] = [];
