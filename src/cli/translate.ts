@@ -35,8 +35,17 @@ Options:
   --quiet             no progress bar
   -h, --help          this help`;
 
-/** Runs the command; returns the exit code. */
-export async function translateCommand(argv: string[], log: (s: string) => void = console.log): Promise<number> {
+/**
+ * Runs the command; returns the exit code. `options.workerUrl` overrides the worker script (the
+ * default is `worker.node.js` beside the bundle; tests and embedders running from sources pass
+ * their own).
+ *
+ * @example
+ * ```ts
+ * process.exitCode = await translateCommand(['photos/', '--out', 'out/', '--weights', 'latest_net_G.pth', '--workers', '4']);
+ * ```
+ */
+export async function translateCommand(argv: string[], log: (s: string) => void = console.log, options: { workerUrl?: string | URL } = {}): Promise<number> {
   let parsed;
   try {
     parsed = parseArgs({
@@ -104,7 +113,7 @@ export async function translateCommand(argv: string[], log: (s: string) => void 
 
   await mkdir(values.out, { recursive: true });
   const size = Math.min(workers, files.length);
-  const pool = await createWorkerPool({ size, backend: values.backend as BackendName, generator, mode: values.mode as InferenceMode });
+  const pool = await createWorkerPool({ size, backend: values.backend as BackendName, generator, mode: values.mode as InferenceMode, workerUrl: options.workerUrl });
   try {
     if (weights) await pool.loadPth(weights, 'G');
     const channels = (generator.inputChannels ?? 3) as 1 | 3;

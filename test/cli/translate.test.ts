@@ -1,0 +1,107 @@
+// `pix2pix-ts translate` on a folder of PNGs with two worker threads, run in-process (npm test does
+// not build dist/): this bundle is also the workers' script (run as a worker it starts the host).
+import { isMainThread } from 'node:worker_threads';
+import { mkdtempSync, mkdirSync, rmSync, existsSync, copyFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import sharp from 'sharp';
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
+import { startWorkerHost } from '../../src/workers/host.js';
+import { translateCommand } from '../../src/cli/translate.js';
+import { decodeImage } from '../../src/node/image-io.js';
+import { createPix2Pix } from '../../src/index.js';
+import { ROOT } from '../support/env.js';
+
+if (!isMainThread) {
+  startWorkerHost();
+} else {
+  // Inside the repository, so the workers' copy of this bundle resolves sharp from node_modules;
+  // a private copy because other test runs may clear .tmp/test.
+  mkdirSync(join(ROOT, '.tmp'), { recursive: true });
+  const dir = mkdtempSync(join(ROOT, '.tmp', 'cli-translate-'));
+  process.on('exit', () => rmSync(dir, { recursive: true, force: true }));
+  const self = join(dir, 'self.mjs');
+  copyFileSync(fileURLToPath(import.meta.url), self);
+  const wasmDist = join(ROOT, 'node_modules', '@tensorflow', 'tfjs-backend-wasm', 'dist');
+  for (const f of readdirSync(wasmDist).filter((f) => f.endsWith('.wasm'))) copyFileSync(join(wasmDist, f), join(dir, f));
+  const workerUrl = pathToFileURL(self);
+
+  const sizes: [string, number, number][] = [['a', 40, 30], ['b', 64, 64], ['c', 33, 17], ['d', 50, 70]];
+  const input = join(dir, 'in');
+  const weights = join(dir, 'G.pth');
+
+  /** Runs the command with stdout lines and stderr text captured. */
+  async function run(args: string[]): Promise<{ code: number; out: string[]; err: string }> {
+    const out: string[] = [];
+    let err = '';
+    const write = process.stderr.write.bind(process.stderr);
+    process.stderr.write = ((chunk: string | Uint8Array) => ((err += String(chunk)), true)) as typeof process.stderr.write;
+    try {
+      return { code: await translateCommand(args, (s) => void out.push(s), { workerUrl }), out, err };
+    } finally {
+      process.stderr.write = write;
+    }
+  }
+
+  const t = suite('pix2pix-ts translate (2 worker threads)');
+
+  t.before(async () => {
+    mkdirSync(input, { recursive: true });
+    for (const [name, w, h] of sizes) {
+      const px = new Uint8Array(w * h * 3).map((_, i) => (i * 29 + name.charCodeAt(0) * 7) & 255);
+      await sharp(px, { raw: { width: w, height: h, channels: 3 } }).png().toFile(join(input, `${name}.png`));
+    }
+    const g = await createPix2Pix({ generator: { numDowns: 5, ngf: 4 }, seed: 11, backend: 'wasm' });
+    writeFileSync(weights, await g.exportPth('G'));
+    await g.dispose();
+  });
+
+  t('writes one PNG per input, same size, pixel-equal to in-thread translation', async () => {
+    const out = join(dir, 'out');
+    const r = await run([input, '--out', out, '--weights', weights, '--workers', '2', '--backend', 'wasm', '--quiet']);
+    assert.is(r.code, 0, r.err);
+    assert.match(r.out.at(-1)!, /4 of 4 image\(s\) written .* 2 worker\(s\), wasm/);
+    const local = await createPix2Pix({ backend: 'wasm', weights });
+    try {
+      for (const [name, w, h] of sizes) {
+        const file = join(out, `${name}.png`);
+        assert.ok(existsSync(file), file);
+        const meta = await sharp(file).metadata();
+        assert.equal([meta.width, meta.height], [w, h]);
+        const got = await decodeImage(file, 3);
+        const want = await local.translate(await decodeImage(join(input, `${name}.png`), 3));
+        const rgb = new Uint8Array(w * h * 3);
+        for (let i = 0; i < w * h; i++) for (let c = 0; c < 3; c++) rgb[3 * i + c] = want.data[4 * i + c];
+        assert.equal(Array.from(got.data), Array.from(rgb), `${name}.png differs from in-thread translation`);
+      }
+    } finally {
+      await local.dispose();
+    }
+  });
+
+  t('reports an unreadable file by name, writes the others and exits 1', async () => {
+    const broken = join(dir, 'in-broken');
+    mkdirSync(broken, { recursive: true });
+    copyFileSync(join(input, 'a.png'), join(broken, 'a.png'));
+    writeFileSync(join(broken, 'broken.png'), new Uint8Array([0x89, 0x50, 0x4e, 0x47, 1, 2, 3]));
+    const out = join(dir, 'out-broken');
+    const r = await run([broken, '--out', out, '--weights', weights, '--workers', '2', '--backend', 'wasm', '--quiet']);
+    assert.is(r.code, 1);
+    assert.match(r.err, /error: .*broken\.png: Cannot read image/);
+    assert.ok(existsSync(join(out, 'a.png')));
+    assert.ok(!existsSync(join(out, 'broken.png')));
+    assert.match(r.out.at(-1)!, /1 of 2 image\(s\) written/);
+  });
+
+  t('exits 2 with a message for a missing input or bad --workers', async () => {
+    const missing = await run([join(dir, 'nope'), '--out', join(dir, 'o')]);
+    assert.is(missing.code, 2);
+    assert.match(missing.out.join('\n'), /cannot read ".*nope"/);
+    const bad = await run([input, '--out', join(dir, 'o'), '--workers', '0']);
+    assert.is(bad.code, 2);
+    assert.match(bad.out.join('\n'), /--workers must be a positive integer/);
+  });
+
+  t.run();
+}
