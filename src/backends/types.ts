@@ -37,9 +37,10 @@ export interface BackendInitOptions {
    */
   wasmPaths?: string | Record<WasmBinaryName, string>;
   /**
-   * XNNPACK thread-pool size of the threaded wasm binary (only used where threads are available).
-   * tfjs caps it at min(8, hardwareConcurrency / 2); set before the first wasm init only.
-   * @defaultValue the cap, min(8, hardwareConcurrency / 2) (tfjs's default)
+   * XNNPACK thread-pool size of the threaded wasm binary (only used where threads are available:
+   * a cross-origin-isolated page or worker; Node's binary has none). At most 8 (the pthread workers
+   * the binary starts with); read at the first wasm init only.
+   * @defaultValue one per logical core, min(8, hardwareConcurrency) (tfjs alone would take half)
    */
   threads?: number;
   /**

@@ -1,6 +1,7 @@
 /**
  * The tfjs WebAssembly backend (XNNPACK). tfjs picks one of its three binaries itself: plain,
- * SIMD, or threaded SIMD (browsers only, and only when the page is cross-origin isolated).
+ * SIMD, or threaded SIMD (browsers only, and only when the page is cross-origin isolated). With
+ * threads, the XNNPACK pool gets one thread per logical core by default (tfjs alone would use half).
  */
 import * as tfwasm from '@tensorflow/tfjs-backend-wasm';
 import { BackendError } from '../core/errors.js';
@@ -62,9 +63,10 @@ export function defaultWasmPaths(): string | undefined {
 }
 
 /**
- * The most XNNPACK threads tfjs-backend-wasm 4.22 will use: its `init_with_threads_count` caps any
- * request at min(8, hardwareConcurrency / 2) (it assumes 2 hyper-threads per core), so a 2-core
- * machine computes on one thread even with the threaded binary.
+ * The XNNPACK pool tfjs-backend-wasm 4.22 gives itself: `init_with_threads_count` caps any request
+ * at min(8, hardwareConcurrency / 2) (it assumes 2 hyper-threads per core), so on its own a 2-core
+ * machine computes on one thread even with the threaded binary. pix2pix-ts lifts this cap (see
+ * {@link defaultWasmThreads}).
  *
  * @example
  * ```ts
@@ -74,6 +76,54 @@ export function defaultWasmPaths(): string | undefined {
  */
 export function wasmThreadCap(hardwareConcurrency: number): number {
   return Math.max(1, Math.min(8, Math.floor(hardwareConcurrency / 2)));
+}
+
+/**
+ * Pthread workers the threaded binary starts with (emscripten PTHREAD_POOL_SIZE). A larger XNNPACK
+ * pool would have to start workers while the main thread blocks in a kernel, which can deadlock.
+ */
+export const WASM_MAX_THREADS = 8;
+
+/**
+ * XNNPACK threads the threaded wasm binary runs with when the `threads` option is not given: one
+ * per logical core (the calling thread is one of them), at most {@link WASM_MAX_THREADS}.
+ *
+ * @example
+ * ```ts
+ * defaultWasmThreads(2);  // 2 (tfjs alone would use 1)
+ * defaultWasmThreads(16); // 8
+ * ```
+ */
+export function defaultWasmThreads(hardwareConcurrency: number): number {
+  return Math.max(1, Math.min(WASM_MAX_THREADS, Math.floor(hardwareConcurrency) || 1));
+}
+
+/** The threaded binary will be used: a browser or worker that is cross-origin isolated. */
+function threadsPossible(): boolean {
+  const g = globalThis as { crossOriginIsolated?: boolean; SharedArrayBuffer?: unknown };
+  return detectEnvironment() !== 'node' && g.crossOriginIsolated === true && typeof g.SharedArrayBuffer === 'function';
+}
+
+/**
+ * Runs `fn` (the wasm backend's first initialisation) with `navigator.hardwareConcurrency` reading
+ * 2 x `threads`, so tfjs's cap (hardwareConcurrency / 2, read by emscripten in the backend's
+ * constructor) lets the requested pool through. The real value is restored afterwards.
+ */
+async function withThreadCapLifted<T>(threads: number, fn: () => Promise<T>): Promise<T> {
+  const nav = (globalThis as { navigator?: { hardwareConcurrency?: number } }).navigator;
+  if (!nav || wasmThreadCap(nav.hardwareConcurrency ?? 1) >= threads) return fn();
+  const own = Object.getOwnPropertyDescriptor(nav, 'hardwareConcurrency'); // normally none: a prototype getter
+  try {
+    Object.defineProperty(nav, 'hardwareConcurrency', { configurable: true, enumerable: true, get: () => 2 * threads });
+  } catch {
+    return fn(); // a frozen navigator: tfjs's own cap stays
+  }
+  try {
+    return await fn();
+  } finally {
+    if (own) Object.defineProperty(nav, 'hardwareConcurrency', own);
+    else delete (nav as { hardwareConcurrency?: number }).hardwareConcurrency;
+  }
 }
 
 let configuredPaths: string | undefined; // JSON of what was passed to setWasmPaths
@@ -120,20 +170,27 @@ export const wasmBackend: BackendDescriptor = {
   canInfer: true,
   detect(caps) {
     if (!caps.wasm) return { ok: false, reason: 'WebAssembly is not available' };
-    if (caps.wasmSimd && caps.wasmThreads) return { ok: true, reason: `WASM SIMD with threads (up to ${wasmThreadCap(caps.hardwareConcurrency)} XNNPACK threads on ${caps.hardwareConcurrency} logical cores)` };
+    if (caps.wasmSimd && caps.wasmThreads) return { ok: true, reason: `WASM SIMD with threads (${defaultWasmThreads(caps.hardwareConcurrency)} XNNPACK threads by default on ${caps.hardwareConcurrency} logical cores)` };
     if (caps.wasmSimd) return { ok: true, reason: `WASM SIMD on one thread (${caps.wasmThreadsReason})` };
     return { ok: true, reason: 'WASM without SIMD on one thread (slow)' };
   },
   async init(opts) {
     configurePaths(opts.wasmPaths);
-    if (opts.threads !== undefined) {
-      if (!Number.isInteger(opts.threads) || opts.threads < 1) throw new RangeError(`Option "threads" must be a positive integer, got ${opts.threads}.`);
-      if (!initialised) tfwasm.setThreadsCount(opts.threads);
+    if (opts.threads !== undefined && (!Number.isInteger(opts.threads) || opts.threads < 1)) {
+      throw new RangeError(`Option "threads" must be a positive integer, got ${opts.threads}.`);
     }
     // The extra kernels (conv gradients tfjs-backend-wasm lacks or runs slowly) must be in place
     // before the first wasm computation; registering is idempotent.
     registerWasmKernels();
-    await activateTfBackend('wasm');
+    if (initialised || !threadsPossible()) {
+      // Node and non-isolated pages get a binary without threads; the pool is fixed once created.
+      await activateTfBackend('wasm');
+    } else {
+      const cores = (globalThis as { navigator?: { hardwareConcurrency?: number } }).navigator?.hardwareConcurrency ?? 1;
+      const threads = Math.min(WASM_MAX_THREADS, opts.threads ?? defaultWasmThreads(cores));
+      tfwasm.setThreadsCount(threads);
+      await withThreadCapLifted(threads, () => activateTfBackend('wasm'));
+    }
     initialised = true;
   },
   runtime(caps) {

@@ -61,7 +61,7 @@ policy('a software WebGL only is never auto-preferred over WASM, for training or
     const info = await selectBackend({ purpose, capabilities: SOFTWARE_ONLY }, backends);
     assert.is(info.name, 'wasm');
     assert.equal(inits, ['wasm']);
-    assert.match(info.reason, /WASM SIMD with threads \(up to 4 XNNPACK threads on 8 logical cores\)/);
+    assert.match(info.reason, /WASM SIMD with threads \(8 XNNPACK threads by default on 8 logical cores\)/);
     assert.match(info.reason, /WebGL2 runs on software renderer .*SwiftShader.* never auto-preferred over WASM/);
     const order = planBackends(SOFTWARE_ONLY, purpose).filter((p) => p.ok).map((p) => p.name);
     assert.equal(order, ['wasm', 'webgl', 'cpu'], 'software WebGL still ranks above CPU');
