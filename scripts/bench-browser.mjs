@@ -11,6 +11,7 @@
 //
 // Usage: node scripts/bench-browser.mjs [--threads 1,2] [--reps 7] [--warmup 2] [--train-reps 3]
 //          [--webgl-reps 3] [--no-webgl] [--no-train] [--size 256] [--ngf 64] [--json out.json]
+//          [--profile]   (per-kernel ms of one training step per model, top 12 kernels)
 // Reuses test/browser/harness.mjs's Chromium flags and locator (/usr/bin/chromium, playwright-core).
 import { build } from 'esbuild';
 import { createServer } from 'node:http';
@@ -27,7 +28,7 @@ const { values: opt } = parseArgs({
     'train-reps': { type: 'string', default: '3' }, 'webgl-reps': { type: 'string', default: '3' },
     'no-webgl': { type: 'boolean', default: false }, 'no-train': { type: 'boolean', default: false },
     size: { type: 'string', default: '256' }, ngf: { type: 'string', default: '64' },
-    json: { type: 'string' }, help: { type: 'boolean', short: 'h' },
+    json: { type: 'string' }, profile: { type: 'boolean', default: false }, help: { type: 'boolean', short: 'h' },
   },
 });
 if (opt.help) {
@@ -136,6 +137,14 @@ async function main() {
       const st = summarize(ms);
       const tflops = caseFlops('train', { generator: { numDowns: ts <= 64 ? 6 : ts <= 128 ? 7 : 8, ngf: tn }, discriminator: { ndf: tn } }, ts, ts, 1);
       await report({ type: 'result', task: 'train', size: ts, ngf: tn, engine: 'wasm (ours)', threads: xnnThreads, reps: ms.length, ms, ...st, flops: tflops, gflops: tflops / (st.msMedian * 1e6) });
+      if (q.get('profile') === '1') {
+        // Per-kernel time of one step (tfjs-wasm kernels are synchronous, so kernelMs is wall time).
+        const info = await tf.profile(() => m.trainStep(a, b));
+        const byName = new Map<string, { ms: number; n: number }>();
+        for (const k of info.kernels) { const e = byName.get(k.name) ?? { ms: 0, n: 0 }; e.ms += Number(k.kernelTimeMs) || 0; e.n++; byName.set(k.name, e); }
+        const top = [...byName].sort((x, y) => y[1].ms - x[1].ms).slice(0, 12).map(([name, e]) => ({ name, ms: e.ms, calls: e.n }));
+        await report({ type: 'profile', size: ts, ngf: tn, threads: xnnThreads, top });
+      }
       m.dispose(); a.dispose(); b.dispose();
     }
   }
@@ -185,11 +194,12 @@ const machine = { cpu: cpus()[0]?.model, cores: cpus().length, node: process.ver
 console.log(`Chromium ${machine.chromium}, ${machine.cpu} x ${machine.cores}, Node ${machine.node}; pages from ${origin} (COOP/COEP)`);
 
 const pages = [];
+const profiles = {};
 const threadList = opt.threads.split(',').map(Number);
 try {
   for (const [i, T] of threadList.entries()) {
     const qs = new URLSearchParams({ threads: T, reps: opt.reps, warmup: opt.warmup, size: opt.size, ngf: opt.ngf,
-      trainReps: opt['no-train'] ? '0' : opt['train-reps'], webglReps: opt['no-webgl'] || i > 0 ? '0' : opt['webgl-reps'] });
+      trainReps: opt['no-train'] ? '0' : opt['train-reps'], profile: opt.profile ? '1' : '0', webglReps: opt['no-webgl'] || i > 0 ? '0' : opt['webgl-reps'] });
     const load = [loadavg()[0]];
     const context = await browser.newContext();
     const page = await context.newPage();
@@ -200,6 +210,7 @@ try {
     await page.exposeFunction('__benchReport', (e) => {
       if (e.type === 'log') console.log(`  [T=${T}] ${e.line}`);
       else if (e.type === 'result') { results.push(e); console.log(`  [T=${T}] ${e.task} ${e.size} ngf${e.ngf} ${e.engine} t${e.threads}: median ${e.msMedian.toFixed(0)} ms, min ${e.msMin.toFixed(0)} ms (${e.reps} reps)`); }
+      else if (e.type === 'profile') { (profiles[T] ??= []).push(e); console.log(`  [T=${T}] profile of one train step ${e.size} ngf${e.ngf}: ` + e.top.map((k) => `${k.name} ${k.ms.toFixed(0)} ms/${k.calls}`).join(', ')); }
       else resolveDone(e);
     });
     page.on('console', (m) => { if (m.type() === 'error' || m.type() === 'warning') console.log(`  [T=${T}] console.${m.type()}: ${m.text()}`); });
@@ -212,7 +223,7 @@ try {
     load.push(loadavg()[0]);
     await context.close();
     if (end.type === 'error') throw new Error(`page T=${T}: ${end.error}`);
-    pages.push({ threads: T, seconds: (Date.now() - t0) / 1000, loadavg1: { min: Math.min(...load), max: Math.max(...load), mean: load.reduce((a, b) => a + b, 0) / load.length }, numTensorsAfter: end.numTensors, results });
+    pages.push({ threads: T, profiles: profiles[T], seconds: (Date.now() - t0) / 1000, loadavg1: { min: Math.min(...load), max: Math.max(...load), mean: load.reduce((a, b) => a + b, 0) / load.length }, numTensorsAfter: end.numTensors, results });
   }
 } finally {
   await browser.close();
