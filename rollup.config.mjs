@@ -38,6 +38,8 @@ const ts = () => typescript({ tsconfig: './tsconfig.json', noEmit: false, declar
 const browserPlugins = () => [nodeResolve({ browser: true, preferBuiltins: false }), commonjs({ ignore: nodeBuiltins }), ts()];
 const nodePlugins = () => [nodeResolve({ preferBuiltins: true, exportConditions: ['node'] }), commonjs({ ignore: nodeBuiltins }), ts()];
 
+const widgetTreeshake = { moduleSideEffects: (id) => !/[\\/]node_modules[\\/]@tensorflow[\\/]|[\\/]src[\\/]backends[\\/]|[\\/]src[\\/]core[\\/]tf\.ts$/.test(id) };
+
 export default [
   {
     input: { index: 'src/index.ts' },
@@ -72,6 +74,32 @@ export default [
     input: 'src/index.ts',
     output: { file: 'dist/pix2pix.min.js', format: 'iife', name: 'Pix2Pix', sourcemap: true, inlineDynamicImports: true, plugins: [terser()] },
     plugins: browserPlugins(),
+    onwarn,
+  },
+  // The <pix2pix-translator> widget: its own small bundles (no tfjs: the model runs in worker.js,
+  // found beside them), so a page that embeds it loads ~12 KB gzipped before the worker starts,
+  // and pix2pix.min.js stays the plain library. Self-contained (no shared chunks), because the
+  // widget finds worker.js relative to its own file. The worker client reaches the capability
+  // probe, which imports a backend module; nothing of tfjs runs on the widget's thread, so tfjs
+  // and the backend registrations are declared side-effect free here and drop out.
+  {
+    input: 'src/web/index.ts',
+    output: { file: 'dist/pix2pix-widget.min.js', format: 'iife', name: 'Pix2PixWidget', sourcemap: true, inlineDynamicImports: true, plugins: [terser()] },
+    treeshake: widgetTreeshake,
+    plugins: browserPlugins(),
+    onwarn,
+  },
+  {
+    input: 'src/web/index.ts',
+    output: { file: 'dist/widget.js', format: 'es', sourcemap: true, inlineDynamicImports: true },
+    treeshake: widgetTreeshake,
+    plugins: browserPlugins(),
+    onwarn,
+  },
+  {
+    input: 'src/web/index.ts',
+    output: { file: 'dist/widget.d.ts', format: 'es' },
+    plugins: [dts({ tsconfig: './tsconfig.json' })],
     onwarn,
   },
   {

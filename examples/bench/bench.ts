@@ -120,7 +120,7 @@ async function start(v: Variant, size: number): Promise<WorkerPix2Pix | null> {
   let why: string | null = null;
   if (info.worker.fallback) why = `unavailable: ${info.worker.fallback.error}`;
   else if (info.name !== v.backend) why = `got ${info.name} instead`;
-  else if (v.id === 'wasm-threads' && info.threads < 2) why = info.capabilities.wasmThreads ? `tfjs-backend-wasm uses 1 thread on ${info.capabilities.hardwareConcurrency} logical cores (min(8, cores / 2))` : `no wasm threads: ${info.capabilities.wasmThreadsReason}`;
+  else if (v.id === 'wasm-threads' && info.threads < 2) why = info.capabilities.wasmThreads ? `the wasm backend got a pool of 1 thread on ${info.capabilities.hardwareConcurrency} logical core(s)` : `no wasm threads: ${info.capabilities.wasmThreadsReason}`;
   if (why) {
     skipped.push({ variant: v.id, reason: why });
     await p2p.dispose();
