@@ -25,6 +25,8 @@ export function defaultMounts(root = ROOT) {
   return [
     ['/examples/', join(root, 'examples')],
     ['/dist/', join(root, 'dist')],
+    // The shipped font dataset (aligned A|B PNGs): the app example's sample pairs.
+    ['/data/', join(root, 'data')],
   ];
 }
 
