@@ -113,6 +113,8 @@ async function main() {
       const e = engines[(r + k) % engines.length];
       if (e.ms.length >= e.reps) continue;
       await e.activate();
+      // Let the previous engine's thread pool go idle (onnxruntime's workers spin after a run).
+      await new Promise((res) => setTimeout(res, 100));
       const t = performance.now();
       await e.run();
       e.ms.push(performance.now() - t);

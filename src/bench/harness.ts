@@ -303,6 +303,9 @@ export async function runBench(filters: BenchFilters = {}, options: BenchRunOpti
   return { results, skipped: allSkipped };
 }
 
+/** Pause before each timed run in interleaved mode (untimed). */
+const INTERLEAVE_SETTLE_MS = 100;
+
 /** A case set up and ready to time (see {@link runInterleaved}). */
 interface Runner {
   c: BenchCase;
@@ -412,6 +415,9 @@ async function runInterleaved(
     for (let rep = 0; rep < o.reps; rep++) {
       for (let k = 0; k < runners.length; k++) {
         const r = runners[(rep + k) % runners.length];
+        // Let the previous case's thread pool go idle first: onnxruntime's workers spin-wait for
+        // a while after a run, which would take a core from this case on a small machine.
+        await new Promise((res) => setTimeout(res, INTERLEAVE_SETTLE_MS));
         const t = performance.now();
         await r.run();
         r.ms.push(performance.now() - t);
