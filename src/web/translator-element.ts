@@ -10,7 +10,7 @@
  * @example
  * ```html
  * <script src="https://unpkg.com/pix2pix-ts/dist/pix2pix-widget.min.js"></script>
- * <pix2pix-translator model="models/font-style.pth"></pix2pix-translator>
+ * <pix2pix-translator model="models/fonts128-u8/model.json"></pix2pix-translator>
  * ```
  */
 import { WorkerPix2Pix } from '../workers/client.js';

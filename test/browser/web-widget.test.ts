@@ -43,6 +43,7 @@ W.before(async () => {
   const harness = await load('test/browser/harness.mjs');
   const chromium = harness.findChromium();
   if (!chromium) {
+    if (process.env.CI) throw new Error('Chromium is required in CI (apt-get install -y chromium)');
     ctx.skip = `Chromium not found (${process.env.CHROMIUM_PATH || '/usr/bin/chromium'}; apt-get install -y chromium)`;
     return;
   }
@@ -94,8 +95,10 @@ async function compareWithLibrary(page: Page) {
     const output = await el.flush();
     const input = el.getInputImageData();
     const lib = (window as unknown as { Pix2Pix: { createPix2Pix(o: object): Promise<{ translate(i: object): Promise<{ data: Uint8ClampedArray }>; dispose(): Promise<void> }> } }).Pix2Pix;
-    const bytes = new Uint8Array(await (await fetch(el.getAttribute('model'))).arrayBuffer());
-    const p2p = await lib.createPix2Pix({ backend: el.backendInfo.name, weights: bytes });
+    const model = el.getAttribute('model');
+    // tfjs web weights (model.json + weights file) load by URL; single files as bytes.
+    const weights = model.endsWith('.json') ? new URL(model, location.href).href : new Uint8Array(await (await fetch(model)).arrayBuffer());
+    const p2p = await lib.createPix2Pix({ backend: el.backendInfo.name, weights });
     const ref = await p2p.translate({ data: input.data, width: input.width, height: input.height, channels: 4 });
     await p2p.dispose();
     let mismatches = 0;
@@ -164,6 +167,25 @@ W('translates a drawn stroke into exactly the library\'s output for the same inp
   assert.is(penDark.d2, penDark.d0, 'undo removed it');
   await page.screenshot({ path: join(shots, 'widget.png') });
   if (process.env.P2P_DOCS_SCREENSHOTS) copyFileSync(join(shots, 'widget.png'), join(root, 'docs', 'widget.png'));
+  await page.close();
+});
+
+W('the example page loads the shipped default model (fonts, 8-bit web weights) and translates a drawn stroke', async () => {
+  if (ctx.skip) return;
+  const page = await openWidget('');
+  const arch = await page.evaluate(() => (document.getElementById('t') as unknown as { architecture: Record<string, unknown> }).architecture);
+  assert.equal([arch.numDowns, arch.ngf, arch.inputChannels, arch.outputChannels], [7, 16, 1, 1]);
+  const box = await page.evaluate(() => {
+    const r = (document.getElementById('t') as HTMLElement).shadowRoot!.querySelector('canvas.input')!.getBoundingClientRect();
+    return { x: r.left, y: r.top, w: r.width, h: r.height };
+  });
+  await page.mouse.move(box.x + 0.2 * box.w, box.y + 0.5 * box.h);
+  await page.mouse.down();
+  await page.mouse.move(box.x + 0.8 * box.w, box.y + 0.5 * box.h, { steps: 10 });
+  await page.mouse.up();
+  const r = await compareWithLibrary(page);
+  assert.is(r.mismatches, 0, `max diff ${r.maxDiff}`);
+  assert.ok(r.inputDark > 0 && r.outputLevels > 2, 'a stroke was drawn and the output is not flat');
   await page.close();
 });
 
