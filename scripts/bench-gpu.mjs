@@ -8,14 +8,8 @@
 //          [--steps 10] [--warmup 3] [--json]
 // Without a GPU, Dawn can run on Chromium's SwiftShader Vulkan driver (software, for a smoke test):
 //   VK_ICD_FILENAMES=/usr/lib/chromium/vk_swiftshader_icd.json node scripts/bench-gpu.mjs --ngf 8 --num-downs 6
-import { build } from 'esbuild';
-import { spawnSync } from 'node:child_process';
-import { mkdirSync, readdirSync, copyFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { ROOT, bundleAndRun } from './lib/node-bundle.mjs';
 
-const root = new URL('..', import.meta.url).pathname;
-const outdir = join(root, '.tmp', 'bench-gpu');
-mkdirSync(outdir, { recursive: true });
 const entry = `
 import { tf } from './src/core/tf.js';
 import { initBackend } from './src/backends/index.js';
@@ -60,14 +54,4 @@ else {
 tf.dispose([a, b]);
 model.dispose();
 `;
-const banner = "import { createRequire as __cr } from 'module'; import { fileURLToPath as __fu } from 'url'; const require = __cr(import.meta.url); const __filename = __fu(import.meta.url); const __dirname = __fu(new URL('.', import.meta.url));";
-await build({
-  stdin: { contents: entry, resolveDir: root, sourcefile: 'bench-gpu-entry.ts', loader: 'ts' },
-  outfile: join(outdir, 'bench-gpu.mjs'),
-  bundle: true, platform: 'node', format: 'esm', target: 'node20', mainFields: ['module', 'main'],
-  external: ['webgpu'], banner: { js: banner }, logLevel: 'warning',
-});
-const wasmDir = join(root, 'node_modules/@tensorflow/tfjs-backend-wasm/dist');
-for (const f of readdirSync(wasmDir).filter((f) => f.endsWith('.wasm'))) copyFileSync(join(wasmDir, f), join(outdir, f));
-const r = spawnSync(process.execPath, [join(outdir, 'bench-gpu.mjs'), ...process.argv.slice(2)], { stdio: 'inherit' });
-process.exit(r.status ?? 1);
+await bundleAndRun('bench-gpu', { contents: entry, resolveDir: ROOT, sourcefile: 'bench-gpu-entry.ts', loader: 'ts' });

@@ -5,14 +5,8 @@
 // (what UNet-256 ngf 64 runs, at a fraction of the cost on cpu).
 // Bundled like scripts/test.mjs (one ESM world with tfjs).
 // Usage: node scripts/count-ops.mjs [--backend cpu|wasm|webgpu] [--ngf 4] [--num-downs 8] [--norm batch] [--top 40] [--json]
-import { build } from 'esbuild';
-import { spawnSync } from 'node:child_process';
-import { mkdirSync, readdirSync, copyFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { ROOT, bundleAndRun } from './lib/node-bundle.mjs';
 
-const root = new URL('..', import.meta.url).pathname;
-const outdir = join(root, '.tmp', 'count-ops');
-mkdirSync(outdir, { recursive: true });
 const entry = `
 import { tf } from './src/core/tf.js';
 import { initBackend } from './src/backends/index.js';
@@ -39,14 +33,4 @@ else {
 tf.dispose([a, b]);
 model.dispose();
 `;
-const banner = "import { createRequire as __cr } from 'module'; import { fileURLToPath as __fu } from 'url'; const require = __cr(import.meta.url); const __filename = __fu(import.meta.url); const __dirname = __fu(new URL('.', import.meta.url));";
-await build({
-  stdin: { contents: entry, resolveDir: root, sourcefile: 'count-ops-entry.ts', loader: 'ts' },
-  outfile: join(outdir, 'count-ops.mjs'),
-  bundle: true, platform: 'node', format: 'esm', target: 'node20', mainFields: ['module', 'main'],
-  external: ['webgpu'], banner: { js: banner }, logLevel: 'warning',
-});
-const wasmDir = join(root, 'node_modules/@tensorflow/tfjs-backend-wasm/dist');
-for (const f of readdirSync(wasmDir).filter((f) => f.endsWith('.wasm'))) copyFileSync(join(wasmDir, f), join(outdir, f));
-const r = spawnSync(process.execPath, [join(outdir, 'count-ops.mjs'), ...process.argv.slice(2)], { stdio: 'inherit' });
-process.exit(r.status ?? 1);
+await bundleAndRun('count-ops', { contents: entry, resolveDir: ROOT, sourcefile: 'count-ops-entry.ts', loader: 'ts' });

@@ -6,9 +6,9 @@
 // test/browser/harness.mjs; their results count in the final line. Without Chromium they are
 // skipped loudly, except under CI, where that fails.
 // Usage: node scripts/test.mjs [filter-substring ...]
-import { build } from 'esbuild';
 import { spawn } from 'node:child_process';
-import { readdirSync, statSync, mkdirSync, rmSync, copyFileSync } from 'node:fs';
+import { readdirSync, statSync, mkdirSync, rmSync } from 'node:fs';
+import { bundleForNode, copyWasmBinaries } from './lib/node-bundle.mjs';
 import { join, relative } from 'node:path';
 import { cpus } from 'node:os';
 import { runBrowserTests, listBrowserTests } from '../test/browser/harness.mjs';
@@ -33,28 +33,16 @@ rmSync(outdir, { recursive: true, force: true });
 mkdirSync(outdir, { recursive: true });
 process.on('exit', () => rmSync(outdir, { recursive: true, force: true }));
 if (files.length) {
-  const banner = "import { createRequire as __cr } from 'module'; import { fileURLToPath as __fu } from 'url'; const require = __cr(import.meta.url); const __filename = __fu(import.meta.url); const __dirname = __fu(new URL('.', import.meta.url));";
-  await build({
+  await bundleForNode({
     entryPoints: files,
     outbase: join(root, 'test'),
     outdir,
     outExtension: { '.js': '.mjs' },
-    bundle: true,
-    platform: 'node',
-    format: 'esm',
-    target: 'node20',
-    mainFields: ['module', 'main'],
     sourcemap: 'inline',
-    banner: { js: banner },
-    external: ['sharp', '@napi-rs/canvas', 'playwright-core', 'webgpu', 'onnxruntime-node', 'onnxruntime-web'],
     define: { 'import.meta.env.TEST_ROOT': JSON.stringify(root) },
-    logLevel: 'warning',
   });
-
   // The wasm binaries sit next to each bundle, as they do next to dist/ in the package.
-  for (const f of readdirSync(join(root, 'node_modules/@tensorflow/tfjs-backend-wasm/dist')).filter((f) => f.endsWith('.wasm'))) {
-    for (const d of new Set(files.map((f) => join(outdir, relative(join(root, 'test'), f), '..')))) { mkdirSync(d, { recursive: true }); copyFileSync(join(root, 'node_modules/@tensorflow/tfjs-backend-wasm/dist', f), join(d, f)); }
-  }
+  copyWasmBinaries(...new Set(files.map((f) => join(outdir, relative(join(root, 'test'), f), '..'))));
 }
 const jobs = files.map((f) => ({ src: relative(root, f), out: join(outdir, relative(join(root, 'test'), f)).replace(/\.ts$/, '.mjs') }));
 const parallel = Math.max(1, Math.min(2, cpus().length));
