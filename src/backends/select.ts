@@ -208,8 +208,9 @@ async function select(options: SelectBackendOptions, backends: Readonly<Record<B
     }
     const notes = plan.slice(i + 1).filter((p) => p.demoted).map((p) => p.demoted);
     const how = backend === 'auto' ? PURPOSE_WORD[purpose] : `${PURPOSE_WORD[purpose]}, requested`;
-    const reason = [`${how}: ${c.reason}`, ...(tried.length ? [`not ${tried.map((t) => t.name).join(', ')} (unavailable)`] : []), ...notes].join('; ');
-    return { name: c.name, reason, tried, capabilities: caps, ...backends[c.name].runtime(caps) };
+    const { detail, ...runtime } = backends[c.name].runtime(caps);
+    const reason = [`${how}: ${detail ?? c.reason}`, ...(tried.length ? [`not ${tried.map((t) => t.name).join(', ')} (unavailable)`] : []), ...notes].join('; ');
+    return { name: c.name, reason, tried, capabilities: caps, ...runtime };
   }
   const available = BACKEND_NAMES.filter((n) => detectFor(backends[n], caps, purpose).ok);
   const hint = `Should be one of: ${available.length ? available.join(', ') : '(none)'} (the backends available here for ${PURPOSE_WORD[purpose]}).`;

@@ -83,6 +83,11 @@ export interface BackendRuntime {
   software: boolean;
   /** webgpu only: the adapter it runs on (vendor, architecture, device, description, fallback). */
   adapter?: GpuAdapterSummary | null;
+  /**
+   * What initialising found that `detect` could not know; replaces the detection's reason in
+   * `BackendInfo.reason` (wasm in Node: the thread count, or why the threaded binary fell back).
+   */
+  detail?: string;
 }
 
 /**

@@ -1,14 +1,18 @@
 /**
  * The tfjs WebAssembly backend (XNNPACK). tfjs picks one of its three binaries itself: plain,
- * SIMD, or threaded SIMD (browsers only, and only when the page is cross-origin isolated). With
- * threads, the XNNPACK pool gets one thread per logical core by default (tfjs alone would use half).
+ * SIMD, or threaded SIMD (browsers only, and only when the page is cross-origin isolated). In Node,
+ * pix2pix-ts starts the threaded SIMD binary itself on worker_threads (see `wasm-node-threads.ts`).
+ * With threads, the XNNPACK pool gets one thread per logical core by default (tfjs alone would use
+ * half); in a Node worker thread the default is 1 (several such workers already share the cores).
  */
 import * as tfwasm from '@tensorflow/tfjs-backend-wasm';
 import { BackendError } from '../core/errors.js';
+import { tf } from '../core/tf.js';
 import { activateTfBackend } from './activate.js';
 import type { Capabilities } from './probe.js';
 import { registerWasmKernels } from './wasm-kernels/index.js';
 import { detectEnvironment } from './probe.js';
+import { withNodeWasmThreads } from './wasm-node-threads.js';
 import type { BackendDescriptor, BackendInitOptions, WasmBinaryName } from './types.js';
 
 const BINARIES: readonly WasmBinaryName[] = [
@@ -126,6 +130,31 @@ async function withThreadCapLifted<T>(threads: number, fn: () => Promise<T>): Pr
   }
 }
 
+/**
+ * XNNPACK threads for the wasm backend in Node when the `threads` option is not given: one per
+ * logical core ({@link defaultWasmThreads}) on the main thread, 1 in a worker thread (an app that
+ * runs models in several workers would otherwise start cores x workers threads on the cores).
+ *
+ * @example
+ * ```ts
+ * defaultNodeWasmThreads(2, true);  // 2
+ * defaultNodeWasmThreads(2, false); // 1
+ * ```
+ */
+export function defaultNodeWasmThreads(availableParallelism: number, isMainThread: boolean): number {
+  return isMainThread ? defaultWasmThreads(availableParallelism) : 1;
+}
+
+function nodeThreadDefaults(): { cores: number; isMainThread: boolean } {
+  const proc = (globalThis as { process?: NodeJS.Process }).process;
+  const os = proc?.getBuiltinModule?.('node:os') as typeof import('node:os') | undefined;
+  const wt = proc?.getBuiltinModule?.('node:worker_threads') as typeof import('node:worker_threads') | undefined;
+  return { cores: Math.max(1, os?.availableParallelism?.() ?? 1), isMainThread: wt?.isMainThread ?? true };
+}
+
+/** How the first wasm init went in Node (for `BackendInfo.reason`); undefined elsewhere. */
+let nodeThreadsDetail: string | undefined;
+
 let configuredPaths: string | undefined; // JSON of what was passed to setWasmPaths
 let initialised = false;
 let threadsNoticeShown = false;
@@ -182,8 +211,10 @@ export const wasmBackend: BackendDescriptor = {
     // The extra kernels (conv gradients tfjs-backend-wasm lacks or runs slowly) must be in place
     // before the first wasm computation; registering is idempotent.
     registerWasmKernels();
-    if (initialised || !threadsPossible()) {
-      // Node and non-isolated pages get a binary without threads; the pool is fixed once created.
+    if (!initialised && detectEnvironment() === 'node') {
+      await initNode(opts.threads);
+    } else if (initialised || !threadsPossible()) {
+      // Non-isolated pages get a binary without threads; the pool is fixed once created.
       await activateTfBackend('wasm');
     } else {
       const cores = (globalThis as { navigator?: { hardwareConcurrency?: number } }).navigator?.hardwareConcurrency ?? 1;
@@ -199,6 +230,35 @@ export const wasmBackend: BackendDescriptor = {
       threads = tfwasm.getThreadsCount();
     } catch { /* not initialised */ }
     threadsNotice(caps);
-    return { threads, simd: caps.wasmSimd, software: false };
+    return { threads, simd: caps.wasmSimd, software: false, ...(nodeThreadsDetail ? { detail: nodeThreadsDetail } : {}) };
   },
 };
+
+/**
+ * Node: the threaded SIMD binary on worker_threads when more than one thread is wanted, else (or
+ * when that fails) the single-threaded SIMD binary, with the cause kept for `BackendInfo.reason`.
+ */
+async function initNode(requested: number | undefined): Promise<void> {
+  const { cores, isMainThread } = nodeThreadDefaults();
+  const threads = Math.min(WASM_MAX_THREADS, requested ?? defaultNodeWasmThreads(cores, isMainThread));
+  const simd = await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT');
+  const why = requested !== undefined ? 'option threads' : isMainThread ? `one per logical core, ${cores} here` : 'default in a worker thread';
+  if (threads > 1 && simd) {
+    try {
+      tfwasm.setThreadsCount(threads);
+      await withNodeWasmThreads(threads, () => activateTfBackend('wasm'));
+      const got = tfwasm.getThreadsCount();
+      nodeThreadsDetail = `WASM SIMD with threads in Node (${got} XNNPACK threads on worker_threads: ${why})`;
+      return;
+    } catch (e) {
+      tfwasm.setThreadsCount(1);
+      await activateTfBackend('wasm');
+      nodeThreadsDetail = `WASM SIMD on one thread (the threaded binary failed to start in Node: ${e instanceof Error ? e.message : String(e)})`;
+      return;
+    }
+  }
+  await activateTfBackend('wasm');
+  nodeThreadsDetail = simd
+    ? `WASM SIMD on one thread (${why})`
+    : 'WASM without SIMD on one thread (slow; tfjs ships threads only in its SIMD binary)';
+}

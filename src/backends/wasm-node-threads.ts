@@ -1,0 +1,135 @@
+/**
+ * Lets tfjs-backend-wasm 4.22 start its threaded binary in Node. tfjs hard-wires
+ * `WASM_HAS_MULTITHREAD_SUPPORT` to false under Node (tfjs issue 3830) because its `init()` hands
+ * emscripten two Blobs: the pthread worker script as a `blob:` URL (from `locateFile`), which
+ * `worker_threads` refuses (ERR_WORKER_PATH), and the main script as `mainScriptUrlOrBlob`, which the
+ * worker's Node shim would `importScripts` (read with `fs`) through a `blob:` URL it cannot read.
+ * While the backend initialises, {@link withNodeWasmThreads} writes both scripts to a temporary
+ * folder and hands out their file paths instead, so emscripten's own Node pthread code runs as
+ * written: `new Worker(path)`, then `importScripts(path)` of the main script in each worker (the
+ * compiled module and the shared memory are posted to the worker, so no other file is read).
+ * emscripten `unref()`s idle pool workers but `ref()`s those running a pthread, and XNNPACK's pool
+ * threads never end, so {@link withNodeWasmThreads} unrefs them all: the process still exits by
+ * itself (the backend's `dispose()` terminates them too).
+ */
+import { tf } from '../core/tf.js';
+
+/** Marks the main script's Blob (`var WasmBackendModuleThreadedSimd = <factory source>`). */
+const MAIN_SCRIPT_PREFIX = 'var WasmBackendModuleThreadedSimd';
+/** Marks the pthread worker script's Blob. */
+const WORKER_SCRIPT_MARK = 'WasmBackendModuleThreadedSimd(Module)';
+
+type NodeModules = {
+  fs: typeof import('node:fs');
+  os: typeof import('node:os');
+  path: typeof import('node:path');
+};
+
+function nodeModules(): NodeModules | undefined {
+  // getBuiltinModule (Node >= 20.16) rather than imports, so browser bundles need no shims.
+  const proc = (globalThis as { process?: NodeJS.Process }).process;
+  const get = proc?.getBuiltinModule;
+  if (!get) return undefined;
+  const fs = get('node:fs') as NodeModules['fs'] | undefined;
+  const os = get('node:os') as NodeModules['os'] | undefined;
+  const path = get('node:path') as NodeModules['path'] | undefined;
+  return fs && os && path ? { fs, os, path } : undefined;
+}
+
+let scriptDir: string | undefined;
+
+interface NodeWorkerLike { ref(): void; unref(): void }
+interface PThreadLike { unusedWorkers: NodeWorkerLike[]; runningWorkers: NodeWorkerLike[] }
+
+/**
+ * Emscripten keeps a worker that runs a pthread referenced, as if the process had to wait for the
+ * thread; XNNPACK's threads wait for work forever, so the process would never exit. Unrefs every
+ * pool worker and keeps them so (a later pthread start calls `ref()` again).
+ */
+function unrefPthreadWorkers(): void {
+  const backend = tf.findBackend('wasm') as unknown as { wasm?: { PThread?: PThreadLike } } | null;
+  const pool = backend?.wasm?.PThread;
+  if (!pool) throw new Error('the wasm backend initialised without its pthread pool (PThread)');
+  for (const w of [...pool.unusedWorkers, ...pool.runningWorkers]) {
+    w.ref = () => {};
+    w.unref();
+  }
+}
+
+/**
+ * Runs `fn` (the wasm backend's first initialisation, in Node) with the threaded binary enabled
+ * and with `threads` XNNPACK threads let through tfjs's cap (min(8, logical cores / 2), read from
+ * `os.cpus()` in Node). Everything patched is restored afterwards; the temporary scripts stay
+ * until the process exits, since emscripten starts another worker if its pool runs short.
+ *
+ * @example
+ * ```ts
+ * await withNodeWasmThreads(2, () => activateTfBackend('wasm'));
+ * ```
+ */
+export async function withNodeWasmThreads<T>(threads: number, fn: () => Promise<T>): Promise<T> {
+  const node = nodeModules();
+  if (!node) throw new Error('Node built-in modules are not reachable (process.getBuiltinModule needs Node >= 20.16)');
+  if (typeof SharedArrayBuffer !== 'function') throw new Error('SharedArrayBuffer is unavailable');
+  const { fs, os, path } = node;
+  if (!scriptDir) {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'pix2pix-wasm-'));
+    process.on('exit', () => fs.rmSync(dir, { recursive: true, force: true }));
+    scriptDir = dir;
+  }
+  const dir = scriptDir;
+  const mainPath = path.join(dir, 'tfjs-backend-wasm-threaded-simd.js');
+  const workerPath = path.join(dir, 'tfjs-backend-wasm-threaded-simd.worker.js');
+
+  const g = globalThis as { Blob: typeof Blob };
+  const OriginalBlob = g.Blob;
+  const texts = new WeakMap<Blob, string>();
+  class ScriptBlob extends OriginalBlob {
+    constructor(parts?: BlobPart[], options?: BlobPropertyBag) {
+      super(parts, options);
+      if (parts && parts.every((p) => typeof p === 'string')) {
+        const text = (parts as string[]).join('');
+        texts.set(this, text);
+        // Written now: the workers import it once the module is loaded, long after init() made it.
+        // esbuild renames the factory's `require` calls to its `__require` shim, which the worker's
+        // global scope (where the source is evaluated) lacks.
+        if (text.startsWith(MAIN_SCRIPT_PREFIX)) fs.writeFileSync(mainPath, `var __require = require;\n${text}`);
+      }
+    }
+  }
+  const originalCreate = URL.createObjectURL;
+  const createObjectURL = (obj: Blob | MediaSource): string => {
+    const text = obj instanceof OriginalBlob ? texts.get(obj) : undefined;
+    if (text === undefined || !text.includes(WORKER_SCRIPT_MARK)) return originalCreate.call(URL, obj as Blob);
+    if (!fs.existsSync(mainPath)) throw new Error('the threaded main script was not captured before its worker was created');
+    // The worker turns the main script's Blob back into a URL with its own URL.createObjectURL and
+    // imports that: there it must name the file written above.
+    fs.writeFileSync(workerPath, `${text};URL.createObjectURL=()=>${JSON.stringify(mainPath)};URL.revokeObjectURL=()=>{};`);
+    return workerPath;
+  };
+  // tfjs's cap reads the logical cores through emscripten_num_logical_cores = os.cpus().length.
+  const originalCpus = os.cpus;
+  const cores = originalCpus.call(os).length;
+  const liftCap = Math.min(8, Math.floor(cores / 2)) < threads;
+  const flags = tf.env();
+  const hadFlag = Object.prototype.hasOwnProperty.call((flags as unknown as { flags: object }).flags, 'WASM_HAS_MULTITHREAD_SUPPORT');
+  const previousFlag = hadFlag ? flags.get('WASM_HAS_MULTITHREAD_SUPPORT') : undefined;
+  g.Blob = ScriptBlob as typeof Blob;
+  URL.createObjectURL = createObjectURL;
+  if (liftCap) os.cpus = () => Array.from({ length: 2 * threads }, (_, i) => originalCpus.call(os)[i % cores]!);
+  flags.set('WASM_HAS_MULTITHREAD_SUPPORT', true);
+  try {
+    const result = await fn();
+    unrefPthreadWorkers();
+    return result;
+  } catch (e) {
+    // A later attempt (the single-threaded fallback) must pick the plain SIMD binary again.
+    if (hadFlag) flags.set('WASM_HAS_MULTITHREAD_SUPPORT', previousFlag as boolean);
+    else flags.set('WASM_HAS_MULTITHREAD_SUPPORT', false);
+    throw e;
+  } finally {
+    g.Blob = OriginalBlob;
+    URL.createObjectURL = originalCreate;
+    if (liftCap) os.cpus = originalCpus;
+  }
+}
