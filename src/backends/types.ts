@@ -38,9 +38,10 @@ export interface BackendInitOptions {
   wasmPaths?: string | Record<WasmBinaryName, string>;
   /**
    * XNNPACK thread-pool size of the threaded wasm binary (only used where threads are available:
-   * a cross-origin-isolated page or worker; Node's binary has none). At most 8 (the pthread workers
-   * the binary starts with); read at the first wasm init only.
-   * @defaultValue one per logical core, min(8, hardwareConcurrency) (tfjs alone would take half)
+   * Node, or a cross-origin-isolated page or worker). At most 8 (the pthread workers the binary
+   * starts with); read at the first wasm init only. In Node, `1` keeps the single-threaded binary.
+   * @defaultValue one per logical core, min(8, hardwareConcurrency) (tfjs alone would take half);
+   * 1 in a Node worker thread
    */
   threads?: number;
   /**

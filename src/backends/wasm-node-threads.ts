@@ -4,18 +4,17 @@
  * emscripten two Blobs: the pthread worker script as a `blob:` URL (from `locateFile`), which
  * `worker_threads` refuses (ERR_WORKER_PATH), and the main script as `mainScriptUrlOrBlob`, which the
  * worker's Node shim would `importScripts` (read with `fs`) through a `blob:` URL it cannot read.
- * While the backend initialises, {@link withNodeWasmThreads} writes both scripts to a temporary
- * folder and hands out their file paths instead, so emscripten's own Node pthread code runs as
- * written: `new Worker(path)`, then `importScripts(path)` of the main script in each worker (the
- * compiled module and the shared memory are posted to the worker, so no other file is read).
+ * While the backend initialises, {@link withNodeWasmThreads} writes the worker script and the
+ * package's own threaded glue (the main script) to a temporary folder and hands out file paths,
+ * so emscripten's own Node pthread code runs as written: `new Worker(path)`, then
+ * `importScripts(path)` of the main script in each worker (the compiled module and the shared
+ * memory are posted to the worker, so no other file is read).
  * emscripten `unref()`s idle pool workers but `ref()`s those running a pthread, and XNNPACK's pool
  * threads never end, so {@link withNodeWasmThreads} unrefs them all: the process still exits by
  * itself (the backend's `dispose()` terminates them too).
  */
 import { tf } from '../core/tf.js';
 
-/** Marks the main script's Blob (`var WasmBackendModuleThreadedSimd = <factory source>`). */
-const MAIN_SCRIPT_PREFIX = 'var WasmBackendModuleThreadedSimd';
 /** Marks the pthread worker script's Blob. */
 const WORKER_SCRIPT_MARK = 'WasmBackendModuleThreadedSimd(Module)';
 
@@ -61,13 +60,18 @@ function unrefPthreadWorkers(): void {
  * and with `threads` XNNPACK threads let through tfjs's cap (min(8, logical cores / 2), read from
  * `os.cpus()` in Node). Everything patched is restored afterwards; the temporary scripts stay
  * until the process exits, since emscripten starts another worker if its pool runs short.
+ * `gluePath`: the package's own `wasm-out/tfjs-backend-wasm-threaded-simd.js` (same version), which
+ * the workers import instead of tfjs's Blob of the factory source: bundlers rename free names in
+ * that source (`require` to esbuild's `__require`, rollup's `commonjsGlobal`), which the worker's
+ * global scope lacks, and a worker that fails there takes the process down. Without it, this
+ * throws before starting anything.
  *
  * @example
  * ```ts
  * await withNodeWasmThreads(2, () => activateTfBackend('wasm'));
  * ```
  */
-export async function withNodeWasmThreads<T>(threads: number, fn: () => Promise<T>): Promise<T> {
+export async function withNodeWasmThreads<T>(threads: number, fn: () => Promise<T>, gluePath: string | undefined): Promise<T> {
   const node = nodeModules();
   if (!node) throw new Error('Node built-in modules are not reachable (process.getBuiltinModule needs Node >= 20.16)');
   if (typeof SharedArrayBuffer !== 'function') throw new Error('SharedArrayBuffer is unavailable');
@@ -77,6 +81,7 @@ export async function withNodeWasmThreads<T>(threads: number, fn: () => Promise<
     process.on('exit', () => fs.rmSync(dir, { recursive: true, force: true }));
     scriptDir = dir;
   }
+  if (gluePath === undefined) throw new Error('the package file @tensorflow/tfjs-backend-wasm/wasm-out/tfjs-backend-wasm-threaded-simd.js (same version as the bundled tfjs-backend-wasm) is not resolvable from here; the pthread workers need it');
   const dir = scriptDir;
   const mainPath = path.join(dir, 'tfjs-backend-wasm-threaded-simd.js');
   const workerPath = path.join(dir, 'tfjs-backend-wasm-threaded-simd.worker.js');
@@ -90,10 +95,6 @@ export async function withNodeWasmThreads<T>(threads: number, fn: () => Promise<
       if (parts && parts.every((p) => typeof p === 'string')) {
         const text = (parts as string[]).join('');
         texts.set(this, text);
-        // Written now: the workers import it once the module is loaded, long after init() made it.
-        // esbuild renames the factory's `require` calls to its `__require` shim, which the worker's
-        // global scope (where the source is evaluated) lacks.
-        if (text.startsWith(MAIN_SCRIPT_PREFIX)) fs.writeFileSync(mainPath, `var __require = require;\n${text}`);
       }
     }
   }
@@ -101,9 +102,8 @@ export async function withNodeWasmThreads<T>(threads: number, fn: () => Promise<
   const createObjectURL = (obj: Blob | MediaSource): string => {
     const text = obj instanceof OriginalBlob ? texts.get(obj) : undefined;
     if (text === undefined || !text.includes(WORKER_SCRIPT_MARK)) return originalCreate.call(URL, obj as Blob);
-    if (!fs.existsSync(mainPath)) throw new Error('the threaded main script was not captured before its worker was created');
-    // The worker turns the main script's Blob back into a URL with its own URL.createObjectURL and
-    // imports that: there it must name the file written above.
+    // The worker turns tfjs's main-script Blob into a URL with its own URL.createObjectURL and
+    // imports that: there it must name the glue file written above.
     fs.writeFileSync(workerPath, `${text};URL.createObjectURL=()=>${JSON.stringify(mainPath)};URL.revokeObjectURL=()=>{};`);
     return workerPath;
   };
@@ -114,6 +114,7 @@ export async function withNodeWasmThreads<T>(threads: number, fn: () => Promise<
   const flags = tf.env();
   const hadFlag = Object.prototype.hasOwnProperty.call((flags as unknown as { flags: object }).flags, 'WASM_HAS_MULTITHREAD_SUPPORT');
   const previousFlag = hadFlag ? flags.get('WASM_HAS_MULTITHREAD_SUPPORT') : undefined;
+  fs.writeFileSync(mainPath, fs.readFileSync(gluePath, 'utf8'));
   g.Blob = ScriptBlob as typeof Blob;
   URL.createObjectURL = createObjectURL;
   if (liftCap) os.cpus = () => Array.from({ length: 2 * threads }, (_, i) => originalCpus.call(os)[i % cores]!);

@@ -67,6 +67,29 @@ export function defaultWasmPaths(): string | undefined {
 }
 
 /**
+ * Node: the installed package's threaded emscripten glue (`wasm-out/tfjs-backend-wasm-threaded-simd.js`)
+ * when its version is the one loaded, for the pthread workers to import; else undefined.
+ */
+function threadedGluePath(): string | undefined {
+  const proc = (globalThis as { process?: NodeJS.Process }).process;
+  const fs = proc?.getBuiltinModule?.('node:fs') as typeof import('node:fs') | undefined;
+  const url = proc?.getBuiltinModule?.('node:url') as typeof import('node:url') | undefined;
+  const mod = proc?.getBuiltinModule?.('node:module') as typeof import('node:module') | undefined;
+  const path = proc?.getBuiltinModule?.('node:path') as typeof import('node:path') | undefined;
+  if (!fs || !url || !mod || !path) return undefined;
+  const bases = [MODULE_FOLDER, url.pathToFileURL(proc!.cwd() + path.sep).href].filter((b): b is string => !!b);
+  for (const base of bases) {
+    try {
+      const dist = path.dirname(mod.createRequire(base).resolve('@tensorflow/tfjs-backend-wasm'));
+      const pkg = JSON.parse(fs.readFileSync(path.join(dist, '..', 'package.json'), 'utf8')) as { version?: string };
+      const glue = path.join(dist, '..', 'wasm-out', 'tfjs-backend-wasm-threaded-simd.js');
+      if (pkg.version === tfwasm.version_wasm && fs.existsSync(glue)) return glue;
+    } catch { /* not resolvable from there */ }
+  }
+  return undefined;
+}
+
+/**
  * The XNNPACK pool tfjs-backend-wasm 4.22 gives itself: `init_with_threads_count` caps any request
  * at min(8, hardwareConcurrency / 2) (it assumes 2 hyper-threads per core), so on its own a 2-core
  * machine computes on one thread even with the threaded binary. pix2pix-ts lifts this cap (see
@@ -246,7 +269,7 @@ async function initNode(requested: number | undefined): Promise<void> {
   if (threads > 1 && simd) {
     try {
       tfwasm.setThreadsCount(threads);
-      await withNodeWasmThreads(threads, () => activateTfBackend('wasm'));
+      await withNodeWasmThreads(threads, () => activateTfBackend('wasm'), threadedGluePath());
       const got = tfwasm.getThreadsCount();
       nodeThreadsDetail = `WASM SIMD with threads in Node (${got} XNNPACK threads on worker_threads: ${why})`;
       return;

@@ -1,7 +1,9 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { spawnSync } from 'node:child_process';
-import { availableParallelism } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
+import { copyFileSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { tf } from '../../src/core/tf.js';
 import { initBackend } from '../../src/backends/index.js';
 
@@ -59,6 +61,23 @@ if (childOptions !== undefined) {
     assert.is(r.threads, 1);
     assert.match(r.reason, /WASM SIMD on one thread \(the threaded binary failed to start in Node: .*nonexistent/);
     assert.ok(r.sum > 0);
+  });
+
+  test('without the package\'s threaded glue file (a bundle outside node_modules) wasm runs on one thread and says why', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'pix2pix-wasm-test-'));
+    try {
+      const here = dirname(process.argv[1]!);
+      for (const f of readdirSync(here).filter((f) => f.endsWith('.wasm'))) copyFileSync(join(here, f), join(dir, f));
+      const copy = join(dir, 'child.mjs');
+      copyFileSync(process.argv[1]!, copy);
+      const r = spawnSync(process.execPath, [copy], { cwd: dir, env: { ...process.env, PIX2PIX_WASM_CHILD: '{"threads":2}' }, encoding: 'utf8', timeout: 60_000 });
+      assert.is(r.status, 0, r.stderr);
+      const out = JSON.parse(r.stdout.trim().split('\n').at(-1)!);
+      assert.is(out.threads, 1);
+      assert.match(out.reason, /the threaded binary failed to start in Node: .*wasm-out\/tfjs-backend-wasm-threaded-simd\.js .* is not resolvable from here/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   test('wasm threads agree with the cpu backend on conv2d in this process', async () => {
