@@ -60,7 +60,7 @@ export interface Capabilities {
  * Blob, which its Node shim cannot read. So Node runs wasm on one thread (SIMD still on).
  */
 export const NODE_WASM_THREADS_REASON =
-  'tfjs-backend-wasm runs single-threaded in Node: its threaded binary starts pthreads from blob: URLs, which worker_threads refuses';
+  'tfjs-backend-wasm alone runs single-threaded in Node (its threaded binary starts pthreads from blob: URLs, which worker_threads refuses); pix2pix-ts starts that binary from files on worker_threads when the wasm backend initialises, so the thread count is fixed per process';
 
 // From GoogleChromeLabs/wasm-feature-detect: the bytes tfjs-backend-wasm itself validates, so the
 // probe agrees with the binary tfjs will load.

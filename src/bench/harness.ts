@@ -89,8 +89,10 @@ const isNode = typeof process !== 'undefined' && !!process.versions?.node;
  * console.log(env.available, env.unavailable);
  * ```
  */
-export async function probeBenchEnvironment(): Promise<BenchEnvironment> {
-  const caps = await probeCapabilities();
+export async function probeBenchEnvironment(opts: { webgpu?: boolean } = {}): Promise<BenchEnvironment> {
+  // Loading Dawn in Node (the optional `webgpu` package) prints Vulkan warnings on machines without
+  // a GPU driver: only do it when webgpu cases may be asked for.
+  const caps = await probeCapabilities({ nodeWebGPU: opts.webgpu ?? true });
   const env: BenchEnvironment = { available: {}, unavailable: {}, threadReasons: {} };
   for (const e of planBackends(caps, 'infer', ['cpu', 'wasm', 'webgl', 'webgpu'])) {
     if (!e.ok) {
@@ -100,9 +102,14 @@ export async function probeBenchEnvironment(): Promise<BenchEnvironment> {
     if (e.name === 'wasm' && caps.wasmThreads) {
       env.available.wasm = Array.from({ length: wasmThreadCap(caps.hardwareConcurrency) }, (_, i) => i + 1);
       env.threadReasons!.wasm = `tfjs-backend-wasm uses at most min(8, cores / 2) = ${wasmThreadCap(caps.hardwareConcurrency)} threads on ${caps.hardwareConcurrency} cores`;
+    } else if (e.name === 'wasm' && caps.environment === 'node') {
+      // Threads in Node come from our own start-up of the threaded binary (src/backends/wasm-node-threads.ts):
+      // the first thread count asked for in a process is the one it keeps.
+      env.available.wasm = Array.from({ length: Math.max(1, Math.min(8, caps.hardwareConcurrency)) }, (_, i) => i + 1);
+      env.threadReasons!.wasm = NODE_WASM_THREADS_REASON;
     } else if (e.name === 'wasm') {
       env.available.wasm = [1];
-      env.threadReasons!.wasm = caps.environment === 'node' ? NODE_WASM_THREADS_REASON : `wasm threads are off: ${caps.wasmThreadsReason}`;
+      env.threadReasons!.wasm = `wasm threads are off: ${caps.wasmThreadsReason}`;
     } else {
       env.available[e.name] = [1];
       env.threadReasons![e.name] = e.name === 'cpu' ? 'tfjs-backend-cpu is single-threaded JavaScript' : `${e.name} computes on the GPU; threads do not apply`;
@@ -185,7 +192,7 @@ export async function runBench(filters: BenchFilters = {}, options: BenchRunOpti
   const { reps = 5, warmup = 1, maxSeconds = 60, onResult, onSkip, log = () => {} } = options;
   if (!Number.isInteger(reps) || reps < 1) throw new RangeError(`Option "reps" must be a positive integer, got ${reps}.`);
   if (!Number.isInteger(warmup) || warmup < 0) throw new RangeError(`Option "warmup" must be an integer >= 0, got ${warmup}.`);
-  const env = options.environment ?? (await probeBenchEnvironment());
+  const env = options.environment ?? (await probeBenchEnvironment({ webgpu: !filters.backend || filters.backend.includes('webgpu') }));
   const { cases, skipped } = selectCases(filters, env);
   const allSkipped: (BenchSkip & { respawn?: boolean })[] = [...skipped];
   skipped.forEach((s) => onSkip?.(s));
@@ -243,7 +250,7 @@ export async function runBench(filters: BenchFilters = {}, options: BenchRunOpti
       } else {
         const name = c.backend as BackendName;
         if (name === 'wasm' && wasmThreads !== undefined && wasmThreads !== c.threads) {
-          const s = { backend: c.backend, threads: c.threads, reason: `tfjs-backend-wasm fixed its thread pool at ${wasmThreads} when it initialised; threads=${c.threads} needs another page load` };
+          const s = { backend: c.backend, threads: c.threads, reason: `tfjs-backend-wasm fixed its thread pool at ${wasmThreads} when it initialised; threads=${c.threads} needs another ${isNode ? "process" : "page load"}` };
           allSkipped.push(s);
           onSkip?.(s);
           continue;
