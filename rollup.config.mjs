@@ -3,22 +3,29 @@
 // tfjs is bundled in rather than external: its ESM dist cannot be loaded by Node's own loader and
 // its CommonJS bundle registers no gradients, so one self-contained copy is what works everywhere.
 // The wasm binaries are copied unrenamed next to the bundles and found at run time beside them.
-import { readFileSync, readdirSync } from 'node:fs';
+import { readFileSync, readdirSync, rmSync } from 'node:fs';
 import { nodeResolve } from '@rollup/plugin-node-resolve';
 import commonjs from '@rollup/plugin-commonjs';
 import typescript from '@rollup/plugin-typescript';
 import terser from '@rollup/plugin-terser';
 import { dts } from 'rollup-plugin-dts';
 
+// Each build starts from an empty dist/: chunk names carry content hashes, so old ones would pile up.
+rmSync('dist', { recursive: true, force: true });
+
 const wasmDir = 'node_modules/@tensorflow/tfjs-backend-wasm/dist';
 const wasmFiles = readdirSync(wasmDir).filter((f) => f.endsWith('.wasm'));
+// The threaded binary's emscripten glue, as published: its pthread workers import this file rather
+// than tfjs's Blob of the bundled (renamed, minified) factory source (src/backends/wasm.ts).
+const threadedGlue = 'node_modules/@tensorflow/tfjs-backend-wasm/wasm-out/tfjs-backend-wasm-threaded-simd.js';
 
-/** Emits the tfjs wasm binaries unrenamed beside the bundle. */
+/** Emits the tfjs wasm binaries and the threaded glue unrenamed beside the bundle. */
 function wasmAssets() {
   return {
     name: 'wasm-assets',
     generateBundle() {
       for (const f of wasmFiles) this.emitFile({ type: 'asset', fileName: f, source: readFileSync(`${wasmDir}/${f}`) });
+      this.emitFile({ type: 'asset', fileName: 'tfjs-backend-wasm-threaded-simd.js', source: readFileSync(threadedGlue) });
     },
   };
 }
@@ -42,8 +49,10 @@ const widgetTreeshake = { moduleSideEffects: (id) => !/[\\/]node_modules[\\/]@te
 
 export default [
   {
+    // Shared chunks sit beside index.js, not in a subfolder: the library finds worker.js, the wasm
+    // binaries and the threaded glue next to the module that runs (`import.meta.url`).
     input: { index: 'src/index.ts' },
-    output: { dir: 'dist', format: 'es', sourcemap: true, entryFileNames: '[name].js', chunkFileNames: 'chunks/[name]-[hash].js' },
+    output: { dir: 'dist', format: 'es', sourcemap: true, entryFileNames: '[name].js', chunkFileNames: '[name]-[hash].js' },
     plugins: [...browserPlugins(), wasmAssets()],
     onwarn,
   },

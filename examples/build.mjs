@@ -6,16 +6,12 @@
 //    from the package's own dist/ (run `npm run build` first).
 // `node examples/build.mjs bench` or `app` builds one.
 import { build } from 'esbuild';
-import { mkdirSync, readdirSync, copyFileSync, existsSync } from 'node:fs';
+import { mkdirSync, existsSync } from 'node:fs';
+import { copyWasmBinaries } from '../scripts/lib/node-bundle.mjs';
 import { join, dirname } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
-
-function copyWasm(dir) {
-  const wasmDir = join(ROOT, 'node_modules', '@tensorflow', 'tfjs-backend-wasm', 'dist');
-  for (const f of readdirSync(wasmDir).filter((f) => f.endsWith('.wasm'))) copyFileSync(join(wasmDir, f), join(dir, f));
-}
 
 /** The bench page script and, beside it, the worker and wasm binaries it starts. */
 export async function buildBench(outdir = join(ROOT, 'examples', 'bench', 'dist')) {
@@ -25,7 +21,7 @@ export async function buildBench(outdir = join(ROOT, 'examples', 'bench', 'dist'
     build({ ...common, entryPoints: [join(ROOT, 'examples/bench/bench.ts')], outfile: join(outdir, 'bench.js') }),
     build({ ...common, entryPoints: [join(ROOT, 'src/worker.ts')], outfile: join(outdir, 'worker.js') }),
   ]);
-  copyWasm(outdir);
+  copyWasmBinaries(outdir);
   return outdir;
 }
 

@@ -50,7 +50,7 @@ let passed = 0, failed = 0, skipped = 0;
 const failures = [];
 async function runOne(job) {
   const t0 = Date.now();
-  const child = spawn(process.execPath, ['--enable-source-maps', job.out], { cwd: root, env: { ...process.env, PIX2PIX_ROOT: root } });
+  const child = spawn(process.execPath, ['--enable-source-maps', '--require', join(root, 'scripts/lib/exit-report.cjs'), job.out], { cwd: root, env: { ...process.env, PIX2PIX_ROOT: root } });
   let out = '';
   child.stdout.on('data', (d) => (out += d));
   child.stderr.on('data', (d) => (out += d));

@@ -6,7 +6,7 @@
 import { build } from 'esbuild';
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, readdirSync, copyFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, basename } from 'node:path';
 
 export const ROOT = new URL('../..', import.meta.url).pathname;
 
@@ -16,13 +16,18 @@ export const NODE_EXTERNALS = ['sharp', '@napi-rs/canvas', 'playwright-core', 'w
 export const NODE_BANNER =
   "import { createRequire as __cr } from 'module'; import { fileURLToPath as __fu } from 'url'; const require = __cr(import.meta.url); const __filename = __fu(import.meta.url); const __dirname = __fu(new URL('.', import.meta.url));";
 
-/** Copies the tfjs wasm binaries into each folder given. */
+/**
+ * Copies the tfjs wasm binaries, and the threaded binary's emscripten glue (which its pthread
+ * workers import in browsers: src/backends/wasm.ts), into each folder given, as rollup.config.mjs
+ * emits them beside dist/.
+ */
 export function copyWasmBinaries(...dirs) {
-  const wasmDir = join(ROOT, 'node_modules/@tensorflow/tfjs-backend-wasm/dist');
-  const files = readdirSync(wasmDir).filter((f) => f.endsWith('.wasm'));
+  const pkg = join(ROOT, 'node_modules/@tensorflow/tfjs-backend-wasm');
+  const files = readdirSync(join(pkg, 'dist')).filter((f) => f.endsWith('.wasm')).map((f) => join(pkg, 'dist', f));
+  files.push(join(pkg, 'wasm-out', 'tfjs-backend-wasm-threaded-simd.js'));
   for (const d of dirs) {
     mkdirSync(d, { recursive: true });
-    for (const f of files) copyFileSync(join(wasmDir, f), join(d, f));
+    for (const f of files) copyFileSync(f, join(d, basename(f)));
   }
 }
 

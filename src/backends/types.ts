@@ -31,11 +31,13 @@ export interface BackendInitOptions {
   /**
    * Where the tfjs-backend-wasm binaries are: a folder URL/path ending in `/`, or one URL per
    * binary. Global to the page (tfjs keeps one wasm module), so it cannot change once wasm has
-   * initialised.
+   * initialised. In browsers the threaded binary's glue, `tfjs-backend-wasm-threaded-simd.js`
+   * (shipped beside the binaries in `dist/`; the map form may name its URL), must be there too:
+   * without it the wasm backend runs on one thread and `BackendInfo.reason` says why.
    * @defaultValue in browsers `new URL('./', import.meta.url)` of the bundle; in Node the bundle's
    * folder when the binaries sit there, else `@tensorflow/tfjs-backend-wasm/dist/` in node_modules.
    */
-  wasmPaths?: string | Record<WasmBinaryName, string>;
+  wasmPaths?: string | (Record<WasmBinaryName, string> & { 'tfjs-backend-wasm-threaded-simd.js'?: string });
   /**
    * XNNPACK thread-pool size of the threaded wasm binary (only used where threads are available:
    * Node, or a cross-origin-isolated page or worker). At most 8 (the pthread workers the binary

@@ -175,10 +175,11 @@ function nodeThreadDefaults(): { cores: number; isMainThread: boolean } {
   return { cores: Math.max(1, os?.availableParallelism?.() ?? 1), isMainThread: wt?.isMainThread ?? true };
 }
 
-/** How the first wasm init went in Node (for `BackendInfo.reason`); undefined elsewhere. */
-let nodeThreadsDetail: string | undefined;
+/** How the first wasm init went where it can differ from what the probe expects (for `BackendInfo.reason`). */
+let initDetail: string | undefined;
 
 let configuredPaths: string | undefined; // JSON of what was passed to setWasmPaths
+let configuredValue: BackendInitOptions['wasmPaths']; // and the value itself
 let initialised = false;
 let threadsNoticeShown = false;
 
@@ -200,6 +201,95 @@ function configurePaths(wasmPaths: BackendInitOptions['wasmPaths']): void {
   }
   if (value !== undefined) tfwasm.setWasmPaths(value);
   configuredPaths = key;
+  configuredValue = value;
+}
+
+/**
+ * File name of the threaded binary's emscripten glue (from `@tensorflow/tfjs-backend-wasm/wasm-out/`),
+ * which the build ships beside the bundle and the wasm binaries.
+ */
+export const THREADED_GLUE = 'tfjs-backend-wasm-threaded-simd.js';
+
+/** How tfjs-backend-wasm 4.22 starts the Blob of its factory's source that pthread workers import. */
+const FACTORY_BLOB_PREFIX = 'var WasmBackendModuleThreadedSimd = ';
+
+/**
+ * Browsers: the absolute URL of {@link THREADED_GLUE}: in the `wasmPaths` folder (or its entry in a
+ * `wasmPaths` map), else beside this bundle; undefined when neither is known.
+ *
+ * @example
+ * ```ts
+ * threadedGlueUrl(); // e.g. 'https://example.com/assets/tfjs-backend-wasm-threaded-simd.js'
+ * ```
+ */
+export function threadedGlueUrl(): string | undefined {
+  const base = (globalThis as { location?: { href?: string } }).location?.href;
+  const value = configuredValue ?? defaultWasmPaths();
+  try {
+    if (typeof value === 'string') return new URL(THREADED_GLUE, new URL(value, base)).href;
+    const entry = value?.['tfjs-backend-wasm-threaded-simd.js'];
+    return typeof entry === 'string' ? new URL(entry, base).href : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Why `url` cannot be loaded (HTTP status or network error), or undefined when it can. */
+async function unreachable(url: string): Promise<string | undefined> {
+  try {
+    let r = await fetch(url, { method: 'HEAD' });
+    if (r.status === 405 || r.status === 501) r = await fetch(url); // servers without HEAD
+    return r.ok ? undefined : `HTTP ${r.status}`;
+  } catch (e) {
+    return e instanceof Error ? e.message : String(e);
+  }
+}
+
+/**
+ * Runs `fn` (the wasm backend's first initialisation, threaded, in a browser or worker) with the
+ * pthread workers importing the published glue at `glueUrl`. tfjs hands each worker a Blob of
+ * `wasmFactoryThreadedSimd.toString()`: once a bundler has renamed or minified the free names that
+ * source refers to (the IIFE build's terser does), the workers fail with a ReferenceError and the
+ * backend never finishes starting. The Blob made while `fn` runs is replaced by one that imports
+ * `glueUrl`; `Blob` is restored afterwards.
+ */
+async function withThreadedGlue<T>(glueUrl: string, fn: () => Promise<T>): Promise<T> {
+  const g = globalThis as { Blob: typeof Blob };
+  const OriginalBlob = g.Blob;
+  const redirect = `importScripts(${JSON.stringify(glueUrl)});`;
+  class GlueBlob extends OriginalBlob {
+    constructor(parts?: BlobPart[], options?: BlobPropertyBag) {
+      const first = parts?.length === 1 ? parts[0] : undefined;
+      super(typeof first === 'string' && first.startsWith(FACTORY_BLOB_PREFIX) ? [redirect] : parts, options);
+    }
+  }
+  g.Blob = GlueBlob;
+  try {
+    return await fn();
+  } finally {
+    g.Blob = OriginalBlob;
+  }
+}
+
+/**
+ * Browsers and workers that are cross-origin isolated: the threaded SIMD binary with `requested`
+ * (or one per core) XNNPACK threads, its workers importing {@link THREADED_GLUE}; when that file
+ * is not reachable, the single-threaded SIMD binary, with the cause kept for `BackendInfo.reason`.
+ */
+async function initBrowserThreaded(requested: number | undefined): Promise<void> {
+  const cores = (globalThis as { navigator?: { hardwareConcurrency?: number } }).navigator?.hardwareConcurrency ?? 1;
+  const threads = Math.min(WASM_MAX_THREADS, requested ?? defaultWasmThreads(cores));
+  const glue = threadedGlueUrl();
+  const why = glue === undefined ? 'no URL is known for it (give wasmPaths)' : await unreachable(glue);
+  if (why !== undefined) {
+    tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', false);
+    tfwasm.setThreadsCount(1);
+    await activateTfBackend('wasm');
+    initDetail = `WASM SIMD on one thread (the threaded binary's glue ${THREADED_GLUE}${glue ? ` at ${glue}` : ''} cannot be loaded: ${why}; serve it beside the wasm binaries, from @tensorflow/tfjs-backend-wasm/wasm-out/)`;
+    return;
+  }
+  tfwasm.setThreadsCount(threads);
+  await withThreadedGlue(glue!, () => withThreadCapLifted(threads, () => activateTfBackend('wasm')));
 }
 
 function threadsNotice(caps: Capabilities): void {
@@ -240,10 +330,7 @@ export const wasmBackend: BackendDescriptor = {
       // Non-isolated pages get a binary without threads; the pool is fixed once created.
       await activateTfBackend('wasm');
     } else {
-      const cores = (globalThis as { navigator?: { hardwareConcurrency?: number } }).navigator?.hardwareConcurrency ?? 1;
-      const threads = Math.min(WASM_MAX_THREADS, opts.threads ?? defaultWasmThreads(cores));
-      tfwasm.setThreadsCount(threads);
-      await withThreadCapLifted(threads, () => activateTfBackend('wasm'));
+      await initBrowserThreaded(opts.threads);
     }
     initialised = true;
   },
@@ -253,7 +340,7 @@ export const wasmBackend: BackendDescriptor = {
       threads = tfwasm.getThreadsCount();
     } catch { /* not initialised */ }
     threadsNotice(caps);
-    return { threads, simd: caps.wasmSimd, software: false, ...(nodeThreadsDetail ? { detail: nodeThreadsDetail } : {}) };
+    return { threads, simd: caps.wasmSimd, software: false, ...(initDetail ? { detail: initDetail } : {}) };
   },
 };
 
@@ -271,17 +358,17 @@ async function initNode(requested: number | undefined): Promise<void> {
       tfwasm.setThreadsCount(threads);
       await withNodeWasmThreads(threads, () => activateTfBackend('wasm'), threadedGluePath());
       const got = tfwasm.getThreadsCount();
-      nodeThreadsDetail = `WASM SIMD with threads in Node (${got} XNNPACK threads on worker_threads: ${why})`;
+      initDetail = `WASM SIMD with threads in Node (${got} XNNPACK threads on worker_threads: ${why})`;
       return;
     } catch (e) {
       tfwasm.setThreadsCount(1);
       await activateTfBackend('wasm');
-      nodeThreadsDetail = `WASM SIMD on one thread (the threaded binary failed to start in Node: ${e instanceof Error ? e.message : String(e)})`;
+      initDetail = `WASM SIMD on one thread (the threaded binary failed to start in Node: ${e instanceof Error ? e.message : String(e)})`;
       return;
     }
   }
   await activateTfBackend('wasm');
-  nodeThreadsDetail = simd
+  initDetail = simd
     ? `WASM SIMD on one thread (${why})`
     : 'WASM without SIMD on one thread (slow; tfjs ships threads only in its SIMD binary)';
 }

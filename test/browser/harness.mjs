@@ -14,8 +14,9 @@
 // .tmp/browser/screenshots/ for a look at what ran.
 import { build } from 'esbuild';
 import { createServer } from 'node:http';
-import { existsSync, readdirSync, statSync, mkdirSync, rmSync, copyFileSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, statSync, mkdirSync, rmSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, relative, extname, dirname, sep, normalize } from 'node:path';
+import { copyWasmBinaries } from '../../scripts/lib/node-bundle.mjs';
 
 export const CHROMIUM_ARGS = [
   '--no-sandbox',
@@ -141,14 +142,12 @@ export async function runBrowserTests({ root, filters = [], log = (s) => process
     define: { 'process.env.NODE_ENV': '"test"' },
     logLevel: 'warning',
   });
-  const wasmDist = join(root, 'node_modules', '@tensorflow', 'tfjs-backend-wasm', 'dist');
-  const binaries = readdirSync(wasmDist).filter((f) => f.endsWith('.wasm'));
   const pages = files.map((f) => {
     const rel = relative(join(root, 'test', 'browser'), f).replace(/\.ts$/, '');
     const dir = join(pagesDir, dirname(rel));
     // The wasm binaries sit next to each bundle, as they do next to dist/ in the package, so the
     // default `new URL('./', import.meta.url)` finds them.
-    for (const b of binaries) copyFileSync(join(wasmDist, b), join(dir, b));
+    copyWasmBinaries(dir);
     const base = rel.split(sep).pop();
     writeFileSync(join(dir, `${base}.html`), PAGE(`${base}.js`, relative(root, f)));
     return { src: relative(root, f), url: `/pages/${rel.split(sep).join('/')}.html`, shot: join(outdir, 'screenshots', `${rel.split(sep).join('__')}.png`) };

@@ -3,7 +3,8 @@
 // library's worker (ESM, as dist/worker.js), the library itself (IIFE global `Pix2Pix`, as
 // dist/pix2pix.min.js, to compute the reference output in the page) and the wasm binaries.
 import { build } from 'esbuild';
-import { mkdirSync, readdirSync, copyFileSync, statSync } from 'node:fs';
+import { mkdirSync, statSync } from 'node:fs';
+import { copyWasmBinaries } from '../../scripts/lib/node-bundle.mjs';
 import { join } from 'node:path';
 
 // esbuild leaves `import.meta` empty in IIFE output; the library finds worker.js and the wasm
@@ -13,11 +14,6 @@ const IIFE_URL = {
   define: { 'import.meta.url': '__p2pScriptUrl' },
 };
 
-/** Copies the tfjs wasm binaries into `dir`. */
-export function copyWasm(root, dir) {
-  const wasmDir = join(root, 'node_modules', '@tensorflow', 'tfjs-backend-wasm', 'dist');
-  for (const f of readdirSync(wasmDir).filter((f) => f.endsWith('.wasm'))) copyFileSync(join(wasmDir, f), join(dir, f));
-}
 
 /**
  * Builds the widget, the worker and the IIFE library into `outdir`; returns their sizes in bytes.
@@ -33,7 +29,7 @@ export async function buildWebDist(root, outdir) {
     build({ ...common, entryPoints: [join(root, 'src/worker.ts')], outfile: join(outdir, 'worker.js'), format: 'esm' }),
     build({ ...common, entryPoints: [join(root, 'src/index.ts')], outfile: join(outdir, 'pix2pix.min.js'), format: 'iife', globalName: 'Pix2Pix', banner: IIFE_URL.banner, define: { ...common.define, ...IIFE_URL.define } }),
   ]);
-  copyWasm(root, outdir);
+  copyWasmBinaries(outdir);
   const size = (f) => statSync(join(outdir, f)).size;
   return { widget: size('pix2pix-widget.min.js'), worker: size('worker.js') };
 }
