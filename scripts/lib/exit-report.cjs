@@ -1,22 +1,25 @@
 // Preloaded into every Node test process by scripts/test.mjs (node --require). When a test process
-// ends with a failure status, says how it ended: through process.exit (with the caller's stack) or
-// because the event loop ran dry while a test still waited (then the resources still alive), so a
-// test that "exits early" in CI explains itself in the log.
+// ends with a failure status that the test framework set on its way out (uvu: "Exiting early
+// before testing is finished"), says how the process came to end: a process.exit call (with the
+// caller's stack, whatever code it passed) or the event loop running dry while a test still waited
+// (with the resources still alive), so a test that stops early in CI explains itself in the log.
 'use strict';
+// Listeners added at the moment of ending run after the framework's own 'exit' listener, so they see
+// the status it settled on; a status already set before then is the verdict on finished tests.
+function reportAtExit(how) {
+  if (process.exitCode) return;
+  process.once('exit', (code) => {
+    if (!code && !process.exitCode) return;
+    process.stderr.write(`\n[exit report] status ${process.exitCode || code}: ${how}\n`);
+  });
+}
 const realExit = process.exit;
 process.exit = function exit(code) {
-  if (code) process.stderr.write(`\n[exit report] ${new Error(`process.exit(${code}) called`).stack}\n`);
+  reportAtExit(new Error(`process.exit(${code === undefined ? '' : code}) was called`).stack);
   return realExit.apply(this, arguments);
 };
 process.once('beforeExit', () => {
-  // The loop ran dry. A status already set is the test framework's verdict on finished tests; one
-  // set after this, by its own 'exit' listener (which runs before listeners added now), means tests
-  // were still pending.
-  if (process.exitCode) return;
   let resources = '';
   try { resources = process.getActiveResourcesInfo().join(', '); } catch { /* Node < 17 */ }
-  process.once('exit', () => {
-    if (!process.exitCode) return;
-    process.stderr.write(`\n[exit report] status ${process.exitCode}: the event loop ran dry while work was pending; resources still alive: ${resources || 'none'}\n`);
-  });
+  reportAtExit(`the event loop ran dry while work was pending; resources still alive: ${resources || 'none'}`);
 });

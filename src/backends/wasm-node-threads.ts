@@ -36,6 +36,8 @@ function nodeModules(): NodeModules | undefined {
 }
 
 let scriptDir: string | undefined;
+/** What the pthread worker script file holds (it is written once per process). */
+let writtenWorkerScript: string | undefined;
 
 interface NodeWorkerLike { ref(): void; unref(): void }
 interface PThreadLike { unusedWorkers: NodeWorkerLike[]; runningWorkers: NodeWorkerLike[] }
@@ -104,7 +106,18 @@ export async function withNodeWasmThreads<T>(threads: number, fn: () => Promise<
     if (text === undefined || !text.includes(WORKER_SCRIPT_MARK)) return originalCreate.call(URL, obj as Blob);
     // The worker turns tfjs's main-script Blob into a URL with its own URL.createObjectURL and
     // imports that: there it must name the glue file written above.
-    fs.writeFileSync(workerPath, `${text};URL.createObjectURL=()=>${JSON.stringify(mainPath)};URL.revokeObjectURL=()=>{};`);
+    // emscripten asks for this URL once per pool worker (8), right after starting the previous
+    // worker, which reads the file on its own thread: rewriting it in place could hand that worker
+    // a truncated (empty) script, which ends without an error and without ever reporting "loaded",
+    // so the backend would never finish starting and the process would exit with nothing pending.
+    // So the file is written once (to a temporary name, then renamed) and never touched again.
+    const content = `${text};URL.createObjectURL=()=>${JSON.stringify(mainPath)};URL.revokeObjectURL=()=>{};`;
+    if (writtenWorkerScript !== content) {
+      const tmp = `${workerPath}.${process.pid}.tmp`;
+      fs.writeFileSync(tmp, content);
+      fs.renameSync(tmp, workerPath);
+      writtenWorkerScript = content;
+    }
     return workerPath;
   };
   // tfjs's cap reads the logical cores through emscripten_num_logical_cores = os.cpus().length.
@@ -114,7 +127,11 @@ export async function withNodeWasmThreads<T>(threads: number, fn: () => Promise<
   const flags = tf.env();
   const hadFlag = Object.prototype.hasOwnProperty.call((flags as unknown as { flags: object }).flags, 'WASM_HAS_MULTITHREAD_SUPPORT');
   const previousFlag = hadFlag ? flags.get('WASM_HAS_MULTITHREAD_SUPPORT') : undefined;
-  fs.writeFileSync(mainPath, fs.readFileSync(gluePath, 'utf8'));
+  if (!fs.existsSync(mainPath)) {
+    const tmp = `${mainPath}.${process.pid}.tmp`;
+    fs.writeFileSync(tmp, fs.readFileSync(gluePath, 'utf8'));
+    fs.renameSync(tmp, mainPath);
+  }
   g.Blob = ScriptBlob as typeof Blob;
   URL.createObjectURL = createObjectURL;
   if (liftCap) os.cpus = () => Array.from({ length: 2 * threads }, (_, i) => originalCpus.call(os)[i % cores]!);
