@@ -85,7 +85,7 @@ async function openWidget(query: string, opts: { waitFor?: 'ready' | 'error' } =
   return page;
 }
 
-/** The widget's input and output pixels, and the library's translation of the same input (in-thread, same backend). */
+/** The widget's input and output pixels, and the library's translation of the same input (its worker, same backend). */
 async function compareWithLibrary(page: Page) {
   if (!(await page.evaluate(() => 'Pix2Pix' in window))) await page.addScriptTag({ url: '/dist/pix2pix.min.js' });
   return page.evaluate(async () => {
@@ -98,7 +98,9 @@ async function compareWithLibrary(page: Page) {
     const model = el.getAttribute('model');
     // tfjs web weights (model.json + weights file) load by URL; single files as bytes.
     const weights = model.endsWith('.json') ? new URL(model, location.href).href : new Uint8Array(await (await fetch(model)).arrayBuffer());
-    const p2p = await lib.createPix2Pix({ backend: el.backendInfo.name, weights });
+    // In a worker, like the widget's own model: threaded wasm on a page's main thread waits by
+    // spinning, and once spun forever in a test run (see README, WASM threads).
+    const p2p = await lib.createPix2Pix({ backend: el.backendInfo.name, weights, worker: true });
     const ref = await p2p.translate({ data: input.data, width: input.width, height: input.height, channels: 4 });
     await p2p.dispose();
     let mismatches = 0;
