@@ -3,10 +3,10 @@
  * from the user agent. The selection policy (`select.ts`) works only from this object, so tests
  * can hand it simulated capability sets.
  */
-import { nodeWebGPU } from './webgpu.js';
+import { nodeWebGPU } from './node-webgpu.js';
+import { detectEnvironment, nodeBuiltin, type Environment } from '../core/env.js';
 
-/** Where the code runs. Deno and Bun count as `node` (no DOM, `process` present). */
-export type Environment = 'node' | 'browser' | 'worker';
+export { detectEnvironment, type Environment };
 
 /**
  * What the probe found. Every field is plain data (structured-cloneable), so a worker can send
@@ -82,21 +82,6 @@ export function isSoftwareRenderer(renderer: string | null | undefined): boolean
   return renderer != null && SOFTWARE_RENDERER.test(renderer);
 }
 
-/**
- * Where this code runs.
- *
- * @example
- * ```ts
- * if (detectEnvironment() === 'node') console.log('no WebGL here');
- * ```
- */
-export function detectEnvironment(): Environment {
-  const g = globalThis as { WorkerGlobalScope?: unknown; document?: unknown; process?: { versions?: { node?: string } } };
-  if (typeof g.WorkerGlobalScope === 'function' && globalThis instanceof (g.WorkerGlobalScope as new () => object)) return 'worker';
-  if (typeof g.document === 'object' && g.document !== null) return 'browser';
-  if (g.process?.versions?.node) return 'node';
-  return 'browser';
-}
 
 function validates(bytes: Uint8Array<ArrayBuffer>): boolean {
   try {
@@ -172,7 +157,7 @@ async function probeWebGPU(env: Environment, loadDawn: boolean): Promise<{ webgp
 function hardwareConcurrency(env: Environment): number {
   const nav = (globalThis as { navigator?: { hardwareConcurrency?: number } }).navigator;
   if (env !== 'node' && nav?.hardwareConcurrency) return nav.hardwareConcurrency;
-  const os = (globalThis as { process?: NodeJS.Process }).process?.getBuiltinModule?.('node:os') as typeof import('node:os') | undefined;
+  const os = nodeBuiltin('node:os');
   return Math.max(1, os?.availableParallelism?.() ?? nav?.hardwareConcurrency ?? 1);
 }
 

@@ -14,6 +14,7 @@
  * itself (the backend's `dispose()` terminates them too).
  */
 import { tf } from '../core/tf.js';
+import { nodeBuiltin } from '../core/env.js';
 
 /** Marks the pthread worker script's Blob. */
 const WORKER_SCRIPT_MARK = 'WasmBackendModuleThreadedSimd(Module)';
@@ -25,13 +26,9 @@ type NodeModules = {
 };
 
 function nodeModules(): NodeModules | undefined {
-  // getBuiltinModule (Node >= 20.16) rather than imports, so browser bundles need no shims.
-  const proc = (globalThis as { process?: NodeJS.Process }).process;
-  const get = proc?.getBuiltinModule;
-  if (!get) return undefined;
-  const fs = get('node:fs') as NodeModules['fs'] | undefined;
-  const os = get('node:os') as NodeModules['os'] | undefined;
-  const path = get('node:path') as NodeModules['path'] | undefined;
+  const fs = nodeBuiltin('node:fs');
+  const os = nodeBuiltin('node:os');
+  const path = nodeBuiltin('node:path');
   return fs && os && path ? { fs, os, path } : undefined;
 }
 

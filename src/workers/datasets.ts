@@ -6,7 +6,7 @@
  */
 import { DatasetError, WorkerError } from '../core/errors.js';
 import { browserPairedDataset } from '../core/browser-image.js';
-import { detectEnvironment } from '../backends/probe.js';
+import { detectEnvironment } from '../core/env.js';
 import type { SampleSource } from '../pix2pix/batches.js';
 import type { PairSample } from '../pix2pix/preprocess.js';
 import type { WorkerDataset } from '../core/protocol.js';

@@ -8,6 +8,7 @@ import type { PixelImage } from '../core/image.js';
 import type { InferenceMode } from '../pix2pix/config.js';
 import type { RGBAImageData, WeightsSource, WorkerBackendInfo, WorkerModelOptions } from '../core/protocol.js';
 import { WorkerPix2Pix } from './client.js';
+import { nodeBuiltin } from '../core/env.js';
 
 /** Options of {@link createWorkerPool}: the model options of every worker, and the pool's. */
 export interface WorkerPoolOptions extends WorkerModelOptions {
@@ -30,7 +31,7 @@ export interface PoolProgress {
 
 function defaultSize(): number {
   const proc = (globalThis as { process?: NodeJS.Process }).process;
-  const os = proc?.getBuiltinModule?.('node:os') as typeof import('node:os') | undefined;
+  const os = nodeBuiltin('node:os');
   const n = os?.availableParallelism?.() ?? (globalThis as { navigator?: { hardwareConcurrency?: number } }).navigator?.hardwareConcurrency ?? 1;
   return Math.max(1, n);
 }

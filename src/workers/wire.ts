@@ -6,6 +6,7 @@
 import * as Comlink from 'comlink';
 import { AbortError } from '../core/errors.js';
 import { serializeError, deserializeError, type CallHooks, type WorkProgress, type SerializedError } from '../core/protocol.js';
+import { nodeBuiltin } from '../core/env.js';
 
 let installed = false;
 
@@ -99,7 +100,7 @@ export function callContext<E = WorkProgress>(hooks: { onProgress?: (e: E) => un
   let last: Promise<unknown> = Promise.resolve();
   const post = (p: E, transfer?: Transferable[]): Promise<unknown> => Promise.resolve(cb!(transfer?.length ? Comlink.transfer(p, transfer) : p));
   const proc = (globalThis as { process?: NodeJS.Process }).process;
-  const wt = port && proc?.versions?.node ? (proc.getBuiltinModule?.('node:worker_threads') as typeof import('node:worker_threads') | undefined) : undefined;
+  const wt = port && proc?.versions?.node ? nodeBuiltin('node:worker_threads') : undefined;
   return {
     get aborted() { return controller.signal.aborted; },
     poll() {

@@ -16,6 +16,7 @@
 import { CheckpointError } from '../errors.js';
 import type { tf } from '../tf.js';
 import { encodeArtifacts, decodeArtifacts, weightBytes, crc32 } from './container.js';
+import { nodeBuiltin } from '../env.js';
 
 type ModelArtifacts = tf.io.ModelArtifacts;
 
@@ -39,8 +40,7 @@ export interface FileHandlerOptions {
 
 /** Node's fs/promises, or a clear error outside Node. */
 export function nodeFs(): FsLike {
-  const proc = (globalThis as { process?: { getBuiltinModule?: (id: string) => unknown } }).process;
-  const fs = proc?.getBuiltinModule?.('node:fs/promises') as FsLike | undefined;
+  const fs = nodeBuiltin('node:fs/promises') as FsLike | undefined;
   if (!fs) {
     throw new CheckpointError(
       'file:// paths need Node.js >= 20.16 (process.getBuiltinModule). In a browser use "indexeddb://name", "downloads://name", an http(s):// URL to load, or pass your own tf.io.IOHandler.',
