@@ -5,7 +5,7 @@
 import * as Comlink from 'comlink';
 import nodeEndpoint from 'comlink/dist/esm/node-adapter.mjs';
 import { createPix2Pix, type Pix2Pix } from '../index.js';
-import { BackendError, DisposedError, CheckpointError, WorkerError } from '../core/errors.js';
+import { BackendError, DisposedError, WorkerError } from '../core/errors.js';
 import { detectEnvironment } from '../backends/index.js';
 import type { BackendRequest } from '../backends/index.js';
 import type { FloatImage, PixelImage } from '../core/image.js';
@@ -14,6 +14,8 @@ import type { SampleSource } from '../pix2pix/batches.js';
 import type { SampleSet } from '../pix2pix/trainer.js';
 import { callContext, installErrorTransfer, macrotask } from './wire.js';
 import { openWorkerDataset, type DatasetOpeners } from './datasets.js';
+import { requireNodeBuiltin } from '../core/env.js';
+import { download } from '../core/io/download.js';
 
 /** Options of {@link createWorkerHost} and {@link startWorkerHost}. */
 export interface WorkerHostOptions {
@@ -139,7 +141,7 @@ export function createWorkerHost(kind: WorkerKind, hostOptions: WorkerHostOption
       const m = model();
       const call = callContext({ onProgress, cancel });
       try {
-        const bytes = typeof source === 'string' || source instanceof URL ? await download(source, call) : source;
+        const bytes = typeof source === 'string' || source instanceof URL ? await fetchWeights(source, call) : source;
         await call.checkpoint();
         await m.loadPth(bytes, net, opts);
       } finally {
@@ -200,53 +202,9 @@ export function createWorkerHost(kind: WorkerKind, hostOptions: WorkerHostOption
   };
 }
 
-/** Fetches weights with progress (throttled to whole percents); Node file paths are read from disk. */
-async function download(source: string | URL, call: ReturnType<typeof callContext>): Promise<Uint8Array> {
-  const href = String(source);
-  const proc = (globalThis as { process?: NodeJS.Process }).process;
-  if (detectEnvironment() === 'node' && !/^(https?|data|blob):/i.test(href)) {
-    const fs = proc!.getBuiltinModule!('node:fs') as typeof import('node:fs');
-    const url = proc!.getBuiltinModule!('node:url') as typeof import('node:url');
-    const path = href.startsWith('file:') ? url.fileURLToPath(href) : href;
-    let bytes: Uint8Array;
-    try {
-      bytes = new Uint8Array(await fs.promises.readFile(path, { signal: call.signal }));
-    } catch (cause) {
-      if (call.aborted) throw cause;
-      throw new CheckpointError(`Cannot read weights "${path}": ${(cause as Error).message}. Pass the path of a .pth file or its bytes.`, 'E_CHECKPOINT', { cause });
-    }
-    call.progress({ kind: 'download', loaded: bytes.length, total: bytes.length });
-    return bytes;
-  }
-  let res: Response;
-  try {
-    res = await fetch(href, { signal: call.signal });
-  } catch (cause) {
-    if (call.aborted) throw cause;
-    throw new CheckpointError(`Cannot download weights from ${href}: ${(cause as Error).message}. Check the URL (relative URLs resolve against the page) and CORS headers.`, 'E_CHECKPOINT', { cause });
-  }
-  if (!res.ok || !res.body) throw new CheckpointError(`Cannot download weights from ${href}: HTTP ${res.status} ${res.statusText}. Expected 200 with the .pth file.`);
-  const total = Number(res.headers.get('content-length')) || null;
-  const chunks: Uint8Array[] = [];
-  let loaded = 0;
-  let reported = -1;
-  const reader = res.body.getReader();
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    chunks.push(value);
-    loaded += value.length;
-    const pct = total ? Math.floor((100 * loaded) / total) : Math.floor(loaded / 2 ** 20);
-    if (pct !== reported) {
-      reported = pct;
-      call.progress({ kind: 'download', loaded, total });
-    }
-  }
-  const bytes = new Uint8Array(loaded);
-  let off = 0;
-  for (const c of chunks) { bytes.set(c, off); off += c.length; }
-  call.progress({ kind: 'download', loaded, total: total ?? loaded });
-  return bytes;
+/** Weights by path or URL, with progress (core/io's one download helper). */
+function fetchWeights(source: string | URL, call: ReturnType<typeof callContext>): Promise<Uint8Array> {
+  return download(source, { signal: call.signal, what: 'weights', onProgress: (p) => call.progress({ kind: 'download', ...p }) });
 }
 
 /**
@@ -262,9 +220,8 @@ async function download(source: string | URL, call: ReturnType<typeof callContex
  */
 export function startWorkerHost(options: WorkerHostOptions = {}): void {
   installErrorTransfer();
-  const proc = (globalThis as { process?: NodeJS.Process }).process;
   if (detectEnvironment() === 'node') {
-    const wt = proc!.getBuiltinModule!('node:worker_threads') as typeof import('node:worker_threads');
+    const wt = requireNodeBuiltin('node:worker_threads', 'A Node worker');
     if (!wt.parentPort) throw new WorkerError('The pix2pix worker script was run as a main script; start it with createPix2Pix({ worker: true }).');
     Comlink.expose(createWorkerHost('worker_threads', options), nodeEndpoint(wt.parentPort as never));
     return;

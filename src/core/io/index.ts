@@ -9,10 +9,12 @@
  */
 import { tf } from '../tf.js';
 import { CheckpointError } from '../errors.js';
-import { fileHandler, nodeFs, filePath, type FileHandlerOptions } from './file-handler.js';
+import { fileHandler, filePath, type FileHandlerOptions } from './file-handler.js';
+import { download, isLocalSource, resolveSource } from './download.js';
 import { decodeArtifacts } from './container.js';
 
 export { fileHandler, atomicWrite, nodeFs, filePath, loadModelJSON, specBytes, type FsLike, type FileHandlerOptions } from './file-handler.js';
+export { download, resolveSource, type DownloadOptions, type DownloadProgress } from './download.js';
 export { encodeArtifacts, decodeArtifacts, isArtifactsContainer, crc32, weightBytes, sniff } from './container.js';
 
 /** A destination or source: a URL-like string or a tfjs IOHandler. */
@@ -61,14 +63,19 @@ export function loadHandler(source: IOTarget, opts: FileHandlerOptions & { fetch
     if (typeof source?.load !== 'function') throw new TypeError('The load source must be a URL string or a tf.io.IOHandler with a load() method.');
     return source;
   }
-  if (source.startsWith('file://') || !hasScheme(source)) return fileHandler(source, opts);
-  if (/^https?:\/\//i.test(source)) {
-    if (/\.json([?#].*)?$/i.test(source)) return tf.io.http(source, opts.fetch ? { fetchFunc: opts.fetch } : undefined);
-    return { load: async () => decodeArtifacts(await fetchBytes(source, opts.fetch), `"${source}"`) };
+  if (isBrowserScheme(source)) {
+    const handlers = tf.io.getLoadHandlers(source);
+    if (!handlers.length) throw unsupported(source, 'load');
+    return handlers[0];
   }
-  const handlers = isBrowserScheme(source) ? tf.io.getLoadHandlers(source) : [];
-  if (!handlers.length) throw unsupported(source, 'load');
-  return handlers[0];
+  // Relative and root-relative paths resolve against the page or worker in browsers.
+  const href = resolveSource(source);
+  if (href.startsWith('file://') || (!hasScheme(href) && !/^(data|blob):/i.test(href))) return fileHandler(href, opts);
+  if (/^(https?|data|blob):/i.test(href)) {
+    if (/\.json([?#].*)?$/i.test(href)) return tf.io.http(href, opts.fetch ? { fetchFunc: opts.fetch } : undefined);
+    return { load: async () => decodeArtifacts(await fetchBytes(href, opts.fetch), `"${href}"`) };
+  }
+  throw unsupported(source, 'load');
 }
 
 /**
@@ -79,20 +86,13 @@ export function loadHandler(source: IOTarget, opts: FileHandlerOptions & { fetch
  * const bytes = await fetchBytes('https://example.com/latest_net_G.pth');
  * ```
  */
-export async function fetchBytes(url: string, fetchImpl: typeof fetch = globalThis.fetch): Promise<Uint8Array> {
-  let res: Response;
-  try {
-    res = await fetchImpl(url);
-  } catch (e) {
-    throw new CheckpointError(`Could not fetch "${url}": ${(e as Error)?.message ?? e}.`, 'E_IO_READ', { cause: e });
-  }
-  if (!res.ok) throw new CheckpointError(`Could not fetch "${url}": HTTP ${res.status} ${res.statusText}.`, res.status === 404 ? 'E_IO_NOT_FOUND' : 'E_IO_READ');
-  return new Uint8Array(await res.arrayBuffer());
+export function fetchBytes(url: string, fetchImpl: typeof fetch = globalThis.fetch): Promise<Uint8Array> {
+  return download(url, { fetch: fetchImpl });
 }
 
 /**
  * Reads bytes from a path, `file://` URL or http(s) URL (for `.pth` / `.pict` files that are not
- * tfjs artifacts).
+ * tfjs artifacts); in browsers a relative path is a URL relative to the page or worker.
  *
  * @example
  * ```ts
@@ -100,14 +100,20 @@ export async function fetchBytes(url: string, fetchImpl: typeof fetch = globalTh
  * ```
  */
 export async function readBytes(source: string, opts: FileHandlerOptions & { fetch?: typeof fetch } = {}): Promise<Uint8Array> {
-  if (/^https?:\/\//i.test(source)) return fetchBytes(source, opts.fetch);
-  if (hasScheme(source) && !source.startsWith('file://')) throw unsupported(source, 'load');
-  const fs = opts.fs ?? nodeFs();
-  const path = filePath(source);
-  try {
-    return await fs.readFile(path);
-  } catch (e) {
-    const code = (e as { code?: string })?.code;
-    throw new CheckpointError(code === 'ENOENT' ? `No file at "${path}".` : `Could not read "${path}": ${(e as Error)?.message ?? e}.`, code === 'ENOENT' ? 'E_IO_NOT_FOUND' : 'E_IO_READ', { cause: e });
+  const href = resolveSource(source);
+  if (isLocalSource(href)) {
+    if (hasScheme(href) && !href.startsWith('file://') && !/^[a-z]:[\\/]/i.test(href)) throw unsupported(source, 'load');
+    if (opts.fs) {
+      const path = filePath(href);
+      try {
+        return await opts.fs.readFile(path);
+      } catch (e) {
+        const code = (e as { code?: string })?.code;
+        throw new CheckpointError(code === 'ENOENT' ? `No file at "${path}".` : `Could not read "${path}": ${(e as Error)?.message ?? e}.`, code === 'ENOENT' ? 'E_IO_NOT_FOUND' : 'E_IO_READ', { cause: e });
+      }
+    }
+    return download(filePath(href));
   }
+  if (!/^(https?|data|blob):/i.test(href)) throw unsupported(source, 'load');
+  return download(href, { fetch: opts.fetch });
 }
