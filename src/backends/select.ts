@@ -159,6 +159,13 @@ export function planBackends(caps: Capabilities, purpose: Purpose, request: Back
 
 let queue: Promise<unknown> = Promise.resolve();
 
+const warned = new Set<string>();
+function warnOnce(key: string, message: string): void {
+  if (warned.has(key)) return;
+  warned.add(key);
+  console.warn(message);
+}
+
 /**
  * Picks and initialises a backend: `'auto'` follows the policy above, a name forces that backend,
  * a list tries its names in order. Calls are serialised (one backend switch at a time).
@@ -189,6 +196,7 @@ async function select(options: SelectBackendOptions, backends: Readonly<Record<B
   const caps = capabilities ?? (await probeCapabilities({ nodeWebGPU: mayUseWebGPU }));
   const plan = planBackends(caps, purpose, backend, backends);
   const tried: BackendInfo['tried'] = [];
+  const failed = new Set<BackendName>();
   const causes: Error[] = [];
   for (const [i, c] of plan.entries()) {
     if (!c.ok) {
@@ -203,13 +211,18 @@ async function select(options: SelectBackendOptions, backends: Readonly<Record<B
       if (cause instanceof TypeError || cause instanceof RangeError || cause instanceof BackendError) throw cause;
       const message = cause instanceof Error ? cause.message : String(cause);
       tried.push({ name: c.name, error: message });
+      failed.add(c.name);
       causes.push(new Error(`${c.name}: ${message}`, { cause }));
       continue;
     }
     const notes = plan.slice(i + 1).filter((p) => p.demoted).map((p) => p.demoted);
     const how = backend === 'auto' ? PURPOSE_WORD[purpose] : `${PURPOSE_WORD[purpose]}, requested`;
     const { detail, ...runtime } = backends[c.name].runtime(caps);
-    const reason = [`${how}: ${detail ?? c.reason}`, ...(tried.length ? [`not ${tried.map((t) => t.name).join(', ')} (unavailable)`] : []), ...notes].join('; ');
+    const unavailable = tried.filter((t) => !failed.has(t.name));
+    const broken = tried.filter((t) => failed.has(t.name)).map((t) => `${t.name} failed to start (${t.error})`);
+    const reason = [`${how}: ${detail ?? c.reason}`, ...broken, ...(unavailable.length ? [`not ${unavailable.map((t) => t.name).join(', ')} (unavailable)`] : []), ...notes].join('; ');
+    // No silent downgrade: a backend that should have run but failed to start is said once.
+    for (const t of tried.filter((t) => failed.has(t.name))) warnOnce(`${t.name}\n${t.error}`, `pix2pix-ts: the ${t.name} backend failed to start, so ${c.name} runs instead: ${t.error}`);
     return { name: c.name, reason, tried, capabilities: caps, ...runtime };
   }
   const available = BACKEND_NAMES.filter((n) => detectFor(backends[n], caps, purpose).ok);
