@@ -24,7 +24,7 @@ import { modelFromWeights, saveCheckpoint, restoreCheckpoint, type WeightsInput 
 import { trainLoop, type TrainLoopOptions, type TrainerState } from './pix2pix/trainer.js';
 import type { SampleSource } from './pix2pix/batches.js';
 import type { PairSample } from './pix2pix/preprocess.js';
-import type { IOTarget } from './core/io/index.js';
+import { download, type IOTarget } from './core/io/index.js';
 import { WorkerPix2Pix, type WorkerOptions } from './workers/client.js';
 
 export * from './core/errors.js';
@@ -142,11 +142,12 @@ export class Pix2Pix {
    *
    * @example
    * ```ts
-   * await p2p.loadPth(await fs.readFile('latest_net_G.pth'));
+   * await p2p.loadPth('checkpoints/facades/latest_net_G.pth'); // or its bytes, or a URL
    * ```
    */
-  loadPth(bytes: Uint8Array | ArrayBuffer, net: 'G' | 'D' = 'G', opts?: LoadOptions): Promise<void> {
-    const u8 = bytes instanceof Uint8Array ? bytes : new Uint8Array(bytes);
+  async loadPth(source: Uint8Array | ArrayBuffer | string | URL, net: 'G' | 'D' = 'G', opts?: LoadOptions): Promise<void> {
+    // A path or URL (relative ones against the page or worker in browsers), as the worker's loadPth takes.
+    const u8 = typeof source === 'string' || source instanceof URL ? await download(source, { what: 'weights' }) : source instanceof Uint8Array ? source : new Uint8Array(source);
     return this.run((m) => m.loadStateDict(net, readPth(u8), opts));
   }
 

@@ -25,9 +25,14 @@ export function copyWasmBinaries(...dirs) {
   const pkg = join(ROOT, 'node_modules/@tensorflow/tfjs-backend-wasm');
   const files = readdirSync(join(pkg, 'dist')).filter((f) => f.endsWith('.wasm')).map((f) => join(pkg, 'dist', f));
   files.push(join(pkg, 'wasm-out', 'tfjs-backend-wasm-threaded-simd.js'));
+  // The shipped model under the names dist/ gives it (src/pix2pix/default-model.ts).
+  const model = join(ROOT, 'examples/models/fonts128-u8');
+  const bin = readdirSync(model).find((f) => f.endsWith('.bin'));
   for (const d of dirs) {
     mkdirSync(d, { recursive: true });
     for (const f of files) copyFileSync(f, join(d, basename(f)));
+    copyFileSync(join(model, 'model.json'), join(d, 'default-model.json'));
+    copyFileSync(join(model, bin), join(d, 'default-model.bin'));
   }
 }
 

@@ -26,6 +26,7 @@ import { inferModelOptions } from './infer-arch.js';
 import { pictToStateDict } from './pict-import.js';
 import { tfShape, type ParamStore } from './params.js';
 import type { Adam } from './adam.js';
+import { DEFAULT_WEIGHTS, defaultModelHandler } from './default-model.js';
 
 type ModelArtifacts = tf.io.ModelArtifacts;
 type WeightSpec = tf.io.WeightsManifestEntry;
@@ -427,7 +428,7 @@ export async function restoreCheckpoint(model: Pix2PixModel, source: IOTarget, o
   return restoreFromArtifacts(model, await loadArtifacts(source, opts), opts);
 }
 
-/** Where weights come from: bytes, a path / URL (`.pth`, `.pict`, our file, a tfjs `model.json`), or a tfjs IOHandler. */
+/** Where weights come from: bytes, a path / URL (`.pth`, `.pict`, our file, a tfjs `model.json`), a tfjs IOHandler, or `'default'` (the shipped font model). */
 export type WeightsInput = Uint8Array | ArrayBuffer | string | URL | tf.io.IOHandler;
 
 /** What {@link modelFromWeights} built. */
@@ -464,6 +465,7 @@ export async function modelFromWeights(source: WeightsInput, options: ModelOptio
   let art: ModelArtifacts | undefined;
   if (source instanceof Uint8Array) bytes = source;
   else if (source instanceof ArrayBuffer) bytes = new Uint8Array(source);
+  else if (source === DEFAULT_WEIGHTS) art = await loadArtifacts(defaultModelHandler(), io);
   else if (typeof source === 'string' || source instanceof URL) {
     const s = String(source);
     if (/\.json([?#].*)?$/i.test(s)) art = await loadArtifacts(s, io);
