@@ -3,7 +3,7 @@
 // tfjs is bundled in rather than external: its ESM dist cannot be loaded by Node's own loader and
 // its CommonJS bundle registers no gradients, so one self-contained copy is what works everywhere.
 // The wasm binaries are copied unrenamed next to the bundles and found at run time beside them.
-import { readFileSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { nodeResolve } from '@rollup/plugin-node-resolve';
 import commonjs from '@rollup/plugin-commonjs';
 import typescript from '@rollup/plugin-typescript';
@@ -11,13 +11,22 @@ import terser from '@rollup/plugin-terser';
 import { dts } from 'rollup-plugin-dts';
 
 // Each build starts from an empty dist/: chunk names carry content hashes, so old ones would pile up.
-rmSync('dist', { recursive: true, force: true });
+// P2P_BUILD_ONLY=dts (or node) rebuilds the .d.ts files (or the Node entries) alone, keeping the rest of dist/.
+const only = process.env.P2P_BUILD_ONLY;
+if (!only) rmSync('dist', { recursive: true, force: true });
 
 const wasmDir = 'node_modules/@tensorflow/tfjs-backend-wasm/dist';
 const wasmFiles = readdirSync(wasmDir).filter((f) => f.endsWith('.wasm'));
 // The threaded binary's emscripten glue, as published: its pthread workers import this file rather
 // than tfjs's Blob of the bundled (renamed, minified) factory source (src/backends/wasm.ts).
 const threadedGlue = 'node_modules/@tensorflow/tfjs-backend-wasm/wasm-out/tfjs-backend-wasm-threaded-simd.js';
+
+/** The shipped model's files and their names in dist/ (the weights file's name carries a hash). */
+function defaultModelFiles() {
+  const dir = 'examples/models/fonts128-u8';
+  const bin = readdirSync(dir).find((f) => f.endsWith('.bin'));
+  return [[`${dir}/model.json`, 'default-model.json'], [`${dir}/${bin}`, 'default-model.bin']];
+}
 
 /** Emits the tfjs wasm binaries and the threaded glue unrenamed beside the bundle. */
 function wasmAssets() {
@@ -26,6 +35,44 @@ function wasmAssets() {
     generateBundle() {
       for (const f of wasmFiles) this.emitFile({ type: 'asset', fileName: f, source: readFileSync(`${wasmDir}/${f}`) });
       this.emitFile({ type: 'asset', fileName: 'tfjs-backend-wasm-threaded-simd.js', source: readFileSync(threadedGlue) });
+      // The shipped pretrained model (`weights: 'default'`, src/pix2pix/default-model.ts).
+      for (const [from, to] of defaultModelFiles()) this.emitFile({ type: 'asset', fileName: to, source: readFileSync(from) });
+    },
+  };
+}
+
+/**
+ * Browser builds: Node built-ins that tfjs's emscripten glue `require`s behind its own
+ * ENVIRONMENT_IS_NODE checks resolve to an empty module, so the browser files hold no Node
+ * built-in imports and `esbuild --platform=browser` / webpack 5 bundle them without configuration.
+ */
+function emptyNodeBuiltins() {
+  const stub = '\0p2p-empty-builtin';
+  return {
+    name: 'empty-node-builtins',
+    resolveId(id) {
+      return nodeBuiltins.includes(id.replace(/^node:/, '')) ? stub : null;
+    },
+    load(id) {
+      return id === stub ? 'export default {};' : null;
+    },
+  };
+}
+
+/** The licences of the packages bundled into dist/ (tfjs is Apache-2.0), shipped beside them. */
+function thirdPartyLicenses() {
+  const pkgs = ['@tensorflow/tfjs-core', '@tensorflow/tfjs-backend-cpu', '@tensorflow/tfjs-backend-wasm', '@tensorflow/tfjs-backend-webgl', '@tensorflow/tfjs-backend-webgpu', 'comlink', 'fflate', 'cli-progress'];
+  return {
+    name: 'third-party-licenses',
+    generateBundle() {
+      const parts = pkgs.map((name) => {
+        const dir = `node_modules/${name}`;
+        const { version, license } = JSON.parse(readFileSync(`${dir}/package.json`, 'utf8'));
+        const file = readdirSync(dir).find((f) => /^licen[cs]e/i.test(f));
+        const text = file ? readFileSync(`${dir}/${file}`, 'utf8') : `${license} (no licence file in the package)`;
+        return `${name}@${version} (${license})\n\n${text.trim()}\n`;
+      });
+      this.emitFile({ type: 'asset', fileName: 'THIRD_PARTY_LICENSES.txt', source: `pix2pix-ts bundles the following packages into dist/.\n\n${parts.join('\n' + '-'.repeat(72) + '\n\n')}` });
     },
   };
 }
@@ -42,46 +89,65 @@ const onwarn = (warning) => {
 };
 
 const ts = () => typescript({ tsconfig: './tsconfig.json', noEmit: false, declaration: false, sourceMap: true, outDir: 'dist', include: ['src/**/*.ts'] });
-const browserPlugins = () => [nodeResolve({ browser: true, preferBuiltins: false }), commonjs({ ignore: nodeBuiltins }), ts()];
+const browserPlugins = () => [emptyNodeBuiltins(), nodeResolve({ browser: true, preferBuiltins: false }), commonjs(), ts()];
 const nodePlugins = () => [nodeResolve({ preferBuiltins: true, exportConditions: ['node'] }), commonjs({ ignore: nodeBuiltins }), ts()];
+
+// Source maps without the sources' text: they map stack traces to file and line, and keep the
+// package small (with sourcesContent they were 69 of its 86 MB unpacked).
+const map = { sourcemap: true, sourcemapExcludeSources: true };
 
 const widgetTreeshake = { moduleSideEffects: (id) => !/[\\/]node_modules[\\/]@tensorflow[\\/]|[\\/]src[\\/]backends[\\/]|[\\/]src[\\/]core[\\/]tf\.ts$/.test(id) };
 
-export default [
+/**
+ * The .d.ts files carry the tfjs-core types they use (tfjs is bundled, not a dependency). tfjs-core
+ * names one WebGPU type (`GPUBuffer`, in `Tensor.dataToGPU`'s result) and references
+ * `@webgpu/types` for it, which clash with TypeScript 6/7's own lib.dom; the reference is dropped
+ * and the type declared locally, so a strict project type-checks the files with TS 5 or 7 and
+ * `skipLibCheck: false`, without WebGPU type packages.
+ */
+function selfContainedTypes() {
+  return {
+    name: 'self-contained-types',
+    renderChunk(code) {
+      let out = code.replace(/^\/\/\/ <reference types="@webgpu\/types[^"]*" \/>\n/m, '');
+      const other = out.match(/\/\/\/ <reference types="[^"]*"/);
+      if (other) throw new Error(`unexpected type reference in the .d.ts: ${other[0]}`);
+      // `[Symbol.asyncDispose]` (explicit resource management) is in TypeScript's esnext.disposable
+      // lib, which projects targeting ES2022 do not load by themselves.
+      if (/Symbol\.asyncDispose/.test(out)) out = `/// <reference lib="esnext.disposable" />\n${out}`;
+      if (/\bGPUBuffer\b/.test(out)) out = `/** A WebGPU buffer (WebGPU's \`GPUBuffer\`); left untyped so that no WebGPU type package is needed. */\ntype GPUBuffer = any;\n${out}`;
+      return { code: out, map: null };
+    },
+  };
+}
+
+// Type-only references to Node built-ins (core/env.ts) stay imports; a test checks that the
+// browser .d.ts files keep none.
+const dtsExternal = (id) => id.startsWith('node:') || (nodeExternal(id) && !id.startsWith('@tensorflow/'));
+
+const builds = [
   {
     // Shared chunks sit beside index.js, not in a subfolder: the library finds worker.js, the wasm
     // binaries and the threaded glue next to the module that runs (`import.meta.url`).
-    input: { index: 'src/index.ts' },
-    output: { dir: 'dist', format: 'es', sourcemap: true, entryFileNames: '[name].js', chunkFileNames: '[name]-[hash].js' },
-    plugins: [...browserPlugins(), wasmAssets()],
+    // worker.js is an entry of this build: it shares the chunk that holds tfjs with index.js (one
+    // copy of tfjs for browsers; a module worker imports chunks like any module).
+    input: { index: 'src/index.ts', worker: 'src/worker.ts' },
+    output: { dir: 'dist', format: 'es', ...map, entryFileNames: '[name].js', chunkFileNames: '[name]-[hash].js' },
+    plugins: [...browserPlugins(), wasmAssets(), thirdPartyLicenses()],
     onwarn,
   },
   {
-    input: { 'index.node': 'src/index.node.ts', cli: 'src/cli/main.ts', bench: 'src/bench/index.ts' },
-    output: { dir: 'dist', format: 'es', sourcemap: true, entryFileNames: '[name].js', chunkFileNames: 'chunks/[name]-[hash].js', banner: (chunk) => (chunk.isEntry || chunk.fileName.startsWith('chunks/') ? nodeShim : '') },
-    external: nodeExternal,
-    plugins: nodePlugins(),
-    onwarn,
-  },
-  // The worker scripts: one self-contained file each (a module worker loads one script; the
-  // default workerUrl is `./worker.js` / `./worker.node.js` beside the bundle).
-  {
-    input: 'src/worker.ts',
-    output: { file: 'dist/worker.js', format: 'es', sourcemap: true, inlineDynamicImports: true },
-    plugins: browserPlugins(),
-    onwarn,
-  },
-  {
-    // Its own entry: it adds the folder dataset opener (sharp, node:fs), which worker.js must not reach.
-    input: 'src/worker.node.ts',
-    output: { file: 'dist/worker.node.js', format: 'es', sourcemap: true, inlineDynamicImports: true, banner: nodeShim },
+    // Node: the entries and the worker script share their chunks (one copy of tfjs for Node), and
+    // the chunks sit beside them, where the wasm binaries are.
+    input: { 'index.node': 'src/index.node.ts', cli: 'src/cli/main.ts', bench: 'src/bench/index.ts', 'worker.node': 'src/worker.node.ts' },
+    output: { dir: 'dist', format: 'es', ...map, entryFileNames: '[name].js', chunkFileNames: 'node-[name]-[hash].js', banner: nodeShim },
     external: nodeExternal,
     plugins: nodePlugins(),
     onwarn,
   },
   {
     input: 'src/index.ts',
-    output: { file: 'dist/pix2pix.min.js', format: 'iife', name: 'Pix2Pix', sourcemap: true, inlineDynamicImports: true, plugins: [terser()] },
+    output: { file: 'dist/pix2pix.min.js', format: 'iife', name: 'Pix2Pix', ...map, inlineDynamicImports: true, plugins: [terser()] },
     plugins: browserPlugins(),
     onwarn,
   },
@@ -93,14 +159,14 @@ export default [
   // and the backend registrations are declared side-effect free here and drop out.
   {
     input: 'src/web/index.ts',
-    output: { file: 'dist/pix2pix-widget.min.js', format: 'iife', name: 'Pix2PixWidget', sourcemap: true, inlineDynamicImports: true, plugins: [terser()] },
+    output: { file: 'dist/pix2pix-widget.min.js', format: 'iife', name: 'Pix2PixWidget', ...map, inlineDynamicImports: true, plugins: [terser()] },
     treeshake: widgetTreeshake,
     plugins: browserPlugins(),
     onwarn,
   },
   {
     input: 'src/web/index.ts',
-    output: { file: 'dist/widget.js', format: 'es', sourcemap: true, inlineDynamicImports: true },
+    output: { file: 'dist/widget.js', format: 'es', ...map, inlineDynamicImports: true },
     treeshake: widgetTreeshake,
     plugins: browserPlugins(),
     onwarn,
@@ -108,32 +174,39 @@ export default [
   {
     input: 'src/web/index.ts',
     output: { file: 'dist/widget.d.ts', format: 'es' },
-    plugins: [dts({ tsconfig: './tsconfig.json' })],
+    external: dtsExternal,
+    plugins: [dts({ tsconfig: './tsconfig.json', includeExternal: ['@tensorflow/tfjs-core'] }), selfContainedTypes()],
     onwarn,
   },
   {
     input: 'src/index.ts',
     output: { file: 'dist/index.d.ts', format: 'es' },
-    plugins: [dts({ tsconfig: './tsconfig.json' })],
+    external: dtsExternal,
+    plugins: [dts({ tsconfig: './tsconfig.json', includeExternal: ['@tensorflow/tfjs-core'] }), selfContainedTypes()],
     onwarn,
   },
   {
     input: 'src/index.node.ts',
     output: { file: 'dist/index.node.d.ts', format: 'es' },
-    external: nodeExternal,
-    plugins: [dts({ tsconfig: './tsconfig.json' })],
+    external: dtsExternal,
+    plugins: [dts({ tsconfig: './tsconfig.json', includeExternal: ['@tensorflow/tfjs-core'] }), selfContainedTypes()],
     onwarn,
   },
   {
     input: 'src/worker.ts',
     output: { file: 'dist/worker.d.ts', format: 'es' },
-    plugins: [dts({ tsconfig: './tsconfig.json' })],
+    external: dtsExternal,
+    plugins: [dts({ tsconfig: './tsconfig.json', includeExternal: ['@tensorflow/tfjs-core'] }), selfContainedTypes()],
     onwarn,
   },
   {
     input: 'src/bench/index.ts',
     output: { file: 'dist/bench.d.ts', format: 'es' },
-    plugins: [dts({ tsconfig: './tsconfig.json' })],
+    external: dtsExternal,
+    plugins: [dts({ tsconfig: './tsconfig.json', includeExternal: ['@tensorflow/tfjs-core'] }), selfContainedTypes()],
     onwarn,
   },
 ];
+
+const pick = { dts: (b) => b.output.file?.endsWith('.d.ts'), node: (b) => typeof b.input === 'object' && 'index.node' in b.input };
+export default only ? builds.filter(pick[only]) : builds;

@@ -11,7 +11,7 @@ import { join, basename } from 'node:path';
 export const ROOT = new URL('../..', import.meta.url).pathname;
 
 /** Packages with native parts or heavy optional installs: loaded by Node at run time, never bundled. */
-export const NODE_EXTERNALS = ['sharp', '@napi-rs/canvas', 'playwright-core', 'webgpu', 'onnxruntime-node', 'onnxruntime-web'];
+export const NODE_EXTERNALS = ['sharp', '@napi-rs/canvas', 'playwright-core', 'webgpu', 'onnxruntime-node', 'onnxruntime-web', 'esbuild', 'vite', 'webpack'];
 
 export const NODE_BANNER =
   "import { createRequire as __cr } from 'module'; import { fileURLToPath as __fu } from 'url'; const require = __cr(import.meta.url); const __filename = __fu(import.meta.url); const __dirname = __fu(new URL('.', import.meta.url));";

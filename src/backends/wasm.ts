@@ -11,7 +11,7 @@ import { tf } from '../core/tf.js';
 import { activateTfBackend } from './activate.js';
 import type { Capabilities } from './probe.js';
 import { registerWasmKernels } from './wasm-kernels/index.js';
-import { detectEnvironment } from './probe.js';
+import { detectEnvironment, nodeBuiltin } from '../core/env.js';
 import { withNodeWasmThreads } from './wasm-node-threads.js';
 import type { BackendDescriptor, BackendInitOptions, WasmBinaryName } from './types.js';
 
@@ -21,45 +21,63 @@ const BINARIES: readonly WasmBinaryName[] = [
   'tfjs-backend-wasm-threaded-simd.wasm',
 ];
 
-/** The folder URL of this module (the bundle, once built), or undefined where import.meta is not kept (IIFE). */
-function moduleFolderNow(): string | undefined {
-  try {
-    return new URL('./', import.meta.url).href;
-  } catch {
-    const script = (globalThis as { document?: { currentScript?: { src?: string } | null } }).document?.currentScript;
-    return script?.src ? new URL('./', script.src).href : undefined;
-  }
-}
-// Taken at load time: `document.currentScript` (the IIFE build's fallback) is null once the script ran.
-const MODULE_FOLDER = moduleFolderNow();
+/** The wasm binaries and the threaded glue, each by URL. */
+export type WasmFileUrls = Record<WasmBinaryName, string> & { 'tfjs-backend-wasm-threaded-simd.js': string };
 
 /**
- * Where the wasm binaries are found when the user gives no `wasmPaths`. Browsers and workers: next
- * to the bundle. Node: next to the bundle when they were copied there, else in node_modules.
- * Undefined leaves emscripten's own default (the script's folder).
+ * The runtime files shipped beside this module (the bundle, once built), each referred to with its
+ * own literal `new URL('./<file>', import.meta.url)`: the pattern vite, webpack 5, rollup and
+ * parcel recognise and emit as assets (a computed folder URL plus a name is not: vite rewrote one
+ * into a wrong URL). Undefined where `import.meta.url` gives no usable URL.
+ */
+function bundledFileUrls(): WasmFileUrls | undefined {
+  try {
+    return {
+      'tfjs-backend-wasm.wasm': new URL('./tfjs-backend-wasm.wasm', import.meta.url).href,
+      'tfjs-backend-wasm-simd.wasm': new URL('./tfjs-backend-wasm-simd.wasm', import.meta.url).href,
+      'tfjs-backend-wasm-threaded-simd.wasm': new URL('./tfjs-backend-wasm-threaded-simd.wasm', import.meta.url).href,
+      'tfjs-backend-wasm-threaded-simd.js': new URL('./tfjs-backend-wasm-threaded-simd.js', import.meta.url).href,
+    };
+  } catch {
+    return undefined;
+  }
+}
+// Taken at load time: in the IIFE build `import.meta.url` reads `document.currentScript`, which is
+// null once the script has run.
+const BUNDLED = bundledFileUrls();
+
+/** Node: the file path of a `file:` URL when that file exists, else undefined. */
+function existingFile(href: string | undefined): string | undefined {
+  const fs = nodeBuiltin('node:fs');
+  const url = nodeBuiltin('node:url');
+  if (!href?.startsWith('file:') || !fs || !url) return undefined;
+  const file = url.fileURLToPath(href);
+  return fs.existsSync(file) ? file : undefined;
+}
+
+/**
+ * Where the wasm binaries are found when the user gives no `wasmPaths`. Browsers and workers: the
+ * files beside the bundle, one URL each. Node: the bundle's folder when they were copied there
+ * (the package's dist/), else `@tensorflow/tfjs-backend-wasm/dist/` in node_modules (running from
+ * source). Undefined leaves emscripten's own default (the script's folder).
  *
  * @example
  * ```ts
- * defaultWasmPaths(); // e.g. 'https://example.com/assets/' or '/app/node_modules/@tensorflow/tfjs-backend-wasm/dist/'
+ * defaultWasmPaths(); // e.g. { 'tfjs-backend-wasm.wasm': 'https://example.com/assets/tfjs-backend-wasm-1a2b.wasm', ... } or '/app/node_modules/pix2pix-ts/dist/'
  * ```
  */
-export function defaultWasmPaths(): string | undefined {
-  const here = MODULE_FOLDER;
-  if (detectEnvironment() !== 'node') return here;
-  // getBuiltinModule (Node >= 20.16) rather than `import 'node:fs'`, so browser bundles of this file
-  // need no shims.
-  const proc = (globalThis as { process?: NodeJS.Process }).process;
-  const fs = proc?.getBuiltinModule?.('node:fs') as typeof import('node:fs') | undefined;
-  const url = proc?.getBuiltinModule?.('node:url') as typeof import('node:url') | undefined;
-  const mod = proc?.getBuiltinModule?.('node:module') as typeof import('node:module') | undefined;
-  const path = proc?.getBuiltinModule?.('node:path') as typeof import('node:path') | undefined;
+export function defaultWasmPaths(): string | WasmFileUrls | undefined {
+  if (detectEnvironment() !== 'node') return BUNDLED;
+  const url = nodeBuiltin('node:url');
+  const mod = nodeBuiltin('node:module');
+  const path = nodeBuiltin('node:path');
+  const fs = nodeBuiltin('node:fs');
   if (!fs || !url || !mod || !path) return undefined;
-  if (here?.startsWith('file:')) {
-    const dir = url.fileURLToPath(here);
-    if (fs.existsSync(path.join(dir, BINARIES[0]!))) return dir.endsWith(path.sep) ? dir : dir + path.sep;
-  }
+  const beside = existingFile(BUNDLED?.[BINARIES[0]!]);
+  if (beside) return path.dirname(beside) + path.sep;
   try {
-    const req = mod.createRequire(here ?? url.pathToFileURL(proc!.cwd() + path.sep).href);
+    const proc = (globalThis as { process?: NodeJS.Process }).process;
+    const req = mod.createRequire(import.meta.url ?? url.pathToFileURL(proc!.cwd() + path.sep).href);
     const dist = path.dirname(req.resolve('@tensorflow/tfjs-backend-wasm'));
     if (fs.existsSync(path.join(dist, BINARIES[0]!))) return dist + path.sep;
   } catch { /* not installed where Node can resolve it: emscripten's default remains */ }
@@ -67,17 +85,20 @@ export function defaultWasmPaths(): string | undefined {
 }
 
 /**
- * Node: the installed package's threaded emscripten glue (`wasm-out/tfjs-backend-wasm-threaded-simd.js`)
- * when its version is the one loaded, for the pthread workers to import; else undefined.
+ * Node: the threaded binary's emscripten glue for the pthread workers to import: the copy shipped
+ * beside the bundle, else the installed package's `wasm-out/tfjs-backend-wasm-threaded-simd.js`
+ * when its version is the one loaded (running from source); else undefined.
  */
 function threadedGluePath(): string | undefined {
+  const beside = existingFile(BUNDLED?.['tfjs-backend-wasm-threaded-simd.js']);
+  if (beside) return beside;
+  const fs = nodeBuiltin('node:fs');
+  const url = nodeBuiltin('node:url');
+  const mod = nodeBuiltin('node:module');
+  const path = nodeBuiltin('node:path');
   const proc = (globalThis as { process?: NodeJS.Process }).process;
-  const fs = proc?.getBuiltinModule?.('node:fs') as typeof import('node:fs') | undefined;
-  const url = proc?.getBuiltinModule?.('node:url') as typeof import('node:url') | undefined;
-  const mod = proc?.getBuiltinModule?.('node:module') as typeof import('node:module') | undefined;
-  const path = proc?.getBuiltinModule?.('node:path') as typeof import('node:path') | undefined;
   if (!fs || !url || !mod || !path) return undefined;
-  const bases = [MODULE_FOLDER, url.pathToFileURL(proc!.cwd() + path.sep).href].filter((b): b is string => !!b);
+  const bases = [BUNDLED?.[BINARIES[0]!], url.pathToFileURL(proc!.cwd() + path.sep).href].filter((b): b is string => !!b);
   for (const base of bases) {
     try {
       const dist = path.dirname(mod.createRequire(base).resolve('@tensorflow/tfjs-backend-wasm'));
@@ -169,9 +190,8 @@ export function defaultNodeWasmThreads(availableParallelism: number, isMainThrea
 }
 
 function nodeThreadDefaults(): { cores: number; isMainThread: boolean } {
-  const proc = (globalThis as { process?: NodeJS.Process }).process;
-  const os = proc?.getBuiltinModule?.('node:os') as typeof import('node:os') | undefined;
-  const wt = proc?.getBuiltinModule?.('node:worker_threads') as typeof import('node:worker_threads') | undefined;
+  const os = nodeBuiltin('node:os');
+  const wt = nodeBuiltin('node:worker_threads');
   return { cores: Math.max(1, os?.availableParallelism?.() ?? 1), isMainThread: wt?.isMainThread ?? true };
 }
 
@@ -243,6 +263,33 @@ async function unreachable(url: string): Promise<string | undefined> {
   } catch (e) {
     return e instanceof Error ? e.message : String(e);
   }
+}
+
+/**
+ * Browsers and workers: what each wasm binary URL answers when it is not a wasm binary (an HTTP
+ * error, or e.g. an HTML page from a server's fallback route), or undefined when all are fine.
+ */
+async function diagnoseBinaries(): Promise<string | undefined> {
+  if (detectEnvironment() === 'node') return undefined;
+  const base = (globalThis as { location?: { href?: string } }).location?.href;
+  const value = configuredValue ?? defaultWasmPaths();
+  const problems: string[] = [];
+  for (const b of BINARIES) {
+    const url = typeof value === 'string' ? new URL(b, new URL(value, base)).href : value?.[b];
+    if (!url) continue;
+    try {
+      const r = await fetch(url);
+      if (!r.ok) {
+        problems.push(`${url}: HTTP ${r.status}`);
+        continue;
+      }
+      const head = new Uint8Array(await r.arrayBuffer()).subarray(0, 4);
+      if (head[0] !== 0 || head[1] !== 0x61 || head[2] !== 0x73 || head[3] !== 0x6d) problems.push(`${url}: not a wasm binary (${r.headers.get('content-type') ?? 'no content-type'})`);
+    } catch (e) {
+      problems.push(`${url}: ${e instanceof Error ? e.message : String(e)}`);
+    }
+  }
+  return problems.length ? problems.join('; ') : undefined;
 }
 
 /**
@@ -324,13 +371,20 @@ export const wasmBackend: BackendDescriptor = {
     // The extra kernels (conv gradients tfjs-backend-wasm lacks or runs slowly) must be in place
     // before the first wasm computation; registering is idempotent.
     registerWasmKernels();
-    if (!initialised && detectEnvironment() === 'node') {
-      await initNode(opts.threads);
-    } else if (initialised || !threadsPossible()) {
-      // Non-isolated pages get a binary without threads; the pool is fixed once created.
-      await activateTfBackend('wasm');
-    } else {
-      await initBrowserThreaded(opts.threads);
+    try {
+      if (!initialised && detectEnvironment() === 'node') {
+        await initNode(opts.threads);
+      } else if (initialised || !threadsPossible()) {
+        // Non-isolated pages get a binary without threads; the pool is fixed once created.
+        await activateTfBackend('wasm');
+      } else {
+        await initBrowserThreaded(opts.threads);
+      }
+    } catch (e) {
+      // emscripten's own message names no file ("expected magic word 00 61 73 6d"): say which URL
+      // answered what, so a missing or misrouted binary is found from BackendInfo.reason.
+      const why = await diagnoseBinaries().catch(() => undefined);
+      throw why ? new Error(`${e instanceof Error ? e.message : String(e)} (${why})`, { cause: e }) : e;
     }
     initialised = true;
   },

@@ -3,14 +3,15 @@
  * for eval-mode inference (the architecture is read off the state dict's keys and shapes).
  */
 import { parseArgs } from 'node:util';
-import { readFile, writeFile } from 'node:fs/promises';
-import { readPth } from '../core/pth/index.js';
+import { writeFile } from 'node:fs/promises';
+import { readGeneratorStateDict } from './generator-weights.js';
 import { Pix2PixError } from '../core/errors.js';
 import { exportGeneratorOnnx, inferGeneratorOptions, ONNX_INPUT_NAME, ONNX_OUTPUT_NAME } from '../pix2pix/onnx-export.js';
 
-export const EXPORT_ONNX_HELP = `Usage: pix2pix-ts export-onnx <G.pth|checkpoint> <out.onnx> [--key NAME] [--opset N] [--shape N,H,W]
+export const EXPORT_ONNX_HELP = `Usage: pix2pix-ts export-onnx <weights> <out.onnx> [--key NAME] [--opset N] [--shape N,H,W]
 
-Writes a pix2pix U-Net generator (PyTorch state dict, zip or legacy .pth) as an ONNX model
+Writes a pix2pix U-Net generator (a PyTorch .pth, zip or legacy; a pix2pix-ts checkpoint; web
+weights, model.json; a path or URL, or "default", the shipped model) as an ONNX model
 for inference in eval mode (BatchNorm running statistics, no dropout): NCHW float32 input
 "${ONNX_INPUT_NAME}" [N, C, H, W] in [-1, 1], output "${ONNX_OUTPUT_NAME}" [N, C_out, H, W] in [-1, 1].
 numDowns, ngf, channels and the norm are read from the weights' keys and shapes.
@@ -48,7 +49,7 @@ export async function exportOnnxCommand(argv: string[], log = console.log): Prom
   }
   const opset = values.opset === undefined ? undefined : Number(values.opset);
   try {
-    const sd = readPth(new Uint8Array(await readFile(src)), { key: values.key });
+    const sd = await readGeneratorStateDict(src, { key: values.key });
     const g = inferGeneratorOptions(sd);
     const bytes = exportGeneratorOnnx(sd, g, { opset, fixedShape });
     await writeFile(out, bytes);

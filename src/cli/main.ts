@@ -18,6 +18,7 @@ const commands: Record<string, Command> = {
   convert: { summary: 'convert weights: .pth, .pict, pix2pix-ts checkpoints, web float16/8-bit', help: CONVERT_HELP, run: (a) => convertCommand(a) },
   bench: { summary: 'time inference and training steps on every backend and onnxruntime peers', help: BENCH_HELP, run: (a) => benchCommand(a) },
   'export-onnx': { summary: 'write a generator .pth as an ONNX model (eval-mode inference)', help: EXPORT_ONNX_HELP, run: (a) => exportOnnxCommand(a) },
+  assets: { summary: 'copy the browser runtime files (worker, wasm, model) into a folder, for esbuild', help: 'pix2pix-ts assets --help', run: async (a) => (await import('./assets.js')).assetsCommand(a) },
 };
 
 export const MAIN_HELP = () => `Usage: pix2pix-ts <command> [options]

@@ -3,13 +3,13 @@
  * `worker_threads` workers (one model each), decoding and encoding with sharp on the main thread.
  */
 import { parseArgs } from 'node:util';
-import { readdir, readFile, stat, mkdir, writeFile } from 'node:fs/promises';
+import { readdir, stat, mkdir, writeFile } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { basename, extname, join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { Pix2PixError } from '../core/errors.js';
-import { readPth } from '../core/pth/index.js';
-import { inferGeneratorOptions } from '../pix2pix/infer-arch.js';
+import { writePth } from '../core/pth/index.js';
+import { readGeneratorWeights } from './generator-weights.js';
 import type { GeneratorOptions, InferenceMode } from '../pix2pix/config.js';
 import type { BackendName } from '../backends/index.js';
 import { decodeImage, encodePng, IMAGE_EXTENSIONS } from '../node/image-io.js';
@@ -23,7 +23,9 @@ the model pads to a multiple of 2^numDowns and crops back.
 
 Options:
   --out <dir>         output folder (created if missing)                      (required)
-  --weights <G.pth>   generator weights (PyTorch .pth); the architecture is read from them.
+  --weights <file>    generator weights: a PyTorch .pth, a pix2pix-ts checkpoint, web weights
+                      (model.json), a path or URL, or "default" (the shipped font model);
+                      the architecture is read from them.
                       Without it the generator is randomly initialised (for timing only).
   --workers <N>       worker threads, one model each                  (default: cores = ${availableParallelism()})
   --backend <name>    wasm or cpu                                      (default: wasm)
@@ -99,8 +101,10 @@ export async function translateCommand(argv: string[], log: (s: string) => void 
   let weights: Uint8Array | undefined;
   try {
     if (values.weights) {
-      weights = new Uint8Array(await readFile(values.weights));
-      generator = { ...inferGeneratorOptions(readPth(weights)), dropout: true };
+      // Any format the library writes (.pth, checkpoint, model.json, default): the workers get a .pth.
+      const g = await readGeneratorWeights(values.weights);
+      weights = writePth(g.stateDict);
+      generator = { ...g.generator, dropout: true };
     } else {
       const c = values.gray ? 1 : 3;
       generator = { numDowns: Number(values['num-downs']), ngf: Number(values.ngf), inputChannels: c, outputChannels: c };

@@ -12,7 +12,6 @@ import type { Pix2PixWorkerApi, ProgressCallback, RGBAImageData, WeightsSource, 
 import type { TrainProgress, SampleSet, TrainerState } from '../pix2pix/trainer.js';
 import { assertWorkerDataset } from './datasets.js';
 import { spawnWorker, type SpawnedWorker } from './spawn.js';
-import { defaultWorkerUrl } from './worker-url.js';
 import { cancelToken, installErrorTransfer } from './wire.js';
 
 /** Options that only apply with `worker: true`. */
@@ -89,7 +88,7 @@ export class WorkerPix2Pix {
   /** What the worker selected (its own probe) and where it runs. */
   backendInfo!: WorkerBackendInfo;
   readonly mode: InferenceMode;
-  readonly workerUrl: URL | string;
+  readonly workerUrl: URL | string | undefined;
   private live: Live | null = null;
   private resolvedOptions!: ResolvedModelOptions;
   private disposed = false;
@@ -98,7 +97,7 @@ export class WorkerPix2Pix {
   private readonly init: WorkerModelOptions;
   private readonly transferDefault: boolean;
 
-  private constructor(init: WorkerModelOptions, workerUrl: URL | string, transfer: boolean) {
+  private constructor(init: WorkerModelOptions, workerUrl: URL | string | undefined, transfer: boolean) {
     this.init = init;
     this.workerUrl = workerUrl;
     this.transferDefault = transfer;
@@ -108,7 +107,7 @@ export class WorkerPix2Pix {
   /** @internal */
   static async create(options: WorkerModelOptions & Omit<WorkerOptions, 'worker'>): Promise<WorkerPix2Pix> {
     installErrorTransfer();
-    const { workerUrl = defaultWorkerUrl(), transfer = false, ...init } = options;
+    const { workerUrl, transfer = false, ...init } = options;
     const p = new WorkerPix2Pix(init, workerUrl, transfer);
     await p.start();
     return p;

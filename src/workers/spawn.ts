@@ -5,7 +5,8 @@
 import * as Comlink from 'comlink';
 import nodeEndpoint from 'comlink/dist/esm/node-adapter.mjs';
 import { WorkerError } from '../core/errors.js';
-import { detectEnvironment } from '../backends/probe.js';
+import { detectEnvironment, requireNodeBuiltin } from '../core/env.js';
+import { defaultWorkerUrl } from './worker-url.js';
 import type { WorkerKind } from '../core/protocol.js';
 
 /** A started worker. */
@@ -34,7 +35,7 @@ export interface SpawnedWorker {
  * const remote = Comlink.wrap<Pix2PixWorkerApi>(w.endpoint);
  * ```
  */
-export function spawnWorker(url: string | URL): SpawnedWorker {
+export function spawnWorker(url?: string | URL): SpawnedWorker {
   let rejectDead!: (e: Error) => void;
   let isDead = false;
   const dead = new Promise<never>((_, reject) => { rejectDead = reject; });
@@ -44,11 +45,10 @@ export function spawnWorker(url: string | URL): SpawnedWorker {
     isDead = true;
     rejectDead(e);
   };
-  const href = String(url);
-
   if (detectEnvironment() === 'node') {
+    const href = String(url ?? defaultWorkerUrl());
     const proc = (globalThis as { process?: NodeJS.Process }).process!;
-    const wt = proc.getBuiltinModule!('node:worker_threads') as typeof import('node:worker_threads');
+    const wt = requireNodeBuiltin('node:worker_threads', 'Starting a worker in Node');
     const target = /^[a-z][a-z0-9+.-]*:/i.test(href) && !/^[a-z]:[\\/]/i.test(href) ? new URL(href) : href;
     let lastError: Error | undefined;
     const w = new wt.Worker(target as URL | string);
@@ -80,10 +80,13 @@ export function spawnWorker(url: string | URL): SpawnedWorker {
     };
   }
 
+  const href = url === undefined ? 'worker.js (beside the pix2pix-ts bundle)' : String(url);
   if (typeof Worker !== 'function') throw new WorkerError('This environment has no Worker; create the model without { worker: true }.');
   let w: Worker;
   try {
-    w = new Worker(url, { type: 'module', name: 'pix2pix-ts' });
+    // The default as one literal expression: the pattern vite, webpack 5, rollup and parcel
+    // recognise, so they bundle the worker script and its wasm files as the app's own.
+    w = url === undefined ? new Worker(new URL('./worker.js', import.meta.url), { type: 'module', name: 'pix2pix-ts' }) : new Worker(url, { type: 'module', name: 'pix2pix-ts' });
   } catch (cause) {
     throw new WorkerError(`Could not start the pix2pix worker from ${href}: ${(cause as Error).message}. Check the "workerUrl" option (module workers must be same-origin).`, { cause });
   }

@@ -2,7 +2,9 @@
  * Where the worker script is by default: `worker.js` (browsers) or `worker.node.js` (Node) next to
  * the bundle that runs this code.
  */
-import { detectEnvironment } from '../backends/probe.js';
+import { nodeBuiltin } from '../core/env.js';
+
+const NODE_WORKER = 'worker.node.js';
 
 /**
  * The default `workerUrl`. In Node, code shared by several entry points may sit in `dist/chunks/`,
@@ -14,11 +16,12 @@ import { detectEnvironment } from '../backends/probe.js';
  * ```
  */
 export function defaultWorkerUrl(): URL {
-  if (detectEnvironment() !== 'node') return new URL('./worker.js', import.meta.url);
-  const here = new URL('./worker.node.js', import.meta.url);
-  const proc = (globalThis as { process?: NodeJS.Process }).process;
-  const fs = proc?.getBuiltinModule?.('node:fs') as typeof import('node:fs') | undefined;
+  // Node only. Browsers start `new Worker(new URL('./worker.js', import.meta.url))` in spawnWorker,
+  // the literal form bundlers recognise; the name here is a variable so that they do not emit the
+  // Node worker as a browser asset.
+  const here = new URL(NODE_WORKER, import.meta.url);
+  const fs = nodeBuiltin('node:fs');
   if (!fs || here.protocol !== 'file:') return here;
-  for (const u of [here, new URL('../worker.node.js', import.meta.url)]) if (fs.existsSync(u)) return u;
+  for (const u of [here, new URL(`../${NODE_WORKER}`, import.meta.url)]) if (fs.existsSync(u)) return u;
   return here;
 }

@@ -57,7 +57,7 @@ node('the probe reports Node: no WebGL, WASM SIMD, threads off with the measured
 node('the wasm binaries are found without configuration', () => {
   const dir = defaultWasmPaths();
   assert.type(dir, 'string');
-  assert.match(dir!, /\/$/);
+  assert.match(dir as string, /\/$/);
 });
 
 node('cpu and wasm initialise for real and agree on conv2d and its gradients', async () => {

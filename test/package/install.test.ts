@@ -1,0 +1,246 @@
+// The package as users get it (npm test builds dist/ first): `npm pack`, the tarball's contents and
+// size, a fresh app that installs it (its node_modules size printed), the .d.ts under strict
+// TypeScript 5 and 7 with skipLibCheck false, the installed package in Node (no tfjs installed:
+// it is bundled), and the app built with esbuild, vite and webpack, opened in headless Chromium on a
+// cross-origin-isolated page: the shipped model translates on wasm with 2 threads in-thread and in
+// a worker, and the pixels equal Node's.
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { ROOT } from '../support/env.js';
+
+const work = join(ROOT, '.tmp', 'package-test', `run-${process.pid}`);
+const app = join(work, 'app');
+const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm';
+const DEADLINE = 120_000;
+const MB = 2 ** 20;
+
+type PackFile = { path: string; size: number };
+const ctx: { tarball?: string; files?: PackFile[]; size?: number; node?: Result } = {};
+
+interface Result { name: string; threads: number; reason: string; pixels: number[] }
+
+function du(dir: string): number {
+  let total = 0;
+  for (const e of readdirSync(dir, { withFileTypes: true })) {
+    const p = join(dir, e.name);
+    if (e.isDirectory()) total += du(p);
+    else if (e.isFile()) total += statSync(p).size;
+  }
+  return total;
+}
+
+const P = suite('the npm package');
+
+P.before(() => {
+  if (!existsSync(join(ROOT, 'dist', 'index.node.js'))) throw new Error('dist/ is missing: run `npm run build` first (npm test does).');
+  rmSync(work, { recursive: true, force: true });
+  mkdirSync(app, { recursive: true });
+});
+
+P('npm pack ships dist/, the licences, the model and the dataset, in at most 5 MB', () => {
+  // dist/ is built already; the repo's .npmrc sets ignore-scripts, so `prepack` is not run here
+  // (the next test checks that it is there and what it runs).
+  const out = execFileSync(npm, ['pack', '--ignore-scripts', '--json', '--pack-destination', work], { cwd: ROOT, encoding: 'utf8' });
+  const [info] = JSON.parse(out) as [{ filename: string; size: number; unpackedSize: number; files: PackFile[] }];
+  ctx.tarball = join(work, info.filename);
+  ctx.files = info.files;
+  ctx.size = info.size;
+  const paths = new Set(info.files.map((f) => f.path));
+  for (const f of ['package.json', 'README.md', 'LICENSE', 'dist/THIRD_PARTY_LICENSES.txt', 'dist/index.js', 'dist/index.node.js', 'dist/index.d.ts', 'dist/index.node.d.ts',
+    'dist/worker.js', 'dist/worker.node.js', 'dist/cli.js', 'dist/pix2pix.min.js', 'dist/pix2pix-widget.min.js', 'dist/widget.js',
+    'dist/tfjs-backend-wasm.wasm', 'dist/tfjs-backend-wasm-simd.wasm', 'dist/tfjs-backend-wasm-threaded-simd.wasm', 'dist/tfjs-backend-wasm-threaded-simd.js',
+    'dist/default-model.json', 'dist/default-model.bin', 'data/fonts-zi2zi/README.md']) {
+    assert.ok(paths.has(f), `${f} is in the tarball`);
+  }
+  assert.ok(info.files.some((f) => f.path.startsWith('data/fonts-zi2zi/train/')), 'the demo dataset is in the tarball');
+  assert.not.ok(info.files.some((f) => /^src\/|\.ts$/.test(f.path) && !f.path.endsWith('.d.ts')), 'no TypeScript sources');
+  const maps = info.files.filter((f) => f.path.endsWith('.map')).reduce((s, f) => s + f.size, 0);
+  for (const f of info.files.filter((f) => f.path.endsWith('.map'))) {
+    assert.not.ok(/"sourcesContent"/.test(readFileSync(join(ROOT, f.path), 'utf8')), `${f.path} holds no sources`);
+  }
+  console.log(`# tarball ${(info.size / MB).toFixed(2)} MB (${(info.unpackedSize / MB).toFixed(1)} MB unpacked, source maps ${(maps / MB).toFixed(1)} MB), ${info.files.length} files`);
+  assert.ok(info.size <= 5 * MB, `tarball ${info.size} bytes`);
+});
+
+P('packing from a clean clone builds first (prepack runs the build)', () => {
+  const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8'));
+  assert.is(pkg.scripts.prepack, 'npm run build');
+  // With scripts allowed, `npm pack` runs prepack: a shell that records its command stands in for
+  // the build, so this takes a second rather than a rebuild.
+  const shell = join(work, 'record-shell.sh');
+  const log = join(work, 'prepack.log');
+  writeFileSync(shell, `#!/bin/sh\necho "$@" >> ${JSON.stringify(log)}\n`, { mode: 0o755 });
+  execFileSync(npm, ['pack', '--dry-run', '--ignore-scripts=false', `--script-shell=${shell}`], { cwd: ROOT, encoding: 'utf8', stdio: 'pipe' });
+  assert.match(readFileSync(log, 'utf8'), /npm run build/);
+});
+
+P('a fresh app installs it without install scripts, and light', () => {
+  writeFileSync(join(app, 'package.json'), JSON.stringify({ name: 'fresh-app', private: true, type: 'module' }));
+  const r = spawnSync(npm, ['install', ctx.tarball!, '--prefer-offline', '--no-audit', '--no-fund'], { cwd: app, encoding: 'utf8' });
+  assert.is(r.status, 0, r.stderr);
+  const warnings = r.stderr.split('\n').filter((l) => /warn/i.test(l));
+  assert.not.ok(warnings.some((l) => /script|gyp|peer/i.test(l)), warnings.join('\n'));
+  const deps = readdirSync(join(app, 'node_modules'));
+  assert.not.ok(deps.includes('@tensorflow'), 'tfjs is bundled, not installed');
+  assert.not.ok(deps.includes('webgpu'), 'webgpu is an optional peer');
+  const size = du(join(app, 'node_modules'));
+  console.log(`# fresh app node_modules after npm i pix2pix-ts: ${(size / MB).toFixed(1)} MB (${deps.join(', ')})`);
+  assert.ok(size <= 60 * MB, `${size} bytes`);
+});
+
+P('its .d.ts type-check under strict TypeScript 5 and 7 with skipLibCheck false', () => {
+  const src = `import { createPix2Pix, type Pix2Pix } from 'pix2pix-ts';
+import { definePix2PixTranslator } from 'pix2pix-ts/widget';
+export async function use(): Promise<Pix2Pix> {
+  const p2p = await createPix2Pix({ backend: 'wasm', weights: 'default' });
+  const out = await p2p.translate({ data: new Uint8ClampedArray(4 * 4 * 4), width: 4, height: 4, channels: 4 });
+  out.data.length.toFixed();
+  definePix2PixTranslator();
+  return p2p as Pix2Pix;
+}
+`;
+  writeFileSync(join(app, 'check.ts'), src);
+  const tsconfig = { compilerOptions: { strict: true, skipLibCheck: false, noEmit: true, target: 'ES2022', module: 'ESNext', moduleResolution: 'Bundler', lib: ['ES2022', 'DOM', 'DOM.Iterable'], types: [] }, files: ['check.ts'] };
+  writeFileSync(join(app, 'tsconfig.json'), JSON.stringify(tsconfig));
+  for (const [name, bin] of [['TypeScript 5', join(ROOT, 'node_modules/typescript/bin/tsc')], ['TypeScript 7', join(ROOT, 'node_modules/@typescript/native-preview/bin/tsgo.js')]] as const) {
+    const r = spawnSync(process.execPath, [bin, '-p', 'tsconfig.json'], { cwd: app, encoding: 'utf8' });
+    assert.is(r.status, 0, `${name}:\n${r.stdout}${r.stderr}`);
+  }
+});
+
+/** The input both Node and the pages translate: a 128x128 RGBA pattern. */
+const PATTERN = `export function pattern() {
+  const data = new Uint8ClampedArray(128 * 128 * 4);
+  for (let i = 0; i < 128 * 128; i++) {
+    const x = i % 128, y = (i / 128) | 0;
+    const v = (x > 30 && x < 98 && Math.abs(y - 64) < 10) || (y > 30 && y < 98 && Math.abs(x - 64) < 8) ? 0 : 255;
+    data.set([v, v, v, 255], i * 4);
+  }
+  return { data, width: 128, height: 128, channels: 4 };
+}
+export async function translateDefault(createPix2Pix, worker) {
+  const p2p = await createPix2Pix({ backend: 'wasm', worker, weights: 'default' });
+  const out = await p2p.translate(pattern());
+  const info = p2p.backendInfo;
+  await p2p.dispose();
+  return { name: info.name, threads: info.threads, reason: info.reason, pixels: Array.from(out.data) };
+}
+`;
+
+P('in Node the installed package translates with the shipped model, on wasm with threads', () => {
+  writeFileSync(join(app, 'pattern.js'), PATTERN);
+  writeFileSync(join(app, 'node-run.js'), `import { createPix2Pix } from 'pix2pix-ts';\nimport { translateDefault } from './pattern.js';\nconsole.log(JSON.stringify(await translateDefault(createPix2Pix, false)));\n`);
+  const r = spawnSync(process.execPath, ['node-run.js'], { cwd: app, encoding: 'utf8', timeout: DEADLINE });
+  assert.is(r.status, 0, r.stderr);
+  ctx.node = JSON.parse(r.stdout.trim().split('\n').pop()!) as Result;
+  assert.is(ctx.node.name, 'wasm');
+  assert.is(ctx.node.pixels.length, 128 * 128 * 4);
+  assert.ok(new Set(ctx.node.pixels).size > 2, 'the output is not flat');
+  console.log(`# Node: ${ctx.node.reason}`);
+});
+
+P.run();
+
+// ---------------------------------------------------------------------------------------------
+
+const B = suite('the package built by bundlers, in Chromium');
+const pages: Record<string, string> = {};
+const browser: { close?: () => Promise<void>; origin?: string; stop?: () => Promise<void>; pw?: import('playwright-core').Browser; skip?: string } = {};
+
+B.before(async () => {
+  const harness = await import(pathToFileURL(join(ROOT, 'test/browser/harness.mjs')).href);
+  const chromium = harness.findChromium();
+  if (!chromium) {
+    if (process.env.CI) throw new Error('Chromium is required in CI');
+    browser.skip = 'Chromium not found';
+    return;
+  }
+  writeFileSync(join(app, 'main.js'), `import { createPix2Pix } from 'pix2pix-ts';\nimport { translateDefault } from './pattern.js';\nwindow.run = (worker) => translateDefault(createPix2Pix, worker);\nwindow.ready = true;\n`);
+  const html = (script: string) => `<!doctype html><meta charset=utf-8><title>app</title><script type=module src="${script}"></script>\n`;
+  writeFileSync(join(app, 'index.html'), html('./main.js'));
+  const { startExamplesServer } = await import(pathToFileURL(join(ROOT, 'scripts/serve-examples.mjs')).href);
+  const srv = await startExamplesServer({ port: 0, mounts: [['/esbuild/', join(app, 'out-esbuild')], ['/vite/', join(app, 'out-vite')], ['/webpack/', join(app, 'out-webpack')]] });
+  browser.origin = srv.origin;
+  browser.stop = srv.close;
+  const { chromium: pw } = await import('playwright-core');
+  browser.pw = await pw.launch({ executablePath: chromium, headless: true, args: harness.CHROMIUM_ARGS });
+});
+
+B.after(async () => {
+  await browser.pw?.close();
+  await browser.stop?.();
+  rmSync(work, { recursive: true, force: true });
+});
+
+async function runPage(path: string, worker: boolean): Promise<Result> {
+  const page = await browser.pw!.newPage();
+  const errors: string[] = [];
+  page.on('pageerror', (e) => errors.push(e.message));
+  page.on('console', (m) => { if (m.type() === 'error' || m.type() === 'warning') errors.push(m.text()); });
+  try {
+    await page.goto(`${browser.origin}${path}`);
+    await page.waitForFunction(() => 'ready' in window, null, { timeout: DEADLINE });
+    assert.ok(await page.evaluate(() => crossOriginIsolated), 'the page is cross-origin isolated');
+    return (await page.evaluate((w) => (window as unknown as { run(w: boolean): Promise<Result> }).run(w), worker)) as Result;
+  } catch (e) {
+    throw new Error(`${path} (worker: ${worker}): ${(e as Error).message}\npage errors: ${errors.join('\n')}`);
+  } finally {
+    await page.close();
+  }
+}
+
+function sameAsNode(what: string, got: Result): void {
+  assert.is(got.name, 'wasm', `${what}: ${got.reason}`);
+  assert.is(got.threads, 2, `${what} runs wasm on 2 threads: ${got.reason}`);
+  const node = ctx.node!.pixels;
+  let max = 0;
+  for (let i = 0; i < node.length; i++) max = Math.max(max, Math.abs(node[i]! - got.pixels[i]!));
+  console.log(`# ${what}: ${got.reason}; max |Chromium - Node| = ${max}`);
+  assert.ok(max <= 1, `${what}: pixels differ from Node's by up to ${max}`);
+}
+
+async function checkPages(bundler: string): Promise<void> {
+  if (browser.skip) return console.log(`# skipped: ${browser.skip}`);
+  sameAsNode(`${bundler}, in-thread`, await runPage(`/${bundler}/index.html`, false));
+  sameAsNode(`${bundler}, worker`, await runPage(`/${bundler}/index.html`, true));
+}
+
+B('esbuild --bundle --platform=browser builds it, and `pix2pix-ts assets` copies the runtime files', async () => {
+  const esbuild = await import('esbuild');
+  const t0 = Date.now();
+  await esbuild.build({ absWorkingDir: app, entryPoints: ['main.js'], bundle: true, platform: 'browser', format: 'esm', outdir: 'out-esbuild', logLevel: 'error' });
+  writeFileSync(join(app, 'out-esbuild', 'index.html'), `<!doctype html><meta charset=utf-8><script type=module src="./main.js"></script>\n`);
+  const r = spawnSync(process.execPath, [join(app, 'node_modules/pix2pix-ts/dist/cli.js'), 'assets', join(app, 'out-esbuild')], { encoding: 'utf8' });
+  assert.is(r.status, 0, r.stderr);
+  console.log(`# esbuild: ${Date.now() - t0} ms`);
+  assert.not.match(readFileSync(join(app, 'out-esbuild', 'main.js'), 'utf8'), /require\(["'](fs|path|os|worker_threads)["']\)/);
+  await checkPages('esbuild');
+});
+
+B('vite build emits the worker, the wasm files and the model as assets', async () => {
+  const { build } = await import('vite');
+  const t0 = Date.now();
+  await build({ root: app, logLevel: 'error', configFile: false, build: { outDir: 'out-vite', emptyOutDir: true } });
+  console.log(`# vite build: ${Date.now() - t0} ms`);
+  const assets = readdirSync(join(app, 'out-vite', 'assets'));
+  for (const f of ['tfjs-backend-wasm-threaded-simd', 'default-model']) assert.ok(assets.some((a) => a.startsWith(f)), `${f} emitted: ${assets.join(', ')}`);
+  await checkPages('vite');
+});
+
+B('webpack 5 builds it for production', async () => {
+  const { default: webpack } = await import('webpack');
+  const t0 = Date.now();
+  const stats = await new Promise<import('webpack').Stats>((resolve, reject) => {
+    webpack({ mode: 'production', context: app, entry: './main.js', output: { path: join(app, 'out-webpack'), filename: 'main.js', clean: true }, performance: { hints: false } }, (err, s) => (err ? reject(err) : resolve(s!)));
+  });
+  assert.not.ok(stats.hasErrors(), stats.toString('errors-only'));
+  writeFileSync(join(app, 'out-webpack', 'index.html'), `<!doctype html><meta charset=utf-8><script src="./main.js"></script>\n`);
+  console.log(`# webpack: ${Date.now() - t0} ms`);
+  await checkPages('webpack');
+});
+
+B.run();
