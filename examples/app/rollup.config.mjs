@@ -18,13 +18,26 @@ function pix2pixPackage() {
       return null;
     },
     generateBundle() {
-      // The library starts `./worker.js` beside the code that calls it, and the worker loads the
-      // wasm binaries beside itself.
-      for (const f of ['worker.js', ...readdirSync(pkgDist).filter((f) => f.endsWith('.wasm'))]) {
-        this.emitFile({ type: 'asset', fileName: f, source: readFileSync(join(pkgDist, f)) });
-      }
+      // The library starts `./worker.js` beside the code that calls it (worker.js imports the chunk
+      // it shares with index.js), and both load the wasm binaries, the threaded binary's glue
+      // (without it wasm runs on one thread) and the shipped model beside themselves: what
+      // `npx pix2pix-ts assets <dir>` copies.
+      const runtime = ['worker.js', ...chunksOf('worker.js'), 'tfjs-backend-wasm-threaded-simd.js', 'default-model.json', 'default-model.bin',
+        ...readdirSync(pkgDist).filter((f) => f.endsWith('.wasm'))];
+      for (const f of runtime) this.emitFile({ type: 'asset', fileName: f, source: readFileSync(join(pkgDist, f)) });
     },
   };
+}
+
+/** The chunks of dist/ that `file` imports, recursively. */
+function chunksOf(file, seen = new Set()) {
+  for (const m of readFileSync(join(pkgDist, file), 'utf8').matchAll(/(?:\bfrom|\bimport)\s*\(?\s*['"]\.\/([^'"/]+\.js)['"]/g)) {
+    if (!seen.has(m[1])) {
+      seen.add(m[1]);
+      chunksOf(m[1], seen);
+    }
+  }
+  return [...seen];
 }
 
 export default {

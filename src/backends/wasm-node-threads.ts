@@ -80,7 +80,7 @@ export async function withNodeWasmThreads<T>(threads: number, fn: () => Promise<
     process.on('exit', () => fs.rmSync(dir, { recursive: true, force: true }));
     scriptDir = dir;
   }
-  if (gluePath === undefined) throw new Error('the package file @tensorflow/tfjs-backend-wasm/wasm-out/tfjs-backend-wasm-threaded-simd.js (same version as the bundled tfjs-backend-wasm) is not resolvable from here; the pthread workers need it');
+  if (gluePath === undefined) throw new Error('tfjs-backend-wasm-threaded-simd.js (shipped in pix2pix-ts\'s dist/, beside the wasm binaries) was not found there nor in an installed @tensorflow/tfjs-backend-wasm of the same version; the pthread workers need it');
   const dir = scriptDir;
   const mainPath = path.join(dir, 'tfjs-backend-wasm-threaded-simd.js');
   const workerPath = path.join(dir, 'tfjs-backend-wasm-threaded-simd.worker.js');

@@ -332,7 +332,7 @@ async function initBrowserThreaded(requested: number | undefined): Promise<void>
     tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', false);
     tfwasm.setThreadsCount(1);
     await activateTfBackend('wasm');
-    initDetail = `WASM SIMD on one thread (the threaded binary's glue ${THREADED_GLUE}${glue ? ` at ${glue}` : ''} cannot be loaded: ${why}; serve it beside the wasm binaries, from @tensorflow/tfjs-backend-wasm/wasm-out/)`;
+    initDetail = `WASM SIMD on one thread (the threaded binary's glue ${THREADED_GLUE}${glue ? ` at ${glue}` : ''} cannot be loaded: ${why}; serve it beside the wasm binaries: it ships in pix2pix-ts's dist/, and \`npx pix2pix-ts assets <dir>\` copies it)`;
     return;
   }
   tfwasm.setThreadsCount(threads);

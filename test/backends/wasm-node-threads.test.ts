@@ -74,7 +74,7 @@ if (childOptions !== undefined) {
       assert.is(r.status, 0, r.stderr);
       const out = JSON.parse(r.stdout.trim().split('\n').at(-1)!);
       assert.is(out.threads, 1);
-      assert.match(out.reason, /the threaded binary failed to start in Node: .*wasm-out\/tfjs-backend-wasm-threaded-simd\.js .* is not resolvable from here/);
+      assert.match(out.reason, /the threaded binary failed to start in Node: tfjs-backend-wasm-threaded-simd\.js \(shipped in pix2pix-ts's dist\/.*\) was not found there/);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
