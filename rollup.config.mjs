@@ -114,8 +114,9 @@ function selfContainedTypes() {
       if (other) throw new Error(`unexpected type reference in the .d.ts: ${other[0]}`);
       // `[Symbol.asyncDispose]` (explicit resource management) is in TypeScript's esnext.disposable
       // lib, which projects targeting ES2022 do not load by themselves.
-      if (/Symbol\.asyncDispose/.test(out)) out = `/// <reference lib="esnext.disposable" />\n${out}`;
       if (/\bGPUBuffer\b/.test(out)) out = `/** A WebGPU buffer (WebGPU's \`GPUBuffer\`); left untyped so that no WebGPU type package is needed. */\ntype GPUBuffer = any;\n${out}`;
+      // A triple-slash directive counts only at the top of the file.
+      if (/Symbol\.asyncDispose/.test(out)) out = `/// <reference lib="esnext.disposable" />\n${out}`;
       return { code: out, map: null };
     },
   };
