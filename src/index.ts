@@ -83,6 +83,11 @@ export interface CreatePix2PixOptions extends ModelOptions, BackendInitOptions {
    * `mode` then defaults to what the weights were made for (`paper` for `.pict`).
    */
   weights?: WeightsInput;
+  /**
+   * Entry of a PyTorch checkpoint dict (`weights`) that holds the generator's state dict, e.g.
+   * `'netG'` for `{ netG, netD, opt }`. By default the dict itself, or its `state_dict` / `model`.
+   */
+  key?: string;
 }
 
 /** An RGBA 8-bit image, the shape of a canvas `ImageData`. */
@@ -111,10 +116,10 @@ export class Pix2Pix {
 
   /** @internal */
   static async create(options: CreatePix2PixOptions = {}): Promise<Pix2Pix> {
-    const { backend = 'auto', purpose = 'infer', mode, wasmPaths, threads, webglDeleteTextureThreshold, weights, ...modelOptions } = options;
+    const { backend = 'auto', purpose = 'infer', mode, wasmPaths, threads, webglDeleteTextureThreshold, weights, key, ...modelOptions } = options;
     const info = await selectBackend({ backend, purpose, wasmPaths, threads, webglDeleteTextureThreshold });
     if (weights !== undefined) {
-      const loaded = await modelFromWeights(weights, modelOptions);
+      const loaded = await modelFromWeights(weights, modelOptions, { key });
       return new Pix2Pix(loaded.model, info, mode ?? loaded.mode);
     }
     const model = new Pix2PixModel(modelOptions);
@@ -139,15 +144,17 @@ export class Pix2Pix {
   /**
    * Loads PyTorch weights (`.pth`, zip or legacy format) into the generator (`G`, default) or the
    * discriminator (`D`). All or nothing: a mismatch lists missing/unexpected keys and wrong shapes.
+   * `opts.key` picks the entry of a checkpoint dict (`{ netG, netD, opt }`: `key: 'netD'`).
    *
    * @example
    * ```ts
    * await p2p.loadPth(await fs.readFile('latest_net_G.pth'));
+   * await p2p.loadPth(await fs.readFile('run.pth'), 'D', { key: 'netD' });
    * ```
    */
   loadPth(bytes: Uint8Array | ArrayBuffer, net: 'G' | 'D' = 'G', opts?: LoadOptions): Promise<void> {
     const u8 = bytes instanceof Uint8Array ? bytes : new Uint8Array(bytes);
-    return this.run((m) => m.loadStateDict(net, readPth(u8), opts));
+    return this.run((m) => m.loadStateDict(net, readPth(u8, { key: opts?.key }), opts));
   }
 
   /**

@@ -25,6 +25,7 @@ Options:
   --out <dir>         output folder (created if missing)                      (required)
   --weights <G.pth>   generator weights (PyTorch .pth); the architecture is read from them.
                       Without it the generator is randomly initialised (for timing only).
+  --key <name>        entry of a checkpoint dict holding the generator (e.g. netG)
   --workers <N>       worker threads, one model each                  (default: cores = ${availableParallelism()})
   --backend <name>    wasm or cpu                                      (default: wasm)
   --mode <m>          eval (running BatchNorm statistics, no dropout) or paper
@@ -54,6 +55,7 @@ export async function translateCommand(argv: string[], log: (s: string) => void 
       options: {
         out: { type: 'string' },
         weights: { type: 'string' },
+        key: { type: 'string' },
         workers: { type: 'string' },
         backend: { type: 'string', default: 'wasm' },
         mode: { type: 'string', default: 'eval' },
@@ -100,7 +102,7 @@ export async function translateCommand(argv: string[], log: (s: string) => void 
   try {
     if (values.weights) {
       weights = new Uint8Array(await readFile(values.weights));
-      generator = { ...inferGeneratorOptions(readPth(weights)), dropout: true };
+      generator = { ...inferGeneratorOptions(readPth(weights, { key: values.key })), dropout: true };
     } else {
       const c = values.gray ? 1 : 3;
       generator = { numDowns: Number(values['num-downs']), ngf: Number(values.ngf), inputChannels: c, outputChannels: c };
@@ -115,7 +117,7 @@ export async function translateCommand(argv: string[], log: (s: string) => void 
   const size = Math.min(workers, files.length);
   const pool = await createWorkerPool({ size, backend: values.backend as BackendName, generator, mode: values.mode as InferenceMode, workerUrl: options.workerUrl });
   try {
-    if (weights) await pool.loadPth(weights, 'G');
+    if (weights) await pool.loadPth(weights, 'G', { key: values.key });
     const channels = (generator.inputChannels ?? 3) as 1 | 3;
     const outChannels = generator.outputChannels ?? 3;
     const bar = progressBar(files.length, !values.quiet && files.length > 1);

@@ -52,7 +52,7 @@ export class WorkerPool {
   private readonly workers: WorkerPix2Pix[];
   private idle: WorkerPix2Pix[];
   private waiters: ((w: WorkerPix2Pix) => void)[] = [];
-  private weights: { source: WeightsSource; net: 'G' | 'D' }[] = [];
+  private weights: { source: WeightsSource; net: 'G' | 'D'; key?: string }[] = [];
   private disposed = false;
 
   private constructor(workers: WorkerPix2Pix[]) {
@@ -101,7 +101,7 @@ export class WorkerPool {
       if (e instanceof WorkerError && !this.disposed) {
         try {
           await w.restart();
-          for (const { source, net } of this.weights) await w.loadPth(source, net);
+          for (const { source, net, key } of this.weights) await w.loadPth(source, net, { key });
         } catch { /* the next call on it reports the failure */ }
       }
       throw e;
@@ -118,9 +118,10 @@ export class WorkerPool {
    * await pool.loadPth(await readFile('latest_net_G.pth'));
    * ```
    */
-  async loadPth(source: WeightsSource, net: 'G' | 'D' = 'G'): Promise<void> {
-    await Promise.all(this.workers.map((w) => w.loadPth(source, net, { transfer: false })));
-    this.weights.push({ source, net });
+  async loadPth(source: WeightsSource, net: 'G' | 'D' = 'G', opts: { key?: string } = {}): Promise<void> {
+    const { key } = opts;
+    await Promise.all(this.workers.map((w) => w.loadPth(source, net, { transfer: false, key })));
+    this.weights.push({ source, net, key });
   }
 
   /**
