@@ -45,6 +45,8 @@ if (python) {
       const checks: GoldenCheck[] = await verifyGolden(dirSource(join(dir, name)));
       const bad = checks.filter((c) => !c.ok).map((c) => `${c.name}: ${c.error.toExponential(2)} > ${c.bound}`);
       assert.equal(bad, [], bad.join('\n'));
+      const worst = (k: string) => Math.max(...checks.filter((c) => c.name.startsWith(k) && !c.name.includes('absolute')).map((c) => c.error)).toExponential(2);
+      console.log(`# ${name} cpu: ${checks.length} checks; worst: forward ${worst('forward')}, loss ${worst('loss')}, grad ${worst('grad')}, after ${worst('after')}`);
       // Every kind of check ran: forwards, losses of each step, gradients, parameters after.
       for (const kind of ['forward G train', 'forward fake_B step 0', 'loss step 0', 'grad step 0 G', 'grad step 0 D', 'after ']) {
         assert.ok(checks.some((c) => c.name.startsWith(kind)), kind);
