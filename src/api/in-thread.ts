@@ -7,6 +7,9 @@ import type { Tensor4D } from '../core/tf.js';
 import { DisposedError, ShapeError } from '../core/errors.js';
 import { toFloatImage, toRGBA8, type PixelImage, type FloatImage, type RGBAImage } from '../core/image.js';
 import { selectBackend, type BackendInfo, type BackendRequest, type BackendInitOptions, type Purpose } from '../backends/index.js';
+import { createOrtNodeSession } from '../backends/ort-node.js';
+import { createOrtWebGPUSession } from '../backends/ort-webgpu.js';
+import { OnnxTranslator } from '../pix2pix/onnx-translator.js';
 import { Pix2PixModel, type StepLosses } from '../pix2pix/model.js';
 import type { ModelOptions, InferenceMode, ResolvedModelOptions } from '../pix2pix/config.js';
 import { translateImage } from '../pix2pix/translator.js';
@@ -29,8 +32,11 @@ import type { NetName, Pix2Pix, TrainCallOptions, TranslateOptions } from './pix
  */
 export interface CreatePix2PixOptions extends ModelOptions, BackendInitOptions {
   /**
-   * tfjs backend to run on: `auto` (a real-GPU WebGL/WebGPU, else WASM SIMD with threads where
-   * allowed, else CPU: see `backendInfo.reason`), a name, or a list of names tried in order.
+   * Backend to run on: `auto` (a real-GPU WebGL/WebGPU, else for inference the onnxruntime engine
+   * where it loads (`ort-node` in Node), else WASM SIMD with threads where allowed, else CPU: see
+   * `backendInfo.reason`), a name, or a list of names tried in order. The onnxruntime engines run
+   * eval-mode `translate` only; the weights, training and paper mode run on the tfjs backend
+   * chosen under them (`backendInfo.tfjs`).
    * @defaultValue 'auto'
    */
   backend?: BackendRequest;
@@ -62,23 +68,46 @@ export class InThreadPix2Pix implements Pix2Pix {
   readonly mode: InferenceMode;
   private model: Pix2PixModel | null;
   private chain: Promise<unknown> = Promise.resolve();
+  /** The onnxruntime engine's session of the generator (eval-mode translate), when one was chosen. */
+  private ort: OnnxTranslator | null;
 
-  private constructor(model: Pix2PixModel, backendInfo: BackendInfo, mode: InferenceMode) {
+  private constructor(model: Pix2PixModel, backendInfo: BackendInfo, mode: InferenceMode, ort: OnnxTranslator | null) {
     this.model = model;
     this.backendInfo = backendInfo;
     this.mode = mode;
+    this.ort = ort;
   }
 
   /** @internal */
   static async create(options: CreatePix2PixOptions = {}): Promise<InThreadPix2Pix> {
     const { backend = 'auto', purpose = 'infer', mode, wasmPaths, threads, webglDeleteTextureThreshold, weights, ...modelOptions } = options;
-    const info = await selectBackend({ backend, purpose, wasmPaths, threads, webglDeleteTextureThreshold });
+    let info = await selectBackend({ backend, purpose, wasmPaths, threads, webglDeleteTextureThreshold });
+    let model: Pix2PixModel;
+    let chosenMode: InferenceMode;
     if (weights !== undefined) {
       const loaded = await modelFromWeights(weights, modelOptions);
-      return new InThreadPix2Pix(loaded.model, info, mode ?? loaded.mode);
+      model = loaded.model;
+      chosenMode = mode ?? loaded.mode;
+    } else {
+      model = new Pix2PixModel(modelOptions);
+      chosenMode = mode ?? 'eval';
     }
-    const model = new Pix2PixModel(modelOptions);
-    return new InThreadPix2Pix(model, info, mode ?? 'eval');
+    let ort: OnnxTranslator | null = null;
+    if (info.tfjs) {
+      // An onnxruntime engine: export the generator and open its session now, so that a runtime
+      // that imports but cannot run the graph is a fallback (with the cause), not a failed call.
+      const engine = info.name;
+      const candidate = new OnnxTranslator(engine === 'ort-node' ? (b) => createOrtNodeSession(b, { threads }) : (b) => createOrtWebGPUSession(b));
+      try {
+        await candidate.prepare(model);
+        ort = candidate;
+      } catch (cause) {
+        const message = cause instanceof Error ? cause.message : String(cause);
+        const tfjs = info.tfjs;
+        info = { ...tfjs, reason: `${tfjs.reason}; not ${engine}: its session could not be created (${message})`, tried: [...info.tried, { name: engine, error: message }, ...tfjs.tried] };
+      }
+    }
+    return new InThreadPix2Pix(model, info, chosenMode, ort);
   }
 
   private run<T>(fn: (m: Pix2PixModel) => Promise<T> | T): Promise<T> {
@@ -107,7 +136,10 @@ export class InThreadPix2Pix implements Pix2Pix {
    */
   loadPth(bytes: Uint8Array | ArrayBuffer, net: NetName = 'G', opts?: LoadOptions): Promise<void> {
     const u8 = bytes instanceof Uint8Array ? bytes : new Uint8Array(bytes);
-    return this.run((m) => m.loadStateDict(net, readPth(u8), opts));
+    return this.run((m) => {
+      m.loadStateDict(net, readPth(u8), opts);
+      this.ort?.invalidate();
+    });
   }
 
   /**
@@ -120,15 +152,20 @@ export class InThreadPix2Pix implements Pix2Pix {
 
   /**
    * Translates an image of any size (RGBA/RGB/gray 8-bit, or float in [-1, 1]) and returns RGBA
-   * 8-bit pixels of the same size.
+   * 8-bit pixels of the same size. On an onnxruntime engine, eval mode runs there and paper mode
+   * on the tfjs backend under it.
    */
   translate(image: PixelImage, opts: TranslateOptions = {}): Promise<RGBAImage> {
-    return this.run(async (m) => toRGBA8(await translateImage(m, image, opts.mode ?? this.mode)));
+    return this.run(async (m) => toRGBA8(await this.generate(m, image, opts.mode ?? this.mode)));
   }
 
   /** Like {@link translate} but returns the float output in [-1, 1]. */
   translateFloat(image: PixelImage, opts: TranslateOptions = {}): Promise<FloatImage> {
-    return this.run((m) => translateImage(m, image, opts.mode ?? this.mode));
+    return this.run((m) => this.generate(m, image, opts.mode ?? this.mode));
+  }
+
+  private generate(m: Pix2PixModel, image: PixelImage, mode: InferenceMode): Promise<FloatImage> {
+    return this.ort && mode === 'eval' ? this.ort.translate(m, image) : translateImage(m, image, mode);
   }
 
   /**
@@ -143,6 +180,7 @@ export class InThreadPix2Pix implements Pix2Pix {
       const g = m.options.generator;
       const ta = batchTensor(as.map((x) => toFloatImage(x, g.inputChannels)));
       const tb = batchTensor(bs.map((x) => toFloatImage(x, g.outputChannels)));
+      this.ort?.invalidate();
       try {
         return await m.trainStep(ta, tb);
       } finally {
@@ -169,6 +207,7 @@ export class InThreadPix2Pix implements Pix2Pix {
   train(dataset: SampleSource<PairSample>, opts: TrainCallOptions = {}): Promise<TrainerState> {
     return this.run(async (m) => {
       const { checkpoint, resumeFrom, ...loop } = opts;
+      this.ort?.invalidate();
       const resume = resumeFrom ? await restoreCheckpoint(m, resumeFrom) : undefined;
       return trainLoop(m, dataset, {
         ...loop,
@@ -188,6 +227,8 @@ export class InThreadPix2Pix implements Pix2Pix {
     await this.chain;
     this.model?.dispose();
     this.model = null;
+    await this.ort?.dispose();
+    this.ort = null;
   }
 
   async [Symbol.asyncDispose](): Promise<void> {
