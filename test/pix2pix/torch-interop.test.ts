@@ -21,6 +21,7 @@ import { convertCommand } from '../../src/cli/convert.js';
 import { trainCommand } from '../../src/cli/train.js';
 import { fixture, ROOT } from '../support/env.js';
 import { torchPython, runReference, f32 } from '../support/torch.js';
+import { runCommand } from '../support/cli.js';
 
 type Cfg = { num_downs: number; ngf: number; ndf?: number; n_layers?: number; norm?: string; input_nc?: number; output_nc?: number; size: number };
 /** Our float32 against PyTorch's float32 on the same weights: only the order of sums differs. */
@@ -126,24 +127,18 @@ if (python) {
 
   t('convert: G and D written from a pix2pix-ts checkpoint load in PyTorch and give our outputs', async () => {
     const ckpt = join(dir, 'conv.ckpt');
-    assert.is(await convertCommand([fixture('golden', 'unet64_batch', 'G.pth'), ckpt], () => undefined), 0);
-    assert.is(await convertCommand([ckpt, join(dir, 'conv_G.pth')], () => undefined), 0);
-    assert.is(await convertCommand([ckpt, join(dir, 'conv_D.pth'), '--net', 'D'], () => undefined), 0);
+    assert.is((await runCommand(convertCommand, [fixture('golden', 'unet64_batch', 'G.pth'), ckpt])).code, 0);
+    assert.is((await runCommand(convertCommand, [ckpt, join(dir, 'conv_G.pth')])).code, 0);
+    assert.is((await runCommand(convertCommand, [ckpt, join(dir, 'conv_D.pth'), '--net', 'D'])).code, 0);
     // A checkpoint made from a G alone has the default discriminator (ndf 64, 3 layers).
     await checkPair(join(dir, 'conv_G.pth'), join(dir, 'conv_D.pth'), { num_downs: 6, ngf: 8, ndf: 64, size: 64 }, 'convert');
   });
 
   t('train: latest_net_G.pth and latest_net_D.pth load in PyTorch and give our outputs', async () => {
     const out = join(dir, 'run');
-    const log = console.log;
-    console.log = () => undefined;
-    try {
-      const code = await trainCommand(['--dataroot', join(ROOT, 'data/fonts-zi2zi'), '--input-nc', '1', '--output-nc', '1', '--num-downs', '6', '--ngf', '4', '--ndf', '4',
-        '--load-size', '68', '--crop-size', '64', '--no-flip', '--batch', '2', '--epochs', '1', '--epochs-decay', '0', '--max-steps', '2', '--backend', 'cpu', '--out', out]);
-      assert.is(code, 0);
-    } finally {
-      console.log = log;
-    }
+    const run = await runCommand(trainCommand, ['--dataroot', join(ROOT, 'data/fonts-zi2zi'), '--input-nc', '1', '--output-nc', '1', '--num-downs', '6', '--ngf', '4', '--ndf', '4',
+      '--load-size', '68', '--crop-size', '64', '--no-flip', '--batch', '2', '--epochs', '1', '--epochs-decay', '0', '--max-steps', '2', '--backend', 'cpu', '--out', out]);
+    assert.is(run.code, 0, run.err.join('\n'));
     await checkPair(join(out, 'latest_net_G.pth'), join(out, 'latest_net_D.pth'), { num_downs: 6, ngf: 4, ndf: 4, input_nc: 1, output_nc: 1, size: 64 }, 'train');
   });
 }
@@ -216,8 +211,8 @@ if (python) {
     } catch (e) {
       assert.match((e as Error).message, /netG, netD, opt, epoch\. Pass \{ key \}/);
     }
-    const log: string[] = [];
-    assert.is(await convertCommand([join(out, 'run_netG.pth'), join(dir, 'key_G.pth'), '--key', 'netG'], (s) => log.push(s)), 0, log.join('\n'));
+    const c = await runCommand(convertCommand, [join(out, 'run_netG.pth'), join(dir, 'key_G.pth'), '--key', 'netG']);
+    assert.is(c.code, 0, c.err.join('\n'));
     const a = readPth(read(join(dir, 'key_G.pth')));
     assert.equal([...a.keys()], [...readPth(ckpt, { key: 'netG' }).keys()]);
   });
