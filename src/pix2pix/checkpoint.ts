@@ -94,7 +94,7 @@ function checkTrainerState(trainer: TrainerState | undefined): TrainerState | un
   try {
     return JSON.parse(JSON.stringify(trainer));
   } catch (e) {
-    throw new TypeError(`The trainer state must be JSON-serialisable: ${(e as Error).message}`);
+    throw new TypeError(`The trainer state must be JSON-serialisable: ${(e as Error).message}`, { cause: e });
   }
 }
 
@@ -155,7 +155,7 @@ function artifacts(weightSpecs: WeightSpec[], weightData: ArrayBuffer, meta: Che
     modelTopology: {},
     weightSpecs,
     weightData,
-    userDefinedMetadata: { pix2pix: meta as unknown as {} },
+    userDefinedMetadata: { pix2pix: meta },
   };
 }
 
