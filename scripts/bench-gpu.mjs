@@ -41,14 +41,14 @@ const inferCount = (await countKernels(infer)).count;
 const trainCount = (await countKernels(train)).count;
 const top = (c) => c.byKernel.slice(0, 10).map(([n, k]) => n + ' ' + k).join(', ');
 const res = { backend: info.name, adapter: info.adapter ?? null, software: info.software, config: { size, numDowns, ngf, ndf: ngf, batch: 1 },
-  infer: { ...inferMs, kernels: inferCount.total, dispatching: inferCount.dispatching },
-  train: { ...trainMs, kernels: trainCount.total, dispatching: trainCount.dispatching, top10: trainCount.byKernel.slice(0, 10) } };
+  infer: { ...inferMs, kernels: inferCount.total, dispatching: inferCount.dispatching, programs: inferCount.programs },
+  train: { ...trainMs, kernels: trainCount.total, dispatching: trainCount.dispatching, programs: trainCount.programs, top10: trainCount.byKernel.slice(0, 10) } };
 if (args.includes('--json')) console.log(JSON.stringify(res));
 else {
   console.log('backend ' + info.name + ' on ' + where);
   console.log('UNet numDowns ' + numDowns + ' ngf ' + ngf + ' + PatchGAN ndf ' + ngf + ', ' + size + 'x' + size + ', batch 1, ' + warmup + ' warm-up + ' + steps + ' timed calls');
-  console.log('inference (eval G):  median ' + inferMs.median.toFixed(1) + ' ms, min ' + inferMs.min.toFixed(1) + ' ms, ' + inferCount.total + ' kernels (' + inferCount.dispatching + ' launch GPU work)');
-  console.log('training step:       median ' + trainMs.median.toFixed(1) + ' ms, min ' + trainMs.min.toFixed(1) + ' ms, ' + trainCount.total + ' kernels (' + trainCount.dispatching + ' launch GPU work)');
+  console.log('inference (eval G):  median ' + inferMs.median.toFixed(1) + ' ms, min ' + inferMs.min.toFixed(1) + ' ms, ' + inferCount.total + ' kernels (' + inferCount.dispatching + ' launch GPU work), ' + inferCount.programs + ' GPU programs');
+  console.log('training step:       median ' + trainMs.median.toFixed(1) + ' ms, min ' + trainMs.min.toFixed(1) + ' ms, ' + trainCount.total + ' kernels (' + trainCount.dispatching + ' launch GPU work), ' + trainCount.programs + ' GPU programs');
   console.log('  top kernels per step: ' + top(trainCount));
 }
 tf.dispose([a, b]);

@@ -29,6 +29,11 @@ if (args.includes('--json')) console.log(JSON.stringify({ what, step, infer }));
 else {
   console.log('kernels per training step (' + what + '):\\n' + formatKernelCount(step, top));
   console.log('\\nkernels per eval-mode generator pass:\\n' + formatKernelCount(infer, 10));
+  if (step.programs != null) {
+    const list = (c) => c.byProgram.map(([n, k]) => n + ' ' + k).join(', ');
+    console.log('\\nGPU programs per training step: ' + step.programs + ' (' + list(step) + ')');
+    console.log('GPU programs per eval G pass: ' + infer.programs + ' (' + list(infer) + ')');
+  }
 }
 tf.dispose([a, b]);
 model.dispose();

@@ -158,7 +158,7 @@ async function run(cfg: RunConfig): Promise<number> {
     // trainer's position (epoch, step, augmentation RNG), so the run continues exactly.
     const loaded = await loadCheckpoint(ckpt);
     model = loaded.model;
-    resumeState = loaded.trainerState as unknown as TrainerState | undefined;
+    resumeState = loaded.trainerState;
     console.log(`resuming from ${ckpt}: step ${resumeState?.step ?? 0}, epoch ${(resumeState?.epoch ?? 0) + 1}`);
   } else {
     model = new Pix2PixModel({
@@ -185,7 +185,7 @@ async function run(cfg: RunConfig): Promise<number> {
   };
   // Every save is atomic (temp file, fsync, rename): a crash never leaves a broken latest file.
   const save = async (state: TrainerState): Promise<void> => {
-    await saveCheckpoint(model, join(out, CHECKPOINT), state as unknown as Record<string, unknown>);
+    await saveCheckpoint(model, join(out, CHECKPOINT), state);
     await atomicWrite(nodeFs(), join(out, 'latest_net_G.pth'), [writePth(await model.stateDict('G'))]);
     await atomicWrite(nodeFs(), join(out, 'latest_net_D.pth'), [writePth(await model.stateDict('D'))]);
   };

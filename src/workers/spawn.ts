@@ -6,7 +6,7 @@ import * as Comlink from 'comlink';
 import nodeEndpoint from 'comlink/dist/esm/node-adapter.mjs';
 import { WorkerError } from '../core/errors.js';
 import { detectEnvironment } from '../backends/probe.js';
-import type { WorkerKind } from '../core/protocol.js';
+import type { WorkerKind } from './protocol.js';
 
 /** A started worker. */
 export interface SpawnedWorker {

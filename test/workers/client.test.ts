@@ -10,7 +10,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { startWorkerHost } from '../../src/workers/host.js';
-import { createPix2Pix, AbortError, CheckpointError, DisposedError, ShapeError, ValueError, WorkerError, type WorkerPix2Pix, type WorkProgress, type Pix2Pix } from '../../src/index.js';
+import { createPix2Pix, AbortError, CheckpointError, DisposedError, ShapeError, StateDictMismatchError, ValueError, WorkerError, type WorkerPix2Pix, type WorkProgress, type Pix2Pix } from '../../src/index.js';
 import { fixture, ROOT } from '../support/env.js';
 
 // Workers and the child run a private copy of this bundle: other test runs may clear .tmp/test.
@@ -266,7 +266,8 @@ if (!isMainThread) {
       await w.loadPth(readFileSync(fixture('golden', 'unet64_batch', 'D.pth')), 'G');
       assert.unreachable();
     } catch (e) {
-      assert.instance(e, CheckpointError, String((e as Error)?.stack ?? e));
+      assert.instance(e, StateDictMismatchError, String((e as Error)?.stack ?? e));
+      assert.instance(e, CheckpointError);
       assert.is((e as CheckpointError).code, 'E_STATE_DICT');
       assert.is((e as Error).name, 'StateDictMismatchError');
       assert.ok(((e as { missing?: string[] }).missing ?? []).length > 0, 'the missing keys came along');

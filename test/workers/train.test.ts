@@ -293,7 +293,9 @@ if (!isMainThread) {
     // With the optional webgpu package installed, loading Dawn would report navigator.gpu.
     const remote = await createPix2Pix({ ...opts, backend: 'auto', worker: true, workerUrl: SELF });
     try {
-      assert.is(remote.backendInfo.name, 'wasm');
+      // onnxruntime-node (a dev dependency here) first, wasm under it for the weights.
+      assert.is(remote.backendInfo.name, 'ort-node');
+      assert.is(remote.backendInfo.tfjs?.name, 'wasm');
       assert.is(remote.backendInfo.capabilities.webgpu, false);
     } finally {
       await remote.dispose();
