@@ -23,7 +23,7 @@ function timeIt(fn: () => void, minSeconds: number): number {
   fn();
   let reps = 0;
   const t0 = performance.now();
-  let dt = 0;
+  let dt: number;
   do {
     fn();
     reps++;
