@@ -14,6 +14,26 @@ import type { GeneratorOptions, InferenceMode } from '../pix2pix/config.js';
 import type { BackendName } from '../backends/index.js';
 import { decodeImage, encodePng, IMAGE_EXTENSIONS } from '../node/image-io.js';
 import { createWorkerPool } from '../workers/pool.js';
+import { loadOrtNode } from '../backends/ort-node.js';
+
+/** What `--backend` accepts. */
+export const TRANSLATE_BACKENDS = ['auto', 'ort-node', 'wasm', 'cpu'];
+
+/**
+ * Workers of `translate` on ort-node when `--workers` is not given: one session with every core's
+ * intra-op threads measured faster than one single-threaded session per core (BENCHMARKS.md,
+ * "ort-node engine").
+ */
+export const ORT_DEFAULT_WORKERS = 1;
+
+async function ortNodeLoads(): Promise<boolean> {
+  try {
+    await loadOrtNode();
+    return true;
+  } catch {
+    return false;
+  }
+}
 
 export const TRANSLATE_HELP = `Usage: pix2pix-ts translate <file|folder> --out <dir> [options]
 
@@ -25,8 +45,11 @@ Options:
   --out <dir>         output folder (created if missing)                      (required)
   --weights <G.pth>   generator weights (PyTorch .pth); the architecture is read from them.
                       Without it the generator is randomly initialised (for timing only).
-  --workers <N>       worker threads, one model each                  (default: cores = ${availableParallelism()})
-  --backend <name>    wasm or cpu                                      (default: wasm)
+  --workers <N>       worker threads, one model each     (default: ort-node ${ORT_DEFAULT_WORKERS}, else cores = ${availableParallelism()})
+  --threads <N>       compute threads per worker (ort-node: intra-op threads)
+                                                  (default: ort-node cores / workers, wasm 1)
+  --backend <name>    auto, ort-node, wasm or cpu: auto is ort-node when onnxruntime-node
+                      loads (npm i onnxruntime-node), else wasm         (default: auto)
   --mode <m>          eval (running BatchNorm statistics, no dropout) or paper
                       (batch statistics and dropout, as the reference test script)  (default: eval)
   --num-downs <n>     U-Net depth without --weights                    (default: 8)
@@ -55,7 +78,8 @@ export async function translateCommand(argv: string[], log: (s: string) => void 
         out: { type: 'string' },
         weights: { type: 'string' },
         workers: { type: 'string' },
-        backend: { type: 'string', default: 'wasm' },
+        threads: { type: 'string' },
+        backend: { type: 'string', default: 'auto' },
         mode: { type: 'string', default: 'eval' },
         'num-downs': { type: 'string', default: '8' },
         ngf: { type: 'string', default: '64' },
@@ -79,9 +103,13 @@ export async function translateCommand(argv: string[], log: (s: string) => void 
   };
   if (positionals.length !== 1) return fail(`expected one input file or folder, got ${positionals.length}.`);
   if (!values.out) return fail('--out <dir> is required.');
-  const workers = values.workers === undefined ? availableParallelism() : Number(values.workers);
+  if (!TRANSLATE_BACKENDS.includes(values.backend!)) return fail(`--backend must be one of: ${TRANSLATE_BACKENDS.join(', ')}; got "${values.backend}".`);
+  const threads = values.threads === undefined ? undefined : Number(values.threads);
+  if (threads !== undefined && (!Number.isInteger(threads) || threads < 1)) return fail(`--threads must be a positive integer, got "${values.threads}".`);
+  // auto: ort-node when onnxruntime-node loads here (checked now, as the workers will).
+  const ort = values.backend === 'ort-node' || (values.backend === 'auto' && (await ortNodeLoads()));
+  const workers = values.workers === undefined ? (ort ? ORT_DEFAULT_WORKERS : availableParallelism()) : Number(values.workers);
   if (!Number.isInteger(workers) || workers < 1) return fail(`--workers must be a positive integer, got "${values.workers}".`);
-  if (!['wasm', 'cpu'].includes(values.backend!)) return fail(`--backend must be one of: wasm, cpu; got "${values.backend}".`);
   if (!['eval', 'paper'].includes(values.mode!)) return fail(`--mode must be one of: eval, paper; got "${values.mode}".`);
 
   const input = positionals[0];
@@ -113,7 +141,15 @@ export async function translateCommand(argv: string[], log: (s: string) => void 
 
   await mkdir(values.out, { recursive: true });
   const size = Math.min(workers, files.length);
-  const pool = await createWorkerPool({ size, backend: values.backend as BackendName, generator, mode: values.mode as InferenceMode, workerUrl: options.workerUrl });
+  const backend = values.backend === 'auto' ? 'auto' : (values.backend as BackendName);
+  let pool;
+  try {
+    pool = await createWorkerPool({ size, backend, threads, generator, mode: values.mode as InferenceMode, workerUrl: options.workerUrl });
+  } catch (e) {
+    if (e instanceof Pix2PixError) return fail(e.message);
+    throw e;
+  }
+  if (!values.quiet) log(`backend: ${pool.backendInfo.name} (${pool.backendInfo.reason})`);
   try {
     if (weights) await pool.loadPth(weights, 'G');
     const channels = (generator.inputChannels ?? 3) as 1 | 3;
@@ -141,7 +177,7 @@ export async function translateCommand(argv: string[], log: (s: string) => void 
     await Promise.all(Array.from({ length: Math.min(files.length, size * 2) }, lane));
     const secs = (performance.now() - t0) / 1000;
     bar.done();
-    log(`${files.length - failed} of ${files.length} image(s) written to ${values.out} in ${secs.toFixed(1)} s (${((files.length - failed) / secs).toFixed(2)} images/s, ${size} worker(s), ${pool.backendInfo.name})`);
+    log(`${files.length - failed} of ${files.length} image(s) written to ${values.out} in ${secs.toFixed(1)} s (${((files.length - failed) / secs).toFixed(2)} images/s, ${size} worker(s), ${pool.backendInfo.name} x ${pool.backendInfo.threads} thread(s))`);
     return failed ? 1 : 0;
   } finally {
     await pool.dispose();
