@@ -8,6 +8,7 @@ import { spawnSync } from 'node:child_process';
 import { parseArgs } from 'node:util';
 import { loadavg } from 'node:os';
 import { performance } from 'node:perf_hooks';
+import { join } from 'node:path';
 
 const { values } = parseArgs({ options: { threads: { type: 'string', default: '1,2' }, reps: { type: 'string', default: '7' }, size: { type: 'string', default: '256' }, ngf: { type: 'string', default: '64' }, child: { type: 'string' } } });
 const reps = Number(values.reps), size = Number(values.size), ngf = Number(values.ngf);
@@ -15,7 +16,8 @@ const numDowns = Math.round(Math.log2(size));
 
 if (values.child) {
   const threads = Number(values.child);
-  const { createPix2Pix } = await import('../dist/index.node.js');
+  // PIX2PIX_DIST: another build folder holding index.node.js.
+  const { createPix2Pix } = await import(join(process.env.PIX2PIX_DIST ?? new URL('../dist/', import.meta.url).pathname, 'index.node.js'));
   const generator = { numDowns, ngf };
   const ort = await createPix2Pix({ generator, backend: 'ort-node', threads, seed: 1 });
   const wasm = await createPix2Pix({ generator, backend: 'wasm', threads, seed: 1 });
