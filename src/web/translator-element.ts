@@ -15,7 +15,8 @@
  */
 import { WorkerPix2Pix } from '../workers/client.js';
 import { BackendError, CheckpointError, StateDictMismatchError, WorkerError, type Pix2PixError } from '../core/errors.js';
-import type { WorkerBackendInfo, RGBAImageData } from '../core/protocol.js';
+import type { WorkerBackendInfo } from '../workers/protocol.js';
+import type { RGBAImage } from '../core/image.js';
 import type { BackendRequest } from '../backends/select.js';
 import type { NormKind } from '../pix2pix/config.js';
 
@@ -60,7 +61,7 @@ export interface TranslatorErrorDetail {
 }
 
 /** Anything {@link Pix2PixTranslatorElement.translate} can take. */
-export type TranslatorImage = ImageData | RGBAImageData | Blob | ImageBitmap | HTMLImageElement | HTMLCanvasElement | OffscreenCanvas | SVGImageElement | HTMLVideoElement;
+export type TranslatorImage = ImageData | RGBAImage | Blob | ImageBitmap | HTMLImageElement | HTMLCanvasElement | OffscreenCanvas | SVGImageElement | HTMLVideoElement;
 
 const ATTRS = ['model', 'backend', 'size', 'mode', 'num-downs', 'ngf', 'channels', 'norm', 'worker-url', 'threads'] as const;
 /** Attributes whose change needs a new model (a new worker). */
@@ -575,7 +576,7 @@ export class Pix2PixTranslatorElement extends Base {
     const gen = this.generation;
     const img = this.getInputImageData();
     const t0 = performance.now();
-    let out: RGBAImageData;
+    let out: RGBAImage;
     try {
       out = await p2p.translate({ data: img.data, width: img.width, height: img.height, channels: 4 }, { mode: this.mode, transfer: true });
     } catch (e) {
