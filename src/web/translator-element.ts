@@ -600,7 +600,8 @@ export class Pix2PixTranslatorElement extends Base {
     void old?.terminate();
     if (this.restarts > RESTARTS) {
       const why = `The model worker stopped answering ${this.restarts} times (no translation within ${formatMs(ms)}); reload the page or try another backend.`;
-      this.fail('timeout', why, new Pix2PixError(why, 'E_TIMEOUT'));
+      this.translateError = new Pix2PixError(why, 'E_TIMEOUT');
+      this.fail('timeout', why, this.translateError);
       return;
     }
     this.setStatus('Restarting the model…');
@@ -615,6 +616,7 @@ export class Pix2PixTranslatorElement extends Base {
       this.showReady();
     } catch (e) {
       if (gen !== this.generation) return;
+      this.translateError = e;
       this.fail(classifyError(e, 'worker') ?? 'worker', `The model could not be restarted: ${(e as Error).message}`, e);
     }
   }
