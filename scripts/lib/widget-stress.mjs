@@ -23,15 +23,15 @@ function within(p, ms, what) {
  * const r = await runWidgetStress({ root, loads: 10 });
  * console.log(r.hangs, r.failures);
  */
-export async function runWidgetStress({ root, loads = 10, inThread = true, readyMs = 90_000, flushMs = 30_000, inThreadMs = 60_000, freshBrowser = false, log = () => {}, distDir } = {}) {
+export async function runWidgetStress({ root, loads = 10, inThread = true, readyMs = 90_000, flushMs = 30_000, inThreadMs = 60_000, freshBrowser = false, log = () => {}, distDir, model, modelsDir, probe = false } = {}) {
   const dist = distDir ?? join(root, '.tmp', 'web', 'stress', 'dist');
   if (!distDir) await buildWebDist(root, dist);
-  const mounts = [['/dist/', dist], ...defaultMounts(root).filter(([p]) => p !== '/dist/')];
+  const mounts = [['/dist/', dist], ...(modelsDir ? [['/models/', modelsDir]] : []), ...defaultMounts(root).filter(([p]) => p !== '/dist/')];
   const srv = await startExamplesServer({ port: 0, mounts });
   const launch = () => pw.launch({ executablePath: findChromium(), headless: true, args: CHROMIUM_ARGS });
   let browser = await launch();
   const steps = { ready: 0, flush: 0, inThread: 0 };
-  const result = { loads: 0, ok: 0, hangs: { ready: 0, flush: 0, inThread: 0 }, errors: { ready: 0, flush: 0, inThread: 0 }, restarts: 0, failures: [], ms: { ready: [], flush: [], inThread: [] } };
+  const result = { loads: 0, ok: 0, hangs: { ready: 0, flush: 0, probe: 0, inThread: 0 }, errors: { ready: 0, flush: 0, probe: 0, inThread: 0 }, restarts: 0, failures: [], ms: { ready: [], flush: [], inThread: [] } };
   try {
     for (let i = 0; i < loads; i++) {
       if (freshBrowser && i) {
@@ -46,7 +46,7 @@ export async function runWidgetStress({ root, loads = 10, inThread = true, ready
       let step = 'ready';
       try {
         let t0 = Date.now();
-        await page.goto(`${srv.origin}/examples/widget.html`);
+        await page.goto(`${srv.origin}/examples/widget.html${model ? `?model=${encodeURIComponent(model)}` : ''}`);
         await within(page.waitForFunction(() => ['ready', 'error'].includes(document.getElementById('t')?.state), null, { timeout: readyMs + 5000 }), readyMs, 'ready');
         const state = await page.evaluate(() => document.getElementById('t').state);
         if (state !== 'ready') throw new Error(`widget state ${state}: ${await page.evaluate(() => document.getElementById('t').shadowRoot.querySelector('.error')?.textContent)}`);
@@ -56,15 +56,35 @@ export async function runWidgetStress({ root, loads = 10, inThread = true, ready
           const r = document.getElementById('t').shadowRoot.querySelector('canvas.input').getBoundingClientRect();
           return { x: r.left, y: r.top, w: r.width, h: r.height };
         });
+        // A stroke at a hand's pace (a move every 16 ms for about half a second), so that moves
+        // arrive while translations run and debounce timers outlive fast translations.
         const y = 0.3 + 0.4 * ((i * 7) % 10) / 10;
         await page.mouse.move(box.x + 0.2 * box.w, box.y + y * box.h);
         await page.mouse.down();
-        await page.mouse.move(box.x + 0.8 * box.w, box.y + (1 - y) * box.h, { steps: 8 });
+        for (let k = 1; k <= 30; k++) {
+          await page.mouse.move(box.x + (0.2 + 0.02 * k) * box.w, box.y + (y + (1 - 2 * y) * k / 30) * box.h);
+          await page.waitForTimeout(16);
+        }
         await page.mouse.up();
         t0 = Date.now();
         const flushed = await within(page.evaluate(() => document.getElementById('t').flush().then((d) => d.width)), flushMs, 'flush');
         if (!(flushed > 0)) throw new Error(`flush gave width ${flushed}`);
         result.ms.flush.push(Date.now() - t0);
+        if (probe) {
+          // The debounce race, forced: a pending timer that fires after the translation that took
+          // its change has ended (what a 40 ms timer does when translations take less), then a
+          // change and flush(). Uses the element's private requestTranslate/pump (same names before
+          // and after the fix).
+          step = 'probe';
+          await within(page.evaluate(async () => {
+            const el = document.getElementById('t');
+            el.requestTranslate(1000);
+            await el.pump();
+            await new Promise((r) => setTimeout(r, 1300));
+            el.clear();
+            return (await el.flush()).width;
+          }), flushMs, 'probe');
+        }
         result.restarts += await page.evaluate(() => document.getElementById('t').workerRestarts ?? 0);
         if (inThread) {
           step = 'inThread';

@@ -523,19 +523,33 @@ export class Pix2PixTranslatorElement extends Base {
     }, delay);
   }
 
+  /**
+   * Runs translations while the input is dirty; one loop at a time (`busy`). `busy` is cleared by
+   * a `.then` attached after the assignment: an async body with nothing to do ends synchronously,
+   * and a `finally { busy = null }` inside it would run before `busy` is assigned, leaving it set
+   * to a settled promise for good (every later pump() returned it, nothing was translated again,
+   * and flush()'s `while (busy) await busy` spun in microtasks, freezing the page: the hang after
+   * a stroke whose 40 ms debounce timer fired after a fast translation had taken its change).
+   */
   private pump(): Promise<void> {
     if (this.busy) return this.busy;
-    this.busy = (async () => {
-      try {
-        while (this.dirty && this.p2p && this._state === 'ready') {
-          this.dirty = false;
-          await this.translateOnce();
-        }
-      } finally {
-        this.busy = null;
+    const run = async () => {
+      while (this.dirty && this.p2p && this._state === 'ready') {
+        this.dirty = false;
+        await this.translateOnce();
       }
-    })();
-    return this.busy;
+    };
+    const busy: Promise<void> = run().then(
+      () => {
+        if (this.busy === busy) this.busy = null;
+      },
+      (e) => {
+        if (this.busy === busy) this.busy = null;
+        throw e;
+      },
+    );
+    this.busy = busy;
+    return busy;
   }
 
   /** This translation's deadline: the watchdog's least, or 20 times the slowest so far. */

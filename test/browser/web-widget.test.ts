@@ -298,6 +298,30 @@ W('works without cross-origin isolation (wasm on one thread) and still matches t
   await page.close();
 });
 
+W('keeps translating after a debounce timer fires once a fast translation has taken its change', async () => {
+  if (ctx.skip) return;
+  const page = await openWidget('?model=/models/random-g.pth');
+  await page.evaluate(() => (document.getElementById('t') as unknown as { flush(): Promise<ImageData> }).flush());
+  // What a 40 ms debounce timer does when the translation that takes its change ends sooner: here
+  // with a 1.5 s timer (the element's own requestTranslate) and a translation started at once.
+  // Before the fix, the timer's pump() left the loop's promise set for good: nothing translated
+  // again and flush() spun in microtasks, freezing the page.
+  const probe = page.evaluate(async () => {
+    const el = document.getElementById('t') as unknown as { requestTranslate(ms: number): void; pump(): Promise<void>; clear(): void; flush(): Promise<ImageData>; lastTranslation: { ms: number } | null };
+    el.requestTranslate(1500);
+    await el.pump();
+    await new Promise((r) => setTimeout(r, 2000));
+    const before = el.lastTranslation;
+    el.clear();
+    const out = await el.flush();
+    return { width: out.width, translatedAgain: el.lastTranslation !== before };
+  });
+  const r = await Promise.race([probe, new Promise<'hang'>((res) => setTimeout(() => res('hang'), 60_000))]);
+  assert.is.not(r, 'hang', 'flush() answered');
+  assert.equal(r, { width: 64, translatedAgain: true });
+  await Promise.race([page.close(), new Promise((res) => setTimeout(res, 5000))]);
+});
+
 W('shows download progress for everything it fetches: the worker script and the model', async () => {
   if (ctx.skip) return;
   const page = await ctx.browser!.newPage();
