@@ -199,7 +199,10 @@ function directWorker(url: string): { url: string; bytes: number; revoke(): void
 
 /** What {@link downloadAll} fetched: the worker's start URL and the model's bytes. */
 export interface DownloadedFiles {
+  /** Where to start the worker from: a blob URL of the downloaded script, or the script's URL. */
   workerUrl: string;
+  /** The worker script's own URL. */
+  scriptUrl: string;
   weights: Uint8Array;
   /** Revokes the worker's blob URL (call when the widget no longer needs to start workers). */
   revoke(): void;
@@ -240,7 +243,7 @@ export async function downloadAll(opts: { modelUrl: string; workerUrl: string; o
   // The model's failure first: it is the one the page can fix with its "model" attribute.
   if (model.status === 'rejected') throw model.reason;
   if (worker.status === 'rejected') throw worker.reason;
-  return { workerUrl: worker.value.url, weights: model.value, revoke: worker.value.revoke };
+  return { workerUrl: worker.value.url, scriptUrl: opts.workerUrl, weights: model.value, revoke: worker.value.revoke };
 }
 
 /**

@@ -766,7 +766,16 @@ export class Pix2PixTranslatorElement extends Base {
     this.init = init;
     let p2p: WorkerPix2Pix;
     try {
-      p2p = await startWorkerModel(files.workerUrl, init, { timeoutMs: START_MS, signal: abort.signal });
+      try {
+        p2p = await startWorkerModel(files.workerUrl, init, { timeoutMs: START_MS, signal: abort.signal });
+      } catch (e) {
+        // A page whose Content-Security-Policy allows no blob: workers: start from the script's URL
+        // (a second download, without progress).
+        if ((e as { code?: string }).code !== 'E_WORKER' || files.workerUrl === files.scriptUrl || stale()) throw e;
+        files.revoke();
+        this.files = files = { ...files, workerUrl: files.scriptUrl, revoke() {} };
+        p2p = await startWorkerModel(files.workerUrl, init, { timeoutMs: START_MS, signal: abort.signal });
+      }
     } catch (e) {
       if (stale()) return;
       const kind = classifyError(e, 'format');
