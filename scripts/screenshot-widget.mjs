@@ -12,7 +12,7 @@ import { buildWebDist } from '../test/browser/web-build.mjs';
 
 const args = process.argv.slice(2);
 const out = args.find((a) => a.endsWith('.png')) ?? 'docs/widget.png';
-const sample = Number(args[args.indexOf('--sample') + 1] ?? 2) || 2;
+const sample = args.includes('--sample') ? Number(args[args.indexOf('--sample') + 1]) : 3; // 天
 const root = new URL('..', import.meta.url).pathname;
 const dist = join(root, '.tmp', 'web', 'shot-dist');
 await buildWebDist(root, dist);
