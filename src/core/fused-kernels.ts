@@ -32,3 +32,51 @@ export type AdamKernelAttrs = {
   /** `sqrt(1 - beta2^t)`. */
   bc2Sqrt: number;
 };
+
+/**
+ * Batch statistics of an NHWC tensor in one kernel: output `[2, C]`, row 0 the per-channel mean,
+ * row 1 the biased variance (two passes: the mean, then the mean squared deviation from it, as
+ * PyTorch's `var(unbiased=False)`). Input `{ x }` (float32, rank 4).
+ */
+export const BN_STATS_KERNEL = 'Pix2PixBatchStats';
+
+/**
+ * BatchNorm with given statistics: `y = (x - mean) * (gamma / sqrt(var + epsilon)) + beta`.
+ * Inputs `{ x, stats, gamma, beta }` (`stats` as {@link BN_STATS_KERNEL} returns it); output like `x`.
+ */
+export const BN_APPLY_KERNEL = 'Pix2PixBatchNormApply';
+
+/**
+ * The backward pass of batch-statistics BatchNorm in PyTorch's closed form: with
+ * `rstd = 1 / sqrt(var + eps)`, `xhat = (x - mean) * rstd`, `n` elements per channel,
+ * `dbeta = sum(dy)`, `dgamma = sum(dy * (x - mean)) * rstd`,
+ * `dx = (dy - dbeta / n - xhat * dgamma / n) * gamma * rstd`.
+ * Inputs `{ dy, x, stats, gamma }`; outputs `[dx, dgamma, dbeta]`.
+ */
+export const BN_GRAD_KERNEL = 'Pix2PixBatchNormGrad';
+
+/**
+ * A running-statistics update: `running * (1 - momentum) + stats[row] * (momentum * scale)`
+ * (PyTorch's rule; `scale` is the unbiasing factor `n / (n - 1)` for the variance, 1 for the mean).
+ * Inputs `{ running, stats }`; output like `running`.
+ */
+export const BN_RUNNING_KERNEL = 'Pix2PixBatchNormRunning';
+
+/**
+ * Attributes of the BatchNorm kernels ({@link BN_APPLY_KERNEL}, {@link BN_GRAD_KERNEL}: `epsilon`;
+ * {@link BN_RUNNING_KERNEL}: `row`, `momentum`, `scale`).
+ *
+ * @example
+ * ```ts
+ * const attrs: BatchNormKernelAttrs = { epsilon: 1e-5, row: 1, momentum: 0.1, scale: 4 / 3 };
+ * ```
+ */
+export type BatchNormKernelAttrs = {
+  epsilon?: number;
+  row?: number;
+  momentum?: number;
+  scale?: number;
+};
+
+/** The BatchNorm kernels, all of which a backend registers for the model to use them. */
+export const BATCH_NORM_KERNELS = [BN_STATS_KERNEL, BN_APPLY_KERNEL, BN_GRAD_KERNEL, BN_RUNNING_KERNEL] as const;

@@ -24,6 +24,23 @@ export interface FloatImage {
   channels: number;
 }
 
+/**
+ * An RGBA 8-bit image, the shape of a canvas `ImageData`: what every `translate` returns, in this
+ * thread, from a worker or from a pool.
+ *
+ * @example
+ * ```ts
+ * const out: RGBAImage = await p2p.translate(input);
+ * ctx.putImageData(new ImageData(out.data, out.width, out.height), 0, 0);
+ * ```
+ */
+export interface RGBAImage {
+  data: Uint8ClampedArray;
+  width: number;
+  height: number;
+  channels: 4;
+}
+
 /** Channels of a pixel image, validated against its buffer size. */
 export function channelsOf(img: PixelImage): number {
   const { width, height, data } = img;
@@ -84,7 +101,7 @@ export function toFloatImage(img: PixelImage, channels: number): FloatImage {
  * const rgba = toRGBA8(floatImage); // { data: Uint8ClampedArray, width, height, channels: 4 }
  * ```
  */
-export function toRGBA8(img: FloatImage): { data: Uint8ClampedArray; width: number; height: number; channels: 4 } {
+export function toRGBA8(img: FloatImage): RGBAImage {
   const { width, height, channels, data } = img;
   const out = new Uint8ClampedArray(width * height * 4);
   const to8 = (v: number): number => Math.round((Math.min(1, Math.max(-1, v)) + 1) * 127.5);

@@ -26,6 +26,7 @@ import { inferModelOptions } from './infer-arch.js';
 import { pictToStateDict } from './pict-import.js';
 import { tfShape, type ParamStore } from './params.js';
 import type { Adam } from './adam.js';
+import type { TrainerState } from './trainer.js';
 
 type ModelArtifacts = tf.io.ModelArtifacts;
 type WeightSpec = tf.io.WeightsManifestEntry;
@@ -35,8 +36,6 @@ export const CHECKPOINT_FORMAT = 'pix2pix-ts';
 /** Version of the metadata layout; readers refuse newer versions. */
 export const CHECKPOINT_VERSION = 1;
 
-/** Opaque, JSON-serialisable state of the trainer (epoch, step, LR schedule, data RNG, ...). */
-export type TrainerState = Record<string, unknown>;
 
 /** `checkpoint`: G, D, both optimizers, counters (resumable). `weights`: G only, for inference. */
 export type ArtifactKind = 'checkpoint' | 'weights';
@@ -90,11 +89,11 @@ function expectedWeights(model: Pix2PixModel, kind: ArtifactKind): Array<{ name:
 
 function checkTrainerState(trainer: TrainerState | undefined): TrainerState | undefined {
   if (trainer === undefined) return undefined;
-  if (trainer === null || typeof trainer !== 'object' || Array.isArray(trainer)) throw new TypeError('The trainer state must be a plain JSON object (Record<string, unknown>).');
+  if (trainer === null || typeof trainer !== 'object' || Array.isArray(trainer)) throw new TypeError('The trainer state must be a plain JSON object (a TrainerState).');
   try {
     return JSON.parse(JSON.stringify(trainer));
   } catch (e) {
-    throw new TypeError(`The trainer state must be JSON-serialisable: ${(e as Error).message}`);
+    throw new TypeError(`The trainer state must be JSON-serialisable: ${(e as Error).message}`, { cause: e });
   }
 }
 
@@ -155,7 +154,7 @@ function artifacts(weightSpecs: WeightSpec[], weightData: ArrayBuffer, meta: Che
     modelTopology: {},
     weightSpecs,
     weightData,
-    userDefinedMetadata: { pix2pix: meta as unknown as {} },
+    userDefinedMetadata: { pix2pix: meta },
   };
 }
 

@@ -20,7 +20,7 @@ import { WorkerPix2Pix } from '../workers/client.js';
 import { AbortError, CheckpointError, Pix2PixError, WorkerError } from '../core/errors.js';
 import { encodeArtifacts } from '../core/io/container.js';
 import { loadModelJSON, specBytes } from '../core/io/file-handler.js';
-import type { WorkerModelOptions } from '../core/protocol.js';
+import type { WorkerModelOptions } from '../workers/protocol.js';
 
 /** What a widget's worker is created with: the model options and the downloaded weights. */
 export type WidgetModelInit = WorkerModelOptions & { weights?: Uint8Array };

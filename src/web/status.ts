@@ -11,7 +11,7 @@
  * classifyError(e);   // 'not-found'
  * ```
  */
-import type { WorkerBackendInfo } from '../core/protocol.js';
+import type { WorkerBackendInfo } from '../workers/protocol.js';
 
 /** What went wrong, for `error` events, the `data-error` attribute and the error panel's title. */
 export type TranslatorErrorKind =

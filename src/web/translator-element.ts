@@ -16,7 +16,8 @@
  */
 import type { WorkerPix2Pix } from '../workers/client.js';
 import { Pix2PixError } from '../core/errors.js';
-import type { WorkerBackendInfo, RGBAImageData, WorkerModelOptions } from '../core/protocol.js';
+import type { WorkerBackendInfo, WorkerModelOptions } from '../workers/protocol.js';
+import type { RGBAImage } from '../core/image.js';
 import type { BackendRequest } from '../backends/select.js';
 import type { NormKind } from '../pix2pix/config.js';
 import { DrawingSurface, type SurfaceImage } from './drawing-surface.js';
@@ -70,7 +71,7 @@ export interface TranslatorErrorDetail {
 export type TranslatorProgressDetail = DownloadProgress;
 
 /** Anything {@link Pix2PixTranslatorElement.translateImage} can take. */
-export type TranslatorImage = SurfaceImage | RGBAImageData;
+export type TranslatorImage = SurfaceImage | RGBAImage;
 
 const ATTRS = ['model', 'backend', 'size', 'mode', 'num-downs', 'ngf', 'channels', 'norm', 'worker-url', 'threads', 'watchdog'] as const;
 /** Attributes whose change needs a new model (a new worker). */
@@ -562,7 +563,7 @@ export class Pix2PixTranslatorElement extends Base {
     const gen = this.generation;
     const img = this.getInputImageData();
     const t0 = performance.now();
-    let out: RGBAImageData;
+    let out: RGBAImage;
     let timer: ReturnType<typeof setTimeout> | undefined;
     const ms = this.deadline();
     const late = new Promise<'late'>((resolve) => (timer = setTimeout(() => resolve('late'), ms)));

@@ -4,9 +4,11 @@
  * and usable in browsers too (module Web Workers).
  */
 import { AbortError, WorkerError } from '../core/errors.js';
-import type { PixelImage } from '../core/image.js';
-import type { InferenceMode } from '../pix2pix/config.js';
-import type { RGBAImageData, WeightsSource, WorkerBackendInfo, WorkerModelOptions } from '../core/protocol.js';
+import type { FloatImage, PixelImage, RGBAImage } from '../core/image.js';
+import type { InferenceMode, ResolvedModelOptions } from '../pix2pix/config.js';
+import type { LoadOptions } from '../pix2pix/state-dict.js';
+import type { NetName, Pix2PixInference, TranslateOptions } from '../api/pix2pix.js';
+import type { LongCallOptions, WeightsSource, WorkerBackendInfo, WorkerCarrier, WorkerModelOptions } from './protocol.js';
 import { WorkerPix2Pix } from './client.js';
 
 /** Options of {@link createWorkerPool}: the model options of every worker, and the pool's. */
@@ -47,12 +49,12 @@ function defaultSize(): number {
  * await pool.dispose();
  * ```
  */
-export class WorkerPool {
+export class WorkerPool implements Pix2PixInference<WorkerCarrier> {
   readonly size: number;
   private readonly workers: WorkerPix2Pix[];
   private idle: WorkerPix2Pix[];
   private waiters: ((w: WorkerPix2Pix) => void)[] = [];
-  private weights: { source: WeightsSource; net: 'G' | 'D' }[] = [];
+  private weights: { source: WeightsSource; net: NetName; load: LoadOptions }[] = [];
   private disposed = false;
 
   private constructor(workers: WorkerPix2Pix[]) {
@@ -80,6 +82,16 @@ export class WorkerPool {
     return this.workers[0].backendInfo;
   }
 
+  /** The workers' default inference mode. */
+  get mode(): InferenceMode {
+    return this.workers[0].mode;
+  }
+
+  /** The resolved model options (the same in every worker). */
+  get options(): ResolvedModelOptions {
+    return this.workers[0].options;
+  }
+
   private acquire(): Promise<WorkerPix2Pix> {
     if (this.disposed) return Promise.reject(new WorkerError('This worker pool has been disposed; create a new one.'));
     const w = this.idle.pop();
@@ -101,7 +113,7 @@ export class WorkerPool {
       if (e instanceof WorkerError && !this.disposed) {
         try {
           await w.restart();
-          for (const { source, net } of this.weights) await w.loadPth(source, net);
+          for (const { source, net, load } of this.weights) await w.loadPth(source, net, { ...load, transfer: false });
         } catch { /* the next call on it reports the failure */ }
       }
       throw e;
@@ -118,9 +130,22 @@ export class WorkerPool {
    * await pool.loadPth(await readFile('latest_net_G.pth'));
    * ```
    */
-  async loadPth(source: WeightsSource, net: 'G' | 'D' = 'G'): Promise<void> {
-    await Promise.all(this.workers.map((w) => w.loadPth(source, net, { transfer: false })));
-    this.weights.push({ source, net });
+  async loadPth(source: WeightsSource, net: NetName = 'G', opts: LoadOptions & LongCallOptions = {}): Promise<void> {
+    const { onProgress, signal, transfer: _ignored, ...load } = opts;
+    await Promise.all(this.workers.map((w, i) => w.loadPth(source, net, { ...load, signal, onProgress: i === 0 ? onProgress : undefined, transfer: false })));
+    this.weights.push({ source, net, load });
+  }
+
+  /**
+   * Exports `G` or `D` of the pool's model (every worker holds the same weights) as `.pth` bytes.
+   *
+   * @example
+   * ```ts
+   * await writeFile('latest_net_G.pth', await pool.exportPth());
+   * ```
+   */
+  exportPth(net: NetName = 'G'): Promise<Uint8Array> {
+    return this.use((w) => w.exportPth(net));
   }
 
   /**
@@ -131,8 +156,20 @@ export class WorkerPool {
    * const out = await pool.translate({ data, width, height }, { transfer: true });
    * ```
    */
-  translate(image: PixelImage, opts: { mode?: InferenceMode; transfer?: boolean } = {}): Promise<RGBAImageData> {
+  translate(image: PixelImage, opts: TranslateOptions & { transfer?: boolean } = {}): Promise<RGBAImage> {
     return this.use((w) => w.translate(image, opts));
+  }
+
+  /**
+   * Like {@link translate}, with the float output in [-1, 1].
+   *
+   * @example
+   * ```ts
+   * const out = await pool.translateFloat(img);
+   * ```
+   */
+  translateFloat(image: PixelImage, opts: TranslateOptions & { transfer?: boolean } = {}): Promise<FloatImage> {
+    return this.use((w) => w.translateFloat(image, opts));
   }
 
   /**
@@ -144,8 +181,8 @@ export class WorkerPool {
    * const outs = await pool.translateAll(imgs, { signal: AbortSignal.timeout(60_000) });
    * ```
    */
-  async translateAll(images: PixelImage[], opts: { mode?: InferenceMode; transfer?: boolean; signal?: AbortSignal; onProgress?: (p: PoolProgress) => void } = {}): Promise<RGBAImageData[]> {
-    const out: RGBAImageData[] = new Array(images.length);
+  async translateAll(images: PixelImage[], opts: { mode?: InferenceMode; transfer?: boolean; signal?: AbortSignal; onProgress?: (p: PoolProgress) => void } = {}): Promise<RGBAImage[]> {
+    const out: RGBAImage[] = new Array(images.length);
     let next = 0, done = 0, failed = false;
     const lane = async () => {
       while (next < images.length && !failed) {

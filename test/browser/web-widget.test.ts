@@ -117,7 +117,7 @@ async function compareWithLibrary(page: Page) {
     // tfjs web weights (model.json + weights file) load by URL; single files as bytes.
     const weights = model.endsWith('.json') ? new URL(model, location.href).href : new Uint8Array(await (await fetch(model)).arrayBuffer());
     // In a worker, like the widget's own model: threaded wasm on a page's main thread waits by
-    // spinning, and once spun forever in a test run (see README, WASM threads).
+    // spinning, and once spun forever in a test run (see docs/backends.md, WASM and threads).
     const p2p = await lib.createPix2Pix({ backend: el.backendInfo.name, weights, worker: true });
     const ref = await p2p.translate({ data: input.data, width: input.width, height: input.height, channels: 4 });
     await p2p.dispose();

@@ -2,7 +2,7 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { classifyError, shortBackend, readyStatus, statusDetails, formatMs, ERROR_TITLES } from '../../src/web/status.js';
 import { AbortError, BackendError, CheckpointError, Pix2PixError, StateDictMismatchError, WorkerError, reviveError } from '../../src/core/errors.js';
-import type { WorkerBackendInfo } from '../../src/core/protocol.js';
+import type { WorkerBackendInfo } from '../../src/workers/protocol.js';
 
 const C = suite('classifyError (the widget tells failures apart by code)');
 
