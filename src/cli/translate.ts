@@ -6,7 +6,7 @@ import { readdir, readFile, stat, mkdir, writeFile } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { basename, extname, join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { readPth, inferGeneratorOptions, createWorkerPool, decodeImage, encodePng, type GeneratorOptions, type InferenceMode, type BackendName } from '../index.node.js';
+import { readPth, inferGeneratorOptions, createWorkerPool, decodeImage, encodePng, type GeneratorOptions, type InferenceMode, type BackendName, type RGBAImage } from '../index.node.js';
 import { IMAGE_EXTENSIONS } from '../node/image-io.js';
 import { defineCommand, num, oneOf, UsageError, type Command, type CommandIO } from './command.js';
 
@@ -129,7 +129,7 @@ async function translate(values: { [K in keyof typeof OPTIONS]?: (typeof OPTIONS
 }
 
 /** RGBA (alpha always 255) to RGB, or to gray for one-channel generators (R = G = B there). */
-function dropChannels(img: { data: Uint8ClampedArray; width: number; height: number }, c: 1 | 3): { data: Uint8Array; width: number; height: number; channels: 1 | 3 } {
+function dropChannels(img: RGBAImage, c: 1 | 3): { data: Uint8Array; width: number; height: number; channels: 1 | 3 } {
   const n = img.width * img.height;
   const data = new Uint8Array(n * c);
   for (let i = 0; i < n; i++) for (let k = 0; k < c; k++) data[c * i + k] = img.data[4 * i + k];
