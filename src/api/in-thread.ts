@@ -66,15 +66,22 @@ export interface CreatePix2PixOptions extends ModelOptions, BackendInitOptions {
 export class InThreadPix2Pix implements Pix2Pix {
   readonly backendInfo: BackendInfo;
   readonly mode: InferenceMode;
+  /**
+   * The trainer state saved with the checkpoint this model was created from (`weights` pointing
+   * at a pix2pix-ts checkpoint), to continue that run with `train(ds, { resume: p2p.trainerState })`;
+   * undefined otherwise.
+   */
+  readonly trainerState: TrainerState | undefined;
   private model: Pix2PixModel | null;
   private chain: Promise<unknown> = Promise.resolve();
   /** The onnxruntime engine's session of the generator (eval-mode translate), when one was chosen. */
   private ort: OnnxTranslator | null;
 
-  private constructor(model: Pix2PixModel, backendInfo: BackendInfo, mode: InferenceMode, ort: OnnxTranslator | null) {
+  private constructor(model: Pix2PixModel, backendInfo: BackendInfo, mode: InferenceMode, trainerState: TrainerState | undefined, ort: OnnxTranslator | null) {
     this.model = model;
     this.backendInfo = backendInfo;
     this.mode = mode;
+    this.trainerState = trainerState;
     this.ort = ort;
   }
 
@@ -84,10 +91,12 @@ export class InThreadPix2Pix implements Pix2Pix {
     let info = await selectBackend({ backend, purpose, wasmPaths, threads, webglDeleteTextureThreshold });
     let model: Pix2PixModel;
     let chosenMode: InferenceMode;
+    let trainerState: TrainerState | undefined;
     if (weights !== undefined) {
       const loaded = await modelFromWeights(weights, modelOptions);
       model = loaded.model;
       chosenMode = mode ?? loaded.mode;
+      trainerState = loaded.trainerState;
     } else {
       model = new Pix2PixModel(modelOptions);
       chosenMode = mode ?? 'eval';
@@ -107,7 +116,7 @@ export class InThreadPix2Pix implements Pix2Pix {
         info = { ...tfjs, reason: `${tfjs.reason}; not ${engine}: its session could not be created (${message})`, tried: [...info.tried, { name: engine, error: message }, ...tfjs.tried] };
       }
     }
-    return new InThreadPix2Pix(model, info, chosenMode, ort);
+    return new InThreadPix2Pix(model, info, chosenMode, trainerState, ort);
   }
 
   private run<T>(fn: (m: Pix2PixModel) => Promise<T> | T): Promise<T> {
@@ -206,13 +215,16 @@ export class InThreadPix2Pix implements Pix2Pix {
    */
   train(dataset: SampleSource<PairSample>, opts: TrainCallOptions = {}): Promise<TrainerState> {
     return this.run(async (m) => {
-      const { checkpoint, resumeFrom, ...loop } = opts;
+      const { checkpoint, resumeFrom, resume, ...loop } = opts;
       this.ort?.invalidate();
-      const resume = resumeFrom ? await restoreCheckpoint(m, resumeFrom) : undefined;
+      const save = checkpoint && (async (state: TrainerState) => {
+        await saveCheckpoint(m, checkpoint.target, state);
+        await checkpoint.onSaved?.({ state, exportPth: async (net) => writePth(await m.stateDict(net)) });
+      });
       return trainLoop(m, dataset, {
         ...loop,
-        resume,
-        checkpoint: checkpoint && { every: checkpoint.every, save: async (st) => void (await saveCheckpoint(m, checkpoint.target, st)) },
+        resume: resumeFrom ? await restoreCheckpoint(m, resumeFrom) : resume,
+        checkpoint: save && { every: checkpoint.every, save },
       });
     });
   }

@@ -60,10 +60,13 @@ export interface Carrier {
  * const opts: TrainCallOptions = { nEpochs: 5, checkpoint: { every: 1, target: 'runs/x/latest.ckpt' } };
  * ```
  */
-export type TrainCallOptions = Omit<TrainLoopOptions, 'checkpoint' | 'resume'> & {
-  /** Writes a resumable checkpoint to `target` every `every` epochs (and at the end). */
-  checkpoint?: { every: number; target: IOTarget };
-  /** A checkpoint of an earlier run of this model to continue exactly. */
+export type TrainCallOptions = Omit<TrainLoopOptions, 'checkpoint'> & {
+  /**
+   * Writes a resumable checkpoint to `target` every `every` epochs (and at the end), then calls
+   * `onSaved` (inside the call, so its `exportPth` gives the weights of the step just saved).
+   */
+  checkpoint?: { every: number; target: IOTarget; onSaved?: (saved: { state: TrainerState; exportPth(net: NetName): Promise<Uint8Array> }) => void | Promise<void> };
+  /** A checkpoint of an earlier run of this model to continue exactly (restored into the model first). */
   resumeFrom?: IOTarget;
 };
 

@@ -32,6 +32,8 @@ type Parsed<O extends OptionsConfig> = ReturnType<typeof parseArgs<{ options: O;
 export interface CommandSpec<O extends OptionsConfig> {
   /** The word after `pix2pix-ts`. */
   name: string;
+  /** How the command is typed, for the `--help` pointer of usage errors. @defaultValue `pix2pix-ts <name>` */
+  invocation?: string;
   /** The whole `--help` text (a function when it is computed, e.g. from the machine's cores). */
   usage: string | (() => string);
   /** parseArgs options; `--help` / `-h` is added. */
@@ -92,18 +94,18 @@ export function defineCommand<O extends OptionsConfig>(spec: CommandSpec<O>): Co
         }
         return await spec.run({ ...parsed, argv }, io);
       } catch (e) {
-        return reportError(e, spec.name, io);
+        return reportError(e, spec.invocation ?? `pix2pix-ts ${spec.name}`, io);
       }
     },
   };
 }
 
 /** Prints `error [CODE]: message` on stderr (with the cause's stack for unexpected errors); returns 2. */
-export function reportError(e: unknown, command: string, io: CommandIO): number {
+export function reportError(e: unknown, invocation: string, io: CommandIO): number {
   const err = e instanceof Error ? e : new Error(String(e));
   const code = errorCode(err);
   io.err(`error [${code}]: ${err.message}`);
-  if (code === 'E_USAGE') io.err(`Run "pix2pix-ts ${command} --help" for the options.`);
+  if (code === 'E_USAGE') io.err(`Run "${invocation} --help" for the options.`);
   if (code === 'E_UNEXPECTED' && err.stack) io.err(err.stack);
   return 2;
 }

@@ -2,18 +2,13 @@
  * `pix2pix-ts translate <file|folder> --out <dir>`: translates images with a pool of
  * `worker_threads` workers (one model each), decoding and encoding with sharp on the main thread.
  */
-import { parseArgs } from 'node:util';
 import { readdir, readFile, stat, mkdir, writeFile } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { basename, extname, join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { Pix2PixError } from '../core/errors.js';
-import { readPth } from '../core/pth/index.js';
-import { inferGeneratorOptions } from '../pix2pix/infer-arch.js';
-import type { GeneratorOptions, InferenceMode } from '../pix2pix/config.js';
-import type { BackendName } from '../backends/index.js';
-import { decodeImage, encodePng, IMAGE_EXTENSIONS } from '../node/image-io.js';
-import { createWorkerPool } from '../workers/pool.js';
+import { readPth, inferGeneratorOptions, createWorkerPool, decodeImage, encodePng, type GeneratorOptions, type InferenceMode, type BackendName } from '../index.node.js';
+import { IMAGE_EXTENSIONS } from '../node/image-io.js';
+import { defineCommand, num, oneOf, UsageError, type Command, type CommandIO } from './command.js';
 
 export const TRANSLATE_HELP = `Usage: pix2pix-ts translate <file|folder> --out <dir> [options]
 
@@ -35,85 +30,70 @@ Options:
   --quiet             no progress bar
   -h, --help          this help`;
 
+const OPTIONS = {
+  out: { type: 'string' },
+  weights: { type: 'string' },
+  workers: { type: 'string' },
+  backend: { type: 'string' },
+  mode: { type: 'string' },
+  'num-downs': { type: 'string' },
+  ngf: { type: 'string' },
+  gray: { type: 'boolean', default: false },
+  quiet: { type: 'boolean', default: false },
+} as const;
+
 /**
- * Runs the command; returns the exit code. `options.workerUrl` overrides the worker script (the
- * default is `worker.node.js` beside the bundle; tests and embedders running from sources pass
- * their own).
+ * Builds the command; `options.workerUrl` overrides the worker script (the default is
+ * `worker.node.js` beside the bundle; tests and embedders running from sources pass their own).
  *
  * @example
  * ```ts
- * process.exitCode = await translateCommand(['photos/', '--out', 'out/', '--weights', 'latest_net_G.pth', '--workers', '4']);
+ * process.exitCode = await makeTranslateCommand().run(['photos/', '--out', 'out/', '--weights', 'latest_net_G.pth', '--workers', '4']);
  * ```
  */
-export async function translateCommand(argv: string[], log: (s: string) => void = console.log, options: { workerUrl?: string | URL } = {}): Promise<number> {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args: argv,
-      allowPositionals: true,
-      options: {
-        out: { type: 'string' },
-        weights: { type: 'string' },
-        workers: { type: 'string' },
-        backend: { type: 'string', default: 'wasm' },
-        mode: { type: 'string', default: 'eval' },
-        'num-downs': { type: 'string', default: '8' },
-        ngf: { type: 'string', default: '64' },
-        gray: { type: 'boolean', default: false },
-        quiet: { type: 'boolean', default: false },
-        help: { type: 'boolean', short: 'h' },
-      },
-    });
-  } catch (e) {
-    log(`${(e as Error).message}\n\n${TRANSLATE_HELP}`);
-    return 2;
-  }
-  const { values, positionals } = parsed;
-  if (values.help) {
-    log(TRANSLATE_HELP);
-    return 0;
-  }
-  const fail = (msg: string) => {
-    log(`error: ${msg}\n\nRun "pix2pix-ts translate --help" for the options.`);
-    return 2;
-  };
-  if (positionals.length !== 1) return fail(`expected one input file or folder, got ${positionals.length}.`);
-  if (!values.out) return fail('--out <dir> is required.');
-  const workers = values.workers === undefined ? availableParallelism() : Number(values.workers);
-  if (!Number.isInteger(workers) || workers < 1) return fail(`--workers must be a positive integer, got "${values.workers}".`);
-  if (!['wasm', 'cpu'].includes(values.backend!)) return fail(`--backend must be one of: wasm, cpu; got "${values.backend}".`);
-  if (!['eval', 'paper'].includes(values.mode!)) return fail(`--mode must be one of: eval, paper; got "${values.mode}".`);
+export function makeTranslateCommand(options: { workerUrl?: string | URL } = {}): Command {
+  return defineCommand({
+    name: 'translate',
+    usage: () => TRANSLATE_HELP,
+    options: OPTIONS,
+    positionals: 1,
+    run: ({ values, positionals: [input] }, io) => translate(values, input, io, options.workerUrl),
+  });
+}
 
-  const input = positionals[0];
+/** `pix2pix-ts translate`. */
+export const translateCommand = makeTranslateCommand();
+
+async function translate(values: { [K in keyof typeof OPTIONS]?: (typeof OPTIONS)[K]['type'] extends 'boolean' ? boolean : string }, input: string, io: CommandIO, workerUrl: string | URL | undefined): Promise<number> {
+  if (!values.out) throw new UsageError('--out <dir> is required.');
+  const workers = num(values, 'workers', availableParallelism(), { int: true, min: 1 });
+  const backend = oneOf<BackendName>(values, 'backend', ['wasm', 'cpu'], 'wasm');
+  const mode = oneOf<InferenceMode>(values, 'mode', ['eval', 'paper'], 'eval');
+
   let files: string[];
   try {
     files = (await stat(input)).isDirectory()
       ? (await readdir(input)).filter((f) => IMAGE_EXTENSIONS.includes(extname(f).toLowerCase())).sort().map((f) => join(input, f))
       : [input];
   } catch (e) {
-    return fail(`cannot read "${input}": ${(e as Error).message}.`);
+    throw new UsageError(`cannot read "${input}": ${(e as Error).message}.`);
   }
-  if (!files.length) return fail(`no images (${IMAGE_EXTENSIONS.join(' ')}) in "${input}".`);
+  if (!files.length) throw new UsageError(`no images (${IMAGE_EXTENSIONS.join(' ')}) in "${input}".`);
 
   let generator: GeneratorOptions;
   let weights: Uint8Array | undefined;
-  try {
-    if (values.weights) {
-      weights = new Uint8Array(await readFile(values.weights));
-      generator = { ...inferGeneratorOptions(readPth(weights)), dropout: true };
-    } else {
-      const c = values.gray ? 1 : 3;
-      generator = { numDowns: Number(values['num-downs']), ngf: Number(values.ngf), inputChannels: c, outputChannels: c };
-      log('note: no --weights given; the generator is randomly initialised (useful for timing only).');
-    }
-  } catch (e) {
-    if (e instanceof Pix2PixError || (e as NodeJS.ErrnoException).code) return fail((e as Error).message);
-    throw e;
+  if (values.weights) {
+    weights = new Uint8Array(await readFile(values.weights));
+    generator = { ...inferGeneratorOptions(readPth(weights)), dropout: true };
+  } else {
+    const c = values.gray ? 1 : 3;
+    generator = { numDowns: num(values, 'num-downs', 8, { int: true, min: 1 }), ngf: num(values, 'ngf', 64, { int: true, min: 1 }), inputChannels: c, outputChannels: c };
+    io.err('note: no --weights given; the generator is randomly initialised (useful for timing only).');
   }
 
   await mkdir(values.out, { recursive: true });
   const size = Math.min(workers, files.length);
-  const pool = await createWorkerPool({ size, backend: values.backend as BackendName, generator, mode: values.mode as InferenceMode, workerUrl: options.workerUrl });
+  const pool = await createWorkerPool({ size, backend, generator, mode, workerUrl });
   try {
     if (weights) await pool.loadPth(weights, 'G');
     const channels = (generator.inputChannels ?? 3) as 1 | 3;
@@ -133,7 +113,7 @@ export async function translateCommand(argv: string[], log: (s: string) => void 
           await writeFile(join(values.out!, `${basename(file, extname(file))}.png`), png);
         } catch (e) {
           failed++;
-          bar.note(`error: ${file}: ${(e as Error).message}`);
+          bar.note(`error [${(e as { code?: string }).code ?? 'E_UNEXPECTED'}]: ${file}: ${(e as Error).message}`);
         }
         bar.tick();
       }
@@ -141,7 +121,7 @@ export async function translateCommand(argv: string[], log: (s: string) => void 
     await Promise.all(Array.from({ length: Math.min(files.length, size * 2) }, lane));
     const secs = (performance.now() - t0) / 1000;
     bar.done();
-    log(`${files.length - failed} of ${files.length} image(s) written to ${values.out} in ${secs.toFixed(1)} s (${((files.length - failed) / secs).toFixed(2)} images/s, ${size} worker(s), ${pool.backendInfo.name})`);
+    io.out(`${files.length - failed} of ${files.length} image(s) written to ${values.out} in ${secs.toFixed(1)} s (${((files.length - failed) / secs).toFixed(2)} images/s, ${size} worker(s), ${pool.backendInfo.name})`);
     return failed ? 1 : 0;
   } finally {
     await pool.dispose();

@@ -93,7 +93,7 @@ function checkTrainerState(trainer: TrainerState | undefined): TrainerState | un
   try {
     return JSON.parse(JSON.stringify(trainer));
   } catch (e) {
-    throw new TypeError(`The trainer state must be JSON-serialisable: ${(e as Error).message}`);
+    throw new TypeError(`The trainer state must be JSON-serialisable: ${(e as Error).message}`, { cause: e });
   }
 }
 
@@ -154,7 +154,7 @@ function artifacts(weightSpecs: WeightSpec[], weightData: ArrayBuffer, meta: Che
     modelTopology: {},
     weightSpecs,
     weightData,
-    userDefinedMetadata: { pix2pix: meta as unknown as {} },
+    userDefinedMetadata: { pix2pix: meta },
   };
 }
 

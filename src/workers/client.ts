@@ -118,8 +118,14 @@ export class WorkerPix2Pix implements Pix2Pix<WorkerCarrier> {
     if (live.spawned.isDead) throw await live.spawned.dead.catch((e: Error) => e);
     live.pending++;
     live.spawned.hold(true);
+    let off = (): void => undefined;
     try {
-      return await Promise.race([fn(live.remote), live.spawned.dead]);
+      // Not Promise.race([call, dead]): each race leaves a reaction on the long-lived `dead`
+      // promise that holds the call's result, so every result stayed reachable (a leak per call).
+      return await new Promise<T>((resolve, reject) => {
+        off = live.spawned.onDead(reject);
+        fn(live.remote).then(resolve, reject);
+      });
     } catch (e) {
       if (live.spawned.isDead && this.live === live) {
         this.live = null;
@@ -127,6 +133,7 @@ export class WorkerPix2Pix implements Pix2Pix<WorkerCarrier> {
       }
       throw e;
     } finally {
+      off();
       live.pending--;
       if (!live.pending) live.spawned.hold(false);
     }

@@ -76,7 +76,7 @@ export function createWorkerHost(kind: WorkerKind, hostOptions: WorkerHostOption
     return p2p;
   };
 
-  return {
+  const api: Pix2PixWorkerApi = {
     async init(options: WorkerModelOptions): Promise<WorkerBackendInfo> {
       if (p2p) throw new WorkerError('init() was already called on this worker.');
       const requested: BackendRequest = options.backend ?? 'auto';
@@ -210,6 +210,26 @@ export function createWorkerHost(kind: WorkerKind, hostOptions: WorkerHostOption
       p2p = null;
     },
   };
+  return inArrivalOrder(api);
+}
+
+/**
+ * Runs the methods one at a time in the order their messages arrived, as the in-thread model
+ * does. comlink calls a method as soon as its message arrives, and most methods first yield to
+ * the event loop (to see cancel messages), so without this a `translate` sent after an un-awaited
+ * `trainStep` could reach the model first and return the pre-step output.
+ */
+function inArrivalOrder<T extends object>(api: T): T {
+  let chain: Promise<unknown> = Promise.resolve();
+  const out = {} as Record<string, unknown>;
+  for (const [name, fn] of Object.entries(api)) {
+    out[name] = (...args: unknown[]) => {
+      const next = chain.then(() => (fn as (...a: unknown[]) => unknown).apply(api, args));
+      chain = next.catch(() => undefined);
+      return next;
+    };
+  }
+  return out as T;
 }
 
 /** Fetches weights with progress (throttled to whole percents); Node file paths are read from disk. */

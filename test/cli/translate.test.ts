@@ -8,7 +8,7 @@ import sharp from 'sharp';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { startWorkerHost } from '../../src/workers/host.js';
-import { translateCommand } from '../../src/cli/translate.js';
+import { makeTranslateCommand } from '../../src/cli/translate.js';
 import { decodeImage } from '../../src/node/image-io.js';
 import { createPix2Pix } from '../../src/index.js';
 import { ROOT } from '../support/env.js';
@@ -31,14 +31,15 @@ if (!isMainThread) {
   const input = join(dir, 'in');
   const weights = join(dir, 'G.pth');
 
-  /** Runs the command with stdout lines and stderr text captured. */
+  /** Runs the command with stdout lines and stderr text (its own lines and the progress bar's) captured. */
+  const translateCommand = makeTranslateCommand({ workerUrl });
   async function run(args: string[]): Promise<{ code: number; out: string[]; err: string }> {
     const out: string[] = [];
     let err = '';
     const write = process.stderr.write.bind(process.stderr);
     process.stderr.write = ((chunk: string | Uint8Array) => ((err += String(chunk)), true)) as typeof process.stderr.write;
     try {
-      return { code: await translateCommand(args, (s) => void out.push(s), { workerUrl }), out, err };
+      return { code: await translateCommand.run(args, { out: (s) => void out.push(s), err: (s) => void (err += `${s}\n`) }), out, err };
     } finally {
       process.stderr.write = write;
     }
@@ -88,19 +89,20 @@ if (!isMainThread) {
     const out = join(dir, 'out-broken');
     const r = await run([broken, '--out', out, '--weights', weights, '--workers', '2', '--backend', 'wasm', '--quiet']);
     assert.is(r.code, 1);
-    assert.match(r.err, /error: .*broken\.png: Cannot read image/);
+    assert.match(r.err, /error \[E_\w+\]: .*broken\.png: Cannot read image/);
     assert.ok(existsSync(join(out, 'a.png')));
     assert.ok(!existsSync(join(out, 'broken.png')));
     assert.match(r.out.at(-1)!, /1 of 2 image\(s\) written/);
   });
 
-  t('exits 2 with a message for a missing input or bad --workers', async () => {
+  t('exits 2 with a coded message on stderr for a missing input or bad --workers', async () => {
     const missing = await run([join(dir, 'nope'), '--out', join(dir, 'o')]);
     assert.is(missing.code, 2);
-    assert.match(missing.out.join('\n'), /cannot read ".*nope"/);
+    assert.match(missing.err, /^error \[E_USAGE\]: cannot read ".*nope"/);
     const bad = await run([input, '--out', join(dir, 'o'), '--workers', '0']);
     assert.is(bad.code, 2);
-    assert.match(bad.out.join('\n'), /--workers must be a positive integer/);
+    assert.match(bad.err, /^error \[E_USAGE\]: --workers must be an integer >= 1, got "0"/);
+    assert.equal([...missing.out, ...bad.out], [], 'nothing on stdout');
   });
 
   t.run();

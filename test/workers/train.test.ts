@@ -13,7 +13,7 @@ import { nodeDatasetOpeners } from '../../src/workers/node-datasets.js';
 import { openPairedDataset } from '../../src/node/dataset.js';
 import {
   createPix2Pix, AbortError, DatasetError, WorkerError,
-  type WorkerPix2Pix, type Pix2Pix, type PairSample, type TrainProgress, type SampleSet, type TrainerState,
+  type WorkerPix2Pix, type PairSample, type TrainProgress, type SampleSet, type TrainerState,
 } from '../../src/index.js';
 import { ROOT } from '../support/env.js';
 

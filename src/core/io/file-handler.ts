@@ -158,7 +158,7 @@ export function fileHandler(url: string, opts: FileHandlerOptions = {}): tf.io.I
       const { weightData: _w, getWeightStream: _s, weightSpecs, ...rest } = artifacts;
       const modelJSON: tf.io.ModelJSON = {
         ...(rest as Omit<tf.io.ModelJSON, 'weightsManifest' | 'modelTopology'>),
-        modelTopology: (rest.modelTopology ?? {}) as {},
+        modelTopology: rest.modelTopology ?? {},
         weightsManifest: [{ paths: [binName], weights: weightSpecs ?? [] }],
       };
       await atomicWrite(f, join(dirOf(path), binName), [weights]);
