@@ -121,6 +121,18 @@ export class WorkerError extends Pix2PixError {
   }
 }
 
+/**
+ * An input would cost more than a resource limit allows (pickle opcodes or nesting, tensor
+ * elements, zip entry sizes, image pixels); the limit was checked before the work was done.
+ * Its message names the option that raises the limit.
+ */
+export class LimitError extends Pix2PixError {
+  static override readonly errorName: string = 'LimitError';
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, 'E_LIMIT', options);
+  }
+}
+
 /** What an error becomes on the wire: enough to rebuild the same class with the same `code`. */
 export interface SerializedError {
   name: string;
@@ -152,6 +164,7 @@ const REGISTRY: { name: string; Class: abstract new (...a: never[]) => Pix2PixEr
   { name: 'AbortError', Class: AbortError, revive: (m) => new AbortError(m) },
   { name: 'DisposedError', Class: DisposedError, revive: (m) => Object.assign(new DisposedError(), { message: m || new DisposedError().message }) },
   { name: 'WorkerError', Class: WorkerError, revive: (m) => new WorkerError(m) },
+  { name: 'LimitError', Class: LimitError, revive: (m) => new LimitError(m) },
   { name: 'Pix2PixError', Class: Pix2PixError, revive: (m) => new Pix2PixError(m) },
 ];
 
