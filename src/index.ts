@@ -49,6 +49,7 @@ export { fileHandler, type IOTarget, type FsLike } from './core/io/index.js';
 export { verifyGolden, relL2, type GoldenSource, type GoldenCheck } from './pix2pix/golden.js';
 
 export type { BackendInfo, BackendRequest, BackendName, TfBackendName, EngineName, Purpose } from './backends/index.js';
+export { useOnnxRuntimeWeb } from './backends/ort-webgpu.js';
 export { WorkerPix2Pix, createWorkerPix2Pix, type WorkerOptions, type LongCallOptions, type WorkerTrainCallOptions } from './workers/client.js';
 export { WorkerPool, createWorkerPool, type WorkerPoolOptions, type PoolProgress } from './workers/pool.js';
 export type { WorkerBackendInfo, WorkerKind, WorkProgress, ProgressCallback, WeightsSource, RGBAImageData, WorkerDataset, WorkerTrainOptions, TrainEvent, WorkerCarrier } from './workers/protocol.js';

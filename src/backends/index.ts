@@ -19,7 +19,7 @@ export { wasmBackend, defaultWasmPaths, wasmThreadCap } from './wasm.js';
 export { webglBackend, DEFAULT_WEBGL_DELETE_TEXTURE_THRESHOLD } from './webgl.js';
 export { webgpuBackend } from './webgpu.js';
 export { ortNodeBackend, createOrtNodeSession, loadOrtNode, ortNodeThreads } from './ort-node.js';
-export { ortWebGPUBackend, createOrtWebGPUSession } from './ort-webgpu.js';
+export { ortWebGPUBackend, createOrtWebGPUSession, useOnnxRuntimeWeb } from './ort-webgpu.js';
 export type { OnnxGeneratorSession } from './ort.js';
 
 /**

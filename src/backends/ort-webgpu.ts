@@ -11,9 +11,33 @@ import type { BackendDescriptor } from './types.js';
 const PACKAGE = 'onnxruntime-web';
 const SPECIFIER = 'onnxruntime-web/webgpu';
 
-/** Imports onnxruntime-web's WebGPU build (once); rejects with the cause. */
+let provided: OrtModule | undefined;
+
+/**
+ * Hands `ort-webgpu` the onnxruntime-web module to use. Without it the engine imports
+ * `onnxruntime-web/webgpu` at run time by name, which only resolves where the page has an import
+ * map for it (bundlers do not follow that import, to keep onnxruntime-web out of bundles that do
+ * not use it). Call before the first `createPix2Pix` that may choose `ort-webgpu`; set
+ * `ort.env.wasm.wasmPaths` first if its `.wasm` files are not beside your bundle.
+ *
+ * @example
+ * ```ts
+ * import * as ort from 'onnxruntime-web/webgpu';
+ * useOnnxRuntimeWeb(ort);
+ * const p2p = await createPix2Pix({ backend: 'ort-webgpu', weights: 'model.json' });
+ * ```
+ */
+export function useOnnxRuntimeWeb(ort: unknown): void {
+  const m = ((ort as { default?: OrtModule })?.default?.InferenceSession ? (ort as { default: OrtModule }).default : ort) as OrtModule;
+  if (typeof m?.InferenceSession?.create !== 'function' || typeof m.Tensor !== 'function') {
+    throw new TypeError('useOnnxRuntimeWeb expects the onnxruntime-web module (import * as ort from "onnxruntime-web/webgpu"): no InferenceSession.create / Tensor found.');
+  }
+  provided = m;
+}
+
+/** The onnxruntime-web module: the one handed to {@link useOnnxRuntimeWeb}, else imported by name (once). */
 export function loadOrtWebGPU(): Promise<OrtModule> {
-  return loadOrtModule(SPECIFIER, PACKAGE, 'npm i onnxruntime-web');
+  return provided ? Promise.resolve(provided) : loadOrtModule(SPECIFIER, PACKAGE, 'npm i onnxruntime-web');
 }
 
 /**

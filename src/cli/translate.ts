@@ -9,6 +9,26 @@ import { performance } from 'node:perf_hooks';
 import { readPth, inferGeneratorOptions, createWorkerPool, decodeImage, encodePng, type GeneratorOptions, type InferenceMode, type BackendName, type RGBAImage } from '../index.node.js';
 import { IMAGE_EXTENSIONS } from '../node/image-io.js';
 import { defineCommand, num, oneOf, UsageError, type Command, type CommandIO } from './command.js';
+import { loadOrtNode } from '../backends/ort-node.js';
+
+/** What `--backend` accepts. */
+export const TRANSLATE_BACKENDS: readonly (BackendName | 'auto')[] = ['auto', 'ort-node', 'wasm', 'cpu'];
+
+/**
+ * Workers of `translate` on ort-node when `--workers` is not given: one session with every core's
+ * intra-op threads was as fast as or faster than one single-threaded session per core
+ * (BENCHMARKS.md, "ort-node engine").
+ */
+export const ORT_DEFAULT_WORKERS = 1;
+
+async function ortNodeLoads(): Promise<boolean> {
+  try {
+    await loadOrtNode();
+    return true;
+  } catch {
+    return false;
+  }
+}
 
 export const TRANSLATE_HELP = `Usage: pix2pix-ts translate <file|folder> --out <dir> [options]
 
@@ -20,8 +40,11 @@ Options:
   --out <dir>         output folder (created if missing)                      (required)
   --weights <G.pth>   generator weights (PyTorch .pth); the architecture is read from them.
                       Without it the generator is randomly initialised (for timing only).
-  --workers <N>       worker threads, one model each                  (default: cores = ${availableParallelism()})
-  --backend <name>    wasm or cpu                                      (default: wasm)
+  --workers <N>       worker threads, one model each     (default: ort-node ${ORT_DEFAULT_WORKERS}, else cores = ${availableParallelism()})
+  --threads <N>       compute threads per worker (ort-node: intra-op threads)
+                                                  (default: ort-node cores / workers, wasm 1)
+  --backend <name>    auto, ort-node, wasm or cpu: auto is ort-node when onnxruntime-node
+                      loads (npm i onnxruntime-node), else wasm         (default: auto)
   --mode <m>          eval (running BatchNorm statistics, no dropout) or paper
                       (batch statistics and dropout, as the reference test script)  (default: eval)
   --num-downs <n>     U-Net depth without --weights                    (default: 8)
@@ -34,6 +57,7 @@ const OPTIONS = {
   out: { type: 'string' },
   weights: { type: 'string' },
   workers: { type: 'string' },
+  threads: { type: 'string' },
   backend: { type: 'string' },
   mode: { type: 'string' },
   'num-downs': { type: 'string' },
@@ -66,8 +90,11 @@ export const translateCommand = makeTranslateCommand();
 
 async function translate(values: { [K in keyof typeof OPTIONS]?: (typeof OPTIONS)[K]['type'] extends 'boolean' ? boolean : string }, input: string, io: CommandIO, workerUrl: string | URL | undefined): Promise<number> {
   if (!values.out) throw new UsageError('--out <dir> is required.');
-  const workers = num(values, 'workers', availableParallelism(), { int: true, min: 1 });
-  const backend = oneOf<BackendName>(values, 'backend', ['wasm', 'cpu'], 'wasm');
+  const backend = oneOf<BackendName | 'auto'>(values, 'backend', TRANSLATE_BACKENDS, 'auto');
+  const threads = values.threads === undefined ? undefined : num(values, 'threads', 1, { int: true, min: 1 });
+  // auto: ort-node when onnxruntime-node loads here (checked now, as the workers will).
+  const ort = backend === 'ort-node' || (backend === 'auto' && (await ortNodeLoads()));
+  const workers = num(values, 'workers', ort ? ORT_DEFAULT_WORKERS : availableParallelism(), { int: true, min: 1 });
   const mode = oneOf<InferenceMode>(values, 'mode', ['eval', 'paper'], 'eval');
 
   let files: string[];
@@ -93,7 +120,8 @@ async function translate(values: { [K in keyof typeof OPTIONS]?: (typeof OPTIONS
 
   await mkdir(values.out, { recursive: true });
   const size = Math.min(workers, files.length);
-  const pool = await createWorkerPool({ size, backend, generator, mode, workerUrl });
+  const pool = await createWorkerPool({ size, backend, threads, generator, mode, workerUrl });
+  if (!values.quiet) io.err(`backend: ${pool.backendInfo.name} (${pool.backendInfo.reason})`);
   try {
     if (weights) await pool.loadPth(weights, 'G');
     const channels = (generator.inputChannels ?? 3) as 1 | 3;
@@ -121,7 +149,7 @@ async function translate(values: { [K in keyof typeof OPTIONS]?: (typeof OPTIONS
     await Promise.all(Array.from({ length: Math.min(files.length, size * 2) }, lane));
     const secs = (performance.now() - t0) / 1000;
     bar.done();
-    io.out(`${files.length - failed} of ${files.length} image(s) written to ${values.out} in ${secs.toFixed(1)} s (${((files.length - failed) / secs).toFixed(2)} images/s, ${size} worker(s), ${pool.backendInfo.name})`);
+    io.out(`${files.length - failed} of ${files.length} image(s) written to ${values.out} in ${secs.toFixed(1)} s (${((files.length - failed) / secs).toFixed(2)} images/s, ${size} worker(s), ${pool.backendInfo.name} x ${pool.backendInfo.threads} thread(s))`);
     return failed ? 1 : 0;
   } finally {
     await pool.dispose();

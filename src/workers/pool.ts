@@ -1,7 +1,7 @@
 /**
  * A pool of pix2pix workers, one model each, translating many images in parallel. Built for Node
- * (`worker_threads`, one single-threaded wasm model per core: the CLI's `translate --workers N`)
- * and usable in browsers too (module Web Workers).
+ * (`worker_threads`, one single-threaded wasm model per core, or `ort-node` sessions sharing the
+ * cores: the CLI's `translate --workers N`) and usable in browsers too (module Web Workers).
  */
 import { AbortError, WorkerError } from '../core/errors.js';
 import type { FloatImage, PixelImage, RGBAImage } from '../core/image.js';
@@ -38,6 +38,18 @@ function defaultSize(): number {
 }
 
 /**
+ * Threads per worker when the workers may run the `ort-node` engine (Node, `auto` or named) and
+ * `threads` is not given: the cores divided among the workers, so that N sessions do not start
+ * N x cores intra-op threads. Elsewhere undefined (each backend's own default).
+ */
+function ortThreadsPerWorker(backend: WorkerPoolOptions['backend'], size: number): number | undefined {
+  const isNode = Boolean((globalThis as { process?: { versions?: { node?: string } } }).process?.versions?.node) && typeof (globalThis as { document?: unknown }).document !== 'object';
+  const names = backend === undefined || backend === 'auto' ? ['ort-node'] : typeof backend === 'string' ? [backend] : backend;
+  if (!isNode || !names.includes('ort-node')) return undefined;
+  return Math.max(1, Math.floor(defaultSize() / size));
+}
+
+/**
  * N workers, one model each; each call goes to the next free worker. Weights loaded through the
  * pool go to every worker (and again to a worker the pool restarts after a crash).
  *
@@ -67,7 +79,8 @@ export class WorkerPool implements Pix2PixInference<WorkerCarrier> {
   static async create(options: WorkerPoolOptions = {}): Promise<WorkerPool> {
     const { size = defaultSize(), ...rest } = options;
     if (!Number.isInteger(size) || size < 1) throw new RangeError(`Option "size" must be a positive integer (workers in the pool), got ${JSON.stringify(size)}.`);
-    const settled = await Promise.allSettled(Array.from({ length: size }, () => WorkerPix2Pix.create(rest)));
+    const threads = rest.threads ?? ortThreadsPerWorker(rest.backend, size);
+    const settled = await Promise.allSettled(Array.from({ length: size }, () => WorkerPix2Pix.create({ ...rest, threads })));
     const ok = settled.flatMap((s) => (s.status === 'fulfilled' ? [s.value] : []));
     const failed = settled.find((s): s is PromiseRejectedResult => s.status === 'rejected');
     if (failed) {

@@ -95,6 +95,41 @@ if (!isMainThread) {
     assert.match(r.out.at(-1)!, /1 of 2 image\(s\) written/);
   });
 
+  t('on ort-node writes PNGs equal to in-thread wasm translation (at most 1 level in 255)', async () => {
+    const out = join(dir, 'out-ort');
+    const r = await run([input, '--out', out, '--weights', weights, '--workers', '2', '--backend', 'ort-node', '--quiet']);
+    assert.is(r.code, 0, r.err);
+    assert.match(r.out.at(-1)!, /4 of 4 image\(s\) written .* 2 worker\(s\), ort-node x \d+ thread\(s\)/);
+    const local = await createPix2Pix({ backend: 'wasm', weights });
+    try {
+      for (const [name, w, h] of sizes) {
+        const got = await decodeImage(join(out, `${name}.png`), 3);
+        const want = await local.translate(await decodeImage(join(input, `${name}.png`), 3));
+        assert.equal([got.width, got.height], [w, h]);
+        let worst = 0;
+        for (let i = 0; i < w * h; i++) for (let c = 0; c < 3; c++) worst = Math.max(worst, Math.abs(got.data[3 * i + c] - want.data[4 * i + c]));
+        assert.ok(worst <= 1, `${name}.png: ${worst} levels from wasm`);
+      }
+    } finally {
+      await local.dispose();
+    }
+  });
+
+  t('without onnxruntime-node, auto translates on wasm and says why; naming ort-node exits 2 with the cause', async () => {
+    process.env.PIX2PIX_TS_ORT_NODE_MODULE = 'pix2pix-ts-no-such-onnxruntime';
+    try {
+      const auto = await run([input, '--out', join(dir, 'out-auto'), '--weights', weights, '--workers', '1']);
+      assert.is(auto.code, 0, auto.err);
+      assert.match(auto.err, /backend: wasm \(.*not ort-node: onnxruntime-node is not installed/);
+      assert.match(auto.out.at(-1)!, /4 of 4 image\(s\) written .* 1 worker\(s\), wasm/);
+      const named = await run([input, '--out', join(dir, 'out-named'), '--weights', weights, '--backend', 'ort-node']);
+      assert.is(named.code, 2);
+      assert.match(named.err, /error \[E_BACKEND\]: Backend "ort-node" failed to initialise: onnxruntime-node is not installed/);
+    } finally {
+      delete process.env.PIX2PIX_TS_ORT_NODE_MODULE;
+    }
+  });
+
   t('exits 2 with a coded message on stderr for a missing input or bad --workers', async () => {
     const missing = await run([join(dir, 'nope'), '--out', join(dir, 'o')]);
     assert.is(missing.code, 2);
