@@ -67,7 +67,8 @@ export default [
   // default workerUrl is `./worker.js` / `./worker.node.js` beside the bundle).
   {
     input: 'src/worker.ts',
-    output: { file: 'dist/worker.js', format: 'es', sourcemap: true, inlineDynamicImports: true },
+    // Minified: it is the largest file a page with the widget downloads.
+    output: { file: 'dist/worker.js', format: 'es', sourcemap: true, inlineDynamicImports: true, plugins: [terser()] },
     plugins: browserPlugins(),
     onwarn,
   },
