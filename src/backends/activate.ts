@@ -24,13 +24,24 @@ function wrapFactory(name: string): void {
   tf.removeBackend(name);
   tf.registerBackend(name, async () => {
     try {
-      return await factory();
+      const backend = await factory();
+      if (name === 'cpu') quiet(backend);
+      return backend;
     } catch (cause) {
       lastErrors.set(name, cause);
       throw cause;
     }
   }, priority);
   wrapped.add(name);
+}
+
+/**
+ * tfjs-backend-cpu prints "Hi, looks like you are running TensorFlow.js in Node.js ..." to stderr
+ * on its first tensor in Node (`firstUse`): noise on the stderr of every CLI command, which is for
+ * errors. Marking the instance used keeps it off.
+ */
+function quiet(backend: unknown): void {
+  if (backend && typeof backend === 'object' && 'firstUse' in backend) (backend as { firstUse: boolean }).firstUse = false;
 }
 
 function describe(cause: unknown): string {
@@ -51,6 +62,9 @@ function describe(cause: unknown): string {
 export async function activateTfBackend(name: string): Promise<void> {
   if (!tf.findBackendFactory(name)) throw new Error(`tfjs has no "${name}" backend registered in this runtime`);
   wrapFactory(name);
+  // Any backend may create the cpu one lazily (small ops, fallbacks): quiet it whoever starts it.
+  if (name !== 'cpu' && tf.findBackendFactory('cpu')) wrapFactory('cpu');
+  quiet((tf.engine() as unknown as EngineInternals).registry.cpu);
   const previous = (tf.engine() as unknown as { backendName: string | null }).backendName;
   lastErrors.delete(name);
   let ok = false;

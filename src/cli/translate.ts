@@ -23,6 +23,7 @@ Options:
   --out <dir>         output folder (created if missing)                      (required)
   --weights <G.pth>   generator weights (PyTorch .pth); the architecture is read from them.
                       Without it the generator is randomly initialised (for timing only).
+  --key <name>        entry of a checkpoint dict holding the generator (e.g. netG)
   --workers <N>       worker threads, one model each                  (default: cores = ${availableParallelism()})
   --threads <N>       compute threads per worker (ort-node: intra-op threads)
                                                   (default: ort-node cores / workers, wasm 1)
@@ -39,6 +40,7 @@ Options:
 const OPTIONS = {
   out: { type: 'string' },
   weights: { type: 'string' },
+  key: { type: 'string' },
   workers: { type: 'string' },
   threads: { type: 'string' },
   backend: { type: 'string' },
@@ -95,7 +97,7 @@ async function translate(values: { [K in keyof typeof OPTIONS]?: (typeof OPTIONS
   let weights: Uint8Array | undefined;
   if (values.weights) {
     weights = new Uint8Array(await readFile(values.weights));
-    generator = { ...inferGeneratorOptions(readPth(weights)), dropout: true };
+    generator = { ...inferGeneratorOptions(readPth(weights, { key: values.key })), dropout: true };
   } else {
     const c = values.gray ? 1 : 3;
     generator = { numDowns: num(values, 'num-downs', 8, { int: true, min: 1 }), ngf: num(values, 'ngf', 64, { int: true, min: 1 }), inputChannels: c, outputChannels: c };
@@ -107,7 +109,7 @@ async function translate(values: { [K in keyof typeof OPTIONS]?: (typeof OPTIONS
   const pool = await createWorkerPool({ size, backend, threads, generator, mode, workerUrl });
   if (!values.quiet) io.err(`backend: ${pool.backendInfo.name} (${pool.backendInfo.reason})`);
   try {
-    if (weights) await pool.loadPth(weights, 'G');
+    if (weights) await pool.loadPth(weights, 'G', { key: values.key });
     const channels = (generator.inputChannels ?? 3) as 1 | 3;
     const outChannels = generator.outputChannels ?? 3;
     const bar = progressBar(files.length, !values.quiet && files.length > 1);

@@ -448,7 +448,8 @@ function looksLikePict(b: Uint8Array): boolean {
 
 /**
  * Builds a model from generator weights of any supported kind, inferring the architecture unless
- * `options.generator` is given: a PyTorch `.pth` (G state dict), a `.pict` (pix2pix-tensorflow /
+ * `options.generator` is given: a PyTorch `.pth` (G state dict; `io.key` names the entry of a
+ * checkpoint dict that holds it, e.g. `'netG'`), a `.pict` (pix2pix-tensorflow /
  * ml5.js demos), our checkpoint or web weights (single file or tfjs `model.json`).
  *
  * @throws CheckpointError naming the format problem or the architecture mismatch.
@@ -458,7 +459,7 @@ function looksLikePict(b: Uint8Array): boolean {
  * model.generate(x, mode);
  * ```
  */
-export async function modelFromWeights(source: WeightsInput, options: ModelOptions = {}, io: CheckpointIOOptions = {}): Promise<LoadedWeights> {
+export async function modelFromWeights(source: WeightsInput, options: ModelOptions = {}, io: CheckpointIOOptions & { key?: string } = {}): Promise<LoadedWeights> {
   let bytes: Uint8Array | undefined;
   let art: ModelArtifacts | undefined;
   if (source instanceof Uint8Array) bytes = source;
@@ -487,7 +488,7 @@ export async function modelFromWeights(source: WeightsInput, options: ModelOptio
   }
   const b = bytes!;
   if ((b[0] === 0x50 && b[1] === 0x4b) || b[0] === 0x80) {
-    const sd = readPth(b);
+    const sd = readPth(b, { key: io.key });
     const inferred = options.generator ? {} : inferModelOptions(sd);
     const model = new Pix2PixModel({ ...options, generator: options.generator ?? inferred.generator });
     try {

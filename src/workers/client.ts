@@ -86,27 +86,36 @@ export class WorkerPix2Pix implements Pix2Pix<WorkerCarrier> {
     this.mode = init.mode ?? 'eval';
   }
 
-  /** @internal */
-  static async create(options: WorkerModelOptions & Omit<WorkerOptions, 'worker'>): Promise<WorkerPix2Pix> {
+  /**
+   * @internal `signal` stops a start-up that has not finished: the worker is terminated and the
+   * call rejects with an AbortError (with the signal's reason as its cause).
+   */
+  static async create(options: WorkerModelOptions & Omit<WorkerOptions, 'worker'> & { signal?: AbortSignal }): Promise<WorkerPix2Pix> {
     installErrorTransfer();
-    const { workerUrl = defaultWorkerUrl(), transfer = false, ...init } = options;
+    const { workerUrl = defaultWorkerUrl(), transfer = false, signal, ...init } = options;
     const p = new WorkerPix2Pix(init, workerUrl, transfer);
-    await p.start();
+    await p.start(signal);
     return p;
   }
 
-  private async start(): Promise<void> {
+  private async start(signal?: AbortSignal): Promise<void> {
+    if (signal?.aborted) throw new AbortError('The worker start-up was cancelled before it began.', { cause: signal.reason });
     const spawned = spawnWorker(this.workerUrl);
     const live: Live = { spawned, remote: Comlink.wrap<Pix2PixWorkerApi>(spawned.endpoint), pending: 0 };
     this.live = live;
     this.crashed = null;
+    const onAbort = () => void spawned.terminate('The pix2pix worker was stopped while starting (its start-up was cancelled).');
+    signal?.addEventListener('abort', onAbort, { once: true });
     try {
       this.backendInfo = await this.call((r) => r.init(this.init));
       this.resolvedOptions = await this.call((r) => r.options());
     } catch (e) {
       this.live = null;
       await spawned.terminate('The pix2pix worker failed to initialise.');
+      if (signal?.aborted) throw new AbortError('The worker start-up was cancelled.', { cause: signal.reason });
       throw e;
+    } finally {
+      signal?.removeEventListener('abort', onAbort);
     }
   }
 
