@@ -5,6 +5,7 @@
  */
 import { tf } from '../core/tf.js';
 import { registerCpuAdam } from './webgpu-kernels/adam-cpu.js';
+import { registerCpuFusedKernels } from './cpu-kernels/batch-norm-loss.js';
 
 const lastErrors = new Map<string, unknown>();
 const wrapped = new Set<string>();
@@ -79,6 +80,7 @@ export async function activateTfBackend(name: string): Promise<void> {
     // pix2pix's fused kernels (see src/core/fused-kernels.ts) for the JS-array backends; the GPU
     // backends register theirs in their own init.
     registerCpuAdam(name);
+    registerCpuFusedKernels(name);
     return;
   }
   const cause = thrown ?? lastErrors.get(name);

@@ -190,7 +190,7 @@ export class Pix2PixModel {
         const f = generatorForward(this.G, g, realA, { batchStats: true, updateStats: false, dropoutMasks: masks });
         const pred = discriminatorForward(this.D, d, tf.concat([realA, f], 3), trainCtx);
         const lossGan = ganLoss(pred, true, t.ganMode);
-        const lossL1 = tf.mul(l1(f, realB), t.lambdaL1);
+        const lossL1 = l1(f, realB, t.lambdaL1);
         gParts.push(tf.keep(lossGan), tf.keep(lossL1));
         return tf.add(lossGan, lossL1);
       }, gVars);
