@@ -9,26 +9,9 @@ import { performance } from 'node:perf_hooks';
 import { readPth, inferGeneratorOptions, createWorkerPool, decodeImage, encodePng, type GeneratorOptions, type InferenceMode, type BackendName, type RGBAImage } from '../index.node.js';
 import { IMAGE_EXTENSIONS } from '../node/image-io.js';
 import { defineCommand, num, oneOf, UsageError, type Command, type CommandIO } from './command.js';
-import { loadOrtNode } from '../backends/ort-node.js';
 
 /** What `--backend` accepts. */
 export const TRANSLATE_BACKENDS: readonly (BackendName | 'auto')[] = ['auto', 'ort-node', 'wasm', 'cpu'];
-
-/**
- * Workers of `translate` on ort-node when `--workers` is not given: one session with every core's
- * intra-op threads was as fast as or faster than one single-threaded session per core
- * (BENCHMARKS.md, "ort-node engine").
- */
-export const ORT_DEFAULT_WORKERS = 1;
-
-async function ortNodeLoads(): Promise<boolean> {
-  try {
-    await loadOrtNode();
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 export const TRANSLATE_HELP = `Usage: pix2pix-ts translate <file|folder> --out <dir> [options]
 
@@ -41,7 +24,7 @@ Options:
   --weights <G.pth>   generator weights (PyTorch .pth); the architecture is read from them.
                       Without it the generator is randomly initialised (for timing only).
   --key <name>        entry of a checkpoint dict holding the generator (e.g. netG)
-  --workers <N>       worker threads, one model each     (default: ort-node ${ORT_DEFAULT_WORKERS}, else cores = ${availableParallelism()})
+  --workers <N>       worker threads, one model each                  (default: cores = ${availableParallelism()})
   --threads <N>       compute threads per worker (ort-node: intra-op threads)
                                                   (default: ort-node cores / workers, wasm 1)
   --backend <name>    auto, ort-node, wasm or cpu: auto is ort-node when onnxruntime-node
@@ -94,9 +77,10 @@ async function translate(values: { [K in keyof typeof OPTIONS]?: (typeof OPTIONS
   if (!values.out) throw new UsageError('--out <dir> is required.');
   const backend = oneOf<BackendName | 'auto'>(values, 'backend', TRANSLATE_BACKENDS, 'auto');
   const threads = values.threads === undefined ? undefined : num(values, 'threads', 1, { int: true, min: 1 });
-  // auto: ort-node when onnxruntime-node loads here (checked now, as the workers will).
-  const ort = backend === 'ort-node' || (backend === 'auto' && (await ortNodeLoads()));
-  const workers = num(values, 'workers', ort ? ORT_DEFAULT_WORKERS : availableParallelism(), { int: true, min: 1 });
+  // On ort-node too, one single-threaded session per core by default: measured against one worker
+  // with every core as intra-op threads, neither won consistently on 2 cores (BENCHMARKS.md,
+  // "ort-node engine"), and per-core sessions scale without intra-op synchronisation.
+  const workers = num(values, 'workers', availableParallelism(), { int: true, min: 1 });
   const mode = oneOf<InferenceMode>(values, 'mode', ['eval', 'paper'], 'eval');
 
   let files: string[];
