@@ -7,6 +7,8 @@ junyanz/pytorch-CycleGAN-and-pix2pix models/networks.py), its training step
 Commands (arguments are JSON where structured; tensors are raw little-endian float32, C order):
   golden <dir> <config>          writes a golden folder (the format of test/fixtures/golden)
   goldens <dir> {name: config}   one golden folder per entry, under <dir>/<name>
+  fidelity <dir> <config>        golden <dir> <config>, plus PyTorch float32's own errors
+                                 against it (torch_f32_errors.json)
   wrap <in.pth> <out.pth> <key>  saves {key: state dict of in.pth, 'opt': ..., 'epoch': 1}
   forms <dir> <config>           writes one G (and D) in every form torch.save produces, with
                                  PyTorch's eval outputs for them (forms.json lists them)
@@ -185,6 +187,46 @@ def dropouts(G):
     return [(k, m) for k, m in G.named_modules() if isinstance(m, MaskDropout)]
 
 
+def train_steps(G, D, real_A, real_B, c, masks, set_masks):
+    """The reference's optimize_parameters, c['steps'] times; returns step 0's gradients (and
+    fake_B) by golden name, and the losses of every step."""
+    G.train()
+    D.train()
+    optG = torch.optim.Adam(G.parameters(), lr=2e-4, betas=(0.5, 0.999))
+    optD = torch.optim.Adam(D.parameters(), lr=2e-4, betas=(0.5, 0.999))
+    losses, grads = [], {}
+    for step in range(c['steps']):
+        set_masks(G, step)
+        fake_B = G(real_A)
+        if step == 0:
+            grads['fake_B_step0'] = fake_B.detach().clone()
+        for p in D.parameters():
+            p.requires_grad_(True)
+        optD.zero_grad()
+        fake_AB = torch.cat([real_A, fake_B], 1)
+        loss_D_fake = gan_loss(D(fake_AB.detach()), False, c['gan_mode'])
+        loss_D_real = gan_loss(D(torch.cat([real_A, real_B], 1)), True, c['gan_mode'])
+        ((loss_D_fake + loss_D_real) * 0.5).backward()
+        if step == 0:
+            for k, p in D.named_parameters():
+                grads[f'grad_step0/D/{k}'] = p.grad.clone()
+        optD.step()
+        for p in D.parameters():
+            p.requires_grad_(False)
+        optG.zero_grad()
+        loss_G_GAN = gan_loss(D(fake_AB), True, c['gan_mode'])
+        loss_G_L1 = nn.functional.l1_loss(fake_B, real_B) * 100
+        (loss_G_GAN + loss_G_L1).backward()
+        if step == 0:
+            for k, p in G.named_parameters():
+                grads[f'grad_step0/G/{k}'] = p.grad.clone()
+        optG.step()
+        losses.append({'D_fake': loss_D_fake.item(), 'D_real': loss_D_real.item(), 'G_GAN': loss_G_GAN.item(), 'G_L1': loss_G_L1.item()})
+    for p in D.parameters():
+        p.requires_grad_(True)
+    return grads, losses
+
+
 def golden(out, c):
     """A golden folder: weights drawn in float32, every computation in float64."""
     c = defaults(c)
@@ -232,38 +274,10 @@ def golden(out, c):
         set_masks(gt, 0)
         put('forward/G_train', gt(real_A))
         put('forward/D_eval_real', copy.deepcopy(D).eval()(torch.cat([real_A, real_B], 1)))
-    G.train()
-    D.train()
-    optG = torch.optim.Adam(G.parameters(), lr=2e-4, betas=(0.5, 0.999))
-    optD = torch.optim.Adam(D.parameters(), lr=2e-4, betas=(0.5, 0.999))
-    losses = []
-    for step in range(c['steps']):
-        set_masks(G, step)
-        fake_B = G(real_A)
-        if step == 0:
-            put('forward/fake_B_step0', fake_B.detach())
-        for p in D.parameters():
-            p.requires_grad_(True)
-        optD.zero_grad()
-        fake_AB = torch.cat([real_A, fake_B], 1)
-        loss_D_fake = gan_loss(D(fake_AB.detach()), False, c['gan_mode'])
-        loss_D_real = gan_loss(D(torch.cat([real_A, real_B], 1)), True, c['gan_mode'])
-        ((loss_D_fake + loss_D_real) * 0.5).backward()
-        if step == 0:
-            for k, p in D.named_parameters():
-                put(f'grad_step0/D/{k}', p.grad)
-        optD.step()
-        for p in D.parameters():
-            p.requires_grad_(False)
-        optG.zero_grad()
-        loss_G_GAN = gan_loss(D(fake_AB), True, c['gan_mode'])
-        loss_G_L1 = nn.functional.l1_loss(fake_B, real_B) * 100
-        (loss_G_GAN + loss_G_L1).backward()
-        if step == 0:
-            for k, p in G.named_parameters():
-                put(f'grad_step0/G/{k}', p.grad)
-        optG.step()
-        losses.append({'D_fake': loss_D_fake.item(), 'D_real': loss_D_real.item(), 'G_GAN': loss_G_GAN.item(), 'G_L1': loss_G_L1.item()})
+    grads, losses = train_steps(G, D, real_A, real_B, c, masks, set_masks)
+    put('forward/fake_B_step0', grads.pop('fake_B_step0'))
+    for k, g in grads.items():
+        put(k, g)
     for net, m in (('G', G), ('D', D)):
         for k, t in m.state_dict().items():
             if t.is_floating_point():
@@ -276,6 +290,35 @@ def golden(out, c):
     }
     with open(os.path.join(out, 'manifest.json'), 'w') as f:
         json.dump(manifest, f, indent=1)
+
+
+def fidelity(out, c):
+    """Writes the float64 golden folder of `c`, then runs the same steps in float32 (PyTorch's own
+    float32, the yardstick) and writes its relative L2 error against float64 per tensor
+    (step-0 gradients, state after the steps) to torch_f32_errors.json."""
+    golden(out, c)
+    c = defaults(c)
+    with open(os.path.join(out, 'manifest.json')) as f:
+        man = json.load(f)
+    G, D = make_G(c), make_D(c)
+    G.load_state_dict(torch.load(os.path.join(out, 'G.pth'), weights_only=True))
+    D.load_state_dict(torch.load(os.path.join(out, 'D.pth'), weights_only=True))
+    ref = lambda name: read_f32(os.path.join(out, man['tensors'][name]['file']), man['tensors'][name]['shape']).double()
+    real_A, real_B = ref('input/real_A').float(), ref('input/real_B').float()
+    grads, _ = train_steps(G, D, real_A, real_B, c, [], lambda net, step: None)
+    def rel(a, b):
+        a, b = a.double(), b.double()
+        return float(((a - b).norm() / b.norm()) if b.norm() > 0 else (a - b).norm())
+    errs = {}
+    for name, g in grads.items():
+        if name.startswith('grad_step0/'):
+            errs[name] = rel(g, ref(name))
+    for net, m in (('G', G), ('D', D)):
+        for k, t in m.state_dict().items():
+            if t.is_floating_point():
+                errs[f'after/{net}/{k}'] = rel(t, ref(f'after/{net}/{k}'))
+    with open(os.path.join(out, 'torch_f32_errors.json'), 'w') as f:
+        json.dump(errs, f, indent=1)
 
 
 def patch_instance_norm_state_dict(state_dict, module, keys, i=0):
@@ -380,6 +423,8 @@ if __name__ == '__main__':
     elif cmd == 'goldens':
         for name, cfg in json.loads(args[1]).items():
             golden(os.path.join(args[0], name), cfg)
+    elif cmd == 'fidelity':
+        fidelity(args[0], json.loads(args[1]))
     elif cmd == 'wrap':
         # {key: <the state dict of args[0]>, 'opt': {...}, 'epoch': 1}: a training script's checkpoint dict.
         sd = torch.load(args[0], map_location='cpu', weights_only=True)
