@@ -3,7 +3,7 @@
 // tfjs is bundled in rather than external: its ESM dist cannot be loaded by Node's own loader and
 // its CommonJS bundle registers no gradients, so one self-contained copy is what works everywhere.
 // The wasm binaries are copied unrenamed next to the bundles and found at run time beside them.
-import { readFileSync, readdirSync, rmSync } from 'node:fs';
+import { chmodSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { nodeResolve } from '@rollup/plugin-node-resolve';
 import commonjs from '@rollup/plugin-commonjs';
 import typescript from '@rollup/plugin-typescript';
@@ -60,7 +60,9 @@ export default [
     input: { 'index.node': 'src/index.node.ts', cli: 'src/cli/main.ts', bench: 'src/bench/index.ts' },
     output: { dir: 'dist', format: 'es', sourcemap: true, entryFileNames: '[name].js', chunkFileNames: 'chunks/[name]-[hash].js', banner: (chunk) => (chunk.isEntry || chunk.fileName.startsWith('chunks/') ? nodeShim : '') },
     external: nodeExternal,
-    plugins: nodePlugins(),
+    // The `bin` must be executable, or `npx pix2pix-ts` in a checkout answers "Permission denied"
+    // (npm sets the mode only when it installs a package).
+    plugins: [...nodePlugins(), { name: 'executable-cli', writeBundle: () => chmodSync('dist/cli.js', 0o755) }],
     onwarn,
   },
   // The worker scripts: one self-contained file each (a module worker loads one script; the

@@ -51,6 +51,11 @@ export interface CreatePix2PixOptions extends ModelOptions, BackendInitOptions {
    * `mode` then defaults to what the weights were made for (`paper` for `.pict`).
    */
   weights?: WeightsInput;
+  /**
+   * Entry of a PyTorch checkpoint dict (`weights`) that holds the generator's state dict, e.g.
+   * `'netG'` for `{ netG, netD, opt }`. By default the dict itself, or its `state_dict` / `model`.
+   */
+  key?: string;
 }
 
 /**
@@ -87,13 +92,13 @@ export class InThreadPix2Pix implements Pix2Pix {
 
   /** @internal */
   static async create(options: CreatePix2PixOptions = {}): Promise<InThreadPix2Pix> {
-    const { backend = 'auto', purpose = 'infer', mode, wasmPaths, threads, webglDeleteTextureThreshold, weights, ...modelOptions } = options;
+    const { backend = 'auto', purpose = 'infer', mode, wasmPaths, threads, webglDeleteTextureThreshold, weights, key, ...modelOptions } = options;
     let info = await selectBackend({ backend, purpose, wasmPaths, threads, webglDeleteTextureThreshold });
     let model: Pix2PixModel;
     let chosenMode: InferenceMode;
     let trainerState: TrainerState | undefined;
     if (weights !== undefined) {
-      const loaded = await modelFromWeights(weights, modelOptions);
+      const loaded = await modelFromWeights(weights, modelOptions, { key });
       model = loaded.model;
       chosenMode = mode ?? loaded.mode;
       trainerState = loaded.trainerState;
@@ -137,16 +142,18 @@ export class InThreadPix2Pix implements Pix2Pix {
   /**
    * Loads PyTorch weights (`.pth`, zip or legacy format) into the generator (`G`, default) or the
    * discriminator (`D`). All or nothing: a mismatch lists missing/unexpected keys and wrong shapes.
+   * `opts.key` picks the entry of a checkpoint dict (`{ netG, netD, opt }`: `key: 'netD'`).
    *
    * @example
    * ```ts
    * await p2p.loadPth(await fs.readFile('latest_net_G.pth'));
+   * await p2p.loadPth(await fs.readFile('run.pth'), 'D', { key: 'netD' });
    * ```
    */
   loadPth(bytes: Uint8Array | ArrayBuffer, net: NetName = 'G', opts?: LoadOptions): Promise<void> {
     const u8 = bytes instanceof Uint8Array ? bytes : new Uint8Array(bytes);
     return this.run((m) => {
-      m.loadStateDict(net, readPth(u8), opts);
+      m.loadStateDict(net, readPth(u8, { key: opts?.key }), opts);
       this.ort?.invalidate();
     });
   }

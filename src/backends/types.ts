@@ -66,6 +66,14 @@ export interface BackendInitOptions {
    * @defaultValue `268435456` (256 MiB)
    */
   webglDeleteTextureThreshold?: number;
+  /**
+   * Whether tfjs's WebGL backend packs 2x2 values per texel (its `WEBGL_PACK` flag). Off by
+   * default: pix2pix is bound by the number of GPU programs, and packing added a pack or unpack
+   * program around most of them (a UNet numDowns 5 step: 846 programs packed, 435 unpacked; an
+   * eval pass 43 and 33). Global to the page's tfjs.
+   * @defaultValue false
+   */
+  webglPack?: boolean;
 }
 
 /**

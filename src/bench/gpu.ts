@@ -48,6 +48,8 @@ export interface GpuBenchResult {
   config: { size: number; numDowns: number; ngf: number; ndf: number; batch: 1; warmup: number; steps: number };
   infer: GpuCallFigures;
   train: GpuCallFigures & { top10: [string, number][] };
+  /** GPU programs by name: of a training step, of an eval pass (empty without programs). */
+  programs: { train: [string, number][]; infer: [string, number][] };
 }
 
 /**
@@ -78,7 +80,7 @@ export async function benchGpu(options: GpuBenchOptions = {}): Promise<GpuBenchR
       const { count } = await countKernels(fn);
       return { median: s.msMedian, min: s.msMin, kernels: count.total, dispatching: count.dispatching, programs: count.programs, count };
     };
-    const { count: _i, ...inferFigures } = await figures(infer);
+    const { count: inferCount, ...inferFigures } = await figures(infer);
     const { count, ...trainFigures } = await figures(train);
     return {
       backend: info.name,
@@ -88,6 +90,7 @@ export async function benchGpu(options: GpuBenchOptions = {}): Promise<GpuBenchR
       config: { size, numDowns, ngf, ndf: ngf, batch: 1, warmup, steps },
       infer: inferFigures,
       train: { ...trainFigures, top10: count.byKernel.slice(0, 10) },
+      programs: { train: count.byProgram, infer: inferCount.byProgram },
     };
   } finally {
     tf.dispose([a, b]);
@@ -112,5 +115,9 @@ export function formatGpuBench(r: GpuBenchResult): string {
     `inference (eval G):  median ${r.infer.median.toFixed(1)} ms, min ${r.infer.min.toFixed(1)} ms, ${r.infer.kernels} kernels (${r.infer.dispatching} launch GPU work), ${r.infer.programs} GPU programs`,
     `training step:       median ${r.train.median.toFixed(1)} ms, min ${r.train.min.toFixed(1)} ms, ${r.train.kernels} kernels (${r.train.dispatching} launch GPU work), ${r.train.programs} GPU programs`,
     `  top kernels per step: ${r.train.top10.map(([n, k]) => `${n} ${k}`).join(', ')}`,
+    ...(r.train.programs == null ? [] : [
+      `  programs per step: ${r.programs.train.map(([n, k]) => `${n} ${k}`).join(', ')}`,
+      `  programs per eval G pass: ${r.programs.infer.map(([n, k]) => `${n} ${k}`).join(', ')}`,
+    ]),
   ].join('\n');
 }

@@ -20,7 +20,8 @@ Filters (comma-separated lists; default in brackets):
   --task     infer,train [both]
   --size     ${BENCH_SIZES.join(',')} [${DEFAULT_BENCH_SIZES.join(',')}]  (512 = UNet-256 on a 512 image, infer only)
   --ngf      generator filters, also the discriminator's ndf [${DEFAULT_BENCH_NGF.join(',')}]
-  --threads  [${DEFAULT_BENCH_THREADS.join(',')}]  (tfjs wasm in Node: 1 only, its threaded binary needs browsers)
+  --threads  [${DEFAULT_BENCH_THREADS.join(',')}]  (tfjs wasm: its pool is fixed when it starts, so run one
+             thread count per process; Node and browsers both run the threaded binary)
   --batch    [1]
 Timing:
   --reps N         timed runs per case [5]

@@ -9,7 +9,7 @@ import { atomicWrite, nodeFs } from '../core/io/index.js';
 import { modelFromWeights, saveCheckpoint, saveWeights } from '../pix2pix/checkpoint.js';
 import { defineCommand, oneOf, UsageError } from './command.js';
 
-export const CONVERT_HELP = `Usage: pix2pix-ts convert <in> <out> [--to pth|ours|web-f32|web-f16|web-u8] [--net G|D]
+export const CONVERT_HELP = `Usage: pix2pix-ts convert <in> <out> [--to pth|ours|web-f32|web-f16|web-u8] [--net G|D] [--key NAME]
 
 Reads <in>: a PyTorch generator .pth (architecture inferred), a .pict (pix2pix-tensorflow /
 ml5.js demos), a pix2pix-ts checkpoint or web weights (a file, or a tfjs model.json).
@@ -21,6 +21,8 @@ Writes <out> as:
   web-f16   generator only, float16 kernels     model.json + weights file layout, loadable
   web-u8    generator only, 8-bit kernels       with tf.io.http / createPix2Pix({ weights }))
 Default --to: pth when <out> ends in .pth, web-f32 when it ends in .json, else ours.
+--key NAME: the entry of a PyTorch checkpoint dict that holds the generator (e.g. netG in
+{'netG': ..., 'netD': ..., 'opt': ...}).
 Files are written atomically (temp file, fsync, rename).`;
 
 const TARGETS = ['pth', 'ours', 'web-f32', 'web-f16', 'web-u8'] as const;
@@ -30,13 +32,13 @@ type Target = (typeof TARGETS)[number];
 export const convertCommand = defineCommand({
   name: 'convert',
   usage: CONVERT_HELP,
-  options: { to: { type: 'string' }, net: { type: 'string' } },
+  options: { to: { type: 'string' }, net: { type: 'string' }, key: { type: 'string' } },
   positionals: 2,
   async run({ values, positionals: [input, output] }, io) {
     const to = oneOf<Target>(values, 'to', TARGETS, /\.pth$/i.test(output) ? 'pth' : /\.json$/i.test(output) ? 'web-f32' : 'ours');
     const net = oneOf(values, 'net', ['G', 'D'] as const, 'G');
     await initBackend('cpu');
-    const loaded = await modelFromWeights(input);
+    const loaded = await modelFromWeights(input, {}, { key: values.key });
     const { model } = loaded;
     try {
       const g = model.options.generator;

@@ -4,12 +4,17 @@
  */
 import { readFile, writeFile } from 'node:fs/promises';
 import { readPth } from '../core/pth/index.js';
+import type { StateDict } from '../core/state-dict.js';
+import { isArtifactsContainer } from '../core/io/index.js';
+import { initBackend } from '../backends/index.js';
+import { modelFromWeights } from '../pix2pix/checkpoint.js';
 import { defineCommand, num, UsageError } from './command.js';
 import { exportGeneratorOnnx, inferGeneratorOptions, ONNX_INPUT_NAME, ONNX_OUTPUT_NAME } from '../pix2pix/onnx-export.js';
 
 export const EXPORT_ONNX_HELP = `Usage: pix2pix-ts export-onnx <G.pth|checkpoint> <out.onnx> [--key NAME] [--opset N] [--shape N,H,W]
 
-Writes a pix2pix U-Net generator (PyTorch state dict, zip or legacy .pth) as an ONNX model
+Writes a pix2pix U-Net generator (PyTorch state dict, zip or legacy .pth, DataParallel or
+not; or a pix2pix-ts checkpoint .ckpt / web weights) as an ONNX model
 for inference in eval mode (BatchNorm running statistics, no dropout): NCHW float32 input
 "${ONNX_INPUT_NAME}" [N, C, H, W] in [-1, 1], output "${ONNX_OUTPUT_NAME}" [N, C_out, H, W] in [-1, 1].
 numDowns, ngf, channels and the norm are read from the weights' keys and shapes.
@@ -17,8 +22,8 @@ numDowns, ngf, channels and the norm are read from the weights' keys and shapes.
 Options:
   --key NAME     entry of a checkpoint dict that holds the generator's state dict
   --opset N      ONNX opset (>= 13; default 17)
-  --shape N,H,W  fix batch, height and width (default: dynamic N, H, W; H and W must be
-                 multiples of 2^numDowns at run time)
+  --shape N,H,W  fix batch, height and width, H and W multiples of 2^numDowns (default:
+                 dynamic N, H, W; H and W must be multiples of 2^numDowns at run time)
 Exit code: 0 written, 2 unreadable input or bad options.`;
 
 /** `pix2pix-ts export-onnx`. */
@@ -35,7 +40,18 @@ export const exportOnnxCommand = defineCommand({
       fixedShape = dims as [number, number, number];
     }
     const opset = values.opset === undefined ? undefined : num(values, 'opset', 17, { int: true });
-    const sd = readPth(new Uint8Array(await readFile(src)), { key: values.key });
+    const bytes0 = new Uint8Array(await readFile(src));
+    let sd: StateDict;
+    if (isArtifactsContainer(bytes0)) {
+      // A pix2pix-ts checkpoint (.ckpt) or web weights: its generator, as a state dict.
+      await initBackend('cpu');
+      const { model } = await modelFromWeights(bytes0);
+      try {
+        sd = await model.stateDict('G');
+      } finally {
+        model.dispose();
+      }
+    } else sd = readPth(bytes0, { key: values.key });
     const g = inferGeneratorOptions(sd);
     const bytes = exportGeneratorOnnx(sd, g, { opset, fixedShape });
     await writeFile(out, bytes);

@@ -9,26 +9,9 @@ import { performance } from 'node:perf_hooks';
 import { readPth, inferGeneratorOptions, createWorkerPool, decodeImage, encodePng, type GeneratorOptions, type InferenceMode, type BackendName, type RGBAImage } from '../index.node.js';
 import { IMAGE_EXTENSIONS } from '../node/image-io.js';
 import { defineCommand, num, oneOf, UsageError, type Command, type CommandIO } from './command.js';
-import { loadOrtNode } from '../backends/ort-node.js';
 
 /** What `--backend` accepts. */
 export const TRANSLATE_BACKENDS: readonly (BackendName | 'auto')[] = ['auto', 'ort-node', 'wasm', 'cpu'];
-
-/**
- * Workers of `translate` on ort-node when `--workers` is not given: one session with every core's
- * intra-op threads was as fast as or faster than one single-threaded session per core
- * (BENCHMARKS.md, "ort-node engine").
- */
-export const ORT_DEFAULT_WORKERS = 1;
-
-async function ortNodeLoads(): Promise<boolean> {
-  try {
-    await loadOrtNode();
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 export const TRANSLATE_HELP = `Usage: pix2pix-ts translate <file|folder> --out <dir> [options]
 
@@ -40,7 +23,8 @@ Options:
   --out <dir>         output folder (created if missing)                      (required)
   --weights <G.pth>   generator weights (PyTorch .pth); the architecture is read from them.
                       Without it the generator is randomly initialised (for timing only).
-  --workers <N>       worker threads, one model each     (default: ort-node ${ORT_DEFAULT_WORKERS}, else cores = ${availableParallelism()})
+  --key <name>        entry of a checkpoint dict holding the generator (e.g. netG)
+  --workers <N>       worker threads, one model each                  (default: cores = ${availableParallelism()})
   --threads <N>       compute threads per worker (ort-node: intra-op threads)
                                                   (default: ort-node cores / workers, wasm 1)
   --backend <name>    auto, ort-node, wasm or cpu: auto is ort-node when onnxruntime-node
@@ -56,6 +40,7 @@ Options:
 const OPTIONS = {
   out: { type: 'string' },
   weights: { type: 'string' },
+  key: { type: 'string' },
   workers: { type: 'string' },
   threads: { type: 'string' },
   backend: { type: 'string' },
@@ -92,9 +77,10 @@ async function translate(values: { [K in keyof typeof OPTIONS]?: (typeof OPTIONS
   if (!values.out) throw new UsageError('--out <dir> is required.');
   const backend = oneOf<BackendName | 'auto'>(values, 'backend', TRANSLATE_BACKENDS, 'auto');
   const threads = values.threads === undefined ? undefined : num(values, 'threads', 1, { int: true, min: 1 });
-  // auto: ort-node when onnxruntime-node loads here (checked now, as the workers will).
-  const ort = backend === 'ort-node' || (backend === 'auto' && (await ortNodeLoads()));
-  const workers = num(values, 'workers', ort ? ORT_DEFAULT_WORKERS : availableParallelism(), { int: true, min: 1 });
+  // On ort-node too, one single-threaded session per core by default: measured against one worker
+  // with every core as intra-op threads, neither won consistently on 2 cores (BENCHMARKS.md,
+  // "ort-node engine"), and per-core sessions scale without intra-op synchronisation.
+  const workers = num(values, 'workers', availableParallelism(), { int: true, min: 1 });
   const mode = oneOf<InferenceMode>(values, 'mode', ['eval', 'paper'], 'eval');
 
   let files: string[];
@@ -111,7 +97,7 @@ async function translate(values: { [K in keyof typeof OPTIONS]?: (typeof OPTIONS
   let weights: Uint8Array | undefined;
   if (values.weights) {
     weights = new Uint8Array(await readFile(values.weights));
-    generator = { ...inferGeneratorOptions(readPth(weights)), dropout: true };
+    generator = { ...inferGeneratorOptions(readPth(weights, { key: values.key })), dropout: true };
   } else {
     const c = values.gray ? 1 : 3;
     generator = { numDowns: num(values, 'num-downs', 8, { int: true, min: 1 }), ngf: num(values, 'ngf', 64, { int: true, min: 1 }), inputChannels: c, outputChannels: c };
@@ -123,7 +109,7 @@ async function translate(values: { [K in keyof typeof OPTIONS]?: (typeof OPTIONS
   const pool = await createWorkerPool({ size, backend, threads, generator, mode, workerUrl });
   if (!values.quiet) io.err(`backend: ${pool.backendInfo.name} (${pool.backendInfo.reason})`);
   try {
-    if (weights) await pool.loadPth(weights, 'G');
+    if (weights) await pool.loadPth(weights, 'G', { key: values.key });
     const channels = (generator.inputChannels ?? 3) as 1 | 3;
     const outChannels = generator.outputChannels ?? 3;
     const bar = progressBar(files.length, !values.quiet && files.length > 1);

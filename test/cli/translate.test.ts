@@ -12,6 +12,7 @@ import { makeTranslateCommand } from '../../src/cli/translate.js';
 import { decodeImage } from '../../src/node/image-io.js';
 import { createPix2Pix } from '../../src/index.js';
 import { ROOT } from '../support/env.js';
+import { torchPython, runReference } from '../support/torch.js';
 
 if (!isMainThread) {
   startWorkerHost();
@@ -138,6 +139,23 @@ if (!isMainThread) {
     assert.is(bad.code, 2);
     assert.match(bad.err, /^error \[E_USAGE\]: --workers must be an integer >= 1, got "0"/);
     assert.equal([...missing.out, ...bad.out], [], 'nothing on stdout');
+  });
+
+  t('--key reads the generator from a checkpoint dict ({netG, opt, epoch}, written by PyTorch)', async () => {
+    const python = torchPython('translate --key on a checkpoint dict written by PyTorch');
+    if (!python) return;
+    const ckpt = join(dir, 'run.pth');
+    runReference(python, ['wrap', weights, ckpt, 'netG']);
+    const plain = join(dir, 'out-plain');
+    const keyed = join(dir, 'out-key');
+    const a = await run([join(input, 'b.png'), '--out', plain, '--weights', weights, '--workers', '1', '--backend', 'wasm', '--quiet']);
+    assert.is(a.code, 0, a.err);
+    const b = await run([join(input, 'b.png'), '--out', keyed, '--weights', ckpt, '--key', 'netG', '--workers', '1', '--backend', 'wasm', '--quiet']);
+    assert.is(b.code, 0, b.err);
+    assert.equal(Array.from((await decodeImage(join(keyed, 'b.png'), 3)).data), Array.from((await decodeImage(join(plain, 'b.png'), 3)).data));
+    const c = await run([join(input, 'b.png'), '--out', keyed, '--weights', ckpt, '--workers', '1', '--backend', 'wasm', '--quiet']);
+    assert.is(c.code, 2);
+    assert.match(c.err, /netG, opt, epoch\. Pass \{ key \}/);
   });
 
   t.run();

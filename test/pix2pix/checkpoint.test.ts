@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { tf } from '../../src/core/tf.js';
 import { initBackend } from '../../src/backends/index.js';
-import { CheckpointError } from '../../src/core/errors.js';
+import { CheckpointError, LimitError } from '../../src/core/errors.js';
 import { Pix2PixModel } from '../../src/pix2pix/model.js';
 import {
   saveCheckpoint,
@@ -14,6 +14,7 @@ import {
   restoreCheckpoint,
   checkpointToArtifacts,
   saveWeights,
+  modelFromArtifacts,
 } from '../../src/pix2pix/checkpoint.js';
 import type { FsLike } from '../../src/core/io/index.js';
 import type { TrainerState } from '../../src/pix2pix/trainer.js';
@@ -261,3 +262,46 @@ ckpt('saving and loading leaks no tensors', async () => {
 });
 
 ckpt.run();
+
+const hostile = suite('checkpoints with options that do not match their weights');
+
+/** The artifacts of a small model's checkpoint with its saved generator options replaced. */
+async function withGenerator(generator: Record<string, unknown>): Promise<Parameters<typeof modelFromArtifacts>[0]> {
+  await initBackend('cpu');
+  const m = new Pix2PixModel(opts);
+  const a = await checkpointToArtifacts(m, trainerAt({}));
+  m.dispose();
+  const meta = (a.userDefinedMetadata as { pix2pix: { options: { generator: Record<string, unknown> } } }).pix2pix;
+  meta.options.generator = { ...meta.options.generator, ...generator };
+  return a;
+}
+
+hostile('options saying ngf 4096 over small weights are refused before the model is built', async () => {
+  const a = await withGenerator({ ngf: 4096 });
+  const before = tf.memory().numBytes;
+  try {
+    await modelFromArtifacts(a);
+    assert.unreachable();
+  } catch (e) {
+    assert.instance(e, LimitError, String((e as Error)?.stack ?? e));
+    assert.is((e as LimitError).code, 'E_LIMIT');
+    assert.match((e as Error).message, /refused before building/);
+  }
+  assert.is(tf.memory().numBytes, before, 'no variable was allocated');
+});
+
+hostile('options that imply other weight shapes are refused before the model is built', async () => {
+  const a = await withGenerator({ ngf: 6 });
+  const before = tf.memory().numBytes;
+  try {
+    await modelFromArtifacts(a);
+    assert.unreachable();
+  } catch (e) {
+    assert.instance(e, CheckpointError, String((e as Error)?.stack ?? e));
+    assert.is((e as CheckpointError).code, 'E_CHECKPOINT_CORRUPT');
+    assert.match((e as Error).message, /Checked before building the model/);
+  }
+  assert.is(tf.memory().numBytes, before, 'no variable was allocated');
+});
+
+hostile.run();

@@ -6,6 +6,7 @@
 import { tf } from '../../core/tf.js';
 import { ADAM_KERNEL, type AdamKernelAttrs } from '../../core/fused-kernels.js';
 import { BATCH_NORM_WEBGL } from './batch-norm.js';
+import { LOSS_WEBGL } from './loss.js';
 
 /** The subset of tfjs-backend-webgl's `GPGPUProgram` these programs fill in. */
 interface GPGPUProgramLike {
@@ -61,7 +62,7 @@ export const adamWebGL: tf.KernelFunc = ({ inputs, backend, attrs }) => {
  * ```
  */
 export function registerWebGLKernels(): void {
-  const kernels: Array<[string, tf.KernelFunc]> = [[ADAM_KERNEL, adamWebGL], ...BATCH_NORM_WEBGL];
+  const kernels: Array<[string, tf.KernelFunc]> = [[ADAM_KERNEL, adamWebGL], ...BATCH_NORM_WEBGL, ...LOSS_WEBGL];
   for (const [kernelName, kernelFunc] of kernels) {
     if (!tf.getKernel(kernelName, 'webgl')) tf.registerKernel({ kernelName, backendName: 'webgl', kernelFunc });
   }

@@ -73,19 +73,21 @@ export const batchStatsWebGL: tf.KernelFunc = ({ inputs, backend }) => {
 /** {@link BN_APPLY_KERNEL} on webgl. */
 export const batchNormApplyWebGL: tf.KernelFunc = ({ inputs, backend, attrs }) => {
   const { x, stats, gamma, beta } = inputs as Record<'x' | 'stats' | 'gamma' | 'beta', tf.TensorInfo>;
-  const { epsilon } = attrs as unknown as BatchNormKernelAttrs;
+  const { epsilon, slope } = attrs as unknown as BatchNormKernelAttrs;
   countOf(x);
+  const act = slope != null;
   return run(backend, {
     variableNames: ['x', 's', 'g', 'b'],
     outputShape: x.shape,
-    customUniforms: [{ name: 'eps', type: 'float' }],
+    customUniforms: [{ name: 'eps', type: 'float' }, { name: 'slope', type: 'float' }],
     userCode: `
       void main() {
         int c = getOutputCoords()[3];
         float inv = getG(c) * inversesqrt(getS(1, c) + eps);
-        setOutput((getXAtOutCoords() - getS(0, c)) * inv + getB(c));
+        float v = (getXAtOutCoords() - getS(0, c)) * inv + getB(c);
+        ${act ? 'setOutput(v < 0.0 ? slope * v : v);' : 'setOutput(v);'}
       }`,
-  }, [x, stats, gamma, beta], [[epsilon!]]);
+  }, [x, stats, gamma, beta], [[epsilon!], [slope ?? 1]]);
 };
 
 /** {@link BN_RUNNING_KERNEL} on webgl. */
@@ -106,47 +108,55 @@ export const batchNormRunningWebGL: tf.KernelFunc = ({ inputs, backend, attrs })
 
 /** {@link BN_GRAD_KERNEL} on webgl: two reduction programs and one elementwise program. */
 export const batchNormGradWebGL: tf.KernelFunc = ({ inputs, backend, attrs }) => {
-  const { dy, x, stats, gamma } = inputs as Record<'dy' | 'x' | 'stats' | 'gamma', tf.TensorInfo>;
-  const { epsilon } = attrs as unknown as BatchNormKernelAttrs;
+  const { dy, x, stats, gamma, y } = inputs as Record<'dy' | 'x' | 'stats' | 'gamma' | 'y', tf.TensorInfo>;
+  const { epsilon, slope } = attrs as unknown as BatchNormKernelAttrs;
   const n = countOf(x);
   const C = x.shape[3]!;
+  const act = slope != null;
+  if (act && !y) throw new Error(`${BN_GRAD_KERNEL}: a fused activation needs the forward output "y"`);
+  // The gradient into the normalisation: dy times the activation's derivative, read from y.
+  const gAt = (dyv: string, yv: string) => act ? `(${yv} > 0.0 ? ${dyv} : slope * ${dyv})` : dyv;
+  const withY = (names: string[]) => act ? [...names, 'y'] : names;
+  const yIn = act ? [y!] : [];
   const dbeta = run(backend, {
-    variableNames: ['dy'],
+    variableNames: withY(['dy']),
     outputShape: [C],
+    customUniforms: [{ name: 'slope', type: 'float' }],
     userCode: `
       void main() {
         int c = getOutputCoords();
         float s = 0.0;
-        ${forEachInChannel(x.shape, 'Dy', 's += v;')}
+        ${forEachInChannel(x.shape, 'Dy', `s += ${gAt('v', 'getY(ib, iy, ix, c)')};`)}
         setOutput(s);
       }`,
-  }, [dy]);
+  }, [dy, ...yIn], [[slope ?? 1]]);
   const dgamma = run(backend, {
-    variableNames: ['dy', 'x', 's'],
+    variableNames: withY(['dy', 'x', 's']),
     outputShape: [C],
-    customUniforms: [{ name: 'eps', type: 'float' }],
+    customUniforms: [{ name: 'eps', type: 'float' }, { name: 'slope', type: 'float' }],
     userCode: `
       void main() {
         int c = getOutputCoords();
         float mean = getS(0, c);
         float s = 0.0;
-        ${forEachInChannel(x.shape, 'Dy', 's += v * (getX(ib, iy, ix, c) - mean);')}
+        ${forEachInChannel(x.shape, 'Dy', `s += ${gAt('v', 'getY(ib, iy, ix, c)')} * (getX(ib, iy, ix, c) - mean);`)}
         setOutput(s * inversesqrt(getS(1, c) + eps));
       }`,
-  }, [dy, x, stats], [[epsilon!]]);
+  }, [dy, x, stats, ...yIn], [[epsilon!], [slope ?? 1]]);
   const dx = run(backend, {
-    variableNames: ['dy', 'x', 's', 'g', 'dg', 'db'],
+    variableNames: withY(['dy', 'x', 's', 'g', 'dg', 'db']),
     outputShape: x.shape,
-    customUniforms: [{ name: 'eps', type: 'float' }],
+    customUniforms: [{ name: 'eps', type: 'float' }, { name: 'slope', type: 'float' }],
     userCode: `
       void main() {
         int c = getOutputCoords()[3];
         float rstd = inversesqrt(getS(1, c) + eps);
         float xhat = (getXAtOutCoords() - getS(0, c)) * rstd;
         float inv = 1.0 / float(${n});
-        setOutput((getDyAtOutCoords() - getDb(c) * inv - xhat * (getDg(c) * inv)) * (getG(c) * rstd));
+        float g = ${gAt('getDyAtOutCoords()', 'getYAtOutCoords()')};
+        setOutput((g - getDb(c) * inv - xhat * (getDg(c) * inv)) * (getG(c) * rstd));
       }`,
-  }, [dy, x, stats, gamma, dgamma, dbeta], [[epsilon!]]);
+  }, [dy, x, stats, gamma, dgamma, dbeta, ...yIn], [[epsilon!], [slope ?? 1]]);
   return [dx, dgamma, dbeta];
 };
 

@@ -122,13 +122,15 @@ export const batchStatsWebGPU: tf.KernelFunc = ({ inputs, backend }) => {
 /** {@link BN_APPLY_KERNEL} on webgpu. */
 export const batchNormApplyWebGPU: tf.KernelFunc = ({ inputs, backend, attrs }) => {
   const { x, stats, gamma, beta } = inputs as Record<'x' | 'stats' | 'gamma' | 'beta', tf.TensorInfo>;
-  const { epsilon } = attrs as unknown as BatchNormKernelAttrs;
+  const { epsilon, slope } = attrs as unknown as BatchNormKernelAttrs;
   const { C } = channelsOf(x);
-  const program = elementwiseProgram('apply', ['X', 'S', 'G', 'B'], x.shape, 'channels : i32, eps : f32, ', `
+  const act = slope != null;
+  const program = elementwiseProgram(act ? 'applyAct' : 'apply', ['X', 'S', 'G', 'B'], x.shape, 'channels : i32, eps : f32, slope : f32, ', `
           let c = index % uniforms.channels;
           let inv = G[c] * inverseSqrt(S[uniforms.channels + c] + uniforms.eps);
-          setOutputAtIndex(index, (X[index] - S[c]) * inv + B[c]);`);
-  return (backend as unknown as WebGPUBackendLike).runWebGPUProgram(program, [x, stats, gamma, beta], 'float32', [i32(C), f32(epsilon!)]);
+          let v = (X[index] - S[c]) * inv + B[c];
+          ${act ? 'if (v < 0.0) { setOutputAtIndex(index, uniforms.slope * v); } else { setOutputAtIndex(index, v); }' : 'setOutputAtIndex(index, v);'}`);
+  return (backend as unknown as WebGPUBackendLike).runWebGPUProgram(program, [x, stats, gamma, beta], 'float32', [i32(C), f32(epsilon!), f32(slope ?? 1)]);
 };
 
 /** {@link BN_RUNNING_KERNEL} on webgpu. */
@@ -143,28 +145,34 @@ export const batchNormRunningWebGPU: tf.KernelFunc = ({ inputs, backend, attrs }
 
 /** {@link BN_GRAD_KERNEL} on webgpu: two reduction programs and one elementwise program. */
 export const batchNormGradWebGPU: tf.KernelFunc = ({ inputs, backend, attrs }) => {
-  const { dy, x, stats, gamma } = inputs as Record<'dy' | 'x' | 'stats' | 'gamma', tf.TensorInfo>;
-  const { epsilon } = attrs as unknown as BatchNormKernelAttrs;
+  const { dy, x, stats, gamma, y } = inputs as Record<'dy' | 'x' | 'stats' | 'gamma' | 'y', tf.TensorInfo>;
+  const { epsilon, slope } = attrs as unknown as BatchNormKernelAttrs;
   const be = backend as unknown as WebGPUBackendLike;
   const { C, n } = channelsOf(x);
-  const dbeta = be.runWebGPUProgram(reduceProgram('dbeta', ['DY'], [C], C, '', `
+  const act = slope != null;
+  if (act && !y) throw new Error(`${BN_GRAD_KERNEL}: a fused activation needs the forward output "y"`);
+  // The gradient into the normalisation: dy times the activation's derivative, read from y.
+  const g = (i: string) => act ? `select(uniforms.slope * DY[${i}], DY[${i}], Y[${i}] > 0.0)` : `DY[${i}]`;
+  const withY = (names: string[]) => act ? [...names, 'Y'] : names;
+  const yIn = act ? [y!] : [];
+  const dbeta = be.runWebGPUProgram(reduceProgram(act ? 'dbetaAct' : 'dbeta', withY(['DY']), [C], C, 'slope : f32, ', `
         var s = 0.0;
-        for (var k = lid; k < n; k = k + ${REDUCE_GROUP}) { s = s + DY[k * C + c]; }
+        for (var k = lid; k < n; k = k + ${REDUCE_GROUP}) { s = s + ${g('k * C + c')}; }
         let total = reduceSum(s, lid);
-        if (lid == 0) { setOutputAtIndex(c, total); }`), [dy], 'float32', [i32(C), i32(n)]);
-  const dgamma = be.runWebGPUProgram(reduceProgram('dgamma', ['DY', 'X', 'S'], [C], C, 'eps : f32, ', `
+        if (lid == 0) { setOutputAtIndex(c, total); }`), [dy, ...yIn], 'float32', [i32(C), i32(n), f32(slope ?? 1)]);
+  const dgamma = be.runWebGPUProgram(reduceProgram(act ? 'dgammaAct' : 'dgamma', withY(['DY', 'X', 'S']), [C], C, 'slope : f32, eps : f32, ', `
         let mean = S[c];
         var s = 0.0;
-        for (var k = lid; k < n; k = k + ${REDUCE_GROUP}) { s = s + DY[k * C + c] * (X[k * C + c] - mean); }
+        for (var k = lid; k < n; k = k + ${REDUCE_GROUP}) { s = s + ${g('k * C + c')} * (X[k * C + c] - mean); }
         let total = reduceSum(s, lid);
-        if (lid == 0) { setOutputAtIndex(c, total * inverseSqrt(S[C + c] + uniforms.eps)); }`), [dy, x, stats], 'float32', [i32(C), i32(n), f32(epsilon!)]);
-  const dx = be.runWebGPUProgram(elementwiseProgram('dx', ['DY', 'X', 'S', 'G', 'DG', 'DB'], x.shape, 'channels : i32, eps : f32, invCount : f32, ', `
+        if (lid == 0) { setOutputAtIndex(c, total * inverseSqrt(S[C + c] + uniforms.eps)); }`), [dy, x, stats, ...yIn], 'float32', [i32(C), i32(n), f32(slope ?? 1), f32(epsilon!)]);
+  const dx = be.runWebGPUProgram(elementwiseProgram(act ? 'dxAct' : 'dx', withY(['DY', 'X', 'S', 'G', 'DG', 'DB']), x.shape, 'channels : i32, eps : f32, invCount : f32, slope : f32, ', `
           let C = uniforms.channels;
           let c = index % C;
           let rstd = inverseSqrt(S[C + c] + uniforms.eps);
           let xhat = (X[index] - S[c]) * rstd;
-          setOutputAtIndex(index, (DY[index] - DB[c] * uniforms.invCount - xhat * (DG[c] * uniforms.invCount)) * (G[c] * rstd));`),
-  [dy, x, stats, gamma, dgamma, dbeta], 'float32', [i32(C), f32(epsilon!), f32(1 / n)]);
+          setOutputAtIndex(index, (${g('index')} - DB[c] * uniforms.invCount - xhat * (DG[c] * uniforms.invCount)) * (G[c] * rstd));`),
+  [dy, x, stats, gamma, dgamma, dbeta, ...yIn], 'float32', [i32(C), f32(epsilon!), f32(1 / n), f32(slope ?? 1)]);
   return [dx, dgamma, dbeta];
 };
 

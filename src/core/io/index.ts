@@ -12,7 +12,7 @@ import { CheckpointError } from '../errors.js';
 import { fileHandler, nodeFs, filePath, type FileHandlerOptions } from './file-handler.js';
 import { decodeArtifacts } from './container.js';
 
-export { fileHandler, atomicWrite, nodeFs, filePath, loadModelJSON, specBytes, type FsLike, type FileHandlerOptions } from './file-handler.js';
+export { fileHandler, atomicWrite, nodeFs, filePath, loadModelJSON, specBytes, isConfinedPath, type FsLike, type FileHandlerOptions } from './file-handler.js';
 export { encodeArtifacts, decodeArtifacts, isArtifactsContainer, crc32, weightBytes, sniff } from './container.js';
 
 /** A destination or source: a URL-like string or a tfjs IOHandler. */
