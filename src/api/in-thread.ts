@@ -5,7 +5,7 @@
 import { tf } from '../core/tf.js';
 import type { Tensor4D } from '../core/tf.js';
 import { DisposedError, ShapeError } from '../core/errors.js';
-import { toFloatImage, toRGBA8, type PixelImage, type FloatImage, type RGBAImage } from '../core/image.js';
+import { checkImage, toFloatImage, toRGBA8, type PixelImage, type FloatImage, type RGBAImage } from '../core/image.js';
 import { selectBackend, type BackendInfo, type BackendRequest, type BackendInitOptions, type Purpose } from '../backends/index.js';
 import { createOrtNodeSession } from '../backends/ort-node.js';
 import { createOrtWebGPUSession } from '../backends/ort-webgpu.js';
@@ -172,12 +172,18 @@ export class InThreadPix2Pix implements Pix2Pix {
    * on the tfjs backend under it.
    */
   translate(image: PixelImage, opts: TranslateOptions = {}): Promise<RGBAImage> {
-    return this.run(async (m) => toRGBA8(await this.generate(m, image, opts.mode ?? this.mode)));
+    return this.run(async (m) => {
+      checkImage(image, 'translate(image)', opts?.maxPixels);
+      return toRGBA8(await this.generate(m, image, opts?.mode ?? this.mode));
+    });
   }
 
   /** Like {@link translate} but returns the float output in [-1, 1]. */
   translateFloat(image: PixelImage, opts: TranslateOptions = {}): Promise<FloatImage> {
-    return this.run((m) => this.generate(m, image, opts.mode ?? this.mode));
+    return this.run((m) => {
+      checkImage(image, 'translateFloat(image)', opts?.maxPixels);
+      return this.generate(m, image, opts?.mode ?? this.mode);
+    });
   }
 
   private generate(m: Pix2PixModel, image: PixelImage, mode: InferenceMode): Promise<FloatImage> {

@@ -29,6 +29,8 @@ export type NetName = 'G' | 'D';
 export interface TranslateOptions {
   /** `eval` (running statistics, no dropout) or `paper`/`train`. @defaultValue the model's `mode` */
   mode?: InferenceMode;
+  /** Pixel budget of the image; above it the call rejects with a `LimitError`. @defaultValue 2^24 */
+  maxPixels?: number;
 }
 
 /**
