@@ -56,7 +56,7 @@ export function classifyError(e: unknown, fallback: TranslatorErrorKind = 'forma
   if (code === 'E_IO_NOT_FOUND') return 'not-found';
   if (code.startsWith('E_IO_')) return 'network';
   if (code === 'E_STATE_DICT' || code === 'E_ARCHITECTURE') return 'architecture';
-  if (code.startsWith('E_CHECKPOINT') || code === 'E_UNSAFE_PICKLE' || code === 'E_VALUE') return 'format';
+  if (code.startsWith('E_CHECKPOINT') || code.startsWith('E_UNSAFE') || code === 'E_VALUE') return 'format';
   if (code === 'E_BACKEND') return 'backend';
   if (code === 'E_TIMEOUT') return 'timeout';
   if (code === 'E_WORKER' || code === 'E_DISPOSED') return 'worker';

@@ -25,6 +25,7 @@ C('a state-dict mismatch that came back from a worker is an architecture error, 
 C('other failures map to their kind by code', () => {
   assert.is(classifyError(new CheckpointError('HTTP 500', 'E_IO_READ')), 'network');
   assert.is(classifyError(new CheckpointError('html page', 'E_CHECKPOINT_FORMAT')), 'format');
+  assert.is(classifyError(new CheckpointError('weights path ../../etc/passwd refused', 'E_UNSAFE_PATH')), 'format');
   assert.is(classifyError(new BackendError('none')), 'backend');
   assert.is(classifyError(new WorkerError('crashed')), 'worker');
   assert.is(classifyError(new Pix2PixError('no answer', 'E_TIMEOUT')), 'timeout');
