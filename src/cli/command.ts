@@ -126,13 +126,14 @@ function errorCode(e: Error): string {
  * const epochs = num(values, 'epochs', 100, { int: true, min: 0 });
  * ```
  */
-export function num(values: Record<string, unknown>, name: string, dflt: number, check: { int?: boolean; min?: number } = {}): number {
+export function num(values: Record<string, unknown>, name: string, dflt: number, check: { int?: boolean; min?: number; max?: number } = {}): number {
   const v = values[name];
   if (v === undefined) return dflt;
   const n = Number(v);
   const kind = check.int ? 'an integer' : 'a number';
-  if (v === '' || !Number.isFinite(n) || (check.int && !Number.isInteger(n)) || (check.min !== undefined && n < check.min)) {
-    throw new UsageError(`--${name} must be ${kind}${check.min !== undefined ? ` >= ${check.min}` : ''}, got "${String(v)}".`);
+  if (v === '' || !Number.isFinite(n) || (check.int && !Number.isInteger(n)) || (check.min !== undefined && n < check.min) || (check.max !== undefined && n > check.max)) {
+    const range = [check.min !== undefined ? `>= ${check.min}` : '', check.max !== undefined ? `<= ${check.max}` : ''].filter(Boolean).join(' and ');
+    throw new UsageError(`--${name} must be ${kind}${range ? ` ${range}` : ''}, got "${String(v)}".`);
   }
   return n;
 }

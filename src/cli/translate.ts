@@ -80,7 +80,9 @@ async function translate(values: { [K in keyof typeof OPTIONS]?: (typeof OPTIONS
   // On ort-node too, one single-threaded session per core by default: measured against one worker
   // with every core as intra-op threads, neither won consistently on 2 cores (BENCHMARKS.md,
   // "ort-node engine"), and per-core sessions scale without intra-op synchronisation.
-  const workers = num(values, 'workers', availableParallelism(), { int: true, min: 1 });
+  // Bounded: more workers than a few per core only multiplies models in memory (--workers 1e9
+  // used to start one worker per file).
+  const workers = num(values, 'workers', availableParallelism(), { int: true, min: 1, max: 4 * availableParallelism() });
   const mode = oneOf<InferenceMode>(values, 'mode', ['eval', 'paper'], 'eval');
 
   let files: string[];

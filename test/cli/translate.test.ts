@@ -137,8 +137,11 @@ if (!isMainThread) {
     assert.match(missing.err, /^error \[E_USAGE\]: cannot read ".*nope"/);
     const bad = await run([input, '--out', join(dir, 'o'), '--workers', '0']);
     assert.is(bad.code, 2);
-    assert.match(bad.err, /^error \[E_USAGE\]: --workers must be an integer >= 1, got "0"/);
-    assert.equal([...missing.out, ...bad.out], [], 'nothing on stdout');
+    assert.match(bad.err, /^error \[E_USAGE\]: --workers must be an integer >= 1 and <= \d+, got "0"/);
+    const huge = await run([input, '--out', join(dir, 'o'), '--workers', '1e9']);
+    assert.is(huge.code, 2);
+    assert.match(huge.err, /^error \[E_USAGE\]: --workers must be an integer >= 1 and <= \d+, got "1e9"/);
+    assert.equal([...missing.out, ...bad.out, ...huge.out], [], 'nothing on stdout');
   });
 
   t('--key reads the generator from a checkpoint dict ({netG, opt, epoch}, written by PyTorch)', async () => {
