@@ -191,6 +191,13 @@ function plan(caps: Capabilities, purpose: Purpose, request: BackendRequest, bac
 
 let queue: Promise<unknown> = Promise.resolve();
 
+const warned = new Set<string>();
+function warnOnce(key: string, message: string): void {
+  if (warned.has(key)) return;
+  warned.add(key);
+  console.warn(message);
+}
+
 /**
  * Picks and initialises a backend: `'auto'` follows the policy above, a name forces that backend,
  * a list tries its names in order. Calls are serialised (one backend switch at a time).
@@ -221,6 +228,7 @@ async function select(options: SelectBackendOptions, backends: BackendTable, eng
   const caps = capabilities ?? (await probeCapabilities({ nodeWebGPU: mayUseWebGPU }));
   const candidates = plan(caps, purpose, backend, backends, engines);
   const tried: BackendInfo['tried'] = [];
+  const failed = new Set<string>();
   const causes: Error[] = [];
   for (const [i, c] of candidates.entries()) {
     if (!c.ok) {
@@ -236,6 +244,7 @@ async function select(options: SelectBackendOptions, backends: BackendTable, eng
       if (cause instanceof TypeError || cause instanceof RangeError || cause instanceof BackendError) throw cause;
       const message = cause instanceof Error ? cause.message : String(cause);
       tried.push({ name: c.name, error: message });
+      failed.add(c.name);
       causes.push(new Error(`${c.name}: ${message}`, { cause }));
       continue;
     }
@@ -243,9 +252,13 @@ async function select(options: SelectBackendOptions, backends: BackendTable, eng
     const how = backend === 'auto' ? PURPOSE_WORD[purpose] : `${PURPOSE_WORD[purpose]}, requested`;
     const { detail, ...runtime } = d.runtime(caps);
     // An engine that could not load says why (not installed, failed to load, and the cause).
-    const plain = tried.filter((t) => !backends[t.name]?.engine).map((t) => t.name);
+    const plain = tried.filter((t) => !backends[t.name]?.engine && !failed.has(t.name)).map((t) => t.name);
+    // No silent downgrade: a backend that should have run but failed to start is named with its
+    // error, and said once on the console.
+    const broken = tried.filter((t) => !backends[t.name]?.engine && failed.has(t.name));
     const engineNotes = tried.filter((t) => backends[t.name]?.engine).map((t) => `not ${t.name}: ${t.error}`);
-    const reason = [`${how}: ${detail ?? c.reason}`, ...(plain.length ? [`not ${plain.join(', ')} (unavailable)`] : []), ...engineNotes, ...notes].join('; ');
+    const reason = [`${how}: ${detail ?? c.reason}`, ...broken.map((t) => `${t.name} failed to start (${t.error})`), ...(plain.length ? [`not ${plain.join(', ')} (unavailable)`] : []), ...engineNotes, ...notes].join('; ');
+    for (const t of broken) warnOnce(`${t.name}\n${t.error}`, `pix2pix-ts: the ${t.name} backend failed to start, so ${c.name} runs instead: ${t.error}`);
     const info: BackendInfo = { name: c.name, reason, tried, capabilities: caps, ...runtime };
     if (d.engine) {
       // The tfjs backend under the engine: the rest of the request if it names tfjs backends,

@@ -129,6 +129,24 @@ policy('a backend whose init fails is remembered and the next one is tried', asy
   assert.equal(info.tried, [{ name: 'webgl', error: 'context lost during init' }]);
 });
 
+policy('a preferred backend that fails to start is named with its error in the reason and said once on the console', async () => {
+  const error = 'failed to fetch https://example.com/app/tfjs-backend-wasm-simd.wasm: HTTP 404 (text/html, not a wasm binary)';
+  const warnings: string[] = [];
+  const warn = console.warn;
+  console.warn = (m: string) => warnings.push(m);
+  try {
+    for (let i = 0; i < 2; i++) {
+      const info = await selectBackend({ purpose: 'infer', capabilities: NO_WEBGL }, fakes({ wasm: error }).backends);
+      assert.is(info.name, 'cpu');
+      assert.match(info.reason, `wasm failed to start (${error})`);
+    }
+  } finally {
+    console.warn = warn;
+  }
+  assert.is(warnings.length, 1);
+  assert.match(warnings[0]!, /the wasm backend failed to start, so cpu runs instead: failed to fetch https:\/\/example\.com\/app\/tfjs-backend-wasm-simd\.wasm: HTTP 404/);
+});
+
 policy.run();
 
 const forced = suite('forced backends');
