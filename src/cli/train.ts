@@ -151,7 +151,16 @@ async function run(values: Record<string, string | boolean | undefined>, demo: b
   const out = resolve(v.out ?? (demo ? 'runs/demo' : 'runs/train'));
   const ckpt = join(out, CHECKPOINT);
   if (values.resume && !existsSync(ckpt)) throw new UsageError(`Nothing to resume: ${ckpt} does not exist (run without --resume first).`);
-  await mkdir(out, { recursive: true });
+  // Checked before the first step (a read-only --out used to surface at the first checkpoint,
+  // an epoch later): the folder is made and a probe file written the way checkpoints are.
+  try {
+    await mkdir(out, { recursive: true });
+    const probe = join(out, `.write-probe-${process.pid}`);
+    await atomicWrite(nodeFs(), probe, [new Uint8Array(1)]);
+    await nodeFs().unlink(probe);
+  } catch (e) {
+    throw new UsageError(`--out ${out} is not a writable folder (${(e as Error).message}); choose another. Checked before training starts.`);
+  }
   const open = (phase: string) => openPairedDataset({ root: dataroot, phase, direction: cfg.direction, inputChannels: cfg.inputNc, outputChannels: cfg.outputNc });
   const train = await open(v.phase ?? 'train');
   const val = await open(v['val-phase'] ?? 'test').catch(() => null);

@@ -1,6 +1,6 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { mkdtempSync, rmSync, existsSync, readFileSync, readdirSync } from 'node:fs';
+import { mkdtempSync, rmSync, existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { trainCommand } from '../../src/cli/train.js';
@@ -55,6 +55,15 @@ t('--resume without a checkpoint, a missing dataroot and a bad number fail with 
   assert.is(badNum.code, 2);
   assert.match(badNum.err[0], /^error \[E_USAGE\]: --epochs must be an integer >= 0, got "many"/);
   assert.equal([...none.out, ...noData.out, ...badNum.out], [], 'nothing on stdout');
+});
+
+t('an --out that cannot be written fails before the first step', async () => {
+  const file = join(dir, 'a-file');
+  writeFileSync(file, 'not a folder');
+  const r = await runCommand(trainCommand, [...base, '--out', join(file, 'run')]);
+  assert.is(r.code, 2);
+  assert.match(r.err[0], /^error \[E_USAGE\]: --out .* is not a writable folder .*Checked before training starts/);
+  assert.not.ok(r.out.some((l) => /^train \d+\//.test(l)), 'no step ran');
 });
 
 t.run();
