@@ -30,6 +30,8 @@ export interface FsLike {
   unlink(path: string): Promise<void>;
   readFile(path: string): Promise<Uint8Array>;
   mkdir(path: string, opts: { recursive: boolean }): Promise<unknown>;
+  /** Used, when present, to remove temp files a killed save left behind. */
+  readdir?(path: string): Promise<string[]>;
   /** Used, when present, to read only regular files (not links, devices or folders) of a known size. */
   lstat?(path: string): Promise<{ isFile(): boolean; size: number }>;
 }
@@ -71,6 +73,25 @@ export function filePath(url: string): string {
   return decodeURIComponent(rest);
 }
 
+/** Temp files of `base` older than this were left by a killed save (a live one takes seconds). */
+const STALE_TEMP_MS = 10 * 60_000;
+
+/**
+ * Removes `.<base>.<time><random>.tmp` files older than {@link STALE_TEMP_MS}: saves killed
+ * between writing and renaming left them forever (14 MB after 12 kills). Best effort.
+ */
+async function removeStaleTemps(fs: FsLike, dir: string, base: string): Promise<void> {
+  if (!fs.readdir) return;
+  const names = await fs.readdir(dir).catch(() => [] as string[]);
+  const prefix = `.${base}.`;
+  for (const name of names) {
+    if (!name.startsWith(prefix) || !name.endsWith('.tmp')) continue;
+    const stamp = name.slice(prefix.length, -'.tmp'.length);
+    const time = parseInt(stamp.slice(0, -6), 36);
+    if (stamp.length > 6 && Number.isFinite(time) && Date.now() - time > STALE_TEMP_MS) await fs.unlink(join(dir, name)).catch(() => undefined);
+  }
+}
+
 /**
  * Writes `parts` to `path` atomically: temp file in the same directory, fsync, rename over the
  * target, then a best-effort fsync of the directory (so the rename itself survives a power cut).
@@ -96,6 +117,7 @@ export async function atomicWrite(fs: FsLike, path: string, parts: Uint8Array[])
     await handle.close();
     handle = undefined;
     await fs.rename(tmp, path);
+    await removeStaleTemps(fs, dir, baseOf(path));
   } catch (e) {
     await handle?.close().catch(() => undefined);
     await fs.unlink(tmp).catch(() => undefined);

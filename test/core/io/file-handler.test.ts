@@ -2,10 +2,10 @@
 // regular files, never more bytes than the weight specs need.
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { mkdtempSync, writeFileSync, symlinkSync, rmSync, mkdirSync } from 'node:fs';
+import { mkdtempSync, writeFileSync, symlinkSync, rmSync, mkdirSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileHandler, isConfinedPath } from '../../../src/core/io/index.js';
+import { fileHandler, isConfinedPath, atomicWrite, nodeFs } from '../../../src/core/io/index.js';
 import { CheckpointError } from '../../../src/core/errors.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'p2p-model-json-'));
@@ -65,6 +65,18 @@ paths('isConfinedPath accepts relative names and nested folders only', () => {
   assert.ok(isConfinedPath('group1-shard1of2.bin'));
   assert.ok(isConfinedPath('shards/a.bin'));
   for (const p of ['', '..', 'a/../../b', '/abs', '\\abs', 'c:/x', 'https://x/y.bin', 'a\0b', 3]) assert.not.ok(isConfinedPath(p), String(p));
+});
+
+paths('a save removes temp files that a killed save left behind, not recent ones', async () => {
+  const sub = join(dir, 'temps');
+  mkdirSync(sub);
+  const old = join(sub, `.latest.ckpt.${(Date.now() - 3600_000).toString(36)}abcdef.tmp`);
+  const recent = join(sub, `.latest.ckpt.${Date.now().toString(36)}ghijkl.tmp`);
+  writeFileSync(old, 'x');
+  writeFileSync(recent, 'y');
+  await atomicWrite(nodeFs(), join(sub, 'latest.ckpt'), [new Uint8Array(3)]);
+  assert.not.ok(existsSync(old), 'the stale temp file was removed');
+  assert.ok(existsSync(recent), 'a temp file of a save that may be running is kept');
 });
 
 paths.run();
