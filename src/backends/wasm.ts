@@ -276,6 +276,33 @@ async function withThreadedGlue<T>(glueUrl: string, fn: () => Promise<T>): Promi
  * (or one per core) XNNPACK threads, its workers importing {@link THREADED_GLUE}; when that file
  * is not reachable, the single-threaded SIMD binary, with the cause kept for `BackendInfo.reason`.
  */
+/**
+ * Browsers and workers: what each wasm binary URL answers when it is not a wasm binary (an HTTP
+ * error, or e.g. an HTML page from a server's fallback route), or undefined when all are fine.
+ */
+async function diagnoseBinaries(): Promise<string | undefined> {
+  if (detectEnvironment() === 'node') return undefined;
+  const base = (globalThis as { location?: { href?: string } }).location?.href;
+  const value = configuredValue ?? defaultWasmPaths();
+  const problems: string[] = [];
+  for (const b of BINARIES) {
+    const url = typeof value === 'string' ? new URL(b, new URL(value, base)).href : value?.[b];
+    if (!url) continue;
+    try {
+      const r = await fetch(url);
+      if (!r.ok) {
+        problems.push(`${url}: HTTP ${r.status}`);
+        continue;
+      }
+      const head = new Uint8Array(await r.arrayBuffer()).subarray(0, 4);
+      if (head[0] !== 0 || head[1] !== 0x61 || head[2] !== 0x73 || head[3] !== 0x6d) problems.push(`${url}: not a wasm binary (${r.headers.get('content-type') ?? 'no content-type'})`);
+    } catch (e) {
+      problems.push(`${url}: ${e instanceof Error ? e.message : String(e)}`);
+    }
+  }
+  return problems.length ? problems.join('; ') : undefined;
+}
+
 async function initBrowserThreaded(requested: number | undefined): Promise<void> {
   const cores = (globalThis as { navigator?: { hardwareConcurrency?: number } }).navigator?.hardwareConcurrency ?? 1;
   const threads = Math.min(WASM_MAX_THREADS, requested ?? defaultWasmThreads(cores));
@@ -324,13 +351,20 @@ export const wasmBackend: BackendDescriptor = {
     // The extra kernels (conv gradients tfjs-backend-wasm lacks or runs slowly) must be in place
     // before the first wasm computation; registering is idempotent.
     registerWasmKernels();
-    if (!initialised && detectEnvironment() === 'node') {
-      await initNode(opts.threads);
-    } else if (initialised || !threadsPossible()) {
-      // Non-isolated pages get a binary without threads; the pool is fixed once created.
-      await activateTfBackend('wasm');
-    } else {
-      await initBrowserThreaded(opts.threads);
+    try {
+      if (!initialised && detectEnvironment() === 'node') {
+        await initNode(opts.threads);
+      } else if (initialised || !threadsPossible()) {
+        // Non-isolated pages get a binary without threads; the pool is fixed once created.
+        await activateTfBackend('wasm');
+      } else {
+        await initBrowserThreaded(opts.threads);
+      }
+    } catch (e) {
+      // emscripten's own message names no file ("expected magic word 00 61 73 6d"): say which URL
+      // answered what, so a missing or misrouted binary is found from BackendInfo.reason.
+      const why = await diagnoseBinaries().catch(() => undefined);
+      throw why ? new Error(`${e instanceof Error ? e.message : String(e)} (${why})`, { cause: e }) : e;
     }
     initialised = true;
   },
