@@ -3,7 +3,7 @@
 // tfjs is bundled in rather than external: its ESM dist cannot be loaded by Node's own loader and
 // its CommonJS bundle registers no gradients, so one self-contained copy is what works everywhere.
 // The wasm binaries are copied unrenamed next to the bundles and found at run time beside them.
-import { existsSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { chmodSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { nodeResolve } from '@rollup/plugin-node-resolve';
 import commonjs from '@rollup/plugin-commonjs';
 import typescript from '@rollup/plugin-typescript';
@@ -130,9 +130,7 @@ const builds = [
   {
     // Shared chunks sit beside index.js, not in a subfolder: the library finds worker.js, the wasm
     // binaries and the threaded glue next to the module that runs (`import.meta.url`).
-    // worker.js is an entry of this build: it shares the chunk that holds tfjs with index.js (one
-    // copy of tfjs for browsers; a module worker imports chunks like any module).
-    input: { index: 'src/index.ts', worker: 'src/worker.ts' },
+    input: { index: 'src/index.ts' },
     output: { dir: 'dist', format: 'es', ...map, entryFileNames: '[name].js', chunkFileNames: '[name]-[hash].js' },
     plugins: [...browserPlugins(), wasmAssets(), thirdPartyLicenses()],
     onwarn,
@@ -143,7 +141,18 @@ const builds = [
     input: { 'index.node': 'src/index.node.ts', cli: 'src/cli/main.ts', bench: 'src/bench/index.ts', 'worker.node': 'src/worker.node.ts' },
     output: { dir: 'dist', format: 'es', ...map, entryFileNames: '[name].js', chunkFileNames: 'node-[name]-[hash].js', banner: nodeShim },
     external: nodeExternal,
-    plugins: nodePlugins(),
+    // The `bin` must be executable, or `npx pix2pix-ts` in a checkout answers "Permission denied"
+    // (npm sets the mode only when it installs a package).
+    plugins: [...nodePlugins(), { name: 'executable-cli', writeBundle: () => chmodSync('dist/cli.js', 0o755) }],
+    onwarn,
+  },
+  // The browser worker script: one self-contained, minified file (it is the largest file a page
+  // with the widget downloads). Not a shared-chunk entry: the widget downloads worker.js and starts
+  // it from a blob URL (src/web/model-loader.ts), where a relative chunk import cannot resolve.
+  {
+    input: 'src/worker.ts',
+    output: { file: 'dist/worker.js', format: 'es', ...map, inlineDynamicImports: true, plugins: [terser()] },
+    plugins: browserPlugins(),
     onwarn,
   },
   {

@@ -32,12 +32,12 @@ export function defaultMounts(root = ROOT) {
 
 /**
  * Starts the server. `mounts` is a list of [urlPrefix, folder]; the first prefix that matches
- * serves the file. Returns { server, origin, close }.
+ * serves the file; `onRequest(path, status)` hears of each file request. Returns { server, origin, close }.
  *
  * @example
  * const { origin, close } = await startExamplesServer({ port: 0 });
  */
-export async function startExamplesServer({ port = 8080, host = '127.0.0.1', mounts = defaultMounts(), quiet = true } = {}) {
+export async function startExamplesServer({ port = 8080, host = '127.0.0.1', mounts = defaultMounts(), quiet = true, onRequest } = {}) {
   const server = createServer((req, res) => {
     const url = new URL(req.url ?? '/', 'http://localhost');
     let path;
@@ -70,9 +70,11 @@ export async function startExamplesServer({ port = 8080, host = '127.0.0.1', mou
       if (req.method === 'HEAD') res.end();
       else createReadStream(file).pipe(res);
       if (!quiet) console.log(`200 ${path}`);
+      onRequest?.(path, 200);
       return;
     }
     if (!quiet) console.log(`404 ${path}`);
+    onRequest?.(path, 404);
     res.writeHead(404, { ...headers, 'Content-Type': 'text/plain; charset=utf-8' }).end(`not found: ${path}`);
   });
   await new Promise((resolve, reject) => {

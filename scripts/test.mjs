@@ -56,6 +56,7 @@ async function runOne(job) {
   child.stderr.on('data', (d) => (out += d));
   const code = await new Promise((r) => child.on('close', r));
   const secs = ((Date.now() - t0) / 1000).toFixed(1);
+  // eslint-disable-next-line no-control-regex -- strips ANSI colour codes (ESC [ ... m) from the output
   const clean = out.replace(/\u001b\[[0-9;]*m/g, '');
   const m = clean.match(/Passed:\s+(\d+)/); const t = clean.match(/Total:\s+(\d+)/);
   const nPass = m ? +m[1] : 0; const nTotal = t ? +t[1] : 0;

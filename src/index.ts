@@ -10,25 +10,13 @@
  * await p2p.dispose();
  * ```
  */
-import { tf } from './core/tf.js';
-import type { Tensor4D } from './core/tf.js';
-import { DisposedError, ShapeError } from './core/errors.js';
-import { toFloatImage, toRGBA8, type PixelImage, type FloatImage } from './core/image.js';
-import { selectBackend, type BackendInfo, type BackendRequest, type BackendInitOptions, type Purpose } from './backends/index.js';
-import { Pix2PixModel, type StepLosses } from './pix2pix/model.js';
-import type { ModelOptions, InferenceMode } from './pix2pix/config.js';
-import { translateImage } from './pix2pix/translator.js';
-import { readPth, writePth } from './core/pth/index.js';
-import type { LoadOptions } from './pix2pix/state-dict.js';
-import { modelFromWeights, saveCheckpoint, restoreCheckpoint, type WeightsInput } from './pix2pix/checkpoint.js';
-import { trainLoop, type TrainLoopOptions, type TrainerState } from './pix2pix/trainer.js';
-import type { SampleSource } from './pix2pix/batches.js';
-import type { PairSample } from './pix2pix/preprocess.js';
-import { download, type IOTarget } from './core/io/index.js';
+import { InThreadPix2Pix, type CreatePix2PixOptions } from './api/in-thread.js';
 import { WorkerPix2Pix, type WorkerOptions } from './workers/client.js';
 
 export * from './core/errors.js';
-export type { PixelImage, FloatImage } from './core/image.js';
+export type { PixelImage, FloatImage, RGBAImage } from './core/image.js';
+export type { Pix2Pix, Pix2PixInference, Carrier, InThread, NetName, TranslateOptions, TrainCallOptions } from './api/pix2pix.js';
+export { InThreadPix2Pix, type CreatePix2PixOptions } from './api/in-thread.js';
 export type { StateDict, StateTensor } from './core/state-dict.js';
 export type { ModelOptions, GeneratorOptions, DiscriminatorOptions, TrainOptions, InferenceMode, NormKind, GanMode } from './pix2pix/config.js';
 export type { StepLosses } from './pix2pix/model.js';
@@ -60,194 +48,11 @@ export { pictToStateDict, type PictImport } from './pix2pix/pict-import.js';
 export { fileHandler, type IOTarget, type FsLike } from './core/io/index.js';
 export { verifyGolden, relL2, type GoldenSource, type GoldenCheck } from './pix2pix/golden.js';
 
-export type { BackendInfo, BackendRequest, BackendName, Purpose } from './backends/index.js';
+export type { BackendInfo, BackendRequest, BackendName, TfBackendName, EngineName, Purpose } from './backends/index.js';
+export { useOnnxRuntimeWeb } from './backends/ort-webgpu.js';
 export { WorkerPix2Pix, createWorkerPix2Pix, type WorkerOptions, type LongCallOptions, type WorkerTrainCallOptions } from './workers/client.js';
 export { WorkerPool, createWorkerPool, type WorkerPoolOptions, type PoolProgress } from './workers/pool.js';
-export type { WorkerBackendInfo, WorkerKind, WorkProgress, ProgressCallback, WeightsSource, RGBAImageData, WorkerDataset, WorkerTrainOptions, TrainEvent } from './core/protocol.js';
-
-export interface CreatePix2PixOptions extends ModelOptions, BackendInitOptions {
-  /**
-   * tfjs backend to run on: `auto` (a real-GPU WebGL/WebGPU, else WASM SIMD with threads where
-   * allowed, else CPU: see `backendInfo.reason`), a name, or a list of names tried in order.
-   * @defaultValue 'auto'
-   */
-  backend?: BackendRequest;
-  /** What `auto` optimises for: `infer` or `train`. @defaultValue 'infer' */
-  purpose?: Purpose;
-  /** Inference mode of `translate` (`eval`: running statistics, no dropout). @defaultValue 'eval' */
-  mode?: InferenceMode;
-  /**
-   * Generator weights to start from: bytes, a path or URL of a PyTorch `.pth`, a `.pict`
-   * (pix2pix-tensorflow / ml5.js demos), a pix2pix-ts checkpoint or web weights (`model.json`), or
-   * a tf.io.IOHandler. Without `generator` options the architecture is read from the weights.
-   * `mode` then defaults to what the weights were made for (`paper` for `.pict`).
-   */
-  weights?: WeightsInput;
-}
-
-/** An RGBA 8-bit image, the shape of a canvas `ImageData`. */
-export interface RGBAImage {
-  data: Uint8ClampedArray;
-  width: number;
-  height: number;
-  channels: 4;
-}
-
-/**
- * A pix2pix model bound to a backend. Calls are serialised (one at a time). Create with
- * {@link createPix2Pix}.
- */
-export class Pix2Pix {
-  readonly backendInfo: BackendInfo;
-  readonly mode: InferenceMode;
-  private model: Pix2PixModel | null;
-  private chain: Promise<unknown> = Promise.resolve();
-
-  private constructor(model: Pix2PixModel, backendInfo: BackendInfo, mode: InferenceMode) {
-    this.model = model;
-    this.backendInfo = backendInfo;
-    this.mode = mode;
-  }
-
-  /** @internal */
-  static async create(options: CreatePix2PixOptions = {}): Promise<Pix2Pix> {
-    const { backend = 'auto', purpose = 'infer', mode, wasmPaths, threads, webglDeleteTextureThreshold, weights, ...modelOptions } = options;
-    const info = await selectBackend({ backend, purpose, wasmPaths, threads, webglDeleteTextureThreshold });
-    if (weights !== undefined) {
-      const loaded = await modelFromWeights(weights, modelOptions);
-      return new Pix2Pix(loaded.model, info, mode ?? loaded.mode);
-    }
-    const model = new Pix2PixModel(modelOptions);
-    return new Pix2Pix(model, info, mode ?? 'eval');
-  }
-
-  private run<T>(fn: (m: Pix2PixModel) => Promise<T> | T): Promise<T> {
-    const next = this.chain.then(() => {
-      if (!this.model) throw new DisposedError();
-      return fn(this.model);
-    });
-    this.chain = next.catch(() => undefined);
-    return next;
-  }
-
-  /** The resolved model options. */
-  get options(): Pix2PixModel['options'] {
-    if (!this.model) throw new DisposedError();
-    return this.model.options;
-  }
-
-  /**
-   * Loads PyTorch weights (`.pth`, zip or legacy format) into the generator (`G`, default) or the
-   * discriminator (`D`). All or nothing: a mismatch lists missing/unexpected keys and wrong shapes.
-   *
-   * @example
-   * ```ts
-   * await p2p.loadPth('checkpoints/facades/latest_net_G.pth'); // or its bytes, or a URL
-   * ```
-   */
-  async loadPth(source: Uint8Array | ArrayBuffer | string | URL, net: 'G' | 'D' = 'G', opts?: LoadOptions): Promise<void> {
-    // A path or URL (relative ones against the page or worker in browsers), as the worker's loadPth takes.
-    const u8 = typeof source === 'string' || source instanceof URL ? await download(source, { what: 'weights' }) : source instanceof Uint8Array ? source : new Uint8Array(source);
-    return this.run((m) => m.loadStateDict(net, readPth(u8), opts));
-  }
-
-  /**
-   * Exports the generator or discriminator as a PyTorch `.pth` (zip format) that
-   * `torch.load` + `load_state_dict` read.
-   */
-  exportPth(net: 'G' | 'D' = 'G'): Promise<Uint8Array> {
-    return this.run(async (m) => writePth(await m.stateDict(net)));
-  }
-
-  /**
-   * Translates an image of any size (RGBA/RGB/gray 8-bit, or float in [-1, 1]) and returns RGBA
-   * 8-bit pixels of the same size.
-   */
-  translate(image: PixelImage, opts: { mode?: InferenceMode } = {}): Promise<RGBAImage> {
-    return this.run(async (m) => toRGBA8(await translateImage(m, image, opts.mode ?? this.mode)));
-  }
-
-  /** Like {@link translate} but returns the float output in [-1, 1]. */
-  translateFloat(image: PixelImage, opts: { mode?: InferenceMode } = {}): Promise<FloatImage> {
-    return this.run((m) => translateImage(m, image, opts.mode ?? this.mode));
-  }
-
-  /**
-   * One training step on a batch of aligned pairs (each pair the same size, a multiple of
-   * 2^numDowns). Returns the losses named as the reference prints them.
-   */
-  trainStep(a: PixelImage | PixelImage[], b: PixelImage | PixelImage[]): Promise<StepLosses> {
-    return this.run(async (m) => {
-      const as = Array.isArray(a) ? a : [a];
-      const bs = Array.isArray(b) ? b : [b];
-      if (as.length !== bs.length || !as.length) throw new ShapeError(`trainStep needs as many targets as inputs (got ${as.length} and ${bs.length}).`);
-      const g = m.options.generator;
-      const ta = batchTensor(as.map((x) => toFloatImage(x, g.inputChannels)));
-      const tb = batchTensor(bs.map((x) => toFloatImage(x, g.outputChannels)));
-      try {
-        return await m.trainStep(ta, tb);
-      } finally {
-        ta.dispose();
-        tb.dispose();
-      }
-    });
-  }
-
-  /**
-   * Trains on a paired dataset (a Node `openPairedDataset(...)`, a browser
-   * `browserPairedDataset(files)`, or any `{ size, get(i) }` of pairs): epochs at constant LR then
-   * linear decay, progress events, validation samples, and checkpoints to `checkpoint.target`
-   * (a path / `file://` in Node, `indexeddb://...` or `downloads://...` in browsers) every
-   * `checkpoint.every` epochs. `resumeFrom` continues a checkpointed run exactly.
-   *
-   * @example
-   * ```ts
-   * const ds = await openPairedDataset({ root: 'datasets/facades' });
-   * await p2p.train(ds, { nEpochs: 100, nEpochsDecay: 100, onProgress: (p) => console.log(p.step, p.losses),
-   *   checkpoint: { every: 5, target: 'runs/facades/latest.ckpt' } });
-   * ```
-   */
-  train(
-    dataset: SampleSource<PairSample>,
-    opts: Omit<TrainLoopOptions, 'checkpoint' | 'resume'> & { checkpoint?: { every: number; target: IOTarget }; resumeFrom?: IOTarget } = {},
-  ): Promise<TrainerState> {
-    return this.run(async (m) => {
-      const { checkpoint, resumeFrom, ...loop } = opts;
-      const resume = resumeFrom ? ((await restoreCheckpoint(m, resumeFrom)) as unknown as TrainerState | undefined) : undefined;
-      return trainLoop(m, dataset, {
-        ...loop,
-        resume,
-        checkpoint: checkpoint && { every: checkpoint.every, save: async (st) => void (await saveCheckpoint(m, checkpoint.target, st as unknown as Record<string, unknown>)) },
-      });
-    });
-  }
-
-  /** Saves everything needed to resume training (weights, optimizers, RNG, options) to a target. */
-  saveCheckpoint(target: IOTarget): Promise<void> {
-    return this.run(async (m) => void (await saveCheckpoint(m, target)));
-  }
-
-  /** Releases every tensor and variable. Idempotent; later calls reject with DisposedError. */
-  async dispose(): Promise<void> {
-    await this.chain;
-    this.model?.dispose();
-    this.model = null;
-  }
-
-  async [Symbol.asyncDispose](): Promise<void> {
-    await this.dispose();
-  }
-}
-
-function batchTensor(imgs: FloatImage[]): Tensor4D {
-  const { width, height, channels } = imgs[0];
-  for (const im of imgs) {
-    if (im.width !== width || im.height !== height) throw new ShapeError(`All images of a batch must have the same size; got ${width}x${height} and ${im.width}x${im.height}.`);
-  }
-  const data = new Float32Array(imgs.length * width * height * channels);
-  imgs.forEach((im, i) => data.set(im.data, i * im.data.length));
-  return tf.tensor4d(data, [imgs.length, height, width, channels]);
-}
+export type { WorkerBackendInfo, WorkerKind, WorkProgress, ProgressCallback, WeightsSource, RGBAImageData, WorkerDataset, WorkerTrainOptions, TrainEvent, WorkerCarrier } from './workers/protocol.js';
 
 /**
  * Creates a pix2pix model on a backend. Options default to the paper's pix2pix (UNet-256, ngf 64,
@@ -260,11 +65,11 @@ function batchTensor(imgs: FloatImage[]): Tensor4D {
  * ```
  */
 export function createPix2Pix(options: CreatePix2PixOptions & WorkerOptions): Promise<WorkerPix2Pix>;
-export function createPix2Pix(options?: CreatePix2PixOptions & { worker?: false }): Promise<Pix2Pix>;
-export function createPix2Pix(options: CreatePix2PixOptions & { worker?: boolean; workerUrl?: string | URL; transfer?: boolean } = {}): Promise<Pix2Pix | WorkerPix2Pix> {
+export function createPix2Pix(options?: CreatePix2PixOptions & { worker?: false }): Promise<InThreadPix2Pix>;
+export function createPix2Pix(options: CreatePix2PixOptions & { worker?: boolean; workerUrl?: string | URL; transfer?: boolean } = {}): Promise<InThreadPix2Pix | WorkerPix2Pix> {
   // With `worker: true` the model lives in a worker (module Web Worker / worker_threads) and every
   // call is a message; see WorkerPix2Pix.
   const { worker, workerUrl, transfer, ...rest } = options;
   if (worker) return WorkerPix2Pix.create({ ...rest, workerUrl, transfer });
-  return Pix2Pix.create(rest);
+  return InThreadPix2Pix.create(rest);
 }

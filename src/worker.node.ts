@@ -15,4 +15,6 @@ import { nodeDatasetOpeners } from './workers/node-datasets.js';
 
 startWorkerHost({ datasets: nodeDatasetOpeners });
 
-export type { Pix2PixWorkerApi, WorkerModelOptions, WorkerBackendInfo, WorkProgress, ProgressCallback, RGBAImageData, WeightsSource, SerializedError, WorkerDataset, WorkerTrainOptions, TrainEvent, TrainEventCallback } from './core/protocol.js';
+export type { Pix2PixWorkerApi, WorkerModelOptions, WorkerBackendInfo, WorkProgress, ProgressCallback, RGBAImageData, WeightsSource, WorkerDataset, WorkerTrainOptions, TrainEvent, TrainEventCallback } from './workers/protocol.js';
+export type { SerializedError } from './core/errors.js';
+export type { RGBAImage } from './core/image.js';

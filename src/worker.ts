@@ -1,7 +1,7 @@
 /**
  * The pix2pix worker script (built to `dist/worker.js` for browsers and `dist/worker.node.js` for
  * Node). The main thread starts it through `createPix2Pix({ worker: true })`; it exposes one object
- * typed by `Pix2PixWorkerApi` (`src/core/protocol.ts`) over comlink.
+ * typed by `Pix2PixWorkerApi` (`src/workers/protocol.ts`) over comlink.
  *
  * @example
  * ```ts
@@ -13,4 +13,6 @@ import { startWorkerHost } from './workers/host.js';
 startWorkerHost();
 
 // The protocol's types, so `pix2pix-ts/worker` has typings for code that talks to the worker itself.
-export type { Pix2PixWorkerApi, WorkerModelOptions, WorkerBackendInfo, WorkProgress, ProgressCallback, RGBAImageData, WeightsSource, SerializedError, WorkerDataset, WorkerTrainOptions, TrainEvent, TrainEventCallback } from './core/protocol.js';
+export type { Pix2PixWorkerApi, WorkerModelOptions, WorkerBackendInfo, WorkProgress, ProgressCallback, RGBAImageData, WeightsSource, WorkerDataset, WorkerTrainOptions, TrainEvent, TrainEventCallback } from './workers/protocol.js';
+export type { SerializedError } from './core/errors.js';
+export type { RGBAImage } from './core/image.js';

@@ -2,7 +2,7 @@
 // the exports map and the shipped files, run as a user of the package would.
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { ROOT } from './support/env.js';
@@ -56,6 +56,15 @@ t('the CLI binary lists its commands and verifies a golden folder on wasm', () =
   const v = run([dist('cli.js'), 'verify', join(ROOT, 'test/fixtures/golden/unet64_instance'), '--backend', 'wasm', '--quiet']);
   assert.is(v.status, 0, v.stdout + v.stderr);
   assert.match(v.stdout, /81 of 81 checks within bounds on wasm/);
+});
+
+t('the CLI binary is executable and keeps the tfjs Node banner off stderr', () => {
+  assert.ok(statSync(dist('cli.js')).mode & 0o111, 'dist/cli.js has no execute bit');
+  // Run as `npx pix2pix-ts` does: the file itself, through its #! line.
+  const v = spawnSync(dist('cli.js'), ['verify', join(ROOT, 'test/fixtures/golden/unet64_instance'), '--backend', 'cpu', '--quiet'], { cwd: ROOT, encoding: 'utf8', timeout: 240_000 });
+  assert.is(v.status, 0, v.stdout + v.stderr);
+  assert.match(v.stdout, /81 of 81 checks within bounds on cpu/);
+  assert.not.match(v.stderr, /TensorFlow\.js in Node/);
 });
 
 t.run();

@@ -2,7 +2,7 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { readFileSync } from 'node:fs';
 import { tf } from '../src/core/tf.js';
-import { createPix2Pix, readPth, DisposedError, ShapeError, ValueError, StateDictMismatchError } from '../src/index.js';
+import { createPix2Pix, readPth, DisposedError, ShapeError, ValueError, StateDictMismatchError, LimitError } from '../src/index.js';
 import { fixture } from './support/env.js';
 
 const api = suite('createPix2Pix');
@@ -137,6 +137,37 @@ api('trains on a dataset with progress and checkpoints, and resumes from the che
   assert.equal(st2.history.slice(0, 4).map((h) => h.G_L1), st.history.map((h) => h.G_L1));
   await Promise.all([p.dispose(), q.dispose()]);
   rmSync(dir, { recursive: true, force: true });
+});
+
+api('translate refuses a non-image with a TypeError and an image above maxPixels with a LimitError', async () => {
+  const p2p = await createPix2Pix({ generator: { numDowns: 6, ngf: 8 }, backend: 'cpu' });
+  try {
+    for (const bad of [null, undefined, 3, { width: 4 }]) {
+      try {
+        await p2p.translate(bad as never);
+        assert.unreachable();
+      } catch (e) {
+        assert.instance(e, TypeError, String((e as Error)?.stack ?? e));
+        assert.match((e as Error).message, /translate\(image\) needs an image/);
+      }
+    }
+    try {
+      await p2p.translate({ data: new Uint8ClampedArray(4), width: 16000, height: 8000 });
+      assert.unreachable();
+    } catch (e) {
+      assert.instance(e, LimitError, String((e as Error)?.stack ?? e));
+      assert.is((e as LimitError).code, 'E_LIMIT');
+    }
+    try {
+      await p2p.translate({ data: new Uint8ClampedArray(64 * 64 * 4), width: 64, height: 64 }, { maxPixels: 1000 });
+      assert.unreachable();
+    } catch (e) {
+      assert.instance(e, LimitError, String((e as Error)?.stack ?? e));
+    }
+    assert.is((await p2p.translate({ data: new Uint8ClampedArray(64 * 64 * 4), width: 64, height: 64 })).width, 64);
+  } finally {
+    await p2p.dispose();
+  }
 });
 
 api.run();

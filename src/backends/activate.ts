@@ -5,6 +5,7 @@
  */
 import { tf } from '../core/tf.js';
 import { registerCpuAdam } from './webgpu-kernels/adam-cpu.js';
+import { registerCpuFusedKernels } from './cpu-kernels/batch-norm-loss.js';
 
 const lastErrors = new Map<string, unknown>();
 const wrapped = new Set<string>();
@@ -24,13 +25,24 @@ function wrapFactory(name: string): void {
   tf.removeBackend(name);
   tf.registerBackend(name, async () => {
     try {
-      return await factory();
+      const backend = await factory();
+      if (name === 'cpu') quiet(backend);
+      return backend;
     } catch (cause) {
       lastErrors.set(name, cause);
       throw cause;
     }
   }, priority);
   wrapped.add(name);
+}
+
+/**
+ * tfjs-backend-cpu prints "Hi, looks like you are running TensorFlow.js in Node.js ..." to stderr
+ * on its first tensor in Node (`firstUse`): noise on the stderr of every CLI command, which is for
+ * errors. Marking the instance used keeps it off.
+ */
+function quiet(backend: unknown): void {
+  if (backend && typeof backend === 'object' && 'firstUse' in backend) (backend as { firstUse: boolean }).firstUse = false;
 }
 
 function describe(cause: unknown): string {
@@ -51,6 +63,9 @@ function describe(cause: unknown): string {
 export async function activateTfBackend(name: string): Promise<void> {
   if (!tf.findBackendFactory(name)) throw new Error(`tfjs has no "${name}" backend registered in this runtime`);
   wrapFactory(name);
+  // Any backend may create the cpu one lazily (small ops, fallbacks): quiet it whoever starts it.
+  if (name !== 'cpu' && tf.findBackendFactory('cpu')) wrapFactory('cpu');
+  quiet((tf.engine() as unknown as EngineInternals).registry.cpu);
   const previous = (tf.engine() as unknown as { backendName: string | null }).backendName;
   lastErrors.delete(name);
   let ok = false;
@@ -65,6 +80,7 @@ export async function activateTfBackend(name: string): Promise<void> {
     // pix2pix's fused kernels (see src/core/fused-kernels.ts) for the JS-array backends; the GPU
     // backends register theirs in their own init.
     registerCpuAdam(name);
+    registerCpuFusedKernels(name);
     return;
   }
   const cause = thrown ?? lastErrors.get(name);

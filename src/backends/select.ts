@@ -5,8 +5,13 @@
  * Policy for `backend: 'auto'`:
  * - training: WebGL2 on a real GPU with float32 render targets, then WebGPU on a real adapter,
  *   then WASM, then software WebGL / fallback WebGPU, then CPU;
- * - inference: WebGL2 on a real GPU, then WASM (tfjs itself picks threaded SIMD, SIMD or plain),
- *   then WebGPU on a real adapter, then software WebGL / fallback WebGPU, then CPU.
+ * - inference: WebGL2 on a real GPU, then the onnxruntime engine of the environment (`ort-node` in
+ *   Node; `ort-webgpu` in browsers on a real WebGPU adapter), then WASM (tfjs itself picks
+ *   threaded SIMD, SIMD or plain), then WebGPU on a real adapter, then software WebGL / fallback
+ *   WebGPU, then CPU. An onnxruntime engine runs the eval-mode generator only: choosing it also
+ *   chooses a tfjs backend under it (`BackendInfo.tfjs`, by the same policy without the engines)
+ *   for the weights, training and paper mode. A missing or broken onnxruntime package is a
+ *   fallback, and the reason names it with its cause.
  * A software WebGL (SwiftShader, llvmpipe) is never auto-preferred over WASM: it is slower than
  * XNNPACK on the same CPU. Naming a backend (or a list) overrides the policy, software or not.
  */
@@ -19,6 +24,8 @@ import type { BackendDescriptor, BackendInitOptions, BackendName, Detection, Pur
 import { wasmBackend } from './wasm.js';
 import { webglBackend } from './webgl.js';
 import { webgpuBackend } from './webgpu.js';
+import { ortNodeBackend } from './ort-node.js';
+import { ortWebGPUBackend } from './ort-webgpu.js';
 
 /** `'auto'`, one backend, or backends to try in order. */
 export type BackendRequest = 'auto' | BackendName | readonly BackendName[];
@@ -68,7 +75,15 @@ export interface BackendInfo {
   software: boolean;
   /** webgpu: the adapter (vendor, architecture, device, description, fallback); absent for the others. */
   adapter?: GpuAdapterSummary | null;
+  /**
+   * When `name` is an onnxruntime engine (`ort-node`, `ort-webgpu`): the tfjs backend under it,
+   * which holds the weights and runs training and paper-mode inference.
+   */
+  tfjs?: BackendInfo;
 }
+
+/** Descriptors by name; tests and embedders may pass a subset. */
+export type BackendTable = Readonly<Partial<Record<BackendName, BackendDescriptor>>>;
 
 /**
  * One entry of a selection plan.
@@ -90,6 +105,8 @@ export const BACKENDS: Readonly<Record<BackendName, BackendDescriptor>> = {
   wasm: wasmBackend,
   webgl: webglBackend,
   webgpu: webgpuBackend,
+  'ort-node': ortNodeBackend,
+  'ort-webgpu': ortWebGPUBackend,
 };
 
 const PURPOSE_WORD: Record<Purpose, string> = { train: 'training', infer: 'inference' };
@@ -111,7 +128,8 @@ function validateRequest(backend: unknown): BackendName[] | 'auto' {
 }
 
 /** Detection plus the purpose's own requirements (training on WebGL needs float32 render targets). */
-function detectFor(d: BackendDescriptor, caps: Capabilities, purpose: Purpose): Detection {
+function detectFor(d: BackendDescriptor | undefined, caps: Capabilities, purpose: Purpose): Detection {
+  if (!d) return { ok: false, reason: 'not part of this build' };
   if (purpose === 'train' && !d.canTrain) return { ok: false, reason: 'cannot train' };
   if (purpose === 'infer' && !d.canInfer) return { ok: false, reason: 'cannot run inference' };
   const det = d.detect(caps);
@@ -122,7 +140,7 @@ function detectFor(d: BackendDescriptor, caps: Capabilities, purpose: Purpose): 
 }
 
 function isSoftware(name: BackendName, caps: Capabilities): boolean {
-  return (name === 'webgl' && caps.webglSoftware) || (name === 'webgpu' && caps.webgpuFallback);
+  return (name === 'webgl' && caps.webglSoftware) || ((name === 'webgpu' || name === 'ort-webgpu') && caps.webgpuFallback);
 }
 
 /**
@@ -135,7 +153,11 @@ function isSoftware(name: BackendName, caps: Capabilities): boolean {
  * // e.g. ['wasm', 'webgl', 'cpu'] in headless Chromium (SwiftShader WebGL comes after WASM)
  * ```
  */
-export function planBackends(caps: Capabilities, purpose: Purpose, request: BackendRequest = 'auto', backends: Readonly<Record<BackendName, BackendDescriptor>> = BACKENDS): PlanEntry[] {
+export function planBackends(caps: Capabilities, purpose: Purpose, request: BackendRequest = 'auto', backends: BackendTable = BACKENDS): PlanEntry[] {
+  return plan(caps, purpose, request, backends, true);
+}
+
+function plan(caps: Capabilities, purpose: Purpose, request: BackendRequest, backends: BackendTable, engines: boolean): PlanEntry[] {
   const names = validateRequest(request);
   if (names !== 'auto') return names.map((name) => ({ name, ...detectFor(backends[name], caps, purpose) }));
   const entry = (name: BackendName): PlanEntry => ({ name, ...detectFor(backends[name], caps, purpose) });
@@ -148,7 +170,17 @@ export function planBackends(caps: Capabilities, purpose: Purpose, request: Back
       demoted.push({ ...e, demoted: `${name === 'webgl' ? 'WebGL2' : 'WebGPU'} runs on ${what} and is never auto-preferred over WASM` });
     } else gpuFirst.push(e);
   }
-  const order = [...gpuFirst, entry('wasm')];
+  const order = [...gpuFirst];
+  // The onnxruntime engines: only in the environment each runs in, only when compiled in.
+  if (purpose === 'infer' && engines) {
+    if (caps.environment === 'node' && backends['ort-node']) order.push(entry('ort-node'));
+    if (caps.environment !== 'node' && backends['ort-webgpu']) {
+      const o = entry('ort-webgpu');
+      if (o.ok && isSoftware('ort-webgpu', caps)) demoted.push({ ...o, demoted: 'onnxruntime-web WebGPU runs on a fallback (software) adapter and is never auto-preferred over WASM' });
+      else if (o.ok) order.push(o);
+    }
+  }
+  order.push(entry('wasm'));
   if (purpose === 'infer') {
     const g = entry('webgpu');
     if (g.ok && isSoftware('webgpu', caps)) demoted.push({ ...g, demoted: 'WebGPU runs on a fallback (software) adapter and is never auto-preferred over WASM' });
@@ -180,13 +212,13 @@ function warnOnce(key: string, message: string): void {
  * console.log(`${info.name}: ${info.reason}`); // e.g. "wasm: inference: WASM SIMD with threads (8 cores); ..."
  * ```
  */
-export function selectBackend(options: SelectBackendOptions = {}, backends: Readonly<Record<BackendName, BackendDescriptor>> = BACKENDS): Promise<BackendInfo> {
-  const run = queue.then(() => select(options, backends));
+export function selectBackend(options: SelectBackendOptions = {}, backends: BackendTable = BACKENDS): Promise<BackendInfo> {
+  const run = queue.then(() => select(options, backends, true));
   queue = run.catch(() => undefined);
   return run;
 }
 
-async function select(options: SelectBackendOptions, backends: Readonly<Record<BackendName, BackendDescriptor>>): Promise<BackendInfo> {
+async function select(options: SelectBackendOptions, backends: BackendTable, engines: boolean): Promise<BackendInfo> {
   const { backend = 'auto', purpose = 'infer', capabilities, ...initOptions } = options;
   if (purpose !== 'train' && purpose !== 'infer') throw new TypeError(`Unsupported purpose "${String(purpose)}" in option "purpose". Should be one of: train, infer.`);
   const names = validateRequest(backend);
@@ -194,18 +226,19 @@ async function select(options: SelectBackendOptions, backends: Readonly<Record<B
   // backend, nor for `auto` inference, where WASM always ranks before WebGPU in Node.
   const mayUseWebGPU = names === 'auto' ? purpose === 'train' : names.includes('webgpu');
   const caps = capabilities ?? (await probeCapabilities({ nodeWebGPU: mayUseWebGPU }));
-  const plan = planBackends(caps, purpose, backend, backends);
+  const candidates = plan(caps, purpose, backend, backends, engines);
   const tried: BackendInfo['tried'] = [];
-  const failed = new Set<BackendName>();
+  const failed = new Set<string>();
   const causes: Error[] = [];
-  for (const [i, c] of plan.entries()) {
+  for (const [i, c] of candidates.entries()) {
     if (!c.ok) {
       tried.push({ name: c.name, error: c.reason });
       causes.push(new Error(`${c.name}: ${c.reason}`));
       continue;
     }
+    const d = backends[c.name]!;
     try {
-      await backends[c.name].init(initOptions);
+      await d.init(initOptions);
     } catch (cause) {
       // Bad options are the caller's to fix, not a reason to fall back silently.
       if (cause instanceof TypeError || cause instanceof RangeError || cause instanceof BackendError) throw cause;
@@ -215,21 +248,31 @@ async function select(options: SelectBackendOptions, backends: Readonly<Record<B
       causes.push(new Error(`${c.name}: ${message}`, { cause }));
       continue;
     }
-    const notes = plan.slice(i + 1).filter((p) => p.demoted).map((p) => p.demoted);
+    const notes = candidates.slice(i + 1).filter((p) => p.demoted).map((p) => p.demoted);
     const how = backend === 'auto' ? PURPOSE_WORD[purpose] : `${PURPOSE_WORD[purpose]}, requested`;
-    const { detail, ...runtime } = backends[c.name].runtime(caps);
-    const unavailable = tried.filter((t) => !failed.has(t.name));
-    const broken = tried.filter((t) => failed.has(t.name)).map((t) => `${t.name} failed to start (${t.error})`);
-    const reason = [`${how}: ${detail ?? c.reason}`, ...broken, ...(unavailable.length ? [`not ${unavailable.map((t) => t.name).join(', ')} (unavailable)`] : []), ...notes].join('; ');
-    // No silent downgrade: a backend that should have run but failed to start is said once.
-    for (const t of tried.filter((t) => failed.has(t.name))) warnOnce(`${t.name}\n${t.error}`, `pix2pix-ts: the ${t.name} backend failed to start, so ${c.name} runs instead: ${t.error}`);
-    return { name: c.name, reason, tried, capabilities: caps, ...runtime };
+    const { detail, ...runtime } = d.runtime(caps);
+    // An engine that could not load says why (not installed, failed to load, and the cause).
+    const plain = tried.filter((t) => !backends[t.name]?.engine && !failed.has(t.name)).map((t) => t.name);
+    // No silent downgrade: a backend that should have run but failed to start is named with its
+    // error, and said once on the console.
+    const broken = tried.filter((t) => !backends[t.name]?.engine && failed.has(t.name));
+    const engineNotes = tried.filter((t) => backends[t.name]?.engine).map((t) => `not ${t.name}: ${t.error}`);
+    const reason = [`${how}: ${detail ?? c.reason}`, ...broken.map((t) => `${t.name} failed to start (${t.error})`), ...(plain.length ? [`not ${plain.join(', ')} (unavailable)`] : []), ...engineNotes, ...notes].join('; ');
+    for (const t of broken) warnOnce(`${t.name}\n${t.error}`, `pix2pix-ts: the ${t.name} backend failed to start, so ${c.name} runs instead: ${t.error}`);
+    const info: BackendInfo = { name: c.name, reason, tried, capabilities: caps, ...runtime };
+    if (d.engine) {
+      // The tfjs backend under the engine: the rest of the request if it names tfjs backends,
+      // else the same policy without the engines.
+      const rest = names === 'auto' ? [] : names.slice(i + 1).filter((n) => !backends[n]?.engine);
+      info.tfjs = await select({ ...options, backend: rest.length ? rest : 'auto', capabilities: caps }, backends, false);
+    }
+    return info;
   }
   const available = BACKEND_NAMES.filter((n) => detectFor(backends[n], caps, purpose).ok);
   const hint = `Should be one of: ${available.length ? available.join(', ') : '(none)'} (the backends available here for ${PURPOSE_WORD[purpose]}).`;
   const cause = new AggregateError(causes, 'every candidate backend failed');
   if (names !== 'auto' && names.length === 1) {
-    const only = plan[0]!;
+    const only = candidates[0]!;
     const verb = only.ok ? 'failed to initialise' : 'is not available here';
     throw new BackendError(`Backend "${only.name}" ${verb}: ${tried[0]?.error}. ${hint}`, { cause });
   }

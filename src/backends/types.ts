@@ -5,10 +5,22 @@
 import type { Capabilities, GpuAdapterSummary } from './probe.js';
 
 /** The tfjs backends pix2pix-ts knows how to select and initialise. */
-export type BackendName = 'cpu' | 'wasm' | 'webgl' | 'webgpu';
+export type TfBackendName = 'cpu' | 'wasm' | 'webgl' | 'webgpu';
+
+/**
+ * The onnxruntime inference engines (eval-mode generator exported to ONNX in memory): native CPU in
+ * Node (`onnxruntime-node`), WebGPU in browsers (`onnxruntime-web`). Optional peer dependencies.
+ */
+export type EngineName = 'ort-node' | 'ort-webgpu';
+
+/** Everything `backend` may name: the tfjs backends and the onnxruntime inference engines. */
+export type BackendName = TfBackendName | EngineName;
 
 /** Every backend name, in no particular order of preference. */
-export const BACKEND_NAMES: readonly BackendName[] = ['cpu', 'wasm', 'webgl', 'webgpu'];
+export const BACKEND_NAMES: readonly BackendName[] = ['cpu', 'wasm', 'webgl', 'webgpu', 'ort-node', 'ort-webgpu'];
+
+/** The tfjs backend names. */
+export const TF_BACKEND_NAMES: readonly TfBackendName[] = ['cpu', 'wasm', 'webgl', 'webgpu'];
 
 /** What the backend will be used for: the selection policy differs. */
 export type Purpose = 'train' | 'infer';
@@ -42,6 +54,7 @@ export interface BackendInitOptions {
    * XNNPACK thread-pool size of the threaded wasm binary (only used where threads are available:
    * Node, or a cross-origin-isolated page or worker). At most 8 (the pthread workers the binary
    * starts with); read at the first wasm init only. In Node, `1` keeps the single-threaded binary.
+   * `ort-node`: onnxruntime's intra-op threads of the session (default: one per logical core).
    * @defaultValue one per logical core, min(8, hardwareConcurrency) (tfjs alone would take half);
    * 1 in a Node worker thread
    */
@@ -53,6 +66,14 @@ export interface BackendInitOptions {
    * @defaultValue `268435456` (256 MiB)
    */
   webglDeleteTextureThreshold?: number;
+  /**
+   * Whether tfjs's WebGL backend packs 2x2 values per texel (its `WEBGL_PACK` flag). Off by
+   * default: pix2pix is bound by the number of GPU programs, and packing added a pack or unpack
+   * program around most of them (a UNet numDowns 5 step: 846 programs packed, 435 unpacked; an
+   * eval pass 43 and 33). Global to the page's tfjs.
+   * @defaultValue false
+   */
+  webglPack?: boolean;
 }
 
 /**
@@ -106,9 +127,14 @@ export interface BackendDescriptor {
   readonly name: BackendName;
   readonly canTrain: boolean;
   readonly canInfer: boolean;
+  /**
+   * Set for an inference engine that is not a tfjs backend (`'onnxruntime'`): selecting it also
+   * selects a tfjs backend under it for the weights, training and paper mode.
+   */
+  readonly engine?: 'onnxruntime';
   /** Synchronous check against probed capabilities; never throws. */
   detect(caps: Capabilities): Detection;
-  /** Makes this the active tfjs backend or rejects with the cause. */
+  /** Makes this the active tfjs backend (an engine: loads its runtime) or rejects with the cause. */
   init(opts: BackendInitOptions): Promise<void>;
   /** How the backend computes once initialised. */
   runtime(caps: Capabilities): BackendRuntime;

@@ -49,6 +49,8 @@ export const webglBackend: BackendDescriptor = {
     const env = tf.env();
     env.set('SOFTWARE_WEBGL_ENABLED', true);
     env.set('WEBGL_DELETE_TEXTURE_THRESHOLD', threshold);
+    // Unpacked: no pack/unpack programs between tfjs's packed programs and ours (see webglPack).
+    env.set('WEBGL_PACK', opts.webglPack ?? false);
     registerWebGLKernels();
     await activateTfBackend('webgl');
   },

@@ -13,6 +13,7 @@ import { exportModelOnnx } from '../pix2pix/onnx-export.js';
 import { caseFlops } from './flops.js';
 import { selectCases, type BenchCase, type BenchEnvironment, type BenchFilters, type BenchSkip } from './cases.js';
 import { createPeerSession, ortWebThreadsFixed, peerUnavailable, type PeerSession } from './peers.js';
+import { summarize as summarizeTimes, timeCall, timeCalls } from './timing.js';
 
 /**
  * One measured case: the case, timings in milliseconds, the analytic FLOPs and the achieved rate.
@@ -126,13 +127,6 @@ export async function probeBenchEnvironment(opts: { webgpu?: boolean } = {}): Pr
   return env;
 }
 
-function quantile(sorted: number[], q: number): number {
-  const pos = (sorted.length - 1) * q;
-  const lo = Math.floor(pos);
-  const hi = Math.ceil(pos);
-  return sorted[lo] + (sorted[hi] - sorted[lo]) * (pos - lo);
-}
-
 /**
  * Median, min, max and quartiles of timings (linear interpolation between order statistics).
  *
@@ -142,8 +136,8 @@ function quantile(sorted: number[], q: number): number {
  * ```
  */
 export function summarize(ms: number[]): Pick<BenchResult, 'msMedian' | 'msMin' | 'msMax' | 'msQ1' | 'msQ3'> {
-  const s = [...ms].sort((a, b) => a - b);
-  return { msMedian: quantile(s, 0.5), msMin: s[0], msMax: s[s.length - 1], msQ1: quantile(s, 0.25), msQ3: quantile(s, 0.75) };
+  const { msMedian, msMin, msMax, msQ1, msQ3 } = summarizeTimes(ms);
+  return { msMedian, msMin, msMax, msQ1, msQ3 };
 }
 
 const rssMB = () => (isNode ? process.memoryUsage().rss / 2 ** 20 : undefined);
@@ -154,19 +148,7 @@ async function timeRuns(fn: () => Promise<void>, o: Required<Pick<BenchRunOption
     const r = rssMB();
     if (r !== undefined && (peak === undefined || r > peak)) peak = r;
   };
-  const t0 = performance.now();
-  for (let i = 0; i < o.warmup; i++) {
-    await (i === 0 && firstWarmup ? firstWarmup() : fn());
-    track();
-  }
-  const ms: number[] = [];
-  while (ms.length < o.reps) {
-    const t = performance.now();
-    await fn();
-    ms.push(performance.now() - t);
-    track();
-    if ((performance.now() - t0) / 1000 > o.maxSeconds) break;
-  }
+  const { ms } = await timeCalls(fn, { ...o, firstWarmup, after: track });
   return { ms, peakRssMB: peak };
 }
 
@@ -425,9 +407,7 @@ async function runInterleaved(
         // Let the previous case's thread pool go idle first: onnxruntime's workers spin-wait for
         // a while after a run, which would take a core from this case on a small machine.
         await new Promise((res) => setTimeout(res, INTERLEAVE_SETTLE_MS));
-        const t = performance.now();
-        await r.run();
-        r.ms.push(performance.now() - t);
+        r.ms.push((await timeCall(r.run)).ms);
         track();
       }
       log(`round ${rep + 1}/${o.reps}: ${runners.map((r) => `${r.c.backend} t${r.c.threads} ${r1(r.ms[r.ms.length - 1])}`).join(', ')}`);

@@ -1,13 +1,15 @@
 /**
  * Micro-benchmark of the wasm conv kernels on pix2pix's UNet-256 (ngf 64) shapes: stock
  * tfjs-backend-wasm `Conv2DBackpropInput` vs ours, our `Conv2DBackpropFilter`, and XNNPACK
- * `Conv2D` of the same size as a reference. Prints GMAC/s; not a test (no timing assertions).
- * Run: `node scripts/bench-kernels.mjs`.
+ * `Conv2D` of the same size as a reference (GMAC/s), and end-to-end wasm inference / training
+ * steps with a per-kernel CPU-time profile. Not a test (no timing assertions). Run as the
+ * `kernels` bench task: `node scripts/bench-kernels.mjs` (see `src/bench/tasks.ts`).
  */
 import { tf } from '../core/tf.js';
 import { initBackend } from '../backends/index.js';
 import { registerWasmKernels, stockConv2dBackpropInput, stockConv2d } from '../backends/wasm-kernels/index.js';
 import { Pix2PixModel } from '../pix2pix/model.js';
+import { summarize, timeCalls } from './timing.js';
 
 /** One benchmark row. */
 export interface KernelBenchRow {
@@ -18,18 +20,10 @@ export interface KernelBenchRow {
   referenceGmacPerS?: number;
 }
 
-function timeIt(fn: () => void, minSeconds: number): number {
-  fn();
-  fn();
-  let reps = 0;
-  const t0 = performance.now();
-  let dt = 0;
-  do {
-    fn();
-    reps++;
-    dt = (performance.now() - t0) / 1000;
-  } while (dt < minSeconds && reps < 200);
-  return dt / reps;
+/** Mean seconds per call: two warm-up calls, then calls until `minSeconds` have passed (200 at most). */
+async function timeIt(fn: () => void, minSeconds: number): Promise<number> {
+  const { ms } = await timeCalls(fn, { warmup: 2, reps: 200, minSeconds });
+  return summarize(ms).msMean / 1000;
 }
 
 function rand(shape: number[]): tf.Tensor {
@@ -66,13 +60,13 @@ export async function benchWasmKernels({ minSeconds = 0.3, batch = 1 }: { minSec
     const w = rand([4, 4, outC, inC]);
     const gmac = (batch * h * h * inC * outC * 16) / 1e9;
     const attrs = { strides: 2, pad: 1, dataFormat: 'NHWC', inputShape: [batch, 2 * h, 2 * h, outC] };
-    const tStock = timeIt(call(stock, { dy: x, filter: w }, attrs), minSeconds);
-    const tOurs = timeIt(call(ours, { dy: x, filter: w }, attrs), minSeconds);
+    const tStock = await timeIt(call(stock, { dy: x, filter: w }, attrs), minSeconds);
+    const tOurs = await timeIt(call(ours, { dy: x, filter: w }, attrs), minSeconds);
     // Same MACs as a forward conv of the output [2h,2h,outC] -> inC (the encoder-side conv).
     const y = rand([batch, 2 * h, 2 * h, outC]);
-    const tConv = timeIt(call(conv, { x: y, filter: w }, { strides: 2, pad: 1, dataFormat: 'NHWC', dilations: 1 }), minSeconds);
+    const tConv = await timeIt(call(conv, { x: y, filter: w }, { strides: 2, pad: 1, dataFormat: 'NHWC', dilations: 1 }), minSeconds);
     // The decoder weight gradient: Conv2DBackpropFilter(x = dOut, dy = layer input).
-    const tFilt = timeIt(call(filterGrad, { x: y, dy: x }, { strides: 2, pad: 1, dataFormat: 'NHWC', filterShape: [4, 4, outC, inC] }), minSeconds);
+    const tFilt = await timeIt(call(filterGrad, { x: y, dy: x }, { strides: 2, pad: 1, dataFormat: 'NHWC', filterShape: [4, 4, outC, inC] }), minSeconds);
     rows.push({ name: `convT [${batch},${h},${h},${inC}]->${outC} @${2 * h}`, gmac, stockGmacPerS: gmac / tStock, oursGmacPerS: gmac / tOurs, referenceGmacPerS: gmac / tConv });
     rows.push({ name: `  dW   [${batch},${2 * h},${2 * h},${outC}] x dy [${h},${h},${inC}]`, gmac, oursGmacPerS: gmac / tFilt, referenceGmacPerS: gmac / tConv });
     tf.dispose([x, w, y]);
@@ -85,10 +79,10 @@ export async function benchWasmKernels({ minSeconds = 0.3, batch = 1 }: { minSec
     const x = rand([batch, h, h, inC]);
     const gmac = (batch * oh * oh * inC * outC * 16) / 1e9;
     const attrs = { strides: 1, pad: 1, dataFormat: 'NHWC', inputShape: [batch, h, h, inC] };
-    const tStock = timeIt(call(stock, { dy, filter: w }, attrs), minSeconds);
-    const tOurs = timeIt(call(ours, { dy, filter: w }, attrs), minSeconds);
-    const tConv = timeIt(call(conv, { x, filter: w }, { strides: 1, pad: 1, dataFormat: 'NHWC', dilations: 1 }), minSeconds);
-    const tFilt = timeIt(call(filterGrad, { x, dy }, { strides: 1, pad: 1, dataFormat: 'NHWC', filterShape: [4, 4, inC, outC] }), minSeconds);
+    const tStock = await timeIt(call(stock, { dy, filter: w }, attrs), minSeconds);
+    const tOurs = await timeIt(call(ours, { dy, filter: w }, attrs), minSeconds);
+    const tConv = await timeIt(call(conv, { x, filter: w }, { strides: 1, pad: 1, dataFormat: 'NHWC', dilations: 1 }), minSeconds);
+    const tFilt = await timeIt(call(filterGrad, { x, dy }, { strides: 1, pad: 1, dataFormat: 'NHWC', filterShape: [4, 4, inC, outC] }), minSeconds);
     rows.push({ name: `dx s1 [${batch},${h},${h},${inC}]<-${outC}`, gmac, stockGmacPerS: gmac / tStock, oursGmacPerS: gmac / tOurs, referenceGmacPerS: gmac / tConv });
     rows.push({ name: `  dW s1 [${batch},${h},${h},${inC}]->${outC}`, gmac, oursGmacPerS: gmac / tFilt, referenceGmacPerS: gmac / tConv });
     tf.dispose([dy, w, x]);
@@ -164,8 +158,6 @@ export async function profileWasmKernels(body: () => Promise<unknown>, { byShape
   return [...stats.values()].sort((a, b) => b.ms - a.ms);
 }
 
-const median = (v: number[]): number => [...v].sort((a, b) => a - b)[Math.floor(v.length / 2)];
-
 /** End-to-end figures of one pix2pix configuration on wasm. */
 export interface ModelBenchResult {
   what: string;
@@ -191,8 +183,10 @@ export interface ModelBenchResult {
  * console.log(r.medianMs);
  * ```
  */
-export async function benchWasmModel({ mode, size, ngf, reps = 5, warmup = 3, stockBackpropInput = false }: {
+export async function benchWasmModel({ mode, size, ngf, reps = 5, warmup = 3, stockBackpropInput = false, byShape = false }: {
   mode: 'infer' | 'train'; size: number; ngf: number; reps?: number; warmup?: number; stockBackpropInput?: boolean;
+  /** Profile rows per kernel and input shapes. */
+  byShape?: boolean;
 }): Promise<ModelBenchResult> {
   registerWasmKernels();
   await initBackend('wasm');
@@ -214,49 +208,31 @@ export async function benchWasmModel({ mode, size, ngf, reps = 5, warmup = 3, st
         y.dispose();
       }
     };
-    for (let i = 0; i < warmup; i++) await once();
-    const msEach: number[] = [];
-    const cpuMsEach: number[] = [];
-    for (let i = 0; i < reps; i++) {
-      const t0 = performance.now();
-      const c0 = cpuMs();
-      await once();
-      msEach.push(performance.now() - t0);
-      cpuMsEach.push(cpuMs() - c0);
-    }
-    const profile = await profileWasmKernels(once, { byShape: typeof process !== 'undefined' && process.env.BENCH_BYSHAPE === '1' });
+    const { ms: msEach, cpuMs: cpuMsEach = [] } = await timeCalls(once, { warmup, reps });
+    const profile = await profileWasmKernels(once, { byShape });
     tf.dispose([a, b]);
     model.dispose();
     const what = `${mode} ${size}x${size} ngf ${ngf}${stockBackpropInput ? ' (stock Conv2D and Conv2DBackpropInput)' : ''}`;
-    return { what, msEach, medianMs: median(msEach), minMs: Math.min(...msEach), cpuMsEach, cpuMedianMs: median(cpuMsEach), profile };
+    return { what, msEach, medianMs: summarize(msEach).msMedian, minMs: Math.min(...msEach), cpuMsEach, cpuMedianMs: summarize(cpuMsEach).msMedian, profile };
   } finally {
     registered.forEach((r, i) => (r.kernelFunc = oursFuncs[i]));
   }
 }
 
-function printModelResult(r: ModelBenchResult, top = 12): void {
+/**
+ * The figures of {@link benchWasmModel} as text, with the `top` kernels by CPU time.
+ *
+ * @example
+ * ```ts
+ * console.log(formatModelResult(await benchWasmModel({ mode: 'train', size: 128, ngf: 32 })));
+ * ```
+ */
+export function formatModelResult(r: ModelBenchResult, top = 12): string {
   const total = r.profile.reduce((a, p) => a + p.ms, 0);
   const list = (v: number[]): string => v.map((t) => t.toFixed(0)).join(' ');
-  console.log(`\n${r.what}: wall median ${r.medianMs.toFixed(0)} ms, min ${r.minMs.toFixed(0)} ms (${list(r.msEach)}); CPU median ${r.cpuMedianMs.toFixed(0)} ms (${list(r.cpuMsEach)}); profiled run, kernels' CPU time ${total.toFixed(0)} ms:`);
+  const lines = [`\n${r.what}: wall median ${r.medianMs.toFixed(0)} ms, min ${r.minMs.toFixed(0)} ms (${list(r.msEach)}); CPU median ${r.cpuMedianMs.toFixed(0)} ms (${list(r.cpuMsEach)}); profiled run, kernels' CPU time ${total.toFixed(0)} ms:`];
   for (const p of r.profile.slice(0, top)) {
-    console.log(`  ${p.ms.toFixed(1).padStart(8)} ms ${((100 * p.ms) / total).toFixed(1).padStart(5)}% ${String(p.calls).padStart(4)}x ${p.kernel}`);
+    lines.push(`  ${p.ms.toFixed(1).padStart(8)} ms ${((100 * p.ms) / total).toFixed(1).padStart(5)}% ${String(p.calls).padStart(4)}x ${p.kernel}`);
   }
-}
-
-const isMain = typeof process !== 'undefined' && process.argv[1] !== undefined && /bench[-/]kernels/.test(process.argv[1]);
-if (isMain) {
-  const what = process.env.BENCH ?? 'kernels';
-  if (what === 'kernels') {
-    const batch = Number(process.env.BENCH_BATCH ?? 1);
-    await benchWasmKernels({ batch });
-  } else {
-    const reps = Number(process.env.BENCH_REPS ?? 5);
-    const runs: Parameters<typeof benchWasmModel>[0][] = what === 'infer'
-      ? [{ mode: 'infer', size: 256, ngf: 64, reps }, { mode: 'infer', size: 256, ngf: 64, reps, stockBackpropInput: true }]
-      : what === 'train'
-        ? [{ mode: 'train' as const, size: 128, ngf: 32, reps }, { mode: 'train' as const, size: 256, ngf: 64, reps: Math.min(reps, 3), warmup: 1 }].filter((r) => !process.env.BENCH_SIZE || r.size === Number(process.env.BENCH_SIZE))
-        : [];
-    if (!runs.length) throw new Error(`BENCH must be one of kernels, infer, train; got ${what}.`);
-    for (const r of runs) printModelResult(await benchWasmModel(r), Number(process.env.BENCH_TOP ?? 12));
-  }
+  return lines.join('\n');
 }

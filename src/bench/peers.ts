@@ -5,6 +5,7 @@
  */
 import type { BenchBackend } from './cases.js';
 import { ONNX_INPUT_NAME, ONNX_OUTPUT_NAME } from '../pix2pix/onnx-export.js';
+import { createOrtNodeSession } from '../backends/ort-node.js';
 
 /** The part of the onnxruntime API both packages share and the benchmark uses. */
 interface OrtTensorLike {
@@ -72,8 +73,9 @@ export interface PeerSession {
 }
 
 /**
- * Creates a session of `onnx` on a peer with `threads` compute threads (ort-node:
- * intraOpNumThreads per session; ort-web: env.wasm.numThreads, fixed at the first session).
+ * Creates a session of `onnx` on a peer with `threads` compute threads (ort-node: the library's
+ * own `ort-node` engine session, intraOpNumThreads per session; ort-web: env.wasm.numThreads,
+ * fixed at the first session).
  *
  * @example
  * ```ts
@@ -85,17 +87,6 @@ export interface PeerSession {
 export async function createPeerSession(backend: BenchBackend, onnx: Uint8Array, threads: number, inputShape: number[]): Promise<PeerSession> {
   if (backend !== 'ort-web' && backend !== 'ort-node') throw new TypeError(`Not an onnxruntime peer: "${backend}". Should be one of: "ort-web", "ort-node".`);
   const ort = await loadOrt(backend);
-  let options: Record<string, unknown>;
-  if (backend === 'ort-web') {
-    const fixed = ortWebThreadsFixed(threads);
-    if (fixed) throw new Error(fixed);
-    if (ort.env.wasm) ort.env.wasm.numThreads = threads;
-    ortWebThreads = threads;
-    options = { executionProviders: ['wasm'], graphOptimizationLevel: 'all' };
-  } else {
-    options = { executionProviders: ['cpu'], intraOpNumThreads: threads, interOpNumThreads: 1, graphOptimizationLevel: 'all' };
-  }
-  const session = await ort.InferenceSession.create(onnx, options);
   const n = inputShape.reduce((a, b) => a * b, 1);
   const data = new Float32Array(n);
   let s = 12345;
@@ -103,9 +94,20 @@ export async function createPeerSession(backend: BenchBackend, onnx: Uint8Array,
     s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
     data[i] = (s / 2 ** 32) * 2 - 1;
   }
+  if (backend === 'ort-node') {
+    // The engine `createPix2Pix` runs on `ort-node` (same session options, same read-back).
+    const engine = await createOrtNodeSession(onnx, { threads });
+    const dims = inputShape as [number, number, number, number];
+    return { version: ort.env.versions?.node ?? ort.env.versions?.common ?? '?', run: async () => void (await engine.run(data, dims)), release: () => engine.release() };
+  }
+  const fixed = ortWebThreadsFixed(threads);
+  if (fixed) throw new Error(fixed);
+  if (ort.env.wasm) ort.env.wasm.numThreads = threads;
+  ortWebThreads = threads;
+  const session = await ort.InferenceSession.create(onnx, { executionProviders: ['wasm'], graphOptimizationLevel: 'all' });
   const input = new ort.Tensor('float32', data, inputShape);
   return {
-    version: ort.env.versions?.[backend === 'ort-web' ? 'web' : 'node'] ?? ort.env.versions?.common ?? '?',
+    version: ort.env.versions?.web ?? ort.env.versions?.common ?? '?',
     async run() {
       const out = await session.run({ [ONNX_INPUT_NAME]: input });
       out[ONNX_OUTPUT_NAME]?.dispose?.();

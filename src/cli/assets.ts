@@ -4,10 +4,11 @@
  * app, for bundlers that do not emit `new URL('./file', import.meta.url)` assets themselves
  * (esbuild). Put them beside the bundle that imports pix2pix-ts.
  */
-import { parseArgs } from 'node:util';
 import { copyFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { Pix2PixError } from '../core/errors.js';
+import { defineCommand } from './command.js';
 
 /** The files the browser build loads beside itself, as dist/ holds them. */
 export const BROWSER_RUNTIME_FILES = [
@@ -24,42 +25,35 @@ export const ASSETS_HELP = `Usage: pix2pix-ts assets <dir>
 
 Copies the files the browser build of pix2pix-ts fetches at run time into <dir>:
   ${BROWSER_RUNTIME_FILES.join('\n  ')}
-  and the chunks worker.js imports
+  and any chunks worker.js imports
 Use it with bundlers that do not copy \`new URL('./file', import.meta.url)\` assets (esbuild):
   esbuild app.js --bundle --format=esm --platform=browser --outdir=public/app
   npx pix2pix-ts assets public/app
 vite, webpack 5, rollup and parcel copy these files themselves.`;
 
-/** Runs the command; returns the exit code. */
-export async function assetsCommand(argv: string[]): Promise<number> {
-  const { positionals, values } = parseArgs({ args: argv, allowPositionals: true, options: { help: { type: 'boolean', short: 'h' } } });
-  if (values.help) {
-    console.log(ASSETS_HELP);
+/** `pix2pix-ts assets`. */
+export const assetsCommand = defineCommand({
+  name: 'assets',
+  usage: ASSETS_HELP,
+  options: {},
+  positionals: 1,
+  async run({ positionals: [dir] }, io) {
+    // The package's dist/, where this command's own bundle sits (a variable, not a literal URL).
+    const dist = fileURLToPath(new URL('.', import.meta.url));
+    const missing = BROWSER_RUNTIME_FILES.filter((f) => !existsSync(join(dist, f)));
+    if (missing.length) throw new Pix2PixError(`${missing.join(', ')} not found in ${dist}; run this from an installed or built pix2pix-ts (npm run build).`);
+    mkdirSync(dir!, { recursive: true });
+    const files = [...BROWSER_RUNTIME_FILES, ...chunksOf(dist, 'worker.js')];
+    for (const f of files) copyFileSync(join(dist, f), join(dir!, f));
+    io.out(`Copied ${files.length} files to ${dir}: ${files.join(', ')}`);
     return 0;
-  }
-  if (positionals.length !== 1) {
-    console.error(`${ASSETS_HELP}\n\nerror: expected one folder, got ${positionals.length}.`);
-    return 2;
-  }
-  // The package's dist/, where this command's own bundle sits (a variable, not a literal URL).
-  const dist = fileURLToPath(new URL('.', import.meta.url));
-  const missing = BROWSER_RUNTIME_FILES.filter((f) => !existsSync(join(dist, f)));
-  if (missing.length) {
-    console.error(`error: ${missing.join(', ')} not found in ${dist}; run this from an installed or built pix2pix-ts (npm run build).`);
-    return 1;
-  }
-  const dir = positionals[0]!;
-  mkdirSync(dir, { recursive: true });
-  const files = [...BROWSER_RUNTIME_FILES, ...chunksOf(dist, 'worker.js')];
-  for (const f of files) copyFileSync(join(dist, f), join(dir, f));
-  console.log(`Copied ${files.length} files to ${dir}: ${files.join(', ')}`);
-  return 0;
-}
+  },
+});
 
 /** The chunks `file` imports (shared with index.js), recursively, as names in `dist`. */
 function chunksOf(dist: string, file: string, seen = new Set<string>()): string[] {
   const code = readFileSync(join(dist, file), 'utf8');
-  for (const m of code.matchAll(/(?:\bfrom|\bimport)\s*\(?\s*['"]\.\/([^'"\/]+\.js)['"]/g)) {
+  for (const m of code.matchAll(/(?:\bfrom|\bimport)\s*\(?\s*['"]\.\/([^'"/]+\.js)['"]/g)) {
     const chunk = m[1]!;
     if (seen.has(chunk)) continue;
     seen.add(chunk);

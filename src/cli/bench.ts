@@ -3,9 +3,9 @@
  * one JSON object per case with `--json`. In Node, onnxruntime-web thread counts other than the
  * first run in a child process (its wasm module reads the thread count once per process).
  */
-import { parseArgs } from 'node:util';
 import { spawn } from 'node:child_process';
 import { runBench, formatJsonLine, formatTable, type BenchResult } from '../bench/harness.js';
+import { defineCommand, list, num } from './command.js';
 import { BENCH_BACKENDS, BENCH_SIZES, DEFAULT_BENCH_BACKENDS, DEFAULT_BENCH_SIZES, DEFAULT_BENCH_NGF, DEFAULT_BENCH_THREADS, type BenchFilters, type BenchSkip } from '../bench/cases.js';
 
 export const BENCH_HELP = `Usage: pix2pix-ts bench [filters] [--reps N] [--warmup N] [--max-seconds S] [--json]
@@ -20,7 +20,8 @@ Filters (comma-separated lists; default in brackets):
   --task     infer,train [both]
   --size     ${BENCH_SIZES.join(',')} [${DEFAULT_BENCH_SIZES.join(',')}]  (512 = UNet-256 on a 512 image, infer only)
   --ngf      generator filters, also the discriminator's ndf [${DEFAULT_BENCH_NGF.join(',')}]
-  --threads  [${DEFAULT_BENCH_THREADS.join(',')}]  (tfjs wasm in Node: 1 only, its threaded binary needs browsers)
+  --threads  [${DEFAULT_BENCH_THREADS.join(',')}]  (tfjs wasm: its pool is fixed when it starts, so run one
+             thread count per process; Node and browsers both run the threaded binary)
   --batch    [1]
 Timing:
   --reps N         timed runs per case [5]
@@ -36,83 +37,65 @@ Output:
   --verbose   progress on stderr
   --no-respawn  do not run other onnxruntime-web thread counts in child processes`;
 
-const list = (v: string | undefined, num: boolean) => (v === undefined ? undefined : v.split(',').map((s) => (num ? Number(s.trim()) : s.trim())));
-
-export async function benchCommand(argv: string[], log = console.log, err = console.error): Promise<number> {
-  const { values } = parseArgs({
-    args: argv,
-    options: {
-      backend: { type: 'string' }, task: { type: 'string' }, size: { type: 'string' }, ngf: { type: 'string' },
-      threads: { type: 'string' }, batch: { type: 'string' }, reps: { type: 'string' }, warmup: { type: 'string' },
-      'max-seconds': { type: 'string' }, json: { type: 'boolean', default: false }, verbose: { type: 'boolean', default: false },
-      'no-respawn': { type: 'boolean', default: false }, group: { type: 'string' }, interleave: { type: 'boolean', default: false }, help: { type: 'boolean', short: 'h' },
-    },
-    allowPositionals: false,
-  });
-  if (values.help) {
-    log(BENCH_HELP);
-    return 0;
-  }
-  const filters = {
-    backend: list(values.backend, false), task: list(values.task, false), size: list(values.size, true),
-    ngf: list(values.ngf, true), threads: list(values.threads, true), batch: list(values.batch, true),
-  } as BenchFilters;
-  const num = (name: string, v: string | undefined) => {
-    if (v === undefined) return undefined;
-    const n = Number(v);
-    if (!Number.isFinite(n)) throw new RangeError(`--${name} must be a number, got "${v}".`);
-    return n;
-  };
-  const results: BenchResult[] = [];
-  const respawn = new Set<number>();
-  // --interleave: this process is run 0; a child repeating the run for another ort-web thread count
-  // gets --group N.
-  const groupArg = argv.indexOf('--group');
-  const respawnGroup = values.interleave ? (groupArg >= 0 ? Number(argv[groupArg + 1]) : 0) : undefined;
-  const onSkip = (s: BenchSkip & { respawn?: boolean }) => {
-    if (s.respawn && !values['no-respawn']) respawn.add(s.threads!);
-    else err(`skip ${s.backend}${s.task ? ` ${s.task}` : ''}${s.threads ? ` threads=${s.threads}` : ''}${s.size ? ` size ${s.size}` : ''}: ${s.reason}`);
-  };
-  try {
+/** `pix2pix-ts bench`: a table on stdout (JSON lines with `--json`), skips and progress on stderr. */
+export const benchCommand = defineCommand({
+  name: 'bench',
+  usage: BENCH_HELP,
+  options: {
+    backend: { type: 'string' }, task: { type: 'string' }, size: { type: 'string' }, ngf: { type: 'string' },
+    threads: { type: 'string' }, batch: { type: 'string' }, reps: { type: 'string' }, warmup: { type: 'string' },
+    'max-seconds': { type: 'string' }, json: { type: 'boolean', default: false }, verbose: { type: 'boolean', default: false },
+    'no-respawn': { type: 'boolean', default: false }, group: { type: 'string' }, interleave: { type: 'boolean', default: false },
+  },
+  async run({ values, argv }, io) {
+    const numbers = (name: string) => list(values, name)?.map((s) => num({ [name]: s }, name, 0));
+    const filters = {
+      backend: list(values, 'backend'), task: list(values, 'task'), size: numbers('size'),
+      ngf: numbers('ngf'), threads: numbers('threads'), batch: numbers('batch'),
+    } as BenchFilters;
+    const opt = (name: string) => (values[name as keyof typeof values] === undefined ? undefined : num(values, name, 0, { min: 0 }));
+    const results: BenchResult[] = [];
+    const respawn = new Set<number>();
+    // --interleave: this process is run 0; a child repeating the run for another ort-web thread
+    // count gets --group N.
+    const respawnGroup = values.interleave ? num(values, 'group', 0, { int: true }) : undefined;
+    const onSkip = (s: BenchSkip & { respawn?: boolean }) => {
+      if (s.respawn && !values['no-respawn']) respawn.add(s.threads!);
+      else io.err(`skip ${s.backend}${s.task ? ` ${s.task}` : ''}${s.threads ? ` threads=${s.threads}` : ''}${s.size ? ` size ${s.size}` : ''}: ${s.reason}`);
+    };
     await runBench(filters, {
-      reps: num('reps', values.reps),
-      warmup: num('warmup', values.warmup),
-      maxSeconds: num('max-seconds', values['max-seconds']),
+      reps: opt('reps'),
+      warmup: opt('warmup'),
+      maxSeconds: opt('max-seconds'),
       interleave: values.interleave,
-      log: values.verbose ? (l) => err(l) : undefined,
+      log: values.verbose ? (l) => io.err(l) : undefined,
       onSkip,
       onResult: (r) => {
         if (values.interleave && respawnGroup !== undefined) r.group = respawnGroup;
         results.push(r);
-        if (values.json) log(formatJsonLine(r));
-        else if (values.verbose) err(formatJsonLine(r));
+        if (values.json) io.out(formatJsonLine(r));
+        else if (values.verbose) io.err(formatJsonLine(r));
       },
     });
-  } catch (e) {
-    if (e instanceof RangeError) {
-      err(`error: ${e.message}`);
-      return 2;
+    let group = 0;
+    for (const threads of respawn) {
+      group++;
+      // Interleaved: the whole run again, this ort-web thread count first (the one a process keeps).
+      const rest = (filters.threads ?? DEFAULT_BENCH_THREADS).filter((t) => t !== threads);
+      const args = values.interleave
+        ? [...argv.filter((a, i) => !['--threads', '--group'].includes(argv[i - 1]) && !['--threads', '--group', '--json'].includes(a) && !a.startsWith('--threads=')), '--threads', [threads, ...rest].join(','), '--group', String(group), '--json', '--no-respawn']
+        : [...argv.filter((a, i) => !['--backend', '--threads'].includes(argv[i - 1]) && !a.startsWith('--backend') && !a.startsWith('--threads') && a !== '--json'), '--backend', 'ort-web', '--threads', String(threads), '--json', '--no-respawn'];
+      if (values.verbose) io.err(`ort-web threads=${threads}: in a child process`);
+      for (const line of await runChild(['bench', ...args], io.err)) {
+        const r = JSON.parse(line) as BenchResult;
+        results.push(r);
+        if (values.json) io.out(line);
+      }
     }
-    throw e;
-  }
-  let group = 0;
-  for (const threads of respawn) {
-    group++;
-    // Interleaved: the whole run again, this ort-web thread count first (the one a process keeps).
-    const rest = (filters.threads ?? DEFAULT_BENCH_THREADS).filter((t) => t !== threads);
-    const args = values.interleave
-      ? [...argv.filter((a, i) => !['--threads', '--group'].includes(argv[i - 1]) && !['--threads', '--group', '--json'].includes(a) && !a.startsWith('--threads=')), '--threads', [threads, ...rest].join(','), '--group', String(group), '--json', '--no-respawn']
-      : [...argv.filter((a, i) => !['--backend', '--threads'].includes(argv[i - 1]) && !a.startsWith('--backend') && !a.startsWith('--threads') && a !== '--json'), '--backend', 'ort-web', '--threads', String(threads), '--json', '--no-respawn'];
-    if (values.verbose) err(`ort-web threads=${threads}: in a child process`);
-    for (const line of await runChild(['bench', ...args], err)) {
-      const r = JSON.parse(line) as BenchResult;
-      results.push(r);
-      if (values.json) log(line);
-    }
-  }
-  if (!values.json) log(formatTable(results));
-  return 0;
-}
+    if (!values.json) io.out(formatTable(results));
+    return 0;
+  },
+});
 
 /** Runs this CLI again (same script) and returns its JSON lines. */
 function runChild(args: string[], err: (s: string) => void): Promise<string[]> {

@@ -3,14 +3,13 @@
  * weights between PyTorch `.pth`, `.pict` (pix2pix-tensorflow / ml5.js demos), pix2pix-ts
  * checkpoints and web weights (float32 / float16 / 8-bit, one file or tfjs model.json).
  */
-import { parseArgs } from 'node:util';
 import { initBackend } from '../backends/index.js';
-import { Pix2PixError } from '../core/errors.js';
 import { writePth } from '../core/pth/index.js';
 import { atomicWrite, nodeFs } from '../core/io/index.js';
 import { modelFromWeights, saveCheckpoint, saveWeights } from '../pix2pix/checkpoint.js';
+import { defineCommand, oneOf, UsageError } from './command.js';
 
-export const CONVERT_HELP = `Usage: pix2pix-ts convert <in> <out> [--to pth|ours|web-f32|web-f16|web-u8] [--net G|D]
+export const CONVERT_HELP = `Usage: pix2pix-ts convert <in> <out> [--to pth|ours|web-f32|web-f16|web-u8] [--net G|D] [--key NAME]
 
 Reads <in>: a PyTorch generator .pth (architecture inferred), a .pict (pix2pix-tensorflow /
 ml5.js demos), a pix2pix-ts checkpoint or web weights (a file, or a tfjs model.json).
@@ -22,63 +21,42 @@ Writes <out> as:
   web-f16   generator only, float16 kernels     model.json + weights file layout, loadable
   web-u8    generator only, 8-bit kernels       with tf.io.http / createPix2Pix({ weights }))
 Default --to: pth when <out> ends in .pth, web-f32 when it ends in .json, else ours.
+--key NAME: the entry of a PyTorch checkpoint dict that holds the generator (e.g. netG in
+{'netG': ..., 'netD': ..., 'opt': ...}).
 Files are written atomically (temp file, fsync, rename).`;
 
 const TARGETS = ['pth', 'ours', 'web-f32', 'web-f16', 'web-u8'] as const;
 type Target = (typeof TARGETS)[number];
 
-export async function convertCommand(argv: string[], log = console.log): Promise<number> {
-  const { values, positionals } = parseArgs({
-    args: argv,
-    options: { to: { type: 'string' }, net: { type: 'string', default: 'G' }, help: { type: 'boolean', short: 'h' } },
-    allowPositionals: true,
-  });
-  if (values.help) {
-    log(CONVERT_HELP);
-    return 0;
-  }
-  if (positionals.length !== 2) {
-    log(CONVERT_HELP);
-    return 2;
-  }
-  const [input, output] = positionals;
-  const to = (values.to ?? (/\.pth$/i.test(output) ? 'pth' : /\.json$/i.test(output) ? 'web-f32' : 'ours')) as Target;
-  if (!TARGETS.includes(to)) {
-    log(`error: unsupported --to ${JSON.stringify(values.to)}. Should be one of: ${TARGETS.join(', ')}.`);
-    return 2;
-  }
-  if (values.net !== 'G' && values.net !== 'D') {
-    log(`error: unsupported --net ${JSON.stringify(values.net)}. Should be one of: G, D.`);
-    return 2;
-  }
-  try {
+/** `pix2pix-ts convert`. */
+export const convertCommand = defineCommand({
+  name: 'convert',
+  usage: CONVERT_HELP,
+  options: { to: { type: 'string' }, net: { type: 'string' }, key: { type: 'string' } },
+  positionals: 2,
+  async run({ values, positionals: [input, output] }, io) {
+    const to = oneOf<Target>(values, 'to', TARGETS, /\.pth$/i.test(output) ? 'pth' : /\.json$/i.test(output) ? 'web-f32' : 'ours');
+    const net = oneOf(values, 'net', ['G', 'D'] as const, 'G');
     await initBackend('cpu');
-    const loaded = await modelFromWeights(input);
+    const loaded = await modelFromWeights(input, {}, { key: values.key });
     const { model } = loaded;
     try {
       const g = model.options.generator;
-      log(`read ${loaded.kind}: U-Net numDowns ${g.numDowns}, ngf ${g.ngf}, norm ${g.norm}, ${g.inputChannels} -> ${g.outputChannels} channels`);
-      for (const d of loaded.differences ?? []) log(`note: ${d}`);
+      io.out(`read ${loaded.kind}: U-Net numDowns ${g.numDowns}, ngf ${g.ngf}, norm ${g.norm}, ${g.inputChannels} -> ${g.outputChannels} channels`);
+      for (const d of loaded.differences ?? []) io.err(`note: ${d}`);
       if (to === 'pth') {
-        if (values.net === 'D' && loaded.kind !== 'checkpoint') throw new Pix2PixError(`${input} holds no discriminator (only a checkpoint does); use --net G.`, 'E_CHECKPOINT');
-        await atomicWrite(nodeFs(), output, [writePth(await model.stateDict(values.net))]);
+        if (net === 'D' && loaded.kind !== 'checkpoint') throw new UsageError(`${input} holds no discriminator (only a checkpoint does); use --net G.`);
+        await atomicWrite(nodeFs(), output, [writePth(await model.stateDict(net))]);
       } else if (to === 'ours') {
         await saveCheckpoint(model, output);
       } else {
         const dtype = ({ 'web-f32': 'float32', 'web-f16': 'float16', 'web-u8': 'uint8' } as const)[to];
         await saveWeights(model, output, { dtype });
       }
-      log(`wrote ${output} (${to})`);
+      io.out(`wrote ${output} (${to})`);
       return 0;
     } finally {
       model.dispose();
     }
-  } catch (e) {
-    if (e instanceof Pix2PixError) {
-      log(`error [${e.code}]: ${e.message}`);
-      return 2;
-    }
-    throw e;
-  }
-}
-
+  },
+});

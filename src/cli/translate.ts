@@ -2,18 +2,17 @@
  * `pix2pix-ts translate <file|folder> --out <dir>`: translates images with a pool of
  * `worker_threads` workers (one model each), decoding and encoding with sharp on the main thread.
  */
-import { parseArgs } from 'node:util';
 import { readdir, stat, mkdir, writeFile } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { basename, extname, join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { Pix2PixError } from '../core/errors.js';
-import { writePth } from '../core/pth/index.js';
+import { writePth, createWorkerPool, decodeImage, encodePng, type GeneratorOptions, type InferenceMode, type BackendName, type RGBAImage } from '../index.node.js';
+import { IMAGE_EXTENSIONS } from '../node/image-io.js';
 import { readGeneratorWeights } from './generator-weights.js';
-import type { GeneratorOptions, InferenceMode } from '../pix2pix/config.js';
-import type { BackendName } from '../backends/index.js';
-import { decodeImage, encodePng, IMAGE_EXTENSIONS } from '../node/image-io.js';
-import { createWorkerPool } from '../workers/pool.js';
+import { defineCommand, num, oneOf, UsageError, type Command, type CommandIO } from './command.js';
+
+/** What `--backend` accepts. */
+export const TRANSLATE_BACKENDS: readonly (BackendName | 'auto')[] = ['auto', 'ort-node', 'wasm', 'cpu'];
 
 export const TRANSLATE_HELP = `Usage: pix2pix-ts translate <file|folder> --out <dir> [options]
 
@@ -27,8 +26,12 @@ Options:
                       (model.json), a path or URL, or "default" (the shipped font model);
                       the architecture is read from them.
                       Without it the generator is randomly initialised (for timing only).
+  --key <name>        entry of a checkpoint dict holding the generator (e.g. netG)
   --workers <N>       worker threads, one model each                  (default: cores = ${availableParallelism()})
-  --backend <name>    wasm or cpu                                      (default: wasm)
+  --threads <N>       compute threads per worker (ort-node: intra-op threads)
+                                                  (default: ort-node cores / workers, wasm 1)
+  --backend <name>    auto, ort-node, wasm or cpu: auto is ort-node when onnxruntime-node
+                      loads (npm i onnxruntime-node), else wasm         (default: auto)
   --mode <m>          eval (running BatchNorm statistics, no dropout) or paper
                       (batch statistics and dropout, as the reference test script)  (default: eval)
   --num-downs <n>     U-Net depth without --weights                    (default: 8)
@@ -37,88 +40,83 @@ Options:
   --quiet             no progress bar
   -h, --help          this help`;
 
+const OPTIONS = {
+  out: { type: 'string' },
+  weights: { type: 'string' },
+  key: { type: 'string' },
+  workers: { type: 'string' },
+  threads: { type: 'string' },
+  backend: { type: 'string' },
+  mode: { type: 'string' },
+  'num-downs': { type: 'string' },
+  ngf: { type: 'string' },
+  gray: { type: 'boolean', default: false },
+  quiet: { type: 'boolean', default: false },
+} as const;
+
 /**
- * Runs the command; returns the exit code. `options.workerUrl` overrides the worker script (the
- * default is `worker.node.js` beside the bundle; tests and embedders running from sources pass
- * their own).
+ * Builds the command; `options.workerUrl` overrides the worker script (the default is
+ * `worker.node.js` beside the bundle; tests and embedders running from sources pass their own).
  *
  * @example
  * ```ts
- * process.exitCode = await translateCommand(['photos/', '--out', 'out/', '--weights', 'latest_net_G.pth', '--workers', '4']);
+ * process.exitCode = await makeTranslateCommand().run(['photos/', '--out', 'out/', '--weights', 'latest_net_G.pth', '--workers', '4']);
  * ```
  */
-export async function translateCommand(argv: string[], log: (s: string) => void = console.log, options: { workerUrl?: string | URL } = {}): Promise<number> {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args: argv,
-      allowPositionals: true,
-      options: {
-        out: { type: 'string' },
-        weights: { type: 'string' },
-        workers: { type: 'string' },
-        backend: { type: 'string', default: 'wasm' },
-        mode: { type: 'string', default: 'eval' },
-        'num-downs': { type: 'string', default: '8' },
-        ngf: { type: 'string', default: '64' },
-        gray: { type: 'boolean', default: false },
-        quiet: { type: 'boolean', default: false },
-        help: { type: 'boolean', short: 'h' },
-      },
-    });
-  } catch (e) {
-    log(`${(e as Error).message}\n\n${TRANSLATE_HELP}`);
-    return 2;
-  }
-  const { values, positionals } = parsed;
-  if (values.help) {
-    log(TRANSLATE_HELP);
-    return 0;
-  }
-  const fail = (msg: string) => {
-    log(`error: ${msg}\n\nRun "pix2pix-ts translate --help" for the options.`);
-    return 2;
-  };
-  if (positionals.length !== 1) return fail(`expected one input file or folder, got ${positionals.length}.`);
-  if (!values.out) return fail('--out <dir> is required.');
-  const workers = values.workers === undefined ? availableParallelism() : Number(values.workers);
-  if (!Number.isInteger(workers) || workers < 1) return fail(`--workers must be a positive integer, got "${values.workers}".`);
-  if (!['wasm', 'cpu'].includes(values.backend!)) return fail(`--backend must be one of: wasm, cpu; got "${values.backend}".`);
-  if (!['eval', 'paper'].includes(values.mode!)) return fail(`--mode must be one of: eval, paper; got "${values.mode}".`);
+export function makeTranslateCommand(options: { workerUrl?: string | URL } = {}): Command {
+  return defineCommand({
+    name: 'translate',
+    usage: () => TRANSLATE_HELP,
+    options: OPTIONS,
+    positionals: 1,
+    run: ({ values, positionals: [input] }, io) => translate(values, input, io, options.workerUrl),
+  });
+}
 
-  const input = positionals[0];
+/** `pix2pix-ts translate`. */
+export const translateCommand = makeTranslateCommand();
+
+async function translate(values: { [K in keyof typeof OPTIONS]?: (typeof OPTIONS)[K]['type'] extends 'boolean' ? boolean : string }, input: string, io: CommandIO, workerUrl: string | URL | undefined): Promise<number> {
+  if (!values.out) throw new UsageError('--out <dir> is required.');
+  const backend = oneOf<BackendName | 'auto'>(values, 'backend', TRANSLATE_BACKENDS, 'auto');
+  const threads = values.threads === undefined ? undefined : num(values, 'threads', 1, { int: true, min: 1 });
+  // On ort-node too, one single-threaded session per core by default: measured against one worker
+  // with every core as intra-op threads, neither won consistently on 2 cores (BENCHMARKS.md,
+  // "ort-node engine"), and per-core sessions scale without intra-op synchronisation.
+  // Bounded: more workers than a few per core only multiplies models in memory (--workers 1e9
+  // used to start one worker per file).
+  const workers = num(values, 'workers', availableParallelism(), { int: true, min: 1, max: 4 * availableParallelism() });
+  const mode = oneOf<InferenceMode>(values, 'mode', ['eval', 'paper'], 'eval');
+
   let files: string[];
   try {
     files = (await stat(input)).isDirectory()
       ? (await readdir(input)).filter((f) => IMAGE_EXTENSIONS.includes(extname(f).toLowerCase())).sort().map((f) => join(input, f))
       : [input];
   } catch (e) {
-    return fail(`cannot read "${input}": ${(e as Error).message}.`);
+    throw new UsageError(`cannot read "${input}": ${(e as Error).message}.`);
   }
-  if (!files.length) return fail(`no images (${IMAGE_EXTENSIONS.join(' ')}) in "${input}".`);
+  if (!files.length) throw new UsageError(`no images (${IMAGE_EXTENSIONS.join(' ')}) in "${input}".`);
 
   let generator: GeneratorOptions;
   let weights: Uint8Array | undefined;
-  try {
-    if (values.weights) {
-      // Any format the library writes (.pth, checkpoint, model.json, default): the workers get a .pth.
-      const g = await readGeneratorWeights(values.weights);
-      weights = writePth(g.stateDict);
-      generator = { ...g.generator, dropout: true };
-    } else {
-      const c = values.gray ? 1 : 3;
-      generator = { numDowns: Number(values['num-downs']), ngf: Number(values.ngf), inputChannels: c, outputChannels: c };
-      log('note: no --weights given; the generator is randomly initialised (useful for timing only).');
-    }
-  } catch (e) {
-    if (e instanceof Pix2PixError || (e as NodeJS.ErrnoException).code) return fail((e as Error).message);
-    throw e;
+  if (values.weights) {
+    // Any format the library writes (.pth, checkpoint, model.json, default): the workers get a .pth.
+    const g = await readGeneratorWeights(values.weights, { key: values.key });
+    weights = writePth(g.stateDict);
+    generator = { ...g.generator, dropout: true };
+  } else {
+    const c = values.gray ? 1 : 3;
+    generator = { numDowns: num(values, 'num-downs', 8, { int: true, min: 1 }), ngf: num(values, 'ngf', 64, { int: true, min: 1 }), inputChannels: c, outputChannels: c };
+    io.err('note: no --weights given; the generator is randomly initialised (useful for timing only).');
   }
 
   await mkdir(values.out, { recursive: true });
   const size = Math.min(workers, files.length);
-  const pool = await createWorkerPool({ size, backend: values.backend as BackendName, generator, mode: values.mode as InferenceMode, workerUrl: options.workerUrl });
+  const pool = await createWorkerPool({ size, backend, threads, generator, mode, workerUrl });
+  if (!values.quiet) io.err(`backend: ${pool.backendInfo.name} (${pool.backendInfo.reason})`);
   try {
+    // The key was applied when the weights were read: `weights` is the generator's own state dict.
     if (weights) await pool.loadPth(weights, 'G');
     const channels = (generator.inputChannels ?? 3) as 1 | 3;
     const outChannels = generator.outputChannels ?? 3;
@@ -137,7 +135,7 @@ export async function translateCommand(argv: string[], log: (s: string) => void 
           await writeFile(join(values.out!, `${basename(file, extname(file))}.png`), png);
         } catch (e) {
           failed++;
-          bar.note(`error: ${file}: ${(e as Error).message}`);
+          bar.note(`error [${(e as { code?: string }).code ?? 'E_UNEXPECTED'}]: ${file}: ${(e as Error).message}`);
         }
         bar.tick();
       }
@@ -145,7 +143,7 @@ export async function translateCommand(argv: string[], log: (s: string) => void 
     await Promise.all(Array.from({ length: Math.min(files.length, size * 2) }, lane));
     const secs = (performance.now() - t0) / 1000;
     bar.done();
-    log(`${files.length - failed} of ${files.length} image(s) written to ${values.out} in ${secs.toFixed(1)} s (${((files.length - failed) / secs).toFixed(2)} images/s, ${size} worker(s), ${pool.backendInfo.name})`);
+    io.out(`${files.length - failed} of ${files.length} image(s) written to ${values.out} in ${secs.toFixed(1)} s (${((files.length - failed) / secs).toFixed(2)} images/s, ${size} worker(s), ${pool.backendInfo.name} x ${pool.backendInfo.threads} thread(s))`);
     return failed ? 1 : 0;
   } finally {
     await pool.dispose();
@@ -153,7 +151,7 @@ export async function translateCommand(argv: string[], log: (s: string) => void 
 }
 
 /** RGBA (alpha always 255) to RGB, or to gray for one-channel generators (R = G = B there). */
-function dropChannels(img: { data: Uint8ClampedArray; width: number; height: number }, c: 1 | 3): { data: Uint8Array; width: number; height: number; channels: 1 | 3 } {
+function dropChannels(img: RGBAImage, c: 1 | 3): { data: Uint8Array; width: number; height: number; channels: 1 | 3 } {
   const n = img.width * img.height;
   const data = new Uint8Array(n * c);
   for (let i = 0; i < n; i++) for (let k = 0; k < c; k++) data[c * i + k] = img.data[4 * i + k];

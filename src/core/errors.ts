@@ -121,22 +121,58 @@ export class WorkerError extends Pix2PixError {
   }
 }
 
-const classes: Record<string, new (msg: string) => Pix2PixError> = {
-  Pix2PixError: Pix2PixError as never,
-  ShapeError,
-  ValueError,
-  CheckpointError: CheckpointError as never,
-  UnsafePickleError,
-  BackendError,
-  GoldenError,
-  DatasetError,
-  AbortError,
-  WorkerError,
-};
+/**
+ * An input would cost more than a resource limit allows (pickle opcodes or nesting, tensor
+ * elements, zip entry sizes, image pixels); the limit was checked before the work was done.
+ * Its message names the option that raises the limit.
+ */
+export class LimitError extends Pix2PixError {
+  static override readonly errorName: string = 'LimitError';
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, 'E_LIMIT', options);
+  }
+}
+
+/** What an error becomes on the wire: enough to rebuild the same class with the same `code`. */
+export interface SerializedError {
+  name: string;
+  message: string;
+  stack?: string;
+  code?: string;
+  /** Extra own fields of library errors (e.g. `missing` / `unexpected` of a state-dict mismatch). */
+  fields?: Record<string, unknown>;
+}
+
+type Fields = Record<string, unknown>;
+const strings = (v: unknown): string[] => (Array.isArray(v) ? v.map(String) : []);
+
+/**
+ * The one registry of error classes: canonical name, class, and how to rebuild an instance from a
+ * message (and the extra fields that crossed the wire). Subclasses come before their bases, so
+ * the first `instanceof` match is the most specific class. `name` alone cannot be trusted to find
+ * the class of a local error (a bundler may rename it, e.g. esbuild's `AbortError2`).
+ */
+const REGISTRY: { name: string; Class: abstract new (...a: never[]) => Pix2PixError; revive: (message: string, fields: Fields) => Pix2PixError }[] = [
+  { name: 'StateDictMismatchError', Class: StateDictMismatchError, revive: (m, f) => Object.assign(new StateDictMismatchError(strings(f.missing), strings(f.unexpected), strings(f.wrongShapes)), { message: m }) },
+  { name: 'UnsafePickleError', Class: UnsafePickleError, revive: (m) => new UnsafePickleError(m) },
+  { name: 'CheckpointError', Class: CheckpointError, revive: (m) => new CheckpointError(m) },
+  { name: 'ShapeError', Class: ShapeError, revive: (m) => new ShapeError(m) },
+  { name: 'ValueError', Class: ValueError, revive: (m) => new ValueError(m) },
+  { name: 'BackendError', Class: BackendError, revive: (m) => new BackendError(m) },
+  { name: 'GoldenError', Class: GoldenError, revive: (m) => new GoldenError(m) },
+  { name: 'DatasetError', Class: DatasetError, revive: (m) => new DatasetError(m) },
+  { name: 'AbortError', Class: AbortError, revive: (m) => new AbortError(m) },
+  { name: 'DisposedError', Class: DisposedError, revive: (m) => Object.assign(new DisposedError(), { message: m || new DisposedError().message }) },
+  { name: 'WorkerError', Class: WorkerError, revive: (m) => new WorkerError(m) },
+  { name: 'LimitError', Class: LimitError, revive: (m) => new LimitError(m) },
+  { name: 'Pix2PixError', Class: Pix2PixError, revive: (m) => new Pix2PixError(m) },
+];
+
+const EXTRA_FIELDS = ['missing', 'unexpected', 'wrongShapes'] as const;
 
 /**
  * Rebuilds a library error from its serialised `name`, `message` and `code`
- * (what crosses a worker boundary). Unknown names give a plain `Error`.
+ * (what crosses a worker boundary). Unknown names give a plain `Error` with that name.
  *
  * @example
  * ```ts
@@ -144,24 +180,63 @@ const classes: Record<string, new (msg: string) => Pix2PixError> = {
  * e instanceof ShapeError; // true
  * ```
  */
-export function reviveError(obj: { name?: string; message?: string; stack?: string; code?: string }): Error {
-  const Ctor = obj.name ? classes[obj.name] : undefined;
+export function reviveError(obj: { name?: string; message?: string; stack?: string; code?: string; fields?: Fields }): Error {
+  const entry = obj.name ? REGISTRY.find((r) => r.name === obj.name) : undefined;
   let err: Error;
-  if (obj.name === 'DisposedError') {
-    err = new DisposedError();
-    err.message = obj.message ?? err.message;
-  } else if (obj.name === 'StateDictMismatchError') {
-    err = new CheckpointError(obj.message ?? '', 'E_STATE_DICT');
-    err.name = 'StateDictMismatchError';
-  } else if (Ctor) {
-    err = new Ctor(obj.message ?? '');
+  if (entry) {
+    err = entry.revive(obj.message ?? '', obj.fields ?? {});
   } else {
     err = new Error(obj.message ?? '');
     if (obj.name) err.name = obj.name;
   }
-  if (obj.code && err instanceof Pix2PixError && err.code !== obj.code) {
-    (err as { code: string }).code = obj.code;
-  }
+  if (obj.code && (err as { code?: string }).code !== obj.code) (err as { code?: string }).code = obj.code;
   if (obj.stack) err.stack = obj.stack;
   return err;
+}
+
+/**
+ * Flattens an error (or any thrown value) into plain data for `postMessage`.
+ *
+ * @example
+ * ```ts
+ * serializeError(new ShapeError('bad')); // { name: 'ShapeError', message: 'bad', code: 'E_SHAPE', stack }
+ * ```
+ */
+export function serializeError(e: unknown): SerializedError {
+  if (!(e instanceof Error)) return { name: 'Error', message: typeof e === 'string' ? e : `Non-error value thrown: ${safeString(e)}` };
+  const name = REGISTRY.find(({ Class }) => e instanceof Class)?.name ?? e.name;
+  const out: SerializedError = { name, message: e.message, stack: e.stack };
+  const code = (e as { code?: unknown }).code;
+  if (typeof code === 'string') out.code = code;
+  const fields: Fields = {};
+  for (const k of EXTRA_FIELDS) {
+    const v = (e as unknown as Fields)[k];
+    if (Array.isArray(v)) fields[k] = [...v];
+  }
+  if (Object.keys(fields).length) out.fields = fields;
+  return out;
+}
+
+/**
+ * Rebuilds an error from {@link serializeError}'s output: library errors come back as the same
+ * class (`instanceof` works, a state-dict mismatch included) with the same `code` and fields; the
+ * stack is the worker's.
+ *
+ * @example
+ * ```ts
+ * deserializeError({ name: 'ShapeError', message: 'bad', code: 'E_SHAPE' }) instanceof ShapeError; // true
+ * ```
+ */
+export function deserializeError(s: SerializedError): Error {
+  const err = reviveError(s);
+  if (s.fields && !(err instanceof Pix2PixError)) Object.assign(err, s.fields);
+  return err;
+}
+
+function safeString(v: unknown): string {
+  try {
+    return String(v);
+  } catch {
+    return typeof v;
+  }
 }

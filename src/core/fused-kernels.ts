@@ -32,3 +32,84 @@ export type AdamKernelAttrs = {
   /** `sqrt(1 - beta2^t)`. */
   bc2Sqrt: number;
 };
+
+/**
+ * Batch statistics of an NHWC tensor in one kernel: output `[2, C]`, row 0 the per-channel mean,
+ * row 1 the biased variance (two passes: the mean, then the mean squared deviation from it, as
+ * PyTorch's `var(unbiased=False)`). Input `{ x }` (float32, rank 4).
+ */
+export const BN_STATS_KERNEL = 'Pix2PixBatchStats';
+
+/**
+ * BatchNorm with given statistics: `y = (x - mean) * (gamma / sqrt(var + epsilon)) + beta`, then,
+ * when the attribute `slope` is set, a LeakyReLU of that slope (`slope` 0: ReLU).
+ * Inputs `{ x, stats, gamma, beta }` (`stats` as {@link BN_STATS_KERNEL} returns it); output like `x`.
+ */
+export const BN_APPLY_KERNEL = 'Pix2PixBatchNormApply';
+
+/**
+ * The backward pass of batch-statistics BatchNorm in PyTorch's closed form: with
+ * `rstd = 1 / sqrt(var + eps)`, `xhat = (x - mean) * rstd`, `n` elements per channel,
+ * `dbeta = sum(dy)`, `dgamma = sum(dy * (x - mean)) * rstd`,
+ * `dx = (dy - dbeta / n - xhat * dgamma / n) * gamma * rstd`.
+ * Inputs `{ dy, x, stats, gamma }`, and `y` (the forward's output) when `slope` is set: `dy` is
+ * first multiplied by the activation's derivative (1 where `y > 0`, else `slope`).
+ * Outputs `[dx, dgamma, dbeta]`.
+ */
+export const BN_GRAD_KERNEL = 'Pix2PixBatchNormGrad';
+
+/**
+ * A running-statistics update: `running * (1 - momentum) + stats[row] * (momentum * scale)`
+ * (PyTorch's rule; `scale` is the unbiasing factor `n / (n - 1)` for the variance, 1 for the mean).
+ * Inputs `{ running, stats }`; output like `running`.
+ */
+export const BN_RUNNING_KERNEL = 'Pix2PixBatchNormRunning';
+
+/**
+ * Attributes of the BatchNorm kernels ({@link BN_APPLY_KERNEL}, {@link BN_GRAD_KERNEL}: `epsilon`;
+ * {@link BN_RUNNING_KERNEL}: `row`, `momentum`, `scale`).
+ *
+ * @example
+ * ```ts
+ * const attrs: BatchNormKernelAttrs = { epsilon: 1e-5, row: 1, momentum: 0.1, scale: 4 / 3 };
+ * ```
+ */
+export type BatchNormKernelAttrs = {
+  epsilon?: number;
+  /** LeakyReLU slope of a fused activation (0: ReLU); absent: none. */
+  slope?: number;
+  row?: number;
+  momentum?: number;
+  scale?: number;
+};
+
+/** The BatchNorm kernels, all of which a backend registers for the model to use them. */
+export const BATCH_NORM_KERNELS = [BN_STATS_KERNEL, BN_APPLY_KERNEL, BN_GRAD_KERNEL, BN_RUNNING_KERNEL] as const;
+
+/**
+ * A loss as one kernel: `scale * mean(f(x[, y]))` over all elements, as a scalar, where `f` is
+ * `max(x, 0) - x * target + log(1 + exp(-|x|))` (`bce`, BCE-with-logits against a constant
+ * target), `(x - target)^2` (`mse`) or `|x - y|` (`l1`). Inputs `{ x }` or `{ x, y }` (`l1`).
+ */
+export const LOSS_KERNEL = 'Pix2PixLoss';
+
+/**
+ * The gradient of {@link LOSS_KERNEL} with respect to `x`, as one elementwise kernel:
+ * `dy * scale / n * f'(x)` with `f'` = `sigmoid(x) - target` (`bce`), `2 (x - target)` (`mse`),
+ * `sign(x - y)` (`l1`, 0 at 0 as PyTorch). Inputs `{ dy, x }` or `{ dy, x, y }`.
+ */
+export const LOSS_GRAD_KERNEL = 'Pix2PixLossGrad';
+
+/**
+ * Attributes of {@link LOSS_KERNEL} and {@link LOSS_GRAD_KERNEL}.
+ *
+ * @example
+ * ```ts
+ * const attrs: LossKernelAttrs = { kind: 'l1', target: 0, scale: 100 };
+ * ```
+ */
+export type LossKernelAttrs = {
+  kind: 'bce' | 'mse' | 'l1';
+  target: number;
+  scale: number;
+};

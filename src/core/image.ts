@@ -2,7 +2,7 @@
  * Image <-> tensor conversion, platform-neutral. Images are plain pixel buffers (what `ImageData`,
  * `sharp`'s raw output and canvases give), so the same code runs in Node, browsers and workers.
  */
-import { ShapeError, ValueError } from './errors.js';
+import { LimitError, ShapeError, ValueError } from './errors.js';
 
 /**
  * A pixel buffer, row-major, interleaved channels. `Uint8Array`/`Uint8ClampedArray` data is 0..255;
@@ -22,6 +22,23 @@ export interface FloatImage {
   width: number;
   height: number;
   channels: number;
+}
+
+/**
+ * An RGBA 8-bit image, the shape of a canvas `ImageData`: what every `translate` returns, in this
+ * thread, from a worker or from a pool.
+ *
+ * @example
+ * ```ts
+ * const out: RGBAImage = await p2p.translate(input);
+ * ctx.putImageData(new ImageData(out.data, out.width, out.height), 0, 0);
+ * ```
+ */
+export interface RGBAImage {
+  data: Uint8ClampedArray;
+  width: number;
+  height: number;
+  channels: 4;
 }
 
 /** Channels of a pixel image, validated against its buffer size. */
@@ -84,7 +101,7 @@ export function toFloatImage(img: PixelImage, channels: number): FloatImage {
  * const rgba = toRGBA8(floatImage); // { data: Uint8ClampedArray, width, height, channels: 4 }
  * ```
  */
-export function toRGBA8(img: FloatImage): { data: Uint8ClampedArray; width: number; height: number; channels: 4 } {
+export function toRGBA8(img: FloatImage): RGBAImage {
   const { width, height, channels, data } = img;
   const out = new Uint8ClampedArray(width * height * 4);
   const to8 = (v: number): number => Math.round((Math.min(1, Math.max(-1, v)) + 1) * 127.5);
@@ -142,4 +159,39 @@ export function cropTopLeft(img: FloatImage, width: number, height: number): Flo
   const out = new Float32Array(width * height * c);
   for (let y = 0; y < height; y++) out.set(img.data.subarray(y * img.width * c, (y * img.width + width) * c), y * width * c);
   return { data: out, width, height, channels: c };
+}
+
+/** Default pixel budget of one image (translate, datasets): 2^24 pixels, e.g. 4096x4096. */
+export const DEFAULT_MAX_PIXELS = 2 ** 24;
+
+/**
+ * Checks an image argument and its pixel count before any work: a named `TypeError` for something
+ * that is not an image, a {@link LimitError} above `maxPixels` (a 124 KB PNG can be 16000x8000,
+ * 5 GB of work in a translate).
+ *
+ * @example
+ * ```ts
+ * checkImage(img, 'translate(image)', 4096 * 4096);
+ * ```
+ */
+export function checkImage(image: unknown, what: string, maxPixels = DEFAULT_MAX_PIXELS): asserts image is PixelImage {
+  const img = image as Partial<PixelImage> | null;
+  if (!img || typeof img !== 'object' || !ArrayBuffer.isView(img.data) || !Number.isSafeInteger(img.width) || !Number.isSafeInteger(img.height)) {
+    throw new TypeError(`${what} needs an image: { data, width, height } with a typed array of pixels and integer sizes (an ImageData works); got ${img === null ? 'null' : typeof img}.`);
+  }
+  checkPixels(img.width!, img.height!, what, maxPixels);
+}
+
+/**
+ * Throws a {@link LimitError} when `width` x `height` exceeds `maxPixels`.
+ *
+ * @example
+ * ```ts
+ * checkPixels(16000, 8000, 'photo.png'); // throws LimitError (E_LIMIT)
+ * ```
+ */
+export function checkPixels(width: number, height: number, what: string, maxPixels = DEFAULT_MAX_PIXELS): void {
+  if (width * height > maxPixels) {
+    throw new LimitError(`${what} is ${width}x${height} = ${width * height} pixels, above the pixel budget of ${maxPixels} (option maxPixels); refused before decoding or translating it. Downscale it or raise maxPixels.`);
+  }
 }

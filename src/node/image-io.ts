@@ -4,7 +4,8 @@
  * (`Image.open(path).convert('RGB')`, or `convert('L')` for one channel), and encode results to PNG.
  */
 import sharp from 'sharp';
-import { DatasetError } from '../core/errors.js';
+import { DatasetError, LimitError } from '../core/errors.js';
+import { DEFAULT_MAX_PIXELS, checkPixels } from '../core/image.js';
 
 /** Decoded 8-bit pixels, HWC, row-major. */
 export interface DecodedImage {
@@ -29,12 +30,16 @@ export const IMAGE_EXTENSIONS: readonly string[] = ['.png', '.jpg', '.jpeg', '.w
  * const { data, width, height } = await decodeImage('data/fonts-zi2zi/train/0001-u7684.png', 1);
  * ```
  */
-export async function decodeImage(source: string | Uint8Array, channels: 1 | 3 = 3, label?: string): Promise<DecodedImage> {
+export async function decodeImage(source: string | Uint8Array, channels: 1 | 3 = 3, label?: string, maxPixels = DEFAULT_MAX_PIXELS): Promise<DecodedImage> {
   const what = label ?? (typeof source === 'string' ? source : 'image buffer');
   let raw: { data: Buffer; info: { width: number; height: number; channels: number } };
   try {
-    raw = await sharp(source, { failOn: 'error' }).toColourspace('srgb').raw().toBuffer({ resolveWithObject: true });
+    // The header's size is checked before decoding (sharp's own limit is 268M pixels).
+    const { width = 0, height = 0 } = await sharp(source, { failOn: 'error', limitInputPixels: false }).metadata();
+    checkPixels(width, height, `Image "${what}"`, maxPixels);
+    raw = await sharp(source, { failOn: 'error', limitInputPixels: maxPixels }).toColourspace('srgb').raw().toBuffer({ resolveWithObject: true });
   } catch (cause) {
+    if (cause instanceof LimitError) throw cause;
     throw new DatasetError(`Cannot read image "${what}": ${reason(cause)}. Expected a readable ${IMAGE_EXTENSIONS.join('/')} file; re-export or remove it.`, { cause });
   }
   const { width, height, channels: inC } = raw.info;

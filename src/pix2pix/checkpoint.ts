@@ -14,19 +14,22 @@
  * quantised in tfjs's own `quantization` encoding (see {@link weightsToArtifacts}).
  */
 import { tf } from '../core/tf.js';
-import { CheckpointError } from '../core/errors.js';
+import { CheckpointError, LimitError } from '../core/errors.js';
 import { sizeOf } from '../core/state-dict.js';
 import { encodeFloat16, quantizeAffineU8 } from '../core/quantize.js';
 import { saveHandler, loadHandler, readBytes, isArtifactsContainer, decodeArtifacts, sniff, type IOTarget, type FileHandlerOptions } from '../core/io/index.js';
 import { readPth } from '../core/pth/index.js';
 import { readPict } from '../core/pict.js';
 import { Pix2PixModel } from './model.js';
-import type { ModelOptions, ResolvedModelOptions, InferenceMode } from './config.js';
+import { resolveModelOptions, type ModelOptions, type ResolvedModelOptions, type InferenceMode } from './config.js';
+import { generatorSpecs } from './generator.js';
+import { discriminatorSpecs } from './discriminator.js';
 import { inferModelOptions } from './infer-arch.js';
 import { pictToStateDict } from './pict-import.js';
 import { tfShape, type ParamStore } from './params.js';
 import type { Adam } from './adam.js';
 import { DEFAULT_WEIGHTS, defaultModelHandler } from './default-model.js';
+import type { TrainerState } from './trainer.js';
 
 type ModelArtifacts = tf.io.ModelArtifacts;
 type WeightSpec = tf.io.WeightsManifestEntry;
@@ -36,8 +39,6 @@ export const CHECKPOINT_FORMAT = 'pix2pix-ts';
 /** Version of the metadata layout; readers refuse newer versions. */
 export const CHECKPOINT_VERSION = 1;
 
-/** Opaque, JSON-serialisable state of the trainer (epoch, step, LR schedule, data RNG, ...). */
-export type TrainerState = Record<string, unknown>;
 
 /** `checkpoint`: G, D, both optimizers, counters (resumable). `weights`: G only, for inference. */
 export type ArtifactKind = 'checkpoint' | 'weights';
@@ -91,11 +92,11 @@ function expectedWeights(model: Pix2PixModel, kind: ArtifactKind): Array<{ name:
 
 function checkTrainerState(trainer: TrainerState | undefined): TrainerState | undefined {
   if (trainer === undefined) return undefined;
-  if (trainer === null || typeof trainer !== 'object' || Array.isArray(trainer)) throw new TypeError('The trainer state must be a plain JSON object (Record<string, unknown>).');
+  if (trainer === null || typeof trainer !== 'object' || Array.isArray(trainer)) throw new TypeError('The trainer state must be a plain JSON object (a TrainerState).');
   try {
     return JSON.parse(JSON.stringify(trainer));
   } catch (e) {
-    throw new TypeError(`The trainer state must be JSON-serialisable: ${(e as Error).message}`);
+    throw new TypeError(`The trainer state must be JSON-serialisable: ${(e as Error).message}`, { cause: e });
   }
 }
 
@@ -156,7 +157,7 @@ function artifacts(weightSpecs: WeightSpec[], weightData: ArrayBuffer, meta: Che
     modelTopology: {},
     weightSpecs,
     weightData,
-    userDefinedMetadata: { pix2pix: meta as unknown as {} },
+    userDefinedMetadata: { pix2pix: meta },
   };
 }
 
@@ -331,6 +332,54 @@ export async function restoreFromArtifacts(model: Pix2PixModel, a: ModelArtifact
   return meta.trainer;
 }
 
+/** Default cap on the elements a model built from a file may allocate (parameters plus Adam's two moments). */
+export const MAX_MODEL_ELEMENTS = 2 ** 28;
+
+/**
+ * Checks the artifacts' own options against their weights before any model is built: a
+ * 549-byte file whose options say ngf 4096 would otherwise allocate gigabytes of variables and
+ * only then find its weights missing. The weight names and shapes those options imply must be the
+ * ones the file holds, the specs must fit the weight bytes, and the model must stay under
+ * {@link MAX_MODEL_ELEMENTS}.
+ */
+function precheckArtifacts(a: ModelArtifacts, meta: CheckpointMeta, options: ModelOptions): void {
+  let resolved: ResolvedModelOptions;
+  let g: ReturnType<typeof generatorSpecs>;
+  let dspecs: ReturnType<typeof discriminatorSpecs>;
+  try {
+    resolved = resolveModelOptions(options);
+    g = generatorSpecs(resolved.generator);
+    dspecs = discriminatorSpecs(resolved.discriminator);
+  } catch (e) {
+    throw new CheckpointError(`The checkpoint's model options are invalid: ${(e as Error).message}`, 'E_CHECKPOINT_CORRUPT', { cause: e });
+  }
+  const elements = (shape: number[]) => shape.reduce((x, y) => x * y, 1);
+  const params = [...g, ...dspecs].reduce((n, sp) => n + elements(sp.shape), 0);
+  const moments = [...g, ...dspecs].filter((sp) => sp.trainable).reduce((n, sp) => n + 2 * elements(sp.shape), 0);
+  if (params + moments > MAX_MODEL_ELEMENTS) {
+    throw new LimitError(`The ${meta.kind}'s options describe a model of ${params} parameters (${params + moments} elements with the optimizer's moments), above the limit of ${MAX_MODEL_ELEMENTS}; refused before building it.`);
+  }
+  const expected = new Map<string, number[]>();
+  const nets = meta.kind === 'checkpoint' ? ([['G', g], ['D', dspecs]] as const) : ([['G', g]] as const);
+  for (const [net, specs] of nets) for (const sp of specs) expected.set(`${net}/${sp.key}`, tfShape(sp));
+  if (meta.kind === 'checkpoint') {
+    for (const [net, specs] of nets) {
+      for (const m of ['m', 'v']) for (const sp of specs.filter((x) => x.trainable)) expected.set(`opt${net}/${m}/${sp.key}`, tfShape(sp));
+    }
+  }
+  const specs = a.weightSpecs ?? [];
+  const problems: string[] = [];
+  const byName = new Map(specs.map((sp) => [sp.name, sp]));
+  for (const [name, shape] of expected) {
+    const sp = byName.get(name);
+    if (!sp) problems.push(`missing "${name}"`);
+    else if (!Array.isArray(sp.shape) || sp.shape.join(',') !== shape.join(',')) problems.push(`"${name}" has shape [${String(sp.shape).slice(0, 40)}], expected [${shape.join(', ')}]`);
+  }
+  if (problems.length) {
+    throw new CheckpointError(`The ${meta.kind} is inconsistent with its own options: ${problems.slice(0, 6).join('; ')}${problems.length > 6 ? ` (${problems.length} problems)` : ''}. Checked before building the model.`, 'E_CHECKPOINT_CORRUPT');
+  }
+}
+
 /**
  * Creates a model with the artifacts' own options and loads them into it.
  *
@@ -346,6 +395,7 @@ export async function modelFromArtifacts(
   const meta = readCheckpointMeta(a);
   const { discriminator, generator, train, seed } = meta.options;
   const { inputChannels: _ic, ...d } = discriminator;
+  precheckArtifacts(a, meta, { generator, discriminator: d, train, seed });
   let model: Pix2PixModel;
   try {
     model = new Pix2PixModel({ generator, discriminator: d, train: { ...train, ...overrides.train }, seed });
@@ -450,7 +500,8 @@ function looksLikePict(b: Uint8Array): boolean {
 
 /**
  * Builds a model from generator weights of any supported kind, inferring the architecture unless
- * `options.generator` is given: a PyTorch `.pth` (G state dict), a `.pict` (pix2pix-tensorflow /
+ * `options.generator` is given: a PyTorch `.pth` (G state dict; `io.key` names the entry of a
+ * checkpoint dict that holds it, e.g. `'netG'`), a `.pict` (pix2pix-tensorflow /
  * ml5.js demos), our checkpoint or web weights (single file or tfjs `model.json`).
  *
  * @throws CheckpointError naming the format problem or the architecture mismatch.
@@ -460,7 +511,7 @@ function looksLikePict(b: Uint8Array): boolean {
  * model.generate(x, mode);
  * ```
  */
-export async function modelFromWeights(source: WeightsInput, options: ModelOptions = {}, io: CheckpointIOOptions = {}): Promise<LoadedWeights> {
+export async function modelFromWeights(source: WeightsInput, options: ModelOptions = {}, io: CheckpointIOOptions & { key?: string } = {}): Promise<LoadedWeights> {
   let bytes: Uint8Array | undefined;
   let art: ModelArtifacts | undefined;
   if (source instanceof Uint8Array) bytes = source;
@@ -490,7 +541,7 @@ export async function modelFromWeights(source: WeightsInput, options: ModelOptio
   }
   const b = bytes!;
   if ((b[0] === 0x50 && b[1] === 0x4b) || b[0] === 0x80) {
-    const sd = readPth(b);
+    const sd = readPth(b, { key: io.key });
     const inferred = options.generator ? {} : inferModelOptions(sd);
     const model = new Pix2PixModel({ ...options, generator: options.generator ?? inferred.generator });
     try {

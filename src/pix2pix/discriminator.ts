@@ -58,8 +58,9 @@ export function discriminatorForward(store: ParamStore, d: ResolvedDiscriminator
   let y = x;
   for (const L of discriminatorLayers(d)) {
     y = conv(store, `model.${L.conv}`, y, L.stride, 1, appliedBias(L.bias, L.norm !== undefined, d.norm));
-    if (L.norm !== undefined) y = norm(store, `model.${L.norm}`, y, d.norm, ctx);
-    if (L.act) y = tf.leakyRelu(y, 0.2);
+    // The LeakyReLU goes into the norm, which fuses it where the backend can.
+    if (L.norm !== undefined) y = norm(store, `model.${L.norm}`, y, d.norm, ctx, L.act ? 0.2 : undefined);
+    else if (L.act) y = tf.leakyRelu(y, 0.2);
   }
   return y;
 }

@@ -90,20 +90,21 @@ export function dropoutKey(L: UnetLevel): string {
 export function generatorForward(store: ParamStore, g: ResolvedGenerator, x: Tensor4D, ctx: ForwardContext): Tensor4D {
   const levels = unetLevels(g);
   const bias = convBias(g.norm);
-  const block = (i: number, input: Tensor4D): Tensor4D => {
+  // `a` is a level's activated input: the reference's down LeakyReLU is in place, so the skip
+  // tensor is the activated input. The parent computes it, fused into its norm where the backend can.
+  const block = (i: number, a: Tensor4D): Tensor4D => {
     const L = levels[i];
     const p = L.prefix;
     if (L.outermost) {
-      const d = conv(store, `${p}.${L.idx.down}`, input, 2, 1, bias);
-      const s = block(i + 1, d);
+      const d = conv(store, `${p}.${L.idx.down}`, a, 2, 1, bias);
+      const s = block(i + 1, tf.leakyRelu(d, 0.2));
       const u = convT(store, `${p}.${L.idx.up}`, tf.relu(s), L.outerC, true);
       return tf.tanh(u);
     }
-    // The reference's down LeakyReLU is in place, so the skip tensor is the activated input.
-    const a = tf.leakyRelu(input, 0.2);
-    let d = conv(store, `${p}.${L.idx.down}`, a, 2, 1, appliedBias(bias, L.idx.downNorm !== undefined, g.norm));
-    if (L.idx.downNorm !== undefined) d = norm(store, `${p}.${L.idx.downNorm}`, d, g.norm, ctx);
-    const s = L.innermost ? d : block(i + 1, d);
+    const d = conv(store, `${p}.${L.idx.down}`, a, 2, 1, appliedBias(bias, L.idx.downNorm !== undefined, g.norm));
+    const downNorm = (slope?: number) => norm(store, `${p}.${L.idx.downNorm}`, d, g.norm, ctx, slope);
+    const hasDownNorm = L.idx.downNorm !== undefined;
+    const s = L.innermost ? (hasDownNorm ? downNorm() : d) : block(i + 1, hasDownNorm ? downNorm(0.2) : tf.leakyRelu(d, 0.2));
     let u = convT(store, `${p}.${L.idx.up}`, tf.relu(s), L.outerC, appliedBias(bias, true, g.norm));
     u = norm(store, `${p}.${L.idx.upNorm}`, u, g.norm, ctx);
     const mask = L.dropout ? ctx.dropoutMasks?.get(dropoutKey(L)) : undefined;

@@ -7,7 +7,8 @@ import { tf } from '../core/tf.js';
 import type { Tensor4D } from '../core/tf.js';
 import { GoldenError } from '../core/errors.js';
 import { readPth } from '../core/pth/index.js';
-import type { NormKind } from './config.js';
+import type { NormKind, GanMode } from './config.js';
+import type { Tensor } from '../core/tf.js';
 import { Pix2PixModel, type StepGradients } from './model.js';
 
 /** Reads files of a golden folder by name. */
@@ -19,7 +20,17 @@ export interface GoldenSource {
 }
 
 export interface GoldenManifest {
-  config: { num_downs: number; ngf: number; ndf: number; n_layers: number; norm: NormKind; batch: number; steps: number; seed?: number; input_nc?: number; output_nc?: number };
+  config: {
+    num_downs: number; ngf: number; ndf: number; n_layers: number; norm: NormKind; batch: number; steps: number; seed?: number; input_nc?: number; output_nc?: number;
+    /** GAN objective. @defaultValue 'vanilla' */
+    gan_mode?: GanMode;
+    /**
+     * Generator built with dropout; its masks (0 or 2, NCHW) are in the tensors
+     * `dropout/step<k>/<dropout module key>`, step 0's also used by `forward/G_train`.
+     * @defaultValue false
+     */
+    dropout?: boolean;
+  };
   tensors: Record<string, { shape: number[]; file: string; dtype?: string }>;
   losses: Array<Record<'D_fake' | 'D_real' | 'G_GAN' | 'G_L1', number>>;
   G_keys: Record<string, number[]>;
@@ -161,8 +172,9 @@ export async function verifyGolden(src: GoldenSource, opts: VerifyOptions = {}):
   const outShape = shapeOf('input/real_B');
   const makeModel = (): Pix2PixModel =>
     new Pix2PixModel({
-      generator: { numDowns: c.num_downs, ngf: c.ngf, norm: c.norm, dropout: false, inputChannels: inShape[1], outputChannels: outShape[1] },
+      generator: { numDowns: c.num_downs, ngf: c.ngf, norm: c.norm, dropout: !!c.dropout, inputChannels: inShape[1], outputChannels: outShape[1] },
       discriminator: { ndf: c.ndf, nLayers: c.n_layers, norm: c.norm },
+      train: { ganMode: c.gan_mode ?? 'vanilla' },
     });
   const results: GoldenCheck[] = [];
   const add = (name: string, error: number, bound: number): void => {
@@ -176,6 +188,19 @@ export async function verifyGolden(src: GoldenSource, opts: VerifyOptions = {}):
   const realA = fromNCHW(need('input/real_A'), inShape);
   const realB = fromNCHW(need('input/real_B'), outShape);
   const model = makeModel();
+  // Dropout: PyTorch's masks of step `maskStep` are injected into every train-mode G forward.
+  let maskStep = 0;
+  if (c.dropout) {
+    model.dropoutMaskSource = () => {
+      const masks = new Map<string, Tensor>();
+      const prefix = `dropout/step${maskStep}/`;
+      for (const name of Object.keys(manifest.tensors)) {
+        if (name.startsWith(prefix)) masks.set(name.slice(prefix.length), fromNCHW(need(name), shapeOf(name)));
+      }
+      if (!masks.size) throw new GoldenError(`manifest.json in ${src.location} has config.dropout but no "${prefix}*" mask tensors`);
+      return masks;
+    };
+  }
   try {
     model.loadStateDict('G', gSd);
     model.loadStateDict('D', dSd);
@@ -201,9 +226,13 @@ export async function verifyGolden(src: GoldenSource, opts: VerifyOptions = {}):
       }
     }
     // Training steps.
+    // A batch is its images: inputs holding `batch` images are used as they are; older dumps with
+    // one image and `batch` > 1 meant that image repeated.
     const batch = c.batch ?? 1;
-    const batchA = batch > 1 ? tf.concat(Array(batch).fill(realA), 0) : realA;
-    const batchB = batch > 1 ? tf.concat(Array(batch).fill(realB), 0) : realB;
+    const tile = batch > 1 && inShape[0] === 1;
+    if (!tile && inShape[0] !== batch) throw new GoldenError(`manifest.json in ${src.location}: config.batch is ${batch} but input/real_A holds ${inShape[0]} images`);
+    const batchA = tile ? tf.concat(Array(batch).fill(realA), 0) : realA;
+    const batchB = tile ? tf.concat(Array(batch).fill(realB), 0) : realB;
     if (files.has('forward/fake_B_step0')) {
       const f0 = model.generate(batchA, 'paper');
       add('forward fake_B step 0', relL2(await toNCHW(f0), need('forward/fake_B_step0')), GOLDEN_BOUNDS.forward);
@@ -211,6 +240,7 @@ export async function verifyGolden(src: GoldenSource, opts: VerifyOptions = {}):
     }
     for (let step = 0; step < c.steps; step++) {
       const grads: StepGradients | undefined = step === 0 ? { G: new Map(), D: new Map() } : undefined;
+      maskStep = step;
       const losses = await model.trainStep(batchA, batchB, { captureGrads: grads });
       const ref = manifest.losses[step];
       if (ref) {

@@ -6,6 +6,9 @@ import { tf } from '../core/tf.js';
 import type { Tensor, Tensor4D } from '../core/tf.js';
 import type { NormKind } from './config.js';
 import type { ParamSpec, ParamStore } from './params.js';
+import {
+  BATCH_NORM_KERNELS, BN_APPLY_KERNEL, BN_GRAD_KERNEL, BN_RUNNING_KERNEL, BN_STATS_KERNEL, type BatchNormKernelAttrs,
+} from '../core/fused-kernels.js';
 
 /** BatchNorm / InstanceNorm epsilon and BatchNorm momentum of PyTorch's defaults. */
 export const NORM_EPS = 1e-5;
@@ -37,32 +40,82 @@ export function convT(store: ParamStore, prefix: string, x: Tensor4D, outChannel
 }
 
 /**
- * BatchNorm2d / InstanceNorm2d / identity. In batch-statistics mode BatchNorm normalises with the
- * biased variance but updates `running_var` with the unbiased one (PyTorch's rule), momentum 0.1.
+ * BatchNorm2d / InstanceNorm2d / identity, then a LeakyReLU of `slope` when given (0: ReLU). In
+ * batch-statistics mode BatchNorm normalises with the biased variance but updates `running_var`
+ * with the unbiased one (PyTorch's rule), momentum 0.1.
  */
-export function norm(store: ParamStore, prefix: string, x: Tensor4D, kind: NormKind, ctx: ForwardContext): Tensor4D {
-  if (kind === 'none') return x;
+export function norm(store: ParamStore, prefix: string, x: Tensor4D, kind: NormKind, ctx: ForwardContext, slope?: number): Tensor4D {
+  const act = (y: Tensor4D): Tensor4D => (slope === undefined ? y : slope === 0 ? tf.relu(y) : tf.leakyRelu(y, slope));
+  if (kind === 'none') return act(x);
   if (kind === 'instance') {
     const { mean, variance } = tf.moments(x, [1, 2], true);
-    return tf.mul(tf.sub(x, mean), tf.rsqrt(tf.add(variance, NORM_EPS)));
+    return act(tf.mul(tf.sub(x, mean), tf.rsqrt(tf.add(variance, NORM_EPS))));
   }
   const gamma = store.get(`${prefix}.weight`);
   const beta = store.get(`${prefix}.bias`);
   const rm = store.get(`${prefix}.running_mean`);
   const rv = store.get(`${prefix}.running_var`);
-  if (!ctx.batchStats) return tf.batchNorm(x, rm, rv, beta, gamma, NORM_EPS) as Tensor4D;
+  if (!ctx.batchStats) return act(tf.batchNorm(x, rm, rv, beta, gamma, NORM_EPS) as Tensor4D);
+  const [n, h, w] = x.shape;
+  const count = n * h * w;
+  const unbias = count > 1 ? count / (count - 1) : 1;
+  if (hasFusedBatchNorm()) {
+    // The backend's own BatchNorm kernels: statistics, normalisation and each running update in
+    // one kernel apiece (a GPU backend pays a fixed cost per kernel); the same arithmetic.
+    const { y, stats } = batchNormTrainFused(x, gamma, beta, slope);
+    if (ctx.updateStats) {
+      const run = (running: Tensor, row: number, scale: number): Tensor => {
+        const attrs: BatchNormKernelAttrs = { row, momentum: BN_MOMENTUM, scale };
+        return tf.engine().runKernel(BN_RUNNING_KERNEL, { running, stats }, attrs) as Tensor;
+      };
+      rm.assign(run(rm, 0, 1));
+      rv.assign(run(rv, 1, unbias));
+      store.counters.set(prefix, (store.counters.get(prefix) ?? 0) + 1);
+    }
+    stats.dispose();
+    return y;
+  }
   const { y, mean, variance } = batchNormTrain(x, gamma, beta);
   if (ctx.updateStats) {
-    const [n, h, w] = x.shape;
-    const count = n * h * w;
-    const unbias = count > 1 ? count / (count - 1) : 1;
     // Running statistics never carry gradients; computed from the batch's own values.
     rm.assign(tf.add(tf.mul(rm, 1 - BN_MOMENTUM), tf.mul(mean, BN_MOMENTUM)));
     rv.assign(tf.add(tf.mul(rv, 1 - BN_MOMENTUM), tf.mul(variance, BN_MOMENTUM * unbias)));
     store.counters.set(prefix, (store.counters.get(prefix) ?? 0) + 1);
   }
   tf.dispose([mean, variance]);
-  return y;
+  return act(y);
+}
+
+/** Whether the active backend registered every BatchNorm kernel of src/core/fused-kernels.ts. */
+function hasFusedBatchNorm(): boolean {
+  const backend = tf.getBackend();
+  return BATCH_NORM_KERNELS.every((k) => tf.getKernel(k, backend) != null);
+}
+
+/**
+ * {@link batchNormTrain} (and the activation of `slope`, if any) through the backend's BatchNorm
+ * kernels: one statistics kernel and one normalisation kernel forward, one kernel backward
+ * (saving `x`, the statistics and `gamma`: the backward recomputes `xhat` from them; and the
+ * output, whose sign is the activation's mask). Returns the `[2, C]` statistics too (caller
+ * disposes).
+ */
+function batchNormTrainFused(x: Tensor4D, gamma: Tensor, beta: Tensor, slope?: number): { y: Tensor4D; stats: Tensor } {
+  let stats!: Tensor;
+  const attrs: BatchNormKernelAttrs = slope === undefined ? { epsilon: NORM_EPS } : { epsilon: NORM_EPS, slope };
+  const f = tf.customGrad((...args: Array<Tensor | tf.GradSaveFunc>) => {
+    const [x4, g, b, save] = args as [Tensor4D, Tensor, Tensor, tf.GradSaveFunc];
+    const s = tf.engine().runKernel(BN_STATS_KERNEL, { x: x4 }) as Tensor;
+    stats = tf.keep(s);
+    const value = tf.engine().runKernel(BN_APPLY_KERNEL, { x: x4, stats: s, gamma: g, beta: b }, attrs) as Tensor;
+    save(slope === undefined ? [x4, s, g] : [x4, s, g, value]);
+    return {
+      value,
+      gradFunc: (dy: Tensor, [xS, sS, gS, yS]: Tensor[]) =>
+        tf.engine().runKernel(BN_GRAD_KERNEL, yS ? { dy, x: xS!, stats: sS!, gamma: gS!, y: yS } : { dy, x: xS!, stats: sS!, gamma: gS! }, attrs) as Tensor[],
+    };
+  });
+  const y = f(x, gamma, beta) as Tensor4D;
+  return { y, stats };
 }
 
 /**

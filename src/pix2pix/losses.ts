@@ -2,6 +2,30 @@
 import { tf } from '../core/tf.js';
 import type { Tensor, Scalar } from '@tensorflow/tfjs-core';
 import type { GanMode } from './config.js';
+import { LOSS_GRAD_KERNEL, LOSS_KERNEL, type LossKernelAttrs } from '../core/fused-kernels.js';
+
+/** Whether the active backend registered the fused loss kernels. */
+function hasFusedLoss(): boolean {
+  const backend = tf.getBackend();
+  return tf.getKernel(LOSS_KERNEL, backend) != null && tf.getKernel(LOSS_GRAD_KERNEL, backend) != null;
+}
+
+/**
+ * A loss through the backend's {@link LOSS_KERNEL}: one kernel forward and one backward (a GPU
+ * backend pays a fixed cost per kernel; the op chain is ~8 forward and ~10 backward). `y` is a
+ * constant (the target image): it gets no gradient.
+ */
+function fusedLoss(attrs: LossKernelAttrs, x: Tensor, y?: Tensor): Scalar {
+  const f = tf.customGrad((...args: Array<Tensor | tf.GradSaveFunc>) => {
+    const [xx, save] = args as [Tensor, tf.GradSaveFunc];
+    save([xx]);
+    return {
+      value: tf.engine().runKernel(LOSS_KERNEL, y ? { x: xx, y } : { x: xx }, attrs) as Tensor,
+      gradFunc: (dy: Tensor, [xs]: Tensor[]) => tf.engine().runKernel(LOSS_GRAD_KERNEL, y ? { dy, x: xs!, y } : { dy, x: xs! }, attrs) as Tensor,
+    };
+  });
+  return f(x) as Scalar;
+}
 
 /**
  * `BCEWithLogitsLoss(x, target)` with a constant target, in the numerically stable form
@@ -13,6 +37,7 @@ import type { GanMode } from './config.js';
  * ```
  */
 export function bceWithLogits(x: Tensor, target: 0 | 1): Scalar {
+  if (x.rank === 4 && hasFusedLoss()) return fusedLoss({ kind: 'bce', target, scale: 1 }, x);
   const pos = tf.relu(x);
   const lin = target === 1 ? tf.sub(pos, x) : pos;
   return tf.mean(tf.add(lin, tf.log1p(tf.exp(tf.neg(tf.abs(x)))))) as Scalar;
@@ -20,11 +45,24 @@ export function bceWithLogits(x: Tensor, target: 0 | 1): Scalar {
 
 /** The GAN loss of predictions against real (1) or fake (0). */
 export function ganLoss(pred: Tensor, real: boolean, mode: GanMode): Scalar {
-  if (mode === 'lsgan') return tf.mean(tf.square(tf.sub(pred, real ? 1 : 0))) as Scalar;
+  if (mode === 'lsgan') {
+    if (pred.rank === 4 && hasFusedLoss()) return fusedLoss({ kind: 'mse', target: real ? 1 : 0, scale: 1 }, pred);
+    return tf.mean(tf.square(tf.sub(pred, real ? 1 : 0))) as Scalar;
+  }
   return bceWithLogits(pred, real ? 1 : 0);
 }
 
-/** Mean absolute error. */
-export function l1(a: Tensor, b: Tensor): Scalar {
-  return tf.mean(tf.abs(tf.sub(a, b))) as Scalar;
+/**
+ * Mean absolute error times `scale` (pix2pix's `lambda_L1 * L1(fake, real)`); `b` is a constant
+ * (no gradient flows to it).
+ *
+ * @example
+ * ```ts
+ * l1(fake, realB, 100);
+ * ```
+ */
+export function l1(a: Tensor, b: Tensor, scale = 1): Scalar {
+  if (a.rank === 4 && hasFusedLoss()) return fusedLoss({ kind: 'l1', target: 0, scale }, a, b);
+  const loss = tf.mean(tf.abs(tf.sub(a, b))) as Scalar;
+  return scale === 1 ? loss : tf.mul(loss, scale);
 }

@@ -54,6 +54,12 @@ export class Pix2PixModel {
   readonly optD: Adam;
   /** Counter that seeds dropout masks, so a resumed run draws the same masks. */
   dropoutCounter = 0;
+  /**
+   * Verification only: supplies the dropout masks (NHWC, by dropout key, values 0 or 2) of each
+   * train-mode generator forward instead of drawing them, so PyTorch's masks can be injected.
+   * The model disposes the returned tensors.
+   */
+  dropoutMaskSource?: (n: number, h: number, w: number) => Map<string, Tensor>;
   private disposed = false;
 
   constructor(options: ModelOptions = {}) {
@@ -92,6 +98,7 @@ export class Pix2PixModel {
   private dropoutMasks(n: number, h: number, w: number): Map<string, Tensor> {
     const masks = new Map<string, Tensor>();
     if (!this.options.generator.dropout) return masks;
+    if (this.dropoutMaskSource) return this.dropoutMaskSource(n, h, w);
     const seedBase = this.options.seed * 1_000_003 + this.dropoutCounter++ * 101;
     let i = 0;
     for (const [key, shape] of dropoutShapes(this.options.generator, n, h, w)) {
@@ -183,7 +190,7 @@ export class Pix2PixModel {
         const f = generatorForward(this.G, g, realA, { batchStats: true, updateStats: false, dropoutMasks: masks });
         const pred = discriminatorForward(this.D, d, tf.concat([realA, f], 3), trainCtx);
         const lossGan = ganLoss(pred, true, t.ganMode);
-        const lossL1 = tf.mul(l1(f, realB), t.lambdaL1);
+        const lossL1 = l1(f, realB, t.lambdaL1);
         gParts.push(tf.keep(lossGan), tf.keep(lossL1));
         return tf.add(lossGan, lossL1);
       }, gVars);

@@ -9,12 +9,14 @@
  * ConvTranspose weights are PyTorch's layouts, which are ONNX's (`[out,in,kh,kw]` and
  * `[in,out,kh,kw]`), so the state dict's tensors go in unchanged.
  */
-import { CheckpointError } from '../core/errors.js';
+import { CheckpointError, ShapeError } from '../core/errors.js';
 import type { StateDict, StateTensor } from '../core/state-dict.js';
 import { resolveModelOptions, type GeneratorOptions, type ResolvedGenerator } from './config.js';
 import { unetLevels } from './generator.js';
 import { convBias, appliedBias, NORM_EPS } from './layers.js';
 import type { Pix2PixModel } from './model.js';
+import { inferGeneratorOptions } from './infer-arch.js';
+import { stripModulePrefix } from './state-dict.js';
 
 /** Options of {@link exportGeneratorOnnx}. */
 export interface OnnxExportOptions {
@@ -160,35 +162,10 @@ function f32(t: StateTensor, key: string): Float32Array {
 }
 
 /**
- * Infers the generator options of a U-Net state dict from its keys and shapes: `numDowns` from
- * the nesting depth, `ngf` and the channel counts from the outermost weights, the norm from the
- * presence of running statistics (BatchNorm) or conv biases (InstanceNorm).
- *
- * @example
- * ```ts
- * const g = inferGeneratorOptions(readPth(bytes)); // { numDowns: 6, ngf: 8, norm: 'batch', ... }
- * ```
+ * Infers the generator options of a U-Net state dict; the shared inference of
+ * {@link ./infer-arch.ts} (a DataParallel `module.` prefix is stripped), re-exported here.
  */
-export function inferGeneratorOptions(sd: StateDict): Required<Omit<GeneratorOptions, 'dropout'>> {
-  const first = sd.get('model.model.0.weight');
-  const last = sd.get('model.model.3.weight');
-  if (!first || !last || first.shape.length !== 4 || last.shape.length !== 4) {
-    const keys = [...sd.keys()].slice(0, 5).join(', ');
-    throw new CheckpointError(
-      `Not a pix2pix U-Net generator state dict: expected "model.model.0.weight" and "model.model.3.weight" (4-D), found keys ${keys}${sd.size > 5 ? ', ...' : ''}. Pass the generator's weights (e.g. latest_net_G.pth).`,
-      'E_ONNX_EXPORT',
-    );
-  }
-  let numDowns = 1;
-  let prefix = 'model.model.1.model';
-  while (sd.has(`${prefix}.1.weight`)) {
-    numDowns++;
-    prefix += '.3.model';
-  }
-  const hasStats = [...sd.keys()].some((k) => k.endsWith('.running_mean'));
-  const norm = hasStats ? 'batch' : sd.has('model.model.0.bias') ? 'instance' : 'none';
-  return { numDowns, ngf: first.shape[0], inputChannels: first.shape[1], outputChannels: last.shape[1], norm };
-}
+export { inferGeneratorOptions };
 
 /**
  * Encodes the generator with weights `sd` (PyTorch state dict of `G`) as an ONNX model for
@@ -201,15 +178,26 @@ export function inferGeneratorOptions(sd: StateDict): Required<Omit<GeneratorOpt
  * writeFileSync('G.onnx', bytes);
  * ```
  */
-export function exportGeneratorOnnx(sd: StateDict, generator: GeneratorOptions, options: OnnxExportOptions = {}): Uint8Array {
+export function exportGeneratorOnnx(input: StateDict, generator: GeneratorOptions, options: OnnxExportOptions = {}): Uint8Array {
   const { opset = 17, fixedShape, graphName = 'pix2pix_unet', producerVersion = '0.1.0' } = options;
   if (!Number.isInteger(opset) || opset < 13) throw new RangeError(`Option "opset" must be an integer >= 13, got ${JSON.stringify(opset)}.`);
   const g: ResolvedGenerator = resolveModelOptions({ generator }).generator;
+  const sd = stripModulePrefix(input);
+  if (fixedShape) {
+    const m = 2 ** g.numDowns;
+    const [, h, w] = fixedShape;
+    if (h % m !== 0 || w % m !== 0) {
+      const up = (x: number) => Math.ceil(x / m) * m;
+      throw new ShapeError(
+        `Fixed shape ${fixedShape.join(',')}: height and width must be multiples of 2^numDowns = ${m} (numDowns ${g.numDowns}), e.g. ${fixedShape[0]},${up(h)},${up(w)}; onnxruntime cannot run the U-Net's concatenations otherwise.`,
+      );
+    }
+  }
   const nodes: PbWriter[] = [];
   const inits: PbWriter[] = [];
   const seen = new Set<string>();
   const weight = (key: string, shape: number[]): string => {
-    const t = sd.get(key) ?? sd.get(`module.${key}`);
+    const t = sd.get(key);
     if (!t) throw new CheckpointError(`State dict has no "${key}" (a generator with ${JSON.stringify(g)} needs it).`, 'E_ONNX_EXPORT');
     if (t.shape.length !== shape.length || t.shape.some((d, i) => d !== shape[i])) {
       throw new CheckpointError(`State dict entry "${key}" has shape [${t.shape.join(', ')}], expected [${shape.join(', ')}].`, 'E_ONNX_EXPORT');

@@ -13,15 +13,56 @@ export interface LoadOptions {
    * `num_batches_tracked` may always be missing or extra. @defaultValue true
    */
   strict?: boolean;
+  /**
+   * `loadPth` only: the entry of a checkpoint dict that holds the state dict (e.g. `'netG'` in
+   * `{ netG, netD, opt }`). By default the dict itself, or its `state_dict` / `model` entry.
+   */
+  key?: string;
 }
 
 const NBT = '.num_batches_tracked';
 
-/** Strips a DataParallel `module.` prefix when every key has it. */
+/**
+ * Brings a PyTorch state dict to the reference's current keys: strips a DataParallel `module.`
+ * prefix when every key has it, and drops the running buffers that PyTorch 0.3 saved for
+ * InstanceNorm layers (see {@link patchInstanceNormBuffers}).
+ */
 export function stripModulePrefix(sd: StateDict): StateDict {
   const keys = [...sd.keys()];
-  if (!keys.length || !keys.every((k) => k.startsWith('module.'))) return sd;
-  return new Map(keys.map((k) => [k.slice('module.'.length), sd.get(k)!]));
+  if (!keys.length || !keys.every((k) => k.startsWith('module.'))) return patchInstanceNormBuffers(sd);
+  return patchInstanceNormBuffers(new Map(keys.map((k) => [k.slice('module.'.length), sd.get(k)!])));
+}
+
+const patched = new WeakSet<StateDict>();
+
+/**
+ * PyTorch <= 0.3 saved `running_mean` / `running_var` for `InstanceNorm2d(affine=False)`, which
+ * later versions no longer have; the reference repository deletes them on load
+ * (`__patch_instance_norm_state_dict` in `models/base_model.py`). The same is done here: a norm
+ * layer with running statistics but no `weight` is an InstanceNorm (the reference's BatchNorm is
+ * always affine), and its `running_mean`, `running_var` and `num_batches_tracked` are dropped,
+ * with one `console.warn` naming how many. Other state dicts are returned unchanged.
+ *
+ * @example
+ * ```ts
+ * const sd = patchInstanceNormBuffers(readPth(bytes)); // a pytorch-0.3 instance-norm G loads
+ * ```
+ */
+export function patchInstanceNormBuffers(sd: StateDict): StateDict {
+  const stale = [...sd.keys()]
+    .filter((k) => k.endsWith('.running_mean'))
+    .map((k) => k.slice(0, -'.running_mean'.length))
+    .filter((p) => !sd.has(`${p}.weight`));
+  if (!stale.length) return sd;
+  const drop = new Set(stale.flatMap((p) => [`${p}.running_mean`, `${p}.running_var`, `${p}${NBT}`]));
+  const out: StateDict = new Map([...sd].filter(([k]) => !drop.has(k)));
+  if (!patched.has(sd)) {
+    patched.add(sd);
+    console.warn(
+      `pix2pix-ts: ignoring the running statistics of ${stale.length} InstanceNorm layer(s) (${stale[0]}, ...): a PyTorch <= 0.3 checkpoint; InstanceNorm without affine has none since PyTorch 0.4 (the reference repository drops them the same way).`,
+    );
+  }
+  return out;
 }
 
 function toNumberArray(t: StateTensor): ArrayLike<number> {

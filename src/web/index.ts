@@ -12,6 +12,7 @@
 import { definePix2PixTranslator } from './translator-element.js';
 
 export { Pix2PixTranslatorElement, definePix2PixTranslator } from './translator-element.js';
-export type { WidgetArchitecture, TranslatorState, TranslatorErrorKind, TranslatorReadyDetail, TranslatorTranslatedDetail, TranslatorErrorDetail, TranslatorImage } from './translator-element.js';
+export type { WidgetArchitecture, TranslatorState, TranslatorErrorKind, TranslatorReadyDetail, TranslatorTranslatedDetail, TranslatorErrorDetail, TranslatorProgressDetail, TranslatorImage } from './translator-element.js';
+export type { SurfaceImage } from './drawing-surface.js';
 
 if (typeof customElements !== 'undefined') definePix2PixTranslator();

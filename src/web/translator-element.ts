@@ -1,11 +1,12 @@
 /**
  * `<pix2pix-translator>`: a drawing canvas and its live pix2pix translation, in one tag.
  *
- * The model runs in a Web Worker (`worker.js` next to this script, the library's worker: tfjs and
- * the wasm binaries load there only), so this file and its bundle hold no tfjs at all. The model
- * file is downloaded here (progress from a `ReadableStream` reader), parsed once to guess its
- * architecture and to report a wrong format early, then handed to the worker's `loadPth`, which
- * checks every key and shape.
+ * Three parts: the drawing surface (`drawing-surface.ts`: strokes, eraser, undo, images in), the
+ * model loader (`model-loader.ts`: downloads the worker script and the model with progress, starts
+ * the library's worker with a deadline) and this element (the DOM, the status line, the events,
+ * and the translation loop with its watchdog). The model runs in a Web Worker (`worker.js` next to
+ * this script), so this file and its bundle hold no tfjs. Errors are told apart by their stable
+ * `code` (`status.ts`), never by class: errors from the worker are rebuilt from name and code.
  *
  * @example
  * ```html
@@ -13,11 +14,17 @@
  * <pix2pix-translator model="models/fonts128-u8/model.json"></pix2pix-translator>
  * ```
  */
-import { WorkerPix2Pix } from '../workers/client.js';
-import { BackendError, CheckpointError, StateDictMismatchError, WorkerError, type Pix2PixError } from '../core/errors.js';
-import type { WorkerBackendInfo, RGBAImageData } from '../core/protocol.js';
+import type { WorkerPix2Pix } from '../workers/client.js';
+import { Pix2PixError } from '../core/errors.js';
+import type { WorkerBackendInfo, WorkerModelOptions } from '../workers/protocol.js';
+import type { RGBAImage } from '../core/image.js';
 import type { BackendRequest } from '../backends/select.js';
 import type { NormKind } from '../pix2pix/config.js';
+import { DrawingSurface, type SurfaceImage } from './drawing-surface.js';
+import { downloadAll, startWorkerModel, type DownloadProgress, type DownloadedFiles, type WidgetModelInit } from './model-loader.js';
+import { ERROR_TITLES, classifyError, formatMB, formatMs, readyStatus, statusDetails, type TranslatorErrorKind } from './status.js';
+
+export type { TranslatorErrorKind } from './status.js';
 
 /** The generator architecture the widget runs (read from the model file, or set by attributes). */
 export interface WidgetArchitecture {
@@ -31,15 +38,12 @@ export interface WidgetArchitecture {
 /** Where the widget stands. */
 export type TranslatorState = 'idle' | 'loading' | 'ready' | 'error';
 
-/** What went wrong, for `error` events and the error panel. */
-export type TranslatorErrorKind = 'no-model' | 'not-found' | 'network' | 'format' | 'architecture' | 'backend' | 'worker' | 'translate' | 'input';
-
 /** `detail` of the `ready` event. */
 export interface TranslatorReadyDetail {
   backend: WorkerBackendInfo;
   architecture: WidgetArchitecture;
   size: number;
-  /** Model download and worker start-up, ms. */
+  /** Downloads and worker start-up, ms. */
   loadMs: number;
 }
 
@@ -55,20 +59,34 @@ export interface TranslatorTranslatedDetail {
 /** `detail` of the `error` event. */
 export interface TranslatorErrorDetail {
   kind: TranslatorErrorKind;
+  /** The panel's title for this kind (`Model not found`, ...). */
+  title: string;
   message: string;
+  /** The widget cannot go on without a new load (a changed attribute). */
+  fatal: boolean;
   error: unknown;
 }
 
-/** Anything {@link Pix2PixTranslatorElement.translate} can take. */
-export type TranslatorImage = ImageData | RGBAImageData | Blob | ImageBitmap | HTMLImageElement | HTMLCanvasElement | OffscreenCanvas | SVGImageElement | HTMLVideoElement;
+/** `detail` of the `progress` event: bytes downloaded so far (worker script and model together). */
+export type TranslatorProgressDetail = DownloadProgress;
 
-const ATTRS = ['model', 'backend', 'size', 'mode', 'num-downs', 'ngf', 'channels', 'norm', 'worker-url', 'threads'] as const;
+/** Anything {@link Pix2PixTranslatorElement.translateImage} can take. */
+export type TranslatorImage = SurfaceImage | RGBAImage;
+
+const ATTRS = ['model', 'backend', 'size', 'mode', 'num-downs', 'ngf', 'channels', 'norm', 'worker-url', 'threads', 'watchdog'] as const;
 /** Attributes whose change needs a new model (a new worker). */
 const RELOAD = new Set(['model', 'backend', 'num-downs', 'ngf', 'channels', 'norm', 'worker-url', 'threads']);
 const BACKENDS = ['auto', 'wasm', 'webgl', 'webgpu', 'cpu'];
-const UNDO_DEPTH = 30;
 /** Translation waits for a pause this long in a stroke (a running one is never interrupted). */
 const DEBOUNCE_MS = 40;
+/** Default watchdog: the least time a translation gets before the worker is restarted, ms. */
+const WATCHDOG_MS = 30_000;
+/** A translation may take this many times the slowest one so far before the watchdog fires. */
+const WATCHDOG_FACTOR = 20;
+/** Deadline for a worker's start-up (wasm fetch and compile, model build), ms. */
+const START_MS = 120_000;
+/** Fresh workers tried after one stops answering, before the widget gives up. */
+const RESTARTS = 2;
 
 // The script's own URL, captured while it runs: rollup's IIFE output turns this into
 // `document.currentScript.src`, which is null after start-up.
@@ -82,11 +100,7 @@ const SCRIPT_URL: string = (() => {
 
 /** The worker script URL: `worker.js` beside this script unless the `worker-url` attribute says otherwise. */
 function workerUrlFor(attr: string | null): string {
-  const url = new URL(attr ?? './worker.js', attr ? document.baseURI : SCRIPT_URL);
-  // Module workers must be same-origin; a script from a CDN starts its worker through a same-origin
-  // blob that imports it (the CDN must send CORS headers, as script CDNs do).
-  if (url.origin === location.origin || url.protocol === 'blob:' || url.protocol === 'data:') return url.href;
-  return URL.createObjectURL(new Blob([`import ${JSON.stringify(url.href)};`], { type: 'text/javascript' }));
+  return new URL(attr ?? './worker.js', attr ? document.baseURI : SCRIPT_URL).href;
 }
 
 const STYLE = `
@@ -96,7 +110,7 @@ const STYLE = `
 .toolbar { display: flex; flex-wrap: wrap; gap: 6px 10px; align-items: center; }
 .toolbar button, .toolbar .file { font: inherit; padding: 5px 10px; border: 1px solid var(--p2p-border); border-radius: 6px; background: #f6f7f9; color: inherit; cursor: pointer; }
 .toolbar button:hover, .toolbar .file:hover { background: #eceef2; }
-.toolbar button:focus-visible, .toolbar .file:focus-within, canvas:focus-visible, input:focus-visible { outline: 2px solid var(--p2p-accent); outline-offset: 2px; }
+.toolbar button:focus-visible, .toolbar .file:focus-within, canvas:focus-visible, input:focus-visible, summary:focus-visible { outline: 2px solid var(--p2p-accent); outline-offset: 2px; }
 .toolbar button[aria-pressed="true"] { background: #dfe6fb; border-color: var(--p2p-accent); }
 .toolbar button:disabled { opacity: .5; cursor: default; }
 .file input { position: absolute; width: 1px; height: 1px; opacity: 0; }
@@ -107,9 +121,16 @@ figcaption { font-size: 12px; color: #5b5e66; }
 canvas { width: 100%; aspect-ratio: 1; border: 1px solid var(--p2p-border); border-radius: 6px; background: var(--p2p-bg); image-rendering: auto; box-sizing: border-box; }
 canvas.input { touch-action: none; cursor: crosshair; }
 canvas.input.drag { border-color: var(--p2p-accent); border-style: dashed; }
-.status { display: flex; flex-wrap: wrap; gap: 4px 14px; font-size: 12px; color: #5b5e66; min-height: 1.4em; align-items: center; }
+.status { display: flex; flex-wrap: wrap; gap: 4px 12px; font-size: 12px; color: #5b5e66; min-height: 1.4em; align-items: baseline; }
 .status progress { width: 140px; }
-.error { border: 1px solid #e2a39d; background: #fdf0ef; color: #8c1d18; border-radius: 6px; padding: 8px 10px; }
+.status details { flex: 1 1 100%; }
+.status summary { cursor: pointer; width: fit-content; }
+.status details:not(.more) summary { cursor: default; list-style: none; }
+.status details:not(.more) summary::-webkit-details-marker { display: none; }
+.status .more-hint { color: var(--p2p-accent); margin-left: 6px; }
+.status details:not(.more) .more-hint, .status details[open] .more-hint { display: none; }
+.status ul { margin: 4px 0 0; padding-left: 18px; overflow-wrap: anywhere; }
+.error { border: 1px solid #e2a39d; background: #fdf0ef; color: #8c1d18; border-radius: 6px; padding: 8px 10px; overflow-wrap: anywhere; }
 .error strong { display: block; }
 .error:empty { display: none; }
 @media (max-width: 420px) { .toolbar { gap: 4px 6px; } .toolbar button, .toolbar .file { padding: 4px 8px; } }
@@ -130,20 +151,22 @@ const TEMPLATE = `
     <figure><canvas class="input" tabindex="0" role="img" aria-label="Input drawing: draw with a mouse, pen or finger, or drop or paste an image" part="input"></canvas><figcaption>Input — draw, drop, paste or choose an image</figcaption></figure>
     <figure><canvas class="output" role="img" aria-label="Translated output" part="output"></canvas><figcaption>Output</figcaption></figure>
   </div>
-  <div class="status" part="status" role="status" aria-live="polite"><span class="state">Idle</span><progress hidden max="1" value="0"></progress><span class="backend"></span><span class="latency"></span></div>
+  <div class="status" part="status" role="status" aria-live="polite">
+    <progress hidden max="1" value="0"></progress>
+    <details class="about" part="status-details"><summary><span class="state">Idle</span><span class="more-hint">details</span></summary><ul class="details"></ul></details>
+  </div>
   <div class="error" part="error" role="alert"></div>
 </div>`;
 
 const Base: typeof HTMLElement = typeof HTMLElement === 'undefined' ? (class {} as unknown as typeof HTMLElement) : HTMLElement;
 
-const fmtMB = (n: number) => `${(n / 2 ** 20).toFixed(n < 2 ** 20 ? 2 : 1)} MB`;
-
 /**
- * The `<pix2pix-translator>` custom element. Attributes: `model` (URL of a generator `.pth`),
- * `backend` (`auto`, `wasm`, `webgl`, `webgpu`, `cpu`, or a comma list), `size` (input side in
- * pixels; default 2^numDowns of the model), `mode` (`eval` | `paper`), and, to override what is
- * read from the file, `num-downs`, `ngf`, `channels` (`1`, `3`, or `in,out`), `norm`; `worker-url`
- * and `threads` for deployment. Events: `ready`, `translated`, `error` (details typed above).
+ * The `<pix2pix-translator>` custom element. Attributes: `model` (URL of a generator `.pth`, a
+ * pix2pix-ts checkpoint or web weights `model.json`), `backend` (`auto`, `wasm`, `webgl`, `webgpu`,
+ * `cpu`, or a comma list), `size` (input side in pixels; default 2^numDowns of the model), `mode`
+ * (`eval` | `paper`), and, to override what is read from the file, `num-downs`, `ngf`, `channels`
+ * (`1`, `3`, or `in,out`), `norm`; `worker-url`, `threads` and `watchdog` (ms) for deployment.
+ * Events: `progress`, `ready`, `translated`, `error` (details typed above).
  *
  * @example
  * ```ts
@@ -161,27 +184,31 @@ export class Pix2PixTranslatorElement extends Base {
 
   private root!: ShadowRoot;
   private els!: {
-    input: HTMLCanvasElement; output: HTMLCanvasElement; brush: HTMLInputElement; color: HTMLInputElement; eraser: HTMLButtonElement; undo: HTMLButtonElement;
-    clear: HTMLButtonElement; pick: HTMLInputElement; download: HTMLButtonElement; state: HTMLElement; progress: HTMLProgressElement; backend: HTMLElement; latency: HTMLElement; error: HTMLElement;
+    output: HTMLCanvasElement; brush: HTMLInputElement; color: HTMLInputElement; eraser: HTMLButtonElement; undo: HTMLButtonElement; clear: HTMLButtonElement;
+    pick: HTMLInputElement; download: HTMLButtonElement; state: HTMLElement; about: HTMLDetailsElement; details: HTMLElement; progress: HTMLProgressElement; error: HTMLElement;
   };
-  private inCtx!: CanvasRenderingContext2D;
+  private surface!: DrawingSurface;
   private outCtx!: CanvasRenderingContext2D;
   private p2p: WorkerPix2Pix | null = null;
+  private files: DownloadedFiles | null = null;
+  private init: WidgetModelInit | null = null;
+  private loadAbort: AbortController | null = null;
   private arch: WidgetArchitecture | null = null;
   private generation = 0;
   private loadQueued = false;
   private _state: TranslatorState = 'idle';
   private _backend: WorkerBackendInfo | null = null;
   private _last: TranslatorTranslatedDetail | null = null;
+  private loadMs: number | undefined;
+  private slowestMs = 0;
+  private restarts = 0;
   private readyWaiters: { resolve: () => void; reject: (e: unknown) => void }[] = [];
-  private undoStack: ImageData[] = [];
-  private erasing = false;
-  private stroke: { id: number; x: number; y: number } | null = null;
   private busy: Promise<void> | null = null;
   private dirty = false;
   private timer: ReturnType<typeof setTimeout> | undefined;
   private hasOutput = false;
   private lastError: unknown = null;
+  private translateError: unknown = null;
 
   /** Current state: `idle` (no model yet), `loading`, `ready` or `error`. */
   get state(): TranslatorState {
@@ -203,6 +230,11 @@ export class Pix2PixTranslatorElement extends Base {
     return this._last;
   }
 
+  /** How many times the watchdog replaced a worker that stopped answering (since the last load). */
+  get workerRestarts(): number {
+    return this.restarts;
+  }
+
   /** Input side in pixels: the `size` attribute, else 2^numDowns of the model (256 before it loads). */
   get size(): number {
     const attr = Number(this.getAttribute('size'));
@@ -218,6 +250,17 @@ export class Pix2PixTranslatorElement extends Base {
     const attr = this.getAttribute('mode');
     if (attr === 'paper' || attr === 'eval') return attr;
     return this.p2p?.mode ?? 'eval';
+  }
+
+  /**
+   * The watchdog's least deadline for one translation, ms: the `watchdog` attribute, else 30000.
+   * A translation may also take 20 times the slowest one so far. Past it, the worker is replaced
+   * by a fresh one (say so in the status line and an `error` event of kind `timeout`) and the
+   * translation runs again.
+   */
+  get watchdogMs(): number {
+    const attr = Number(this.getAttribute('watchdog'));
+    return Number.isFinite(attr) && attr > 0 ? attr : WATCHDOG_MS;
   }
 
   connectedCallback(): void {
@@ -267,12 +310,15 @@ export class Pix2PixTranslatorElement extends Base {
    */
   async translateImage(image: TranslatorImage): Promise<ImageData> {
     await this.whenReady();
-    await this.setInput(image);
+    await this.surface.setImage(image as SurfaceImage);
+    this.dirty = true;
     return this.flush();
   }
 
   /**
-   * Waits for the pending translation (if any) and returns the output pixels.
+   * Waits for the pending translation (if any) and returns the output pixels; rejects with the
+   * error when that translation failed. Never waits forever: a worker that stops answering is
+   * replaced by the watchdog, and the translation runs again on the new one.
    *
    * @example
    * ```ts
@@ -284,15 +330,17 @@ export class Pix2PixTranslatorElement extends Base {
     if (this.timer !== undefined || this.dirty || !this.hasOutput) {
       this.timer = undefined;
       this.dirty = true;
-      await this.pump();
     }
+    // pump() again after each run: a change made while one ran is translated by the next.
+    while (this.dirty && this.p2p && this._state === 'ready') await this.pump();
     while (this.busy) await this.busy;
+    if (this.translateError) throw this.translateError;
     return this.getOutputImageData();
   }
 
   /** The input canvas's pixels (what the model is given). */
   getInputImageData(): ImageData {
-    return this.inCtx.getImageData(0, 0, this.els.input.width, this.els.input.height);
+    return this.surface.imageData();
   }
 
   /** The output canvas's pixels. */
@@ -320,19 +368,12 @@ export class Pix2PixTranslatorElement extends Base {
 
   /** Clears the input to white (undoable) and translates. */
   clear(): void {
-    this.pushUndo();
-    this.fillWhite();
-    this.requestTranslate(0);
+    this.surface.clear();
   }
 
   /** Undoes the last stroke, clear or image. */
   undo(): void {
-    const prev = this.undoStack.pop();
-    if (!prev) return;
-    this.resizeCanvas(this.els.input, prev.width);
-    this.inCtx.putImageData(prev, 0, 0);
-    this.els.undo.disabled = !this.undoStack.length;
-    this.requestTranslate(0);
+    this.surface.undo();
   }
 
   // ---- building the DOM ----
@@ -346,21 +387,23 @@ export class Pix2PixTranslatorElement extends Base {
     this.root.append(style, tpl.content.cloneNode(true));
     const $ = <T extends Element>(sel: string) => this.root.querySelector(sel) as T;
     this.els = {
-      input: $('canvas.input'), output: $('canvas.output'), brush: $('.brush'), color: $('.color'), eraser: $('.eraser'), undo: $('.undo'), clear: $('.clear'),
-      pick: $('.pick'), download: $('.download'), state: $('.state'), progress: $('progress'), backend: $('.backend'), latency: $('.latency'), error: $('.error'),
+      output: $('canvas.output'), brush: $('.brush'), color: $('.color'), eraser: $('.eraser'), undo: $('.undo'), clear: $('.clear'), pick: $('.pick'),
+      download: $('.download'), state: $('.state'), about: $('details.about'), details: $('.details'), progress: $('progress'), error: $('.error'),
     };
-    this.inCtx = this.els.input.getContext('2d', { willReadFrequently: true })!;
+    const input = $<HTMLCanvasElement>('canvas.input');
+    this.surface = new DrawingSurface(input, {
+      brush: () => Number(this.els.brush.value),
+      color: () => this.els.color.value,
+      onChange: (settled) => this.requestTranslate(settled ? 0 : DEBOUNCE_MS),
+      onUndoable: (can) => (this.els.undo.disabled = !can),
+    });
     this.outCtx = this.els.output.getContext('2d', { willReadFrequently: true })!;
     this.resize();
-    this.fillWhite();
 
-    const { input, eraser, undo, clear, pick, download } = this.els;
-    input.addEventListener('pointerdown', (e) => this.onPointerDown(e));
-    input.addEventListener('pointermove', (e) => this.onPointerMove(e));
-    for (const t of ['pointerup', 'pointercancel', 'lostpointercapture'] as const) input.addEventListener(t, (e) => this.onPointerUp(e));
+    const { eraser, undo, clear, pick, download } = this.els;
     eraser.addEventListener('click', () => {
-      this.erasing = !this.erasing;
-      eraser.setAttribute('aria-pressed', String(this.erasing));
+      this.surface.erasing = !this.surface.erasing;
+      eraser.setAttribute('aria-pressed', String(this.surface.erasing));
     });
     undo.addEventListener('click', () => this.undo());
     clear.addEventListener('click', () => this.clear());
@@ -395,151 +438,77 @@ export class Pix2PixTranslatorElement extends Base {
     });
   }
 
-  private resizeCanvas(c: HTMLCanvasElement, size: number): void {
-    if (c.width !== size || c.height !== size) {
-      c.width = size;
-      c.height = size;
-    }
-  }
-
   /** Sets both canvases to the current size, keeping the drawing (rescaled). */
   private resize(): void {
     const s = this.size;
-    const { input, output, brush } = this.els;
-    if (input.width !== s) {
-      const old = input.width && input.height ? this.snapshotCanvas() : null;
-      this.resizeCanvas(input, s);
-      this.fillWhite();
-      if (old) this.inCtx.drawImage(old, 0, 0, s, s);
+    const { output, brush } = this.els;
+    this.surface.resize(s);
+    if (output.width !== s || output.height !== s) {
+      output.width = s;
+      output.height = s;
     }
-    this.resizeCanvas(output, s);
     brush.max = String(Math.max(4, Math.round(s / 4)));
     brush.value = String(Math.max(1, Math.round(s / 24)));
     // Small models make small canvases: keep their pixels crisp when scaled up.
-    input.style.imageRendering = output.style.imageRendering = s < 128 ? 'pixelated' : 'auto';
+    this.surface.canvas.style.imageRendering = output.style.imageRendering = s < 128 ? 'pixelated' : 'auto';
   }
-
-  private snapshotCanvas(): HTMLCanvasElement {
-    const c = document.createElement('canvas');
-    c.width = this.els.input.width;
-    c.height = this.els.input.height;
-    c.getContext('2d')!.drawImage(this.els.input, 0, 0);
-    return c;
-  }
-
-  private fillWhite(): void {
-    this.inCtx.save();
-    this.inCtx.fillStyle = '#fff';
-    this.inCtx.fillRect(0, 0, this.els.input.width, this.els.input.height);
-    this.inCtx.restore();
-  }
-
-  private pushUndo(): void {
-    this.undoStack.push(this.getInputImageData());
-    if (this.undoStack.length > UNDO_DEPTH) this.undoStack.shift();
-    this.els.undo.disabled = false;
-  }
-
-  // ---- drawing ----
-
-  private toCanvas(e: PointerEvent): { x: number; y: number } {
-    const r = this.els.input.getBoundingClientRect();
-    return { x: ((e.clientX - r.left) / r.width) * this.els.input.width, y: ((e.clientY - r.top) / r.height) * this.els.input.height };
-  }
-
-  private lineWidth(e: PointerEvent): number {
-    const base = Number(this.els.brush.value) || 1;
-    // A pen's pressure (0..1, 0.5 when unsupported) scales the brush; mice and fingers draw at size.
-    return e.pointerType === 'pen' && e.pressure > 0 ? base * (0.4 + 1.2 * e.pressure) : base;
-  }
-
-  private onPointerDown(e: PointerEvent): void {
-    if (e.button !== 0 || this.stroke) return;
-    e.preventDefault();
-    this.els.input.focus({ preventScroll: true });
-    try {
-      // Keeps the stroke when the pointer leaves the canvas; synthetic events have no capturable pointer.
-      this.els.input.setPointerCapture(e.pointerId);
-    } catch { /* draw without capture */ }
-    this.pushUndo();
-    const p = this.toCanvas(e);
-    this.stroke = { id: e.pointerId, ...p };
-    this.drawSegment(p, p, this.lineWidth(e));
-    this.requestTranslate();
-  }
-
-  private onPointerMove(e: PointerEvent): void {
-    if (!this.stroke || e.pointerId !== this.stroke.id) return;
-    const events = typeof e.getCoalescedEvents === 'function' ? e.getCoalescedEvents() : [];
-    for (const ev of events.length ? events : [e]) {
-      const p = this.toCanvas(ev);
-      this.drawSegment(this.stroke, p, this.lineWidth(ev));
-      this.stroke.x = p.x;
-      this.stroke.y = p.y;
-    }
-    this.requestTranslate();
-  }
-
-  private onPointerUp(e: PointerEvent): void {
-    if (!this.stroke || e.pointerId !== this.stroke.id) return;
-    this.stroke = null;
-    this.requestTranslate(0);
-  }
-
-  private drawSegment(a: { x: number; y: number }, b: { x: number; y: number }, width: number): void {
-    const ctx = this.inCtx;
-    ctx.save();
-    ctx.strokeStyle = this.erasing ? '#fff' : this.els.color.value;
-    ctx.lineWidth = width;
-    ctx.lineCap = 'round';
-    ctx.lineJoin = 'round';
-    ctx.beginPath();
-    ctx.moveTo(a.x, a.y);
-    // A click (no movement) still leaves a dot.
-    ctx.lineTo(b.x + (a.x === b.x && a.y === b.y ? 0.01 : 0), b.y);
-    ctx.stroke();
-    ctx.restore();
-  }
-
-  // ---- images in ----
 
   private async useImage(image: TranslatorImage): Promise<void> {
     try {
-      await this.setInput(image);
+      await this.surface.setImage(image as SurfaceImage);
       this.requestTranslate(0);
     } catch (e) {
       this.fail('input', `That image could not be read: ${(e as Error).message}`, e, false);
     }
   }
 
-  private async setInput(image: TranslatorImage): Promise<void> {
-    const s = this.size;
-    let source: CanvasImageSource;
-    let w: number;
-    let h: number;
-    if ('data' in image && 'width' in image && !(image instanceof Blob)) {
-      const c = document.createElement('canvas');
-      c.width = image.width;
-      c.height = image.height;
-      c.getContext('2d')!.putImageData(image instanceof ImageData ? image : new ImageData(Uint8ClampedArray.from(image.data), image.width, image.height), 0, 0);
-      source = c;
-      w = image.width;
-      h = image.height;
-    } else {
-      const bmp = image instanceof Blob ? await createImageBitmap(image) : image;
-      source = bmp as CanvasImageSource;
-      w = (bmp as { naturalWidth?: number }).naturalWidth || (bmp as { videoWidth?: number }).videoWidth || (bmp as { width: number }).width;
-      h = (bmp as { naturalHeight?: number }).naturalHeight || (bmp as { videoHeight?: number }).videoHeight || (bmp as { height: number }).height;
+  // ---- the status line ----
+
+  private setState(state: TranslatorState, text: string, details: string[] = []): void {
+    this._state = state;
+    this.setStatus(text, details);
+    this.toggleAttribute('data-ready', state === 'ready');
+    this.setAttribute('data-state', state);
+  }
+
+  /** The short line, and (a click away, in a `<details>`) the longer one. */
+  private setStatus(text: string, details: string[] = []): void {
+    this.els.state.textContent = text;
+    this.els.details.replaceChildren(...details.map((d) => Object.assign(document.createElement('li'), { textContent: d })));
+    this.els.about.classList.toggle('more', details.length > 0);
+    if (!details.length) this.els.about.open = false;
+  }
+
+  private showReady(): void {
+    const info = this._backend!;
+    this.setStatus(readyStatus(info, this._last?.ms), statusDetails(info, { loadMs: this.loadMs, lastMs: this._last?.ms, restarts: this.restarts }));
+  }
+
+  private showProgress(p: DownloadProgress): void {
+    const { progress } = this.els;
+    progress.hidden = false;
+    if (p.total) progress.value = Math.min(1, p.loaded / p.total);
+    else progress.removeAttribute('value');
+    this.setStatus(`Downloading the ${p.what}: ${formatMB(p.loaded)}${p.total ? ` of ${formatMB(p.total)}` : ''}`);
+    this.dispatchEvent(new CustomEvent<TranslatorProgressDetail>('progress', { detail: { ...p } }));
+  }
+
+  private fail(kind: TranslatorErrorKind, message: string, error: unknown, fatal = true): void {
+    const title = ERROR_TITLES[kind];
+    this.els.error.replaceChildren(Object.assign(document.createElement('strong'), { textContent: title }), document.createTextNode(message));
+    this.setAttribute('data-error', kind);
+    if (fatal) {
+      this.lastError = error instanceof Error ? error : new Error(message);
+      this.els.progress.hidden = true;
+      this.setState('error', `Error: ${title}`);
+      for (const w of this.readyWaiters.splice(0)) w.reject(this.lastError);
     }
-    if (!w || !h) throw new RangeError('The image has no pixels (width or height 0).');
-    this.pushUndo();
-    this.fillWhite();
-    // Fit inside the square, centred, keeping the aspect ratio: what the model sees is never stretched.
-    const k = Math.min(s / w, s / h);
-    const dw = w * k;
-    const dh = h * k;
-    if (w === s && h === s) this.inCtx.drawImage(source, 0, 0);
-    else this.inCtx.drawImage(source, (s - dw) / 2, (s - dh) / 2, dw, dh);
+    this.dispatchEvent(new CustomEvent<TranslatorErrorDetail>('error', { detail: { kind, title, message, fatal, error } }));
+  }
+
+  private clearError(): void {
+    this.els.error.replaceChildren();
+    this.removeAttribute('data-error');
   }
 
   // ---- translating ----
@@ -555,19 +524,38 @@ export class Pix2PixTranslatorElement extends Base {
     }, delay);
   }
 
+  /**
+   * Runs translations while the input is dirty; one loop at a time (`busy`). `busy` is cleared by
+   * a `.then` attached after the assignment: an async body with nothing to do ends synchronously,
+   * and a `finally { busy = null }` inside it would run before `busy` is assigned, leaving it set
+   * to a settled promise for good (every later pump() returned it, nothing was translated again,
+   * and flush()'s `while (busy) await busy` spun in microtasks, freezing the page: the hang after
+   * a stroke whose 40 ms debounce timer fired after a fast translation had taken its change).
+   */
   private pump(): Promise<void> {
     if (this.busy) return this.busy;
-    this.busy = (async () => {
-      try {
-        while (this.dirty && this.p2p && this._state === 'ready') {
-          this.dirty = false;
-          await this.translateOnce();
-        }
-      } finally {
-        this.busy = null;
+    const run = async () => {
+      while (this.dirty && this.p2p && this._state === 'ready') {
+        this.dirty = false;
+        await this.translateOnce();
       }
-    })();
-    return this.busy;
+    };
+    const busy: Promise<void> = run().then(
+      () => {
+        if (this.busy === busy) this.busy = null;
+      },
+      (e) => {
+        if (this.busy === busy) this.busy = null;
+        throw e;
+      },
+    );
+    this.busy = busy;
+    return busy;
+  }
+
+  /** This translation's deadline: the watchdog's least, or 20 times the slowest so far. */
+  private deadline(): number {
+    return Math.max(this.watchdogMs, WATCHDOG_FACTOR * this.slowestMs);
   }
 
   private async translateOnce(): Promise<void> {
@@ -575,22 +563,77 @@ export class Pix2PixTranslatorElement extends Base {
     const gen = this.generation;
     const img = this.getInputImageData();
     const t0 = performance.now();
-    let out: RGBAImageData;
+    let out: RGBAImage;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const ms = this.deadline();
+    const late = new Promise<'late'>((resolve) => (timer = setTimeout(() => resolve('late'), ms)));
     try {
-      out = await p2p.translate({ data: img.data, width: img.width, height: img.height, channels: 4 }, { mode: this.mode, transfer: true });
+      const r = await Promise.race([p2p.translate({ data: img.data, width: img.width, height: img.height, channels: 4 }, { mode: this.mode, transfer: true }), late]);
+      if (r === 'late') {
+        if (gen === this.generation) await this.replaceWorker(ms);
+        return;
+      }
+      out = r;
     } catch (e) {
-      if (gen === this.generation) this.fail(e instanceof WorkerError ? 'worker' : 'translate', `Translation failed: ${(e as Error).message}`, e, false);
+      if (gen !== this.generation) return;
+      this.translateError = e;
+      this.fail(classifyError(e, 'translate') ?? 'translate', `Translation failed: ${(e as Error).message}`, e, false);
       return;
+    } finally {
+      clearTimeout(timer);
     }
     if (gen !== this.generation) return;
-    const ms = performance.now() - t0;
-    this.resizeCanvas(this.els.output, out.width);
+    const took = performance.now() - t0;
+    this.slowestMs = Math.max(this.slowestMs, took);
+    this.translateError = null;
+    if (this.els.output.width !== out.width || this.els.output.height !== out.height) {
+      this.els.output.width = out.width;
+      this.els.output.height = out.height;
+    }
     this.outCtx.putImageData(new ImageData(new Uint8ClampedArray(out.data), out.width, out.height), 0, 0);
     this.hasOutput = true;
     this.els.download.disabled = false;
-    this._last = { ms, backend: this._backend?.name ?? '?', width: out.width, height: out.height };
-    this.els.latency.textContent = `last translation ${ms < 10 ? ms.toFixed(1) : Math.round(ms)} ms`;
+    this._last = { ms: took, backend: this._backend?.name ?? '?', width: out.width, height: out.height };
+    this.showReady();
     this.dispatchEvent(new CustomEvent<TranslatorTranslatedDetail>('translated', { detail: { ...this._last } }));
+  }
+
+  /**
+   * The watchdog: the worker gave no answer within `ms`. It is terminated and a fresh one started
+   * from the bytes already downloaded; the input is marked for translation again. After
+   * {@link RESTARTS} fresh workers that all stop answering, the widget gives up with a `timeout` error.
+   */
+  private async replaceWorker(ms: number): Promise<void> {
+    const gen = this.generation;
+    const old = this.p2p;
+    this.p2p = null;
+    this.restarts++;
+    this.dirty = true;
+    const message = `No answer from the model worker within ${formatMs(ms)}; it was stopped and a new one started (restart ${this.restarts}).`;
+    console.warn(`pix2pix-translator: ${message}`);
+    this.fail('timeout', message, new Pix2PixError(message, 'E_TIMEOUT'), false);
+    void old?.terminate();
+    if (this.restarts > RESTARTS) {
+      const why = `The model worker stopped answering ${this.restarts} times (no translation within ${formatMs(ms)}); reload the page or try another backend.`;
+      this.translateError = new Pix2PixError(why, 'E_TIMEOUT');
+      this.fail('timeout', why, this.translateError);
+      return;
+    }
+    this.setStatus('Restarting the model…');
+    try {
+      const p2p = await startWorkerModel(this.files!.workerUrl, this.init!, { timeoutMs: START_MS });
+      if (gen !== this.generation) {
+        void p2p.dispose();
+        return;
+      }
+      this.p2p = p2p;
+      this.clearError();
+      this.showReady();
+    } catch (e) {
+      if (gen !== this.generation) return;
+      this.translateError = e;
+      this.fail(classifyError(e, 'worker') ?? 'worker', `The model could not be restarted: ${(e as Error).message}`, e);
+    }
   }
 
   // ---- loading ----
@@ -607,37 +650,14 @@ export class Pix2PixTranslatorElement extends Base {
 
   private release(): void {
     this.generation++;
+    this.loadAbort?.abort();
+    this.loadAbort = null;
     const p = this.p2p;
     this.p2p = null;
     void p?.dispose();
-  }
-
-  private setState(state: TranslatorState, text: string): void {
-    this._state = state;
-    this.els.state.textContent = text;
-    this.toggleAttribute('data-ready', state === 'ready');
-    this.setAttribute('data-state', state);
-  }
-
-  private fail(kind: TranslatorErrorKind, message: string, error: unknown, fatal = true): void {
-    const title = {
-      'no-model': 'No model', 'not-found': 'Model not found', network: 'Model download failed', format: 'Not a model file', architecture: 'Unsupported model',
-      backend: 'No usable backend', worker: 'The model worker stopped', translate: 'Translation failed', input: 'Image not usable',
-    }[kind];
-    this.els.error.replaceChildren(Object.assign(document.createElement('strong'), { textContent: title }), document.createTextNode(message));
-    this.setAttribute('data-error', kind);
-    if (fatal) {
-      this.lastError = error instanceof Error ? error : new Error(message);
-      this.els.progress.hidden = true;
-      this.setState('error', 'Error');
-      for (const w of this.readyWaiters.splice(0)) w.reject(error instanceof Error ? error : new Error(message));
-    }
-    this.dispatchEvent(new CustomEvent<TranslatorErrorDetail>('error', { detail: { kind, message, error } }));
-  }
-
-  private clearError(): void {
-    this.els.error.replaceChildren();
-    this.removeAttribute('data-error');
+    this.files?.revoke();
+    this.files = null;
+    this.init = null;
   }
 
   /** Architecture options given as attributes, on top of what the file says. */
@@ -677,128 +697,107 @@ export class Pix2PixTranslatorElement extends Base {
     return (names.length === 1 ? names[0] : names) as BackendRequest;
   }
 
-  private async fetchModel(url: string, gen: number): Promise<Uint8Array> {
-    let res: Response;
-    try {
-      res = await fetch(url);
-    } catch (e) {
-      throw Object.assign(new Error(`Could not download ${url}: ${(e as Error).message}. Check the URL and, for another origin, its CORS headers.`, { cause: e }), { kind: 'network' as const });
-    }
-    if (res.status === 404) throw Object.assign(new Error(`${url} answered HTTP 404: there is no model file there. Check the "model" attribute.`), { kind: 'not-found' as const });
-    if (!res.ok) throw Object.assign(new Error(`${url} answered HTTP ${res.status} ${res.statusText}; expected 200 with the model file.`), { kind: 'network' as const });
-    const total = Number(res.headers.get('content-length')) || 0;
-    const { progress } = this.els;
-    progress.hidden = false;
-    progress.removeAttribute('value');
-    if (!res.body) return new Uint8Array(await res.arrayBuffer());
-    const reader = res.body.getReader();
-    const chunks: Uint8Array[] = [];
-    let loaded = 0;
-    for (;;) {
-      const { done, value } = await reader.read();
-      if (gen !== this.generation) {
-        void reader.cancel();
-        throw Object.assign(new Error('superseded'), { kind: 'superseded' as const });
-      }
-      if (done) break;
-      chunks.push(value);
-      loaded += value.length;
-      if (total) progress.value = Math.min(1, loaded / total);
-      this.els.state.textContent = `Downloading model ${fmtMB(loaded)}${total ? ` / ${fmtMB(total)}` : ''}`;
-    }
-    const bytes = new Uint8Array(loaded);
-    let off = 0;
-    for (const c of chunks) {
-      bytes.set(c, off);
-      off += c.length;
-    }
-    progress.value = 1;
-    // Static hosts and dev servers often answer a missing file with their HTML page and a 200.
-    const head = new TextDecoder().decode(bytes.subarray(0, 256)).trimStart();
-    if (!bytes.length || head.startsWith('<')) {
-      throw Object.assign(new Error(`${url} is ${bytes.length ? 'an HTML/XML document (perhaps the site\'s page for a missing file)' : 'empty'}, not a model file. Expected a PyTorch .pth, a pix2pix-ts checkpoint or web weights.`), { kind: 'format' as const });
-    }
-    return bytes;
-  }
-
   private async load(): Promise<void> {
     this.release();
     const gen = this.generation;
     const stale = () => gen !== this.generation;
     this.clearError();
     this._backend = null;
-    this.els.backend.textContent = '';
+    this._last = null;
+    this.restarts = 0;
+    this.slowestMs = 0;
+    this.translateError = null;
     const src = this.getAttribute('model');
     if (!src) {
       this.fail('no-model', 'Set the "model" attribute to the URL of a pix2pix generator (.pth, a pix2pix-ts checkpoint or web weights model.json).', new TypeError('missing "model" attribute'));
       return;
     }
     const t0 = performance.now();
-    this.setState('loading', 'Downloading model…');
+    this.setState('loading', 'Downloading…');
     let request: BackendRequest;
     let overrides: Partial<WidgetArchitecture>;
+    let threads: number | undefined;
     try {
       request = this.backendRequest();
       overrides = this.archOverrides();
+      const t = this.getAttribute('threads');
+      if (t !== null) {
+        threads = Number(t);
+        if (!Number.isInteger(threads) || threads < 1) throw new RangeError(`Attribute "threads" must be a positive integer, got "${t}".`);
+      }
     } catch (e) {
       this.fail('input', (e as Error).message, e);
       return;
     }
-    const url = new URL(src, document.baseURI).href;
-    // Web weights (model.json + shards) are fetched by the worker itself; one file is fetched here,
-    // with progress, and its bytes handed over.
-    let weights: Uint8Array | string = url;
-    if (!/\.json([?#].*)?$/i.test(url)) {
-      try {
-        weights = await this.fetchModel(url, gen);
-      } catch (e) {
-        const kind = (e as { kind?: string }).kind;
-        if (kind === 'superseded' || stale()) return;
-        this.fail(kind === 'not-found' ? 'not-found' : kind === 'format' ? 'format' : 'network', (e as Error).message, e);
-        return;
-      }
-    }
-    if (stale()) return;
-    this.els.progress.hidden = true;
-    this.setState('loading', 'Starting the model…');
-    const threadsAttr = this.getAttribute('threads');
-    const mode = this.getAttribute('mode');
-    let p2p: WorkerPix2Pix;
+    const abort = new AbortController();
+    this.loadAbort = abort;
+    let files: DownloadedFiles;
     try {
-      // `weights` builds the model from the file and reads its architecture (createPix2Pix's
-      // option, passed through to the worker); attributes override what the file says.
-      const init = {
+      files = await downloadAll({
+        modelUrl: new URL(src, document.baseURI).href,
         workerUrl: workerUrlFor(this.getAttribute('worker-url')),
-        backend: request,
-        ...(mode === 'eval' || mode === 'paper' ? { mode } : {}),
-        weights,
-        ...(Object.keys(overrides).length ? { generator: overrides } : {}),
-        ...(threadsAttr ? { threads: Number(threadsAttr) } : {}),
-        transfer: true,
-      };
-      p2p = await WorkerPix2Pix.create(init as Parameters<typeof WorkerPix2Pix.create>[0]);
+        signal: abort.signal,
+        onProgress: (p) => {
+          if (!stale()) this.showProgress(p);
+        },
+      });
     } catch (e) {
       if (stale()) return;
-      const code = (e as Pix2PixError).code;
-      const kind: TranslatorErrorKind = e instanceof BackendError ? 'backend' : code === 'E_ARCHITECTURE' || e instanceof StateDictMismatchError ? 'architecture' : e instanceof CheckpointError ? 'format' : e instanceof WorkerError ? 'worker' : 'format';
-      this.fail(kind, (e as Error).message, e);
+      const kind = classifyError(e, 'network');
+      if (kind) this.fail(kind, (e as Error).message, e);
+      return;
+    }
+    if (stale()) {
+      files.revoke();
+      return;
+    }
+    this.files = files;
+    this.els.progress.hidden = true;
+    this.setStatus('Starting the model…');
+    const mode = this.getAttribute('mode');
+    // `weights` builds the model from the file and reads its architecture (createPix2Pix's option,
+    // passed through to the worker); attributes override what the file says.
+    const init: WidgetModelInit = {
+      backend: request,
+      ...(mode === 'eval' || mode === 'paper' ? { mode } : {}),
+      weights: files.weights,
+      ...(Object.keys(overrides).length ? { generator: overrides as WorkerModelOptions['generator'] } : {}),
+      ...(threads ? { threads } : {}),
+    };
+    this.init = init;
+    let p2p: WorkerPix2Pix;
+    try {
+      try {
+        p2p = await startWorkerModel(files.workerUrl, init, { timeoutMs: START_MS, signal: abort.signal });
+      } catch (e) {
+        // A page whose Content-Security-Policy allows no blob: workers: start from the script's URL
+        // (a second download, without progress).
+        if ((e as { code?: string }).code !== 'E_WORKER' || files.workerUrl === files.scriptUrl || stale()) throw e;
+        files.revoke();
+        this.files = files = { ...files, workerUrl: files.scriptUrl, revoke() {} };
+        p2p = await startWorkerModel(files.workerUrl, init, { timeoutMs: START_MS, signal: abort.signal });
+      }
+    } catch (e) {
+      if (stale()) return;
+      const kind = classifyError(e, 'format');
+      if (kind) this.fail(kind, (e as Error).message, e);
       return;
     }
     if (stale()) {
       void p2p.dispose();
       return;
     }
+    this.loadAbort = null;
     this.p2p = p2p;
     const g = p2p.options.generator;
     this.arch = { numDowns: g.numDowns, ngf: g.ngf, norm: g.norm, inputChannels: g.inputChannels, outputChannels: g.outputChannels };
     this.resize();
-    const info = p2p.backendInfo;
-    this._backend = info;
-    this.els.backend.textContent = `${info.name}${info.threads > 1 ? ` · ${info.threads} threads` : ''} — ${info.reason}`;
-    this.els.backend.title = info.reason;
-    this.setState('ready', 'Ready');
+    this._backend = p2p.backendInfo;
+    this.loadMs = performance.now() - t0;
+    this.setState('ready', '');
+    this.showReady();
     for (const w of this.readyWaiters.splice(0)) w.resolve();
-    const detail: TranslatorReadyDetail = { backend: info, architecture: { ...this.arch }, size: this.size, loadMs: performance.now() - t0 };
+    const detail: TranslatorReadyDetail = { backend: this._backend, architecture: { ...this.arch }, size: this.size, loadMs: this.loadMs };
     this.dispatchEvent(new CustomEvent<TranslatorReadyDetail>('ready', { detail }));
     this.requestTranslate(0);
   }

@@ -4,12 +4,16 @@
  */
 import * as Comlink from 'comlink';
 import { AbortError, DisposedError, WorkerError } from '../core/errors.js';
-import type { PixelImage, FloatImage } from '../core/image.js';
+import type { PixelImage, FloatImage, RGBAImage } from '../core/image.js';
 import type { InferenceMode, ResolvedModelOptions } from '../pix2pix/config.js';
 import type { StepLosses } from '../pix2pix/model.js';
 import type { LoadOptions } from '../pix2pix/state-dict.js';
-import type { Pix2PixWorkerApi, ProgressCallback, RGBAImageData, WeightsSource, WorkerBackendInfo, WorkerModelOptions, WorkerDataset, WorkerTrainOptions, TrainEvent } from '../core/protocol.js';
-import type { TrainProgress, SampleSet, TrainerState } from '../pix2pix/trainer.js';
+import type { TrainerState } from '../pix2pix/trainer.js';
+import type { NetName, Pix2Pix, TranslateOptions } from '../api/pix2pix.js';
+import type {
+  Pix2PixWorkerApi, ProgressCallback, WeightsSource, WorkerBackendInfo, WorkerModelOptions, WorkerDataset, WorkerTrainOptions, TrainEvent,
+  LongCallOptions, WorkerTrainCallOptions, WorkerCarrier,
+} from './protocol.js';
 import { assertWorkerDataset } from './datasets.js';
 import { spawnWorker, type SpawnedWorker } from './spawn.js';
 import { cancelToken, installErrorTransfer } from './wire.js';
@@ -33,30 +37,7 @@ export interface WorkerOptions {
   transfer?: boolean;
 }
 
-/** Per-call options of long work. */
-export interface LongCallOptions {
-  /** Receives progress (after each image, step or downloaded chunk). */
-  onProgress?: ProgressCallback;
-  /** Cancels the call at the next step boundary; it then rejects with an `AbortError`. */
-  signal?: AbortSignal;
-  /** Overrides the instance's `transfer` option for this call's inputs. */
-  transfer?: boolean;
-}
-
-/**
- * Options of {@link WorkerPix2Pix.train}: those of the in-thread `Pix2Pix.train`, with datasets
- * and checkpoint targets as data the worker can open itself.
- */
-export interface WorkerTrainCallOptions extends Omit<WorkerTrainOptions, 'validation'> {
-  /** Called after every step (through the worker's message channel, in order). */
-  onProgress?: (p: TrainProgress) => void;
-  /** Validation set (a {@link WorkerDataset}), cadence, and where the samples go (float images). */
-  validation?: { source: WorkerDataset; every: number; count?: number; onSamples: (s: SampleSet) => void | Promise<void> };
-  /** Stops at the next step boundary; the call rejects with an `AbortError` and the model holds the last whole step. */
-  signal?: AbortSignal;
-  /** Hand `pairs` datasets' Float32Arrays over to the worker (detached here) instead of copying them. Overrides the instance option. */
-  transfer?: boolean;
-}
+export type { LongCallOptions, WorkerTrainCallOptions } from './protocol.js';
 
 type Remote = Comlink.Remote<Pix2PixWorkerApi>;
 
@@ -84,7 +65,7 @@ const imagesOf = (x: PixelImage | PixelImage[]): PixelImage[] => (Array.isArray(
  * await p2p.dispose(); // terminates the worker
  * ```
  */
-export class WorkerPix2Pix {
+export class WorkerPix2Pix implements Pix2Pix<WorkerCarrier> {
   /** What the worker selected (its own probe) and where it runs. */
   backendInfo!: WorkerBackendInfo;
   readonly mode: InferenceMode;
@@ -104,27 +85,36 @@ export class WorkerPix2Pix {
     this.mode = init.mode ?? 'eval';
   }
 
-  /** @internal */
-  static async create(options: WorkerModelOptions & Omit<WorkerOptions, 'worker'>): Promise<WorkerPix2Pix> {
+  /**
+   * @internal `signal` stops a start-up that has not finished: the worker is terminated and the
+   * call rejects with an AbortError (with the signal's reason as its cause).
+   */
+  static async create(options: WorkerModelOptions & Omit<WorkerOptions, 'worker'> & { signal?: AbortSignal }): Promise<WorkerPix2Pix> {
     installErrorTransfer();
-    const { workerUrl, transfer = false, ...init } = options;
+    const { workerUrl, transfer = false, signal, ...init } = options;
     const p = new WorkerPix2Pix(init, workerUrl, transfer);
-    await p.start();
+    await p.start(signal);
     return p;
   }
 
-  private async start(): Promise<void> {
+  private async start(signal?: AbortSignal): Promise<void> {
+    if (signal?.aborted) throw new AbortError('The worker start-up was cancelled before it began.', { cause: signal.reason });
     const spawned = spawnWorker(this.workerUrl);
     const live: Live = { spawned, remote: Comlink.wrap<Pix2PixWorkerApi>(spawned.endpoint), pending: 0 };
     this.live = live;
     this.crashed = null;
+    const onAbort = () => void spawned.terminate('The pix2pix worker was stopped while starting (its start-up was cancelled).');
+    signal?.addEventListener('abort', onAbort, { once: true });
     try {
       this.backendInfo = await this.call((r) => r.init(this.init));
       this.resolvedOptions = await this.call((r) => r.options());
     } catch (e) {
       this.live = null;
       await spawned.terminate('The pix2pix worker failed to initialise.');
+      if (signal?.aborted) throw new AbortError('The worker start-up was cancelled.', { cause: signal.reason });
       throw e;
+    } finally {
+      signal?.removeEventListener('abort', onAbort);
     }
   }
 
@@ -136,8 +126,14 @@ export class WorkerPix2Pix {
     if (live.spawned.isDead) throw await live.spawned.dead.catch((e: Error) => e);
     live.pending++;
     live.spawned.hold(true);
+    let off = (): void => undefined;
     try {
-      return await Promise.race([fn(live.remote), live.spawned.dead]);
+      // Not Promise.race([call, dead]): each race leaves a reaction on the long-lived `dead`
+      // promise that holds the call's result, so every result stayed reachable (a leak per call).
+      return await new Promise<T>((resolve, reject) => {
+        off = live.spawned.onDead(reject);
+        fn(live.remote).then(resolve, reject);
+      });
     } catch (e) {
       if (live.spawned.isDead && this.live === live) {
         this.live = null;
@@ -145,6 +141,7 @@ export class WorkerPix2Pix {
       }
       throw e;
     } finally {
+      off();
       live.pending--;
       if (!live.pending) live.spawned.hold(false);
     }
@@ -188,12 +185,12 @@ export class WorkerPix2Pix {
    * const out = await p2p.translate(ctx.getImageData(0, 0, w, h));
    * ```
    */
-  translate(image: PixelImage, opts: { mode?: InferenceMode; transfer?: boolean } = {}): Promise<RGBAImageData> {
+  translate(image: PixelImage, opts: TranslateOptions & { transfer?: boolean } = {}): Promise<RGBAImage> {
     return this.call((r) => r.translate(withTransfer(image, [image.data], this.transferOf(opts)), { mode: opts.mode }));
   }
 
   /** Like {@link translate} but returns floats in [-1, 1]. */
-  translateFloat(image: PixelImage, opts: { mode?: InferenceMode; transfer?: boolean } = {}): Promise<FloatImage> {
+  translateFloat(image: PixelImage, opts: TranslateOptions & { transfer?: boolean } = {}): Promise<FloatImage> {
     return this.call((r) => r.translateFloat(withTransfer(image, [image.data], this.transferOf(opts)), { mode: opts.mode }));
   }
 
@@ -207,9 +204,9 @@ export class WorkerPix2Pix {
    * const outs = await p2p.translateBatch(imgs, { onProgress: ({ done, total }) => bar.update(done / total), signal: ac.signal });
    * ```
    */
-  translateBatch(images: PixelImage[], opts: LongCallOptions & { mode?: InferenceMode; float?: false }): Promise<RGBAImageData[]>;
+  translateBatch(images: PixelImage[], opts: LongCallOptions & { mode?: InferenceMode; float?: false }): Promise<RGBAImage[]>;
   translateBatch(images: PixelImage[], opts: LongCallOptions & { mode?: InferenceMode; float: true }): Promise<FloatImage[]>;
-  translateBatch(images: PixelImage[], opts: LongCallOptions & { mode?: InferenceMode; float?: boolean } = {}): Promise<(RGBAImageData | FloatImage)[]> {
+  translateBatch(images: PixelImage[], opts: LongCallOptions & { mode?: InferenceMode; float?: boolean } = {}): Promise<(RGBAImage | FloatImage)[]> {
     const payload = withTransfer(images, images.map((i) => i.data), this.transferOf(opts));
     return this.long(opts, (r, p, c) => r.translateBatch(payload, { mode: opts.mode, float: opts.float }, p, c));
   }
@@ -227,7 +224,7 @@ export class WorkerPix2Pix {
     const t = this.transferOf(opts);
     const pa = withTransfer(a, imagesOf(a).map((i) => i.data), t);
     const pb = withTransfer(b, imagesOf(b).map((i) => i.data), t);
-    return this.long(opts, (r, p, c) => r.trainStep(pa, pb, p, c));
+    return this.long(opts, (r, p, c) => r.trainStep(pa, pb, undefined, p, c));
   }
 
   /**
@@ -239,7 +236,7 @@ export class WorkerPix2Pix {
    * await p2p.loadPth('https://example.com/facades_label2photo.pth', 'G', { onProgress: console.log });
    * ```
    */
-  loadPth(source: WeightsSource, net: 'G' | 'D' = 'G', opts: LoadOptions & LongCallOptions = {}): Promise<void> {
+  loadPth(source: WeightsSource, net: NetName = 'G', opts: LoadOptions & LongCallOptions = {}): Promise<void> {
     const { onProgress, signal, transfer, ...load } = opts;
     let payload: WeightsSource = source;
     if (typeof source === 'string' && this.live?.spawned.kind === 'web-worker') {
@@ -262,7 +259,7 @@ export class WorkerPix2Pix {
    * await fs.writeFile('latest_net_G.pth', await p2p.exportPth('G'));
    * ```
    */
-  exportPth(net: 'G' | 'D' = 'G'): Promise<Uint8Array> {
+  exportPth(net: NetName = 'G'): Promise<Uint8Array> {
     return this.call((r) => r.exportPth(net));
   }
 

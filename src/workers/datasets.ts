@@ -9,7 +9,7 @@ import { browserPairedDataset } from '../core/browser-image.js';
 import { detectEnvironment } from '../core/env.js';
 import type { SampleSource } from '../pix2pix/batches.js';
 import type { PairSample } from '../pix2pix/preprocess.js';
-import type { WorkerDataset } from '../core/protocol.js';
+import type { WorkerDataset } from './protocol.js';
 
 /** The dataset description of one kind. */
 export type DatasetOf<K extends WorkerDataset['kind']> = Extract<WorkerDataset, { kind: K }>;

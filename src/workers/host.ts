@@ -1,15 +1,16 @@
 /**
- * The worker side: a {@link Pix2PixWorkerApi} over an in-thread {@link Pix2Pix}, so a worker
+ * The worker side: a {@link Pix2PixWorkerApi} over an {@link InThreadPix2Pix}, so a worker
  * computes exactly what the main thread would. `src/worker.ts` calls {@link startWorkerHost}.
  */
 import * as Comlink from 'comlink';
 import nodeEndpoint from 'comlink/dist/esm/node-adapter.mjs';
-import { createPix2Pix, type Pix2Pix } from '../index.js';
+import { InThreadPix2Pix } from '../api/in-thread.js';
 import { BackendError, DisposedError, WorkerError } from '../core/errors.js';
 import { detectEnvironment } from '../backends/index.js';
 import type { BackendRequest } from '../backends/index.js';
 import type { FloatImage, PixelImage } from '../core/image.js';
-import type { Pix2PixWorkerApi, RGBAImageData, WeightsSource, WorkerBackendInfo, WorkerKind, WorkerModelOptions, TrainEvent } from '../core/protocol.js';
+import type { RGBAImage } from '../core/image.js';
+import type { Pix2PixWorkerApi, WeightsSource, WorkerBackendInfo, WorkerKind, WorkerModelOptions, TrainEvent } from './protocol.js';
 import type { SampleSource } from '../pix2pix/batches.js';
 import type { SampleSet } from '../pix2pix/trainer.js';
 import { callContext, installErrorTransfer, macrotask } from './wire.js';
@@ -68,32 +69,43 @@ function transferImage<T extends { data: ArrayBufferView }>(img: T): T {
  */
 export function createWorkerHost(kind: WorkerKind, hostOptions: WorkerHostOptions = {}): Pix2PixWorkerApi {
   const openers = hostOptions.datasets ?? {};
-  let p2p: Pix2Pix | null = null;
+  let p2p: InThreadPix2Pix | null = null;
+  let info: WorkerBackendInfo | null = null;
   let disposed = false;
-  const model = (): Pix2Pix => {
+  const model = (): InThreadPix2Pix => {
     if (disposed) throw new DisposedError('This worker model');
     if (!p2p) throw new WorkerError('The worker has no model yet: init() must complete before other calls.');
     return p2p;
   };
 
-  return {
+  const api: Pix2PixWorkerApi = {
     async init(options: WorkerModelOptions): Promise<WorkerBackendInfo> {
       if (p2p) throw new WorkerError('init() was already called on this worker.');
       const requested: BackendRequest = options.backend ?? 'auto';
       const names = requested === 'auto' ? [] : typeof requested === 'string' ? [requested] : [...requested];
       let fallback: WorkerBackendInfo['worker']['fallback'] = null;
       try {
-        p2p = await createPix2Pix(options);
+        p2p = await InThreadPix2Pix.create(options);
       } catch (e) {
         // A browser worker may lack what the page has (WebGL needs OffscreenCanvas there): rather
         // than fail a request that works in-thread, fall back to WASM here and say so.
         if (!(e instanceof BackendError) || detectEnvironment() !== 'worker' || !names.some((n) => GPU_BACKENDS.includes(n))) throw e;
         fallback = { requested, error: e.message };
-        p2p = await createPix2Pix({ ...options, backend: ['wasm', 'cpu'] });
+        p2p = await InThreadPix2Pix.create({ ...options, backend: ['wasm', 'cpu'] });
       }
-      const info = p2p.backendInfo;
-      const reason = fallback ? `${info.reason} (fallback in the worker: ${String(requested)} was unavailable here)` : info.reason;
-      return { ...info, reason, worker: { kind, fallback } };
+      const selected = p2p.backendInfo;
+      const reason = fallback ? `${selected.reason} (fallback in the worker: ${String(requested)} was unavailable here)` : selected.reason;
+      info = { ...selected, reason, worker: { kind, fallback } };
+      return info;
+    },
+
+    async backendInfo() {
+      model();
+      return info!;
+    },
+
+    async mode() {
+      return model().mode;
     },
 
     async options() {
@@ -111,11 +123,11 @@ export function createWorkerHost(kind: WorkerKind, hostOptions: WorkerHostOption
     async translateBatch(images: PixelImage[], opts, onProgress, cancel) {
       const m = model();
       const call = callContext({ onProgress, cancel });
-      const out: (RGBAImageData | FloatImage)[] = [];
+      const out: (RGBAImage | FloatImage)[] = [];
       try {
         for (let i = 0; i < images.length; i++) {
           await call.checkpoint();
-          out.push(opts.float ? await m.translateFloat(images[i], opts) : await m.translate(images[i], opts));
+          out.push(opts?.float ? await m.translateFloat(images[i], opts) : await m.translate(images[i], opts));
           call.progress({ kind: 'translate', done: i + 1, total: images.length });
         }
       } finally {
@@ -124,7 +136,7 @@ export function createWorkerHost(kind: WorkerKind, hostOptions: WorkerHostOption
       return Comlink.transfer(out, out.map((o) => o.data.buffer as ArrayBuffer));
     },
 
-    async trainStep(a, b, onProgress, cancel) {
+    async trainStep(a, b, _opts, onProgress, cancel) {
       const m = model();
       const call = callContext({ onProgress, cancel });
       try {
@@ -158,7 +170,7 @@ export function createWorkerHost(kind: WorkerKind, hostOptions: WorkerHostOption
       const m = model();
       const call = callContext<TrainEvent>({ onProgress: onEvent, cancel });
       try {
-        const { validation, checkpoint, resumeFrom, ...loop } = opts;
+        const { validation, checkpoint, resumeFrom, ...loop } = opts ?? {};
         const channels = m.options.generator;
         const source = yielding(await openWorkerDataset(dataset, channels, openers));
         const val = validation && {
@@ -200,6 +212,26 @@ export function createWorkerHost(kind: WorkerKind, hostOptions: WorkerHostOption
       p2p = null;
     },
   };
+  return inArrivalOrder(api);
+}
+
+/**
+ * Runs the methods one at a time in the order their messages arrived, as the in-thread model
+ * does. comlink calls a method as soon as its message arrives, and most methods first yield to
+ * the event loop (to see cancel messages), so without this a `translate` sent after an un-awaited
+ * `trainStep` could reach the model first and return the pre-step output.
+ */
+function inArrivalOrder<T extends object>(api: T): T {
+  let chain: Promise<unknown> = Promise.resolve();
+  const out = {} as Record<string, unknown>;
+  for (const [name, fn] of Object.entries(api)) {
+    out[name] = (...args: unknown[]) => {
+      const next = chain.then(() => (fn as (...a: unknown[]) => unknown).apply(api, args));
+      chain = next.catch(() => undefined);
+      return next;
+    };
+  }
+  return out as T;
 }
 
 /** Weights by path or URL, with progress (core/io's one download helper). */

@@ -1,12 +1,14 @@
 /**
  * A pool of pix2pix workers, one model each, translating many images in parallel. Built for Node
- * (`worker_threads`, one single-threaded wasm model per core: the CLI's `translate --workers N`)
- * and usable in browsers too (module Web Workers).
+ * (`worker_threads`, one single-threaded wasm model per core, or `ort-node` sessions sharing the
+ * cores: the CLI's `translate --workers N`) and usable in browsers too (module Web Workers).
  */
 import { AbortError, WorkerError } from '../core/errors.js';
-import type { PixelImage } from '../core/image.js';
-import type { InferenceMode } from '../pix2pix/config.js';
-import type { RGBAImageData, WeightsSource, WorkerBackendInfo, WorkerModelOptions } from '../core/protocol.js';
+import type { FloatImage, PixelImage, RGBAImage } from '../core/image.js';
+import type { InferenceMode, ResolvedModelOptions } from '../pix2pix/config.js';
+import type { LoadOptions } from '../pix2pix/state-dict.js';
+import type { NetName, Pix2PixInference, TranslateOptions } from '../api/pix2pix.js';
+import type { LongCallOptions, WeightsSource, WorkerBackendInfo, WorkerCarrier, WorkerModelOptions } from './protocol.js';
 import { WorkerPix2Pix } from './client.js';
 import { nodeBuiltin } from '../core/env.js';
 
@@ -30,10 +32,21 @@ export interface PoolProgress {
 }
 
 function defaultSize(): number {
-  const proc = (globalThis as { process?: NodeJS.Process }).process;
   const os = nodeBuiltin('node:os');
   const n = os?.availableParallelism?.() ?? (globalThis as { navigator?: { hardwareConcurrency?: number } }).navigator?.hardwareConcurrency ?? 1;
   return Math.max(1, n);
+}
+
+/**
+ * Threads per worker when the workers may run the `ort-node` engine (Node, `auto` or named) and
+ * `threads` is not given: the cores divided among the workers, so that N sessions do not start
+ * N x cores intra-op threads. Elsewhere undefined (each backend's own default).
+ */
+function ortThreadsPerWorker(backend: WorkerPoolOptions['backend'], size: number): number | undefined {
+  const isNode = Boolean((globalThis as { process?: { versions?: { node?: string } } }).process?.versions?.node) && typeof (globalThis as { document?: unknown }).document !== 'object';
+  const names = backend === undefined || backend === 'auto' ? ['ort-node'] : typeof backend === 'string' ? [backend] : backend;
+  if (!isNode || !names.includes('ort-node')) return undefined;
+  return Math.max(1, Math.floor(defaultSize() / size));
 }
 
 /**
@@ -48,12 +61,12 @@ function defaultSize(): number {
  * await pool.dispose();
  * ```
  */
-export class WorkerPool {
+export class WorkerPool implements Pix2PixInference<WorkerCarrier> {
   readonly size: number;
   private readonly workers: WorkerPix2Pix[];
   private idle: WorkerPix2Pix[];
   private waiters: ((w: WorkerPix2Pix) => void)[] = [];
-  private weights: { source: WeightsSource; net: 'G' | 'D' }[] = [];
+  private weights: { source: WeightsSource; net: NetName; load: LoadOptions }[] = [];
   private disposed = false;
 
   private constructor(workers: WorkerPix2Pix[]) {
@@ -66,7 +79,8 @@ export class WorkerPool {
   static async create(options: WorkerPoolOptions = {}): Promise<WorkerPool> {
     const { size = defaultSize(), ...rest } = options;
     if (!Number.isInteger(size) || size < 1) throw new RangeError(`Option "size" must be a positive integer (workers in the pool), got ${JSON.stringify(size)}.`);
-    const settled = await Promise.allSettled(Array.from({ length: size }, () => WorkerPix2Pix.create(rest)));
+    const threads = rest.threads ?? ortThreadsPerWorker(rest.backend, size);
+    const settled = await Promise.allSettled(Array.from({ length: size }, () => WorkerPix2Pix.create({ ...rest, threads })));
     const ok = settled.flatMap((s) => (s.status === 'fulfilled' ? [s.value] : []));
     const failed = settled.find((s): s is PromiseRejectedResult => s.status === 'rejected');
     if (failed) {
@@ -79,6 +93,16 @@ export class WorkerPool {
   /** What the first worker selected (all workers run the same options). */
   get backendInfo(): WorkerBackendInfo {
     return this.workers[0].backendInfo;
+  }
+
+  /** The workers' default inference mode. */
+  get mode(): InferenceMode {
+    return this.workers[0].mode;
+  }
+
+  /** The resolved model options (the same in every worker). */
+  get options(): ResolvedModelOptions {
+    return this.workers[0].options;
   }
 
   private acquire(): Promise<WorkerPix2Pix> {
@@ -102,7 +126,7 @@ export class WorkerPool {
       if (e instanceof WorkerError && !this.disposed) {
         try {
           await w.restart();
-          for (const { source, net } of this.weights) await w.loadPth(source, net);
+          for (const { source, net, load } of this.weights) await w.loadPth(source, net, { ...load, transfer: false });
         } catch { /* the next call on it reports the failure */ }
       }
       throw e;
@@ -119,9 +143,22 @@ export class WorkerPool {
    * await pool.loadPth(await readFile('latest_net_G.pth'));
    * ```
    */
-  async loadPth(source: WeightsSource, net: 'G' | 'D' = 'G'): Promise<void> {
-    await Promise.all(this.workers.map((w) => w.loadPth(source, net, { transfer: false })));
-    this.weights.push({ source, net });
+  async loadPth(source: WeightsSource, net: NetName = 'G', opts: LoadOptions & LongCallOptions = {}): Promise<void> {
+    const { onProgress, signal, transfer: _ignored, ...load } = opts;
+    await Promise.all(this.workers.map((w, i) => w.loadPth(source, net, { ...load, signal, onProgress: i === 0 ? onProgress : undefined, transfer: false })));
+    this.weights.push({ source, net, load });
+  }
+
+  /**
+   * Exports `G` or `D` of the pool's model (every worker holds the same weights) as `.pth` bytes.
+   *
+   * @example
+   * ```ts
+   * await writeFile('latest_net_G.pth', await pool.exportPth());
+   * ```
+   */
+  exportPth(net: NetName = 'G'): Promise<Uint8Array> {
+    return this.use((w) => w.exportPth(net));
   }
 
   /**
@@ -132,8 +169,20 @@ export class WorkerPool {
    * const out = await pool.translate({ data, width, height }, { transfer: true });
    * ```
    */
-  translate(image: PixelImage, opts: { mode?: InferenceMode; transfer?: boolean } = {}): Promise<RGBAImageData> {
+  translate(image: PixelImage, opts: TranslateOptions & { transfer?: boolean } = {}): Promise<RGBAImage> {
     return this.use((w) => w.translate(image, opts));
+  }
+
+  /**
+   * Like {@link translate}, with the float output in [-1, 1].
+   *
+   * @example
+   * ```ts
+   * const out = await pool.translateFloat(img);
+   * ```
+   */
+  translateFloat(image: PixelImage, opts: TranslateOptions & { transfer?: boolean } = {}): Promise<FloatImage> {
+    return this.use((w) => w.translateFloat(image, opts));
   }
 
   /**
@@ -145,8 +194,8 @@ export class WorkerPool {
    * const outs = await pool.translateAll(imgs, { signal: AbortSignal.timeout(60_000) });
    * ```
    */
-  async translateAll(images: PixelImage[], opts: { mode?: InferenceMode; transfer?: boolean; signal?: AbortSignal; onProgress?: (p: PoolProgress) => void } = {}): Promise<RGBAImageData[]> {
-    const out: RGBAImageData[] = new Array(images.length);
+  async translateAll(images: PixelImage[], opts: { mode?: InferenceMode; transfer?: boolean; signal?: AbortSignal; onProgress?: (p: PoolProgress) => void } = {}): Promise<RGBAImage[]> {
+    const out: RGBAImage[] = new Array(images.length);
     let next = 0, done = 0, failed = false;
     const lane = async () => {
       while (next < images.length && !failed) {

@@ -7,7 +7,7 @@ import nodeEndpoint from 'comlink/dist/esm/node-adapter.mjs';
 import { WorkerError } from '../core/errors.js';
 import { detectEnvironment, requireNodeBuiltin } from '../core/env.js';
 import { defaultWorkerUrl } from './worker-url.js';
-import type { WorkerKind } from '../core/protocol.js';
+import type { WorkerKind } from './protocol.js';
 
 /** A started worker. */
 export interface SpawnedWorker {
@@ -17,6 +17,12 @@ export interface SpawnedWorker {
   dead: Promise<never>;
   /** Whether `dead` has rejected. */
   readonly isDead: boolean;
+  /**
+   * Calls `listener` with the death's error when the worker dies (at once if it is dead); returns
+   * the function that unsubscribes it. Unlike `dead.then`, nothing stays attached after a call
+   * unsubscribes, so per-call listeners do not accumulate on a long-lived worker.
+   */
+  onDead(listener: (e: Error) => void): () => void;
   /** Kills the worker now; `dead` rejects with `why`. */
   terminate(why: string): Promise<void>;
   /** Node: keep the process alive (a call is pending) or not (idle). No-op in browsers. */
@@ -38,16 +44,28 @@ export interface SpawnedWorker {
 export function spawnWorker(url?: string | URL): SpawnedWorker {
   let rejectDead!: (e: Error) => void;
   let isDead = false;
+  let deathError: Error | undefined;
+  const listeners = new Set<(e: Error) => void>();
   const dead = new Promise<never>((_, reject) => { rejectDead = reject; });
-  dead.catch(() => undefined); // observed by each call; never an unhandled rejection
+  dead.catch(() => undefined); // may never be observed; never an unhandled rejection
   const die = (e: Error) => {
     if (isDead) return;
     isDead = true;
+    deathError = e;
     rejectDead(e);
+    for (const l of [...listeners]) l(e);
+    listeners.clear();
+  };
+  const onDead = (listener: (e: Error) => void): (() => void) => {
+    if (isDead) {
+      listener(deathError!);
+      return () => undefined;
+    }
+    listeners.add(listener);
+    return () => listeners.delete(listener);
   };
   if (detectEnvironment() === 'node') {
     const href = String(url ?? defaultWorkerUrl());
-    const proc = (globalThis as { process?: NodeJS.Process }).process!;
     const wt = requireNodeBuiltin('node:worker_threads', 'Starting a worker in Node');
     const target = /^[a-z][a-z0-9+.-]*:/i.test(href) && !/^[a-z]:[\\/]/i.test(href) ? new URL(href) : href;
     let lastError: Error | undefined;
@@ -61,7 +79,9 @@ export function spawnWorker(url?: string | URL): SpawnedWorker {
         : `The pix2pix worker crashed with an uncaught ${e.name}: ${e.message}. Pending calls were rejected; call restart() or create a new model.`, { cause: e }));
     });
     w.on('messageerror', (e: Error) => die(new WorkerError(`A message from the pix2pix worker could not be deserialised: ${e.message}.`, { cause: e })));
+    let exited = false;
     w.on('exit', (code: number) => {
+      exited = true;
       die(new WorkerError(`The pix2pix worker exited (exit code ${code})${lastError ? ` after ${lastError.name}: ${lastError.message}` : ''} while calls could still be pending; they were rejected. Call restart() or create a new model.`));
     });
     return {
@@ -69,9 +89,19 @@ export function spawnWorker(url?: string | URL): SpawnedWorker {
       endpoint: nodeEndpoint(w as never),
       dead,
       get isDead() { return isDead; },
+      onDead,
       async terminate(why) {
         die(new WorkerError(why));
-        await w.terminate();
+        if (exited) return;
+        // A worker being terminated no longer keeps Node's event loop alive (ref() or not), so a
+        // caller awaiting this (restart(), then the rest of its program) saw the process end
+        // silently, exit code 0 or 13: a timer holds the loop until the worker's exit.
+        const hold = setInterval(() => undefined, 1 << 30);
+        try {
+          await w.terminate();
+        } finally {
+          clearInterval(hold);
+        }
       },
       hold(on) {
         if (on) w.ref(); else w.unref();
@@ -104,6 +134,7 @@ export function spawnWorker(url?: string | URL): SpawnedWorker {
     endpoint: w as unknown as Comlink.Endpoint,
     dead,
     get isDead() { return isDead; },
+    onDead,
     async terminate(why) {
       die(new WorkerError(why));
       w.terminate();

@@ -4,8 +4,8 @@
  * to report progress and to yield to the event loop at step boundaries.
  */
 import * as Comlink from 'comlink';
-import { AbortError } from '../core/errors.js';
-import { serializeError, deserializeError, type CallHooks, type WorkProgress, type SerializedError } from '../core/protocol.js';
+import { AbortError, serializeError, deserializeError, type SerializedError } from '../core/errors.js';
+import type { CallHooks, WorkProgress } from './protocol.js';
 import { nodeBuiltin } from '../core/env.js';
 
 let installed = false;

@@ -1,4 +1,5 @@
 import { suite } from 'uvu';
+import { runCommand } from '../support/cli.js';
 import * as assert from 'uvu/assert';
 import { tf } from '../../src/core/tf.js';
 import { runBench, summarize, formatJsonLine, formatTable } from '../../src/bench/harness.js';
@@ -56,14 +57,14 @@ test('interleaves cases round-robin: every case gets its reps, one tfjs backend 
 });
 
 test('prints one JSON line per case and sends skips to stderr from the CLI', async () => {
-  const out: string[] = [];
-  const err: string[] = [];
-  const code = await benchCommand(['--backend', 'cpu', '--task', 'infer', '--size', '64', '--ngf', '4', '--threads', '1,2', '--reps', '1', '--warmup', '0', '--json', '--no-respawn'], (l) => out.push(l), (l) => err.push(l));
+  const { code, out, err } = await runCommand(benchCommand, ['--backend', 'cpu', '--task', 'infer', '--size', '64', '--ngf', '4', '--threads', '1,2', '--reps', '1', '--warmup', '0', '--json', '--no-respawn']);
   assert.is(code, 0);
   assert.is(out.length, 1);
   const j = JSON.parse(out[0]);
   assert.equal([j.backend, j.task, j.size, j.ngf, j.batch, j.threads], ['cpu', 'infer', 64, 4, 1, 1]);
   assert.ok(err.some((l) => /skip cpu threads=2/.test(l)), err.join('\n'));
-  assert.is(await benchCommand(['--size', '100'], () => {}, () => {}), 2);
+  const bad = await runCommand(benchCommand, ['--size', '100']);
+  assert.is(bad.code, 2);
+  assert.match(bad.err[0], /^error \[E_USAGE\]/);
 });
 test.run();

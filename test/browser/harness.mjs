@@ -153,7 +153,8 @@ export async function runBrowserTests({ root, filters = [], log = (s) => process
     return { src: relative(root, f), url: `/pages/${rel.split(sep).join('/')}.html`, shot: join(outdir, 'screenshots', `${rel.split(sep).join('__')}.png`) };
   });
 
-  const server = await serve([['/pages/', pagesDir + sep], ['/fixtures/', join(root, 'test', 'fixtures') + sep]]);
+  // onnxruntime-web's wasm files, for the ort-webgpu engine's page.
+  const server = await serve([['/pages/', pagesDir + sep], ['/fixtures/', join(root, 'test', 'fixtures') + sep], ['/ort-web/', join(root, 'node_modules', 'onnxruntime-web', 'dist') + sep]]);
   const origin = `http://127.0.0.1:${server.address().port}`;
   const { chromium: pw } = await import('playwright-core');
   const browser = await pw.launch({ executablePath: chromium, headless: true, args: CHROMIUM_ARGS });

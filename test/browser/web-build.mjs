@@ -1,6 +1,6 @@
 // Builds, with esbuild from src/ (seconds, where rollup takes minutes), the browser files the web
 // tests serve in place of dist/: the widget script (IIFE, as dist/pix2pix-widget.min.js), the
-// library's worker (ESM, as dist/worker.js), the library itself (IIFE global `Pix2Pix`, as
+// library's worker (ESM, minified, as dist/worker.js), the library itself (IIFE global `Pix2Pix`, as
 // dist/pix2pix.min.js, to compute the reference output in the page) and the wasm binaries.
 import { build } from 'esbuild';
 import { mkdirSync, statSync } from 'node:fs';
@@ -26,7 +26,8 @@ export async function buildWebDist(root, outdir) {
   const common = { bundle: true, platform: 'browser', target: 'es2022', sourcemap: 'linked', logLevel: 'warning', define: { 'process.env.NODE_ENV': '"production"' } };
   await Promise.all([
     build({ ...common, entryPoints: [join(root, 'src/web/index.ts')], outfile: join(outdir, 'pix2pix-widget.min.js'), format: 'iife', globalName: 'Pix2PixWidget', minify: true, banner: IIFE_URL.banner, define: { ...common.define, ...IIFE_URL.define } }),
-    build({ ...common, entryPoints: [join(root, 'src/worker.ts')], outfile: join(outdir, 'worker.js'), format: 'esm' }),
+    // Minified, as dist/worker.js is.
+    build({ ...common, entryPoints: [join(root, 'src/worker.ts')], outfile: join(outdir, 'worker.js'), format: 'esm', minify: true }),
     build({ ...common, entryPoints: [join(root, 'src/index.ts')], outfile: join(outdir, 'pix2pix.min.js'), format: 'iife', globalName: 'Pix2Pix', banner: IIFE_URL.banner, define: { ...common.define, ...IIFE_URL.define } }),
   ]);
   copyWasmBinaries(outdir);

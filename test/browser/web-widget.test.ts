@@ -32,10 +32,27 @@ async function makeModel(): Promise<Uint8Array> {
   return writePth(sd);
 }
 
+/**
+ * The library's worker, except that it swallows its answers to translate() when the page tells it
+ * to (over a BroadcastChannel, before the first translation): a worker that stops answering, as
+ * one whose wasm threads hang does, for the watchdog test.
+ */
+const HANG_WORKER = `
+import './worker.js'; // static: a message that arrives before comlink listens would be lost
+const bc = new BroadcastChannel('p2p-hang');
+let hang = null;
+bc.onmessage = (e) => { if (hang === null && (e.data === 'hang' || e.data === 'go')) hang = e.data === 'hang'; };
+bc.postMessage('hello');
+// A translation's answer is the only one that carries an image (comlink's RAW value with data, width, height).
+const isImage = (m) => m && m.value && m.value.data && typeof m.value.width === 'number';
+const post = self.postMessage.bind(self);
+self.postMessage = (m, t) => { if (hang && isImage(m)) return; post(m, t); };
+`;
+
 type Page = import('playwright-core').Page;
 type Browser = import('playwright-core').Browser;
 
-const ctx: { browser?: Browser; origin?: string; close?: () => Promise<void>; skip?: string } = {};
+const ctx: { browser?: Browser; origin?: string; close?: () => Promise<void>; skip?: string; requests: string[] } = { requests: [] };
 
 const W = suite('the <pix2pix-translator> widget');
 
@@ -53,9 +70,10 @@ W.before(async () => {
   const sizes = await buildWebDist(root, join(work, 'dist'));
   console.log(`# widget bundle (esbuild, minified): ${(sizes.widget / 1024).toFixed(1)} KiB`);
   writeFileSync(join(work, 'models', 'random-g.pth'), await makeModel());
+  writeFileSync(join(work, 'dist', 'hang-worker.js'), HANG_WORKER);
   writeFileSync(join(work, 'models', 'not-a-model.pth'), new TextEncoder().encode('these bytes are no checkpoint '.repeat(20)));
   const { startExamplesServer } = await load('scripts/serve-examples.mjs');
-  const srv = await startExamplesServer({ port: 0, mounts: [['/examples/', join(root, 'examples')], ['/dist/', join(work, 'dist')], ['/models/', join(work, 'models')]] });
+  const srv = await startExamplesServer({ port: 0, mounts: [['/examples/', join(root, 'examples')], ['/dist/', join(work, 'dist')], ['/models/', join(work, 'models')]], onRequest: (path: string) => ctx.requests.push(path) });
   ctx.origin = srv.origin;
   ctx.close = srv.close;
   const { chromium: pw } = await import('playwright-core');
@@ -99,7 +117,7 @@ async function compareWithLibrary(page: Page) {
     // tfjs web weights (model.json + weights file) load by URL; single files as bytes.
     const weights = model.endsWith('.json') ? new URL(model, location.href).href : new Uint8Array(await (await fetch(model)).arrayBuffer());
     // In a worker, like the widget's own model: threaded wasm on a page's main thread waits by
-    // spinning, and once spun forever in a test run (see README, WASM threads).
+    // spinning, and once spun forever in a test run (see docs/backends.md, WASM and threads).
     const p2p = await lib.createPix2Pix({ backend: el.backendInfo.name, weights, worker: true });
     const ref = await p2p.translate({ data: input.data, width: input.width, height: input.height, channels: 4 });
     await p2p.dispose();
@@ -129,9 +147,15 @@ W('loads from the script-tag example, reads the architecture from the .pth and s
   assert.is(info.size, 64);
   assert.ok(info.isolated, 'served with COOP/COEP, the worker is cross-origin isolated');
   assert.ok(info.wasmThreads, 'and can use wasm threads');
-  const status = await page.locator('pix2pix-translator [role=status]').textContent();
-  assert.ok(status!.includes(info.backend), `status "${status}" names the backend ${info.backend}`);
-  assert.match(status!, /last translation [\d.]+ ms/);
+  // A short line for visitors; the engine's full reason behind a click (a <details>).
+  const short = await page.locator('pix2pix-translator [role=status] summary .state').textContent();
+  assert.match(short!, info.backend === 'wasm' ? /^Ready · CPU(, \d threads)? · [\d.]+ m?s$/ : /^Ready · GPU \(\w+(, software)?\) · [\d.]+ m?s$/, `short status "${short}"`);
+  assert.ok(short!.length < 40, 'the short status stays short');
+  assert.is(await page.locator('pix2pix-translator [role=status] details').getAttribute('open'), null, 'details start closed');
+  const details = await page.locator('pix2pix-translator [role=status] .details').textContent();
+  assert.ok(details!.includes(`Backend: ${info.backend}`), `details "${details}" name the backend ${info.backend}`);
+  await page.locator('pix2pix-translator [role=status] summary').click();
+  assert.ok(await page.locator('pix2pix-translator [role=status] .details').isVisible(), 'a click shows the details');
   console.log(`# widget backend (isolated page): ${info.backend}, ${info.threads} thread(s)`);
   await page.close();
 });
@@ -188,6 +212,17 @@ W('the example page loads the shipped default model (fonts, 8-bit web weights) a
   const r = await compareWithLibrary(page);
   assert.is(r.mismatches, 0, `max diff ${r.maxDiff}`);
   assert.ok(r.inputDark > 0 && r.outputLevels > 2, 'a stroke was drawn and the output is not flat');
+
+  // The page steers visitors to printed characters: a sample button puts one in and translates it.
+  assert.is(await page.locator('#samples button').count(), 6);
+  await page.locator('#samples button').nth(2).click();
+  await page.waitForFunction(() => (document.getElementById('t') as unknown as { getInputImageData(): ImageData }).getInputImageData().data[0] === 255);
+  const s = await compareWithLibrary(page);
+  assert.ok(s.inputDark > 300, `the sample character is in the input (${s.inputDark} dark pixels)`);
+  // Within 1 level: once, under a load average of 30, 3 of 65536 values differed by 1 from a fresh
+  // worker's (exact in reruns; the same worker had translated the strokes before).
+  assert.ok(s.maxDiff <= 1 && s.mismatches <= 16, `sample: ${s.mismatches} values differ, max diff ${s.maxDiff}`);
+  await page.screenshot({ path: join(shots, 'widget-sample.png') });
   await page.close();
 });
 
@@ -234,8 +269,16 @@ W('shows a not-found error for a missing model and a format error for a file tha
   assert.is(await page.evaluate(async () => (await (document.getElementById('t') as unknown as { flush(): Promise<ImageData> }).flush()).width), 64);
   await page.close();
 
+  // The same cause, the same message, whatever the format: a missing model.json is "Model not found" too.
+  const json = await openWidget('?model=/models/missing/model.json', { waitFor: 'error' });
+  assert.is(await json.locator('pix2pix-translator').getAttribute('data-error'), 'not-found');
+  const jsonAlert = await json.locator('pix2pix-translator [role=alert]').textContent();
+  assert.match(jsonAlert!, /^Model not found.*missing\/model\.json.*404/);
+  await json.close();
+
   const bad = await openWidget('?model=/models/not-a-model.pth', { waitFor: 'error' });
   assert.is(await bad.locator('pix2pix-translator').getAttribute('data-error'), 'format');
+  assert.match((await bad.locator('pix2pix-translator [role=alert]').textContent())!, /^Not a model file/);
   await bad.close();
 });
 
@@ -252,6 +295,88 @@ W('works without cross-origin isolation (wasm on one thread) and still matches t
   assert.is(caps.name, 'wasm');
   const r = await compareWithLibrary(page);
   assert.is(r.mismatches, 0);
+  await page.close();
+});
+
+W('keeps translating after a debounce timer fires once a fast translation has taken its change', async () => {
+  if (ctx.skip) return;
+  const page = await openWidget('?model=/models/random-g.pth');
+  await page.evaluate(() => (document.getElementById('t') as unknown as { flush(): Promise<ImageData> }).flush());
+  // What a 40 ms debounce timer does when the translation that takes its change ends sooner: here
+  // with a 1.5 s timer (the element's own requestTranslate) and a translation started at once.
+  // Before the fix, the timer's pump() left the loop's promise set for good: nothing translated
+  // again and flush() spun in microtasks, freezing the page.
+  const probe = page.evaluate(async () => {
+    const el = document.getElementById('t') as unknown as { requestTranslate(ms: number): void; pump(): Promise<void>; clear(): void; flush(): Promise<ImageData>; lastTranslation: { ms: number } | null };
+    el.requestTranslate(1500);
+    await el.pump();
+    await new Promise((r) => setTimeout(r, 2000));
+    const before = el.lastTranslation;
+    el.clear();
+    const out = await el.flush();
+    return { width: out.width, translatedAgain: el.lastTranslation !== before };
+  });
+  const r = await Promise.race([probe, new Promise<'hang'>((res) => setTimeout(() => res('hang'), 60_000))]);
+  assert.is.not(r, 'hang', 'flush() answered');
+  assert.equal(r, { width: 64, translatedAgain: true });
+  await Promise.race([page.close(), new Promise((res) => setTimeout(res, 5000))]);
+});
+
+W('shows download progress for everything it fetches: the worker script and the model', async () => {
+  if (ctx.skip) return;
+  const page = await ctx.browser!.newPage();
+  const before = ctx.requests.length;
+  await page.addInitScript(() => {
+    const seen: { loaded: number; total: number | null; what: string }[] = [];
+    (window as unknown as { progressSeen: typeof seen }).progressSeen = seen;
+    document.addEventListener('progress', (e) => seen.push({ ...(e as unknown as CustomEvent).detail }), true);
+  });
+  await page.goto(`${ctx.origin}/examples/widget.html?model=/models/random-g.pth`);
+  await page.waitForFunction(() => (document.getElementById('t') as unknown as { state: string }).state === 'ready', null, { timeout: TIMEOUT });
+  const seen = await page.evaluate(() => (window as unknown as { progressSeen: { loaded: number; total: number | null; what: string }[] }).progressSeen);
+  const { statSync } = await import('node:fs');
+  const expected = statSync(join(work, 'dist', 'worker.js')).size + statSync(join(work, 'models', 'random-g.pth')).size;
+  const last = seen[seen.length - 1];
+  assert.ok(seen.length >= 2, `${seen.length} progress events`);
+  assert.is(last.loaded, expected, 'the last event counts every byte of worker.js and the model');
+  assert.is(last.total, expected);
+  assert.ok(seen.some((p) => /model engine/.test(p.what)), 'the worker script is named while it downloads');
+  assert.ok(seen.every((p, i) => i === 0 || p.loaded >= seen[i - 1].loaded), 'progress never goes back');
+  // The worker starts from the bytes downloaded with progress (a blob URL), not by a second download.
+  assert.is(ctx.requests.slice(before).filter((p) => p === '/dist/worker.js').length, 1, 'worker.js is fetched once');
+  await page.close();
+});
+
+W('replaces a worker that stops answering (watchdog), says so, and flush() still resolves', async () => {
+  if (ctx.skip) return;
+  const page = await ctx.browser!.newPage();
+  await page.addInitScript(() => {
+    // The first worker is told to swallow its translate answers; the ones after it answer.
+    const bc = new BroadcastChannel('p2p-hang');
+    let hellos = 0;
+    bc.onmessage = (e) => {
+      if (e.data === 'hello') bc.postMessage(hellos++ === 0 ? 'hang' : 'go');
+    };
+    const w = window as unknown as { bc: BroadcastChannel; errors: { kind: string; fatal: boolean }[] };
+    w.bc = bc;
+    w.errors = [];
+    document.addEventListener('error', (e) => { const d = (e as unknown as CustomEvent).detail; if (d) w.errors.push({ kind: d.kind, fatal: d.fatal }); }, true);
+  });
+  await page.goto(`${ctx.origin}/examples/widget.html?model=/models/random-g.pth&worker-url=/dist/hang-worker.js&watchdog=1500`);
+  await page.waitForFunction(() => (document.getElementById('t') as unknown as { state: string }).state === 'ready', null, { timeout: TIMEOUT });
+  const r = await page.evaluate(async () => {
+    const el = document.getElementById('t') as unknown as { flush(): Promise<ImageData>; workerRestarts: number; state: string };
+    const t0 = performance.now();
+    const out = await el.flush();
+    return { width: out.width, ms: performance.now() - t0, restarts: el.workerRestarts, state: el.state, errors: (window as unknown as { errors: { kind: string; fatal: boolean }[] }).errors };
+  });
+  assert.is(r.width, 64, 'flush() resolved with the output of the new worker');
+  assert.is(r.restarts, 1, 'one worker was replaced');
+  assert.is(r.state, 'ready');
+  assert.equal(r.errors, [{ kind: 'timeout', fatal: false }], 'an error event of kind timeout, not fatal');
+  const details = await page.locator('pix2pix-translator [role=status] .details').textContent();
+  assert.match(details!, /restarted 1 time/, 'the details say the worker was restarted');
+  assert.is(await page.locator('pix2pix-translator').getAttribute('data-error'), null, 'the error panel is cleared once the new worker answers');
   await page.close();
 });
 

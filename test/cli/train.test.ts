@@ -1,20 +1,15 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { mkdtempSync, rmSync, existsSync, readFileSync, readdirSync } from 'node:fs';
+import { mkdtempSync, rmSync, existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { trainCommand } from '../../src/cli/train.js';
 import { readPth } from '../../src/core/pth/index.js';
 import { ROOT } from '../support/env.js';
+import { runCommand } from '../support/cli.js';
 
 const t = suite('pix2pix-ts train');
 let dir = '';
-const quiet = <T>(fn: () => Promise<T>): Promise<T> => {
-  const log = console.log;
-  const lines: string[] = [];
-  console.log = (...a: unknown[]) => void lines.push(a.join(' '));
-  return fn().finally(() => (console.log = log));
-};
 t.before(() => {
   dir = mkdtempSync(join(tmpdir(), 'p2p-train-'));
 });
@@ -25,7 +20,8 @@ const base = ['--dataroot', join(ROOT, 'data/fonts-zi2zi'), '--input-nc', '1', '
 
 t('writes checkpoints, sample grids, the loss curve and an HTML report', async () => {
   const out = join(dir, 'run');
-  assert.is(await quiet(() => trainCommand([...base, '--max-steps', '4', '--out', out])), 0);
+  const r = await runCommand(trainCommand, [...base, '--max-steps', '4', '--out', out]);
+  assert.is(r.code, 0, r.err.join('\n'));
   for (const f of ['latest.ckpt', 'latest_net_G.pth', 'latest_net_D.pth', 'loss.svg', 'loss.png', 'index.html', 'test_grid.png', 'samples_step000002.png', 'samples_step000004.png']) {
     assert.ok(existsSync(join(out, f)), f);
   }
@@ -40,35 +36,34 @@ t('writes checkpoints, sample grids, the loss curve and an HTML report', async (
 
 t('--resume continues the saved run where it stopped', async () => {
   const out = join(dir, 'resume');
-  const lines: string[] = [];
-  const log = console.log;
-  console.log = (...a: unknown[]) => void lines.push(a.join(' '));
-  try {
-    assert.is(await trainCommand([...base, '--max-steps', '2', '--out', out]), 0);
-    assert.is(await trainCommand([...base, '--max-steps', '3', '--out', out, '--resume']), 0);
-  } finally {
-    console.log = log;
-  }
+  assert.is((await runCommand(trainCommand, [...base, '--max-steps', '2', '--out', out])).code, 0);
+  const second = await runCommand(trainCommand, [...base, '--max-steps', '3', '--out', out, '--resume']);
+  assert.is(second.code, 0, second.err.join('\n'));
+  const lines = second.out;
   assert.ok(lines.some((l) => /resuming from .*latest\.ckpt: step 2, epoch 1/.test(l)), lines.join('\n'));
   assert.ok(lines.some((l) => /trained 1 steps .*, 3 in total/.test(l)), lines.join('\n'));
 });
 
-t('--resume without a checkpoint and a missing dataroot fail with a clear message', async () => {
-  const errs: string[] = [];
-  const err = console.error;
-  console.error = (...a: unknown[]) => void errs.push(a.join(' '));
-  try {
-    assert.is(await quiet(() => trainCommand([...base, '--out', join(dir, 'none'), '--resume'])), 2);
-  } finally {
-    console.error = err;
-  }
-  assert.match(errs.join('\n'), /Nothing to resume/);
-  try {
-    await trainCommand(['--out', join(dir, 'x')]);
-    assert.unreachable();
-  } catch (e) {
-    assert.match((e as Error).message, /--dataroot is required/);
-  }
+t('--resume without a checkpoint, a missing dataroot and a bad number fail with a coded message on stderr', async () => {
+  const none = await runCommand(trainCommand, [...base, '--out', join(dir, 'none'), '--resume']);
+  assert.is(none.code, 2);
+  assert.match(none.err[0], /^error \[E_USAGE\]: Nothing to resume/);
+  const noData = await runCommand(trainCommand, ['--out', join(dir, 'x')]);
+  assert.is(noData.code, 2);
+  assert.match(noData.err[0], /^error \[E_USAGE\]: --dataroot is required/);
+  const badNum = await runCommand(trainCommand, [...base, '--out', join(dir, 'y'), '--epochs', 'many']);
+  assert.is(badNum.code, 2);
+  assert.match(badNum.err[0], /^error \[E_USAGE\]: --epochs must be an integer >= 0, got "many"/);
+  assert.equal([...none.out, ...noData.out, ...badNum.out], [], 'nothing on stdout');
+});
+
+t('an --out that cannot be written fails before the first step', async () => {
+  const file = join(dir, 'a-file');
+  writeFileSync(file, 'not a folder');
+  const r = await runCommand(trainCommand, [...base, '--out', join(file, 'run')]);
+  assert.is(r.code, 2);
+  assert.match(r.err[0], /^error \[E_USAGE\]: --out .* is not a writable folder .*Checked before training starts/);
+  assert.not.ok(r.out.some((l) => /^train \d+\//.test(l)), 'no step ran');
 });
 
 t.run();

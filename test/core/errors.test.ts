@@ -1,7 +1,7 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import * as E from '../../src/core/errors.js';
-import { ShapeError, Pix2PixError, reviveError, DisposedError } from '../../src/core/errors.js';
+import { ShapeError, Pix2PixError, reviveError, DisposedError, StateDictMismatchError, CheckpointError, serializeError, deserializeError } from '../../src/core/errors.js';
 
 const errors = suite('errors');
 
@@ -33,10 +33,29 @@ errors('every error class has its own stable name, even bundled (classes get ren
   ];
   assert.equal(made.map((e) => e.name), ['Pix2PixError', 'ShapeError', 'ValueError', 'CheckpointError', 'UnsafePickleError', 'StateDictMismatchError', 'BackendError', 'GoldenError', 'DatasetError', 'AbortError', 'DisposedError', 'WorkerError']);
   for (const e of made) {
-    if (e.name === 'StateDictMismatchError' || e.name === 'DisposedError') continue;
     const back = reviveError({ name: e.name, message: e.message, code: (e as Pix2PixError).code });
     assert.is(back.constructor, e.constructor, e.name);
+    assert.is(back.message, e.message, e.name);
+    assert.is((back as Pix2PixError).code, (e as Pix2PixError).code, e.name);
   }
+});
+
+errors('a state-dict mismatch crosses the wire as itself, with its key lists', () => {
+  const sent = new StateDictMismatchError(['a.weight'], ['b.bias'], ['c: [1] vs [2]']);
+  const back = deserializeError(JSON.parse(JSON.stringify(serializeError(sent))));
+  assert.instance(back, StateDictMismatchError);
+  assert.instance(back, CheckpointError);
+  assert.is((back as StateDictMismatchError).code, 'E_STATE_DICT');
+  assert.equal((back as StateDictMismatchError).missing, ['a.weight']);
+  assert.equal((back as StateDictMismatchError).unexpected, ['b.bias']);
+  assert.equal((back as StateDictMismatchError).wrongShapes, ['c: [1] vs [2]']);
+  assert.is(back.message, sent.message);
+});
+
+errors('a renamed class (as bundlers do) is still serialised under its canonical name', () => {
+  class ShapeError2 extends ShapeError {}
+  assert.is(serializeError(new ShapeError2('x')).name, 'ShapeError');
+  assert.equal(serializeError('plain'), { name: 'Error', message: 'plain' });
 });
 
 errors.run();

@@ -1,7 +1,8 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import sharp from 'sharp';
-import { DatasetError } from '../../src/core/errors.js';
+import { DatasetError, LimitError } from '../../src/core/errors.js';
+import { crc32 } from '../../src/core/io/index.js';
 import { decodeImage, encodePng, readImageSize, rgbToGray, toFloat } from '../../src/node/image-io.js';
 
 const io = suite('image-io');
@@ -76,6 +77,25 @@ io('an unreadable file is a DatasetError naming it and saying why', async () => 
     assert.instance(e, DatasetError);
     assert.match((e as Error).message, '"/nonexistent/x.png"');
   }
+});
+
+io('an image above the pixel budget is refused from its header, before decoding', async () => {
+  // A real 8x8 PNG whose IHDR says 16000x8000 (CRC fixed): a few hundred bytes.
+  const png = new Uint8Array(await sharp({ create: { width: 8, height: 8, channels: 3, background: '#808080' } }).png().toBuffer());
+  const dv = new DataView(png.buffer, png.byteOffset);
+  dv.setUint32(16, 16000);
+  dv.setUint32(20, 8000);
+  dv.setUint32(29, crc32(png.subarray(12, 29)));
+  try {
+    await decodeImage(png, 3, 'huge.png');
+    assert.unreachable();
+  } catch (e) {
+    assert.instance(e, LimitError, String((e as Error)?.stack ?? e));
+    assert.is((e as LimitError).code, 'E_LIMIT');
+    assert.match((e as Error).message, /16000x8000 = 128000000 pixels.*maxPixels/);
+  }
+  const small = new Uint8Array(await sharp({ create: { width: 8, height: 8, channels: 3, background: '#808080' } }).png().toBuffer());
+  assert.is((await decodeImage(small, 3)).width, 8, 'the budget lets ordinary images through');
 });
 
 io.run();

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { tf } from '../../src/core/tf.js';
 import { initBackend } from '../../src/backends/index.js';
-import { CheckpointError } from '../../src/core/errors.js';
+import { CheckpointError, LimitError } from '../../src/core/errors.js';
 import { Pix2PixModel } from '../../src/pix2pix/model.js';
 import {
   saveCheckpoint,
@@ -14,8 +14,13 @@ import {
   restoreCheckpoint,
   checkpointToArtifacts,
   saveWeights,
+  modelFromArtifacts,
 } from '../../src/pix2pix/checkpoint.js';
 import type { FsLike } from '../../src/core/io/index.js';
+import type { TrainerState } from '../../src/pix2pix/trainer.js';
+
+/** A trainer state with the given fields (the rest at a run's start). */
+const trainerAt = (over: Partial<TrainerState>): TrainerState => ({ epoch: 0, position: 0, step: 0, rng: [1, 2, 3, 4], history: [], ...over });
 
 // numDowns 6 so one U-Net level has dropout (levels >= 4 except the innermost); batch norm.
 const opts = { generator: { numDowns: 6, ngf: 4 }, discriminator: { ndf: 4, nLayers: 2 }, seed: 3 };
@@ -65,10 +70,10 @@ ckpt('resuming from a checkpoint gives bitwise the same model as training straig
   const first = new Pix2PixModel(opts);
   await steps(first, 0, 2);
   const path = join(dir, 'resume.p2p');
-  await saveCheckpoint(first, path, { epoch: 0, step: 2, rng: [1, 2, 3, 4] });
+  await saveCheckpoint(first, path, trainerAt({ step: 2 }));
   first.dispose();
   const { model: resumed, trainerState } = await loadCheckpoint(path);
-  assert.equal(trainerState, { epoch: 0, step: 2, rng: [1, 2, 3, 4] });
+  assert.equal(trainerState, trainerAt({ step: 2 }));
   assert.is(resumed.dropoutCounter, 2);
   assert.is(resumed.optG.step, 2);
   await steps(resumed, 2, 4);
@@ -102,9 +107,9 @@ ckpt('restoreCheckpoint loads into an existing model all or nothing and refuses 
   const m = new Pix2PixModel(opts);
   await steps(m, 0, 1);
   const path = join(dir, 'r.p2p');
-  await saveCheckpoint(m, path, { epoch: 7 });
+  await saveCheckpoint(m, path, trainerAt({ epoch: 7 }));
   const other = new Pix2PixModel(opts);
-  assert.equal(await restoreCheckpoint(other, path), { epoch: 7 });
+  assert.equal(await restoreCheckpoint(other, path), trainerAt({ epoch: 7 }));
   assert.equal(bitwiseDiff(await snapshot(m), await snapshot(other)), []);
   const wrong = new Pix2PixModel({ ...opts, generator: { numDowns: 6, ngf: 8 } });
   const before = await snapshot(wrong);
@@ -154,11 +159,11 @@ function crashingFs(limit: number): FsLike {
 ckpt('a save that dies midway leaves the previous checkpoint loadable and no temp file behind', async () => {
   const m = new Pix2PixModel(opts);
   const path = join(dir, 'latest.p2p');
-  await saveCheckpoint(m, path, { step: 0 });
+  await saveCheckpoint(m, path, trainerAt({ step: 0 }));
   const good = readFileSync(path);
   await steps(m, 0, 1);
   try {
-    await saveCheckpoint(m, path, { step: 1 }, { fs: crashingFs(5000) });
+    await saveCheckpoint(m, path, trainerAt({ step: 1 }), { fs: crashingFs(5000) });
     assert.unreachable('should throw');
   } catch (e) {
     assert.instance(e, CheckpointError);
@@ -168,7 +173,7 @@ ckpt('a save that dies midway leaves the previous checkpoint loadable and no tem
   assert.ok(Buffer.compare(good, readFileSync(path)) === 0, 'the target must be untouched');
   assert.equal(readdirSync(dir).filter((f) => f.includes('latest.p2p') && f.endsWith('.tmp')), []);
   const { trainerState, model } = await loadCheckpoint(path);
-  assert.equal(trainerState, { step: 0 });
+  assert.equal(trainerState, trainerAt({ step: 0 }));
   model.dispose();
   m.dispose();
 });
@@ -212,10 +217,10 @@ ckpt('goes through a tfjs IOHandler (tf.io.withSaveHandler / fromMemory) as Mode
   await saveCheckpoint(m, tf.io.withSaveHandler(async (a) => {
     saved = a;
     return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } };
-  }), { note: 'memory' });
+  }), trainerAt({ step: 5 }));
   assert.ok(saved?.weightSpecs?.some((s) => s.name === 'optG/v/model.model.0.weight' && s.group === 'optimizer'));
   const { model, trainerState } = await loadCheckpoint(tf.io.fromMemory(saved!));
-  assert.equal(trainerState, { note: 'memory' });
+  assert.equal(trainerState, trainerAt({ step: 5 }));
   assert.equal(bitwiseDiff(await snapshot(m), await snapshot(model)), []);
   m.dispose();
   model.dispose();
@@ -257,3 +262,46 @@ ckpt('saving and loading leaks no tensors', async () => {
 });
 
 ckpt.run();
+
+const hostile = suite('checkpoints with options that do not match their weights');
+
+/** The artifacts of a small model's checkpoint with its saved generator options replaced. */
+async function withGenerator(generator: Record<string, unknown>): Promise<Parameters<typeof modelFromArtifacts>[0]> {
+  await initBackend('cpu');
+  const m = new Pix2PixModel(opts);
+  const a = await checkpointToArtifacts(m, trainerAt({}));
+  m.dispose();
+  const meta = (a.userDefinedMetadata as { pix2pix: { options: { generator: Record<string, unknown> } } }).pix2pix;
+  meta.options.generator = { ...meta.options.generator, ...generator };
+  return a;
+}
+
+hostile('options saying ngf 4096 over small weights are refused before the model is built', async () => {
+  const a = await withGenerator({ ngf: 4096 });
+  const before = tf.memory().numBytes;
+  try {
+    await modelFromArtifacts(a);
+    assert.unreachable();
+  } catch (e) {
+    assert.instance(e, LimitError, String((e as Error)?.stack ?? e));
+    assert.is((e as LimitError).code, 'E_LIMIT');
+    assert.match((e as Error).message, /refused before building/);
+  }
+  assert.is(tf.memory().numBytes, before, 'no variable was allocated');
+});
+
+hostile('options that imply other weight shapes are refused before the model is built', async () => {
+  const a = await withGenerator({ ngf: 6 });
+  const before = tf.memory().numBytes;
+  try {
+    await modelFromArtifacts(a);
+    assert.unreachable();
+  } catch (e) {
+    assert.instance(e, CheckpointError, String((e as Error)?.stack ?? e));
+    assert.is((e as CheckpointError).code, 'E_CHECKPOINT_CORRUPT');
+    assert.match((e as Error).message, /Checked before building the model/);
+  }
+  assert.is(tf.memory().numBytes, before, 'no variable was allocated');
+});
+
+hostile.run();

@@ -7,6 +7,7 @@ import { initBackend } from '../../src/backends/index.js';
 import { verifyGolden } from '../../src/pix2pix/golden.js';
 import { dirSource } from '../../src/cli/fs-source.js';
 import { verifyCommand } from '../../src/cli/verify.js';
+import { runCommand } from '../support/cli.js';
 import { GoldenError } from '../../src/core/errors.js';
 import { fixture } from '../support/env.js';
 
@@ -33,19 +34,19 @@ t('a folder with missing files names every missing file before computing anythin
 });
 
 t('verify exits 2 on an unreadable folder and 1 on a mismatch, printing one line per check', async () => {
-  const lines: string[] = [];
-  assert.is(await verifyCommand([join(dir, 'nope')], (l) => lines.push(l)), 2);
-  assert.match(lines.join('\n'), /E_GOLDEN/);
+  const nope = await runCommand(verifyCommand, [join(dir, 'nope')]);
+  assert.is(nope.code, 2);
+  assert.match(nope.err.join('\n'), /^error \[E_GOLDEN\]/);
   const d = join(dir, 'tampered');
   cpSync(fixture('golden', 'unet64_instance'), d, { recursive: true });
   const f = join(d, 'forward__G_eval.f32');
   const data = new Float32Array(readFileSync(f).buffer.slice(0));
   data[0] += 0.5;
   writeFileSync(f, new Uint8Array(data.buffer));
-  const out: string[] = [];
-  assert.is(await verifyCommand([d], (l) => out.push(l)), 1);
+  const { code, out } = await runCommand(verifyCommand, [d]);
+  assert.is(code, 1);
   assert.match(out.join('\n'), /FAIL forward G eval /);
-  assert.match(out.join('\n'), /ok   forward D eval \(real\)/);
+  assert.match(out.join('\n'), /ok {3}forward D eval \(real\)/);
   assert.ok(out.length > 60);
 });
 

@@ -2,7 +2,7 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { tf } from '../../src/core/tf.js';
 import { initBackend } from '../../src/backends/index.js';
-import { verifyGolden, GOLDEN_BOUNDS } from '../../src/pix2pix/golden.js';
+import { verifyGolden } from '../../src/pix2pix/golden.js';
 import { dirSource } from '../../src/cli/fs-source.js';
 import { fixture, NODE_BACKENDS } from '../support/env.js';
 
@@ -15,7 +15,7 @@ for (const backend of NODE_BACKENDS) {
     test(`matches the PyTorch reference (${cfg}, ${backend})`, async () => {
       const before = tf.memory().numTensors;
       const checks = await verifyGolden(dirSource(fixture('golden', cfg)));
-      let worst: Record<string, number> = {};
+      const worst: Record<string, number> = {};
       for (const c of checks) {
         const kind = c.name.split(' ')[0];
         worst[kind] = Math.max(worst[kind] ?? 0, c.error);

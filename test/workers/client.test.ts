@@ -10,7 +10,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { startWorkerHost } from '../../src/workers/host.js';
-import { createPix2Pix, AbortError, CheckpointError, DisposedError, ShapeError, ValueError, WorkerError, type WorkerPix2Pix, type WorkProgress, type Pix2Pix } from '../../src/index.js';
+import { createPix2Pix, AbortError, CheckpointError, DisposedError, ShapeError, StateDictMismatchError, ValueError, WorkerError, type WorkerPix2Pix, type WorkProgress, type Pix2Pix } from '../../src/index.js';
 import { fixture, ROOT } from '../support/env.js';
 
 // Workers and the child run a private copy of this bundle: other test runs may clear .tmp/test.
@@ -42,10 +42,41 @@ function image(width: number, height: number, seed: number): { data: Uint8Clampe
 const createWorker = (extra: Record<string, unknown> = {}): Promise<WorkerPix2Pix> => createPix2Pix({ ...opts, ...extra, worker: true, workerUrl: SELF });
 
 async function childMain(): Promise<void> {
+  if (process.env.P2P_CHILD === 'terminate' || process.env.P2P_CHILD === 'restart') return childStopsDuringCalls(process.env.P2P_CHILD);
   const p = await createWorker();
   await p.translate(image(40, 30, 1));
   if (process.env.P2P_CHILD === 'dispose') await p.dispose();
   console.log('child done');
+}
+
+/** Stops the worker while three calls are pending (top-level await, nothing else keeps Node alive). */
+async function childStopsDuringCalls(how: 'terminate' | 'restart'): Promise<void> {
+  const p = await createWorker();
+  const calls = [p.translateBatch([image(64, 64, 1), image(64, 64, 2)], {}), p.translate(image(64, 64, 3)), p.trainStep(image(64, 64, 4), image(64, 64, 5))];
+  const all = Promise.allSettled(calls);
+  await (how === 'terminate' ? p.terminate() : p.restart());
+  const settled = await all;
+  console.log(`rejected: ${settled.map((s) => (s.status === 'rejected' ? `${(s.reason as Error).name}/${(s.reason as WorkerError).code}` : 'fulfilled')).join(' ')}`);
+  if (how === 'terminate') await p.restart();
+  console.log(`after: ${(await p.translate(image(16, 16, 1))).width}`);
+  await p.dispose();
+  console.log('child done');
+}
+
+/**
+ * Bytes outside the JS heap (ArrayBuffers, those that came from a worker included) alive after a
+ * full garbage collection.
+ */
+async function liveExternal(): Promise<number> {
+  const { setFlagsFromString } = await import('node:v8');
+  const { runInNewContext } = await import('node:vm');
+  setFlagsFromString('--expose-gc');
+  const gc = runInNewContext('gc') as () => void;
+  for (let i = 0; i < 3; i++) {
+    gc();
+    await new Promise((r) => setImmediate(r));
+  }
+  return process.memoryUsage().external;
 }
 
 if (!isMainThread) {
@@ -108,6 +139,34 @@ if (!isMainThread) {
     assert.equal(Array.from(await remote.exportPth('G')), Array.from(await local.exportPth('G')));
     const img = image(64, 64, 13);
     assert.equal(Array.from((await remote.translate(img)).data), Array.from((await local.translate(img)).data));
+  });
+
+  same('a call sent after an un-awaited trainStep runs after it, as in-thread', async () => {
+    // Whether the translate overtook the step depended on message timing: a few rounds make
+    // the old behaviour show reliably.
+    for (let round = 0; round < 4; round++) {
+      const a = image(64, 64, 41 + round), b = image(64, 64, 42 + round), img = image(64, 64, 43 + round);
+      const step = local.trainStep(a, b);
+      const after = await local.translate(img);
+      await step;
+      const remoteStep = remote.trainStep(a, b);
+      const remoteAfter = await remote.translate(img);
+      await remoteStep;
+      assert.ok(Buffer.from(remoteAfter.data).equals(Buffer.from(after.data)), `round ${round}: the translate saw the trained weights`);
+    }
+  });
+
+  same('keeps nothing of a finished call alive (memory flat over many calls)', async () => {
+    // P2P_WORKER_CALLS=10000 makes this the benchmark of the issue (it prints the growth).
+    const calls = Number(process.env.P2P_WORKER_CALLS) || 1000;
+    const img = image(64, 64, 51);
+    for (let i = 0; i < 50; i++) await remote.translate(img);
+    const before = await liveExternal();
+    for (let i = 0; i < calls; i++) await remote.translate(img);
+    const growth = (await liveExternal()) - before;
+    const perCall = 64 * 64 * 4;
+    console.log(`# ${calls} worker translate() calls of 64x64: external memory ${growth >= 0 ? '+' : ''}${(growth / 2 ** 20).toFixed(2)} MiB (a retained result would be ${(calls * perCall / 2 ** 20).toFixed(1)} MiB)`);
+    assert.ok(growth < (calls * perCall) / 4, `External memory grew by ${growth} bytes over ${calls} calls`);
   });
 
   same.run();
@@ -207,7 +266,8 @@ if (!isMainThread) {
       await w.loadPth(readFileSync(fixture('golden', 'unet64_batch', 'D.pth')), 'G');
       assert.unreachable();
     } catch (e) {
-      assert.instance(e, CheckpointError, String((e as Error)?.stack ?? e));
+      assert.instance(e, StateDictMismatchError, String((e as Error)?.stack ?? e));
+      assert.instance(e, CheckpointError);
       assert.is((e as CheckpointError).code, 'E_STATE_DICT');
       assert.is((e as Error).name, 'StateDictMismatchError');
       assert.ok(((e as { missing?: string[] }).missing ?? []).length > 0, 'the missing keys came along');
@@ -301,6 +361,23 @@ if (!isMainThread) {
       clearTimeout(guard);
       assert.is(signal, null, `the child had to be killed; output:\n${out}`);
       assert.is(code, 0, out);
+      assert.match(out, /child done/);
+    });
+  }
+
+  for (const how of ['terminate', 'restart'] as const) {
+    exit(`${how}() during pending calls rejects each with WorkerError and the program goes on`, async () => {
+      const child = spawn(process.execPath, [fileURLToPath(SELF)], { env: { ...process.env, P2P_CHILD: how }, stdio: ['ignore', 'pipe', 'pipe'] });
+      let out = '';
+      child.stdout.on('data', (d) => (out += d));
+      child.stderr.on('data', (d) => (out += d));
+      const guard = setTimeout(() => child.kill('SIGKILL'), 60_000);
+      const [code, signal] = await new Promise<[number | null, string | null]>((r) => child.on('exit', (c, s) => r([c, s])));
+      clearTimeout(guard);
+      assert.is(signal, null, `the child had to be killed; output:\n${out}`);
+      assert.is(code, 0, out);
+      assert.match(out, /rejected: WorkerError\/E_WORKER WorkerError\/E_WORKER WorkerError\/E_WORKER/);
+      assert.match(out, /after: 16/);
       assert.match(out, /child done/);
     });
   }

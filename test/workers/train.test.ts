@@ -13,7 +13,7 @@ import { nodeDatasetOpeners } from '../../src/workers/node-datasets.js';
 import { openPairedDataset } from '../../src/node/dataset.js';
 import {
   createPix2Pix, AbortError, DatasetError, WorkerError,
-  type WorkerPix2Pix, type Pix2Pix, type PairSample, type TrainProgress, type SampleSet, type TrainerState,
+  type WorkerPix2Pix, type PairSample, type TrainProgress, type SampleSet, type TrainerState,
 } from '../../src/index.js';
 import { ROOT } from '../support/env.js';
 
@@ -293,7 +293,9 @@ if (!isMainThread) {
     // With the optional webgpu package installed, loading Dawn would report navigator.gpu.
     const remote = await createPix2Pix({ ...opts, backend: 'auto', worker: true, workerUrl: SELF });
     try {
-      assert.is(remote.backendInfo.name, 'wasm');
+      // onnxruntime-node (a dev dependency here) first, wasm under it for the weights.
+      assert.is(remote.backendInfo.name, 'ort-node');
+      assert.is(remote.backendInfo.tfjs?.name, 'wasm');
       assert.is(remote.backendInfo.capabilities.webgpu, false);
     } finally {
       await remote.dispose();

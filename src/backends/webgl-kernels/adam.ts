@@ -5,6 +5,8 @@
  */
 import { tf } from '../../core/tf.js';
 import { ADAM_KERNEL, type AdamKernelAttrs } from '../../core/fused-kernels.js';
+import { BATCH_NORM_WEBGL } from './batch-norm.js';
+import { LOSS_WEBGL } from './loss.js';
 
 /** The subset of tfjs-backend-webgl's `GPGPUProgram` these programs fill in. */
 interface GPGPUProgramLike {
@@ -60,5 +62,8 @@ export const adamWebGL: tf.KernelFunc = ({ inputs, backend, attrs }) => {
  * ```
  */
 export function registerWebGLKernels(): void {
-  if (!tf.getKernel(ADAM_KERNEL, 'webgl')) tf.registerKernel({ kernelName: ADAM_KERNEL, backendName: 'webgl', kernelFunc: adamWebGL });
+  const kernels: Array<[string, tf.KernelFunc]> = [[ADAM_KERNEL, adamWebGL], ...BATCH_NORM_WEBGL, ...LOSS_WEBGL];
+  for (const [kernelName, kernelFunc] of kernels) {
+    if (!tf.getKernel(kernelName, 'webgl')) tf.registerKernel({ kernelName, backendName: 'webgl', kernelFunc });
+  }
 }

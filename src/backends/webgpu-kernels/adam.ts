@@ -4,7 +4,7 @@
  * uploads. The attributes travel as uniforms, so nothing is uploaded per step.
  */
 import { tf } from '../../core/tf.js';
-import { ADAM_KERNEL, type AdamKernelAttrs } from '../../core/fused-kernels.js';
+import type { AdamKernelAttrs } from '../../core/fused-kernels.js';
 
 const WORKGROUP = 64;
 

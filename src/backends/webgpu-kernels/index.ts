@@ -5,8 +5,11 @@
 import { tf } from '../../core/tf.js';
 import { ADAM_KERNEL } from '../../core/fused-kernels.js';
 import { adamWebGPU } from './adam.js';
+import { BATCH_NORM_WEBGPU } from './batch-norm.js';
+import { LOSS_WEBGPU } from './loss.js';
 
 export { adamWebGPU } from './adam.js';
+export { BATCH_NORM_WEBGPU } from './batch-norm.js';
 export { countKernels, formatKernelCount, type KernelCount } from './op-count.js';
 
 /**
@@ -18,5 +21,8 @@ export { countKernels, formatKernelCount, type KernelCount } from './op-count.js
  * ```
  */
 export function registerWebGPUKernels(): void {
-  if (!tf.getKernel(ADAM_KERNEL, 'webgpu')) tf.registerKernel({ kernelName: ADAM_KERNEL, backendName: 'webgpu', kernelFunc: adamWebGPU });
+  const kernels: Array<[string, tf.KernelFunc]> = [[ADAM_KERNEL, adamWebGPU], ...BATCH_NORM_WEBGPU, ...LOSS_WEBGPU];
+  for (const [kernelName, kernelFunc] of kernels) {
+    if (!tf.getKernel(kernelName, 'webgpu')) tf.registerKernel({ kernelName, backendName: 'webgpu', kernelFunc });
+  }
 }

@@ -18,6 +18,45 @@ export interface KernelCount {
   dispatching: number;
   /** Invocations by kernel name, most frequent first. */
   byKernel: Array<[name: string, count: number]>;
+  /**
+   * GPU programs actually run (webgpu `runWebGPUProgram`, webgl `runWebGLProgram` calls, those a
+   * kernel runs internally and webgl's unpacking included); `null` on backends without programs.
+   */
+  programs: number | null;
+  /** Programs by program name (its class, or its shader key's head), most frequent first. */
+  byProgram: Array<[name: string, count: number]>;
+}
+
+/** The program runners of tfjs-backend-webgpu and -webgl that every GPU kernel goes through. */
+const PROGRAM_RUNNERS = ['runWebGPUProgram', 'runWebGLProgram'] as const;
+
+function programName(p: { constructor?: { name?: string }; shaderKey?: string }): string {
+  const cls = p.constructor?.name;
+  if (cls && cls !== 'Object') return cls;
+  return (p.shaderKey ?? 'program').split('_').slice(0, 2).join('_');
+}
+
+/** Counts the programs run while `fn` runs by wrapping the backend instance's program runner. */
+async function countPrograms<T>(fn: () => Promise<T>): Promise<{ result: T; programs: number | null; byProgram: Map<string, number> }> {
+  const be = tf.backend() as unknown as Record<string, unknown>;
+  const runner = PROGRAM_RUNNERS.find((r) => typeof be[r] === 'function');
+  const byProgram = new Map<string, number>();
+  if (!runner) return { result: await fn(), programs: null, byProgram };
+  const original = be[runner] as (...a: unknown[]) => unknown;
+  let programs = 0;
+  be[runner] = function (this: unknown, ...a: unknown[]) {
+    programs++;
+    const name = programName(a[0] as { shaderKey?: string });
+    byProgram.set(name, (byProgram.get(name) ?? 0) + 1);
+    return original.apply(this, a);
+  };
+  try {
+    return { result: await fn(), programs, byProgram };
+  } finally {
+    // The instance property shadowed the prototype's method; removing it restores that.
+    delete be[runner];
+    if (be[runner] !== original) be[runner] = original;
+  }
 }
 
 /** Kernels that only relabel their input's buffer on the GPU backends. */
@@ -38,10 +77,11 @@ const METADATA_ONLY = new Set(['Reshape', 'Identity']);
 export async function countKernels<T>(fn: () => T | Promise<T>): Promise<{ result: T; count: KernelCount }> {
   const backend = tf.getBackend();
   let result!: T;
-  const info = await tf.profile(async () => {
+  const counted = await countPrograms(() => tf.profile(async () => {
     result = await fn();
     return [] as tf.Tensor[];
-  });
+  }));
+  const info = counted.result;
   const by = new Map<string, number>();
   let total = 0;
   let dispatching = 0;
@@ -52,7 +92,8 @@ export async function countKernels<T>(fn: () => T | Promise<T>): Promise<{ resul
     if (!METADATA_ONLY.has(k.name)) dispatching++;
   }
   const byKernel = [...by].sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]));
-  return { result, count: { total, dispatching, byKernel } };
+  const byProgram = [...counted.byProgram].sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]));
+  return { result, count: { total, dispatching, byKernel, programs: counted.programs, byProgram } };
 }
 
 /**
@@ -70,5 +111,6 @@ export function formatKernelCount(count: KernelCount, limit = Infinity): string 
   const rest = count.byKernel.slice(limit).reduce((s, [, c]) => s + c, 0);
   if (rest) lines.push(`${`(${count.byKernel.length - rows.length} others)`.padEnd(w)}  ${String(rest).padStart(5)}`);
   lines.push(`${'total'.padEnd(w)}  ${String(count.total).padStart(5)}  (${count.dispatching} launch GPU work; Reshape/Identity share buffers)`);
+  if (count.programs != null) lines.push(`${'programs'.padEnd(w)}  ${String(count.programs).padStart(5)}  (GPU programs run, those inside kernels included)`);
   return lines.join('\n');
 }

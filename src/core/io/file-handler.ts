@@ -31,6 +31,10 @@ export interface FsLike {
   unlink(path: string): Promise<void>;
   readFile(path: string): Promise<Uint8Array>;
   mkdir(path: string, opts: { recursive: boolean }): Promise<unknown>;
+  /** Used, when present, to remove temp files a killed save left behind. */
+  readdir?(path: string): Promise<string[]>;
+  /** Used, when present, to read only regular files (not links, devices or folders) of a known size. */
+  lstat?(path: string): Promise<{ isFile(): boolean; size: number }>;
 }
 
 export interface FileHandlerOptions {
@@ -69,6 +73,25 @@ export function filePath(url: string): string {
   return decodeURIComponent(rest);
 }
 
+/** Temp files of `base` older than this were left by a killed save (a live one takes seconds). */
+const STALE_TEMP_MS = 10 * 60_000;
+
+/**
+ * Removes `.<base>.<time><random>.tmp` files older than {@link STALE_TEMP_MS}: saves killed
+ * between writing and renaming left them forever (14 MB after 12 kills). Best effort.
+ */
+async function removeStaleTemps(fs: FsLike, dir: string, base: string): Promise<void> {
+  if (!fs.readdir) return;
+  const names = await fs.readdir(dir).catch(() => [] as string[]);
+  const prefix = `.${base}.`;
+  for (const name of names) {
+    if (!name.startsWith(prefix) || !name.endsWith('.tmp')) continue;
+    const stamp = name.slice(prefix.length, -'.tmp'.length);
+    const time = parseInt(stamp.slice(0, -6), 36);
+    if (stamp.length > 6 && Number.isFinite(time) && Date.now() - time > STALE_TEMP_MS) await fs.unlink(join(dir, name)).catch(() => undefined);
+  }
+}
+
 /**
  * Writes `parts` to `path` atomically: temp file in the same directory, fsync, rename over the
  * target, then a best-effort fsync of the directory (so the rename itself survives a power cut).
@@ -94,6 +117,7 @@ export async function atomicWrite(fs: FsLike, path: string, parts: Uint8Array[])
     await handle.close();
     handle = undefined;
     await fs.rename(tmp, path);
+    await removeStaleTemps(fs, dir, baseOf(path));
   } catch (e) {
     await handle?.close().catch(() => undefined);
     await fs.unlink(tmp).catch(() => undefined);
@@ -158,7 +182,7 @@ export function fileHandler(url: string, opts: FileHandlerOptions = {}): tf.io.I
       const { weightData: _w, getWeightStream: _s, weightSpecs, ...rest } = artifacts;
       const modelJSON: tf.io.ModelJSON = {
         ...(rest as Omit<tf.io.ModelJSON, 'weightsManifest' | 'modelTopology'>),
-        modelTopology: (rest.modelTopology ?? {}) as {},
+        modelTopology: rest.modelTopology ?? {},
         weightsManifest: [{ paths: [binName], weights: weightSpecs ?? [] }],
       };
       await atomicWrite(f, join(dirOf(path), binName), [weights]);
@@ -176,7 +200,19 @@ export function fileHandler(url: string, opts: FileHandlerOptions = {}): tf.io.I
       } catch (e) {
         throw new CheckpointError(`"${path}" is not valid JSON: ${(e as Error).message}.`, 'E_CHECKPOINT_CORRUPT', { cause: e });
       }
-      return loadModelJSON(modelJSON, async (p) => readOrThrow(f, join(dirOf(path), p)), `"${path}"`);
+      return loadModelJSON(modelJSON, async (p, maxBytes) => {
+        const full = join(dirOf(path), p);
+        if (f.lstat) {
+          const st = await f.lstat(full).catch((e: unknown) => {
+            throw new CheckpointError(`Could not read weights file "${p}" of "${path}": ${(e as Error)?.message ?? e}.`, (e as { code?: string })?.code === 'ENOENT' ? 'E_IO_NOT_FOUND' : 'E_IO_READ', { cause: e });
+          });
+          if (!st.isFile()) throw new CheckpointError(`Weights file "${p}" of "${path}" is not a regular file (a link, device or folder); refused.`, 'E_UNSAFE_PATH');
+          if (st.size > maxBytes) {
+            throw new CheckpointError(`Weights file "${p}" of "${path}" has ${st.size} bytes, more than the ${maxBytes} its weight specs need; refused before reading. It belongs to another model.json.`, 'E_CHECKPOINT_CORRUPT');
+          }
+        }
+        return readOrThrow(f, full);
+      }, `"${path}"`);
     },
   };
 }
@@ -190,19 +226,34 @@ export function fileHandler(url: string, opts: FileHandlerOptions = {}): tf.io.I
  * const artifacts = await loadModelJSON(json, (p) => fetchBytes(new URL(p, base)), 'model.json');
  * ```
  */
-export async function loadModelJSON(modelJSON: tf.io.ModelJSON, fetchPath: (p: string) => Promise<Uint8Array>, where: string): Promise<ModelArtifacts> {
-  if (!Array.isArray(modelJSON.weightsManifest)) throw new CheckpointError(`${where} has no "weightsManifest": not a tfjs model.json.`, 'E_CHECKPOINT_FORMAT');
+export async function loadModelJSON(modelJSON: tf.io.ModelJSON, fetchPath: (p: string, maxBytes: number) => Promise<Uint8Array>, where: string): Promise<ModelArtifacts> {
+  if (!Array.isArray(modelJSON.weightsManifest) || !modelJSON.weightsManifest.every((g) => g && Array.isArray(g.paths) && Array.isArray(g.weights))) {
+    throw new CheckpointError(`${where} has no valid "weightsManifest" (a list of { paths, weights }): not a tfjs model.json.`, 'E_CHECKPOINT_FORMAT');
+  }
   const specs = modelJSON.weightsManifest.flatMap((g) => g.weights);
+  const need = specs.reduce((n, s) => n + specBytes(s), 0);
+  const paths = modelJSON.weightsManifest.flatMap((g) => g.paths);
+  // Decided before any read: every path stays inside the model.json's folder.
+  for (const p of paths) {
+    if (!isConfinedPath(p)) {
+      throw new CheckpointError(`${where} names the weights file ${JSON.stringify(String(p).slice(0, 200))}, which is not a relative path inside its folder (no "..", no absolute path, drive or URL); refused.`, 'E_UNSAFE_PATH');
+    }
+  }
   const parts: Uint8Array[] = [];
-  for (const g of modelJSON.weightsManifest) for (const p of g.paths) parts.push(await fetchPath(p));
-  const total = parts.reduce((n, p) => n + p.length, 0);
+  let read = 0;
+  for (const p of paths) {
+    const part = await fetchPath(p, need - read);
+    read += part.length;
+    if (read > need) break;
+    parts.push(part);
+  }
+  const total = read;
   const data = new Uint8Array(total);
   let o = 0;
   for (const p of parts) {
     data.set(p, o);
     o += p.length;
   }
-  const need = specs.reduce((n, s) => n + specBytes(s), 0);
   if (total !== need) {
     throw new CheckpointError(`${where}: the weight files hold ${total} bytes but the weight specs need ${need}. A weights file is truncated or belongs to another model.json.`, total < need ? 'E_CHECKPOINT_TRUNCATED' : 'E_CHECKPOINT_CORRUPT');
   }
@@ -210,8 +261,27 @@ export async function loadModelJSON(modelJSON: tf.io.ModelJSON, fetchPath: (p: s
   return { ...rest, weightSpecs: specs, weightData: data.buffer };
 }
 
+/**
+ * Whether a weights path of a model.json is a relative path that stays in the model.json's
+ * folder: a non-empty string with no `..` segment, no leading `/` or `\`, no drive letter, no
+ * URL scheme.
+ *
+ * @example
+ * ```ts
+ * isConfinedPath('group1-shard1of1.bin'); // true
+ * isConfinedPath('../../etc/passwd'); // false
+ * ```
+ */
+export function isConfinedPath(p: unknown): p is string {
+  if (typeof p !== 'string' || !p || p.includes('\0') || /^[/\\]/.test(p) || /^[a-z][a-z0-9+.-]*:/i.test(p)) return false;
+  return !p.split(/[/\\]/).some((seg) => seg === '..');
+}
+
 /** Bytes one weight spec occupies (quantised dtypes included). */
 export function specBytes(s: tf.io.WeightsManifestEntry): number {
+  if (!s || !Array.isArray(s.shape) || !s.shape.every((d) => Number.isSafeInteger(d) && d >= 0)) {
+    throw new CheckpointError(`Invalid weight spec ${JSON.stringify(s?.name ?? null)?.slice(0, 100)}: "shape" must be a list of non-negative integers.`, 'E_CHECKPOINT_FORMAT');
+  }
   const n = s.shape.reduce((a, b) => a * b, 1);
   const dtype = s.quantization?.dtype ?? s.dtype;
   const size = { float32: 4, int32: 4, bool: 1, uint8: 1, uint16: 2, float16: 2 }[dtype as string];

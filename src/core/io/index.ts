@@ -13,7 +13,7 @@ import { fileHandler, filePath, type FileHandlerOptions } from './file-handler.j
 import { download, isLocalSource, resolveSource } from './download.js';
 import { decodeArtifacts } from './container.js';
 
-export { fileHandler, atomicWrite, nodeFs, filePath, loadModelJSON, specBytes, type FsLike, type FileHandlerOptions } from './file-handler.js';
+export { fileHandler, atomicWrite, nodeFs, filePath, loadModelJSON, specBytes, isConfinedPath, type FsLike, type FileHandlerOptions } from './file-handler.js';
 export { download, resolveSource, type DownloadOptions, type DownloadProgress } from './download.js';
 export { encodeArtifacts, decodeArtifacts, isArtifactsContainer, crc32, weightBytes, sniff } from './container.js';
 

@@ -5,8 +5,9 @@
  * listed storage an 8-byte little-endian element count and the raw bytes.
  */
 import { CheckpointError } from '../errors.js';
-import { PLAIN_DATA_HOOKS, PyDict, describe, unpickle, type PyValue } from './pickle.js';
+import { PLAIN_DATA_HOOKS, PyDict, describe, preview, unpickle, type PyValue } from './pickle.js';
 import { TorchUnpickler } from './torch-pickle.js';
+import type { PthLimits } from './zip-format.js';
 
 /**
  * `torch.serialization.MAGIC_NUMBER`, the first pickle of a legacy file.
@@ -47,8 +48,8 @@ export function isPickle(bytes: Uint8Array): boolean {
  * const { value } = readLegacyCheckpoint(bytes);
  * ```
  */
-export function readLegacyCheckpoint(bytes: Uint8Array): { value: PyValue; unpickler: TorchUnpickler } {
-  let r = unpickle(bytes, 0, PLAIN_DATA_HOOKS);
+export function readLegacyCheckpoint(bytes: Uint8Array, limits: Partial<PthLimits> = {}): { value: PyValue; unpickler: TorchUnpickler } {
+  let r = unpickle(bytes, 0, PLAIN_DATA_HOOKS, limits);
   const magic = typeof r.value === 'number' ? BigInt(r.value) : r.value;
   if (magic !== LEGACY_MAGIC) {
     throw new CheckpointError(
@@ -56,11 +57,11 @@ export function readLegacyCheckpoint(bytes: Uint8Array): { value: PyValue; unpic
       'E_NOT_PTH',
     );
   }
-  r = unpickle(bytes, r.end, PLAIN_DATA_HOOKS);
+  r = unpickle(bytes, r.end, PLAIN_DATA_HOOKS, limits);
   if (r.value !== LEGACY_PROTOCOL_VERSION) {
-    throw new CheckpointError(`Unsupported legacy checkpoint protocol ${String(r.value)}; expected ${LEGACY_PROTOCOL_VERSION}.`, 'E_BAD_PICKLE');
+    throw new CheckpointError(`Unsupported legacy checkpoint protocol ${preview(r.value)}; expected ${LEGACY_PROTOCOL_VERSION}.`, 'E_BAD_PICKLE');
   }
-  r = unpickle(bytes, r.end, PLAIN_DATA_HOOKS);
+  r = unpickle(bytes, r.end, PLAIN_DATA_HOOKS, limits);
   if (r.value instanceof PyDict && r.value.get('little_endian') === false) {
     throw new CheckpointError(
       'Unsupported byte order "big": the checkpoint was saved on a big-endian machine; only little-endian is supported. Load and re-save it with PyTorch on a little-endian machine.',
@@ -73,10 +74,10 @@ export function readLegacyCheckpoint(bytes: Uint8Array): { value: PyValue; unpic
     }
     const [, type, key, location, numel, view] = pid as PyValue[];
     return unpickler.storage(type, key, location, numel, view);
-  });
-  r = unpickle(bytes, r.end, unpickler);
+  }, limits);
+  r = unpickle(bytes, r.end, unpickler, limits);
   const value = r.value;
-  r = unpickle(bytes, r.end, PLAIN_DATA_HOOKS);
+  r = unpickle(bytes, r.end, PLAIN_DATA_HOOKS, limits);
   const keys = r.value;
   if (!Array.isArray(keys) || !keys.every((k) => typeof k === 'string')) {
     throw new CheckpointError(`Invalid legacy checkpoint: the storage key list is ${describe(keys)}, expected a list of strings.`, 'E_BAD_PICKLE');

@@ -7,7 +7,7 @@
  * data constructors. Opcodes that can only build arbitrary objects (INST, OBJ, the
  * extension registry) are refused.
  */
-import { CheckpointError, UnsafePickleError } from '../errors.js';
+import { CheckpointError, LimitError, UnsafePickleError } from '../errors.js';
 
 /**
  * A reference to an allowed Python global (a class or function), never a callable.
@@ -112,6 +112,43 @@ export interface UnpickleResult {
   end: number;
 }
 
+/**
+ * What one pickle may cost, checked as it is read (before the work is done). A real checkpoint's
+ * pickle stays far below every default.
+ */
+export interface PickleLimits {
+  /** Opcodes executed. @defaultValue 50_000_000 */
+  maxOpcodes: number;
+  /** Memo entries. @defaultValue 10_000_000 */
+  maxMemo: number;
+  /** Nested MARKs (open tuples, lists, dicts being built). @defaultValue 1000 */
+  maxDepth: number;
+  /** Items of one list, tuple, dict or set. @defaultValue 10_000_000 */
+  maxItems: number;
+  /** Bytes of one integer (LONG1, LONG4, text INT/LONG). @defaultValue 65536 */
+  maxIntBytes: number;
+}
+
+/**
+ * The default {@link PickleLimits}.
+ *
+ * @example
+ * ```ts
+ * unpickle(bytes, 0, PLAIN_DATA_HOOKS, { ...DEFAULT_PICKLE_LIMITS, maxDepth: 10 });
+ * ```
+ */
+export const DEFAULT_PICKLE_LIMITS: Readonly<PickleLimits> = Object.freeze({
+  maxOpcodes: 50_000_000,
+  maxMemo: 10_000_000,
+  maxDepth: 1000,
+  maxItems: 10_000_000,
+  maxIntBytes: 65536,
+});
+
+function overLimit(what: string, limit: keyof PickleLimits, value: number, at: number): LimitError {
+  return new LimitError(`Pickle limit exceeded at byte ${at}: ${what} (${value}, above the ${limit} limit). A checkpoint never needs this much; if the file is trusted, raise limits.${limit}.`);
+}
+
 const MARK = Symbol('mark');
 
 const OPNAMES: Record<number, string> = {
@@ -131,16 +168,24 @@ function asTuple(items: PyValue[]): readonly PyValue[] {
   return Object.freeze(items);
 }
 
-/** Decodes a little-endian two's complement integer (LONG1/LONG4); small ones become numbers. */
+const HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
+
+/**
+ * Decodes a little-endian two's complement integer (LONG1/LONG4); small ones become numbers.
+ * Linear time: one hex string parsed once (shifting a BigInt per byte was quadratic).
+ */
 function decodeLong(b: Uint8Array): number | bigint {
   if (b.length === 0) return 0;
-  let v = 0n;
-  for (let i = b.length - 1; i >= 0; i--) v = (v << 8n) | BigInt(b[i]);
+  const parts = new Array<string>(b.length);
+  for (let i = 0; i < b.length; i++) parts[b.length - 1 - i] = HEX[b[i]];
+  let v = BigInt(`0x${parts.join('')}`);
   if (b[b.length - 1] & 0x80) v -= 1n << BigInt(8 * b.length);
   return v >= BigInt(Number.MIN_SAFE_INTEGER) && v <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(v) : v;
 }
 
-function parseIntText(s: string, where: number): number | bigint {
+function parseIntText(s: string, where: number, maxBytes = DEFAULT_PICKLE_LIMITS.maxIntBytes): number | bigint {
+  // 2.41 decimal digits per byte: the same bound as the binary integers'.
+  if (s.length > 2.41 * maxBytes + 2) throw overLimit(`an integer of ${s.length} digits`, 'maxIntBytes', Math.ceil(s.length / 2.41), where);
   const t = s.endsWith('L') ? s.slice(0, -1) : s;
   if (!/^[+-]?\d+$/.test(t)) throw badPickle(`invalid integer literal "${s}"`, where);
   const v = BigInt(t);
@@ -162,7 +207,9 @@ function badPickle(what: string, at: number): CheckpointError {
  * (value as PyDict).get('a'); // 1
  * ```
  */
-export function unpickle(bytes: Uint8Array, offset: number, hooks: UnpickleHooks): UnpickleResult {
+export function unpickle(bytes: Uint8Array, offset: number, hooks: UnpickleHooks, limits: Partial<PickleLimits> = {}): UnpickleResult {
+  const lim: PickleLimits = { ...DEFAULT_PICKLE_LIMITS, ...limits };
+  let opcodes = 0;
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   let pos = offset;
   let stack: (PyValue | typeof MARK)[] = [];
@@ -238,15 +285,24 @@ export function unpickle(bytes: Uint8Array, offset: number, hooks: UnpickleHooks
     return v;
   };
   const popMark = (at: number): PyValue[] => {
-    const items = stack;
+    const popped = stack;
+    checkItems(popped.length, at);
     const prev = metastack.pop();
     if (!prev) throw badPickle('no MARK to pop to', at);
     stack = prev;
-    if (items.includes(MARK)) throw badPickle('nested MARK', at);
-    return items as PyValue[];
+    if (popped.includes(MARK)) throw badPickle('nested MARK', at);
+    return popped as PyValue[];
   };
   const put = (idx: number): void => {
+    if (memo.size >= lim.maxMemo && !memo.has(idx)) throw overLimit('too many memo entries', 'maxMemo', memo.size + 1, pos);
     memo.set(idx, top(pos));
+  };
+  const intBytes = (n: number, at: number): number => {
+    if (n > lim.maxIntBytes) throw overLimit(`an integer of ${n} bytes`, 'maxIntBytes', n, at);
+    return n;
+  };
+  const checkItems = (n: number, at: number): void => {
+    if (n > lim.maxItems) throw overLimit(`a container of ${n} items`, 'maxItems', n, at);
   };
   const get = (idx: number, at: number): void => {
     if (!memo.has(idx)) throw badPickle(`memo entry ${idx} was never stored`, at);
@@ -256,16 +312,20 @@ export function unpickle(bytes: Uint8Array, offset: number, hooks: UnpickleHooks
     if (!(target instanceof PyDict)) throw badPickle('SETITEM(S) on something that is not a dict', at);
     if (items.length % 2) throw badPickle('SETITEMS with an odd number of items', at);
     for (let i = 0; i < items.length; i += 2) target.set(items[i], items[i + 1]);
+    checkItems(target.size, at);
   };
-  const appendItems = (target: PyValue, items: PyValue[], at: number): void => {
+  const appendItems = (target: PyValue, values: PyValue[], at: number): void => {
     if (!Array.isArray(target) || Object.isFrozen(target)) throw badPickle('APPEND(S) on something that is not a list', at);
-    (target as PyValue[]).push(...items);
+    checkItems(target.length + values.length, at);
+    // One push per item: push(...values) overflows the call stack (a RangeError) past ~100k.
+    for (const v of values) (target as PyValue[]).push(v);
   };
   const build = hooks.build ?? defaultBuild;
 
   for (;;) {
     const at = pos;
     need(1, 'an opcode');
+    if (++opcodes > lim.maxOpcodes) throw overLimit('too many opcodes', 'maxOpcodes', opcodes, at);
     const op = bytes[pos++];
     switch (op) {
       case 0x80: // PROTO
@@ -277,6 +337,7 @@ export function unpickle(bytes: Uint8Array, offset: number, hooks: UnpickleHooks
       case 0x2e: // STOP
         return { value: pop(at), end: pos };
       case 0x28: // MARK
+        if (metastack.length >= lim.maxDepth) throw overLimit('MARKs nested too deeply', 'maxDepth', metastack.length + 1, at);
         metastack.push(stack);
         stack = [];
         break;
@@ -302,11 +363,11 @@ export function unpickle(bytes: Uint8Array, offset: number, hooks: UnpickleHooks
       case 0x49: {
         // INT (protocol 0; "01"/"00" are True/False)
         const s = line();
-        stack.push(s === '01' ? true : s === '00' ? false : parseIntText(s, at));
+        stack.push(s === '01' ? true : s === '00' ? false : parseIntText(s, at, lim.maxIntBytes));
         break;
       }
       case 0x4c: // LONG (protocol 0)
-        stack.push(parseIntText(line(), at));
+        stack.push(parseIntText(line(), at, lim.maxIntBytes));
         break;
       case 0x4a: // BININT
         stack.push(i32());
@@ -318,13 +379,13 @@ export function unpickle(bytes: Uint8Array, offset: number, hooks: UnpickleHooks
         stack.push(u16());
         break;
       case 0x8a: // LONG1
-        stack.push(decodeLong(take(u8(), 'LONG1 data')));
+        stack.push(decodeLong(take(intBytes(u8(), at), 'LONG1 data')));
         break;
       case 0x8b: {
         // LONG4
         const n = i32();
         if (n < 0) throw badPickle('negative LONG4 length', at);
-        stack.push(decodeLong(take(n, 'LONG4 data')));
+        stack.push(decodeLong(take(intBytes(n, at), 'LONG4 data')));
         break;
       }
       case 0x46: {
@@ -436,6 +497,7 @@ export function unpickle(bytes: Uint8Array, offset: number, hooks: UnpickleHooks
         const s = top(at);
         if (!(s instanceof Set)) throw badPickle('ADDITEMS on something that is not a set', at);
         for (const v of items) s.add(v);
+        checkItems(s.size, at);
         break;
       }
       case 0x91: // FROZENSET
@@ -470,7 +532,7 @@ export function unpickle(bytes: Uint8Array, offset: number, hooks: UnpickleHooks
         break;
       }
       case 0x70: // PUT
-        put(Number(parseIntText(line(), at)));
+        put(Number(parseIntText(line(), at, lim.maxIntBytes)));
         break;
       case 0x71: // BINPUT
         put(u8());
@@ -482,7 +544,7 @@ export function unpickle(bytes: Uint8Array, offset: number, hooks: UnpickleHooks
         put(memo.size);
         break;
       case 0x67: // GET
-        get(Number(parseIntText(line(), at)), at);
+        get(Number(parseIntText(line(), at, lim.maxIntBytes)), at);
         break;
       case 0x68: // BINGET
         get(u8(), at);
@@ -596,6 +658,43 @@ export function describe(v: PyValue): string {
   if (v instanceof Set) return 'set';
   if (Array.isArray(v)) return Object.isFrozen(v) ? 'tuple' : 'list';
   return typeof v;
+}
+
+/**
+ * A short, bounded rendering of a value for error messages: at most `budget` characters and
+ * about as many visited items, whatever the value's size or sharing (a tuple graph with shared
+ * children can stand for 2^40 nodes in a few hundred bytes of pickle).
+ *
+ * @example
+ * ```ts
+ * preview(Object.freeze(['a', 1])); // "('a', 1)"
+ * ```
+ */
+export function preview(v: PyValue, budget = 80): string {
+  let out = '';
+  // Iterative (depth costs no call stack), and it stops once `budget` characters are out.
+  const todo: (PyValue | Raw)[] = [v];
+  while (todo.length && out.length < budget) {
+    const x = todo.pop()!;
+    if (x instanceof Raw) out += x.text;
+    else if (typeof x === 'string') out += `'${x.slice(0, budget)}'`;
+    else if (typeof x === 'number' || typeof x === 'boolean') out += String(x);
+    else if (typeof x === 'bigint') out += x.toString(16).length > budget ? `<int of ${x.toString(16).length * 4} bits>` : x.toString();
+    else if (x === null) out += 'None';
+    else if (Array.isArray(x)) {
+      const tuple = Object.isFrozen(x);
+      const n = Math.min(x.length, budget);
+      const parts: (PyValue | Raw)[] = [new Raw(tuple ? '(' : '[')];
+      for (let i = 0; i < n; i++) parts.push(...(i ? [new Raw(', ')] : []), x[i]);
+      parts.push(new Raw(x.length > n ? ', ...' : ''), new Raw(tuple ? (x.length === 1 ? ',)' : ')') : ']'));
+      for (let i = parts.length - 1; i >= 0; i--) todo.push(parts[i]);
+    } else out += `<${describe(x)}${x instanceof Map || x instanceof Set ? ` of ${x.size}` : ''}>`;
+  }
+  return out.length > budget || todo.length ? `${out.slice(0, budget)}...` : out;
+}
+
+class Raw {
+  constructor(readonly text: string) {}
 }
 
 /**

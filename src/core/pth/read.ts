@@ -3,9 +3,9 @@
  */
 import { CheckpointError } from '../errors.js';
 import type { StateDict } from '../state-dict.js';
-import { PyDict, describe, type PyValue } from './pickle.js';
+import { PyDict, describe, preview, type PyValue } from './pickle.js';
 import { PthTensor } from './torch-pickle.js';
-import { isZip, readZipCheckpoint } from './zip-format.js';
+import { isZip, readZipCheckpoint, type PthLimits } from './zip-format.js';
 import { isPickle, readLegacyCheckpoint } from './legacy-format.js';
 
 /** Which container a checkpoint used. */
@@ -19,6 +19,13 @@ export interface ReadPthOptions {
    * @defaultValue undefined
    */
   key?: string;
+  /**
+   * Resource limits, checked before the work: pickle opcodes, memo, nesting, container items and
+   * integer bytes; elements of all tensors (`maxElements`, 2^28); the inflated pickle's bytes.
+   * A file beyond one is refused with a `LimitError` (`code: 'E_LIMIT'`).
+   * @defaultValue DEFAULT_PICKLE_LIMITS, maxElements 2^28, maxPickleBytes 256 MiB
+   */
+  limits?: Partial<PthLimits>;
 }
 
 function hex(bytes: Uint8Array): string {
@@ -58,8 +65,21 @@ export function detectPthFormat(bytes: Uint8Array): PthFormat {
  * const sd = ckpt.get('state_dict');
  * ```
  */
-export function readPthObject(bytes: Uint8Array): PyValue {
-  return (detectPthFormat(bytes) === 'zip' ? readZipCheckpoint(bytes) : readLegacyCheckpoint(bytes)).value;
+export function readPthObject(bytes: Uint8Array, limits: Partial<PthLimits> = {}): PyValue {
+  return (detectPthFormat(bytes) === 'zip' ? readZipCheckpoint(bytes, limits) : readLegacyCheckpoint(bytes, limits)).value;
+}
+
+/** The first keys of a dict, each previewed within a bound (keys can be huge shared graphs). */
+function keyList(d: PyDict): string {
+  const keys: string[] = [];
+  for (const k of d.keys()) {
+    if (keys.length === 20) {
+      keys.push(`... (${d.size} in all)`);
+      break;
+    }
+    keys.push(typeof k === 'string' ? k.slice(0, 60) : preview(k, 60));
+  }
+  return keys.join(', ');
 }
 
 function tensorEntries(d: PyDict): [string, PthTensor][] {
@@ -77,24 +97,25 @@ function tensorEntries(d: PyDict): [string, PthTensor][] {
  * const sd = findStateDict(readPthObject(bytes));
  * ```
  */
-export function findStateDict(obj: PyValue, key?: string): StateDict {
+export function findStateDict(obj: PyValue, key?: string, depth = 0): StateDict {
+  if (depth > 16) throw new CheckpointError('No state dict in the checkpoint: "state_dict"/"model" entries nest more than 16 levels deep.', 'E_NO_STATE_DICT');
   if (!(obj instanceof PyDict)) {
     throw new CheckpointError(`No state dict in the checkpoint: it holds a ${describe(obj)}, expected a dict of tensors.`, 'E_NO_STATE_DICT');
   }
   if (key !== undefined) {
     if (!obj.has(key)) {
-      throw new CheckpointError(`No entry "${key}" in the checkpoint; its keys are: ${[...obj.keys()].map(String).join(', ')}.`, 'E_NO_STATE_DICT');
+      throw new CheckpointError(`No entry "${preview(key)}" in the checkpoint; its keys are: ${keyList(obj)}.`, 'E_NO_STATE_DICT');
     }
-    return findStateDict(obj.get(key)!);
+    return findStateDict(obj.get(key)!, undefined, depth + 1);
   }
   const tensors = tensorEntries(obj);
   if (tensors.length === 0 && obj.size > 0) {
     for (const k of ['state_dict', 'model']) {
       const inner = obj.get(k);
-      if (inner instanceof PyDict) return findStateDict(inner);
+      if (inner instanceof PyDict) return findStateDict(inner, undefined, depth + 1);
     }
     throw new CheckpointError(
-      `No state dict in the checkpoint: the top-level dict holds no tensors and has no "state_dict" or "model" entry. Its keys are: ${[...obj.keys()].map(String).join(', ')}. Pass { key } to choose one.`,
+      `No state dict in the checkpoint: the top-level dict holds no tensors and has no "state_dict" or "model" entry. Its keys are: ${keyList(obj)}. Pass { key } to choose one.`,
       'E_NO_STATE_DICT',
     );
   }
@@ -113,6 +134,6 @@ export function findStateDict(obj: PyValue, key?: string): StateDict {
  * ```
  */
 export function readPth(bytes: Uint8Array, options: ReadPthOptions = {}): StateDict {
-  const { key } = options;
-  return findStateDict(readPthObject(bytes), key);
+  const { key, limits } = options;
+  return findStateDict(readPthObject(bytes, limits), key);
 }

@@ -268,6 +268,43 @@ export function contiguousStrides(shape: readonly number[]): number[] {
 }
 
 /**
+ * Checks a tensor's view of a storage of `storageNumel` elements before anything is allocated:
+ * integer non-negative sizes, strides and offset, an element count that fits both the storage
+ * (a view with more elements than its storage, through zero or overlapping strides, is refused:
+ * a 500-byte file could otherwise expand into gigabytes) and the last element inside it.
+ * Returns the element count and whether the view is a plain C-order slice (shareable, no copy).
+ *
+ * @example
+ * ```ts
+ * checkView([3, 2], [2, 1], 0, 6); // { numel: 6, contiguous: true }
+ * ```
+ */
+export function checkView(shape: readonly number[], stride: readonly number[], offset: number, storageNumel: number): { numel: number; contiguous: boolean } {
+  const geometry = () => `shape [${shape.slice(0, 8)}${shape.length > 8 ? ',...' : ''}], stride [${stride.slice(0, 8)}${stride.length > 8 ? ',...' : ''}], offset ${offset}`;
+  if (shape.length !== stride.length) throw new CheckpointError(`Tensor has ${shape.length} dimension(s) but ${stride.length} stride(s).`, 'E_BAD_STORAGE');
+  if (shape.length > 64) throw new CheckpointError(`Tensor has ${shape.length} dimensions; at most 64 are supported.`, 'E_BAD_STORAGE');
+  if (shape.some((d) => !Number.isSafeInteger(d) || d < 0) || stride.some((x) => !Number.isSafeInteger(x) || x < 0) || !Number.isSafeInteger(offset) || offset < 0) {
+    throw new CheckpointError(`Invalid tensor geometry: ${geometry()}.`, 'E_BAD_STORAGE');
+  }
+  let numel = 1;
+  for (const d of shape) numel *= d;
+  if (numel === 0) return { numel: 0, contiguous: true };
+  if (numel > storageNumel) {
+    throw new CheckpointError(
+      `Tensor view has ${numel} elements but its storage holds ${storageNumel}: ${geometry()}. A saved tensor never has more elements than its storage (zero or overlapping strides); refused.`,
+      'E_BAD_STORAGE',
+    );
+  }
+  let last = offset;
+  for (let i = 0; i < shape.length; i++) last += (shape[i] - 1) * stride[i];
+  if (last >= storageNumel) {
+    throw new CheckpointError(`Tensor view out of bounds: ${geometry()} reaches element ${last}, but the storage has ${storageNumel}.`, 'E_BAD_STORAGE');
+  }
+  const cs = contiguousStrides(shape);
+  return { numel, contiguous: shape.every((d, i) => d === 1 || stride[i] === cs[i]) };
+}
+
+/**
  * Materialises a (possibly strided, offset) view of a decoded storage as a C-order copy.
  *
  * @example

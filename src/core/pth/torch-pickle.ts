@@ -2,10 +2,10 @@
  * What a `torch.save` pickle may contain, and nothing more: the allow-list of globals
  * and the pure-data meaning of the few calls a state_dict pickle makes.
  */
-import { CheckpointError } from '../errors.js';
+import { CheckpointError, LimitError } from '../errors.js';
 import type { DType, StateTensor } from '../state-dict.js';
-import { PyDict, PyGlobal, PyOpaque, describe, refuseCall, refuseGlobal, type PyValue, type UnpickleHooks } from './pickle.js';
-import { STORAGE_TYPES, TORCH_DTYPES, decodeStorage, stridedCopy, type StorageType, type TensorData } from './storage.js';
+import { PyDict, PyGlobal, PyOpaque, describe, preview, refuseCall, refuseGlobal, type PyValue, type UnpickleHooks } from './pickle.js';
+import { STORAGE_TYPES, TORCH_DTYPES, checkView, decodeStorage, stridedCopy, type StorageType, type TensorData } from './storage.js';
 
 const REBUILD_FNS = [
   'torch._utils._rebuild_tensor_v2',
@@ -145,7 +145,14 @@ export function storageTypeFromGlobal(v: PyValue): StorageType {
 export class TorchUnpickler implements UnpickleHooks {
   readonly tensors: PthTensor[] = [];
   readonly storages = new Map<string, PthStorage>();
-  constructor(readonly persistentLoad: (pid: PyValue) => PyValue) {}
+  /** Elements that storages and tensor copies may take in all. */
+  readonly maxElements: number;
+  constructor(
+    readonly persistentLoad: (pid: PyValue) => PyValue,
+    limits: { maxElements?: number } = {},
+  ) {
+    this.maxElements = limits.maxElements ?? DEFAULT_MAX_ELEMENTS;
+  }
 
   findGlobal(module: string, name: string): PyValue {
     const q = `${module}.${name}`;
@@ -215,17 +222,21 @@ export class TorchUnpickler implements UnpickleHooks {
     const loc = typeof location === 'string' ? location : 'cpu';
     let root = this.storages.get(key);
     if (!root) {
-      root = new PthStorage(key, type, loc, int(numel, 'storage size'));
+      const n = int(numel, 'storage size');
+      if (n < 0) throw new CheckpointError(`Storage "${preview(key)}" has a negative size (${n}).`, 'E_BAD_STORAGE');
+      if (n > this.maxElements) throw elementsLimit(`storage "${preview(key)}" of ${n} elements`, this.maxElements);
+      root = new PthStorage(key, type, loc, n);
       this.storages.set(key, root);
     }
     if (view === undefined || view === null) return root;
     if (!Array.isArray(view) || view.length !== 3) throw new CheckpointError(`Invalid storage view metadata ${describe(view)}.`, 'E_BAD_PICKLE');
     const [viewKey, offset, size] = view;
-    const vk = typeof viewKey === 'string' ? viewKey : String(viewKey);
+    const vk = typeof viewKey === 'string' ? viewKey : preview(viewKey);
     let v = this.storages.get(`view:${vk}`);
     if (!v) {
       const o = int(offset, 'storage view offset');
       const n = int(size, 'storage view size');
+      if (o < 0 || n < 0) throw new CheckpointError(`Storage view ${vk} has a negative offset or size (${o}, ${n}).`, 'E_BAD_STORAGE');
       if (o + n > root.numel) throw new CheckpointError(`Storage view ${vk} [${o}, ${o + n}) exceeds storage ${key} of ${root.numel} elements.`, 'E_BAD_STORAGE');
       v = new PthStorage(vk, type, loc, n, { root, offset: o });
       this.storages.set(`view:${vk}`, v);
@@ -233,8 +244,30 @@ export class TorchUnpickler implements UnpickleHooks {
     return v;
   }
 
-  /** Fills every tensor's `data` with a C-order copy of its view. */
+  /**
+   * Fills every tensor's `data` with its view in C order: a subarray of the decoded storage when
+   * the layout allows (storages shared by many tensors are not copied per tensor), else a copy.
+   * Every view is checked, and the elements to decode and copy are counted against
+   * `maxElements`, before any storage is decoded.
+   */
   materialise(): void {
-    for (const t of this.tensors) t.data = stridedCopy(t.storage.elements(), t.storageOffset, t.shape, t.stride);
+    const views = this.tensors.map((t) => checkView(t.shape, t.stride, t.storageOffset, t.storage.numel));
+    let total = 0;
+    const roots = new Set<PthStorage>();
+    for (const t of this.tensors) roots.add(t.storage.viewOf?.root ?? t.storage);
+    for (const r of roots) total += r.numel;
+    views.forEach((v) => { if (!v.contiguous) total += v.numel; });
+    if (total > this.maxElements) throw elementsLimit(`${this.tensors.length} tensors needing ${total} elements (storages decoded plus strided copies)`, this.maxElements);
+    this.tensors.forEach((t, i) => {
+      const all = t.storage.elements();
+      t.data = views[i].contiguous ? (all.subarray(t.storageOffset, t.storageOffset + views[i].numel) as TensorData) : stridedCopy(all, t.storageOffset, t.shape, t.stride);
+    });
   }
+}
+
+/** Default of `limits.maxElements`: 2^28 elements (1 GiB of float32), 5x the largest pix2pix generator. */
+export const DEFAULT_MAX_ELEMENTS = 2 ** 28;
+
+function elementsLimit(what: string, max: number): LimitError {
+  return new LimitError(`Checkpoint too large: ${what}, above the limit of ${max} elements (limits.maxElements). Raise limits.maxElements if the file is trusted.`);
 }

@@ -14,7 +14,10 @@ const enc = new TextEncoder();
 const concat = (...parts: Uint8Array[]): Uint8Array => {
   const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
   let o = 0;
-  for (const p of parts) (out.set(p, o), (o += p.length));
+  for (const p of parts) {
+    out.set(p, o);
+    o += p.length;
+  }
   return out;
 };
 // pickle.dumps of an object reducing to (os.system, ('echo pwned',)) and to (builtins.eval, ('1+1',)).

@@ -1,8 +1,9 @@
 /**
  * The worker protocol: what the main thread may ask of a pix2pix worker (`src/worker.ts`) and the
- * plain-data shapes that cross `postMessage`. Plain types and two pure helpers, no comlink: the
- * main-thread client (`src/workers/client.ts`) holds a `Remote<Pix2PixWorkerApi>`, the worker host
- * (`src/workers/host.ts`) implements it.
+ * plain-data shapes that cross `postMessage`. Types only, no comlink: the main-thread client
+ * (`src/workers/client.ts`) holds a `Remote<Pix2PixWorkerApi>`, the worker host
+ * (`src/workers/host.ts`) implements it. {@link Pix2PixWorkerApi} is derived from the one `Pix2Pix`
+ * declaration (`src/api/pix2pix.ts`) by {@link Wire}, not written out again.
  *
  * Long calls take two trailing arguments: a progress callback (a `Comlink.proxy`; comlink proxies
  * only top-level arguments, so it is not nested in an options object) and a cancel port (an
@@ -11,7 +12,7 @@
  *
  * @example
  * ```ts
- * import type { Pix2PixWorkerApi } from './core/protocol.js';
+ * import type { Pix2PixWorkerApi } from './workers/protocol.js';
  * const info = await remote.init({ generator: { numDowns: 6, ngf: 8 } });
  * ```
  */
@@ -19,15 +20,10 @@ import type { BackendInfo, BackendRequest, Purpose } from '../backends/index.js'
 import type { BackendInitOptions } from '../backends/types.js';
 import type { ModelOptions, InferenceMode } from '../pix2pix/config.js';
 import type { StepLosses } from '../pix2pix/model.js';
-import type { PairSample } from '../pix2pix/preprocess.js';
-import type { PreprocessOptions } from '../pix2pix/preprocess.js';
-import type { TrainProgress, SampleSet, TrainerState } from '../pix2pix/trainer.js';
-import type { LoadOptions } from '../pix2pix/state-dict.js';
-import type { PixelImage, FloatImage } from './image.js';
-import {
-  reviveError, Pix2PixError, ShapeError, ValueError, CheckpointError, UnsafePickleError, StateDictMismatchError,
-  BackendError, GoldenError, DatasetError, AbortError, DisposedError, WorkerError,
-} from './errors.js';
+import type { PairSample, PreprocessOptions } from '../pix2pix/preprocess.js';
+import type { TrainProgress, SampleSet } from '../pix2pix/trainer.js';
+import type { PixelImage, FloatImage, RGBAImage } from '../core/image.js';
+import type { Carrier, Pix2Pix, TranslateOptions } from '../api/pix2pix.js';
 
 /** Options a worker creates its model with: the in-thread options, all plain data. */
 export interface WorkerModelOptions extends ModelOptions, BackendInitOptions {
@@ -79,13 +75,11 @@ export interface CallHooks {
   cancel?: MessagePort;
 }
 
-/** An RGBA 8-bit image (the shape of `ImageData`). */
-export interface RGBAImageData {
-  data: Uint8ClampedArray;
-  width: number;
-  height: number;
-  channels: 4;
-}
+/**
+ * The RGBA image type under its former name.
+ * @deprecated use `RGBAImage`, the one RGBA image type.
+ */
+export type RGBAImageData = RGBAImage;
 
 /** Where weights come from: bytes, or a URL the worker downloads itself (with progress). */
 export type WeightsSource = Uint8Array | ArrayBuffer | string | URL;
@@ -152,9 +146,85 @@ export type TrainEvent = { kind: 'progress'; progress: TrainProgress } | { kind:
 /** Receives {@link TrainEvent}s; across the boundary it is a `Comlink.proxy`. */
 export type TrainEventCallback = (e: TrainEvent) => void | Promise<void>;
 
+/** Per-call options of long work on a worker model. */
+export interface LongCallOptions {
+  /** Receives progress (after each image, step or downloaded chunk). */
+  onProgress?: ProgressCallback;
+  /** Cancels the call at the next step boundary; it then rejects with an `AbortError`. */
+  signal?: AbortSignal;
+  /** Overrides the instance's `transfer` option for this call's inputs. */
+  transfer?: boolean;
+}
+
 /**
- * The object a pix2pix worker exposes. Every method is async and calls are serialised in the
- * worker (one model, one call at a time).
+ * Options of `WorkerPix2Pix.train`: those of the in-thread `train`, with datasets and checkpoint
+ * targets as data the worker can open itself.
+ */
+export interface WorkerTrainCallOptions extends Omit<WorkerTrainOptions, 'validation'> {
+  /** Called after every step (through the worker's message channel, in order). */
+  onProgress?: (p: TrainProgress) => void;
+  /** Validation set (a {@link WorkerDataset}), cadence, and where the samples go (float images). */
+  validation?: { source: WorkerDataset; every: number; count?: number; onSamples: (s: SampleSet) => void | Promise<void> };
+  /** Stops at the next step boundary; the call rejects with an `AbortError` and the model holds the last whole step. */
+  signal?: AbortSignal;
+  /** Hand `pairs` datasets' Float32Arrays over to the worker (detached here) instead of copying them. Overrides the instance option. */
+  transfer?: boolean;
+}
+
+/**
+ * A model in a worker, seen from the main thread: datasets and checkpoint targets are data the
+ * worker opens itself, long calls take `onProgress` / `signal`, inputs may be transferred.
+ *
+ * @example
+ * ```ts
+ * const p2p: Pix2Pix<WorkerCarrier> = await createPix2Pix({ worker: true });
+ * ```
+ */
+export interface WorkerCarrier extends Carrier {
+  info: WorkerBackendInfo;
+  weights: WeightsSource;
+  translate: { transfer?: boolean };
+  call: LongCallOptions;
+  dataset: WorkerDataset;
+  trainOptions: WorkerTrainCallOptions;
+  target: string;
+}
+
+/** The same model on the wire (what the worker host receives): plain data, hooks as trailing arguments. */
+export interface WireCarrier extends Carrier {
+  info: WorkerBackendInfo;
+  weights: WeightsSource;
+  translate: object;
+  call: object;
+  dataset: WorkerDataset;
+  trainOptions: WorkerTrainOptions;
+  target: string;
+}
+
+/** The calls that take the two trailing hooks (progress callback, cancel port). */
+type LongCall = 'trainStep' | 'loadPth' | 'train';
+type HooksOf<K> = [onProgress?: K extends 'train' ? TrainEventCallback : ProgressCallback, cancel?: MessagePort];
+
+/**
+ * The remote form of a model, as comlink's `Remote<T>` derives it: every method async, every
+ * property an async getter method (`options()`), and long calls with a progress callback and a
+ * cancel port appended to their arguments (comlink proxies only top-level arguments).
+ *
+ * @example
+ * ```ts
+ * type Api = Wire<Pix2Pix<WireCarrier>>; // translate(image, opts?) => Promise<RGBAImage>, options() => Promise<...>, ...
+ * ```
+ */
+export type Wire<T> = {
+  [K in keyof T as K extends string ? K : never]: T[K] extends (...a: infer A) => infer R
+    ? (...a: K extends LongCall ? [...A, ...HooksOf<K>] : A) => Promise<Awaited<R>>
+    : () => Promise<T[K]>;
+};
+
+/**
+ * The object a pix2pix worker exposes: the model's methods on the wire ({@link Wire}), plus
+ * `init` (select a backend and build the model there) and `translateBatch` (many images, progress
+ * after each, cancellable between images). Calls are serialised in the worker.
  *
  * @example
  * ```ts
@@ -163,90 +233,9 @@ export type TrainEventCallback = (e: TrainEvent) => void | Promise<void>;
  * const out = await remote.translate(img, {});
  * ```
  */
-export interface Pix2PixWorkerApi {
+export interface Pix2PixWorkerApi extends Wire<Pix2Pix<WireCarrier>> {
   /** Selects a backend in the worker and builds the model; returns what was selected. */
   init(options: WorkerModelOptions): Promise<WorkerBackendInfo>;
-  /** The resolved model options. */
-  options(): Promise<import('../pix2pix/config.js').ResolvedModelOptions>;
-  translate(image: PixelImage, opts: { mode?: InferenceMode }): Promise<RGBAImageData>;
-  translateFloat(image: PixelImage, opts: { mode?: InferenceMode }): Promise<FloatImage>;
   /** Translates images one after another; progress after each, cancellable between images. */
-  translateBatch(images: PixelImage[], opts: { mode?: InferenceMode; float?: boolean }, onProgress?: ProgressCallback, cancel?: MessagePort): Promise<(RGBAImageData | FloatImage)[]>;
-  trainStep(a: PixelImage | PixelImage[], b: PixelImage | PixelImage[], onProgress?: ProgressCallback, cancel?: MessagePort): Promise<StepLosses>;
-  loadPth(source: WeightsSource, net: 'G' | 'D', opts: LoadOptions | undefined, onProgress?: ProgressCallback, cancel?: MessagePort): Promise<void>;
-  exportPth(net: 'G' | 'D'): Promise<Uint8Array>;
-  /**
-   * Trains on a dataset the worker opens itself (see {@link WorkerDataset}); cancellable at step
-   * boundaries through `cancel` (the model then holds the state after the last whole step).
-   */
-  train(dataset: WorkerDataset, opts: WorkerTrainOptions, onEvent?: TrainEventCallback, cancel?: MessagePort): Promise<TrainerState>;
-  /** Saves a resumable checkpoint (weights, optimizers, RNG, options) to a path or `indexeddb://` URL. */
-  saveCheckpoint(target: string): Promise<void>;
-  dispose(): Promise<void>;
-}
-
-/** What an error becomes on the wire: enough to rebuild the same class with the same `code`. */
-export interface SerializedError {
-  name: string;
-  message: string;
-  stack?: string;
-  code?: string;
-  /** Extra own fields of library errors (e.g. `missing` / `unexpected` of a state-dict mismatch). */
-  fields?: Record<string, unknown>;
-}
-
-const EXTRA_FIELDS = ['missing', 'unexpected', 'wrongShapes'] as const;
-
-// Canonical names, subclasses before their bases. `name` is set from `new.target.name`, which a
-// bundler may rename (esbuild emits `AbortError2` when two classes share a name) and a minifier may
-// mangle; the class itself is what identifies the error.
-const CLASSES: [string, abstract new (...a: never[]) => Error][] = [
-  ['StateDictMismatchError', StateDictMismatchError], ['UnsafePickleError', UnsafePickleError], ['CheckpointError', CheckpointError],
-  ['ShapeError', ShapeError], ['ValueError', ValueError], ['BackendError', BackendError], ['GoldenError', GoldenError],
-  ['DatasetError', DatasetError], ['AbortError', AbortError], ['DisposedError', DisposedError], ['WorkerError', WorkerError],
-  ['Pix2PixError', Pix2PixError],
-];
-
-/**
- * Flattens an error (or any thrown value) into plain data for `postMessage`.
- *
- * @example
- * ```ts
- * serializeError(new ShapeError('bad')); // { name: 'ShapeError', message: 'bad', code: 'E_SHAPE', stack }
- * ```
- */
-export function serializeError(e: unknown): SerializedError {
-  if (!(e instanceof Error)) return { name: 'Error', message: typeof e === 'string' ? e : `Non-error value thrown: ${safeString(e)}` };
-  const name = CLASSES.find(([, C]) => e instanceof C)?.[0] ?? e.name;
-  const out: SerializedError = { name, message: e.message, stack: e.stack };
-  const code = (e as { code?: unknown }).code;
-  if (typeof code === 'string') out.code = code;
-  const fields: Record<string, unknown> = {};
-  for (const k of EXTRA_FIELDS) if (Array.isArray((e as unknown as Record<string, unknown>)[k])) fields[k] = [...((e as unknown as Record<string, unknown[]>)[k])];
-  if (Object.keys(fields).length) out.fields = fields;
-  return out;
-}
-
-/**
- * Rebuilds an error from {@link serializeError}'s output: library errors come back as the same
- * class (`instanceof` works) with the same `code`; the stack is the worker's.
- *
- * @example
- * ```ts
- * deserializeError({ name: 'ShapeError', message: 'bad', code: 'E_SHAPE' }) instanceof ShapeError; // true
- * ```
- */
-export function deserializeError(s: SerializedError): Error {
-  const err = reviveError(s);
-  if (s.code && !(err instanceof Pix2PixError)) (err as { code?: string }).code = s.code;
-  if (s.fields) Object.assign(err, s.fields);
-  return err;
-}
-
-function safeString(v: unknown): string {
-  try {
-    return String(v);
-  } catch {
-    return typeof v;
-  }
+  translateBatch(images: PixelImage[], opts: TranslateOptions & { float?: boolean }, onProgress?: ProgressCallback, cancel?: MessagePort): Promise<(RGBAImage | FloatImage)[]>;
 }

@@ -1,0 +1,92 @@
+/**
+ * Image-level inference through an ONNX runtime session (the `ort-node` and `ort-webgpu` engines):
+ * the model's generator is exported to ONNX in memory ({@link exportModelOnnx}) and run by a
+ * session the caller's factory creates, with the same conversion, reflect-pad and crop as
+ * {@link translateImage}, so the two paths agree pixel for pixel (up to float rounding).
+ * Eval mode only (running statistics, no dropout): paper mode stays on tfjs.
+ */
+import { toFloatImage, padToMultiple, cropTopLeft, type PixelImage, type FloatImage } from '../core/image.js';
+import { sizeMultiple } from './config.js';
+import type { Pix2PixModel } from './model.js';
+import { exportModelOnnx } from './onnx-export.js';
+
+/** A loaded generator graph: NCHW float32 in, NCHW float32 out. */
+export interface GeneratorSession {
+  run(input: Float32Array, dims: [number, number, number, number]): Promise<Float32Array>;
+  release(): Promise<void>;
+}
+
+/** Creates a session from ONNX bytes (the engine's runtime and options are the factory's). */
+export type GeneratorSessionFactory = (onnx: Uint8Array) => Promise<GeneratorSession>;
+
+/**
+ * The generator of a {@link Pix2PixModel} on an ONNX session. The session is re-exported from the
+ * model's current weights after {@link invalidate} (weights loaded, a training step).
+ *
+ * @example
+ * ```ts
+ * const t = new OnnxTranslator((bytes) => createOrtNodeSession(bytes, { threads: 2 }));
+ * await t.prepare(model);
+ * const out = await t.translate(model, { data: rgba, width: 300, height: 200 });
+ * ```
+ */
+export class OnnxTranslator {
+  private session: GeneratorSession | null = null;
+  private stale = true;
+
+  constructor(private readonly factory: GeneratorSessionFactory) {}
+
+  /** The model's weights changed: the next call exports them again. */
+  invalidate(): void {
+    this.stale = true;
+  }
+
+  /** Exports the generator and creates the session now (rejects with the runtime's error). */
+  async prepare(model: Pix2PixModel): Promise<void> {
+    if (this.session && !this.stale) return;
+    const bytes = await exportModelOnnx(model);
+    const next = await this.factory(bytes);
+    const old = this.session;
+    this.session = next;
+    this.stale = false;
+    await old?.release();
+  }
+
+  /** Translates one image; a float image in [-1, 1] of the same width and height. */
+  async translate(model: Pix2PixModel, image: PixelImage): Promise<FloatImage> {
+    const g = model.options.generator;
+    const input = toFloatImage(image, g.inputChannels);
+    await this.prepare(model);
+    const padded = padToMultiple(input, sizeMultiple(g.numDowns));
+    const { width: W, height: H } = padded;
+    const y = await this.session!.run(hwcToChw(padded.data, H * W, g.inputChannels), [1, g.inputChannels, H, W]);
+    const out: FloatImage = { data: chwToHwc(y, H * W, g.outputChannels), width: W, height: H, channels: g.outputChannels };
+    return cropTopLeft(out, input.width, input.height);
+  }
+
+  /** Releases the session. Idempotent. */
+  async dispose(): Promise<void> {
+    const s = this.session;
+    this.session = null;
+    this.stale = true;
+    await s?.release();
+  }
+}
+
+function hwcToChw(src: Float32Array, n: number, c: number): Float32Array {
+  const out = new Float32Array(n * c);
+  for (let k = 0; k < c; k++) {
+    const o = k * n;
+    for (let p = 0; p < n; p++) out[o + p] = src[p * c + k];
+  }
+  return out;
+}
+
+function chwToHwc(src: Float32Array, n: number, c: number): Float32Array {
+  const out = new Float32Array(n * c);
+  for (let k = 0; k < c; k++) {
+    const o = k * n;
+    for (let p = 0; p < n; p++) out[p * c + k] = src[o + p];
+  }
+  return out;
+}
