@@ -7,7 +7,16 @@ import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
   {
-    ignores: ['dist/', 'node_modules/', '.tmp/', 'runs/', 'out/', 'data/', 'test/fixtures/', 'examples/models/'],
+    ignores: [
+      'dist/',
+      'node_modules/',
+      '.tmp/',
+      'runs/',
+      'out/',
+      'data/',
+      'test/fixtures/',
+      'examples/models/',
+    ],
   },
   js.configs.recommended,
   tseslint.configs.recommended,
@@ -24,7 +33,12 @@ export default tseslint.config(
       // `_`-prefixed names are deliberately unused (placeholders in destructuring and callbacks).
       '@typescript-eslint/no-unused-vars': [
         'error',
-        { argsIgnorePattern: '^_', varsIgnorePattern: '^_', caughtErrorsIgnorePattern: '^_', ignoreRestSiblings: true },
+        {
+          argsIgnorePattern: '^_',
+          varsIgnorePattern: '^_',
+          caughtErrorsIgnorePattern: '^_',
+          ignoreRestSiblings: true,
+        },
       ],
     },
   },

@@ -19,13 +19,17 @@ const wasmDir = 'node_modules/@tensorflow/tfjs-backend-wasm/dist';
 const wasmFiles = readdirSync(wasmDir).filter((f) => f.endsWith('.wasm'));
 // The threaded binary's emscripten glue, as published: its pthread workers import this file rather
 // than tfjs's Blob of the bundled (renamed, minified) factory source (src/backends/wasm.ts).
-const threadedGlue = 'node_modules/@tensorflow/tfjs-backend-wasm/wasm-out/tfjs-backend-wasm-threaded-simd.js';
+const threadedGlue =
+  'node_modules/@tensorflow/tfjs-backend-wasm/wasm-out/tfjs-backend-wasm-threaded-simd.js';
 
 /** The shipped model's files and their names in dist/ (the weights file's name carries a hash). */
 function defaultModelFiles() {
   const dir = 'examples/models/fonts128-u8';
   const bin = readdirSync(dir).find((f) => f.endsWith('.bin'));
-  return [[`${dir}/model.json`, 'default-model.json'], [`${dir}/${bin}`, 'default-model.bin']];
+  return [
+    [`${dir}/model.json`, 'default-model.json'],
+    [`${dir}/${bin}`, 'default-model.bin'],
+  ];
 }
 
 /** Emits the tfjs wasm binaries and the threaded glue unrenamed beside the bundle. */
@@ -33,10 +37,16 @@ function wasmAssets() {
   return {
     name: 'wasm-assets',
     generateBundle() {
-      for (const f of wasmFiles) this.emitFile({ type: 'asset', fileName: f, source: readFileSync(`${wasmDir}/${f}`) });
-      this.emitFile({ type: 'asset', fileName: 'tfjs-backend-wasm-threaded-simd.js', source: readFileSync(threadedGlue) });
+      for (const f of wasmFiles)
+        this.emitFile({ type: 'asset', fileName: f, source: readFileSync(`${wasmDir}/${f}`) });
+      this.emitFile({
+        type: 'asset',
+        fileName: 'tfjs-backend-wasm-threaded-simd.js',
+        source: readFileSync(threadedGlue),
+      });
       // The shipped pretrained model (`weights: 'default'`, src/pix2pix/default-model.ts).
-      for (const [from, to] of defaultModelFiles()) this.emitFile({ type: 'asset', fileName: to, source: readFileSync(from) });
+      for (const [from, to] of defaultModelFiles())
+        this.emitFile({ type: 'asset', fileName: to, source: readFileSync(from) });
     },
   };
 }
@@ -61,7 +71,16 @@ function emptyNodeBuiltins() {
 
 /** The licences of the packages bundled into dist/ (tfjs is Apache-2.0), shipped beside them. */
 function thirdPartyLicenses() {
-  const pkgs = ['@tensorflow/tfjs-core', '@tensorflow/tfjs-backend-cpu', '@tensorflow/tfjs-backend-wasm', '@tensorflow/tfjs-backend-webgl', '@tensorflow/tfjs-backend-webgpu', 'comlink', 'fflate', 'cli-progress'];
+  const pkgs = [
+    '@tensorflow/tfjs-core',
+    '@tensorflow/tfjs-backend-cpu',
+    '@tensorflow/tfjs-backend-wasm',
+    '@tensorflow/tfjs-backend-webgl',
+    '@tensorflow/tfjs-backend-webgpu',
+    'comlink',
+    'fflate',
+    'cli-progress',
+  ];
   return {
     name: 'third-party-licenses',
     generateBundle() {
@@ -69,34 +88,93 @@ function thirdPartyLicenses() {
         const dir = `node_modules/${name}`;
         const { version, license } = JSON.parse(readFileSync(`${dir}/package.json`, 'utf8'));
         const file = readdirSync(dir).find((f) => /^licen[cs]e/i.test(f));
-        const text = file ? readFileSync(`${dir}/${file}`, 'utf8') : `${license} (no licence file in the package)`;
+        const text = file
+          ? readFileSync(`${dir}/${file}`, 'utf8')
+          : `${license} (no licence file in the package)`;
         return `${name}@${version} (${license})\n\n${text.trim()}\n`;
       });
-      this.emitFile({ type: 'asset', fileName: 'THIRD_PARTY_LICENSES.txt', source: `pix2pix-ts bundles the following packages into dist/.\n\n${parts.join('\n' + '-'.repeat(72) + '\n\n')}` });
+      this.emitFile({
+        type: 'asset',
+        fileName: 'THIRD_PARTY_LICENSES.txt',
+        source: `pix2pix-ts bundles the following packages into dist/.\n\n${parts.join('\n' + '-'.repeat(72) + '\n\n')}`,
+      });
     },
   };
 }
 
-const nodeBuiltins = ['fs', 'path', 'os', 'url', 'module', 'worker_threads', 'perf_hooks', 'crypto', 'util', 'child_process', 'events', 'stream', 'zlib', 'readline', 'tty'];
-const nodeExternal = (id) => id.startsWith('node:') || nodeBuiltins.includes(id) || ['sharp', '@napi-rs/canvas', 'webgpu', 'playwright-core', 'onnxruntime-node', 'onnxruntime-web'].some((p) => id === p || id.startsWith(p + '/'));
-const nodeShim = "import { createRequire as __p2pCreateRequire } from 'node:module'; import { fileURLToPath as __p2pFileURLToPath } from 'node:url'; const require = __p2pCreateRequire(import.meta.url); const __filename = __p2pFileURLToPath(import.meta.url); const __dirname = __p2pFileURLToPath(new URL('.', import.meta.url));";
+const nodeBuiltins = [
+  'fs',
+  'path',
+  'os',
+  'url',
+  'module',
+  'worker_threads',
+  'perf_hooks',
+  'crypto',
+  'util',
+  'child_process',
+  'events',
+  'stream',
+  'zlib',
+  'readline',
+  'tty',
+];
+const nodeExternal = (id) =>
+  id.startsWith('node:') ||
+  nodeBuiltins.includes(id) ||
+  [
+    'sharp',
+    '@napi-rs/canvas',
+    'webgpu',
+    'playwright-core',
+    'onnxruntime-node',
+    'onnxruntime-web',
+  ].some((p) => id === p || id.startsWith(p + '/'));
+const nodeShim =
+  "import { createRequire as __p2pCreateRequire } from 'node:module'; import { fileURLToPath as __p2pFileURLToPath } from 'node:url'; const require = __p2pCreateRequire(import.meta.url); const __filename = __p2pFileURLToPath(import.meta.url); const __dirname = __p2pFileURLToPath(new URL('.', import.meta.url));";
 
 const onwarn = (warning) => {
   // tfjs's own sources trip these two harmlessly (`this` at top level of TS-emitted helpers, and
   // circular imports inside tfjs-core); any other warning fails the build.
-  if (warning.code === 'THIS_IS_UNDEFINED' || (warning.code === 'CIRCULAR_DEPENDENCY' && /node_modules/.test(warning.message))) return;
+  if (
+    warning.code === 'THIS_IS_UNDEFINED' ||
+    (warning.code === 'CIRCULAR_DEPENDENCY' && /node_modules/.test(warning.message))
+  )
+    return;
   throw new Error(`rollup warning (${warning.code}): ${warning.message}`);
 };
 
-const ts = () => typescript({ tsconfig: './tsconfig.json', noEmit: false, declaration: false, sourceMap: true, outDir: 'dist', include: ['src/**/*.ts'] });
-const browserPlugins = () => [emptyNodeBuiltins(), nodeResolve({ browser: true, preferBuiltins: false }), commonjs(), ts()];
-const nodePlugins = () => [nodeResolve({ preferBuiltins: true, exportConditions: ['node'] }), commonjs({ ignore: nodeBuiltins }), ts()];
+const ts = () =>
+  typescript({
+    tsconfig: './tsconfig.json',
+    noEmit: false,
+    declaration: false,
+    sourceMap: true,
+    outDir: 'dist',
+    include: ['src/**/*.ts'],
+  });
+const browserPlugins = () => [
+  emptyNodeBuiltins(),
+  nodeResolve({ browser: true, preferBuiltins: false }),
+  commonjs(),
+  ts(),
+];
+const nodePlugins = () => [
+  nodeResolve({ preferBuiltins: true, exportConditions: ['node'] }),
+  commonjs({ ignore: nodeBuiltins }),
+  ts(),
+];
 
 // Source maps without the sources' text: they map stack traces to file and line, and keep the
 // package small (with sourcesContent they were 69 of its 86 MB unpacked).
 const map = { sourcemap: true, sourcemapExcludeSources: true };
 
-const widgetTreeshake = { moduleSideEffects: (id) => !/[\\/]node_modules[\\/]@tensorflow[\\/]|[\\/]src[\\/]backends[\\/]|[\\/]src[\\/]core[\\/]tf\.ts$/.test(id) };
+const widgetTreeshake = {
+  moduleSideEffects: (id) =>
+    !/[\\/]node_modules[\\/]@tensorflow[\\/]|[\\/]src[\\/]backends[\\/]|[\\/]src[\\/]core[\\/]tf\.ts$/.test(
+      id,
+    ),
+};
 
 /**
  * The .d.ts files carry the tfjs-core types they use (tfjs is bundled, not a dependency). tfjs-core
@@ -114,9 +192,11 @@ function selfContainedTypes() {
       if (other) throw new Error(`unexpected type reference in the .d.ts: ${other[0]}`);
       // `[Symbol.asyncDispose]` (explicit resource management) is in TypeScript's esnext.disposable
       // lib, which projects targeting ES2022 do not load by themselves.
-      if (/\bGPUBuffer\b/.test(out)) out = `/** A WebGPU buffer (WebGPU's \`GPUBuffer\`); left untyped so that no WebGPU type package is needed. */\ntype GPUBuffer = any;\n${out}`;
+      if (/\bGPUBuffer\b/.test(out))
+        out = `/** A WebGPU buffer (WebGPU's \`GPUBuffer\`); left untyped so that no WebGPU type package is needed. */\ntype GPUBuffer = any;\n${out}`;
       // A triple-slash directive counts only at the top of the file.
-      if (/Symbol\.asyncDispose/.test(out)) out = `/// <reference lib="esnext.disposable" />\n${out}`;
+      if (/Symbol\.asyncDispose/.test(out))
+        out = `/// <reference lib="esnext.disposable" />\n${out}`;
       return { code: out, map: null };
     },
   };
@@ -124,26 +204,48 @@ function selfContainedTypes() {
 
 // Type-only references to Node built-ins (core/env.ts) stay imports; a test checks that the
 // browser .d.ts files keep none.
-const dtsExternal = (id) => id.startsWith('node:') || (nodeExternal(id) && !id.startsWith('@tensorflow/'));
+const dtsExternal = (id) =>
+  id.startsWith('node:') || (nodeExternal(id) && !id.startsWith('@tensorflow/'));
 
 const builds = [
   {
     // Shared chunks sit beside index.js, not in a subfolder: the library finds worker.js, the wasm
     // binaries and the threaded glue next to the module that runs (`import.meta.url`).
     input: { index: 'src/index.ts' },
-    output: { dir: 'dist', format: 'es', ...map, entryFileNames: '[name].js', chunkFileNames: '[name]-[hash].js' },
+    output: {
+      dir: 'dist',
+      format: 'es',
+      ...map,
+      entryFileNames: '[name].js',
+      chunkFileNames: '[name]-[hash].js',
+    },
     plugins: [...browserPlugins(), wasmAssets(), thirdPartyLicenses()],
     onwarn,
   },
   {
     // Node: the entries and the worker script share their chunks (one copy of tfjs for Node), and
     // the chunks sit beside them, where the wasm binaries are.
-    input: { 'index.node': 'src/index.node.ts', cli: 'src/cli/main.ts', bench: 'src/bench/index.ts', 'worker.node': 'src/worker.node.ts' },
-    output: { dir: 'dist', format: 'es', ...map, entryFileNames: '[name].js', chunkFileNames: 'node-[name]-[hash].js', banner: nodeShim },
+    input: {
+      'index.node': 'src/index.node.ts',
+      cli: 'src/cli/main.ts',
+      bench: 'src/bench/index.ts',
+      'worker.node': 'src/worker.node.ts',
+    },
+    output: {
+      dir: 'dist',
+      format: 'es',
+      ...map,
+      entryFileNames: '[name].js',
+      chunkFileNames: 'node-[name]-[hash].js',
+      banner: nodeShim,
+    },
     external: nodeExternal,
     // The `bin` must be executable, or `npx pix2pix-ts` in a checkout answers "Permission denied"
     // (npm sets the mode only when it installs a package).
-    plugins: [...nodePlugins(), { name: 'executable-cli', writeBundle: () => chmodSync('dist/cli.js', 0o755) }],
+    plugins: [
+      ...nodePlugins(),
+      { name: 'executable-cli', writeBundle: () => chmodSync('dist/cli.js', 0o755) },
+    ],
     onwarn,
   },
   // The browser worker script: one self-contained, minified file (it is the largest file a page
@@ -151,13 +253,26 @@ const builds = [
   // it from a blob URL (src/web/model-loader.ts), where a relative chunk import cannot resolve.
   {
     input: 'src/worker.ts',
-    output: { file: 'dist/worker.js', format: 'es', ...map, inlineDynamicImports: true, plugins: [terser()] },
+    output: {
+      file: 'dist/worker.js',
+      format: 'es',
+      ...map,
+      inlineDynamicImports: true,
+      plugins: [terser()],
+    },
     plugins: browserPlugins(),
     onwarn,
   },
   {
     input: 'src/index.ts',
-    output: { file: 'dist/pix2pix.min.js', format: 'iife', name: 'Pix2Pix', ...map, inlineDynamicImports: true, plugins: [terser()] },
+    output: {
+      file: 'dist/pix2pix.min.js',
+      format: 'iife',
+      name: 'Pix2Pix',
+      ...map,
+      inlineDynamicImports: true,
+      plugins: [terser()],
+    },
     plugins: browserPlugins(),
     onwarn,
   },
@@ -169,7 +284,14 @@ const builds = [
   // and the backend registrations are declared side-effect free here and drop out.
   {
     input: 'src/web/index.ts',
-    output: { file: 'dist/pix2pix-widget.min.js', format: 'iife', name: 'Pix2PixWidget', ...map, inlineDynamicImports: true, plugins: [terser()] },
+    output: {
+      file: 'dist/pix2pix-widget.min.js',
+      format: 'iife',
+      name: 'Pix2PixWidget',
+      ...map,
+      inlineDynamicImports: true,
+      plugins: [terser()],
+    },
     treeshake: widgetTreeshake,
     plugins: browserPlugins(),
     onwarn,
@@ -185,38 +307,56 @@ const builds = [
     input: 'src/web/index.ts',
     output: { file: 'dist/widget.d.ts', format: 'es' },
     external: dtsExternal,
-    plugins: [dts({ tsconfig: './tsconfig.json', includeExternal: ['@tensorflow/tfjs-core'] }), selfContainedTypes()],
+    plugins: [
+      dts({ tsconfig: './tsconfig.json', includeExternal: ['@tensorflow/tfjs-core'] }),
+      selfContainedTypes(),
+    ],
     onwarn,
   },
   {
     input: 'src/index.ts',
     output: { file: 'dist/index.d.ts', format: 'es' },
     external: dtsExternal,
-    plugins: [dts({ tsconfig: './tsconfig.json', includeExternal: ['@tensorflow/tfjs-core'] }), selfContainedTypes()],
+    plugins: [
+      dts({ tsconfig: './tsconfig.json', includeExternal: ['@tensorflow/tfjs-core'] }),
+      selfContainedTypes(),
+    ],
     onwarn,
   },
   {
     input: 'src/index.node.ts',
     output: { file: 'dist/index.node.d.ts', format: 'es' },
     external: dtsExternal,
-    plugins: [dts({ tsconfig: './tsconfig.json', includeExternal: ['@tensorflow/tfjs-core'] }), selfContainedTypes()],
+    plugins: [
+      dts({ tsconfig: './tsconfig.json', includeExternal: ['@tensorflow/tfjs-core'] }),
+      selfContainedTypes(),
+    ],
     onwarn,
   },
   {
     input: 'src/worker.ts',
     output: { file: 'dist/worker.d.ts', format: 'es' },
     external: dtsExternal,
-    plugins: [dts({ tsconfig: './tsconfig.json', includeExternal: ['@tensorflow/tfjs-core'] }), selfContainedTypes()],
+    plugins: [
+      dts({ tsconfig: './tsconfig.json', includeExternal: ['@tensorflow/tfjs-core'] }),
+      selfContainedTypes(),
+    ],
     onwarn,
   },
   {
     input: 'src/bench/index.ts',
     output: { file: 'dist/bench.d.ts', format: 'es' },
     external: dtsExternal,
-    plugins: [dts({ tsconfig: './tsconfig.json', includeExternal: ['@tensorflow/tfjs-core'] }), selfContainedTypes()],
+    plugins: [
+      dts({ tsconfig: './tsconfig.json', includeExternal: ['@tensorflow/tfjs-core'] }),
+      selfContainedTypes(),
+    ],
     onwarn,
   },
 ];
 
-const pick = { dts: (b) => b.output.file?.endsWith('.d.ts'), node: (b) => typeof b.input === 'object' && 'index.node' in b.input };
+const pick = {
+  dts: (b) => b.output.file?.endsWith('.d.ts'),
+  node: (b) => typeof b.input === 'object' && 'index.node' in b.input,
+};
 export default only ? builds.filter(pick[only]) : builds;

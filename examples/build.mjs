@@ -16,10 +16,27 @@ const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 /** The bench page script and, beside it, the worker and wasm binaries it starts. */
 export async function buildBench(outdir = join(ROOT, 'examples', 'bench', 'dist')) {
   mkdirSync(outdir, { recursive: true });
-  const common = { bundle: true, platform: 'browser', format: 'esm', target: 'es2022', sourcemap: 'linked', logLevel: 'warning', minify: true, define: { 'process.env.NODE_ENV': '"production"' } };
+  const common = {
+    bundle: true,
+    platform: 'browser',
+    format: 'esm',
+    target: 'es2022',
+    sourcemap: 'linked',
+    logLevel: 'warning',
+    minify: true,
+    define: { 'process.env.NODE_ENV': '"production"' },
+  };
   await Promise.all([
-    build({ ...common, entryPoints: [join(ROOT, 'examples/bench/bench.ts')], outfile: join(outdir, 'bench.js') }),
-    build({ ...common, entryPoints: [join(ROOT, 'src/worker.ts')], outfile: join(outdir, 'worker.js') }),
+    build({
+      ...common,
+      entryPoints: [join(ROOT, 'examples/bench/bench.ts')],
+      outfile: join(outdir, 'bench.js'),
+    }),
+    build({
+      ...common,
+      entryPoints: [join(ROOT, 'src/worker.ts')],
+      outfile: join(outdir, 'worker.js'),
+    }),
   ]);
   copyWasmBinaries(outdir);
   return outdir;
@@ -27,9 +44,14 @@ export async function buildBench(outdir = join(ROOT, 'examples', 'bench', 'dist'
 
 /** The app, with rollup, from dist/. */
 export async function buildApp() {
-  if (!existsSync(join(ROOT, 'dist', 'index.js'))) throw new Error('dist/index.js is missing: run `npm run build` first (the app uses the built package).');
+  if (!existsSync(join(ROOT, 'dist', 'index.js')))
+    throw new Error(
+      'dist/index.js is missing: run `npm run build` first (the app uses the built package).',
+    );
   const { rollup } = await import('rollup');
-  const { default: configs } = await import(pathToFileURL(join(ROOT, 'examples/app/rollup.config.mjs')).href);
+  const { default: configs } = await import(
+    pathToFileURL(join(ROOT, 'examples/app/rollup.config.mjs')).href
+  );
   for (const config of [].concat(configs)) {
     const bundle = await rollup(config);
     for (const out of [].concat(config.output)) await bundle.write(out);

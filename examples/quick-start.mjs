@@ -8,7 +8,11 @@ const a = { data: new Uint8ClampedArray(64 * 64 * 4).fill(30), width: 64, height
 const b = { data: new Uint8ClampedArray(64 * 64 * 4).fill(220), width: 64, height: 64 };
 console.log(await p2p.trainStep(a, b));
 
-const out = await p2p.translate({ data: new Uint8ClampedArray(100 * 70 * 4), width: 100, height: 70 });
+const out = await p2p.translate({
+  data: new Uint8ClampedArray(100 * 70 * 4),
+  width: 100,
+  height: 70,
+});
 console.log(out.width, out.height);
 
 const pth = await p2p.exportPth('G');

@@ -24,15 +24,28 @@ import { CHROMIUM_ARGS, findChromium } from '../test/browser/harness.mjs';
 const root = new URL('..', import.meta.url).pathname;
 const { values: opt } = parseArgs({
   options: {
-    threads: { type: 'string', default: '1,2' }, reps: { type: 'string', default: '7' }, warmup: { type: 'string', default: '2' },
-    'train-reps': { type: 'string', default: '3' }, 'webgl-reps': { type: 'string', default: '3' },
-    'no-webgl': { type: 'boolean', default: false }, 'no-train': { type: 'boolean', default: false },
-    size: { type: 'string', default: '256' }, ngf: { type: 'string', default: '64' },
-    json: { type: 'string' }, profile: { type: 'boolean', default: false }, help: { type: 'boolean', short: 'h' },
+    threads: { type: 'string', default: '1,2' },
+    reps: { type: 'string', default: '7' },
+    warmup: { type: 'string', default: '2' },
+    'train-reps': { type: 'string', default: '3' },
+    'webgl-reps': { type: 'string', default: '3' },
+    'no-webgl': { type: 'boolean', default: false },
+    'no-train': { type: 'boolean', default: false },
+    size: { type: 'string', default: '256' },
+    ngf: { type: 'string', default: '64' },
+    json: { type: 'string' },
+    profile: { type: 'boolean', default: false },
+    help: { type: 'boolean', short: 'h' },
   },
 });
 if (opt.help) {
-  console.log(readFileSync(new URL(import.meta.url), 'utf8').split('\n').filter((l) => l.startsWith('//')).map((l) => l.slice(3)).join('\n'));
+  console.log(
+    readFileSync(new URL(import.meta.url), 'utf8')
+      .split('\n')
+      .filter((l) => l.startsWith('//'))
+      .map((l) => l.slice(3))
+      .join('\n'),
+  );
   process.exit(0);
 }
 
@@ -159,13 +172,26 @@ const outdir = join(root, '.tmp', `bench-browser-${process.pid}`);
 mkdirSync(outdir, { recursive: true });
 await build({
   stdin: { contents: PAGE_TS, resolveDir: root, loader: 'ts', sourcefile: 'bench-page.ts' },
-  outfile: join(outdir, 'page.js'), bundle: true, platform: 'browser', format: 'esm', target: 'es2022',
-  define: { 'process.env.NODE_ENV': '"production"' }, logLevel: 'warning',
+  outfile: join(outdir, 'page.js'),
+  bundle: true,
+  platform: 'browser',
+  format: 'esm',
+  target: 'es2022',
+  define: { 'process.env.NODE_ENV': '"production"' },
+  logLevel: 'warning',
 });
-writeFileSync(join(outdir, 'index.html'), `<!doctype html><html><head><meta charset="utf-8"><link rel="icon" href="data:,"></head><body>
-<script src="/ort/ort.wasm.min.js"></script><script type="module" src="/page/page.js"></script></body></html>`);
+writeFileSync(
+  join(outdir, 'index.html'),
+  `<!doctype html><html><head><meta charset="utf-8"><link rel="icon" href="data:,"></head><body>
+<script src="/ort/ort.wasm.min.js"></script><script type="module" src="/page/page.js"></script></body></html>`,
+);
 
-const MIME = { '.html': 'text/html; charset=utf-8', '.js': 'text/javascript', '.mjs': 'text/javascript', '.wasm': 'application/wasm' };
+const MIME = {
+  '.html': 'text/html; charset=utf-8',
+  '.js': 'text/javascript',
+  '.mjs': 'text/javascript',
+  '.wasm': 'application/wasm',
+};
 const roots = [
   ['/page/', outdir + sep],
   ['/tfwasm/', join(root, 'node_modules/@tensorflow/tfjs-backend-wasm/dist') + sep],
@@ -173,12 +199,20 @@ const roots = [
 ];
 const server = createServer((req, res) => {
   const path = decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname);
-  const headers = { 'Cross-Origin-Opener-Policy': 'same-origin', 'Cross-Origin-Embedder-Policy': 'require-corp', 'Cross-Origin-Resource-Policy': 'same-origin', 'Cache-Control': 'no-store' };
+  const headers = {
+    'Cross-Origin-Opener-Policy': 'same-origin',
+    'Cross-Origin-Embedder-Policy': 'require-corp',
+    'Cross-Origin-Resource-Policy': 'same-origin',
+    'Cache-Control': 'no-store',
+  };
   for (const [prefix, folder] of roots) {
     if (!path.startsWith(prefix)) continue;
     const file = normalize(join(folder, path.slice(prefix.length)));
     if (!file.startsWith(folder) || !existsSync(file) || !statSync(file).isFile()) break;
-    res.writeHead(200, { ...headers, 'Content-Type': MIME[extname(file)] ?? 'application/octet-stream' });
+    res.writeHead(200, {
+      ...headers,
+      'Content-Type': MIME[extname(file)] ?? 'application/octet-stream',
+    });
     res.end(readFileSync(file));
     return;
   }
@@ -189,19 +223,39 @@ await new Promise((r) => server.listen(0, '127.0.0.1', r));
 const origin = `http://127.0.0.1:${server.address().port}`;
 
 const chromiumPath = findChromium();
-if (!chromiumPath) throw new Error('Chromium not found (apt-get install -y chromium, or set CHROMIUM_PATH)');
+if (!chromiumPath)
+  throw new Error('Chromium not found (apt-get install -y chromium, or set CHROMIUM_PATH)');
 const { chromium } = await import('playwright-core');
-const browser = await chromium.launch({ executablePath: chromiumPath, headless: true, args: CHROMIUM_ARGS });
-const machine = { cpu: cpus()[0]?.model, cores: cpus().length, node: process.version, chromium: browser.version() };
-console.log(`Chromium ${machine.chromium}, ${machine.cpu} x ${machine.cores}, Node ${machine.node}; pages from ${origin} (COOP/COEP)`);
+const browser = await chromium.launch({
+  executablePath: chromiumPath,
+  headless: true,
+  args: CHROMIUM_ARGS,
+});
+const machine = {
+  cpu: cpus()[0]?.model,
+  cores: cpus().length,
+  node: process.version,
+  chromium: browser.version(),
+};
+console.log(
+  `Chromium ${machine.chromium}, ${machine.cpu} x ${machine.cores}, Node ${machine.node}; pages from ${origin} (COOP/COEP)`,
+);
 
 const pages = [];
 const profiles = {};
 const threadList = opt.threads.split(',').map(Number);
 try {
   for (const [i, T] of threadList.entries()) {
-    const qs = new URLSearchParams({ threads: T, reps: opt.reps, warmup: opt.warmup, size: opt.size, ngf: opt.ngf,
-      trainReps: opt['no-train'] ? '0' : opt['train-reps'], profile: opt.profile ? '1' : '0', webglReps: opt['no-webgl'] || i > 0 ? '0' : opt['webgl-reps'] });
+    const qs = new URLSearchParams({
+      threads: T,
+      reps: opt.reps,
+      warmup: opt.warmup,
+      size: opt.size,
+      ngf: opt.ngf,
+      trainReps: opt['no-train'] ? '0' : opt['train-reps'],
+      profile: opt.profile ? '1' : '0',
+      webglReps: opt['no-webgl'] || i > 0 ? '0' : opt['webgl-reps'],
+    });
     const load = [loadavg()[0]];
     const context = await browser.newContext();
     const page = await context.newPage();
@@ -211,11 +265,23 @@ try {
     const timer = setInterval(() => load.push(loadavg()[0]), 10_000);
     await page.exposeFunction('__benchReport', (e) => {
       if (e.type === 'log') console.log(`  [T=${T}] ${e.line}`);
-      else if (e.type === 'result') { results.push(e); console.log(`  [T=${T}] ${e.task} ${e.size} ngf${e.ngf} ${e.engine} t${e.threads}: median ${e.msMedian.toFixed(0)} ms, min ${e.msMin.toFixed(0)} ms (${e.reps} reps)`); }
-      else if (e.type === 'profile') { (profiles[T] ??= []).push(e); console.log(`  [T=${T}] profile of one train step ${e.size} ngf${e.ngf}: ` + e.top.map((k) => `${k.name} ${k.ms.toFixed(0)} ms/${k.calls}`).join(', ')); }
-      else resolveDone(e);
+      else if (e.type === 'result') {
+        results.push(e);
+        console.log(
+          `  [T=${T}] ${e.task} ${e.size} ngf${e.ngf} ${e.engine} t${e.threads}: median ${e.msMedian.toFixed(0)} ms, min ${e.msMin.toFixed(0)} ms (${e.reps} reps)`,
+        );
+      } else if (e.type === 'profile') {
+        (profiles[T] ??= []).push(e);
+        console.log(
+          `  [T=${T}] profile of one train step ${e.size} ngf${e.ngf}: ` +
+            e.top.map((k) => `${k.name} ${k.ms.toFixed(0)} ms/${k.calls}`).join(', '),
+        );
+      } else resolveDone(e);
     });
-    page.on('console', (m) => { if (m.type() === 'error' || m.type() === 'warning') console.log(`  [T=${T}] console.${m.type()}: ${m.text()}`); });
+    page.on('console', (m) => {
+      if (m.type() === 'error' || m.type() === 'warning')
+        console.log(`  [T=${T}] console.${m.type()}: ${m.text()}`);
+    });
     page.on('pageerror', (err) => resolveDone({ type: 'error', error: err.message }));
     page.on('crash', () => resolveDone({ type: 'error', error: 'page crashed' }));
     const t0 = Date.now();
@@ -225,7 +291,18 @@ try {
     load.push(loadavg()[0]);
     await context.close();
     if (end.type === 'error') throw new Error(`page T=${T}: ${end.error}`);
-    pages.push({ threads: T, profiles: profiles[T], seconds: (Date.now() - t0) / 1000, loadavg1: { min: Math.min(...load), max: Math.max(...load), mean: load.reduce((a, b) => a + b, 0) / load.length }, numTensorsAfter: end.numTensors, results });
+    pages.push({
+      threads: T,
+      profiles: profiles[T],
+      seconds: (Date.now() - t0) / 1000,
+      loadavg1: {
+        min: Math.min(...load),
+        max: Math.max(...load),
+        mean: load.reduce((a, b) => a + b, 0) / load.length,
+      },
+      numTensorsAfter: end.numTensors,
+      results,
+    });
   }
 } finally {
   await browser.close();
@@ -234,15 +311,34 @@ try {
 
 // Table, and ratios within each page.
 const r0 = (v) => (v >= 100 ? v.toFixed(0) : v.toFixed(1));
-console.log('\npage | task | model | engine | threads | reps | median ms | min ms | GFLOP/s (median)');
-for (const p of pages) for (const r of p.results) console.log(`T=${p.threads} | ${r.task} | ${r.size} ngf${r.ngf} | ${r.engine} | ${r.threads} | ${r.reps} | ${r0(r.msMedian)} | ${r0(r.msMin)} | ${r.gflops.toFixed(1)}`);
+console.log(
+  '\npage | task | model | engine | threads | reps | median ms | min ms | GFLOP/s (median)',
+);
+for (const p of pages)
+  for (const r of p.results)
+    console.log(
+      `T=${p.threads} | ${r.task} | ${r.size} ngf${r.ngf} | ${r.engine} | ${r.threads} | ${r.reps} | ${r0(r.msMedian)} | ${r0(r.msMin)} | ${r.gflops.toFixed(1)}`,
+    );
 console.log('');
 for (const p of pages) {
   const ours = p.results.find((r) => r.task === 'infer' && r.engine.startsWith('wasm'));
   const others = p.results.filter((r) => r.task === 'infer' && r !== ours);
-  console.log(`page T=${p.threads} (load avg 1 min ${p.loadavg1.min.toFixed(2)}-${p.loadavg1.max.toFixed(2)}): ` + others.map((o) => `ours/${o.engine.split(' ')[0]} median ${(ours.msMedian / o.msMedian).toFixed(2)}, min ${(ours.msMin / o.msMin).toFixed(2)}`).join('; '));
-  const big = p.results.find((r) => r.task === 'train' && r.size === ours.size && r.ngf === ours.ngf);
-  if (big) console.log(`  training step per FLOP vs inference: ${((big.msMedian / big.flops) / (ours.msMedian / ours.flops)).toFixed(2)}x (median)`);
+  console.log(
+    `page T=${p.threads} (load avg 1 min ${p.loadavg1.min.toFixed(2)}-${p.loadavg1.max.toFixed(2)}): ` +
+      others
+        .map(
+          (o) =>
+            `ours/${o.engine.split(' ')[0]} median ${(ours.msMedian / o.msMedian).toFixed(2)}, min ${(ours.msMin / o.msMin).toFixed(2)}`,
+        )
+        .join('; '),
+  );
+  const big = p.results.find(
+    (r) => r.task === 'train' && r.size === ours.size && r.ngf === ours.ngf,
+  );
+  if (big)
+    console.log(
+      `  training step per FLOP vs inference: ${(big.msMedian / big.flops / (ours.msMedian / ours.flops)).toFixed(2)}x (median)`,
+    );
 }
 const out = { date: new Date().toISOString(), machine, options: opt, pages };
 const file = opt.json ?? join(root, '.tmp', 'bench-browser.json');

@@ -20,24 +20,51 @@ if (backend !== 'webgl') {
   await bundleAndRun('bench-gpu', join(ROOT, 'scripts/bench-task.ts'), ['gpu', ...args]);
 } else {
   const chromium = findChromium();
-  if (!chromium) throw new Error('--backend webgl runs in Chromium: none found at /usr/bin/chromium (set CHROMIUM_PATH)');
-  const opt = (name, def) => (args.includes(`--${name}`) ? Number(args[args.indexOf(`--${name}`) + 1]) : def);
-  const options = { backend, ngf: opt('ngf', 64), numDowns: opt('num-downs', 8), steps: opt('steps', 10), warmup: opt('warmup', 3) };
+  if (!chromium)
+    throw new Error(
+      '--backend webgl runs in Chromium: none found at /usr/bin/chromium (set CHROMIUM_PATH)',
+    );
+  const opt = (name, def) =>
+    args.includes(`--${name}`) ? Number(args[args.indexOf(`--${name}`) + 1]) : def;
+  const options = {
+    backend,
+    ngf: opt('ngf', 64),
+    numDowns: opt('num-downs', 8),
+    steps: opt('steps', 10),
+    warmup: opt('warmup', 3),
+  };
   const out = await build({
     stdin: {
       contents: `import { benchGpu, formatGpuBench } from './src/bench/gpu.js';\nglobalThis.__bench = async (o) => { const r = await benchGpu(o); return { r, text: formatGpuBench(r) }; };`,
-      resolveDir: ROOT, sourcefile: 'bench-gpu-page.ts', loader: 'ts',
+      resolveDir: ROOT,
+      sourcefile: 'bench-gpu-page.ts',
+      loader: 'ts',
     },
-    bundle: true, format: 'iife', platform: 'browser', write: false, logLevel: 'warning', target: 'chrome120',
+    bundle: true,
+    format: 'iife',
+    platform: 'browser',
+    write: false,
+    logLevel: 'warning',
+    target: 'chrome120',
   });
   const { chromium: pw } = await import('playwright-core');
-  const browser = await pw.launch({ executablePath: chromium, headless: true, args: CHROMIUM_ARGS });
+  const browser = await pw.launch({
+    executablePath: chromium,
+    headless: true,
+    args: CHROMIUM_ARGS,
+  });
   try {
     const page = await browser.newPage();
-    page.on('console', (m) => { if (m.type() === 'error') console.error(m.text()); });
+    page.on('console', (m) => {
+      if (m.type() === 'error') console.error(m.text());
+    });
     await page.addScriptTag({ content: out.outputFiles[0].text });
     const { r, text } = await page.evaluate((o) => globalThis.__bench(o), options);
-    console.log(args.includes('--json') ? JSON.stringify(r) : `(headless Chromium ${browser.version()})\n${text}`);
+    console.log(
+      args.includes('--json')
+        ? JSON.stringify(r)
+        : `(headless Chromium ${browser.version()})\n${text}`,
+    );
   } finally {
     await browser.close();
   }

@@ -7,4 +7,7 @@
 import { join } from 'node:path';
 import { ROOT, bundleAndRun } from './lib/node-bundle.mjs';
 
-await bundleAndRun('bench-kernels', join(ROOT, 'scripts/bench-task.ts'), ['kernels', ...process.argv.slice(2)]);
+await bundleAndRun('bench-kernels', join(ROOT, 'scripts/bench-task.ts'), [
+  'kernels',
+  ...process.argv.slice(2),
+]);

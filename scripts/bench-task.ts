@@ -8,7 +8,9 @@ import { benchTasks } from '../src/bench/tasks.js';
 const [name, ...args] = process.argv.slice(2);
 const task = benchTasks[name as keyof typeof benchTasks];
 if (!task) {
-  console.error(`error [E_USAGE]: unknown bench task "${name}". Should be one of: ${Object.keys(benchTasks).join(', ')}.`);
+  console.error(
+    `error [E_USAGE]: unknown bench task "${name}". Should be one of: ${Object.keys(benchTasks).join(', ')}.`,
+  );
   process.exitCode = 2;
 } else {
   process.exitCode = await task.run(args);

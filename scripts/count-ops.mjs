@@ -6,4 +6,7 @@
 import { join } from 'node:path';
 import { ROOT, bundleAndRun } from './lib/node-bundle.mjs';
 
-await bundleAndRun('count-ops', join(ROOT, 'scripts/bench-task.ts'), ['count-ops', ...process.argv.slice(2)]);
+await bundleAndRun('count-ops', join(ROOT, 'scripts/bench-task.ts'), [
+  'count-ops',
+  ...process.argv.slice(2),
+]);

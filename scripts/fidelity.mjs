@@ -12,10 +12,15 @@ import { join } from 'node:path';
 import { ROOT, bundleForNode } from './lib/node-bundle.mjs';
 
 const args = process.argv.slice(2);
-const opt = (name, def) => { const i = args.indexOf('--' + name); return i >= 0 ? args[i + 1] : def; };
+const opt = (name, def) => {
+  const i = args.indexOf('--' + name);
+  return i >= 0 ? args[i + 1] : def;
+};
 const sizes = opt('sizes', '128,256').split(',').map(Number);
 const ngf = Number(opt('ngf', '16'));
-const python = ['/usr/bin/python3', 'python3'].find((p) => spawnSync(p, ['-c', 'import torch']).status === 0);
+const python = ['/usr/bin/python3', 'python3'].find(
+  (p) => spawnSync(p, ['-c', 'import torch']).status === 0,
+);
 if (!python) {
   console.error('fidelity: no python with torch (apt-get install -y python3-torch)');
   process.exit(2);
@@ -25,7 +30,11 @@ for (const size of sizes) {
   const dir = join(ROOT, '.tmp', 'fidelity', `s${size}_ngf${ngf}`);
   if (!existsSync(join(dir, 'torch_f32_errors.json')) || args.includes('--regen')) {
     const cfg = { num_downs: Math.log2(size), ngf, ndf: ngf, size, steps: 3, batch: 1, seed: 1 };
-    const r = spawnSync(python, [join(ROOT, 'test/support/torch_reference.py'), 'fidelity', dir, JSON.stringify(cfg)], { stdio: 'inherit' });
+    const r = spawnSync(
+      python,
+      [join(ROOT, 'test/support/torch_reference.py'), 'fidelity', dir, JSON.stringify(cfg)],
+      { stdio: 'inherit' },
+    );
     if (r.status !== 0) process.exit(1);
   }
   dirs.push([size, dir]);
@@ -58,21 +67,38 @@ for (const [size, dir] of dirs) {
 }
 `;
 const outfile = join(ROOT, '.tmp', 'fidelity', 'fidelity.mjs');
-await bundleForNode({ stdin: { contents: entry, resolveDir: ROOT, sourcefile: 'fidelity-entry.ts', loader: 'ts' }, outfile });
+await bundleForNode({
+  stdin: { contents: entry, resolveDir: ROOT, sourcefile: 'fidelity-entry.ts', loader: 'ts' },
+  outfile,
+});
 const rows = [];
 for (const b of opt('backends', 'cpu,wasm').split(',')) {
-  const r = spawnSync(process.execPath, [outfile, JSON.stringify(dirs), b], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
+  const r = spawnSync(process.execPath, [outfile, JSON.stringify(dirs), b], {
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   if (r.status !== 0) process.exit(1);
-  rows.push(...r.stdout.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l)));
+  rows.push(
+    ...r.stdout
+      .split('\n')
+      .filter((l) => l.startsWith('{'))
+      .map((l) => JSON.parse(l)),
+  );
 }
 if (args.includes('--json')) for (const r of rows) console.log(JSON.stringify(r));
 else {
   const e = (x) => x.toExponential(1);
-  console.log(`UNet numDowns log2(size), ngf ${ngf}, ndf ${ngf}, BatchNorm, batch 1, 3 Adam steps; relative L2 error against float64, median / worst over tensors`);
-  console.log('| size | backend | quantity | PyTorch float32 | pix2pix-ts | ratio (median / worst) |');
+  console.log(
+    `UNet numDowns log2(size), ngf ${ngf}, ndf ${ngf}, BatchNorm, batch 1, 3 Adam steps; relative L2 error against float64, median / worst over tensors`,
+  );
+  console.log(
+    '| size | backend | quantity | PyTorch float32 | pix2pix-ts | ratio (median / worst) |',
+  );
   console.log('| --- | --- | --- | --- | --- | --- |');
   for (const r of rows) {
     const what = r.kind === 'grad_step0' ? 'step-0 gradients' : 'state after 3 steps';
-    console.log(`| ${r.size} | ${r.backend} | ${what} (${r.tensors}) | ${e(r.torchF32.median)} / ${e(r.torchF32.worst)} | ${e(r.ours.median)} / ${e(r.ours.worst)} | ${r.ratioMedian.toFixed(2)} / ${r.ratioWorst.toFixed(2)} |`);
+    console.log(
+      `| ${r.size} | ${r.backend} | ${what} (${r.tensors}) | ${e(r.torchF32.median)} / ${e(r.torchF32.worst)} | ${e(r.ours.median)} / ${e(r.ours.worst)} | ${r.ratioMedian.toFixed(2)} / ${r.ratioWorst.toFixed(2)} |`,
+    );
   }
 }

@@ -61,8 +61,22 @@ interface FontSpec {
 
 /** A is the printed Song/Ming face, B the calligraphy the model learns to produce. */
 export const FONTS: readonly FontSpec[] = [
-  { role: 'A', pkg: '@fontsource/noto-serif-sc', id: 'noto-serif-sc', weight: 400, family: 'Noto Serif SC', style: 'Song/Ming (serif)' },
-  { role: 'B', pkg: '@fontsource/ma-shan-zheng', id: 'ma-shan-zheng', weight: 400, family: 'Ma Shan Zheng', style: 'brush calligraphy (kaishu)' },
+  {
+    role: 'A',
+    pkg: '@fontsource/noto-serif-sc',
+    id: 'noto-serif-sc',
+    weight: 400,
+    family: 'Noto Serif SC',
+    style: 'Song/Ming (serif)',
+  },
+  {
+    role: 'B',
+    pkg: '@fontsource/ma-shan-zheng',
+    id: 'ma-shan-zheng',
+    weight: 400,
+    family: 'Ma Shan Zheng',
+    style: 'brush calligraphy (kaishu)',
+  },
 ];
 
 /** Options of {@link makeFontDataset}. */
@@ -82,12 +96,18 @@ const packageDir = (pkg: string): string => dirname(require.resolve(`${pkg}/pack
 
 /** Maps each code point of a fontsource package to the subset file that holds its glyph. */
 function subsetIndex(font: FontSpec): Map<number, string> {
-  const json = JSON.parse(readFileSync(join(packageDir(font.pkg), 'unicode.json'), 'utf8')) as Record<string, string>;
+  const json = JSON.parse(
+    readFileSync(join(packageDir(font.pkg), 'unicode.json'), 'utf8'),
+  ) as Record<string, string>;
   const index = new Map<number, string>();
   for (const [key, ranges] of Object.entries(json)) {
     const subset = key.replace(/^\[|\]$/g, '');
     for (const range of ranges.split(',')) {
-      const [lo, hi] = range.trim().replace(/^U\+/i, '').split('-').map((h) => parseInt(h, 16));
+      const [lo, hi] = range
+        .trim()
+        .replace(/^U\+/i, '')
+        .split('-')
+        .map((h) => parseInt(h, 16));
       for (let cp = lo; cp <= (hi ?? lo); cp++) if (!index.has(cp)) index.set(cp, subset);
     }
   }
@@ -97,7 +117,14 @@ function subsetIndex(font: FontSpec): Map<number, string> {
 const TOFU_PROBE = String.fromCodePoint(0x10fffd); // private use, in neither font
 
 /** Draws `text` into a fresh white canvas and returns its gray levels (0 = black ink). */
-function rasterise(text: string, font: string, fontPx: number, size: number, dx: number, dy: number): Uint8Array {
+function rasterise(
+  text: string,
+  font: string,
+  fontPx: number,
+  size: number,
+  dx: number,
+  dy: number,
+): Uint8Array {
   const canvas = createCanvas(size, size);
   const ctx = canvas.getContext('2d');
   ctx.fillStyle = '#fff';
@@ -118,8 +145,14 @@ function toGray(ctx: SKRSContext2D, size: number): Uint8Array {
 }
 
 /** Bounding box of pixels darker than mid-gray, or null for a blank image. */
-function inkBox(gray: Uint8Array, size: number): { x0: number; y0: number; x1: number; y1: number } | null {
-  let x0 = size, y0 = size, x1 = -1, y1 = -1;
+function inkBox(
+  gray: Uint8Array,
+  size: number,
+): { x0: number; y0: number; x1: number; y1: number } | null {
+  let x0 = size,
+    y0 = size,
+    x1 = -1,
+    y1 = -1;
   for (let y = 0; y < size; y++) {
     for (let x = 0; x < size; x++) {
       if (gray[y * size + x] < 128) {
@@ -163,7 +196,8 @@ function renderGlyph(ch: string, font: string, size: number): Uint8Array | null 
 }
 
 /** Mean absolute difference of two gray images, in [0, 1]. */
-const meanAbsDiff = (a: Uint8Array, b: Uint8Array): number => a.reduce((s, v, i) => s + Math.abs(v - b[i]), 0) / (255 * a.length);
+const meanAbsDiff = (a: Uint8Array, b: Uint8Array): number =>
+  a.reduce((s, v, i) => s + Math.abs(v - b[i]), 0) / (255 * a.length);
 
 /**
  * Renders the dataset and writes `train/`, `test/`, `chars.tsv` and the font licences to `out`.
@@ -174,9 +208,12 @@ const meanAbsDiff = (a: Uint8Array, b: Uint8Array): number => a.reduce((s, v, i)
  * const { train, test } = await makeFontDataset({ size: 64, out: 'data/fonts-zi2zi' });
  * ```
  */
-export async function makeFontDataset(options: MakeFontDatasetOptions = {}): Promise<{ train: string[]; test: string[]; skipped: string[] }> {
+export async function makeFontDataset(
+  options: MakeFontDatasetOptions = {},
+): Promise<{ train: string[]; test: string[]; skipped: string[] }> {
   const { out = 'data/fonts-zi2zi', size = 64, count = 600, testEvery = 6 } = options;
-  if (!Number.isInteger(size) || size < 16 || size % 4 !== 0) throw new RangeError(`size must be a multiple of 4 and >= 16, got ${size}`);
+  if (!Number.isInteger(size) || size < 16 || size % 4 !== 0)
+    throw new RangeError(`size must be a multiple of 4 and >= 16, got ${size}`);
   const indices = FONTS.map(subsetIndex);
   const registered = new Set<string>();
   // Each subset file gets its own alias: all subsets share one internal family name, and the
@@ -187,7 +224,11 @@ export async function makeFontDataset(options: MakeFontDatasetOptions = {}): Pro
     if (subset === undefined) return null;
     const name = `${font.id}-s${subset}`;
     if (!registered.has(name)) {
-      const file = join(packageDir(font.pkg), 'files', `${font.id}-${subset}-${font.weight}-normal.woff2`);
+      const file = join(
+        packageDir(font.pkg),
+        'files',
+        `${font.id}-${subset}-${font.weight}-normal.woff2`,
+      );
       if (!GlobalFonts.registerFromPath(file, name)) throw new Error(`could not register ${file}`);
       registered.add(name);
     }
@@ -206,10 +247,12 @@ export async function makeFontDataset(options: MakeFontDatasetOptions = {}): Pro
       if (glyph) halves.push(glyph);
     }
     // Guards against a silent fallback to the other font: A and B must really differ.
-    if (halves.length !== FONTS.length || meanAbsDiff(halves[0], halves[1]) < 0.02) skipped.push(ch);
+    if (halves.length !== FONTS.length || meanAbsDiff(halves[0], halves[1]) < 0.02)
+      skipped.push(ch);
     else kept.push({ ch, rank: rank + 1, halves });
   }
-  if (kept.length < count) throw new Error(`only ${kept.length} of ${count} characters are covered by both fonts`);
+  if (kept.length < count)
+    throw new Error(`only ${kept.length} of ${count} characters are covered by both fonts`);
 
   // Only the generated parts are replaced: a README kept in the folder survives.
   for (const split of ['train', 'test']) {
@@ -236,12 +279,16 @@ export async function makeFontDataset(options: MakeFontDatasetOptions = {}): Pro
     result[split as 'train' | 'test'].push(ch);
   }
   writeFileSync(join(out, 'chars.tsv'), rows.join('\n') + '\n');
-  for (const font of FONTS) copyFileSync(join(packageDir(font.pkg), 'LICENSE'), join(out, `LICENSE-${font.id}.txt`));
+  for (const font of FONTS)
+    copyFileSync(join(packageDir(font.pkg), 'LICENSE'), join(out, `LICENSE-${font.id}.txt`));
   return result;
 }
 
 // Run as a script only (not when a test bundle imports it: there import.meta.url is the bundle's).
-if (import.meta.url.endsWith('/make-font-dataset.ts') && resolve(process.argv[1] ?? '') === resolve(new URL(import.meta.url).pathname)) {
+if (
+  import.meta.url.endsWith('/make-font-dataset.ts') &&
+  resolve(process.argv[1] ?? '') === resolve(new URL(import.meta.url).pathname)
+) {
   const { values } = parseArgs({
     options: {
       out: { type: 'string' },
@@ -250,8 +297,16 @@ if (import.meta.url.endsWith('/make-font-dataset.ts') && resolve(process.argv[1]
       'test-every': { type: 'string' },
     },
   });
-  const num = (v: string | undefined): number | undefined => (v === undefined ? undefined : Number(v));
+  const num = (v: string | undefined): number | undefined =>
+    v === undefined ? undefined : Number(v);
   const t0 = Date.now();
-  const r = await makeFontDataset({ out: values.out, size: num(values.size), count: num(values.count), testEvery: num(values['test-every']) });
-  console.log(`wrote ${r.train.length} train + ${r.test.length} test samples to ${values.out ?? 'data/fonts-zi2zi'} in ${((Date.now() - t0) / 1000).toFixed(1)} s; skipped (not in both fonts): ${r.skipped.join('') || 'none'}`);
+  const r = await makeFontDataset({
+    out: values.out,
+    size: num(values.size),
+    count: num(values.count),
+    testEvery: num(values['test-every']),
+  });
+  console.log(
+    `wrote ${r.train.length} train + ${r.test.length} test samples to ${values.out ?? 'data/fonts-zi2zi'} in ${((Date.now() - t0) / 1000).toFixed(1)} s; skipped (not in both fonts): ${r.skipped.join('') || 'none'}`,
+  );
 }

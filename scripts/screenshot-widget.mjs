@@ -16,25 +16,56 @@ const sample = args.includes('--sample') ? Number(args[args.indexOf('--sample') 
 const root = new URL('..', import.meta.url).pathname;
 const dist = join(root, '.tmp', 'web', 'shot-dist');
 await buildWebDist(root, dist);
-const server = await startExamplesServer({ port: 0, mounts: [['/dist/', dist], ...defaultMounts(root).filter(([p]) => p !== '/dist/')] });
-const browser = await chromium.launch({ executablePath: findChromium(), headless: true, args: CHROMIUM_ARGS });
+const server = await startExamplesServer({
+  port: 0,
+  mounts: [['/dist/', dist], ...defaultMounts(root).filter(([p]) => p !== '/dist/')],
+});
+const browser = await chromium.launch({
+  executablePath: findChromium(),
+  headless: true,
+  args: CHROMIUM_ARGS,
+});
 try {
   const page = await browser.newPage({ viewport: { width: 900, height: 860 } });
   await page.goto(`${server.origin}/examples/widget.html`);
-  await page.waitForFunction(() => ['ready', 'error'].includes(document.getElementById('t').state), null, { timeout: 180_000 });
+  await page.waitForFunction(
+    () => ['ready', 'error'].includes(document.getElementById('t').state),
+    null,
+    { timeout: 180_000 },
+  );
   const state = await page.evaluate(() => document.getElementById('t').state);
   if (state !== 'ready') throw new Error(`widget state ${state}`);
   if (args.includes('--draw')) {
     const box = await page.evaluate(() => {
-      const r = document.getElementById('t').shadowRoot.querySelector('canvas.input').getBoundingClientRect();
+      const r = document
+        .getElementById('t')
+        .shadowRoot.querySelector('canvas.input')
+        .getBoundingClientRect();
       return { x: r.left, y: r.top, w: r.width, h: r.height };
     });
     // 大: a horizontal stroke, then the two sweeping strokes.
-    const strokes = [[[0.18, 0.38], [0.82, 0.36]], [[0.5, 0.15], [0.5, 0.42], [0.38, 0.65], [0.18, 0.85]], [[0.52, 0.45], [0.66, 0.66], [0.85, 0.84]]];
+    const strokes = [
+      [
+        [0.18, 0.38],
+        [0.82, 0.36],
+      ],
+      [
+        [0.5, 0.15],
+        [0.5, 0.42],
+        [0.38, 0.65],
+        [0.18, 0.85],
+      ],
+      [
+        [0.52, 0.45],
+        [0.66, 0.66],
+        [0.85, 0.84],
+      ],
+    ];
     for (const s of strokes) {
       await page.mouse.move(box.x + s[0][0] * box.w, box.y + s[0][1] * box.h);
       await page.mouse.down();
-      for (const [fx, fy] of s.slice(1)) await page.mouse.move(box.x + fx * box.w, box.y + fy * box.h, { steps: 12 });
+      for (const [fx, fy] of s.slice(1))
+        await page.mouse.move(box.x + fx * box.w, box.y + fy * box.h, { steps: 12 });
       await page.mouse.up();
     }
   } else {

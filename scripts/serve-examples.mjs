@@ -15,9 +15,22 @@ import { fileURLToPath } from 'node:url';
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 
 const MIME = {
-  '.html': 'text/html; charset=utf-8', '.js': 'text/javascript; charset=utf-8', '.mjs': 'text/javascript; charset=utf-8', '.css': 'text/css; charset=utf-8',
-  '.json': 'application/json', '.map': 'application/json', '.wasm': 'application/wasm', '.png': 'image/png', '.jpg': 'image/jpeg', '.jpeg': 'image/jpeg',
-  '.svg': 'image/svg+xml', '.webp': 'image/webp', '.pth': 'application/octet-stream', '.bin': 'application/octet-stream', '.txt': 'text/plain; charset=utf-8', '.md': 'text/plain; charset=utf-8',
+  '.html': 'text/html; charset=utf-8',
+  '.js': 'text/javascript; charset=utf-8',
+  '.mjs': 'text/javascript; charset=utf-8',
+  '.css': 'text/css; charset=utf-8',
+  '.json': 'application/json',
+  '.map': 'application/json',
+  '.wasm': 'application/wasm',
+  '.png': 'image/png',
+  '.jpg': 'image/jpeg',
+  '.jpeg': 'image/jpeg',
+  '.svg': 'image/svg+xml',
+  '.webp': 'image/webp',
+  '.pth': 'application/octet-stream',
+  '.bin': 'application/octet-stream',
+  '.txt': 'text/plain; charset=utf-8',
+  '.md': 'text/plain; charset=utf-8',
 };
 
 /** The folders served by default: URL prefix -> folder. */
@@ -37,7 +50,13 @@ export function defaultMounts(root = ROOT) {
  * @example
  * const { origin, close } = await startExamplesServer({ port: 0 });
  */
-export async function startExamplesServer({ port = 8080, host = '127.0.0.1', mounts = defaultMounts(), quiet = true, onRequest } = {}) {
+export async function startExamplesServer({
+  port = 8080,
+  host = '127.0.0.1',
+  mounts = defaultMounts(),
+  quiet = true,
+  onRequest,
+} = {}) {
   const server = createServer((req, res) => {
     const url = new URL(req.url ?? '/', 'http://localhost');
     let path;
@@ -51,7 +70,12 @@ export async function startExamplesServer({ port = 8080, host = '127.0.0.1', mou
     const headers = {
       // COEP require-corp + COOP same-origin make the page cross-origin isolated (SharedArrayBuffer,
       // wasm threads); CORP lets isolated pages of this origin load every file here.
-      ...(isolated ? { 'Cross-Origin-Opener-Policy': 'same-origin', 'Cross-Origin-Embedder-Policy': 'require-corp' } : {}),
+      ...(isolated
+        ? {
+            'Cross-Origin-Opener-Policy': 'same-origin',
+            'Cross-Origin-Embedder-Policy': 'require-corp',
+          }
+        : {}),
       'Cross-Origin-Resource-Policy': 'same-origin',
       'Cache-Control': 'no-cache',
     };
@@ -66,7 +90,11 @@ export async function startExamplesServer({ port = 8080, host = '127.0.0.1', mou
       if (existsSync(file) && statSync(file).isDirectory()) file = join(file, 'index.html');
       if (!existsSync(file) || !statSync(file).isFile()) break;
       const size = statSync(file).size;
-      res.writeHead(200, { ...headers, 'Content-Type': MIME[extname(file)] ?? 'application/octet-stream', 'Content-Length': size });
+      res.writeHead(200, {
+        ...headers,
+        'Content-Type': MIME[extname(file)] ?? 'application/octet-stream',
+        'Content-Length': size,
+      });
       if (req.method === 'HEAD') res.end();
       else createReadStream(file).pipe(res);
       if (!quiet) console.log(`200 ${path}`);
@@ -75,7 +103,9 @@ export async function startExamplesServer({ port = 8080, host = '127.0.0.1', mou
     }
     if (!quiet) console.log(`404 ${path}`);
     onRequest?.(path, 404);
-    res.writeHead(404, { ...headers, 'Content-Type': 'text/plain; charset=utf-8' }).end(`not found: ${path}`);
+    res
+      .writeHead(404, { ...headers, 'Content-Type': 'text/plain; charset=utf-8' })
+      .end(`not found: ${path}`);
   });
   await new Promise((resolve, reject) => {
     server.once('error', reject);
@@ -98,8 +128,13 @@ if (isMain) {
     ['examples/build/bench/bench.js', 'node examples/build.mjs'],
     ['examples/app/dist/app.js', 'node examples/build.mjs'],
   ].filter(([f]) => !existsSync(join(ROOT, f)));
-  for (const [f, how] of missing) console.warn(`warning: ${f} is missing; run \`${how}\` (npm run examples does both).`);
-  const { origin } = await startExamplesServer({ port, host: process.env.HOST ?? '127.0.0.1', quiet: !process.env.VERBOSE });
+  for (const [f, how] of missing)
+    console.warn(`warning: ${f} is missing; run \`${how}\` (npm run examples does both).`);
+  const { origin } = await startExamplesServer({
+    port,
+    host: process.env.HOST ?? '127.0.0.1',
+    quiet: !process.env.VERBOSE,
+  });
   console.log(`pix2pix-ts examples on ${origin} (COOP/COEP: cross-origin isolated; add ?coi=0 to a page to turn isolation off)
   widget (script tag):  ${origin}/examples/widget.html
   app (npm + rollup):   ${origin}/examples/app/

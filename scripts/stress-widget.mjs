@@ -10,13 +10,30 @@ import { writeFileSync } from 'node:fs';
 import { runWidgetStress } from './lib/widget-stress.mjs';
 
 const args = process.argv.slice(2);
-const opt = (name, dflt) => { const i = args.indexOf(name); return i >= 0 ? args[i + 1] : dflt; };
+const opt = (name, dflt) => {
+  const i = args.indexOf(name);
+  return i >= 0 ? args[i + 1] : dflt;
+};
 const root = opt('--root', new URL('..', import.meta.url).pathname);
 const loads = Number(opt('--loads', 50));
 const t0 = Date.now();
-const r = await runWidgetStress({ root, loads, inThread: !args.includes('--no-in-thread'), freshBrowser: args.includes('--fresh-browser'), distDir: opt('--dist'), model: opt('--model'), modelsDir: opt('--models-dir'), probe: args.includes('--probe'), log: (s) => console.log(s) });
+const r = await runWidgetStress({
+  root,
+  loads,
+  inThread: !args.includes('--no-in-thread'),
+  freshBrowser: args.includes('--fresh-browser'),
+  distDir: opt('--dist'),
+  model: opt('--model'),
+  modelsDir: opt('--models-dir'),
+  probe: args.includes('--probe'),
+  log: (s) => console.log(s),
+});
 const med = (a) => (a.length ? [...a].sort((x, y) => x - y)[a.length >> 1] : NaN);
-console.log(`\n${r.loads} loads in ${((Date.now() - t0) / 1000).toFixed(0)} s: ${r.ok} ok; hangs ready ${r.hangs.ready}, flush ${r.hangs.flush}, probe ${r.hangs.probe}, in-thread ${r.hangs.inThread}; errors ready ${r.errors.ready}, flush ${r.errors.flush}, probe ${r.errors.probe}, in-thread ${r.errors.inThread}; worker restarts by the watchdog ${r.restarts}`);
-console.log(`median ms: ready ${med(r.ms.ready)}, flush ${med(r.ms.flush)}, in-thread ${med(r.ms.inThread)}`);
+console.log(
+  `\n${r.loads} loads in ${((Date.now() - t0) / 1000).toFixed(0)} s: ${r.ok} ok; hangs ready ${r.hangs.ready}, flush ${r.hangs.flush}, probe ${r.hangs.probe}, in-thread ${r.hangs.inThread}; errors ready ${r.errors.ready}, flush ${r.errors.flush}, probe ${r.errors.probe}, in-thread ${r.errors.inThread}; worker restarts by the watchdog ${r.restarts}`,
+);
+console.log(
+  `median ms: ready ${med(r.ms.ready)}, flush ${med(r.ms.flush)}, in-thread ${med(r.ms.inThread)}`,
+);
 if (opt('--json')) writeFileSync(opt('--json'), JSON.stringify(r, null, 2));
 process.exitCode = r.ok === r.loads ? 0 : 1;

@@ -15,16 +15,20 @@ import { runBrowserTests, listBrowserTests } from '../test/browser/harness.mjs';
 
 const root = new URL('..', import.meta.url).pathname;
 const filters = process.argv.slice(2);
-const walk = (d) => readdirSync(d).flatMap((f) => {
-  const p = join(d, f);
-  return statSync(p).isDirectory() ? (f === 'fixtures' ? [] : walk(p)) : [p];
-});
+const walk = (d) =>
+  readdirSync(d).flatMap((f) => {
+    const p = join(d, f);
+    return statSync(p).isDirectory() ? (f === 'fixtures' ? [] : walk(p)) : [p];
+  });
 const files = walk(join(root, 'test'))
   .filter((f) => f.endsWith('.test.ts'))
   .filter((f) => !filters.length || filters.some((s) => f.includes(s)))
   .sort();
 const browserFiles = listBrowserTests(root, filters);
-if (!files.length && !browserFiles.length) { console.error('no test files matched', filters); process.exit(1); }
+if (!files.length && !browserFiles.length) {
+  console.error('no test files matched', filters);
+  process.exit(1);
+}
 
 // One folder per run: several engineers (and CI) run tests in one working tree at once, and a
 // shared folder would be wiped under a running test by the next run's clean-up.
@@ -42,15 +46,26 @@ if (files.length) {
     define: { 'import.meta.env.TEST_ROOT': JSON.stringify(root) },
   });
   // The wasm binaries sit next to each bundle, as they do next to dist/ in the package.
-  copyWasmBinaries(...new Set(files.map((f) => join(outdir, relative(join(root, 'test'), f), '..'))));
+  copyWasmBinaries(
+    ...new Set(files.map((f) => join(outdir, relative(join(root, 'test'), f), '..'))),
+  );
 }
-const jobs = files.map((f) => ({ src: relative(root, f), out: join(outdir, relative(join(root, 'test'), f)).replace(/\.ts$/, '.mjs') }));
+const jobs = files.map((f) => ({
+  src: relative(root, f),
+  out: join(outdir, relative(join(root, 'test'), f)).replace(/\.ts$/, '.mjs'),
+}));
 const parallel = Math.max(1, Math.min(2, cpus().length));
-let passed = 0, failed = 0, skipped = 0;
+let passed = 0,
+  failed = 0,
+  skipped = 0;
 const failures = [];
 async function runOne(job) {
   const t0 = Date.now();
-  const child = spawn(process.execPath, ['--enable-source-maps', '--require', join(root, 'scripts/lib/exit-report.cjs'), job.out], { cwd: root, env: { ...process.env, PIX2PIX_ROOT: root } });
+  const child = spawn(
+    process.execPath,
+    ['--enable-source-maps', '--require', join(root, 'scripts/lib/exit-report.cjs'), job.out],
+    { cwd: root, env: { ...process.env, PIX2PIX_ROOT: root } },
+  );
   let out = '';
   child.stdout.on('data', (d) => (out += d));
   child.stderr.on('data', (d) => (out += d));
@@ -58,20 +73,30 @@ async function runOne(job) {
   const secs = ((Date.now() - t0) / 1000).toFixed(1);
   // eslint-disable-next-line no-control-regex -- strips ANSI colour codes (ESC [ ... m) from the output
   const clean = out.replace(/\u001b\[[0-9;]*m/g, '');
-  const m = clean.match(/Passed:\s+(\d+)/); const t = clean.match(/Total:\s+(\d+)/);
-  const nPass = m ? +m[1] : 0; const nTotal = t ? +t[1] : 0;
-  passed += nPass; failed += Math.max(0, nTotal - nPass);
+  const m = clean.match(/Passed:\s+(\d+)/);
+  const t = clean.match(/Total:\s+(\d+)/);
+  const nPass = m ? +m[1] : 0;
+  const nTotal = t ? +t[1] : 0;
+  passed += nPass;
+  failed += Math.max(0, nTotal - nPass);
   if (code !== 0 && nTotal === nPass) failed += 1; // crashed outside a test
   const ok = code === 0;
   if (!ok) failures.push(job.src);
   process.stdout.write(`${ok ? 'ok  ' : 'FAIL'} ${job.src} (${nPass}/${nTotal}, ${secs}s)\n`);
   const lines = clean.split('\n').filter((l) => /^\s*(#|\[)/.test(l) || !ok);
-  const important = clean.split('\n').map((l) => l.match(/(?:^|\s)(# .*)$/)?.[1]).filter(Boolean);
+  const important = clean
+    .split('\n')
+    .map((l) => l.match(/(?:^|\s)(# .*)$/)?.[1])
+    .filter(Boolean);
   if (important.length) process.stdout.write(important.map((l) => '    ' + l).join('\n') + '\n');
   if (!ok) process.stdout.write(lines.join('\n') + '\n');
 }
 const queue = [...jobs];
-await Promise.all(Array.from({ length: parallel }, async () => { while (queue.length) await runOne(queue.shift()); }));
+await Promise.all(
+  Array.from({ length: parallel }, async () => {
+    while (queue.length) await runOne(queue.shift());
+  }),
+);
 
 if (browserFiles.length) {
   console.log('');

@@ -9,5 +9,12 @@
  * ```
  */
 export * from './index.js';
-export { openPairedDataset, findDefaultDataset, type PairedDataset, type OpenDatasetOptions, type Direction, type DatasetLayout } from './node/dataset.js';
+export {
+  openPairedDataset,
+  findDefaultDataset,
+  type PairedDataset,
+  type OpenDatasetOptions,
+  type Direction,
+  type DatasetLayout,
+} from './node/dataset.js';
 export { decodeImage, encodePng, type DecodedImage } from './node/image-io.js';

@@ -15,14 +15,43 @@ import { WorkerPix2Pix, type WorkerOptions } from './workers/client.js';
 
 export * from './core/errors.js';
 export type { PixelImage, FloatImage, RGBAImage } from './core/image.js';
-export type { Pix2Pix, Pix2PixInference, Carrier, InThread, NetName, TranslateOptions, TrainCallOptions } from './api/pix2pix.js';
+export type {
+  Pix2Pix,
+  Pix2PixInference,
+  Carrier,
+  InThread,
+  NetName,
+  TranslateOptions,
+  TrainCallOptions,
+} from './api/pix2pix.js';
 export { InThreadPix2Pix, type CreatePix2PixOptions } from './api/in-thread.js';
 export type { StateDict, StateTensor } from './core/state-dict.js';
-export type { ModelOptions, GeneratorOptions, DiscriminatorOptions, TrainOptions, InferenceMode, NormKind, GanMode } from './pix2pix/config.js';
+export type {
+  ModelOptions,
+  GeneratorOptions,
+  DiscriminatorOptions,
+  TrainOptions,
+  InferenceMode,
+  NormKind,
+  GanMode,
+} from './pix2pix/config.js';
 export type { StepLosses } from './pix2pix/model.js';
 export { Pix2PixModel } from './pix2pix/model.js';
-export { trainLoop, lrFactor, type TrainLoopOptions, type TrainerState, type TrainProgress, type SampleSet, type LossRecord } from './pix2pix/trainer.js';
-export { decodeBrowserImage, splitPair, browserPairedDataset, type BrowserImageSource } from './core/browser-image.js';
+export {
+  trainLoop,
+  lrFactor,
+  type TrainLoopOptions,
+  type TrainerState,
+  type TrainProgress,
+  type SampleSet,
+  type LossRecord,
+} from './pix2pix/trainer.js';
+export {
+  decodeBrowserImage,
+  splitPair,
+  browserPairedDataset,
+  type BrowserImageSource,
+} from './core/browser-image.js';
 export type { PairSample } from './pix2pix/preprocess.js';
 export type { SampleSource } from './pix2pix/batches.js';
 export { readPth, writePth } from './core/pth/index.js';
@@ -42,17 +71,50 @@ export {
   type WeightsInput,
   type LoadedWeights,
 } from './pix2pix/checkpoint.js';
-export { inferGeneratorOptions, inferDiscriminatorOptions, inferModelOptions } from './pix2pix/infer-arch.js';
+export {
+  inferGeneratorOptions,
+  inferDiscriminatorOptions,
+  inferModelOptions,
+} from './pix2pix/infer-arch.js';
 export { readPict, writePict, type PictFile, type PictTensor } from './core/pict.js';
 export { pictToStateDict, type PictImport } from './pix2pix/pict-import.js';
 export { fileHandler, type IOTarget, type FsLike } from './core/io/index.js';
 export { verifyGolden, relL2, type GoldenSource, type GoldenCheck } from './pix2pix/golden.js';
 
-export type { BackendInfo, BackendRequest, BackendName, TfBackendName, EngineName, Purpose } from './backends/index.js';
+export type {
+  BackendInfo,
+  BackendRequest,
+  BackendName,
+  TfBackendName,
+  EngineName,
+  Purpose,
+} from './backends/index.js';
 export { useOnnxRuntimeWeb } from './backends/ort-webgpu.js';
-export { WorkerPix2Pix, createWorkerPix2Pix, type WorkerOptions, type LongCallOptions, type WorkerTrainCallOptions } from './workers/client.js';
-export { WorkerPool, createWorkerPool, type WorkerPoolOptions, type PoolProgress } from './workers/pool.js';
-export type { WorkerBackendInfo, WorkerKind, WorkProgress, ProgressCallback, WeightsSource, RGBAImageData, WorkerDataset, WorkerTrainOptions, TrainEvent, WorkerCarrier } from './workers/protocol.js';
+export {
+  WorkerPix2Pix,
+  createWorkerPix2Pix,
+  type WorkerOptions,
+  type LongCallOptions,
+  type WorkerTrainCallOptions,
+} from './workers/client.js';
+export {
+  WorkerPool,
+  createWorkerPool,
+  type WorkerPoolOptions,
+  type PoolProgress,
+} from './workers/pool.js';
+export type {
+  WorkerBackendInfo,
+  WorkerKind,
+  WorkProgress,
+  ProgressCallback,
+  WeightsSource,
+  RGBAImageData,
+  WorkerDataset,
+  WorkerTrainOptions,
+  TrainEvent,
+  WorkerCarrier,
+} from './workers/protocol.js';
 
 /**
  * Creates a pix2pix model on a backend. Options default to the paper's pix2pix (UNet-256, ngf 64,
@@ -64,9 +126,19 @@ export type { WorkerBackendInfo, WorkerKind, WorkProgress, ProgressCallback, Wei
  * const inWorker = await createPix2Pix({ worker: true, generator: { numDowns: 7, ngf: 32 } }); // off the main thread
  * ```
  */
-export function createPix2Pix(options: CreatePix2PixOptions & WorkerOptions): Promise<WorkerPix2Pix>;
-export function createPix2Pix(options?: CreatePix2PixOptions & { worker?: false }): Promise<InThreadPix2Pix>;
-export function createPix2Pix(options: CreatePix2PixOptions & { worker?: boolean; workerUrl?: string | URL; transfer?: boolean } = {}): Promise<InThreadPix2Pix | WorkerPix2Pix> {
+export function createPix2Pix(
+  options: CreatePix2PixOptions & WorkerOptions,
+): Promise<WorkerPix2Pix>;
+export function createPix2Pix(
+  options?: CreatePix2PixOptions & { worker?: false },
+): Promise<InThreadPix2Pix>;
+export function createPix2Pix(
+  options: CreatePix2PixOptions & {
+    worker?: boolean;
+    workerUrl?: string | URL;
+    transfer?: boolean;
+  } = {},
+): Promise<InThreadPix2Pix | WorkerPix2Pix> {
   // With `worker: true` the model lives in a worker (module Web Worker / worker_threads) and every
   // call is a message; see WorkerPix2Pix.
   const { worker, workerUrl, transfer, ...rest } = options;

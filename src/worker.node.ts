@@ -15,6 +15,18 @@ import { nodeDatasetOpeners } from './workers/node-datasets.js';
 
 startWorkerHost({ datasets: nodeDatasetOpeners });
 
-export type { Pix2PixWorkerApi, WorkerModelOptions, WorkerBackendInfo, WorkProgress, ProgressCallback, RGBAImageData, WeightsSource, WorkerDataset, WorkerTrainOptions, TrainEvent, TrainEventCallback } from './workers/protocol.js';
+export type {
+  Pix2PixWorkerApi,
+  WorkerModelOptions,
+  WorkerBackendInfo,
+  WorkProgress,
+  ProgressCallback,
+  RGBAImageData,
+  WeightsSource,
+  WorkerDataset,
+  WorkerTrainOptions,
+  TrainEvent,
+  TrainEventCallback,
+} from './workers/protocol.js';
 export type { SerializedError } from './core/errors.js';
 export type { RGBAImage } from './core/image.js';

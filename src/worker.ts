@@ -13,6 +13,18 @@ import { startWorkerHost } from './workers/host.js';
 startWorkerHost();
 
 // The protocol's types, so `pix2pix-ts/worker` has typings for code that talks to the worker itself.
-export type { Pix2PixWorkerApi, WorkerModelOptions, WorkerBackendInfo, WorkProgress, ProgressCallback, RGBAImageData, WeightsSource, WorkerDataset, WorkerTrainOptions, TrainEvent, TrainEventCallback } from './workers/protocol.js';
+export type {
+  Pix2PixWorkerApi,
+  WorkerModelOptions,
+  WorkerBackendInfo,
+  WorkProgress,
+  ProgressCallback,
+  RGBAImageData,
+  WeightsSource,
+  WorkerDataset,
+  WorkerTrainOptions,
+  TrainEvent,
+  TrainEventCallback,
+} from './workers/protocol.js';
 export type { SerializedError } from './core/errors.js';
 export type { RGBAImage } from './core/image.js';

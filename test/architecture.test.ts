@@ -13,26 +13,47 @@ const PENDING_CIRCLES: string[] = [];
 
 t('the scan sees the imports (a graph without edges would pass anything)', () => {
   assert.ok(graph.files.includes('src/core/errors.ts'));
-  assert.ok(graph.edges.some(([a, b]) => a === 'src/index.ts' && b === 'src/core/errors.ts'), 'index.ts re-exports core/errors.ts');
-  assert.ok(graph.edges.some(([a, b]) => a === 'src/workers/host.ts' && b === 'src/api/in-thread.ts'), 'import type / import both count');
+  assert.ok(
+    graph.edges.some(([a, b]) => a === 'src/index.ts' && b === 'src/core/errors.ts'),
+    'index.ts re-exports core/errors.ts',
+  );
+  assert.ok(
+    graph.edges.some(([a, b]) => a === 'src/workers/host.ts' && b === 'src/api/in-thread.ts'),
+    'import type / import both count',
+  );
 });
 
 t('nothing in src/core imports from the floors above it', () => {
   const up = upwardFromCore(graph).map(([a, b]) => `${a} -> ${b}`);
-  assert.equal(up.filter((e) => !PENDING_UPWARD.includes(e)), []);
+  assert.equal(
+    up.filter((e) => !PENDING_UPWARD.includes(e)),
+    [],
+  );
 });
 
 t('there are no import circles', () => {
-  assert.equal(circles(graph).filter((c) => !PENDING_CIRCLES.includes(c)), []);
+  assert.equal(
+    circles(graph).filter((c) => !PENDING_CIRCLES.includes(c)),
+    [],
+  );
 });
 
 t('the worker host builds on the in-thread model, not on the public facade', () => {
-  const fromWorkers = graph.edges.filter(([a, b]) => a.startsWith('src/workers/') && b === 'src/index.ts');
+  const fromWorkers = graph.edges.filter(
+    ([a, b]) => a.startsWith('src/workers/') && b === 'src/index.ts',
+  );
   assert.equal(fromWorkers, []);
 });
 
 t('finds a circle and an upward edge when there is one', () => {
-  const g = { files: ['src/core/a.ts', 'src/core/b.ts', 'src/pix2pix/c.ts'], edges: [['src/core/a.ts', 'src/core/b.ts'], ['src/core/b.ts', 'src/core/a.ts'], ['src/core/b.ts', 'src/pix2pix/c.ts']] as [string, string][] };
+  const g = {
+    files: ['src/core/a.ts', 'src/core/b.ts', 'src/pix2pix/c.ts'],
+    edges: [
+      ['src/core/a.ts', 'src/core/b.ts'],
+      ['src/core/b.ts', 'src/core/a.ts'],
+      ['src/core/b.ts', 'src/pix2pix/c.ts'],
+    ] as [string, string][],
+  };
   assert.equal(circles(g), ['src/core/a.ts -> src/core/b.ts -> src/core/a.ts']);
   assert.equal(upwardFromCore(g), [['src/core/b.ts', 'src/pix2pix/c.ts']]);
 });

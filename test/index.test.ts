@@ -2,7 +2,15 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { readFileSync } from 'node:fs';
 import { tf } from '../src/core/tf.js';
-import { createPix2Pix, readPth, DisposedError, ShapeError, ValueError, StateDictMismatchError, LimitError } from '../src/index.js';
+import {
+  createPix2Pix,
+  readPth,
+  DisposedError,
+  ShapeError,
+  ValueError,
+  StateDictMismatchError,
+  LimitError,
+} from '../src/index.js';
 import { fixture } from './support/env.js';
 
 const api = suite('createPix2Pix');
@@ -17,7 +25,11 @@ api('says which backend it chose and why', async () => {
 
 api('translates an image of any size to RGBA of the same size', async () => {
   const p = await createPix2Pix({ ...opts, backend: 'cpu' });
-  const out = await p.translate({ data: new Uint8ClampedArray(100 * 70 * 4).fill(128), width: 100, height: 70 });
+  const out = await p.translate({
+    data: new Uint8ClampedArray(100 * 70 * 4).fill(128),
+    width: 100,
+    height: 70,
+  });
   assert.is(out.width, 100);
   assert.is(out.height, 70);
   assert.is(out.data.length, 100 * 70 * 4);
@@ -26,16 +38,29 @@ api('translates an image of any size to RGBA of the same size', async () => {
 });
 
 api('a golden G.pth loaded through the API reproduces the reference output', async () => {
-  const p = await createPix2Pix({ ...opts, generator: { ...opts.generator, dropout: false }, backend: 'cpu' });
+  const p = await createPix2Pix({
+    ...opts,
+    generator: { ...opts.generator, dropout: false },
+    backend: 'cpu',
+  });
   await p.loadPth(readFileSync(fixture('golden', 'unet64_batch', 'G.pth')));
-  const a = new Float32Array(readFileSync(fixture('golden', 'unet64_batch', 'input__real_A.f32')).buffer.slice(0));
+  const a = new Float32Array(
+    readFileSync(fixture('golden', 'unet64_batch', 'input__real_A.f32')).buffer.slice(0),
+  );
   // NCHW -> HWC
   const hwc = new Float32Array(64 * 64 * 3);
   for (let c = 0; c < 3; c++) for (let i = 0; i < 64 * 64; i++) hwc[i * 3 + c] = a[c * 64 * 64 + i];
   const out = await p.translateFloat({ data: hwc, width: 64, height: 64, channels: 3 });
-  const ref = new Float32Array(readFileSync(fixture('golden', 'unet64_batch', 'forward__G_eval.f32')).buffer.slice(0));
-  let num = 0, den = 0;
-  for (let c = 0; c < 3; c++) for (let i = 0; i < 64 * 64; i++) { num += (out.data[i * 3 + c] - ref[c * 4096 + i]) ** 2; den += ref[c * 4096 + i] ** 2; }
+  const ref = new Float32Array(
+    readFileSync(fixture('golden', 'unet64_batch', 'forward__G_eval.f32')).buffer.slice(0),
+  );
+  let num = 0,
+    den = 0;
+  for (let c = 0; c < 3; c++)
+    for (let i = 0; i < 64 * 64; i++) {
+      num += (out.data[i * 3 + c] - ref[c * 4096 + i]) ** 2;
+      den += ref[c * 4096 + i] ** 2;
+    }
   assert.ok(Math.sqrt(num / den) < 1e-4, `rel err ${Math.sqrt(num / den)}`);
   await p.dispose();
 });
@@ -51,26 +76,35 @@ api('exported .pth weights load back into a fresh model exactly', async () => {
   await Promise.all([p.dispose(), q.dispose()]);
 });
 
-api('a checkpoint of another architecture is refused with the missing and unexpected keys', async () => {
-  const p = await createPix2Pix({ generator: { numDowns: 7, ngf: 8 }, backend: 'cpu' });
-  try {
-    await p.loadPth(readFileSync(fixture('golden', 'unet64_batch', 'G.pth')));
-    assert.unreachable('should throw');
-  } catch (e) {
-    assert.instance(e, StateDictMismatchError);
-    assert.match((e as Error).message, /Missing key\(s\): "model\.model\.1\.model\.3\.model\.3\.model\.3\.model\.3\.model\.2\.weight"/);
-  }
-  await p.dispose();
-  const q = await createPix2Pix({ generator: { numDowns: 6, ngf: 16 }, backend: 'cpu' });
-  try {
-    await q.loadPth(readFileSync(fixture('golden', 'unet64_batch', 'G.pth')));
-    assert.unreachable('should throw');
-  } catch (e) {
-    assert.instance(e, StateDictMismatchError);
-    assert.match((e as Error).message, /Size mismatch: for model\.model\.0\.weight: copying a param with shape \[8, 3, 4, 4\] from checkpoint, the shape in current model is \[16, 3, 4, 4\]/);
-  }
-  await q.dispose();
-});
+api(
+  'a checkpoint of another architecture is refused with the missing and unexpected keys',
+  async () => {
+    const p = await createPix2Pix({ generator: { numDowns: 7, ngf: 8 }, backend: 'cpu' });
+    try {
+      await p.loadPth(readFileSync(fixture('golden', 'unet64_batch', 'G.pth')));
+      assert.unreachable('should throw');
+    } catch (e) {
+      assert.instance(e, StateDictMismatchError);
+      assert.match(
+        (e as Error).message,
+        /Missing key\(s\): "model\.model\.1\.model\.3\.model\.3\.model\.3\.model\.3\.model\.2\.weight"/,
+      );
+    }
+    await p.dispose();
+    const q = await createPix2Pix({ generator: { numDowns: 6, ngf: 16 }, backend: 'cpu' });
+    try {
+      await q.loadPth(readFileSync(fixture('golden', 'unet64_batch', 'G.pth')));
+      assert.unreachable('should throw');
+    } catch (e) {
+      assert.instance(e, StateDictMismatchError);
+      assert.match(
+        (e as Error).message,
+        /Size mismatch: for model\.model\.0\.weight: copying a param with shape \[8, 3, 4, 4\] from checkpoint, the shape in current model is \[16, 3, 4, 4\]/,
+      );
+    }
+    await q.dispose();
+  },
+);
 
 api('bad images give clear errors', async () => {
   const p = await createPix2Pix({ ...opts, backend: 'cpu' });
@@ -90,7 +124,10 @@ api('bad images give clear errors', async () => {
     assert.instance(e, ShapeError);
   }
   try {
-    await p.trainStep({ data: new Uint8ClampedArray(48 * 48 * 4), width: 48, height: 48 }, { data: new Uint8ClampedArray(48 * 48 * 4), width: 48, height: 48 });
+    await p.trainStep(
+      { data: new Uint8ClampedArray(48 * 48 * 4), width: 48, height: 48 },
+      { data: new Uint8ClampedArray(48 * 48 * 4), width: 48, height: 48 },
+    );
     assert.unreachable();
   } catch (e) {
     assert.instance(e, ShapeError);
@@ -114,60 +151,96 @@ api('dispose is idempotent, frees every tensor, and later calls reject', async (
   }
 });
 
-api('trains on a dataset with progress and checkpoints, and resumes from the checkpoint', async () => {
-  const { mkdtempSync, rmSync, existsSync } = await import('node:fs');
-  const { tmpdir } = await import('node:os');
-  const { join } = await import('node:path');
-  const dir = mkdtempSync(join(tmpdir(), 'p2p-api-'));
-  const size = 64;
-  const pairs = [0, 1, 2].map((i) => {
-    const a = new Float32Array(size * size * 3).map((_, k) => Math.sin(k * 0.01 + i));
-    return { a, b: a.map((v) => -v), width: size, height: size, channelsA: 3, channelsB: 3, name: `p${i}` };
-  });
-  const ds = { size: pairs.length, get: async (i: number) => pairs[i] };
-  const p = await createPix2Pix({ ...opts, backend: 'cpu' });
-  const steps: number[] = [];
-  const target = join(dir, 'latest.ckpt');
-  const st = await p.train(ds, { nEpochs: 1, nEpochsDecay: 1, preprocess: { preprocess: 'none', flip: false }, maxSteps: 4, onProgress: (e) => steps.push(e.step), checkpoint: { every: 1, target } });
-  assert.equal(steps, [1, 2, 3, 4]);
-  assert.ok(existsSync(target));
-  const q = await createPix2Pix({ ...opts, backend: 'cpu' });
-  const st2 = await q.train(ds, { nEpochs: 1, nEpochsDecay: 1, preprocess: { preprocess: 'none', flip: false }, resumeFrom: target });
-  assert.is(st2.step, 6);
-  assert.equal(st2.history.slice(0, 4).map((h) => h.G_L1), st.history.map((h) => h.G_L1));
-  await Promise.all([p.dispose(), q.dispose()]);
-  rmSync(dir, { recursive: true, force: true });
-});
+api(
+  'trains on a dataset with progress and checkpoints, and resumes from the checkpoint',
+  async () => {
+    const { mkdtempSync, rmSync, existsSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    const dir = mkdtempSync(join(tmpdir(), 'p2p-api-'));
+    const size = 64;
+    const pairs = [0, 1, 2].map((i) => {
+      const a = new Float32Array(size * size * 3).map((_, k) => Math.sin(k * 0.01 + i));
+      return {
+        a,
+        b: a.map((v) => -v),
+        width: size,
+        height: size,
+        channelsA: 3,
+        channelsB: 3,
+        name: `p${i}`,
+      };
+    });
+    const ds = { size: pairs.length, get: async (i: number) => pairs[i] };
+    const p = await createPix2Pix({ ...opts, backend: 'cpu' });
+    const steps: number[] = [];
+    const target = join(dir, 'latest.ckpt');
+    const st = await p.train(ds, {
+      nEpochs: 1,
+      nEpochsDecay: 1,
+      preprocess: { preprocess: 'none', flip: false },
+      maxSteps: 4,
+      onProgress: (e) => steps.push(e.step),
+      checkpoint: { every: 1, target },
+    });
+    assert.equal(steps, [1, 2, 3, 4]);
+    assert.ok(existsSync(target));
+    const q = await createPix2Pix({ ...opts, backend: 'cpu' });
+    const st2 = await q.train(ds, {
+      nEpochs: 1,
+      nEpochsDecay: 1,
+      preprocess: { preprocess: 'none', flip: false },
+      resumeFrom: target,
+    });
+    assert.is(st2.step, 6);
+    assert.equal(
+      st2.history.slice(0, 4).map((h) => h.G_L1),
+      st.history.map((h) => h.G_L1),
+    );
+    await Promise.all([p.dispose(), q.dispose()]);
+    rmSync(dir, { recursive: true, force: true });
+  },
+);
 
-api('translate refuses a non-image with a TypeError and an image above maxPixels with a LimitError', async () => {
-  const p2p = await createPix2Pix({ generator: { numDowns: 6, ngf: 8 }, backend: 'cpu' });
-  try {
-    for (const bad of [null, undefined, 3, { width: 4 }]) {
+api(
+  'translate refuses a non-image with a TypeError and an image above maxPixels with a LimitError',
+  async () => {
+    const p2p = await createPix2Pix({ generator: { numDowns: 6, ngf: 8 }, backend: 'cpu' });
+    try {
+      for (const bad of [null, undefined, 3, { width: 4 }]) {
+        try {
+          await p2p.translate(bad as never);
+          assert.unreachable();
+        } catch (e) {
+          assert.instance(e, TypeError, String((e as Error)?.stack ?? e));
+          assert.match((e as Error).message, /translate\(image\) needs an image/);
+        }
+      }
       try {
-        await p2p.translate(bad as never);
+        await p2p.translate({ data: new Uint8ClampedArray(4), width: 16000, height: 8000 });
         assert.unreachable();
       } catch (e) {
-        assert.instance(e, TypeError, String((e as Error)?.stack ?? e));
-        assert.match((e as Error).message, /translate\(image\) needs an image/);
+        assert.instance(e, LimitError, String((e as Error)?.stack ?? e));
+        assert.is((e as LimitError).code, 'E_LIMIT');
       }
+      try {
+        await p2p.translate(
+          { data: new Uint8ClampedArray(64 * 64 * 4), width: 64, height: 64 },
+          { maxPixels: 1000 },
+        );
+        assert.unreachable();
+      } catch (e) {
+        assert.instance(e, LimitError, String((e as Error)?.stack ?? e));
+      }
+      assert.is(
+        (await p2p.translate({ data: new Uint8ClampedArray(64 * 64 * 4), width: 64, height: 64 }))
+          .width,
+        64,
+      );
+    } finally {
+      await p2p.dispose();
     }
-    try {
-      await p2p.translate({ data: new Uint8ClampedArray(4), width: 16000, height: 8000 });
-      assert.unreachable();
-    } catch (e) {
-      assert.instance(e, LimitError, String((e as Error)?.stack ?? e));
-      assert.is((e as LimitError).code, 'E_LIMIT');
-    }
-    try {
-      await p2p.translate({ data: new Uint8ClampedArray(64 * 64 * 4), width: 64, height: 64 }, { maxPixels: 1000 });
-      assert.unreachable();
-    } catch (e) {
-      assert.instance(e, LimitError, String((e as Error)?.stack ?? e));
-    }
-    assert.is((await p2p.translate({ data: new Uint8ClampedArray(64 * 64 * 4), width: 64, height: 64 })).width, 64);
-  } finally {
-    await p2p.dispose();
-  }
-});
+  },
+);
 
 api.run();

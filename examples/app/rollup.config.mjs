@@ -22,16 +22,25 @@ function pix2pixPackage() {
       // it shares with index.js), and both load the wasm binaries, the threaded binary's glue
       // (without it wasm runs on one thread) and the shipped model beside themselves: what
       // `npx pix2pix-ts assets <dir>` copies.
-      const runtime = ['worker.js', ...chunksOf('worker.js'), 'tfjs-backend-wasm-threaded-simd.js', 'default-model.json', 'default-model.bin',
-        ...readdirSync(pkgDist).filter((f) => f.endsWith('.wasm'))];
-      for (const f of runtime) this.emitFile({ type: 'asset', fileName: f, source: readFileSync(join(pkgDist, f)) });
+      const runtime = [
+        'worker.js',
+        ...chunksOf('worker.js'),
+        'tfjs-backend-wasm-threaded-simd.js',
+        'default-model.json',
+        'default-model.bin',
+        ...readdirSync(pkgDist).filter((f) => f.endsWith('.wasm')),
+      ];
+      for (const f of runtime)
+        this.emitFile({ type: 'asset', fileName: f, source: readFileSync(join(pkgDist, f)) });
     },
   };
 }
 
 /** The chunks of dist/ that `file` imports, recursively. */
 function chunksOf(file, seen = new Set()) {
-  for (const m of readFileSync(join(pkgDist, file), 'utf8').matchAll(/(?:\bfrom|\bimport)\s*\(?\s*['"]\.\/([^'"/]+\.js)['"]/g)) {
+  for (const m of readFileSync(join(pkgDist, file), 'utf8').matchAll(
+    /(?:\bfrom|\bimport)\s*\(?\s*['"]\.\/([^'"/]+\.js)['"]/g,
+  )) {
     if (!seen.has(m[1])) {
       seen.add(m[1]);
       chunksOf(m[1], seen);
@@ -43,7 +52,12 @@ function chunksOf(file, seen = new Set()) {
 export default {
   input: join(here, 'main.js'),
   // One file: the library finds worker.js relative to the module that runs it.
-  output: { file: join(here, 'dist', 'app.js'), format: 'es', sourcemap: false, inlineDynamicImports: true },
+  output: {
+    file: join(here, 'dist', 'app.js'),
+    format: 'es',
+    sourcemap: false,
+    inlineDynamicImports: true,
+  },
   plugins: [pix2pixPackage()],
   onwarn(warning, warn) {
     // tfjs (bundled inside dist/) uses top-level `this` harmlessly.

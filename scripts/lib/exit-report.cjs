@@ -20,6 +20,12 @@ process.exit = function exit(code) {
 };
 process.once('beforeExit', () => {
   let resources = '';
-  try { resources = process.getActiveResourcesInfo().join(', '); } catch { /* Node < 17 */ }
-  reportAtExit(`the event loop ran dry while work was pending; resources still alive: ${resources || 'none'}`);
+  try {
+    resources = process.getActiveResourcesInfo().join(', ');
+  } catch {
+    /* Node < 17 */
+  }
+  reportAtExit(
+    `the event loop ran dry while work was pending; resources still alive: ${resources || 'none'}`,
+  );
 });

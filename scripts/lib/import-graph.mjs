@@ -4,13 +4,18 @@
 import { readdirSync, readFileSync, statSync, existsSync } from 'node:fs';
 import { join, relative, dirname, resolve } from 'node:path';
 
-const IMPORT = /(?:^|[\s;])(?:import|export)\s+(?:type\s+)?(?:[^'";]*?\sfrom\s+)?['"](\.{1,2}\/[^'"]+)['"]|import\(\s*['"](\.{1,2}\/[^'"]+)['"]\s*\)/g;
+const IMPORT =
+  /(?:^|[\s;])(?:import|export)\s+(?:type\s+)?(?:[^'";]*?\sfrom\s+)?['"](\.{1,2}\/[^'"]+)['"]|import\(\s*['"](\.{1,2}\/[^'"]+)['"]\s*\)/g;
 
 /** Files under `dir` ending in .ts (not .d.ts). */
 function walk(dir) {
   return readdirSync(dir).flatMap((f) => {
     const p = join(dir, f);
-    return statSync(p).isDirectory() ? walk(p) : p.endsWith('.ts') && !p.endsWith('.d.ts') ? [p] : [];
+    return statSync(p).isDirectory()
+      ? walk(p)
+      : p.endsWith('.ts') && !p.endsWith('.d.ts')
+        ? [p]
+        : [];
   });
 }
 
@@ -25,7 +30,9 @@ function code(text) {
  */
 export function importGraph(root) {
   const src = join(root, 'src');
-  const files = walk(src).map((f) => relative(root, f)).sort();
+  const files = walk(src)
+    .map((f) => relative(root, f))
+    .sort();
   const edges = [];
   for (const f of files) {
     const text = code(readFileSync(join(root, f), 'utf8'));
@@ -34,7 +41,8 @@ export function importGraph(root) {
       const abs = resolve(root, dirname(f), spec);
       const candidates = [abs.replace(/\.js$/, '.ts'), `${abs}.ts`, join(abs, 'index.ts')];
       const target = candidates.find((c) => existsSync(c) && statSync(c).isFile());
-      if (target && !edges.some(([a, b]) => a === f && b === relative(root, target))) edges.push([f, relative(root, target)]);
+      if (target && !edges.some(([a, b]) => a === f && b === relative(root, target)))
+        edges.push([f, relative(root, target)]);
     }
   }
   return { files, edges };

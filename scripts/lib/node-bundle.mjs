@@ -11,7 +11,17 @@ import { join, basename } from 'node:path';
 export const ROOT = new URL('../..', import.meta.url).pathname;
 
 /** Packages with native parts or heavy optional installs: loaded by Node at run time, never bundled. */
-export const NODE_EXTERNALS = ['sharp', '@napi-rs/canvas', 'playwright-core', 'webgpu', 'onnxruntime-node', 'onnxruntime-web', 'esbuild', 'vite', 'webpack'];
+export const NODE_EXTERNALS = [
+  'sharp',
+  '@napi-rs/canvas',
+  'playwright-core',
+  'webgpu',
+  'onnxruntime-node',
+  'onnxruntime-web',
+  'esbuild',
+  'vite',
+  'webpack',
+];
 
 export const NODE_BANNER =
   "import { createRequire as __cr } from 'module'; import { fileURLToPath as __fu } from 'url'; const require = __cr(import.meta.url); const __filename = __fu(import.meta.url); const __dirname = __fu(new URL('.', import.meta.url));";
@@ -23,7 +33,9 @@ export const NODE_BANNER =
  */
 export function copyWasmBinaries(...dirs) {
   const pkg = join(ROOT, 'node_modules/@tensorflow/tfjs-backend-wasm');
-  const files = readdirSync(join(pkg, 'dist')).filter((f) => f.endsWith('.wasm')).map((f) => join(pkg, 'dist', f));
+  const files = readdirSync(join(pkg, 'dist'))
+    .filter((f) => f.endsWith('.wasm'))
+    .map((f) => join(pkg, 'dist', f));
   files.push(join(pkg, 'wasm-out', 'tfjs-backend-wasm-threaded-simd.js'));
   // The shipped model under the names dist/ gives it (src/pix2pix/default-model.ts).
   const model = join(ROOT, 'examples/models/fonts128-u8');
@@ -61,7 +73,9 @@ export async function bundleForNode(options) {
 /** Bundles one entry to `.tmp/<name>/<name>.mjs`, runs it with `args`, and exits with its status. */
 export async function bundleAndRun(name, entry, args = process.argv.slice(2)) {
   const outfile = join(ROOT, '.tmp', name, `${name}.mjs`);
-  await bundleForNode(typeof entry === 'string' ? { entryPoints: [entry], outfile } : { stdin: entry, outfile });
+  await bundleForNode(
+    typeof entry === 'string' ? { entryPoints: [entry], outfile } : { stdin: entry, outfile },
+  );
   const r = spawnSync(process.execPath, [outfile, ...args], { stdio: 'inherit' });
   process.exit(r.status ?? 1);
 }

@@ -5,8 +5,21 @@
 import { tf } from '../core/tf.js';
 import type { Tensor4D } from '../core/tf.js';
 import { DisposedError, ShapeError } from '../core/errors.js';
-import { checkImage, toFloatImage, toRGBA8, type PixelImage, type FloatImage, type RGBAImage } from '../core/image.js';
-import { selectBackend, type BackendInfo, type BackendRequest, type BackendInitOptions, type Purpose } from '../backends/index.js';
+import {
+  checkImage,
+  toFloatImage,
+  toRGBA8,
+  type PixelImage,
+  type FloatImage,
+  type RGBAImage,
+} from '../core/image.js';
+import {
+  selectBackend,
+  type BackendInfo,
+  type BackendRequest,
+  type BackendInitOptions,
+  type Purpose,
+} from '../backends/index.js';
 import { createOrtNodeSession } from '../backends/ort-node.js';
 import { createOrtWebGPUSession } from '../backends/ort-webgpu.js';
 import { OnnxTranslator } from '../pix2pix/onnx-translator.js';
@@ -15,7 +28,12 @@ import type { ModelOptions, InferenceMode, ResolvedModelOptions } from '../pix2p
 import { translateImage } from '../pix2pix/translator.js';
 import { readPth, writePth } from '../core/pth/index.js';
 import type { LoadOptions } from '../pix2pix/state-dict.js';
-import { modelFromWeights, saveCheckpoint, restoreCheckpoint, type WeightsInput } from '../pix2pix/checkpoint.js';
+import {
+  modelFromWeights,
+  saveCheckpoint,
+  restoreCheckpoint,
+  type WeightsInput,
+} from '../pix2pix/checkpoint.js';
 import { trainLoop, type TrainerState } from '../pix2pix/trainer.js';
 import type { SampleSource } from '../pix2pix/batches.js';
 import type { PairSample } from '../pix2pix/preprocess.js';
@@ -82,7 +100,13 @@ export class InThreadPix2Pix implements Pix2Pix {
   /** The onnxruntime engine's session of the generator (eval-mode translate), when one was chosen. */
   private ort: OnnxTranslator | null;
 
-  private constructor(model: Pix2PixModel, backendInfo: BackendInfo, mode: InferenceMode, trainerState: TrainerState | undefined, ort: OnnxTranslator | null) {
+  private constructor(
+    model: Pix2PixModel,
+    backendInfo: BackendInfo,
+    mode: InferenceMode,
+    trainerState: TrainerState | undefined,
+    ort: OnnxTranslator | null,
+  ) {
     this.model = model;
     this.backendInfo = backendInfo;
     this.mode = mode;
@@ -92,8 +116,24 @@ export class InThreadPix2Pix implements Pix2Pix {
 
   /** @internal */
   static async create(options: CreatePix2PixOptions = {}): Promise<InThreadPix2Pix> {
-    const { backend = 'auto', purpose = 'infer', mode, wasmPaths, threads, webglDeleteTextureThreshold, weights, key, ...modelOptions } = options;
-    let info = await selectBackend({ backend, purpose, wasmPaths, threads, webglDeleteTextureThreshold });
+    const {
+      backend = 'auto',
+      purpose = 'infer',
+      mode,
+      wasmPaths,
+      threads,
+      webglDeleteTextureThreshold,
+      weights,
+      key,
+      ...modelOptions
+    } = options;
+    let info = await selectBackend({
+      backend,
+      purpose,
+      wasmPaths,
+      threads,
+      webglDeleteTextureThreshold,
+    });
     let model: Pix2PixModel;
     let chosenMode: InferenceMode;
     let trainerState: TrainerState | undefined;
@@ -111,14 +151,22 @@ export class InThreadPix2Pix implements Pix2Pix {
       // An onnxruntime engine: export the generator and open its session now, so that a runtime
       // that imports but cannot run the graph is a fallback (with the cause), not a failed call.
       const engine = info.name;
-      const candidate = new OnnxTranslator(engine === 'ort-node' ? (b) => createOrtNodeSession(b, { threads }) : (b) => createOrtWebGPUSession(b));
+      const candidate = new OnnxTranslator(
+        engine === 'ort-node'
+          ? (b) => createOrtNodeSession(b, { threads })
+          : (b) => createOrtWebGPUSession(b),
+      );
       try {
         await candidate.prepare(model);
         ort = candidate;
       } catch (cause) {
         const message = cause instanceof Error ? cause.message : String(cause);
         const tfjs = info.tfjs;
-        info = { ...tfjs, reason: `${tfjs.reason}; not ${engine}: its session could not be created (${message})`, tried: [...info.tried, { name: engine, error: message }, ...tfjs.tried] };
+        info = {
+          ...tfjs,
+          reason: `${tfjs.reason}; not ${engine}: its session could not be created (${message})`,
+          tried: [...info.tried, { name: engine, error: message }, ...tfjs.tried],
+        };
       }
     }
     return new InThreadPix2Pix(model, info, chosenMode, trainerState, ort);
@@ -150,9 +198,18 @@ export class InThreadPix2Pix implements Pix2Pix {
    * await p2p.loadPth(await fs.readFile('run.pth'), 'D', { key: 'netD' });
    * ```
    */
-  async loadPth(source: Uint8Array | ArrayBuffer | string | URL, net: NetName = 'G', opts?: LoadOptions): Promise<void> {
+  async loadPth(
+    source: Uint8Array | ArrayBuffer | string | URL,
+    net: NetName = 'G',
+    opts?: LoadOptions,
+  ): Promise<void> {
     // A path or URL (relative ones against the page or worker in browsers), as the worker's loadPth takes.
-    const u8 = typeof source === 'string' || source instanceof URL ? await download(source, { what: 'weights' }) : source instanceof Uint8Array ? source : new Uint8Array(source);
+    const u8 =
+      typeof source === 'string' || source instanceof URL
+        ? await download(source, { what: 'weights' })
+        : source instanceof Uint8Array
+          ? source
+          : new Uint8Array(source);
     return this.run((m) => {
       m.loadStateDict(net, readPth(u8, { key: opts?.key }), opts);
       this.ort?.invalidate();
@@ -188,7 +245,9 @@ export class InThreadPix2Pix implements Pix2Pix {
   }
 
   private generate(m: Pix2PixModel, image: PixelImage, mode: InferenceMode): Promise<FloatImage> {
-    return this.ort && mode === 'eval' ? this.ort.translate(m, image) : translateImage(m, image, mode);
+    return this.ort && mode === 'eval'
+      ? this.ort.translate(m, image)
+      : translateImage(m, image, mode);
   }
 
   /**
@@ -199,7 +258,10 @@ export class InThreadPix2Pix implements Pix2Pix {
     return this.run(async (m) => {
       const as = Array.isArray(a) ? a : [a];
       const bs = Array.isArray(b) ? b : [b];
-      if (as.length !== bs.length || !as.length) throw new ShapeError(`trainStep needs as many targets as inputs (got ${as.length} and ${bs.length}).`);
+      if (as.length !== bs.length || !as.length)
+        throw new ShapeError(
+          `trainStep needs as many targets as inputs (got ${as.length} and ${bs.length}).`,
+        );
       const g = m.options.generator;
       const ta = batchTensor(as.map((x) => toFloatImage(x, g.inputChannels)));
       const tb = batchTensor(bs.map((x) => toFloatImage(x, g.outputChannels)));
@@ -231,10 +293,15 @@ export class InThreadPix2Pix implements Pix2Pix {
     return this.run(async (m) => {
       const { checkpoint, resumeFrom, resume, ...loop } = opts;
       this.ort?.invalidate();
-      const save = checkpoint && (async (state: TrainerState) => {
-        await saveCheckpoint(m, checkpoint.target, state);
-        await checkpoint.onSaved?.({ state, exportPth: async (net) => writePth(await m.stateDict(net)) });
-      });
+      const save =
+        checkpoint &&
+        (async (state: TrainerState) => {
+          await saveCheckpoint(m, checkpoint.target, state);
+          await checkpoint.onSaved?.({
+            state,
+            exportPth: async (net) => writePth(await m.stateDict(net)),
+          });
+        });
       return trainLoop(m, dataset, {
         ...loop,
         resume: resumeFrom ? await restoreCheckpoint(m, resumeFrom) : resume,
@@ -265,7 +332,10 @@ export class InThreadPix2Pix implements Pix2Pix {
 function batchTensor(imgs: FloatImage[]): Tensor4D {
   const { width, height, channels } = imgs[0];
   for (const im of imgs) {
-    if (im.width !== width || im.height !== height) throw new ShapeError(`All images of a batch must have the same size; got ${width}x${height} and ${im.width}x${im.height}.`);
+    if (im.width !== width || im.height !== height)
+      throw new ShapeError(
+        `All images of a batch must have the same size; got ${width}x${height} and ${im.width}x${im.height}.`,
+      );
   }
   const data = new Float32Array(imgs.length * width * height * channels);
   imgs.forEach((im, i) => data.set(im.data, i * im.data.length));

@@ -67,7 +67,14 @@ export type TrainCallOptions = Omit<TrainLoopOptions, 'checkpoint'> & {
    * Writes a resumable checkpoint to `target` every `every` epochs (and at the end), then calls
    * `onSaved` (inside the call, so its `exportPth` gives the weights of the step just saved).
    */
-  checkpoint?: { every: number; target: IOTarget; onSaved?: (saved: { state: TrainerState; exportPth(net: NetName): Promise<Uint8Array> }) => void | Promise<void> };
+  checkpoint?: {
+    every: number;
+    target: IOTarget;
+    onSaved?: (saved: {
+      state: TrainerState;
+      exportPth(net: NetName): Promise<Uint8Array>;
+    }) => void | Promise<void>;
+  };
   /** A checkpoint of an earlier run of this model to continue exactly (restored into the model first). */
   resumeFrom?: IOTarget;
 };
@@ -133,7 +140,11 @@ export interface Pix2Pix<C extends Carrier = InThread> extends Pix2PixInference<
    * One training step on a batch of aligned pairs (each pair the same size, a multiple of
    * 2^numDowns). Returns the losses named as the reference prints them.
    */
-  trainStep(a: PixelImage | PixelImage[], b: PixelImage | PixelImage[], opts?: C['call']): Promise<StepLosses>;
+  trainStep(
+    a: PixelImage | PixelImage[],
+    b: PixelImage | PixelImage[],
+    opts?: C['call'],
+  ): Promise<StepLosses>;
   /**
    * Trains on a paired dataset: epochs at constant LR then linear decay, progress events,
    * validation samples, checkpoints every `checkpoint.every` epochs, exact resume from

@@ -23,16 +23,20 @@ function wrapFactory(name: string): void {
   if (!factory || engine.registry[name] != null) return;
   const priority = engine.registryFactory?.[name]?.priority ?? 1;
   tf.removeBackend(name);
-  tf.registerBackend(name, async () => {
-    try {
-      const backend = await factory();
-      if (name === 'cpu') quiet(backend);
-      return backend;
-    } catch (cause) {
-      lastErrors.set(name, cause);
-      throw cause;
-    }
-  }, priority);
+  tf.registerBackend(
+    name,
+    async () => {
+      try {
+        const backend = await factory();
+        if (name === 'cpu') quiet(backend);
+        return backend;
+      } catch (cause) {
+        lastErrors.set(name, cause);
+        throw cause;
+      }
+    },
+    priority,
+  );
   wrapped.add(name);
 }
 
@@ -42,12 +46,14 @@ function wrapFactory(name: string): void {
  * errors. Marking the instance used keeps it off.
  */
 function quiet(backend: unknown): void {
-  if (backend && typeof backend === 'object' && 'firstUse' in backend) (backend as { firstUse: boolean }).firstUse = false;
+  if (backend && typeof backend === 'object' && 'firstUse' in backend)
+    (backend as { firstUse: boolean }).firstUse = false;
 }
 
 function describe(cause: unknown): string {
   if (cause instanceof Error) return cause.message;
-  if (cause && typeof cause === 'object' && 'message' in cause) return String((cause as { message: unknown }).message);
+  if (cause && typeof cause === 'object' && 'message' in cause)
+    return String((cause as { message: unknown }).message);
   return String(cause);
 }
 
@@ -61,7 +67,8 @@ function describe(cause: unknown): string {
  * ```
  */
 export async function activateTfBackend(name: string): Promise<void> {
-  if (!tf.findBackendFactory(name)) throw new Error(`tfjs has no "${name}" backend registered in this runtime`);
+  if (!tf.findBackendFactory(name))
+    throw new Error(`tfjs has no "${name}" backend registered in this runtime`);
   wrapFactory(name);
   // Any backend may create the cpu one lazily (small ops, fallbacks): quiet it whoever starts it.
   if (name !== 'cpu' && tf.findBackendFactory('cpu')) wrapFactory('cpu');
@@ -85,6 +92,10 @@ export async function activateTfBackend(name: string): Promise<void> {
   }
   const cause = thrown ?? lastErrors.get(name);
   const engine = tf.engine() as unknown as EngineInternals;
-  if (previous && previous !== name && engine.registry[previous] != null) await tf.setBackend(previous);
-  throw new Error(cause !== undefined ? describe(cause) : `tf.setBackend("${name}") returned false`, cause !== undefined ? { cause } : undefined);
+  if (previous && previous !== name && engine.registry[previous] != null)
+    await tf.setBackend(previous);
+  throw new Error(
+    cause !== undefined ? describe(cause) : `tf.setBackend("${name}") returned false`,
+    cause !== undefined ? { cause } : undefined,
+  );
 }

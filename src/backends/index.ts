@@ -9,11 +9,32 @@ import type { BackendInfo } from './select.js';
 import type { BackendInitOptions, BackendName, Purpose } from './types.js';
 
 export { BACKEND_NAMES, TF_BACKEND_NAMES } from './types.js';
-export type { BackendDescriptor, BackendInitOptions, BackendName, TfBackendName, EngineName, BackendRuntime, Detection, Purpose, WasmBinaryName } from './types.js';
-export { probeCapabilities, isSoftwareRenderer, detectEnvironment, NODE_WASM_THREADS_REASON } from './probe.js';
+export type {
+  BackendDescriptor,
+  BackendInitOptions,
+  BackendName,
+  TfBackendName,
+  EngineName,
+  BackendRuntime,
+  Detection,
+  Purpose,
+  WasmBinaryName,
+} from './types.js';
+export {
+  probeCapabilities,
+  isSoftwareRenderer,
+  detectEnvironment,
+  NODE_WASM_THREADS_REASON,
+} from './probe.js';
 export type { Capabilities, Environment, GpuAdapterSummary } from './probe.js';
 export { selectBackend, planBackends, BACKENDS } from './select.js';
-export type { BackendInfo, BackendRequest, BackendTable, PlanEntry, SelectBackendOptions } from './select.js';
+export type {
+  BackendInfo,
+  BackendRequest,
+  BackendTable,
+  PlanEntry,
+  SelectBackendOptions,
+} from './select.js';
 export { cpuBackend } from './cpu.js';
 export { wasmBackend, defaultWasmPaths, wasmThreadCap } from './wasm.js';
 export { webglBackend, DEFAULT_WEBGL_DELETE_TEXTURE_THRESHOLD } from './webgl.js';
@@ -32,6 +53,9 @@ export type { OnnxGeneratorSession } from './ort.js';
  * console.log(info.threads, info.simd);
  * ```
  */
-export function initBackend(name: BackendName, options: BackendInitOptions & { purpose?: Purpose } = {}): Promise<BackendInfo> {
+export function initBackend(
+  name: BackendName,
+  options: BackendInitOptions & { purpose?: Purpose } = {},
+): Promise<BackendInfo> {
   return selectBackend({ ...options, backend: name });
 }

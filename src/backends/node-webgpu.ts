@@ -39,14 +39,19 @@ export function nodeWebGPU(): Promise<unknown> {
       return undefined;
     }
     const gpu = pkg.create([]);
-    const adapter = await gpu.requestAdapter({ powerPreference: 'high-performance' }).catch(() => null);
+    const adapter = await gpu
+      .requestAdapter({ powerPreference: 'high-performance' })
+      .catch(() => null);
     if (!adapter) return gpu;
-    const g = globalThis as unknown as Record<string, unknown> & { navigator?: Record<string, unknown> };
+    const g = globalThis as unknown as Record<string, unknown> & {
+      navigator?: Record<string, unknown>;
+    };
     for (const [k, v] of Object.entries(pkg.globals)) if (!(k in g)) g[k] = v;
-    if (g.navigator == null) Object.defineProperty(g, 'navigator', { value: {}, configurable: true, writable: true });
-    if (!g.navigator!.gpu) Object.defineProperty(g.navigator, 'gpu', { value: gpu, configurable: true, writable: true });
+    if (g.navigator == null)
+      Object.defineProperty(g, 'navigator', { value: {}, configurable: true, writable: true });
+    if (!g.navigator!.gpu)
+      Object.defineProperty(g.navigator, 'gpu', { value: gpu, configurable: true, writable: true });
     return gpu;
   })();
   return nodeGpu;
 }
-

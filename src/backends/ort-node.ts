@@ -6,7 +6,13 @@
  * gives the cause. Inference in eval mode only: the weights live in a tfjs backend (chosen under
  * this one, see `BackendInfo.tfjs`), which also runs training and paper mode.
  */
-import { checkThreads, loadOrtModule, wrapSession, type OnnxGeneratorSession, type OrtModule } from './ort.js';
+import {
+  checkThreads,
+  loadOrtModule,
+  wrapSession,
+  type OnnxGeneratorSession,
+  type OrtModule,
+} from './ort.js';
 import type { BackendDescriptor } from './types.js';
 
 const PACKAGE = 'onnxruntime-node';
@@ -48,7 +54,10 @@ export function ortNodeThreads(threads?: number): number {
  * const s = await createOrtNodeSession(exportGeneratorOnnx(sd, g), { threads: 2 });
  * ```
  */
-export async function createOrtNodeSession(onnx: Uint8Array, opts: { threads?: number } = {}): Promise<OnnxGeneratorSession> {
+export async function createOrtNodeSession(
+  onnx: Uint8Array,
+  opts: { threads?: number } = {},
+): Promise<OnnxGeneratorSession> {
   const threads = ortNodeThreads(opts.threads);
   const ort = await loadOrtNode();
   const session = await ort.InferenceSession.create(onnx, {
@@ -79,7 +88,10 @@ export const ortNodeBackend: BackendDescriptor = {
   detect: (caps) =>
     caps.environment === 'node'
       ? { ok: true, reason: 'onnxruntime-node CPU execution provider (native)' }
-      : { ok: false, reason: `onnxruntime-node runs only in Node (environment: ${caps.environment})` },
+      : {
+          ok: false,
+          reason: `onnxruntime-node runs only in Node (environment: ${caps.environment})`,
+        },
   async init(opts) {
     lastThreads = ortNodeThreads(opts.threads);
     const ort = await loadOrtNode();

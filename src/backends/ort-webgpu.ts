@@ -28,16 +28,24 @@ let provided: OrtModule | undefined;
  * ```
  */
 export function useOnnxRuntimeWeb(ort: unknown): void {
-  const m = ((ort as { default?: OrtModule })?.default?.InferenceSession ? (ort as { default: OrtModule }).default : ort) as OrtModule;
+  const m = (
+    (ort as { default?: OrtModule })?.default?.InferenceSession
+      ? (ort as { default: OrtModule }).default
+      : ort
+  ) as OrtModule;
   if (typeof m?.InferenceSession?.create !== 'function' || typeof m.Tensor !== 'function') {
-    throw new TypeError('useOnnxRuntimeWeb expects the onnxruntime-web module (import * as ort from "onnxruntime-web/webgpu"): no InferenceSession.create / Tensor found.');
+    throw new TypeError(
+      'useOnnxRuntimeWeb expects the onnxruntime-web module (import * as ort from "onnxruntime-web/webgpu"): no InferenceSession.create / Tensor found.',
+    );
   }
   provided = m;
 }
 
 /** The onnxruntime-web module: the one handed to {@link useOnnxRuntimeWeb}, else imported by name (once). */
 export function loadOrtWebGPU(): Promise<OrtModule> {
-  return provided ? Promise.resolve(provided) : loadOrtModule(SPECIFIER, PACKAGE, 'npm i onnxruntime-web');
+  return provided
+    ? Promise.resolve(provided)
+    : loadOrtModule(SPECIFIER, PACKAGE, 'npm i onnxruntime-web');
 }
 
 /**
@@ -51,7 +59,10 @@ export function loadOrtWebGPU(): Promise<OrtModule> {
  */
 export async function createOrtWebGPUSession(onnx: Uint8Array): Promise<OnnxGeneratorSession> {
   const ort = await loadOrtWebGPU();
-  const session = await ort.InferenceSession.create(onnx, { executionProviders: ['webgpu'], graphOptimizationLevel: 'all' });
+  const session = await ort.InferenceSession.create(onnx, {
+    executionProviders: ['webgpu'],
+    graphOptimizationLevel: 'all',
+  });
   return wrapSession(ort, session);
 }
 
@@ -71,10 +82,18 @@ export const ortWebGPUBackend: BackendDescriptor = {
   canInfer: true,
   engine: 'onnxruntime',
   detect: (caps) => {
-    if (caps.environment === 'node') return { ok: false, reason: 'onnxruntime-web WebGPU runs in browsers (in Node, ort-node is the onnxruntime engine)' };
+    if (caps.environment === 'node')
+      return {
+        ok: false,
+        reason:
+          'onnxruntime-web WebGPU runs in browsers (in Node, ort-node is the onnxruntime engine)',
+      };
     if (!caps.webgpu) return { ok: false, reason: 'no navigator.gpu' };
     if (!caps.webgpuAdapter) return { ok: false, reason: 'navigator.gpu granted no adapter' };
-    return { ok: true, reason: `onnxruntime-web WebGPU execution provider on ${caps.webgpuFallback ? 'a fallback (software) adapter' : 'a GPU adapter'}` };
+    return {
+      ok: true,
+      reason: `onnxruntime-web WebGPU execution provider on ${caps.webgpuFallback ? 'a fallback (software) adapter' : 'a GPU adapter'}`,
+    };
   },
   async init() {
     const ort = await loadOrtWebGPU();

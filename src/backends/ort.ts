@@ -16,9 +16,16 @@ interface OrtSession {
 }
 /** @internal */
 export interface OrtModule {
-  InferenceSession: { create(bytes: Uint8Array, options?: Record<string, unknown>): Promise<OrtSession> };
+  InferenceSession: {
+    create(bytes: Uint8Array, options?: Record<string, unknown>): Promise<OrtSession>;
+  };
   Tensor: new (type: 'float32', data: Float32Array, dims: number[]) => unknown;
-  env: { versions?: Record<string, string>; wasm?: Record<string, unknown>; webgpu?: Record<string, unknown>; logLevel?: string };
+  env: {
+    versions?: Record<string, string>;
+    wasm?: Record<string, unknown>;
+    webgpu?: Record<string, unknown>;
+    logLevel?: string;
+  };
 }
 
 /**
@@ -49,16 +56,25 @@ export function loadOrtModule(specifier: string, pkg: string, install: string): 
     p = import(/* @vite-ignore */ /* webpackIgnore: true */ specifier).then(
       (m: { default?: OrtModule } & OrtModule) => {
         const mod = m.default?.InferenceSession ? m.default : m;
-        if (typeof mod?.InferenceSession?.create !== 'function' || typeof mod.Tensor !== 'function') {
-          throw new Error(`${pkg} failed to load: "${specifier}" has no InferenceSession.create / Tensor (not an onnxruntime package?)`);
+        if (
+          typeof mod?.InferenceSession?.create !== 'function' ||
+          typeof mod.Tensor !== 'function'
+        ) {
+          throw new Error(
+            `${pkg} failed to load: "${specifier}" has no InferenceSession.create / Tensor (not an onnxruntime package?)`,
+          );
         }
         return mod;
       },
       (e: unknown) => {
         const first = String((e as Error)?.message ?? e).split('\n')[0];
         const code = (e as { code?: string })?.code;
-        const missing = (code === 'ERR_MODULE_NOT_FOUND' || code === 'MODULE_NOT_FOUND') && first.includes(`'${specifier}'`);
-        const what = missing ? `${pkg} is not installed (${first}); install it with "${install}"` : `${pkg} failed to load (${first})`;
+        const missing =
+          (code === 'ERR_MODULE_NOT_FOUND' || code === 'MODULE_NOT_FOUND') &&
+          first.includes(`'${specifier}'`);
+        const what = missing
+          ? `${pkg} is not installed (${first}); install it with "${install}"`
+          : `${pkg} failed to load (${first})`;
         throw new Error(what, { cause: e });
       },
     );
@@ -75,9 +91,12 @@ export function wrapSession(ort: OrtModule, session: OrtSession): OnnxGeneratorS
       const y = out.output;
       if (!y) throw new Error('internal: the ONNX session returned no "output"');
       // onnxruntime-web's GPU tensors download on `getData`; CPU tensors hold `data` already.
-      const data = (typeof (y as { getData?: unknown }).getData === 'function' && !(y.data instanceof Float32Array)
-        ? await (y as unknown as { getData(release?: boolean): Promise<unknown> }).getData(true)
-        : y.data) as Float32Array;
+      const data = (
+        typeof (y as { getData?: unknown }).getData === 'function' &&
+        !(y.data instanceof Float32Array)
+          ? await (y as unknown as { getData(release?: boolean): Promise<unknown> }).getData(true)
+          : y.data
+      ) as Float32Array;
       const copy = data.slice();
       y.dispose?.();
       return copy;

@@ -64,10 +64,17 @@ export const NODE_WASM_THREADS_REASON =
 
 // From GoogleChromeLabs/wasm-feature-detect: the bytes tfjs-backend-wasm itself validates, so the
 // probe agrees with the binary tfjs will load.
-const SIMD_MODULE = new Uint8Array([0, 97, 115, 109, 1, 0, 0, 0, 1, 4, 1, 96, 0, 0, 3, 2, 1, 0, 10, 9, 1, 7, 0, 65, 0, 253, 15, 26, 11]);
-const THREADS_MODULE = new Uint8Array([0, 97, 115, 109, 1, 0, 0, 0, 1, 4, 1, 96, 0, 0, 3, 2, 1, 0, 5, 4, 1, 3, 1, 1, 10, 11, 1, 9, 0, 65, 0, 254, 16, 2, 0, 26, 11]);
+const SIMD_MODULE = new Uint8Array([
+  0, 97, 115, 109, 1, 0, 0, 0, 1, 4, 1, 96, 0, 0, 3, 2, 1, 0, 10, 9, 1, 7, 0, 65, 0, 253, 15, 26,
+  11,
+]);
+const THREADS_MODULE = new Uint8Array([
+  0, 97, 115, 109, 1, 0, 0, 0, 1, 4, 1, 96, 0, 0, 3, 2, 1, 0, 5, 4, 1, 3, 1, 1, 10, 11, 1, 9, 0, 65,
+  0, 254, 16, 2, 0, 26, 11,
+]);
 
-const SOFTWARE_RENDERER = /swiftshader|llvmpipe|softpipe|software|basic render driver|microsoft basic/i;
+const SOFTWARE_RENDERER =
+  /swiftshader|llvmpipe|softpipe|software|basic render driver|microsoft basic/i;
 
 /**
  * Whether a WebGL renderer string names a software rasterizer.
@@ -82,7 +89,6 @@ export function isSoftwareRenderer(renderer: string | null | undefined): boolean
   return renderer != null && SOFTWARE_RENDERER.test(renderer);
 }
 
-
 function validates(bytes: Uint8Array<ArrayBuffer>): boolean {
   try {
     return typeof WebAssembly === 'object' && WebAssembly.validate(bytes);
@@ -91,20 +97,48 @@ function validates(bytes: Uint8Array<ArrayBuffer>): boolean {
   }
 }
 
-interface WebGLProbe { webgl2: boolean; floatRenderable: boolean; renderer: string | null; reason: string | null }
+interface WebGLProbe {
+  webgl2: boolean;
+  floatRenderable: boolean;
+  renderer: string | null;
+  reason: string | null;
+}
 
 function probeWebGL(env: Environment): WebGLProbe {
-  if (env === 'node') return { webgl2: false, floatRenderable: false, renderer: null, reason: 'Node has no WebGL' };
+  if (env === 'node')
+    return { webgl2: false, floatRenderable: false, renderer: null, reason: 'Node has no WebGL' };
   let canvas: OffscreenCanvas | HTMLCanvasElement | null = null;
   try {
     if (typeof OffscreenCanvas === 'function') canvas = new OffscreenCanvas(1, 1);
     else if (typeof document === 'object') canvas = document.createElement('canvas');
-  } catch { /* fall through to the reason below */ }
-  if (!canvas) return { webgl2: false, floatRenderable: false, renderer: null, reason: 'no canvas (no OffscreenCanvas in this worker)' };
+  } catch {
+    /* fall through to the reason below */
+  }
+  if (!canvas)
+    return {
+      webgl2: false,
+      floatRenderable: false,
+      renderer: null,
+      reason: 'no canvas (no OffscreenCanvas in this worker)',
+    };
   // The same attributes tfjs-backend-webgl asks for with SOFTWARE_WEBGL_ENABLED, so the probe sees
   // the context tfjs will get (failIfMajorPerformanceCaveat would hide SwiftShader).
-  const gl = canvas.getContext('webgl2', { alpha: false, antialias: false, premultipliedAlpha: false, preserveDrawingBuffer: false, depth: false, stencil: false, failIfMajorPerformanceCaveat: false }) as WebGL2RenderingContext | null;
-  if (!gl) return { webgl2: false, floatRenderable: false, renderer: null, reason: 'getContext("webgl2") returned null (disabled or blocklisted GPU)' };
+  const gl = canvas.getContext('webgl2', {
+    alpha: false,
+    antialias: false,
+    premultipliedAlpha: false,
+    preserveDrawingBuffer: false,
+    depth: false,
+    stencil: false,
+    failIfMajorPerformanceCaveat: false,
+  }) as WebGL2RenderingContext | null;
+  if (!gl)
+    return {
+      webgl2: false,
+      floatRenderable: false,
+      renderer: null,
+      reason: 'getContext("webgl2") returned null (disabled or blocklisted GPU)',
+    };
   try {
     const floatRenderable = gl.getExtension('EXT_color_buffer_float') != null;
     const dbg = gl.getExtension('WEBGL_debug_renderer_info');
@@ -134,10 +168,28 @@ export interface GpuAdapterSummary {
   fallback: boolean;
 }
 
-interface AdapterInfoLike { vendor?: string; architecture?: string; device?: string; description?: string; isFallbackAdapter?: boolean }
-interface GpuLike { requestAdapter(o?: unknown): Promise<{ isFallbackAdapter?: boolean; info?: AdapterInfoLike } | null> }
+interface AdapterInfoLike {
+  vendor?: string;
+  architecture?: string;
+  device?: string;
+  description?: string;
+  isFallbackAdapter?: boolean;
+}
+interface GpuLike {
+  requestAdapter(
+    o?: unknown,
+  ): Promise<{ isFallbackAdapter?: boolean; info?: AdapterInfoLike } | null>;
+}
 
-async function probeWebGPU(env: Environment, loadDawn: boolean): Promise<{ webgpu: boolean; adapter: boolean; fallback: boolean; info: GpuAdapterSummary | null }> {
+async function probeWebGPU(
+  env: Environment,
+  loadDawn: boolean,
+): Promise<{
+  webgpu: boolean;
+  adapter: boolean;
+  fallback: boolean;
+  info: GpuAdapterSummary | null;
+}> {
   let gpu = (globalThis as { navigator?: { gpu?: GpuLike } }).navigator?.gpu;
   // Node has no navigator.gpu: the optional `webgpu` package (Dawn) provides one when installed.
   if (!gpu && env === 'node' && loadDawn) gpu = (await nodeWebGPU()) as GpuLike | undefined;
@@ -146,8 +198,16 @@ async function probeWebGPU(env: Environment, loadDawn: boolean): Promise<{ webgp
     const adapter = await gpu.requestAdapter({ powerPreference: 'high-performance' });
     if (!adapter) return { webgpu: true, adapter: false, fallback: false, info: null };
     const i = adapter.info ?? {};
-    const fallback = Boolean(i.isFallbackAdapter ?? adapter.isFallbackAdapter) || /swiftshader|llvmpipe|lavapipe|warp|software/i.test(`${i.architecture} ${i.description}`);
-    const info = { vendor: i.vendor ?? '', architecture: i.architecture ?? '', device: i.device ?? '', description: i.description ?? '', fallback };
+    const fallback =
+      Boolean(i.isFallbackAdapter ?? adapter.isFallbackAdapter) ||
+      /swiftshader|llvmpipe|lavapipe|warp|software/i.test(`${i.architecture} ${i.description}`);
+    const info = {
+      vendor: i.vendor ?? '',
+      architecture: i.architecture ?? '',
+      device: i.device ?? '',
+      description: i.description ?? '',
+      fallback,
+    };
     return { webgpu: true, adapter: true, fallback, info };
   } catch {
     return { webgpu: true, adapter: false, fallback: false, info: null };
@@ -180,7 +240,9 @@ let cachedWithDawn = false;
  * console.log(caps.environment, caps.webglRenderer, caps.wasmSimd, caps.wasmThreads);
  * ```
  */
-export function probeCapabilities(options: { fresh?: boolean; nodeWebGPU?: boolean } = {}): Promise<Capabilities> {
+export function probeCapabilities(
+  options: { fresh?: boolean; nodeWebGPU?: boolean } = {},
+): Promise<Capabilities> {
   const withDawn = options.nodeWebGPU ?? true;
   if (!cached || options.fresh || (withDawn && !cachedWithDawn)) {
     cached = probe(withDawn);
@@ -195,14 +257,20 @@ async function probe(loadDawn: boolean): Promise<Capabilities> {
   const gpu = await probeWebGPU(environment, loadDawn);
   const wasm = typeof WebAssembly === 'object';
   const wasmSimd = wasm && validates(SIMD_MODULE);
-  const coi = environment === 'node' ? true : Boolean((globalThis as { crossOriginIsolated?: boolean }).crossOriginIsolated);
+  const coi =
+    environment === 'node'
+      ? true
+      : Boolean((globalThis as { crossOriginIsolated?: boolean }).crossOriginIsolated);
   let wasmThreadsReason: string | null = null;
   if (!wasm) wasmThreadsReason = 'no WebAssembly';
   else if (environment === 'node') wasmThreadsReason = NODE_WASM_THREADS_REASON;
   else if (typeof SharedArrayBuffer !== 'function' || !coi) {
-    wasmThreadsReason = 'the page is not cross-origin isolated (serve it with "Cross-Origin-Opener-Policy: same-origin" and "Cross-Origin-Embedder-Policy: require-corp"), so SharedArrayBuffer is unavailable';
-  } else if (!validates(THREADS_MODULE)) wasmThreadsReason = 'WebAssembly threads (atomics) do not validate';
-  else if (!wasmSimd) wasmThreadsReason = 'tfjs ships threads only in its SIMD binary, and SIMD is unavailable';
+    wasmThreadsReason =
+      'the page is not cross-origin isolated (serve it with "Cross-Origin-Opener-Policy: same-origin" and "Cross-Origin-Embedder-Policy: require-corp"), so SharedArrayBuffer is unavailable';
+  } else if (!validates(THREADS_MODULE))
+    wasmThreadsReason = 'WebAssembly threads (atomics) do not validate';
+  else if (!wasmSimd)
+    wasmThreadsReason = 'tfjs ships threads only in its SIMD binary, and SIMD is unavailable';
   return {
     environment,
     webgl2: gl.webgl2,

@@ -20,7 +20,13 @@ import { cpuBackend } from './cpu.js';
 import { probeCapabilities } from './probe.js';
 import type { Capabilities, GpuAdapterSummary } from './probe.js';
 import { BACKEND_NAMES } from './types.js';
-import type { BackendDescriptor, BackendInitOptions, BackendName, Detection, Purpose } from './types.js';
+import type {
+  BackendDescriptor,
+  BackendInitOptions,
+  BackendName,
+  Detection,
+  Purpose,
+} from './types.js';
 import { wasmBackend } from './wasm.js';
 import { webglBackend } from './webgl.js';
 import { webgpuBackend } from './webgpu.js';
@@ -116,11 +122,16 @@ function validateRequest(backend: unknown): BackendName[] | 'auto' {
   if (backend === 'auto') return 'auto';
   if (typeof backend === 'string') {
     if ((BACKEND_NAMES as readonly string[]).includes(backend)) return [backend as BackendName];
-    throw new TypeError(`Unsupported backend "${backend}" in option "backend". Should be one of: ${valid}.`);
+    throw new TypeError(
+      `Unsupported backend "${backend}" in option "backend". Should be one of: ${valid}.`,
+    );
   }
   if (Array.isArray(backend) && backend.length > 0) {
     for (const b of backend) {
-      if (!(BACKEND_NAMES as readonly unknown[]).includes(b)) throw new TypeError(`Unsupported backend ${JSON.stringify(b)} in option "backend". Should be one of: ${valid}.`);
+      if (!(BACKEND_NAMES as readonly unknown[]).includes(b))
+        throw new TypeError(
+          `Unsupported backend ${JSON.stringify(b)} in option "backend". Should be one of: ${valid}.`,
+        );
     }
     return [...new Set(backend as BackendName[])];
   }
@@ -128,19 +139,29 @@ function validateRequest(backend: unknown): BackendName[] | 'auto' {
 }
 
 /** Detection plus the purpose's own requirements (training on WebGL needs float32 render targets). */
-function detectFor(d: BackendDescriptor | undefined, caps: Capabilities, purpose: Purpose): Detection {
+function detectFor(
+  d: BackendDescriptor | undefined,
+  caps: Capabilities,
+  purpose: Purpose,
+): Detection {
   if (!d) return { ok: false, reason: 'not part of this build' };
   if (purpose === 'train' && !d.canTrain) return { ok: false, reason: 'cannot train' };
   if (purpose === 'infer' && !d.canInfer) return { ok: false, reason: 'cannot run inference' };
   const det = d.detect(caps);
   if (det.ok && purpose === 'train' && d.name === 'webgl' && !caps.webglFloatRenderable) {
-    return { ok: false, reason: `${det.reason}: cannot render to float32 textures (no EXT_color_buffer_float), so training would run in half precision` };
+    return {
+      ok: false,
+      reason: `${det.reason}: cannot render to float32 textures (no EXT_color_buffer_float), so training would run in half precision`,
+    };
   }
   return det;
 }
 
 function isSoftware(name: BackendName, caps: Capabilities): boolean {
-  return (name === 'webgl' && caps.webglSoftware) || ((name === 'webgpu' || name === 'ort-webgpu') && caps.webgpuFallback);
+  return (
+    (name === 'webgl' && caps.webglSoftware) ||
+    ((name === 'webgpu' || name === 'ort-webgpu') && caps.webgpuFallback)
+  );
 }
 
 /**
@@ -153,21 +174,42 @@ function isSoftware(name: BackendName, caps: Capabilities): boolean {
  * // e.g. ['wasm', 'webgl', 'cpu'] in headless Chromium (SwiftShader WebGL comes after WASM)
  * ```
  */
-export function planBackends(caps: Capabilities, purpose: Purpose, request: BackendRequest = 'auto', backends: BackendTable = BACKENDS): PlanEntry[] {
+export function planBackends(
+  caps: Capabilities,
+  purpose: Purpose,
+  request: BackendRequest = 'auto',
+  backends: BackendTable = BACKENDS,
+): PlanEntry[] {
   return plan(caps, purpose, request, backends, true);
 }
 
-function plan(caps: Capabilities, purpose: Purpose, request: BackendRequest, backends: BackendTable, engines: boolean): PlanEntry[] {
+function plan(
+  caps: Capabilities,
+  purpose: Purpose,
+  request: BackendRequest,
+  backends: BackendTable,
+  engines: boolean,
+): PlanEntry[] {
   const names = validateRequest(request);
-  if (names !== 'auto') return names.map((name) => ({ name, ...detectFor(backends[name], caps, purpose) }));
-  const entry = (name: BackendName): PlanEntry => ({ name, ...detectFor(backends[name], caps, purpose) });
+  if (names !== 'auto')
+    return names.map((name) => ({ name, ...detectFor(backends[name], caps, purpose) }));
+  const entry = (name: BackendName): PlanEntry => ({
+    name,
+    ...detectFor(backends[name], caps, purpose),
+  });
   const gpuFirst: PlanEntry[] = [];
   const demoted: PlanEntry[] = [];
   for (const name of purpose === 'train' ? (['webgl', 'webgpu'] as const) : (['webgl'] as const)) {
     const e = entry(name);
     if (e.ok && isSoftware(name, caps)) {
-      const what = name === 'webgl' ? `software renderer ${caps.webglRenderer}` : 'a fallback (software) adapter';
-      demoted.push({ ...e, demoted: `${name === 'webgl' ? 'WebGL2' : 'WebGPU'} runs on ${what} and is never auto-preferred over WASM` });
+      const what =
+        name === 'webgl'
+          ? `software renderer ${caps.webglRenderer}`
+          : 'a fallback (software) adapter';
+      demoted.push({
+        ...e,
+        demoted: `${name === 'webgl' ? 'WebGL2' : 'WebGPU'} runs on ${what} and is never auto-preferred over WASM`,
+      });
     } else gpuFirst.push(e);
   }
   const order = [...gpuFirst];
@@ -176,14 +218,24 @@ function plan(caps: Capabilities, purpose: Purpose, request: BackendRequest, bac
     if (caps.environment === 'node' && backends['ort-node']) order.push(entry('ort-node'));
     if (caps.environment !== 'node' && backends['ort-webgpu']) {
       const o = entry('ort-webgpu');
-      if (o.ok && isSoftware('ort-webgpu', caps)) demoted.push({ ...o, demoted: 'onnxruntime-web WebGPU runs on a fallback (software) adapter and is never auto-preferred over WASM' });
+      if (o.ok && isSoftware('ort-webgpu', caps))
+        demoted.push({
+          ...o,
+          demoted:
+            'onnxruntime-web WebGPU runs on a fallback (software) adapter and is never auto-preferred over WASM',
+        });
       else if (o.ok) order.push(o);
     }
   }
   order.push(entry('wasm'));
   if (purpose === 'infer') {
     const g = entry('webgpu');
-    if (g.ok && isSoftware('webgpu', caps)) demoted.push({ ...g, demoted: 'WebGPU runs on a fallback (software) adapter and is never auto-preferred over WASM' });
+    if (g.ok && isSoftware('webgpu', caps))
+      demoted.push({
+        ...g,
+        demoted:
+          'WebGPU runs on a fallback (software) adapter and is never auto-preferred over WASM',
+      });
     else order.push(g);
   }
   return [...order, ...demoted, entry('cpu')];
@@ -212,15 +264,25 @@ function warnOnce(key: string, message: string): void {
  * console.log(`${info.name}: ${info.reason}`); // e.g. "wasm: inference: WASM SIMD with threads (8 cores); ..."
  * ```
  */
-export function selectBackend(options: SelectBackendOptions = {}, backends: BackendTable = BACKENDS): Promise<BackendInfo> {
+export function selectBackend(
+  options: SelectBackendOptions = {},
+  backends: BackendTable = BACKENDS,
+): Promise<BackendInfo> {
   const run = queue.then(() => select(options, backends, true));
   queue = run.catch(() => undefined);
   return run;
 }
 
-async function select(options: SelectBackendOptions, backends: BackendTable, engines: boolean): Promise<BackendInfo> {
+async function select(
+  options: SelectBackendOptions,
+  backends: BackendTable,
+  engines: boolean,
+): Promise<BackendInfo> {
   const { backend = 'auto', purpose = 'infer', capabilities, ...initOptions } = options;
-  if (purpose !== 'train' && purpose !== 'infer') throw new TypeError(`Unsupported purpose "${String(purpose)}" in option "purpose". Should be one of: train, infer.`);
+  if (purpose !== 'train' && purpose !== 'infer')
+    throw new TypeError(
+      `Unsupported purpose "${String(purpose)}" in option "purpose". Should be one of: train, infer.`,
+    );
   const names = validateRequest(backend);
   // Dawn is loaded (Node) only when this request could end on WebGPU: not for an explicit other
   // backend, nor for `auto` inference, where WASM always ranks before WebGPU in Node.
@@ -241,30 +303,56 @@ async function select(options: SelectBackendOptions, backends: BackendTable, eng
       await d.init(initOptions);
     } catch (cause) {
       // Bad options are the caller's to fix, not a reason to fall back silently.
-      if (cause instanceof TypeError || cause instanceof RangeError || cause instanceof BackendError) throw cause;
+      if (
+        cause instanceof TypeError ||
+        cause instanceof RangeError ||
+        cause instanceof BackendError
+      )
+        throw cause;
       const message = cause instanceof Error ? cause.message : String(cause);
       tried.push({ name: c.name, error: message });
       failed.add(c.name);
       causes.push(new Error(`${c.name}: ${message}`, { cause }));
       continue;
     }
-    const notes = candidates.slice(i + 1).filter((p) => p.demoted).map((p) => p.demoted);
+    const notes = candidates
+      .slice(i + 1)
+      .filter((p) => p.demoted)
+      .map((p) => p.demoted);
     const how = backend === 'auto' ? PURPOSE_WORD[purpose] : `${PURPOSE_WORD[purpose]}, requested`;
     const { detail, ...runtime } = d.runtime(caps);
     // An engine that could not load says why (not installed, failed to load, and the cause).
-    const plain = tried.filter((t) => !backends[t.name]?.engine && !failed.has(t.name)).map((t) => t.name);
+    const plain = tried
+      .filter((t) => !backends[t.name]?.engine && !failed.has(t.name))
+      .map((t) => t.name);
     // No silent downgrade: a backend that should have run but failed to start is named with its
     // error, and said once on the console.
     const broken = tried.filter((t) => !backends[t.name]?.engine && failed.has(t.name));
-    const engineNotes = tried.filter((t) => backends[t.name]?.engine).map((t) => `not ${t.name}: ${t.error}`);
-    const reason = [`${how}: ${detail ?? c.reason}`, ...broken.map((t) => `${t.name} failed to start (${t.error})`), ...(plain.length ? [`not ${plain.join(', ')} (unavailable)`] : []), ...engineNotes, ...notes].join('; ');
-    for (const t of broken) warnOnce(`${t.name}\n${t.error}`, `pix2pix-ts: the ${t.name} backend failed to start, so ${c.name} runs instead: ${t.error}`);
+    const engineNotes = tried
+      .filter((t) => backends[t.name]?.engine)
+      .map((t) => `not ${t.name}: ${t.error}`);
+    const reason = [
+      `${how}: ${detail ?? c.reason}`,
+      ...broken.map((t) => `${t.name} failed to start (${t.error})`),
+      ...(plain.length ? [`not ${plain.join(', ')} (unavailable)`] : []),
+      ...engineNotes,
+      ...notes,
+    ].join('; ');
+    for (const t of broken)
+      warnOnce(
+        `${t.name}\n${t.error}`,
+        `pix2pix-ts: the ${t.name} backend failed to start, so ${c.name} runs instead: ${t.error}`,
+      );
     const info: BackendInfo = { name: c.name, reason, tried, capabilities: caps, ...runtime };
     if (d.engine) {
       // The tfjs backend under the engine: the rest of the request if it names tfjs backends,
       // else the same policy without the engines.
       const rest = names === 'auto' ? [] : names.slice(i + 1).filter((n) => !backends[n]?.engine);
-      info.tfjs = await select({ ...options, backend: rest.length ? rest : 'auto', capabilities: caps }, backends, false);
+      info.tfjs = await select(
+        { ...options, backend: rest.length ? rest : 'auto', capabilities: caps },
+        backends,
+        false,
+      );
     }
     return info;
   }
@@ -274,9 +362,14 @@ async function select(options: SelectBackendOptions, backends: BackendTable, eng
   if (names !== 'auto' && names.length === 1) {
     const only = candidates[0]!;
     const verb = only.ok ? 'failed to initialise' : 'is not available here';
-    throw new BackendError(`Backend "${only.name}" ${verb}: ${tried[0]?.error}. ${hint}`, { cause });
+    throw new BackendError(`Backend "${only.name}" ${verb}: ${tried[0]?.error}. ${hint}`, {
+      cause,
+    });
   }
   const list = tried.map((t) => `${t.name}: ${t.error}`).join('; ');
-  const head = names === 'auto' ? `No backend could be initialised for ${PURPOSE_WORD[purpose]}` : `None of the requested backends (${names.join(', ')}) could be initialised`;
+  const head =
+    names === 'auto'
+      ? `No backend could be initialised for ${PURPOSE_WORD[purpose]}`
+      : `None of the requested backends (${names.join(', ')}) could be initialised`;
   throw new BackendError(`${head}. Tried in order: ${list}. ${hint}`, { cause });
 }

@@ -17,7 +17,14 @@ export type EngineName = 'ort-node' | 'ort-webgpu';
 export type BackendName = TfBackendName | EngineName;
 
 /** Every backend name, in no particular order of preference. */
-export const BACKEND_NAMES: readonly BackendName[] = ['cpu', 'wasm', 'webgl', 'webgpu', 'ort-node', 'ort-webgpu'];
+export const BACKEND_NAMES: readonly BackendName[] = [
+  'cpu',
+  'wasm',
+  'webgl',
+  'webgpu',
+  'ort-node',
+  'ort-webgpu',
+];
 
 /** The tfjs backend names. */
 export const TF_BACKEND_NAMES: readonly TfBackendName[] = ['cpu', 'wasm', 'webgl', 'webgpu'];
@@ -27,9 +34,7 @@ export type Purpose = 'train' | 'infer';
 
 /** Names of the three tfjs-backend-wasm binaries (as shipped, unrenamed). */
 export type WasmBinaryName =
-  | 'tfjs-backend-wasm.wasm'
-  | 'tfjs-backend-wasm-simd.wasm'
-  | 'tfjs-backend-wasm-threaded-simd.wasm';
+  'tfjs-backend-wasm.wasm' | 'tfjs-backend-wasm-simd.wasm' | 'tfjs-backend-wasm-threaded-simd.wasm';
 
 /**
  * Options read by the backends' `init`. All optional; the defaults work without configuration.
@@ -49,7 +54,8 @@ export interface BackendInitOptions {
    * @defaultValue in browsers `new URL('./', import.meta.url)` of the bundle; in Node the bundle's
    * folder when the binaries sit there, else `@tensorflow/tfjs-backend-wasm/dist/` in node_modules.
    */
-  wasmPaths?: string | (Record<WasmBinaryName, string> & { 'tfjs-backend-wasm-threaded-simd.js'?: string });
+  wasmPaths?:
+    string | (Record<WasmBinaryName, string> & { 'tfjs-backend-wasm-threaded-simd.js'?: string });
   /**
    * XNNPACK thread-pool size of the threaded wasm binary (only used where threads are available:
    * Node, or a cross-origin-isolated page or worker). At most 8 (the pthread workers the binary

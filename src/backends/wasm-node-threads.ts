@@ -36,8 +36,14 @@ let scriptDir: string | undefined;
 /** What the pthread worker script file holds (it is written once per process). */
 let writtenWorkerScript: string | undefined;
 
-interface NodeWorkerLike { ref(): void; unref(): void }
-interface PThreadLike { unusedWorkers: NodeWorkerLike[]; runningWorkers: NodeWorkerLike[] }
+interface NodeWorkerLike {
+  ref(): void;
+  unref(): void;
+}
+interface PThreadLike {
+  unusedWorkers: NodeWorkerLike[];
+  runningWorkers: NodeWorkerLike[];
+}
 
 /**
  * Emscripten keeps a worker that runs a pthread referenced, as if the process had to wait for the
@@ -70,9 +76,16 @@ function unrefPthreadWorkers(): void {
  * await withNodeWasmThreads(2, () => activateTfBackend('wasm'));
  * ```
  */
-export async function withNodeWasmThreads<T>(threads: number, fn: () => Promise<T>, gluePath: string | undefined): Promise<T> {
+export async function withNodeWasmThreads<T>(
+  threads: number,
+  fn: () => Promise<T>,
+  gluePath: string | undefined,
+): Promise<T> {
   const node = nodeModules();
-  if (!node) throw new Error('Node built-in modules are not reachable (process.getBuiltinModule needs Node >= 20.16)');
+  if (!node)
+    throw new Error(
+      'Node built-in modules are not reachable (process.getBuiltinModule needs Node >= 20.16)',
+    );
   if (typeof SharedArrayBuffer !== 'function') throw new Error('SharedArrayBuffer is unavailable');
   const { fs, os, path } = node;
   if (!scriptDir) {
@@ -80,7 +93,10 @@ export async function withNodeWasmThreads<T>(threads: number, fn: () => Promise<
     process.on('exit', () => fs.rmSync(dir, { recursive: true, force: true }));
     scriptDir = dir;
   }
-  if (gluePath === undefined) throw new Error('tfjs-backend-wasm-threaded-simd.js (shipped in pix2pix-ts\'s dist/, beside the wasm binaries) was not found there nor in an installed @tensorflow/tfjs-backend-wasm of the same version; the pthread workers need it');
+  if (gluePath === undefined)
+    throw new Error(
+      "tfjs-backend-wasm-threaded-simd.js (shipped in pix2pix-ts's dist/, beside the wasm binaries) was not found there nor in an installed @tensorflow/tfjs-backend-wasm of the same version; the pthread workers need it",
+    );
   const dir = scriptDir;
   const mainPath = path.join(dir, 'tfjs-backend-wasm-threaded-simd.js');
   const workerPath = path.join(dir, 'tfjs-backend-wasm-threaded-simd.worker.js');
@@ -100,7 +116,8 @@ export async function withNodeWasmThreads<T>(threads: number, fn: () => Promise<
   const originalCreate = URL.createObjectURL;
   const createObjectURL = (obj: Blob | MediaSource): string => {
     const text = obj instanceof OriginalBlob ? texts.get(obj) : undefined;
-    if (text === undefined || !text.includes(WORKER_SCRIPT_MARK)) return originalCreate.call(URL, obj as Blob);
+    if (text === undefined || !text.includes(WORKER_SCRIPT_MARK))
+      return originalCreate.call(URL, obj as Blob);
     // The worker turns tfjs's main-script Blob into a URL with its own URL.createObjectURL and
     // imports that: there it must name the glue file written above.
     // emscripten asks for this URL once per pool worker (8), right after starting the previous
@@ -122,7 +139,10 @@ export async function withNodeWasmThreads<T>(threads: number, fn: () => Promise<
   const cores = originalCpus.call(os).length;
   const liftCap = Math.min(8, Math.floor(cores / 2)) < threads;
   const flags = tf.env();
-  const hadFlag = Object.prototype.hasOwnProperty.call((flags as unknown as { flags: object }).flags, 'WASM_HAS_MULTITHREAD_SUPPORT');
+  const hadFlag = Object.prototype.hasOwnProperty.call(
+    (flags as unknown as { flags: object }).flags,
+    'WASM_HAS_MULTITHREAD_SUPPORT',
+  );
   const previousFlag = hadFlag ? flags.get('WASM_HAS_MULTITHREAD_SUPPORT') : undefined;
   if (!fs.existsSync(mainPath)) {
     const tmp = `${mainPath}.${process.pid}.tmp`;
@@ -131,7 +151,9 @@ export async function withNodeWasmThreads<T>(threads: number, fn: () => Promise<
   }
   g.Blob = ScriptBlob as typeof Blob;
   URL.createObjectURL = createObjectURL;
-  if (liftCap) os.cpus = () => Array.from({ length: 2 * threads }, (_, i) => originalCpus.call(os)[i % cores]!);
+  if (liftCap)
+    os.cpus = () =>
+      Array.from({ length: 2 * threads }, (_, i) => originalCpus.call(os)[i % cores]!);
   flags.set('WASM_HAS_MULTITHREAD_SUPPORT', true);
   try {
     const result = await fn();

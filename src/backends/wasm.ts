@@ -22,7 +22,9 @@ const BINARIES: readonly WasmBinaryName[] = [
 ];
 
 /** The wasm binaries and the threaded glue, each by URL. */
-export type WasmFileUrls = Record<WasmBinaryName, string> & { 'tfjs-backend-wasm-threaded-simd.js': string };
+export type WasmFileUrls = Record<WasmBinaryName, string> & {
+  'tfjs-backend-wasm-threaded-simd.js': string;
+};
 
 /**
  * The runtime files shipped beside this module (the bundle, once built), each referred to with its
@@ -35,8 +37,14 @@ function bundledFileUrls(): WasmFileUrls | undefined {
     return {
       'tfjs-backend-wasm.wasm': new URL('./tfjs-backend-wasm.wasm', import.meta.url).href,
       'tfjs-backend-wasm-simd.wasm': new URL('./tfjs-backend-wasm-simd.wasm', import.meta.url).href,
-      'tfjs-backend-wasm-threaded-simd.wasm': new URL('./tfjs-backend-wasm-threaded-simd.wasm', import.meta.url).href,
-      'tfjs-backend-wasm-threaded-simd.js': new URL('./tfjs-backend-wasm-threaded-simd.js', import.meta.url).href,
+      'tfjs-backend-wasm-threaded-simd.wasm': new URL(
+        './tfjs-backend-wasm-threaded-simd.wasm',
+        import.meta.url,
+      ).href,
+      'tfjs-backend-wasm-threaded-simd.js': new URL(
+        './tfjs-backend-wasm-threaded-simd.js',
+        import.meta.url,
+      ).href,
     };
   } catch {
     return undefined;
@@ -77,10 +85,14 @@ export function defaultWasmPaths(): string | WasmFileUrls | undefined {
   if (beside) return path.dirname(beside) + path.sep;
   try {
     const proc = (globalThis as { process?: NodeJS.Process }).process;
-    const req = mod.createRequire(import.meta.url ?? url.pathToFileURL(proc!.cwd() + path.sep).href);
+    const req = mod.createRequire(
+      import.meta.url ?? url.pathToFileURL(proc!.cwd() + path.sep).href,
+    );
     const dist = path.dirname(req.resolve('@tensorflow/tfjs-backend-wasm'));
     if (fs.existsSync(path.join(dist, BINARIES[0]!))) return dist + path.sep;
-  } catch { /* not installed where Node can resolve it: emscripten's default remains */ }
+  } catch {
+    /* not installed where Node can resolve it: emscripten's default remains */
+  }
   return undefined;
 }
 
@@ -98,14 +110,20 @@ function threadedGluePath(): string | undefined {
   const path = nodeBuiltin('node:path');
   const proc = (globalThis as { process?: NodeJS.Process }).process;
   if (!fs || !url || !mod || !path) return undefined;
-  const bases = [BUNDLED?.[BINARIES[0]!], url.pathToFileURL(proc!.cwd() + path.sep).href].filter((b): b is string => !!b);
+  const bases = [BUNDLED?.[BINARIES[0]!], url.pathToFileURL(proc!.cwd() + path.sep).href].filter(
+    (b): b is string => !!b,
+  );
   for (const base of bases) {
     try {
       const dist = path.dirname(mod.createRequire(base).resolve('@tensorflow/tfjs-backend-wasm'));
-      const pkg = JSON.parse(fs.readFileSync(path.join(dist, '..', 'package.json'), 'utf8')) as { version?: string };
+      const pkg = JSON.parse(fs.readFileSync(path.join(dist, '..', 'package.json'), 'utf8')) as {
+        version?: string;
+      };
       const glue = path.join(dist, '..', 'wasm-out', 'tfjs-backend-wasm-threaded-simd.js');
       if (pkg.version === tfwasm.version_wasm && fs.existsSync(glue)) return glue;
-    } catch { /* not resolvable from there */ }
+    } catch {
+      /* not resolvable from there */
+    }
   }
   return undefined;
 }
@@ -149,7 +167,11 @@ export function defaultWasmThreads(hardwareConcurrency: number): number {
 /** The threaded binary will be used: a browser or worker that is cross-origin isolated. */
 function threadsPossible(): boolean {
   const g = globalThis as { crossOriginIsolated?: boolean; SharedArrayBuffer?: unknown };
-  return detectEnvironment() !== 'node' && g.crossOriginIsolated === true && typeof g.SharedArrayBuffer === 'function';
+  return (
+    detectEnvironment() !== 'node' &&
+    g.crossOriginIsolated === true &&
+    typeof g.SharedArrayBuffer === 'function'
+  );
 }
 
 /**
@@ -162,7 +184,11 @@ async function withThreadCapLifted<T>(threads: number, fn: () => Promise<T>): Pr
   if (!nav || wasmThreadCap(nav.hardwareConcurrency ?? 1) >= threads) return fn();
   const own = Object.getOwnPropertyDescriptor(nav, 'hardwareConcurrency'); // normally none: a prototype getter
   try {
-    Object.defineProperty(nav, 'hardwareConcurrency', { configurable: true, enumerable: true, get: () => 2 * threads });
+    Object.defineProperty(nav, 'hardwareConcurrency', {
+      configurable: true,
+      enumerable: true,
+      get: () => 2 * threads,
+    });
   } catch {
     return fn(); // a frozen navigator: tfjs's own cap stays
   }
@@ -185,14 +211,20 @@ async function withThreadCapLifted<T>(threads: number, fn: () => Promise<T>): Pr
  * defaultNodeWasmThreads(2, false); // 1
  * ```
  */
-export function defaultNodeWasmThreads(availableParallelism: number, isMainThread: boolean): number {
+export function defaultNodeWasmThreads(
+  availableParallelism: number,
+  isMainThread: boolean,
+): number {
   return isMainThread ? defaultWasmThreads(availableParallelism) : 1;
 }
 
 function nodeThreadDefaults(): { cores: number; isMainThread: boolean } {
   const os = nodeBuiltin('node:os');
   const wt = nodeBuiltin('node:worker_threads');
-  return { cores: Math.max(1, os?.availableParallelism?.() ?? 1), isMainThread: wt?.isMainThread ?? true };
+  return {
+    cores: Math.max(1, os?.availableParallelism?.() ?? 1),
+    isMainThread: wt?.isMainThread ?? true,
+  };
 }
 
 /** How the first wasm init went where it can differ from what the probe expects (for `BackendInfo.reason`). */
@@ -209,15 +241,22 @@ function configurePaths(wasmPaths: BackendInitOptions['wasmPaths']): void {
   const key = JSON.stringify(value ?? null);
   if (configuredPaths !== undefined) {
     if (explicit && key !== configuredPaths) {
-      throw new BackendError(`Option "wasmPaths" cannot change after the wasm backend has been configured (it is ${configuredPaths}); tfjs loads one wasm module per page. Pass wasmPaths on the first call.`);
+      throw new BackendError(
+        `Option "wasmPaths" cannot change after the wasm backend has been configured (it is ${configuredPaths}); tfjs loads one wasm module per page. Pass wasmPaths on the first call.`,
+      );
     }
     return;
   }
   if (typeof value === 'object' && value !== null) {
     const missing = BINARIES.filter((b) => typeof value[b] !== 'string');
-    if (missing.length) throw new TypeError(`Option "wasmPaths" is missing ${missing.join(', ')}. Give a URL for each of ${BINARIES.join(', ')}, or one folder URL ending in "/".`);
+    if (missing.length)
+      throw new TypeError(
+        `Option "wasmPaths" is missing ${missing.join(', ')}. Give a URL for each of ${BINARIES.join(', ')}, or one folder URL ending in "/".`,
+      );
   } else if (value !== undefined && typeof value !== 'string') {
-    throw new TypeError(`Option "wasmPaths" must be a folder URL string or a map of binary names to URLs, got ${typeof value}.`);
+    throw new TypeError(
+      `Option "wasmPaths" must be a folder URL string or a map of binary names to URLs, got ${typeof value}.`,
+    );
   }
   if (value !== undefined) tfwasm.setWasmPaths(value);
   configuredPaths = key;
@@ -284,7 +323,10 @@ async function diagnoseBinaries(): Promise<string | undefined> {
         continue;
       }
       const head = new Uint8Array(await r.arrayBuffer()).subarray(0, 4);
-      if (head[0] !== 0 || head[1] !== 0x61 || head[2] !== 0x73 || head[3] !== 0x6d) problems.push(`${url}: not a wasm binary (${r.headers.get('content-type') ?? 'no content-type'})`);
+      if (head[0] !== 0 || head[1] !== 0x61 || head[2] !== 0x73 || head[3] !== 0x6d)
+        problems.push(
+          `${url}: not a wasm binary (${r.headers.get('content-type') ?? 'no content-type'})`,
+        );
     } catch (e) {
       problems.push(`${url}: ${e instanceof Error ? e.message : String(e)}`);
     }
@@ -307,7 +349,10 @@ async function withThreadedGlue<T>(glueUrl: string, fn: () => Promise<T>): Promi
   class GlueBlob extends OriginalBlob {
     constructor(parts?: BlobPart[], options?: BlobPropertyBag) {
       const first = parts?.length === 1 ? parts[0] : undefined;
-      super(typeof first === 'string' && first.startsWith(FACTORY_BLOB_PREFIX) ? [redirect] : parts, options);
+      super(
+        typeof first === 'string' && first.startsWith(FACTORY_BLOB_PREFIX) ? [redirect] : parts,
+        options,
+      );
     }
   }
   g.Blob = GlueBlob;
@@ -324,10 +369,13 @@ async function withThreadedGlue<T>(glueUrl: string, fn: () => Promise<T>): Promi
  * is not reachable, the single-threaded SIMD binary, with the cause kept for `BackendInfo.reason`.
  */
 async function initBrowserThreaded(requested: number | undefined): Promise<void> {
-  const cores = (globalThis as { navigator?: { hardwareConcurrency?: number } }).navigator?.hardwareConcurrency ?? 1;
+  const cores =
+    (globalThis as { navigator?: { hardwareConcurrency?: number } }).navigator
+      ?.hardwareConcurrency ?? 1;
   const threads = Math.min(WASM_MAX_THREADS, requested ?? defaultWasmThreads(cores));
   const glue = threadedGlueUrl();
-  const why = glue === undefined ? 'no URL is known for it (give wasmPaths)' : await unreachable(glue);
+  const why =
+    glue === undefined ? 'no URL is known for it (give wasmPaths)' : await unreachable(glue);
   if (why !== undefined) {
     tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', false);
     tfwasm.setThreadsCount(1);
@@ -336,13 +384,18 @@ async function initBrowserThreaded(requested: number | undefined): Promise<void>
     return;
   }
   tfwasm.setThreadsCount(threads);
-  await withThreadedGlue(glue!, () => withThreadCapLifted(threads, () => activateTfBackend('wasm')));
+  await withThreadedGlue(glue!, () =>
+    withThreadCapLifted(threads, () => activateTfBackend('wasm')),
+  );
 }
 
 function threadsNotice(caps: Capabilities): void {
-  if (threadsNoticeShown || caps.environment === 'node' || caps.wasmThreads || !caps.wasmSimd) return;
+  if (threadsNoticeShown || caps.environment === 'node' || caps.wasmThreads || !caps.wasmSimd)
+    return;
   threadsNoticeShown = true;
-  console.info(`pix2pix-ts: WebAssembly threads are off: ${caps.wasmThreadsReason}. The wasm backend runs on one thread.`);
+  console.info(
+    `pix2pix-ts: WebAssembly threads are off: ${caps.wasmThreadsReason}. The wasm backend runs on one thread.`,
+  );
 }
 
 /**
@@ -359,8 +412,13 @@ export const wasmBackend: BackendDescriptor = {
   canInfer: true,
   detect(caps) {
     if (!caps.wasm) return { ok: false, reason: 'WebAssembly is not available' };
-    if (caps.wasmSimd && caps.wasmThreads) return { ok: true, reason: `WASM SIMD with threads (${defaultWasmThreads(caps.hardwareConcurrency)} XNNPACK threads by default on ${caps.hardwareConcurrency} logical cores)` };
-    if (caps.wasmSimd) return { ok: true, reason: `WASM SIMD on one thread (${caps.wasmThreadsReason})` };
+    if (caps.wasmSimd && caps.wasmThreads)
+      return {
+        ok: true,
+        reason: `WASM SIMD with threads (${defaultWasmThreads(caps.hardwareConcurrency)} XNNPACK threads by default on ${caps.hardwareConcurrency} logical cores)`,
+      };
+    if (caps.wasmSimd)
+      return { ok: true, reason: `WASM SIMD on one thread (${caps.wasmThreadsReason})` };
     return { ok: true, reason: 'WASM without SIMD on one thread (slow)' };
   },
   async init(opts) {
@@ -384,7 +442,9 @@ export const wasmBackend: BackendDescriptor = {
       // emscripten's own message names no file ("expected magic word 00 61 73 6d"): say which URL
       // answered what, so a missing or misrouted binary is found from BackendInfo.reason.
       const why = await diagnoseBinaries().catch(() => undefined);
-      throw why ? new Error(`${e instanceof Error ? e.message : String(e)} (${why})`, { cause: e }) : e;
+      throw why
+        ? new Error(`${e instanceof Error ? e.message : String(e)} (${why})`, { cause: e })
+        : e;
     }
     initialised = true;
   },
@@ -392,9 +452,16 @@ export const wasmBackend: BackendDescriptor = {
     let threads = 1;
     try {
       threads = tfwasm.getThreadsCount();
-    } catch { /* not initialised */ }
+    } catch {
+      /* not initialised */
+    }
     threadsNotice(caps);
-    return { threads, simd: caps.wasmSimd, software: false, ...(initDetail ? { detail: initDetail } : {}) };
+    return {
+      threads,
+      simd: caps.wasmSimd,
+      software: false,
+      ...(initDetail ? { detail: initDetail } : {}),
+    };
   },
 };
 
@@ -404,9 +471,17 @@ export const wasmBackend: BackendDescriptor = {
  */
 async function initNode(requested: number | undefined): Promise<void> {
   const { cores, isMainThread } = nodeThreadDefaults();
-  const threads = Math.min(WASM_MAX_THREADS, requested ?? defaultNodeWasmThreads(cores, isMainThread));
+  const threads = Math.min(
+    WASM_MAX_THREADS,
+    requested ?? defaultNodeWasmThreads(cores, isMainThread),
+  );
   const simd = await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT');
-  const why = requested !== undefined ? 'option threads' : isMainThread ? `one per logical core, ${cores} here` : 'default in a worker thread';
+  const why =
+    requested !== undefined
+      ? 'option threads'
+      : isMainThread
+        ? `one per logical core, ${cores} here`
+        : 'default in a worker thread';
   if (threads > 1 && simd) {
     try {
       tfwasm.setThreadsCount(threads);

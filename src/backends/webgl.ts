@@ -37,14 +37,25 @@ export const webglBackend: BackendDescriptor = {
   canTrain: true,
   canInfer: true,
   detect(caps) {
-    if (!caps.webgl2) return { ok: false, reason: `no WebGL2 context (${caps.webglReason ?? 'unknown reason'}; environment: ${caps.environment})` };
-    const gpu = caps.webglSoftware ? `software renderer ${caps.webglRenderer}` : `GPU ${caps.webglRenderer}`;
-    return { ok: true, reason: `WebGL2 on ${gpu}${caps.webglFloatRenderable ? '' : ', without float32 render targets'}` };
+    if (!caps.webgl2)
+      return {
+        ok: false,
+        reason: `no WebGL2 context (${caps.webglReason ?? 'unknown reason'}; environment: ${caps.environment})`,
+      };
+    const gpu = caps.webglSoftware
+      ? `software renderer ${caps.webglRenderer}`
+      : `GPU ${caps.webglRenderer}`;
+    return {
+      ok: true,
+      reason: `WebGL2 on ${gpu}${caps.webglFloatRenderable ? '' : ', without float32 render targets'}`,
+    };
   },
   async init(opts) {
     const threshold = opts.webglDeleteTextureThreshold ?? DEFAULT_WEBGL_DELETE_TEXTURE_THRESHOLD;
     if (typeof threshold !== 'number' || !(threshold === -1 || threshold >= 0)) {
-      throw new RangeError(`Option "webglDeleteTextureThreshold" must be -1 (never delete) or a byte count >= 0, got ${threshold}.`);
+      throw new RangeError(
+        `Option "webglDeleteTextureThreshold" must be -1 (never delete) or a byte count >= 0, got ${threshold}.`,
+      );
     }
     const env = tf.env();
     env.set('SOFTWARE_WEBGL_ENABLED', true);

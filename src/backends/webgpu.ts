@@ -26,20 +26,42 @@ export const webgpuBackend: BackendDescriptor = {
   canInfer: true,
   detect(caps) {
     if (!caps.webgpu) {
-      const hint = caps.environment === 'node' ? '; in Node install the optional "webgpu" package (npm i webgpu)' : '';
-      return { ok: false, reason: `navigator.gpu is missing (environment: ${caps.environment})${hint}` };
+      const hint =
+        caps.environment === 'node'
+          ? '; in Node install the optional "webgpu" package (npm i webgpu)'
+          : '';
+      return {
+        ok: false,
+        reason: `navigator.gpu is missing (environment: ${caps.environment})${hint}`,
+      };
     }
-    if (!caps.webgpuAdapter) return { ok: false, reason: 'navigator.gpu.requestAdapter() granted no adapter' };
+    if (!caps.webgpuAdapter)
+      return { ok: false, reason: 'navigator.gpu.requestAdapter() granted no adapter' };
     const a = caps.webgpuAdapterInfo;
-    const on = a ? ` (${[a.vendor, a.architecture, a.description].filter(Boolean).join(', ')})` : '';
-    return { ok: true, reason: caps.webgpuFallback ? `WebGPU on a fallback (software) adapter${on}` : `WebGPU on a GPU adapter${on}` };
+    const on = a
+      ? ` (${[a.vendor, a.architecture, a.description].filter(Boolean).join(', ')})`
+      : '';
+    return {
+      ok: true,
+      reason: caps.webgpuFallback
+        ? `WebGPU on a fallback (software) adapter${on}`
+        : `WebGPU on a GPU adapter${on}`,
+    };
   },
   async init() {
     await nodeWebGPU();
     // The package registers its backend on import, only where navigator.gpu exists.
-    loaded ??= Promise.all([import('@tensorflow/tfjs-backend-webgpu'), import('./webgpu-kernels/index.js')]).then(([, kernels]) => kernels.registerWebGPUKernels());
+    loaded ??= Promise.all([
+      import('@tensorflow/tfjs-backend-webgpu'),
+      import('./webgpu-kernels/index.js'),
+    ]).then(([, kernels]) => kernels.registerWebGPUKernels());
     await loaded;
     await activateTfBackend('webgpu');
   },
-  runtime: (caps) => ({ threads: 1, simd: false, software: caps.webgpuFallback, adapter: caps.webgpuAdapterInfo ?? null }),
+  runtime: (caps) => ({
+    threads: 1,
+    simd: false,
+    software: caps.webgpuFallback,
+    adapter: caps.webgpuAdapterInfo ?? null,
+  }),
 };

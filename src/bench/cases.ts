@@ -11,9 +11,22 @@ export type BenchTask = 'infer' | 'train';
 export type BenchBackend = BackendName | 'ort-web' | 'ort-node';
 
 export const BENCH_TASKS: readonly BenchTask[] = ['infer', 'train'];
-export const BENCH_BACKENDS: readonly BenchBackend[] = ['cpu', 'wasm', 'webgl', 'webgpu', 'ort-web', 'ort-node'];
+export const BENCH_BACKENDS: readonly BenchBackend[] = [
+  'cpu',
+  'wasm',
+  'webgl',
+  'webgpu',
+  'ort-web',
+  'ort-node',
+];
 /** Backends run when no `--backend` is given (tfjs-cpu is plain JS: minutes per case; name it to run it). */
-export const DEFAULT_BENCH_BACKENDS: readonly BenchBackend[] = ['wasm', 'webgl', 'webgpu', 'ort-web', 'ort-node'];
+export const DEFAULT_BENCH_BACKENDS: readonly BenchBackend[] = [
+  'wasm',
+  'webgl',
+  'webgpu',
+  'ort-web',
+  'ort-node',
+];
 /** Side lengths of the grid. 512 runs the UNet-256 (numDowns 8) on a 512x512 image, inference only. */
 export const BENCH_SIZES: readonly number[] = [64, 128, 256, 512];
 export const DEFAULT_BENCH_SIZES: readonly number[] = [64, 128, 256];
@@ -81,9 +94,15 @@ export function numDownsFor(size: number): number {
   return size <= 64 ? 6 : size <= 128 ? 7 : 8;
 }
 
-function check<T>(name: string, values: readonly T[] | undefined, valid: (v: T) => boolean, expected: string): void {
+function check<T>(
+  name: string,
+  values: readonly T[] | undefined,
+  valid: (v: T) => boolean,
+  expected: string,
+): void {
   for (const v of values ?? []) {
-    if (!valid(v)) throw new RangeError(`Filter "--${name}" got ${JSON.stringify(v)}; expected ${expected}.`);
+    if (!valid(v))
+      throw new RangeError(`Filter "--${name}" got ${JSON.stringify(v)}; expected ${expected}.`);
   }
 }
 
@@ -96,12 +115,27 @@ function check<T>(name: string, values: readonly T[] | undefined, valid: (v: T) 
  * ```
  */
 export function validateFilters(f: BenchFilters): void {
-  check('backend', f.backend, (b) => BENCH_BACKENDS.includes(b), `one of ${BENCH_BACKENDS.join(', ')}`);
+  check(
+    'backend',
+    f.backend,
+    (b) => BENCH_BACKENDS.includes(b),
+    `one of ${BENCH_BACKENDS.join(', ')}`,
+  );
   check('task', f.task, (t) => BENCH_TASKS.includes(t), `one of ${BENCH_TASKS.join(', ')}`);
   check('size', f.size, (s) => BENCH_SIZES.includes(s), `one of ${BENCH_SIZES.join(', ')}`);
   check('ngf', f.ngf, (n) => Number.isInteger(n) && n >= 1 && n <= 512, 'an integer from 1 to 512');
-  check('threads', f.threads, (n) => Number.isInteger(n) && n >= 1 && n <= 64, 'an integer from 1 to 64');
-  check('batch', f.batch, (n) => Number.isInteger(n) && n >= 1 && n <= 64, 'an integer from 1 to 64');
+  check(
+    'threads',
+    f.threads,
+    (n) => Number.isInteger(n) && n >= 1 && n <= 64,
+    'an integer from 1 to 64',
+  );
+  check(
+    'batch',
+    f.batch,
+    (n) => Number.isInteger(n) && n >= 1 && n <= 64,
+    'an integer from 1 to 64',
+  );
 }
 
 /**
@@ -115,7 +149,10 @@ export function validateFilters(f: BenchFilters): void {
  * const { cases, skipped } = selectCases({ task: ['infer'], size: [256], ngf: [64] }, await probeBenchEnvironment());
  * ```
  */
-export function selectCases(filters: BenchFilters, env: BenchEnvironment): { cases: BenchCase[]; skipped: BenchSkip[] } {
+export function selectCases(
+  filters: BenchFilters,
+  env: BenchEnvironment,
+): { cases: BenchCase[]; skipped: BenchSkip[] } {
   validateFilters(filters);
   const backends = filters.backend ?? DEFAULT_BENCH_BACKENDS;
   const tasks = filters.task ?? BENCH_TASKS;
@@ -126,7 +163,16 @@ export function selectCases(filters: BenchFilters, env: BenchEnvironment): { cas
   const cases: BenchCase[] = [];
   const skipped: BenchSkip[] = [];
   const skip = (s: BenchSkip) => {
-    if (!skipped.some((o) => o.backend === s.backend && o.task === s.task && o.threads === s.threads && o.size === s.size)) skipped.push(s);
+    if (
+      !skipped.some(
+        (o) =>
+          o.backend === s.backend &&
+          o.task === s.task &&
+          o.threads === s.threads &&
+          o.size === s.size,
+      )
+    )
+      skipped.push(s);
   };
   for (const backend of backends) {
     const threadsOk = env.available[backend];
@@ -139,16 +185,28 @@ export function selectCases(filters: BenchFilters, env: BenchEnvironment): { cas
         for (const batch of batches)
           for (const task of tasks) {
             if (task === 'train' && backend.startsWith('ort-')) {
-              skip({ backend, task, reason: 'the onnxruntime peers run inference only (the ONNX export is the eval-mode generator)' });
+              skip({
+                backend,
+                task,
+                reason:
+                  'the onnxruntime peers run inference only (the ONNX export is the eval-mode generator)',
+              });
               continue;
             }
             if (task === 'train' && size === 512) {
-              skip({ backend, task, size, reason: '512 is inference only: the UNet-256 translating a 512x512 image' });
+              skip({
+                backend,
+                task,
+                size,
+                reason: '512 is inference only: the UNet-256 translating a 512x512 image',
+              });
               continue;
             }
             for (const threads of threadsList) {
               if (!threadsOk.includes(threads)) {
-                const why = env.threadReasons?.[backend] ?? `${backend} runs with ${threadsOk.join(' or ')} thread(s) here`;
+                const why =
+                  env.threadReasons?.[backend] ??
+                  `${backend} runs with ${threadsOk.join(' or ')} thread(s) here`;
                 skip({ backend, threads, reason: why });
                 continue;
               }

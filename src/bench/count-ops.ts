@@ -10,7 +10,11 @@ import { initBackend } from '../backends/index.js';
 import type { BackendName } from '../backends/types.js';
 import type { NormKind } from '../pix2pix/config.js';
 import { Pix2PixModel } from '../pix2pix/model.js';
-import { countKernels, formatKernelCount, type KernelCount } from '../backends/webgpu-kernels/op-count.js';
+import {
+  countKernels,
+  formatKernelCount,
+  type KernelCount,
+} from '../backends/webgpu-kernels/op-count.js';
 
 /** Options of {@link countOps}. */
 export interface CountOpsOptions {
@@ -47,7 +51,10 @@ export async function countOps(options: CountOpsOptions = {}): Promise<OpCounts>
   const { backend = 'cpu', ngf = 4, numDowns = 8, norm = 'batch' } = options;
   const size = 2 ** numDowns;
   const info = await initBackend(backend);
-  const model = new Pix2PixModel({ generator: { numDowns, ngf, norm }, discriminator: { ndf: ngf, nLayers: 3, norm } });
+  const model = new Pix2PixModel({
+    generator: { numDowns, ngf, norm },
+    discriminator: { ndf: ngf, nLayers: 3, norm },
+  });
   const a = tf.randomUniform([1, size, size, 3], -1, 1, 'float32', 1) as tf.Tensor4D;
   const b = tf.randomUniform([1, size, size, 3], -1, 1, 'float32', 2) as tf.Tensor4D;
   try {

@@ -37,7 +37,12 @@ const K2 = 16; // every conv here is 4x4
  * generatorFlops({ generator: { numDowns: 8, ngf: 64 } }, 256, 256, 1).forward / 1e9; // ≈ 12.1 (the UNet-256 figure)
  * ```
  */
-export function generatorFlops(options: ModelOptions, height: number, width: number, batch = 1): NetFlops {
+export function generatorFlops(
+  options: ModelOptions,
+  height: number,
+  width: number,
+  batch = 1,
+): NetFlops {
   const g = resolveModelOptions(options).generator;
   let forward = 0;
   let first = 0;
@@ -61,7 +66,12 @@ export function generatorFlops(options: ModelOptions, height: number, width: num
  * discriminatorFlops({}, 256, 256, 1).forward / 1e9; // ≈ 6.4 (70x70 PatchGAN, ndf 64)
  * ```
  */
-export function discriminatorFlops(options: ModelOptions, height: number, width: number, batch = 1): NetFlops {
+export function discriminatorFlops(
+  options: ModelOptions,
+  height: number,
+  width: number,
+  batch = 1,
+): NetFlops {
   const d = resolveModelOptions(options).discriminator;
   let h = height;
   let w = width;
@@ -86,7 +96,13 @@ export function discriminatorFlops(options: ModelOptions, height: number, width:
  * caseFlops('train', { generator: { numDowns: 6, ngf: 16 } }, 64, 64, 1);
  * ```
  */
-export function caseFlops(task: 'infer' | 'train', options: ModelOptions, height: number, width: number, batch = 1): number {
+export function caseFlops(
+  task: 'infer' | 'train',
+  options: ModelOptions,
+  height: number,
+  width: number,
+  batch = 1,
+): number {
   const G = generatorFlops(options, height, width, batch);
   if (task === 'infer') return G.forward;
   const D = discriminatorFlops(options, height, width, batch);

@@ -45,7 +45,15 @@ export interface GpuBenchResult {
   software: boolean;
   /** Where it ran: the adapter, or the backend's reason. */
   where: string;
-  config: { size: number; numDowns: number; ngf: number; ndf: number; batch: 1; warmup: number; steps: number };
+  config: {
+    size: number;
+    numDowns: number;
+    ngf: number;
+    ndf: number;
+    batch: 1;
+    warmup: number;
+    steps: number;
+  };
   infer: GpuCallFigures;
   train: GpuCallFigures & { top10: [string, number][] };
   /** GPU programs by name: of a training step, of an eval pass (empty without programs). */
@@ -64,8 +72,14 @@ export interface GpuBenchResult {
 export async function benchGpu(options: GpuBenchOptions = {}): Promise<GpuBenchResult> {
   const { backend = 'webgpu', ngf = 64, numDowns = 8, steps = 10, warmup = 3 } = options;
   const size = 2 ** numDowns;
-  const info = (await initBackend(backend)) as Awaited<ReturnType<typeof initBackend>> & { adapter?: unknown; software?: boolean };
-  const model = new Pix2PixModel({ generator: { numDowns, ngf }, discriminator: { ndf: ngf, nLayers: 3 } });
+  const info = (await initBackend(backend)) as Awaited<ReturnType<typeof initBackend>> & {
+    adapter?: unknown;
+    software?: boolean;
+  };
+  const model = new Pix2PixModel({
+    generator: { numDowns, ngf },
+    discriminator: { ndf: ngf, nLayers: 3 },
+  });
   const a = tf.randomUniform([1, size, size, 3], -1, 1, 'float32', 1) as tf.Tensor4D;
   const b = tf.randomUniform([1, size, size, 3], -1, 1, 'float32', 2) as tf.Tensor4D;
   try {
@@ -75,10 +89,19 @@ export async function benchGpu(options: GpuBenchOptions = {}): Promise<GpuBenchR
       y.dispose();
     };
     const train = () => model.trainStep(a, b);
-    const figures = async (fn: () => Promise<unknown>): Promise<GpuCallFigures & { count: KernelCount }> => {
+    const figures = async (
+      fn: () => Promise<unknown>,
+    ): Promise<GpuCallFigures & { count: KernelCount }> => {
       const s = summarize((await timeCalls(fn, { warmup, reps: steps })).ms);
       const { count } = await countKernels(fn);
-      return { median: s.msMedian, min: s.msMin, kernels: count.total, dispatching: count.dispatching, programs: count.programs, count };
+      return {
+        median: s.msMedian,
+        min: s.msMin,
+        kernels: count.total,
+        dispatching: count.dispatching,
+        programs: count.programs,
+        count,
+      };
     };
     const { count: inferCount, ...inferFigures } = await figures(infer);
     const { count, ...trainFigures } = await figures(train);
@@ -109,15 +132,21 @@ export async function benchGpu(options: GpuBenchOptions = {}): Promise<GpuBenchR
 export function formatGpuBench(r: GpuBenchResult): string {
   const c = r.config;
   return [
-    ...(r.software ? [`!! ${r.backend} runs on a software adapter/renderer (${r.where}): these are not GPU figures`] : []),
+    ...(r.software
+      ? [
+          `!! ${r.backend} runs on a software adapter/renderer (${r.where}): these are not GPU figures`,
+        ]
+      : []),
     `backend ${r.backend} on ${r.where}`,
     `UNet numDowns ${c.numDowns} ngf ${c.ngf} + PatchGAN ndf ${c.ndf}, ${c.size}x${c.size}, batch 1, ${c.warmup} warm-up + ${c.steps} timed calls`,
     `inference (eval G):  median ${r.infer.median.toFixed(1)} ms, min ${r.infer.min.toFixed(1)} ms, ${r.infer.kernels} kernels (${r.infer.dispatching} launch GPU work), ${r.infer.programs} GPU programs`,
     `training step:       median ${r.train.median.toFixed(1)} ms, min ${r.train.min.toFixed(1)} ms, ${r.train.kernels} kernels (${r.train.dispatching} launch GPU work), ${r.train.programs} GPU programs`,
     `  top kernels per step: ${r.train.top10.map(([n, k]) => `${n} ${k}`).join(', ')}`,
-    ...(r.train.programs == null ? [] : [
-      `  programs per step: ${r.programs.train.map(([n, k]) => `${n} ${k}`).join(', ')}`,
-      `  programs per eval G pass: ${r.programs.infer.map(([n, k]) => `${n} ${k}`).join(', ')}`,
-    ]),
+    ...(r.train.programs == null
+      ? []
+      : [
+          `  programs per step: ${r.programs.train.map(([n, k]) => `${n} ${k}`).join(', ')}`,
+          `  programs per eval G pass: ${r.programs.infer.map(([n, k]) => `${n} ${k}`).join(', ')}`,
+        ]),
   ].join('\n');
 }

@@ -6,13 +6,30 @@
  */
 import { tf } from '../core/tf.js';
 import type { Tensor4D } from '../core/tf.js';
-import { initBackend, probeCapabilities, planBackends, NODE_WASM_THREADS_REASON, wasmThreadCap } from '../backends/index.js';
+import {
+  initBackend,
+  probeCapabilities,
+  planBackends,
+  NODE_WASM_THREADS_REASON,
+  wasmThreadCap,
+} from '../backends/index.js';
 import type { BackendName } from '../backends/types.js';
 import { Pix2PixModel } from '../pix2pix/model.js';
 import { exportModelOnnx } from '../pix2pix/onnx-export.js';
 import { caseFlops } from './flops.js';
-import { selectCases, type BenchCase, type BenchEnvironment, type BenchFilters, type BenchSkip } from './cases.js';
-import { createPeerSession, ortWebThreadsFixed, peerUnavailable, type PeerSession } from './peers.js';
+import {
+  selectCases,
+  type BenchCase,
+  type BenchEnvironment,
+  type BenchFilters,
+  type BenchSkip,
+} from './cases.js';
+import {
+  createPeerSession,
+  ortWebThreadsFixed,
+  peerUnavailable,
+  type PeerSession,
+} from './peers.js';
 import { summarize as summarizeTimes, timeCall, timeCalls } from './timing.js';
 
 /**
@@ -90,7 +107,9 @@ const isNode = typeof process !== 'undefined' && !!process.versions?.node;
  * console.log(env.available, env.unavailable);
  * ```
  */
-export async function probeBenchEnvironment(opts: { webgpu?: boolean } = {}): Promise<BenchEnvironment> {
+export async function probeBenchEnvironment(
+  opts: { webgpu?: boolean } = {},
+): Promise<BenchEnvironment> {
   // Loading Dawn in Node (the optional `webgpu` package) prints Vulkan warnings on machines without
   // a GPU driver: only do it when webgpu cases may be asked for.
   const caps = await probeCapabilities({ nodeWebGPU: opts.webgpu ?? true });
@@ -101,19 +120,28 @@ export async function probeBenchEnvironment(opts: { webgpu?: boolean } = {}): Pr
       continue;
     }
     if (e.name === 'wasm' && caps.wasmThreads) {
-      env.available.wasm = Array.from({ length: wasmThreadCap(caps.hardwareConcurrency) }, (_, i) => i + 1);
+      env.available.wasm = Array.from(
+        { length: wasmThreadCap(caps.hardwareConcurrency) },
+        (_, i) => i + 1,
+      );
       env.threadReasons!.wasm = `tfjs-backend-wasm uses at most min(8, cores / 2) = ${wasmThreadCap(caps.hardwareConcurrency)} threads on ${caps.hardwareConcurrency} cores`;
     } else if (e.name === 'wasm' && caps.environment === 'node') {
       // Threads in Node come from our own start-up of the threaded binary (src/backends/wasm-node-threads.ts):
       // the first thread count asked for in a process is the one it keeps.
-      env.available.wasm = Array.from({ length: Math.max(1, Math.min(8, caps.hardwareConcurrency)) }, (_, i) => i + 1);
+      env.available.wasm = Array.from(
+        { length: Math.max(1, Math.min(8, caps.hardwareConcurrency)) },
+        (_, i) => i + 1,
+      );
       env.threadReasons!.wasm = NODE_WASM_THREADS_REASON;
     } else if (e.name === 'wasm') {
       env.available.wasm = [1];
       env.threadReasons!.wasm = `wasm threads are off: ${caps.wasmThreadsReason}`;
     } else {
       env.available[e.name] = [1];
-      env.threadReasons![e.name] = e.name === 'cpu' ? 'tfjs-backend-cpu is single-threaded JavaScript' : `${e.name} computes on the GPU; threads do not apply`;
+      env.threadReasons![e.name] =
+        e.name === 'cpu'
+          ? 'tfjs-backend-cpu is single-threaded JavaScript'
+          : `${e.name} computes on the GPU; threads do not apply`;
     }
   }
   for (const peer of ['ort-web', 'ort-node'] as const) {
@@ -122,7 +150,8 @@ export async function probeBenchEnvironment(opts: { webgpu?: boolean } = {}): Pr
     else if (peer === 'ort-web' && !isNode && !caps.crossOriginIsolated) {
       env.available[peer] = [1];
       env.threadReasons![peer] = 'onnxruntime-web threads need a cross-origin isolated page';
-    } else env.available[peer] = [1, 2, 4, 8].filter((t) => t === 1 || t <= caps.hardwareConcurrency);
+    } else
+      env.available[peer] = [1, 2, 4, 8].filter((t) => t === 1 || t <= caps.hardwareConcurrency);
   }
   return env;
 }
@@ -135,14 +164,20 @@ export async function probeBenchEnvironment(opts: { webgpu?: boolean } = {}): Pr
  * summarize([3, 1, 2]); // { msMedian: 2, msMin: 1, msMax: 3, msQ1: 1.5, msQ3: 2.5 }
  * ```
  */
-export function summarize(ms: number[]): Pick<BenchResult, 'msMedian' | 'msMin' | 'msMax' | 'msQ1' | 'msQ3'> {
+export function summarize(
+  ms: number[],
+): Pick<BenchResult, 'msMedian' | 'msMin' | 'msMax' | 'msQ1' | 'msQ3'> {
   const { msMedian, msMin, msMax, msQ1, msQ3 } = summarizeTimes(ms);
   return { msMedian, msMin, msMax, msQ1, msQ3 };
 }
 
 const rssMB = () => (isNode ? process.memoryUsage().rss / 2 ** 20 : undefined);
 
-async function timeRuns(fn: () => Promise<void>, o: Required<Pick<BenchRunOptions, 'reps' | 'warmup' | 'maxSeconds'>>, firstWarmup?: () => Promise<void>) {
+async function timeRuns(
+  fn: () => Promise<void>,
+  o: Required<Pick<BenchRunOptions, 'reps' | 'warmup' | 'maxSeconds'>>,
+  firstWarmup?: () => Promise<void>,
+) {
   let peak = rssMB();
   const track = () => {
     const r = rssMB();
@@ -158,7 +193,11 @@ function configKey(c: BenchCase): string {
 }
 
 function modelFor(c: BenchCase): Pix2PixModel {
-  return new Pix2PixModel({ generator: { numDowns: c.numDowns, ngf: c.ngf }, discriminator: { ndf: c.ngf }, seed: 0 });
+  return new Pix2PixModel({
+    generator: { numDowns: c.numDowns, ngf: c.ngf },
+    discriminator: { ndf: c.ngf },
+    seed: 0,
+  });
 }
 
 /**
@@ -170,15 +209,25 @@ function modelFor(c: BenchCase): Pix2PixModel {
  * for (const r of results) console.log(formatJsonLine(r));
  * ```
  */
-export async function runBench(filters: BenchFilters = {}, options: BenchRunOptions = {}): Promise<{ results: BenchResult[]; skipped: (BenchSkip & { respawn?: boolean })[] }> {
+export async function runBench(
+  filters: BenchFilters = {},
+  options: BenchRunOptions = {},
+): Promise<{ results: BenchResult[]; skipped: (BenchSkip & { respawn?: boolean })[] }> {
   const { reps = 5, warmup = 1, maxSeconds = 60, onResult, onSkip, log = () => {} } = options;
-  if (!Number.isInteger(reps) || reps < 1) throw new RangeError(`Option "reps" must be a positive integer, got ${reps}.`);
-  if (!Number.isInteger(warmup) || warmup < 0) throw new RangeError(`Option "warmup" must be an integer >= 0, got ${warmup}.`);
-  const env = options.environment ?? (await probeBenchEnvironment({ webgpu: !filters.backend || filters.backend.includes('webgpu') }));
+  if (!Number.isInteger(reps) || reps < 1)
+    throw new RangeError(`Option "reps" must be a positive integer, got ${reps}.`);
+  if (!Number.isInteger(warmup) || warmup < 0)
+    throw new RangeError(`Option "warmup" must be an integer >= 0, got ${warmup}.`);
+  const env =
+    options.environment ??
+    (await probeBenchEnvironment({
+      webgpu: !filters.backend || filters.backend.includes('webgpu'),
+    }));
   const { cases, skipped } = selectCases(filters, env);
   const allSkipped: (BenchSkip & { respawn?: boolean })[] = [...skipped];
   skipped.forEach((s) => onSkip?.(s));
-  if (options.interleave) return runInterleaved(cases, allSkipped, { reps, warmup, maxSeconds }, options);
+  if (options.interleave)
+    return runInterleaved(cases, allSkipped, { reps, warmup, maxSeconds }, options);
   const results: BenchResult[] = [];
   const timing = { reps, warmup, maxSeconds };
   let model: Pix2PixModel | undefined;
@@ -195,7 +244,13 @@ export async function runBench(filters: BenchFilters = {}, options: BenchRunOpti
   };
   try {
     for (const c of cases) {
-      const flops = caseFlops(c.task, { generator: { numDowns: c.numDowns, ngf: c.ngf }, discriminator: { ndf: c.ngf } }, c.size, c.size, c.batch);
+      const flops = caseFlops(
+        c.task,
+        { generator: { numDowns: c.numDowns, ngf: c.ngf }, discriminator: { ndf: c.ngf } },
+        c.size,
+        c.size,
+        c.batch,
+      );
       const label = `${c.backend} ${c.task} ${c.size} ngf${c.ngf} b${c.batch} t${c.threads}`;
       let measured: { ms: number[]; peakRssMB?: number };
       let peakTensorMB: number | undefined;
@@ -203,7 +258,13 @@ export async function runBench(filters: BenchFilters = {}, options: BenchRunOpti
       if (c.backend === 'ort-web' || c.backend === 'ort-node') {
         const fixed = c.backend === 'ort-web' ? ortWebThreadsFixed(c.threads) : null;
         if (fixed) {
-          const s = { backend: c.backend, threads: c.threads, size: c.size, reason: fixed, respawn: isNode };
+          const s = {
+            backend: c.backend,
+            threads: c.threads,
+            size: c.size,
+            reason: fixed,
+            respawn: isNode,
+          };
           allSkipped.push(s);
           onSkip?.(s);
           continue;
@@ -221,7 +282,12 @@ export async function runBench(filters: BenchFilters = {}, options: BenchRunOpti
           }
         }
         log(`${label}: creating session`);
-        const session = await createPeerSession(c.backend, onnx.bytes, c.threads, [c.batch, 3, c.size, c.size]);
+        const session = await createPeerSession(c.backend, onnx.bytes, c.threads, [
+          c.batch,
+          3,
+          c.size,
+          c.size,
+        ]);
         version = session.version;
         try {
           log(`${label}: running`);
@@ -232,7 +298,11 @@ export async function runBench(filters: BenchFilters = {}, options: BenchRunOpti
       } else {
         const name = c.backend as BackendName;
         if (name === 'wasm' && wasmThreads !== undefined && wasmThreads !== c.threads) {
-          const s = { backend: c.backend, threads: c.threads, reason: `tfjs-backend-wasm fixed its thread pool at ${wasmThreads} when it initialised; threads=${c.threads} needs another ${isNode ? "process" : "page load"}` };
+          const s = {
+            backend: c.backend,
+            threads: c.threads,
+            reason: `tfjs-backend-wasm fixed its thread pool at ${wasmThreads} when it initialised; threads=${c.threads} needs another ${isNode ? 'process' : 'page load'}`,
+          };
           allSkipped.push(s);
           onSkip?.(s);
           continue;
@@ -247,7 +317,10 @@ export async function runBench(filters: BenchFilters = {}, options: BenchRunOpti
           log(`${label}: building the model`);
           model = modelFor(c);
           modelKey = configKey(c);
-          inputs = [tf.randomUniform([c.batch, c.size, c.size, 3], -1, 1, 'float32', 1), tf.randomUniform([c.batch, c.size, c.size, 3], -1, 1, 'float32', 2)] as Tensor4D[];
+          inputs = [
+            tf.randomUniform([c.batch, c.size, c.size, 3], -1, 1, 'float32', 1),
+            tf.randomUniform([c.batch, c.size, c.size, 3], -1, 1, 'float32', 2),
+          ] as Tensor4D[];
         }
         const m = model!;
         const [a, b] = inputs;
@@ -270,7 +343,8 @@ export async function runBench(filters: BenchFilters = {}, options: BenchRunOpti
         log(`${label}: running`);
         measured = await timeRuns(run, timing, profiled);
         const after = tf.memory().numTensors;
-        if (after !== before) throw new Error(`internal: the ${label} case leaked ${after - before} tensors`);
+        if (after !== before)
+          throw new Error(`internal: the ${label} case leaked ${after - before} tensors`);
       }
       const s = summarize(measured.ms);
       const r: BenchResult = {
@@ -318,7 +392,8 @@ async function runInterleaved(
     allSkipped.push(s);
     onSkip?.(s);
   };
-  const tfjsName = cases.find((c) => !c.backend.startsWith('ort-'))?.backend as BackendName | undefined;
+  const tfjsName = cases.find((c) => !c.backend.startsWith('ort-'))?.backend as
+    BackendName | undefined;
   const tfjsThreads = cases.find((c) => c.backend === tfjsName)?.threads;
   const ortWebFirst = cases.find((c) => c.backend === 'ort-web')?.threads;
   const runners: Runner[] = [];
@@ -352,17 +427,32 @@ async function runInterleaved(
       const label = `${c.backend} ${c.task} ${c.size} ngf${c.ngf} b${c.batch} t${c.threads}`;
       if (c.backend === 'ort-web' || c.backend === 'ort-node') {
         if (c.backend === 'ort-web' && c.threads !== ortWebFirst) {
-          skip({ backend: c.backend, threads: c.threads, size: c.size, reason: `onnxruntime-web reads env.wasm.numThreads once per process (${ortWebFirst} here); threads=${c.threads} needs another process`, respawn: isNode });
+          skip({
+            backend: c.backend,
+            threads: c.threads,
+            size: c.size,
+            reason: `onnxruntime-web reads env.wasm.numThreads once per process (${ortWebFirst} here); threads=${c.threads} needs another process`,
+            respawn: isNode,
+          });
           continue;
         }
         log(`${label}: creating session`);
-        const session = await createPeerSession(c.backend, onnx.get(`${c.size}/${c.ngf}`)!, c.threads, [c.batch, 3, c.size, c.size]);
+        const session = await createPeerSession(
+          c.backend,
+          onnx.get(`${c.size}/${c.ngf}`)!,
+          c.threads,
+          [c.batch, 3, c.size, c.size],
+        );
         sessions.push(session);
         runners.push({ c, label, run: () => session.run(), ms: [], version: session.version });
         continue;
       }
       if (c.backend !== tfjsName || c.threads !== tfjsThreads) {
-        skip({ backend: c.backend, threads: c.threads, reason: `--interleave runs one tfjs backend and thread count per process (${tfjsName} t${tfjsThreads} here)` });
+        skip({
+          backend: c.backend,
+          threads: c.threads,
+          reason: `--interleave runs one tfjs backend and thread count per process (${tfjsName} t${tfjsThreads} here)`,
+        });
         continue;
       }
       let m = models.get(configKey(c));
@@ -410,14 +500,23 @@ async function runInterleaved(
         r.ms.push((await timeCall(r.run)).ms);
         track();
       }
-      log(`round ${rep + 1}/${o.reps}: ${runners.map((r) => `${r.c.backend} t${r.c.threads} ${r1(r.ms[r.ms.length - 1])}`).join(', ')}`);
+      log(
+        `round ${rep + 1}/${o.reps}: ${runners.map((r) => `${r.c.backend} t${r.c.threads} ${r1(r.ms[r.ms.length - 1])}`).join(', ')}`,
+      );
       if ((performance.now() - t0) / 1000 > o.maxSeconds * runners.length) break;
     }
     const after = tf.memory().numTensors;
-    if (after !== before) throw new Error(`internal: the interleaved cases leaked ${after - before} tensors`);
+    if (after !== before)
+      throw new Error(`internal: the interleaved cases leaked ${after - before} tensors`);
     for (const r of runners) {
       const s = summarize(r.ms);
-      const flops = caseFlops(r.c.task, { generator: { numDowns: r.c.numDowns, ngf: r.c.ngf }, discriminator: { ndf: r.c.ngf } }, r.c.size, r.c.size, r.c.batch);
+      const flops = caseFlops(
+        r.c.task,
+        { generator: { numDowns: r.c.numDowns, ngf: r.c.ngf }, discriminator: { ndf: r.c.ngf } },
+        r.c.size,
+        r.c.size,
+        r.c.batch,
+      );
       const res: BenchResult = {
         ...r.c,
         reps: r.ms.length,
@@ -487,23 +586,66 @@ export function formatJsonLine(r: BenchResult): string {
  */
 export function formatTable(results: BenchResult[]): string {
   const grouped = results.some((r) => r.group !== undefined);
-  const head = [...(grouped ? ['run'] : []), 'backend', 'task', 'size', 'ngf', 'batch', 'thr', 'reps', 'median ms', 'min ms', 'max ms', 'GFLOP', 'GFLOP/s', 'RSS MB', 'tensors MB'];
+  const head = [
+    ...(grouped ? ['run'] : []),
+    'backend',
+    'task',
+    'size',
+    'ngf',
+    'batch',
+    'thr',
+    'reps',
+    'median ms',
+    'min ms',
+    'max ms',
+    'GFLOP',
+    'GFLOP/s',
+    'RSS MB',
+    'tensors MB',
+  ];
   const rows = results.map((r) => [
     ...(grouped ? [String(r.group ?? '-')] : []),
-    r.backend, r.task, String(r.size), String(r.ngf), String(r.batch), String(r.threads), String(r.reps),
-    r1(r.msMedian), r1(r.msMin), r1(r.msMax), (r.flops / 1e9).toFixed(2), r.gflops.toFixed(2),
-    r.peakRssMB !== undefined ? r.peakRssMB.toFixed(0) : '-', r.peakTensorMB !== undefined ? r.peakTensorMB.toFixed(0) : '-',
+    r.backend,
+    r.task,
+    String(r.size),
+    String(r.ngf),
+    String(r.batch),
+    String(r.threads),
+    String(r.reps),
+    r1(r.msMedian),
+    r1(r.msMin),
+    r1(r.msMax),
+    (r.flops / 1e9).toFixed(2),
+    r.gflops.toFixed(2),
+    r.peakRssMB !== undefined ? r.peakRssMB.toFixed(0) : '-',
+    r.peakTensorMB !== undefined ? r.peakTensorMB.toFixed(0) : '-',
   ]);
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
-  const line = (cells: string[]) => cells.map((c, i) => (i < (grouped ? 3 : 2) ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ');
+  const line = (cells: string[]) =>
+    cells
+      .map((c, i) => (i < (grouped ? 3 : 2) ? c.padEnd(widths[i]) : c.padStart(widths[i])))
+      .join('  ');
   const out = [line(head), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)];
   const ratios: string[] = [];
   for (const base of results.filter((r) => r.backend === 'wasm' && r.threads === 1)) {
-    const others = results.filter((r) => r !== base && r.group === base.group && r.task === base.task && r.size === base.size && r.ngf === base.ngf && r.batch === base.batch);
+    const others = results.filter(
+      (r) =>
+        r !== base &&
+        r.group === base.group &&
+        r.task === base.task &&
+        r.size === base.size &&
+        r.ngf === base.ngf &&
+        r.batch === base.batch,
+    );
     if (!others.length) continue;
     ratios.push(
       `${base.group !== undefined ? `[run ${base.group}] ` : ''}${base.task} ${base.size} ngf ${base.ngf} batch ${base.batch}: wasm ${r1(base.msMedian)} ms; ` +
-        others.map((o) => `${o.backend} t${o.threads} ${r1(o.msMedian)} ms (wasm takes ${(base.msMedian / o.msMedian).toFixed(2)}x)`).join(', '),
+        others
+          .map(
+            (o) =>
+              `${o.backend} t${o.threads} ${r1(o.msMedian)} ms (wasm takes ${(base.msMedian / o.msMedian).toFixed(2)}x)`,
+          )
+          .join(', '),
     );
   }
   if (ratios.length) out.push('', 'Ratios within this run:', ...ratios.map((r) => `  ${r}`));

@@ -23,12 +23,31 @@ export {
   DEFAULT_BENCH_THREADS,
   DEFAULT_BENCH_BATCH,
 } from './cases.js';
-export type { BenchBackend, BenchTask, BenchCase, BenchFilters, BenchEnvironment, BenchSkip } from './cases.js';
-export { runBench, probeBenchEnvironment, summarize, formatJsonLine, formatTable } from './harness.js';
+export type {
+  BenchBackend,
+  BenchTask,
+  BenchCase,
+  BenchFilters,
+  BenchEnvironment,
+  BenchSkip,
+} from './cases.js';
+export {
+  runBench,
+  probeBenchEnvironment,
+  summarize,
+  formatJsonLine,
+  formatTable,
+} from './harness.js';
 export type { BenchResult, BenchRunOptions } from './harness.js';
 export { generatorFlops, discriminatorFlops, caseFlops } from './flops.js';
 export type { NetFlops } from './flops.js';
 export { createPeerSession, loadOrt, peerUnavailable } from './peers.js';
 export type { PeerSession } from './peers.js';
-export { exportGeneratorOnnx, exportModelOnnx, inferGeneratorOptions, ONNX_INPUT_NAME, ONNX_OUTPUT_NAME } from '../pix2pix/onnx-export.js';
+export {
+  exportGeneratorOnnx,
+  exportModelOnnx,
+  inferGeneratorOptions,
+  ONNX_INPUT_NAME,
+  ONNX_OUTPUT_NAME,
+} from '../pix2pix/onnx-export.js';
 export type { OnnxExportOptions } from '../pix2pix/onnx-export.js';

@@ -7,7 +7,11 @@
  */
 import { tf } from '../core/tf.js';
 import { initBackend } from '../backends/index.js';
-import { registerWasmKernels, stockConv2dBackpropInput, stockConv2d } from '../backends/wasm-kernels/index.js';
+import {
+  registerWasmKernels,
+  stockConv2dBackpropInput,
+  stockConv2d,
+} from '../backends/wasm-kernels/index.js';
 import { Pix2PixModel } from '../pix2pix/model.js';
 import { summarize, timeCalls } from './timing.js';
 
@@ -38,7 +42,10 @@ function rand(shape: number[]): tf.Tensor {
  * const rows = await benchWasmKernels({ minSeconds: 0.2 });
  * ```
  */
-export async function benchWasmKernels({ minSeconds = 0.3, batch = 1 }: { minSeconds?: number; batch?: number } = {}): Promise<KernelBenchRow[]> {
+export async function benchWasmKernels({
+  minSeconds = 0.3,
+  batch = 1,
+}: { minSeconds?: number; batch?: number } = {}): Promise<KernelBenchRow[]> {
   registerWasmKernels();
   await initBackend('wasm');
   const backend = tf.backend();
@@ -46,33 +53,70 @@ export async function benchWasmKernels({ minSeconds = 0.3, batch = 1 }: { minSec
   const stock = stockConv2dBackpropInput()!;
   const filterGrad = tf.getKernel('Conv2DBackpropFilter', 'wasm')!;
   const conv = tf.getKernel('Conv2D', 'wasm')!;
-  const call = (k: tf.KernelConfig, inputs: tf.NamedTensorInfoMap, attrs: tf.NamedAttrMap) => () => {
-    const out = k.kernelFunc({ inputs, backend, attrs }) as tf.TensorInfo;
-    backend.disposeData(out.dataId);
-  };
+  const call =
+    (k: tf.KernelConfig, inputs: tf.NamedTensorInfoMap, attrs: tf.NamedAttrMap) => () => {
+      const out = k.kernelFunc({ inputs, backend, attrs }) as tf.TensorInfo;
+      backend.disposeData(out.dataId);
+    };
   const rows: KernelBenchRow[] = [];
   // UNet-256 decoder: ConvTranspose2d(inC -> outC, k4, s2, p1) on [b, h, h, inC] (inC includes the skip).
   const decoder: [number, number, number][] = [
-    [1, 512, 512], [2, 1024, 512], [4, 1024, 512], [8, 1024, 512], [16, 1024, 256], [32, 512, 128], [64, 256, 64], [128, 128, 3],
+    [1, 512, 512],
+    [2, 1024, 512],
+    [4, 1024, 512],
+    [8, 1024, 512],
+    [16, 1024, 256],
+    [32, 512, 128],
+    [64, 256, 64],
+    [128, 128, 3],
   ];
   for (const [h, inC, outC] of decoder) {
     const x = rand([batch, h, h, inC]);
     const w = rand([4, 4, outC, inC]);
     const gmac = (batch * h * h * inC * outC * 16) / 1e9;
-    const attrs = { strides: 2, pad: 1, dataFormat: 'NHWC', inputShape: [batch, 2 * h, 2 * h, outC] };
+    const attrs = {
+      strides: 2,
+      pad: 1,
+      dataFormat: 'NHWC',
+      inputShape: [batch, 2 * h, 2 * h, outC],
+    };
     const tStock = await timeIt(call(stock, { dy: x, filter: w }, attrs), minSeconds);
     const tOurs = await timeIt(call(ours, { dy: x, filter: w }, attrs), minSeconds);
     // Same MACs as a forward conv of the output [2h,2h,outC] -> inC (the encoder-side conv).
     const y = rand([batch, 2 * h, 2 * h, outC]);
-    const tConv = await timeIt(call(conv, { x: y, filter: w }, { strides: 2, pad: 1, dataFormat: 'NHWC', dilations: 1 }), minSeconds);
+    const tConv = await timeIt(
+      call(conv, { x: y, filter: w }, { strides: 2, pad: 1, dataFormat: 'NHWC', dilations: 1 }),
+      minSeconds,
+    );
     // The decoder weight gradient: Conv2DBackpropFilter(x = dOut, dy = layer input).
-    const tFilt = await timeIt(call(filterGrad, { x: y, dy: x }, { strides: 2, pad: 1, dataFormat: 'NHWC', filterShape: [4, 4, outC, inC] }), minSeconds);
-    rows.push({ name: `convT [${batch},${h},${h},${inC}]->${outC} @${2 * h}`, gmac, stockGmacPerS: gmac / tStock, oursGmacPerS: gmac / tOurs, referenceGmacPerS: gmac / tConv });
-    rows.push({ name: `  dW   [${batch},${2 * h},${2 * h},${outC}] x dy [${h},${h},${inC}]`, gmac, oursGmacPerS: gmac / tFilt, referenceGmacPerS: gmac / tConv });
+    const tFilt = await timeIt(
+      call(
+        filterGrad,
+        { x: y, dy: x },
+        { strides: 2, pad: 1, dataFormat: 'NHWC', filterShape: [4, 4, outC, inC] },
+      ),
+      minSeconds,
+    );
+    rows.push({
+      name: `convT [${batch},${h},${h},${inC}]->${outC} @${2 * h}`,
+      gmac,
+      stockGmacPerS: gmac / tStock,
+      oursGmacPerS: gmac / tOurs,
+      referenceGmacPerS: gmac / tConv,
+    });
+    rows.push({
+      name: `  dW   [${batch},${2 * h},${2 * h},${outC}] x dy [${h},${h},${inC}]`,
+      gmac,
+      oursGmacPerS: gmac / tFilt,
+      referenceGmacPerS: gmac / tConv,
+    });
     tf.dispose([x, w, y]);
   }
   // D's stride-1 convs (k4 s1 p1) on a 256 input: [1,31,31,256]->512 and [1,30,30,512]->1.
-  for (const [h, inC, outC] of [[31, 256, 512], [30, 512, 1]] as const) {
+  for (const [h, inC, outC] of [
+    [31, 256, 512],
+    [30, 512, 1],
+  ] as const) {
     const oh = h - 1;
     const dy = rand([batch, oh, oh, outC]);
     const w = rand([4, 4, inC, outC]);
@@ -81,18 +125,43 @@ export async function benchWasmKernels({ minSeconds = 0.3, batch = 1 }: { minSec
     const attrs = { strides: 1, pad: 1, dataFormat: 'NHWC', inputShape: [batch, h, h, inC] };
     const tStock = await timeIt(call(stock, { dy, filter: w }, attrs), minSeconds);
     const tOurs = await timeIt(call(ours, { dy, filter: w }, attrs), minSeconds);
-    const tConv = await timeIt(call(conv, { x, filter: w }, { strides: 1, pad: 1, dataFormat: 'NHWC', dilations: 1 }), minSeconds);
-    const tFilt = await timeIt(call(filterGrad, { x, dy }, { strides: 1, pad: 1, dataFormat: 'NHWC', filterShape: [4, 4, inC, outC] }), minSeconds);
-    rows.push({ name: `dx s1 [${batch},${h},${h},${inC}]<-${outC}`, gmac, stockGmacPerS: gmac / tStock, oursGmacPerS: gmac / tOurs, referenceGmacPerS: gmac / tConv });
-    rows.push({ name: `  dW s1 [${batch},${h},${h},${inC}]->${outC}`, gmac, oursGmacPerS: gmac / tFilt, referenceGmacPerS: gmac / tConv });
+    const tConv = await timeIt(
+      call(conv, { x, filter: w }, { strides: 1, pad: 1, dataFormat: 'NHWC', dilations: 1 }),
+      minSeconds,
+    );
+    const tFilt = await timeIt(
+      call(
+        filterGrad,
+        { x, dy },
+        { strides: 1, pad: 1, dataFormat: 'NHWC', filterShape: [4, 4, inC, outC] },
+      ),
+      minSeconds,
+    );
+    rows.push({
+      name: `dx s1 [${batch},${h},${h},${inC}]<-${outC}`,
+      gmac,
+      stockGmacPerS: gmac / tStock,
+      oursGmacPerS: gmac / tOurs,
+      referenceGmacPerS: gmac / tConv,
+    });
+    rows.push({
+      name: `  dW s1 [${batch},${h},${h},${inC}]->${outC}`,
+      gmac,
+      oursGmacPerS: gmac / tFilt,
+      referenceGmacPerS: gmac / tConv,
+    });
     tf.dispose([dy, w, x]);
   }
   const f = (v?: number) => (v === undefined ? '     -' : v.toFixed(2).padStart(6));
   console.log(`wasm GMAC/s (batch ${batch}); ref = XNNPACK Conv2D with the same MACs`);
   console.log(`${'shape'.padEnd(44)}  GMAC  stock   ours  ratio    ref`);
   for (const r of rows) {
-    const ratio = r.stockGmacPerS ? (r.oursGmacPerS / r.stockGmacPerS).toFixed(1).padStart(5) + 'x' : '     -';
-    console.log(`${r.name.padEnd(44)} ${r.gmac.toFixed(3)} ${f(r.stockGmacPerS)} ${f(r.oursGmacPerS)} ${ratio} ${f(r.referenceGmacPerS)}`);
+    const ratio = r.stockGmacPerS
+      ? (r.oursGmacPerS / r.stockGmacPerS).toFixed(1).padStart(5) + 'x'
+      : '     -';
+    console.log(
+      `${r.name.padEnd(44)} ${r.gmac.toFixed(3)} ${f(r.stockGmacPerS)} ${f(r.oursGmacPerS)} ${ratio} ${f(r.referenceGmacPerS)}`,
+    );
   }
   return rows;
 }
@@ -124,7 +193,10 @@ export interface KernelProfileRow {
  * const rows = await profileWasmKernels(() => model.generate(x).data(), { byShape: true });
  * ```
  */
-export async function profileWasmKernels(body: () => Promise<unknown>, { byShape = false }: { byShape?: boolean } = {}): Promise<KernelProfileRow[]> {
+export async function profileWasmKernels(
+  body: () => Promise<unknown>,
+  { byShape = false }: { byShape?: boolean } = {},
+): Promise<KernelProfileRow[]> {
   const stats = new Map<string, KernelProfileRow>();
   const restore: (() => void)[] = [];
   let depth = 0;
@@ -140,7 +212,12 @@ export async function profileWasmKernels(body: () => Promise<unknown>, { byShape
       } finally {
         depth--;
         const ms = cpuMs() - t0;
-        const shapes = byShape ? ' ' + Object.values(args.inputs).map((x) => `[${(x as tf.TensorInfo)?.shape ?? ''}]`).join(' ') : '';
+        const shapes = byShape
+          ? ' ' +
+            Object.values(args.inputs)
+              .map((x) => `[${(x as tf.TensorInfo)?.shape ?? ''}]`)
+              .join(' ')
+          : '';
         const key = k.kernelName + shapes;
         const row = stats.get(key) ?? { kernel: key, ms: 0, calls: 0 };
         row.ms += ms;
@@ -183,17 +260,36 @@ export interface ModelBenchResult {
  * console.log(r.medianMs);
  * ```
  */
-export async function benchWasmModel({ mode, size, ngf, reps = 5, warmup = 3, stockBackpropInput = false, byShape = false }: {
-  mode: 'infer' | 'train'; size: number; ngf: number; reps?: number; warmup?: number; stockBackpropInput?: boolean;
+export async function benchWasmModel({
+  mode,
+  size,
+  ngf,
+  reps = 5,
+  warmup = 3,
+  stockBackpropInput = false,
+  byShape = false,
+}: {
+  mode: 'infer' | 'train';
+  size: number;
+  ngf: number;
+  reps?: number;
+  warmup?: number;
+  stockBackpropInput?: boolean;
   /** Profile rows per kernel and input shapes. */
   byShape?: boolean;
 }): Promise<ModelBenchResult> {
   registerWasmKernels();
   await initBackend('wasm');
-  const swaps = [['Conv2DBackpropInput', stockConv2dBackpropInput()!], ['Conv2D', stockConv2d()!]] as const;
-  const registered = swaps.map(([name]) => tf.getKernel(name, 'wasm') as { kernelFunc: tf.KernelFunc });
+  const swaps = [
+    ['Conv2DBackpropInput', stockConv2dBackpropInput()!],
+    ['Conv2D', stockConv2d()!],
+  ] as const;
+  const registered = swaps.map(
+    ([name]) => tf.getKernel(name, 'wasm') as { kernelFunc: tf.KernelFunc },
+  );
   const oursFuncs = registered.map((r) => r.kernelFunc);
-  if (stockBackpropInput) swaps.forEach(([, stock], i) => (registered[i].kernelFunc = stock.kernelFunc));
+  if (stockBackpropInput)
+    swaps.forEach(([, stock], i) => (registered[i].kernelFunc = stock.kernelFunc));
   try {
     const numDowns = Math.round(Math.log2(size));
     const model = new Pix2PixModel({ generator: { ngf, numDowns }, discriminator: { ndf: ngf } });
@@ -213,7 +309,15 @@ export async function benchWasmModel({ mode, size, ngf, reps = 5, warmup = 3, st
     tf.dispose([a, b]);
     model.dispose();
     const what = `${mode} ${size}x${size} ngf ${ngf}${stockBackpropInput ? ' (stock Conv2D and Conv2DBackpropInput)' : ''}`;
-    return { what, msEach, medianMs: summarize(msEach).msMedian, minMs: Math.min(...msEach), cpuMsEach, cpuMedianMs: summarize(cpuMsEach).msMedian, profile };
+    return {
+      what,
+      msEach,
+      medianMs: summarize(msEach).msMedian,
+      minMs: Math.min(...msEach),
+      cpuMsEach,
+      cpuMedianMs: summarize(cpuMsEach).msMedian,
+      profile,
+    };
   } finally {
     registered.forEach((r, i) => (r.kernelFunc = oursFuncs[i]));
   }
@@ -230,9 +334,13 @@ export async function benchWasmModel({ mode, size, ngf, reps = 5, warmup = 3, st
 export function formatModelResult(r: ModelBenchResult, top = 12): string {
   const total = r.profile.reduce((a, p) => a + p.ms, 0);
   const list = (v: number[]): string => v.map((t) => t.toFixed(0)).join(' ');
-  const lines = [`\n${r.what}: wall median ${r.medianMs.toFixed(0)} ms, min ${r.minMs.toFixed(0)} ms (${list(r.msEach)}); CPU median ${r.cpuMedianMs.toFixed(0)} ms (${list(r.cpuMsEach)}); profiled run, kernels' CPU time ${total.toFixed(0)} ms:`];
+  const lines = [
+    `\n${r.what}: wall median ${r.medianMs.toFixed(0)} ms, min ${r.minMs.toFixed(0)} ms (${list(r.msEach)}); CPU median ${r.cpuMedianMs.toFixed(0)} ms (${list(r.cpuMsEach)}); profiled run, kernels' CPU time ${total.toFixed(0)} ms:`,
+  ];
   for (const p of r.profile.slice(0, top)) {
-    lines.push(`  ${p.ms.toFixed(1).padStart(8)} ms ${((100 * p.ms) / total).toFixed(1).padStart(5)}% ${String(p.calls).padStart(4)}x ${p.kernel}`);
+    lines.push(
+      `  ${p.ms.toFixed(1).padStart(8)} ms ${((100 * p.ms) / total).toFixed(1).padStart(5)}% ${String(p.calls).padStart(4)}x ${p.kernel}`,
+    );
   }
   return lines.join('\n');
 }

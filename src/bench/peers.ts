@@ -16,7 +16,9 @@ interface OrtSessionLike {
   release(): Promise<void>;
 }
 interface OrtModule {
-  InferenceSession: { create(bytes: Uint8Array, options?: Record<string, unknown>): Promise<OrtSessionLike> };
+  InferenceSession: {
+    create(bytes: Uint8Array, options?: Record<string, unknown>): Promise<OrtSessionLike>;
+  };
   Tensor: new (type: 'float32', data: Float32Array, dims: number[]) => unknown;
   env: { wasm?: { numThreads?: number }; versions?: Record<string, string> };
 }
@@ -33,8 +35,13 @@ export function loadOrt(backend: 'ort-web' | 'ort-node'): Promise<OrtModule> {
     p = import(/* @vite-ignore */ spec).then(
       (m) => (m.default?.InferenceSession ? m.default : m) as OrtModule,
       (e) => {
-        const how = backend === 'ort-node' ? 'npm i -D -E onnxruntime-node --ignore-scripts' : 'npm i -D -E onnxruntime-web';
-        throw new Error(`${pkg} is not installed (${(e as Error)?.message?.split('\n')[0]}); install it with "${how}" to benchmark ${backend}`);
+        const how =
+          backend === 'ort-node'
+            ? 'npm i -D -E onnxruntime-node --ignore-scripts'
+            : 'npm i -D -E onnxruntime-web';
+        throw new Error(
+          `${pkg} is not installed (${(e as Error)?.message?.split('\n')[0]}); install it with "${how}" to benchmark ${backend}`,
+        );
       },
     );
     loaded.set(pkg, p);
@@ -44,7 +51,8 @@ export function loadOrt(backend: 'ort-web' | 'ort-node'): Promise<OrtModule> {
 
 /** Whether a peer can load here: `null` when it can, else why not. */
 export async function peerUnavailable(backend: 'ort-web' | 'ort-node'): Promise<string | null> {
-  if (backend === 'ort-node' && (typeof process === 'undefined' || !process.versions?.node)) return 'onnxruntime-node runs only in Node';
+  if (backend === 'ort-node' && (typeof process === 'undefined' || !process.versions?.node))
+    return 'onnxruntime-node runs only in Node';
   try {
     await loadOrt(backend);
     return null;
@@ -84,8 +92,16 @@ export interface PeerSession {
  * await s.release();
  * ```
  */
-export async function createPeerSession(backend: BenchBackend, onnx: Uint8Array, threads: number, inputShape: number[]): Promise<PeerSession> {
-  if (backend !== 'ort-web' && backend !== 'ort-node') throw new TypeError(`Not an onnxruntime peer: "${backend}". Should be one of: "ort-web", "ort-node".`);
+export async function createPeerSession(
+  backend: BenchBackend,
+  onnx: Uint8Array,
+  threads: number,
+  inputShape: number[],
+): Promise<PeerSession> {
+  if (backend !== 'ort-web' && backend !== 'ort-node')
+    throw new TypeError(
+      `Not an onnxruntime peer: "${backend}". Should be one of: "ort-web", "ort-node".`,
+    );
   const ort = await loadOrt(backend);
   const n = inputShape.reduce((a, b) => a * b, 1);
   const data = new Float32Array(n);
@@ -98,13 +114,20 @@ export async function createPeerSession(backend: BenchBackend, onnx: Uint8Array,
     // The engine `createPix2Pix` runs on `ort-node` (same session options, same read-back).
     const engine = await createOrtNodeSession(onnx, { threads });
     const dims = inputShape as [number, number, number, number];
-    return { version: ort.env.versions?.node ?? ort.env.versions?.common ?? '?', run: async () => void (await engine.run(data, dims)), release: () => engine.release() };
+    return {
+      version: ort.env.versions?.node ?? ort.env.versions?.common ?? '?',
+      run: async () => void (await engine.run(data, dims)),
+      release: () => engine.release(),
+    };
   }
   const fixed = ortWebThreadsFixed(threads);
   if (fixed) throw new Error(fixed);
   if (ort.env.wasm) ort.env.wasm.numThreads = threads;
   ortWebThreads = threads;
-  const session = await ort.InferenceSession.create(onnx, { executionProviders: ['wasm'], graphOptimizationLevel: 'all' });
+  const session = await ort.InferenceSession.create(onnx, {
+    executionProviders: ['wasm'],
+    graphOptimizationLevel: 'all',
+  });
   const input = new ort.Tensor('float32', data, inputShape);
   return {
     version: ort.env.versions?.web ?? ort.env.versions?.common ?? '?',

@@ -28,7 +28,14 @@ pix2pix inference (eval-mode G) and training steps on one backend (webgpu in Nod
 default), UNet-256 ngf 64 + PatchGAN ndf 64, batch 1: per-call ms (median, min) and tfjs kernels
 per call. Without a GPU, Dawn can run on Chromium's SwiftShader Vulkan driver (software, a smoke test):
   VK_ICD_FILENAMES=/usr/lib/chromium/vk_swiftshader_icd.json node scripts/bench-gpu.mjs --ngf 8 --num-downs 6`,
-  options: { backend: { type: 'string' }, ngf: { type: 'string' }, 'num-downs': { type: 'string' }, steps: { type: 'string' }, warmup: { type: 'string' }, json: { type: 'boolean', default: false } },
+  options: {
+    backend: { type: 'string' },
+    ngf: { type: 'string' },
+    'num-downs': { type: 'string' },
+    steps: { type: 'string' },
+    warmup: { type: 'string' },
+    json: { type: 'boolean', default: false },
+  },
   async run({ values }, io) {
     const r = await benchGpu({
       backend: oneOf(values, 'backend', BACKENDS, 'webgpu'),
@@ -49,7 +56,14 @@ const countOpsTask = defineCommand({
 
 Counts the tfjs kernels of one steady-state training step and one eval-mode generator pass, by
 kernel name (the count depends on the topology, not on the image size or width).`,
-  options: { backend: { type: 'string' }, ngf: { type: 'string' }, 'num-downs': { type: 'string' }, norm: { type: 'string' }, top: { type: 'string' }, json: { type: 'boolean', default: false } },
+  options: {
+    backend: { type: 'string' },
+    ngf: { type: 'string' },
+    'num-downs': { type: 'string' },
+    norm: { type: 'string' },
+    top: { type: 'string' },
+    json: { type: 'boolean', default: false },
+  },
   async run({ values }, io) {
     const c = await countOps({
       backend: oneOf(values, 'backend', BACKENDS, 'cpu'),
@@ -57,7 +71,11 @@ kernel name (the count depends on the topology, not on the image size or width).
       numDowns: num(values, 'num-downs', 8, { int: true, min: 1 }),
       norm: oneOf<NormKind>(values, 'norm', ['batch', 'instance', 'none'], 'batch'),
     });
-    io.out(values.json ? JSON.stringify(c) : formatOpCounts(c, num(values, 'top', 40, { int: true, min: 1 })));
+    io.out(
+      values.json
+        ? JSON.stringify(c)
+        : formatOpCounts(c, num(values, 'top', 40, { int: true, min: 1 })),
+    );
     return 0;
   },
 });
@@ -73,10 +91,27 @@ infer:   UNet-256 ngf 64 inference, ours vs stock Conv2D/Conv2DBackpropInput, pe
 train:   training steps at 128 ngf 32 and 256 ngf 64 (--size picks one), per-kernel table
 The environment variables BENCH, BENCH_BATCH, BENCH_REPS, BENCH_SIZE, BENCH_TOP and
 BENCH_BYSHAPE=1 are read as defaults of these options.`,
-  options: { bench: { type: 'string' }, batch: { type: 'string' }, reps: { type: 'string' }, size: { type: 'string' }, top: { type: 'string' }, 'by-shape': { type: 'boolean' } },
+  options: {
+    bench: { type: 'string' },
+    batch: { type: 'string' },
+    reps: { type: 'string' },
+    size: { type: 'string' },
+    top: { type: 'string' },
+    'by-shape': { type: 'boolean' },
+  },
   async run({ values }, io) {
-    const env = (typeof process !== 'undefined' ? process.env : {}) as Record<string, string | undefined>;
-    const v = { bench: env.BENCH, batch: env.BENCH_BATCH, reps: env.BENCH_REPS, size: env.BENCH_SIZE, top: env.BENCH_TOP, ...values };
+    const env = (typeof process !== 'undefined' ? process.env : {}) as Record<
+      string,
+      string | undefined
+    >;
+    const v = {
+      bench: env.BENCH,
+      batch: env.BENCH_BATCH,
+      reps: env.BENCH_REPS,
+      size: env.BENCH_SIZE,
+      top: env.BENCH_TOP,
+      ...values,
+    };
     const what = oneOf(v, 'bench', ['kernels', 'infer', 'train'] as const, 'kernels');
     if (what === 'kernels') {
       await benchWasmKernels({ batch: num(v, 'batch', 1, { int: true, min: 1 }) });
@@ -85,13 +120,30 @@ BENCH_BYSHAPE=1 are read as defaults of these options.`,
     const reps = num(v, 'reps', 5, { int: true, min: 1 });
     const size = v.size === undefined ? undefined : num(v, 'size', 0, { int: true });
     const byShape = values['by-shape'] ?? env.BENCH_BYSHAPE === '1';
-    const runs: Parameters<typeof benchWasmModel>[0][] = what === 'infer'
-      ? [{ mode: 'infer', size: 256, ngf: 64, reps }, { mode: 'infer', size: 256, ngf: 64, reps, stockBackpropInput: true }]
-      : [{ mode: 'train' as const, size: 128, ngf: 32, reps }, { mode: 'train' as const, size: 256, ngf: 64, reps: Math.min(reps, 3), warmup: 1 }].filter((r) => size === undefined || r.size === size);
-    for (const r of runs) io.out(formatModelResult(await benchWasmModel({ ...r, byShape }), num(v, 'top', 12, { int: true, min: 1 })));
+    const runs: Parameters<typeof benchWasmModel>[0][] =
+      what === 'infer'
+        ? [
+            { mode: 'infer', size: 256, ngf: 64, reps },
+            { mode: 'infer', size: 256, ngf: 64, reps, stockBackpropInput: true },
+          ]
+        : [
+            { mode: 'train' as const, size: 128, ngf: 32, reps },
+            { mode: 'train' as const, size: 256, ngf: 64, reps: Math.min(reps, 3), warmup: 1 },
+          ].filter((r) => size === undefined || r.size === size);
+    for (const r of runs)
+      io.out(
+        formatModelResult(
+          await benchWasmModel({ ...r, byShape }),
+          num(v, 'top', 12, { int: true, min: 1 }),
+        ),
+      );
     return 0;
   },
 });
 
 /** The bench tasks by name. */
-export const benchTasks: Record<'gpu' | 'count-ops' | 'kernels', Command> = { gpu, 'count-ops': countOpsTask, kernels };
+export const benchTasks: Record<'gpu' | 'count-ops' | 'kernels', Command> = {
+  gpu,
+  'count-ops': countOpsTask,
+  kernels,
+};

@@ -48,7 +48,8 @@ export interface TimeSummary {
   msMean: number;
 }
 
-const proc = (globalThis as { process?: { cpuUsage?: () => { user: number; system: number } } }).process;
+const proc = (globalThis as { process?: { cpuUsage?: () => { user: number; system: number } } })
+  .process;
 
 function cpuNow(): number | undefined {
   const u = proc?.cpuUsage?.();
@@ -121,5 +122,12 @@ function quantile(sorted: number[], q: number): number {
  */
 export function summarize(ms: number[]): TimeSummary {
   const s = [...ms].sort((a, b) => a - b);
-  return { msMedian: quantile(s, 0.5), msMin: s[0], msMax: s[s.length - 1], msQ1: quantile(s, 0.25), msQ3: quantile(s, 0.75), msMean: s.reduce((a, b) => a + b, 0) / s.length };
+  return {
+    msMedian: quantile(s, 0.5),
+    msMin: s[0],
+    msMax: s[s.length - 1],
+    msQ1: quantile(s, 0.25),
+    msQ3: quantile(s, 0.75),
+    msMean: s.reduce((a, b) => a + b, 0) / s.length,
+  };
 }

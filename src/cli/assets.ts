@@ -41,7 +41,10 @@ export const assetsCommand = defineCommand({
     // The package's dist/, where this command's own bundle sits (a variable, not a literal URL).
     const dist = fileURLToPath(new URL('.', import.meta.url));
     const missing = BROWSER_RUNTIME_FILES.filter((f) => !existsSync(join(dist, f)));
-    if (missing.length) throw new Pix2PixError(`${missing.join(', ')} not found in ${dist}; run this from an installed or built pix2pix-ts (npm run build).`);
+    if (missing.length)
+      throw new Pix2PixError(
+        `${missing.join(', ')} not found in ${dist}; run this from an installed or built pix2pix-ts (npm run build).`,
+      );
     mkdirSync(dir!, { recursive: true });
     const files = [...BROWSER_RUNTIME_FILES, ...chunksOf(dist, 'worker.js')];
     for (const f of files) copyFileSync(join(dist, f), join(dir!, f));

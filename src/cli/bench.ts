@@ -6,7 +6,16 @@
 import { spawn } from 'node:child_process';
 import { runBench, formatJsonLine, formatTable, type BenchResult } from '../bench/harness.js';
 import { defineCommand, list, num } from './command.js';
-import { BENCH_BACKENDS, BENCH_SIZES, DEFAULT_BENCH_BACKENDS, DEFAULT_BENCH_SIZES, DEFAULT_BENCH_NGF, DEFAULT_BENCH_THREADS, type BenchFilters, type BenchSkip } from '../bench/cases.js';
+import {
+  BENCH_BACKENDS,
+  BENCH_SIZES,
+  DEFAULT_BENCH_BACKENDS,
+  DEFAULT_BENCH_SIZES,
+  DEFAULT_BENCH_NGF,
+  DEFAULT_BENCH_THREADS,
+  type BenchFilters,
+  type BenchSkip,
+} from '../bench/cases.js';
 
 export const BENCH_HELP = `Usage: pix2pix-ts bench [filters] [--reps N] [--warmup N] [--max-seconds S] [--json]
 
@@ -42,18 +51,35 @@ export const benchCommand = defineCommand({
   name: 'bench',
   usage: BENCH_HELP,
   options: {
-    backend: { type: 'string' }, task: { type: 'string' }, size: { type: 'string' }, ngf: { type: 'string' },
-    threads: { type: 'string' }, batch: { type: 'string' }, reps: { type: 'string' }, warmup: { type: 'string' },
-    'max-seconds': { type: 'string' }, json: { type: 'boolean', default: false }, verbose: { type: 'boolean', default: false },
-    'no-respawn': { type: 'boolean', default: false }, group: { type: 'string' }, interleave: { type: 'boolean', default: false },
+    backend: { type: 'string' },
+    task: { type: 'string' },
+    size: { type: 'string' },
+    ngf: { type: 'string' },
+    threads: { type: 'string' },
+    batch: { type: 'string' },
+    reps: { type: 'string' },
+    warmup: { type: 'string' },
+    'max-seconds': { type: 'string' },
+    json: { type: 'boolean', default: false },
+    verbose: { type: 'boolean', default: false },
+    'no-respawn': { type: 'boolean', default: false },
+    group: { type: 'string' },
+    interleave: { type: 'boolean', default: false },
   },
   async run({ values, argv }, io) {
     const numbers = (name: string) => list(values, name)?.map((s) => num({ [name]: s }, name, 0));
     const filters = {
-      backend: list(values, 'backend'), task: list(values, 'task'), size: numbers('size'),
-      ngf: numbers('ngf'), threads: numbers('threads'), batch: numbers('batch'),
+      backend: list(values, 'backend'),
+      task: list(values, 'task'),
+      size: numbers('size'),
+      ngf: numbers('ngf'),
+      threads: numbers('threads'),
+      batch: numbers('batch'),
     } as BenchFilters;
-    const opt = (name: string) => (values[name as keyof typeof values] === undefined ? undefined : num(values, name, 0, { min: 0 }));
+    const opt = (name: string) =>
+      values[name as keyof typeof values] === undefined
+        ? undefined
+        : num(values, name, 0, { min: 0 });
     const results: BenchResult[] = [];
     const respawn = new Set<number>();
     // --interleave: this process is run 0; a child repeating the run for another ort-web thread
@@ -61,7 +87,10 @@ export const benchCommand = defineCommand({
     const respawnGroup = values.interleave ? num(values, 'group', 0, { int: true }) : undefined;
     const onSkip = (s: BenchSkip & { respawn?: boolean }) => {
       if (s.respawn && !values['no-respawn']) respawn.add(s.threads!);
-      else io.err(`skip ${s.backend}${s.task ? ` ${s.task}` : ''}${s.threads ? ` threads=${s.threads}` : ''}${s.size ? ` size ${s.size}` : ''}: ${s.reason}`);
+      else
+        io.err(
+          `skip ${s.backend}${s.task ? ` ${s.task}` : ''}${s.threads ? ` threads=${s.threads}` : ''}${s.size ? ` size ${s.size}` : ''}: ${s.reason}`,
+        );
     };
     await runBench(filters, {
       reps: opt('reps'),
@@ -83,8 +112,35 @@ export const benchCommand = defineCommand({
       // Interleaved: the whole run again, this ort-web thread count first (the one a process keeps).
       const rest = (filters.threads ?? DEFAULT_BENCH_THREADS).filter((t) => t !== threads);
       const args = values.interleave
-        ? [...argv.filter((a, i) => !['--threads', '--group'].includes(argv[i - 1]) && !['--threads', '--group', '--json'].includes(a) && !a.startsWith('--threads=')), '--threads', [threads, ...rest].join(','), '--group', String(group), '--json', '--no-respawn']
-        : [...argv.filter((a, i) => !['--backend', '--threads'].includes(argv[i - 1]) && !a.startsWith('--backend') && !a.startsWith('--threads') && a !== '--json'), '--backend', 'ort-web', '--threads', String(threads), '--json', '--no-respawn'];
+        ? [
+            ...argv.filter(
+              (a, i) =>
+                !['--threads', '--group'].includes(argv[i - 1]) &&
+                !['--threads', '--group', '--json'].includes(a) &&
+                !a.startsWith('--threads='),
+            ),
+            '--threads',
+            [threads, ...rest].join(','),
+            '--group',
+            String(group),
+            '--json',
+            '--no-respawn',
+          ]
+        : [
+            ...argv.filter(
+              (a, i) =>
+                !['--backend', '--threads'].includes(argv[i - 1]) &&
+                !a.startsWith('--backend') &&
+                !a.startsWith('--threads') &&
+                a !== '--json',
+            ),
+            '--backend',
+            'ort-web',
+            '--threads',
+            String(threads),
+            '--json',
+            '--no-respawn',
+          ];
       if (values.verbose) io.err(`ort-web threads=${threads}: in a child process`);
       for (const line of await runChild(['bench', ...args], io.err)) {
         const r = JSON.parse(line) as BenchResult;
@@ -100,11 +156,17 @@ export const benchCommand = defineCommand({
 /** Runs this CLI again (same script) and returns its JSON lines. */
 function runChild(args: string[], err: (s: string) => void): Promise<string[]> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [...process.execArgv, process.argv[1], ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [...process.execArgv, process.argv[1], ...args], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let out = '';
     child.stdout.on('data', (d) => (out += d));
     child.stderr.on('data', (d) => err(String(d).trimEnd()));
     child.on('error', reject);
-    child.on('close', (code) => (code === 0 ? resolve(out.split('\n').filter((l) => l.startsWith('{'))) : reject(new Error(`bench child process exited with ${code}`))));
+    child.on('close', (code) =>
+      code === 0
+        ? resolve(out.split('\n').filter((l) => l.startsWith('{')))
+        : reject(new Error(`bench child process exited with ${code}`)),
+    );
   });
 }

@@ -26,7 +26,9 @@ export interface CommandIO {
 export const consoleIO: CommandIO = { out: (l) => console.log(l), err: (l) => console.error(l) };
 
 type OptionsConfig = NonNullable<ParseArgsConfig['options']>;
-type Parsed<O extends OptionsConfig> = ReturnType<typeof parseArgs<{ options: O; allowPositionals: true; strict: true }>>;
+type Parsed<O extends OptionsConfig> = ReturnType<
+  typeof parseArgs<{ options: O; allowPositionals: true; strict: true }>
+>;
 
 /** A command's declaration. */
 export interface CommandSpec<O extends OptionsConfig> {
@@ -77,7 +79,12 @@ export function defineCommand<O extends OptionsConfig>(spec: CommandSpec<O>): Co
       try {
         let parsed: Parsed<O>;
         try {
-          parsed = parseArgs({ args: argv, options: { ...spec.options, help: { type: 'boolean', short: 'h' } }, allowPositionals: true, strict: true }) as Parsed<O>;
+          parsed = parseArgs({
+            args: argv,
+            options: { ...spec.options, help: { type: 'boolean', short: 'h' } },
+            allowPositionals: true,
+            strict: true,
+          }) as Parsed<O>;
         } catch (e) {
           throw new UsageError((e as Error).message);
         }
@@ -89,8 +96,11 @@ export function defineCommand<O extends OptionsConfig>(spec: CommandSpec<O>): Co
         const { min, max } = typeof want === 'number' ? { min: want, max: want } : want;
         const got = parsed.positionals.length;
         if (got < min || got > max) {
-          const n = min === max ? `${min}` : max === Infinity ? `at least ${min}` : `${min} to ${max}`;
-          throw new UsageError(`expected ${n} argument(s), got ${got}${got ? ` (${parsed.positionals.join(' ')})` : ''}.`);
+          const n =
+            min === max ? `${min}` : max === Infinity ? `at least ${min}` : `${min} to ${max}`;
+          throw new UsageError(
+            `expected ${n} argument(s), got ${got}${got ? ` (${parsed.positionals.join(' ')})` : ''}.`,
+          );
         }
         return await spec.run({ ...parsed, argv }, io);
       } catch (e) {
@@ -126,14 +136,32 @@ function errorCode(e: Error): string {
  * const epochs = num(values, 'epochs', 100, { int: true, min: 0 });
  * ```
  */
-export function num(values: Record<string, unknown>, name: string, dflt: number, check: { int?: boolean; min?: number; max?: number } = {}): number {
+export function num(
+  values: Record<string, unknown>,
+  name: string,
+  dflt: number,
+  check: { int?: boolean; min?: number; max?: number } = {},
+): number {
   const v = values[name];
   if (v === undefined) return dflt;
   const n = Number(v);
   const kind = check.int ? 'an integer' : 'a number';
-  if (v === '' || !Number.isFinite(n) || (check.int && !Number.isInteger(n)) || (check.min !== undefined && n < check.min) || (check.max !== undefined && n > check.max)) {
-    const range = [check.min !== undefined ? `>= ${check.min}` : '', check.max !== undefined ? `<= ${check.max}` : ''].filter(Boolean).join(' and ');
-    throw new UsageError(`--${name} must be ${kind}${range ? ` ${range}` : ''}, got "${String(v)}".`);
+  if (
+    v === '' ||
+    !Number.isFinite(n) ||
+    (check.int && !Number.isInteger(n)) ||
+    (check.min !== undefined && n < check.min) ||
+    (check.max !== undefined && n > check.max)
+  ) {
+    const range = [
+      check.min !== undefined ? `>= ${check.min}` : '',
+      check.max !== undefined ? `<= ${check.max}` : '',
+    ]
+      .filter(Boolean)
+      .join(' and ');
+    throw new UsageError(
+      `--${name} must be ${kind}${range ? ` ${range}` : ''}, got "${String(v)}".`,
+    );
   }
   return n;
 }
@@ -146,10 +174,16 @@ export function num(values: Record<string, unknown>, name: string, dflt: number,
  * const mode = oneOf(values, 'mode', ['eval', 'paper'] as const, 'eval');
  * ```
  */
-export function oneOf<T extends string>(values: Record<string, unknown>, name: string, allowed: readonly T[], dflt: T): T {
+export function oneOf<T extends string>(
+  values: Record<string, unknown>,
+  name: string,
+  allowed: readonly T[],
+  dflt: T,
+): T {
   const v = values[name];
   if (v === undefined) return dflt;
-  if (!allowed.includes(v as T)) throw new UsageError(`--${name} must be one of: ${allowed.join(', ')}; got "${String(v)}".`);
+  if (!allowed.includes(v as T))
+    throw new UsageError(`--${name} must be one of: ${allowed.join(', ')}; got "${String(v)}".`);
   return v as T;
 }
 
@@ -163,5 +197,9 @@ export function oneOf<T extends string>(values: Record<string, unknown>, name: s
  */
 export function list(values: Record<string, unknown>, name: string): string[] | undefined {
   const v = values[name];
-  return v === undefined ? undefined : String(v).split(',').map((s) => s.trim());
+  return v === undefined
+    ? undefined
+    : String(v)
+        .split(',')
+        .map((s) => s.trim());
 }

@@ -35,22 +35,34 @@ export const convertCommand = defineCommand({
   options: { to: { type: 'string' }, net: { type: 'string' }, key: { type: 'string' } },
   positionals: 2,
   async run({ values, positionals: [input, output] }, io) {
-    const to = oneOf<Target>(values, 'to', TARGETS, /\.pth$/i.test(output) ? 'pth' : /\.json$/i.test(output) ? 'web-f32' : 'ours');
+    const to = oneOf<Target>(
+      values,
+      'to',
+      TARGETS,
+      /\.pth$/i.test(output) ? 'pth' : /\.json$/i.test(output) ? 'web-f32' : 'ours',
+    );
     const net = oneOf(values, 'net', ['G', 'D'] as const, 'G');
     await initBackend('cpu');
     const loaded = await modelFromWeights(input, {}, { key: values.key });
     const { model } = loaded;
     try {
       const g = model.options.generator;
-      io.out(`read ${loaded.kind}: U-Net numDowns ${g.numDowns}, ngf ${g.ngf}, norm ${g.norm}, ${g.inputChannels} -> ${g.outputChannels} channels`);
+      io.out(
+        `read ${loaded.kind}: U-Net numDowns ${g.numDowns}, ngf ${g.ngf}, norm ${g.norm}, ${g.inputChannels} -> ${g.outputChannels} channels`,
+      );
       for (const d of loaded.differences ?? []) io.err(`note: ${d}`);
       if (to === 'pth') {
-        if (net === 'D' && loaded.kind !== 'checkpoint') throw new UsageError(`${input} holds no discriminator (only a checkpoint does); use --net G.`);
+        if (net === 'D' && loaded.kind !== 'checkpoint')
+          throw new UsageError(
+            `${input} holds no discriminator (only a checkpoint does); use --net G.`,
+          );
         await atomicWrite(nodeFs(), output, [writePth(await model.stateDict(net))]);
       } else if (to === 'ours') {
         await saveCheckpoint(model, output);
       } else {
-        const dtype = ({ 'web-f32': 'float32', 'web-f16': 'float16', 'web-u8': 'uint8' } as const)[to];
+        const dtype = ({ 'web-f32': 'float32', 'web-f16': 'float16', 'web-u8': 'uint8' } as const)[
+          to
+        ];
         await saveWeights(model, output, { dtype });
       }
       io.out(`wrote ${output} (${to})`);

@@ -5,7 +5,12 @@
 import { writeFile } from 'node:fs/promises';
 import { readGeneratorStateDict } from './generator-weights.js';
 import { defineCommand, num, UsageError } from './command.js';
-import { exportGeneratorOnnx, inferGeneratorOptions, ONNX_INPUT_NAME, ONNX_OUTPUT_NAME } from '../pix2pix/onnx-export.js';
+import {
+  exportGeneratorOnnx,
+  inferGeneratorOptions,
+  ONNX_INPUT_NAME,
+  ONNX_OUTPUT_NAME,
+} from '../pix2pix/onnx-export.js';
 
 export const EXPORT_ONNX_HELP = `Usage: pix2pix-ts export-onnx <weights> <out.onnx> [--key NAME] [--opset N] [--shape N,H,W]
 
@@ -32,7 +37,10 @@ export const exportOnnxCommand = defineCommand({
     let fixedShape: [number, number, number] | undefined;
     if (values.shape !== undefined) {
       const dims = values.shape.split(',').map(Number);
-      if (dims.length !== 3 || dims.some((d) => !Number.isInteger(d) || d < 1)) throw new UsageError(`--shape must be three positive integers N,H,W (e.g. 1,256,256), got "${values.shape}".`);
+      if (dims.length !== 3 || dims.some((d) => !Number.isInteger(d) || d < 1))
+        throw new UsageError(
+          `--shape must be three positive integers N,H,W (e.g. 1,256,256), got "${values.shape}".`,
+        );
       fixedShape = dims as [number, number, number];
     }
     const opset = values.opset === undefined ? undefined : num(values, 'opset', 17, { int: true });
@@ -40,7 +48,9 @@ export const exportOnnxCommand = defineCommand({
     const g = inferGeneratorOptions(sd);
     const bytes = exportGeneratorOnnx(sd, g, { opset, fixedShape });
     await writeFile(out, bytes);
-    io.out(`wrote ${out}: U-Net numDowns ${g.numDowns}, ngf ${g.ngf}, ${g.norm} norm, ${g.inputChannels} -> ${g.outputChannels} channels, opset ${opset ?? 17}, ${(bytes.length / 2 ** 20).toFixed(1)} MiB`);
+    io.out(
+      `wrote ${out}: U-Net numDowns ${g.numDowns}, ngf ${g.ngf}, ${g.norm} norm, ${g.inputChannels} -> ${g.outputChannels} channels, opset ${opset ?? 17}, ${(bytes.length / 2 ** 20).toFixed(1)} MiB`,
+    );
     return 0;
   },
 });

@@ -26,9 +26,14 @@ export interface GeneratorWeights {
  * const { stateDict, generator } = await readGeneratorWeights('examples/models/fonts128-u8/model.json');
  * ```
  */
-export async function readGeneratorWeights(source: string, opts: { key?: string } = {}): Promise<GeneratorWeights> {
+export async function readGeneratorWeights(
+  source: string,
+  opts: { key?: string } = {},
+): Promise<GeneratorWeights> {
   const r = await read(source, opts);
-  return 'generator' in r ? r : { stateDict: r.stateDict, generator: inferGeneratorOptions(r.stateDict) };
+  return 'generator' in r
+    ? r
+    : { stateDict: r.stateDict, generator: inferGeneratorOptions(r.stateDict) };
 }
 
 /**
@@ -39,15 +44,22 @@ export async function readGeneratorWeights(source: string, opts: { key?: string 
  * const sd = await readGeneratorStateDict('latest_net_G.pth', { key: 'G' });
  * ```
  */
-export async function readGeneratorStateDict(source: string, opts: { key?: string } = {}): Promise<StateDict> {
+export async function readGeneratorStateDict(
+  source: string,
+  opts: { key?: string } = {},
+): Promise<StateDict> {
   return (await read(source, opts)).stateDict;
 }
 
-async function read(source: string, opts: { key?: string }): Promise<{ stateDict: StateDict } | GeneratorWeights> {
+async function read(
+  source: string,
+  opts: { key?: string },
+): Promise<{ stateDict: StateDict } | GeneratorWeights> {
   const isJson = /\.json([?#].*)?$/i.test(source);
   if (source !== DEFAULT_WEIGHTS && !isJson) {
     const bytes = await readBytes(source);
-    if ((bytes[0] === 0x50 && bytes[1] === 0x4b) || bytes[0] === 0x80) return { stateDict: readPth(bytes, { key: opts.key }) };
+    if ((bytes[0] === 0x50 && bytes[1] === 0x4b) || bytes[0] === 0x80)
+      return { stateDict: readPth(bytes, { key: opts.key }) };
     return fromModel(bytes);
   }
   return fromModel(source);

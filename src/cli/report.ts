@@ -11,7 +11,8 @@ import type { LossRecord } from '../pix2pix/trainer.js';
 /** Float image in [-1, 1] -> 8-bit gray or RGB buffer. */
 function to8(img: FloatImage): Uint8Array {
   const out = new Uint8Array(img.data.length);
-  for (let i = 0; i < out.length; i++) out[i] = Math.round((Math.min(1, Math.max(-1, img.data[i])) + 1) * 127.5);
+  for (let i = 0; i < out.length; i++)
+    out[i] = Math.round((Math.min(1, Math.max(-1, img.data[i])) + 1) * 127.5);
   return out;
 }
 
@@ -72,31 +73,55 @@ export function lossCurveSvg(history: LossRecord[], width = 760, height = 320): 
   const n = history.length;
   const win = Math.max(1, Math.round(n / 50));
   const series = {
-    D_real: smooth(history.map((h) => h.D_real), win),
-    D_fake: smooth(history.map((h) => h.D_fake), win),
-    G_GAN: smooth(history.map((h) => h.G_GAN), win),
-    G_L1: smooth(history.map((h) => h.G_L1), win),
+    D_real: smooth(
+      history.map((h) => h.D_real),
+      win,
+    ),
+    D_fake: smooth(
+      history.map((h) => h.D_fake),
+      win,
+    ),
+    G_GAN: smooth(
+      history.map((h) => h.G_GAN),
+      win,
+    ),
+    G_L1: smooth(
+      history.map((h) => h.G_L1),
+      win,
+    ),
   };
-  const colors: Record<string, string> = { D_real: '#1f77b4', D_fake: '#ff7f0e', G_GAN: '#2ca02c', G_L1: '#d62728' };
+  const colors: Record<string, string> = {
+    D_real: '#1f77b4',
+    D_fake: '#ff7f0e',
+    G_GAN: '#2ca02c',
+    G_L1: '#d62728',
+  };
   const leftMax = Math.max(1e-6, ...series.D_real, ...series.D_fake, ...series.G_GAN) * 1.05;
   const rightMax = Math.max(1e-6, ...series.G_L1) * 1.05;
   const x = (i: number): number => pad.l + (n > 1 ? (i / (n - 1)) * (width - pad.l - pad.r) : 0);
-  const y = (v: number, max: number): number => height - pad.b - (v / max) * (height - pad.t - pad.b);
+  const y = (v: number, max: number): number =>
+    height - pad.b - (v / max) * (height - pad.t - pad.b);
   const line = (vals: number[], max: number, color: string): string =>
     `<polyline fill="none" stroke="${color}" stroke-width="1.5" points="${vals.map((v, i) => `${x(i).toFixed(1)},${y(v, max).toFixed(1)}`).join(' ')}"/>`;
   const ticks = [0, 0.25, 0.5, 0.75, 1];
   return [
     `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" font-family="sans-serif" font-size="11">`,
     `<rect width="100%" height="100%" fill="white"/>`,
-    ...ticks.map((t) => `<line x1="${pad.l}" x2="${width - pad.r}" y1="${y(t * leftMax, leftMax)}" y2="${y(t * leftMax, leftMax)}" stroke="#eee"/>` +
-      `<text x="${pad.l - 4}" y="${y(t * leftMax, leftMax) + 4}" text-anchor="end">${(t * leftMax).toFixed(2)}</text>` +
-      `<text x="${width - pad.r + 4}" y="${y(t * rightMax, rightMax) + 4}" fill="${colors.G_L1}">${(t * rightMax).toFixed(1)}</text>`),
+    ...ticks.map(
+      (t) =>
+        `<line x1="${pad.l}" x2="${width - pad.r}" y1="${y(t * leftMax, leftMax)}" y2="${y(t * leftMax, leftMax)}" stroke="#eee"/>` +
+        `<text x="${pad.l - 4}" y="${y(t * leftMax, leftMax) + 4}" text-anchor="end">${(t * leftMax).toFixed(2)}</text>` +
+        `<text x="${width - pad.r + 4}" y="${y(t * rightMax, rightMax) + 4}" fill="${colors.G_L1}">${(t * rightMax).toFixed(1)}</text>`,
+    ),
     line(series.D_real, leftMax, colors.D_real),
     line(series.D_fake, leftMax, colors.D_fake),
     line(series.G_GAN, leftMax, colors.G_GAN),
     line(series.G_L1, rightMax, colors.G_L1),
     `<text x="${width / 2}" y="${height - 8}" text-anchor="middle">step (1..${n}; moving average over ${win})</text>`,
-    ...Object.entries(colors).map(([k, c], i) => `<text x="${pad.l + 10 + i * 90}" y="${pad.t - 5}" fill="${c}">${k}${k === 'G_L1' ? ' (right axis)' : ''}</text>`),
+    ...Object.entries(colors).map(
+      ([k, c], i) =>
+        `<text x="${pad.l + 10 + i * 90}" y="${pad.t - 5}" fill="${c}">${k}${k === 'G_L1' ? ' (right axis)' : ''}</text>`,
+    ),
     `</svg>`,
   ].join('\n');
 }
@@ -112,7 +137,8 @@ export interface ReportData {
   images: { file: string; caption: string }[];
 }
 
-const esc = (s: string): string => s.replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c]!);
+const esc = (s: string): string =>
+  s.replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c]!);
 
 /**
  * Writes `loss.svg`, `loss.png` and `index.html` into `dir`.
@@ -127,7 +153,8 @@ export async function writeReport(dir: string, data: ReportData): Promise<string
   const svg = lossCurveSvg(data.history);
   await writeFile(join(dir, 'loss.svg'), svg);
   if (data.history.length) await sharp(Buffer.from(svg)).png().toFile(join(dir, 'loss.png'));
-  const table = (rows: [string, string][]): string => `<table>${rows.map(([k, v]) => `<tr><th>${esc(k)}</th><td>${esc(v)}</td></tr>`).join('')}</table>`;
+  const table = (rows: [string, string][]): string =>
+    `<table>${rows.map(([k, v]) => `<tr><th>${esc(k)}</th><td>${esc(v)}</td></tr>`).join('')}</table>`;
   const html = `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>${esc(data.title)}</title>
 <style>body{font:14px/1.4 system-ui,sans-serif;margin:2em;max-width:1000px}th{text-align:left;padding-right:1em;font-weight:600}td,th{vertical-align:top;padding:2px 8px 2px 0}img{image-rendering:pixelated;max-width:100%;border:1px solid #ccc}figure{margin:1em 0}</style>

@@ -7,7 +7,20 @@ import { mkdir } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import cliProgress from 'cli-progress';
-import { createPix2Pix, openPairedDataset, findDefaultDataset, type PairedDataset, type Direction, type InThreadPix2Pix, type TrainProgress, type SampleSet, type FloatImage, type BackendRequest, type NormKind, type GanMode } from '../index.node.js';
+import {
+  createPix2Pix,
+  openPairedDataset,
+  findDefaultDataset,
+  type PairedDataset,
+  type Direction,
+  type InThreadPix2Pix,
+  type TrainProgress,
+  type SampleSet,
+  type FloatImage,
+  type BackendRequest,
+  type NormKind,
+  type GanMode,
+} from '../index.node.js';
 import type { PreprocessMode } from '../pix2pix/preprocess.js';
 import { atomicWrite, nodeFs } from '../core/io/index.js';
 import { writeGrid, writeReport } from './report.js';
@@ -40,15 +53,29 @@ before and after training. Offline; no data to bring.`;
 /** Our full training checkpoint (weights, optimizers, RNG and trainer state) in the output folder. */
 const CHECKPOINT = 'latest.ckpt';
 
-function progressReporter(total: number, io: CommandIO): { update: (p: TrainProgress) => void; stop: () => void } {
+function progressReporter(
+  total: number,
+  io: CommandIO,
+): { update: (p: TrainProgress) => void; stop: () => void } {
   if (process.stdout.isTTY) {
     const bar = new cliProgress.SingleBar(
-      { format: 'train |{bar}| {value}/{total} steps | epoch {epoch} | {ips} img/s | ETA {eta_formatted} | G_L1 {l1} G_GAN {gan} D {d}', hideCursor: true },
+      {
+        format:
+          'train |{bar}| {value}/{total} steps | epoch {epoch} | {ips} img/s | ETA {eta_formatted} | G_L1 {l1} G_GAN {gan} D {d}',
+        hideCursor: true,
+      },
       cliProgress.Presets.shades_classic,
     );
     bar.start(total, 0, { epoch: '-', ips: '-', l1: '-', gan: '-', d: '-' });
     return {
-      update: (p) => bar.update(p.step, { epoch: `${p.epoch + 1}/${p.totalEpochs}`, ips: p.imagesPerSecond.toFixed(1), l1: p.losses.G_L1.toFixed(2), gan: p.losses.G_GAN.toFixed(3), d: ((p.losses.D_real + p.losses.D_fake) / 2).toFixed(3) }),
+      update: (p) =>
+        bar.update(p.step, {
+          epoch: `${p.epoch + 1}/${p.totalEpochs}`,
+          ips: p.imagesPerSecond.toFixed(1),
+          l1: p.losses.G_L1.toFixed(2),
+          gan: p.losses.G_GAN.toFixed(3),
+          d: ((p.losses.D_real + p.losses.D_fake) / 2).toFixed(3),
+        }),
       stop: () => bar.stop(),
     };
   }
@@ -59,20 +86,28 @@ function progressReporter(total: number, io: CommandIO): { update: (p: TrainProg
       if (p.step < next && p.step !== p.totalSteps) return;
       next = p.step + Math.max(1, Math.round(p.totalSteps / 20));
       const eta = Number.isFinite(p.etaSeconds) ? `${Math.round(p.etaSeconds)}s` : '?';
-      io.out(`train ${p.step}/${p.totalSteps} steps, epoch ${p.epoch + 1}/${p.totalEpochs}, ${p.imagesPerSecond.toFixed(1)} img/s, ETA ${eta}, G_L1 ${p.losses.G_L1.toFixed(2)}, G_GAN ${p.losses.G_GAN.toFixed(3)}, D_real ${p.losses.D_real.toFixed(3)}, D_fake ${p.losses.D_fake.toFixed(3)}`);
+      io.out(
+        `train ${p.step}/${p.totalSteps} steps, epoch ${p.epoch + 1}/${p.totalEpochs}, ${p.imagesPerSecond.toFixed(1)} img/s, ETA ${eta}, G_L1 ${p.losses.G_L1.toFixed(2)}, G_GAN ${p.losses.G_GAN.toFixed(3)}, D_real ${p.losses.D_real.toFixed(3)}, D_fake ${p.losses.D_fake.toFixed(3)}`,
+      );
     },
     stop: () => undefined,
   };
 }
 
 /** Translates every sample of a dataset in eval mode; returns outputs and mean |output - target|. */
-async function evaluate(p2p: InThreadPix2Pix, ds: PairedDataset): Promise<{ outputs: FloatImage[]; l1: number }> {
+async function evaluate(
+  p2p: InThreadPix2Pix,
+  ds: PairedDataset,
+): Promise<{ outputs: FloatImage[]; l1: number }> {
   const outputs: FloatImage[] = [];
   let sum = 0;
   let count = 0;
   for (let i = 0; i < ds.size; i++) {
     const s = await ds.get(i);
-    const out = await p2p.translateFloat({ data: s.a, width: s.width, height: s.height, channels: s.channelsA }, { mode: 'eval' });
+    const out = await p2p.translateFloat(
+      { data: s.a, width: s.width, height: s.height, channels: s.channelsA },
+      { mode: 'eval' },
+    );
     for (let j = 0; j < out.data.length; j++) sum += Math.abs(out.data[j] - s.b[j]);
     count += out.data.length;
     outputs.push(out);
@@ -112,22 +147,64 @@ const OPTIONS = {
   resume: { type: 'boolean', default: false },
 } as const;
 
-const PREPROCESS: readonly PreprocessMode[] = ['resize_and_crop', 'crop', 'scale_width', 'scale_width_and_crop', 'none'];
+const PREPROCESS: readonly PreprocessMode[] = [
+  'resize_and_crop',
+  'crop',
+  'scale_width',
+  'scale_width_and_crop',
+  'none',
+];
 
-async function run(values: Record<string, string | boolean | undefined>, demo: boolean, io: CommandIO): Promise<number> {
+async function run(
+  values: Record<string, string | boolean | undefined>,
+  demo: boolean,
+  io: CommandIO,
+): Promise<number> {
   const d = demo
-    ? { numDowns: 6, ngf: 16, ndf: 16, nLayers: 3, epochs: 6, decay: 2, batch: 4, load: 70, crop: 64, nc: 1, flip: false, sample: 100 }
-    : { numDowns: 8, ngf: 64, ndf: 64, nLayers: 3, epochs: 100, decay: 100, batch: 1, load: 286, crop: 256, nc: 3, flip: true, sample: 200 };
+    ? {
+        numDowns: 6,
+        ngf: 16,
+        ndf: 16,
+        nLayers: 3,
+        epochs: 6,
+        decay: 2,
+        batch: 4,
+        load: 70,
+        crop: 64,
+        nc: 1,
+        flip: false,
+        sample: 100,
+      }
+    : {
+        numDowns: 8,
+        ngf: 64,
+        ndf: 64,
+        nLayers: 3,
+        epochs: 100,
+        decay: 100,
+        batch: 1,
+        load: 286,
+        crop: 256,
+        nc: 3,
+        flip: true,
+        sample: 200,
+      };
   const v = values as Record<string, string | undefined>;
   const dataroot = demo ? (v.dataroot ?? findDefaultDataset()) : v.dataroot;
   if (!dataroot) throw new UsageError('--dataroot is required (the dataset folder).');
-  const nc = (name: string): 1 | 3 => (oneOf(values, name, ['1', '3'], String(d.nc) as '1' | '3') === '1' ? 1 : 3);
+  const nc = (name: string): 1 | 3 =>
+    oneOf(values, name, ['1', '3'], String(d.nc) as '1' | '3') === '1' ? 1 : 3;
   const backend = String(values.backend ?? 'auto');
   const cfg = {
     direction: oneOf<Direction>(values, 'direction', ['AtoB', 'BtoA'], 'AtoB'),
     inputNc: nc('input-nc'),
     outputNc: nc('output-nc'),
-    preprocess: { preprocess: oneOf(values, 'preprocess', PREPROCESS, 'resize_and_crop'), loadSize: num(values, 'load-size', d.load, { int: true, min: 1 }), cropSize: num(values, 'crop-size', d.crop, { int: true, min: 1 }), flip: values['no-flip'] ? false : d.flip },
+    preprocess: {
+      preprocess: oneOf(values, 'preprocess', PREPROCESS, 'resize_and_crop'),
+      loadSize: num(values, 'load-size', d.load, { int: true, min: 1 }),
+      cropSize: num(values, 'crop-size', d.crop, { int: true, min: 1 }),
+      flip: values['no-flip'] ? false : d.flip,
+    },
     epochs: num(values, 'epochs', d.epochs, { int: true, min: 0 }),
     epochsDecay: num(values, 'epochs-decay', d.decay, { int: true, min: 0 }),
     batch: num(values, 'batch', d.batch, { int: true, min: 1 }),
@@ -137,8 +214,15 @@ async function run(values: Record<string, string | boolean | undefined>, demo: b
     backend: (backend.includes(',') ? backend.split(',') : backend) as BackendRequest,
   };
   const model = {
-    discriminator: { ndf: num(values, 'ndf', d.ndf, { int: true, min: 1 }), nLayers: num(values, 'n-layers', d.nLayers, { int: true, min: 1 }) },
-    train: { lr: num(values, 'lr', 2e-4), ganMode: oneOf<GanMode>(values, 'gan-mode', ['vanilla', 'lsgan'], 'vanilla'), lambdaL1: num(values, 'lambda-l1', 100) },
+    discriminator: {
+      ndf: num(values, 'ndf', d.ndf, { int: true, min: 1 }),
+      nLayers: num(values, 'n-layers', d.nLayers, { int: true, min: 1 }),
+    },
+    train: {
+      lr: num(values, 'lr', 2e-4),
+      ganMode: oneOf<GanMode>(values, 'gan-mode', ['vanilla', 'lsgan'], 'vanilla'),
+      lambdaL1: num(values, 'lambda-l1', 100),
+    },
     seed: num(values, 'seed', 0, { int: true }),
   };
   const generator = {
@@ -150,7 +234,8 @@ async function run(values: Record<string, string | boolean | undefined>, demo: b
 
   const out = resolve(v.out ?? (demo ? 'runs/demo' : 'runs/train'));
   const ckpt = join(out, CHECKPOINT);
-  if (values.resume && !existsSync(ckpt)) throw new UsageError(`Nothing to resume: ${ckpt} does not exist (run without --resume first).`);
+  if (values.resume && !existsSync(ckpt))
+    throw new UsageError(`Nothing to resume: ${ckpt} does not exist (run without --resume first).`);
   // Checked before the first step (a read-only --out used to surface at the first checkpoint,
   // an epoch later): the folder is made and a probe file written the way checkpoints are.
   try {
@@ -159,15 +244,26 @@ async function run(values: Record<string, string | boolean | undefined>, demo: b
     await atomicWrite(nodeFs(), probe, [new Uint8Array(1)]);
     await nodeFs().unlink(probe);
   } catch (e) {
-    throw new UsageError(`--out ${out} is not a writable folder (${(e as Error).message}); choose another. Checked before training starts.`);
+    throw new UsageError(
+      `--out ${out} is not a writable folder (${(e as Error).message}); choose another. Checked before training starts.`,
+    );
   }
-  const open = (phase: string) => openPairedDataset({ root: dataroot, phase, direction: cfg.direction, inputChannels: cfg.inputNc, outputChannels: cfg.outputNc });
+  const open = (phase: string) =>
+    openPairedDataset({
+      root: dataroot,
+      phase,
+      direction: cfg.direction,
+      inputChannels: cfg.inputNc,
+      outputChannels: cfg.outputNc,
+    });
   const train = await open(v.phase ?? 'train');
   const val = await open(v['val-phase'] ?? 'test').catch(() => null);
   const issues = await train.validate();
   if (issues.length) {
     for (const i of issues.slice(0, 10)) io.err(`dataset: ${i.error.message}`);
-    io.err(`error [E_DATASET]: ${issues.length} unusable file(s) in ${train.root}; fix or remove them.`);
+    io.err(
+      `error [E_DATASET]: ${issues.length} unusable file(s) in ${train.root}; fix or remove them.`,
+    );
     return 2;
   }
   const first = await train.get(0);
@@ -175,26 +271,52 @@ async function run(values: Record<string, string | boolean | undefined>, demo: b
   // dropout counter and the trainer's position (epoch, step, augmentation RNG).
   const p2p = values.resume
     ? await createPix2Pix({ weights: ckpt, backend: cfg.backend, purpose: 'train' })
-    : await createPix2Pix({ ...model, generator: { ...generator, inputChannels: first.channelsA, outputChannels: first.channelsB }, backend: cfg.backend, purpose: 'train' });
+    : await createPix2Pix({
+        ...model,
+        generator: {
+          ...generator,
+          inputChannels: first.channelsA,
+          outputChannels: first.channelsB,
+        },
+        backend: cfg.backend,
+        purpose: 'train',
+      });
   try {
     const resumed = values.resume ? p2p.trainerState : undefined;
     const info = p2p.backendInfo;
     io.out(`backend: ${info.name} (${info.reason})`);
-    if (values.resume) io.out(`resuming from ${ckpt}: step ${resumed?.step ?? 0}, epoch ${(resumed?.epoch ?? 0) + 1}`);
+    if (values.resume)
+      io.out(
+        `resuming from ${ckpt}: step ${resumed?.step ?? 0}, epoch ${(resumed?.epoch ?? 0) + 1}`,
+      );
     const { generator: g, discriminator: dsc, train: tr } = p2p.options;
-    io.out(`data: ${train.size} training pairs in ${train.root}${val ? `, ${val.size} held out in ${val.root}` : ''}`);
-    io.out(`model: U-Net numDowns ${g.numDowns} ngf ${g.ngf}, PatchGAN ndf ${dsc.ndf} n_layers ${dsc.nLayers}, norm ${g.norm}`);
+    io.out(
+      `data: ${train.size} training pairs in ${train.root}${val ? `, ${val.size} held out in ${val.root}` : ''}`,
+    );
+    io.out(
+      `model: U-Net numDowns ${g.numDowns} ngf ${g.ngf}, PatchGAN ndf ${dsc.ndf} n_layers ${dsc.nLayers}, norm ${g.norm}`,
+    );
 
     const before = demo && val ? await evaluate(p2p, val) : null;
     if (before) io.out(`held-out L1 before training: ${before.l1.toFixed(4)}`);
 
-    const total = Math.min(cfg.maxSteps, (cfg.epochs + cfg.epochsDecay) * Math.ceil(train.size / cfg.batch));
+    const total = Math.min(
+      cfg.maxSteps,
+      (cfg.epochs + cfg.epochsDecay) * Math.ceil(train.size / cfg.batch),
+    );
     const bar = progressReporter(total, io);
     const sampleFiles: { file: string; caption: string }[] = [];
     const onSamples = async (s: SampleSet): Promise<void> => {
       const file = `samples_step${String(s.step).padStart(6, '0')}.png`;
-      await writeGrid(join(out, file), s.samples.map((x) => [x.input, x.output, x.target]), 2);
-      sampleFiles.push({ file, caption: `step ${s.step} (epoch ${s.epoch + 1}): input | output | target, held-out samples` });
+      await writeGrid(
+        join(out, file),
+        s.samples.map((x) => [x.input, x.output, x.target]),
+        2,
+      );
+      sampleFiles.push({
+        file,
+        caption: `step ${s.step} (epoch ${s.epoch + 1}): input | output | target, held-out samples`,
+      });
     };
     const t0 = Date.now();
     let state;
@@ -223,7 +345,9 @@ async function run(values: Record<string, string | boolean | undefined>, demo: b
     }
     const seconds = (Date.now() - t0) / 1000;
     const stepsNow = state.step - (resumed?.step ?? 0);
-    io.out(`trained ${stepsNow} steps in ${seconds.toFixed(0)} s (${((stepsNow * cfg.batch) / seconds).toFixed(1)} img/s)${resumed ? `, ${state.step} in total` : ''}`);
+    io.out(
+      `trained ${stepsNow} steps in ${seconds.toFixed(0)} s (${((stepsNow * cfg.batch) / seconds).toFixed(1)} img/s)${resumed ? `, ${state.step} in total` : ''}`,
+    );
 
     const metrics: [string, string][] = [];
     const images: { file: string; caption: string }[] = [];
@@ -234,25 +358,56 @@ async function run(values: Record<string, string | boolean | undefined>, demo: b
         const s = await val.get(i);
         const input = { data: s.a, width: s.width, height: s.height, channels: s.channelsA };
         const target = { data: s.b, width: s.width, height: s.height, channels: s.channelsB };
-        rows.push(before ? [input, before.outputs[i], after.outputs[i], target] : [input, after.outputs[i], target]);
+        rows.push(
+          before
+            ? [input, before.outputs[i], after.outputs[i], target]
+            : [input, after.outputs[i], target],
+        );
       }
       await writeGrid(join(out, 'test_grid.png'), rows, 2);
-      images.push({ file: 'test_grid.png', caption: before ? 'held-out characters (never trained on): input | untrained output | trained output | target' : 'held-out samples: input | output | target' });
+      images.push({
+        file: 'test_grid.png',
+        caption: before
+          ? 'held-out characters (never trained on): input | untrained output | trained output | target'
+          : 'held-out samples: input | output | target',
+      });
       if (before) metrics.push(['held-out L1 before training', before.l1.toFixed(4)]);
       metrics.push(['held-out L1 after training', after.l1.toFixed(4)]);
-      metrics.push(['held-out samples', `${val.size} (mean |output - target| over all pixels, values in [-1, 1])`]);
-      io.out(`held-out L1 after training: ${after.l1.toFixed(4)}${before ? ` (before: ${before.l1.toFixed(4)})` : ''}`);
+      metrics.push([
+        'held-out samples',
+        `${val.size} (mean |output - target| over all pixels, values in [-1, 1])`,
+      ]);
+      io.out(
+        `held-out L1 after training: ${after.l1.toFixed(4)}${before ? ` (before: ${before.l1.toFixed(4)})` : ''}`,
+      );
     }
     images.push(...sampleFiles.slice(-3).reverse());
     const report = await writeReport(out, {
-      title: demo ? 'pix2pix-ts demo: Song/Ming print -> brush calligraphy' : 'pix2pix-ts training report',
+      title: demo
+        ? 'pix2pix-ts demo: Song/Ming print -> brush calligraphy'
+        : 'pix2pix-ts training report',
       facts: [
         ['backend', `${info.name}: ${info.reason}`],
-        ['data', `${train.size} training pairs (${train.root})${val ? `, ${val.size} held out` : ''}`],
-        ['model', `U-Net numDowns ${g.numDowns}, ngf ${g.ngf}, norm ${g.norm}; PatchGAN ndf ${dsc.ndf}, ${dsc.nLayers} layers`],
-        ['training', `${state.step} steps, batch ${cfg.batch}, ${cfg.epochs} + ${cfg.epochsDecay} epochs (constant + linear decay), lr ${tr.lr}`],
-        ['time', `${seconds.toFixed(0)} s for ${stepsNow} steps, ${((stepsNow * cfg.batch) / seconds).toFixed(1)} images/s`],
-        ['checkpoints', 'latest.ckpt (resumable with --resume), latest_net_G.pth, latest_net_D.pth (PyTorch state_dicts)'],
+        [
+          'data',
+          `${train.size} training pairs (${train.root})${val ? `, ${val.size} held out` : ''}`,
+        ],
+        [
+          'model',
+          `U-Net numDowns ${g.numDowns}, ngf ${g.ngf}, norm ${g.norm}; PatchGAN ndf ${dsc.ndf}, ${dsc.nLayers} layers`,
+        ],
+        [
+          'training',
+          `${state.step} steps, batch ${cfg.batch}, ${cfg.epochs} + ${cfg.epochsDecay} epochs (constant + linear decay), lr ${tr.lr}`,
+        ],
+        [
+          'time',
+          `${seconds.toFixed(0)} s for ${stepsNow} steps, ${((stepsNow * cfg.batch) / seconds).toFixed(1)} images/s`,
+        ],
+        [
+          'checkpoints',
+          'latest.ckpt (resumable with --resume), latest_net_G.pth, latest_net_D.pth (PyTorch state_dicts)',
+        ],
       ],
       metrics,
       history: state.history,
@@ -266,7 +421,17 @@ async function run(values: Record<string, string | boolean | undefined>, demo: b
 }
 
 /** `pix2pix-ts train`. */
-export const trainCommand = defineCommand({ name: 'train', usage: TRAIN_HELP, options: OPTIONS, run: ({ values }, io) => run(values, false, io) });
+export const trainCommand = defineCommand({
+  name: 'train',
+  usage: TRAIN_HELP,
+  options: OPTIONS,
+  run: ({ values }, io) => run(values, false, io),
+});
 
 /** `pix2pix-ts demo`: `train` with the embedded font dataset and small defaults. */
-export const demoCommand = defineCommand({ name: 'demo', usage: DEMO_HELP, options: OPTIONS, run: ({ values }, io) => run(values, true, io) });
+export const demoCommand = defineCommand({
+  name: 'demo',
+  usage: DEMO_HELP,
+  options: OPTIONS,
+  run: ({ values }, io) => run(values, true, io),
+});

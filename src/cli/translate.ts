@@ -6,13 +6,27 @@ import { readdir, stat, mkdir, writeFile } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { basename, extname, join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { writePth, createWorkerPool, decodeImage, encodePng, type GeneratorOptions, type InferenceMode, type BackendName, type RGBAImage } from '../index.node.js';
+import {
+  writePth,
+  createWorkerPool,
+  decodeImage,
+  encodePng,
+  type GeneratorOptions,
+  type InferenceMode,
+  type BackendName,
+  type RGBAImage,
+} from '../index.node.js';
 import { IMAGE_EXTENSIONS } from '../node/image-io.js';
 import { readGeneratorWeights } from './generator-weights.js';
 import { defineCommand, num, oneOf, UsageError, type Command, type CommandIO } from './command.js';
 
 /** What `--backend` accepts. */
-export const TRANSLATE_BACKENDS: readonly (BackendName | 'auto')[] = ['auto', 'ort-node', 'wasm', 'cpu'];
+export const TRANSLATE_BACKENDS: readonly (BackendName | 'auto')[] = [
+  'auto',
+  'ort-node',
+  'wasm',
+  'cpu',
+];
 
 export const TRANSLATE_HELP = `Usage: pix2pix-ts translate <file|folder> --out <dir> [options]
 
@@ -76,27 +90,43 @@ export function makeTranslateCommand(options: { workerUrl?: string | URL } = {})
 /** `pix2pix-ts translate`. */
 export const translateCommand = makeTranslateCommand();
 
-async function translate(values: { [K in keyof typeof OPTIONS]?: (typeof OPTIONS)[K]['type'] extends 'boolean' ? boolean : string }, input: string, io: CommandIO, workerUrl: string | URL | undefined): Promise<number> {
+async function translate(
+  values: {
+    [K in keyof typeof OPTIONS]?: (typeof OPTIONS)[K]['type'] extends 'boolean' ? boolean : string;
+  },
+  input: string,
+  io: CommandIO,
+  workerUrl: string | URL | undefined,
+): Promise<number> {
   if (!values.out) throw new UsageError('--out <dir> is required.');
   const backend = oneOf<BackendName | 'auto'>(values, 'backend', TRANSLATE_BACKENDS, 'auto');
-  const threads = values.threads === undefined ? undefined : num(values, 'threads', 1, { int: true, min: 1 });
+  const threads =
+    values.threads === undefined ? undefined : num(values, 'threads', 1, { int: true, min: 1 });
   // On ort-node too, one single-threaded session per core by default: measured against one worker
   // with every core as intra-op threads, neither won consistently on 2 cores (BENCHMARKS.md,
   // "ort-node engine"), and per-core sessions scale without intra-op synchronisation.
   // Bounded: more workers than a few per core only multiplies models in memory (--workers 1e9
   // used to start one worker per file).
-  const workers = num(values, 'workers', availableParallelism(), { int: true, min: 1, max: 4 * availableParallelism() });
+  const workers = num(values, 'workers', availableParallelism(), {
+    int: true,
+    min: 1,
+    max: 4 * availableParallelism(),
+  });
   const mode = oneOf<InferenceMode>(values, 'mode', ['eval', 'paper'], 'eval');
 
   let files: string[];
   try {
     files = (await stat(input)).isDirectory()
-      ? (await readdir(input)).filter((f) => IMAGE_EXTENSIONS.includes(extname(f).toLowerCase())).sort().map((f) => join(input, f))
+      ? (await readdir(input))
+          .filter((f) => IMAGE_EXTENSIONS.includes(extname(f).toLowerCase()))
+          .sort()
+          .map((f) => join(input, f))
       : [input];
   } catch (e) {
     throw new UsageError(`cannot read "${input}": ${(e as Error).message}.`);
   }
-  if (!files.length) throw new UsageError(`no images (${IMAGE_EXTENSIONS.join(' ')}) in "${input}".`);
+  if (!files.length)
+    throw new UsageError(`no images (${IMAGE_EXTENSIONS.join(' ')}) in "${input}".`);
 
   let generator: GeneratorOptions;
   let weights: Uint8Array | undefined;
@@ -107,8 +137,15 @@ async function translate(values: { [K in keyof typeof OPTIONS]?: (typeof OPTIONS
     generator = { ...g.generator, dropout: true };
   } else {
     const c = values.gray ? 1 : 3;
-    generator = { numDowns: num(values, 'num-downs', 8, { int: true, min: 1 }), ngf: num(values, 'ngf', 64, { int: true, min: 1 }), inputChannels: c, outputChannels: c };
-    io.err('note: no --weights given; the generator is randomly initialised (useful for timing only).');
+    generator = {
+      numDowns: num(values, 'num-downs', 8, { int: true, min: 1 }),
+      ngf: num(values, 'ngf', 64, { int: true, min: 1 }),
+      inputChannels: c,
+      outputChannels: c,
+    };
+    io.err(
+      'note: no --weights given; the generator is randomly initialised (useful for timing only).',
+    );
   }
 
   await mkdir(values.out, { recursive: true });
@@ -122,7 +159,8 @@ async function translate(values: { [K in keyof typeof OPTIONS]?: (typeof OPTIONS
     const outChannels = generator.outputChannels ?? 3;
     const bar = progressBar(files.length, !values.quiet && files.length > 1);
     const t0 = performance.now();
-    let next = 0, failed = 0;
+    let next = 0,
+      failed = 0;
     // Two images in flight per worker, so decoding and encoding (sharp, off the JS thread) overlap
     // the workers' compute.
     const lane = async () => {
@@ -135,7 +173,9 @@ async function translate(values: { [K in keyof typeof OPTIONS]?: (typeof OPTIONS
           await writeFile(join(values.out!, `${basename(file, extname(file))}.png`), png);
         } catch (e) {
           failed++;
-          bar.note(`error [${(e as { code?: string }).code ?? 'E_UNEXPECTED'}]: ${file}: ${(e as Error).message}`);
+          bar.note(
+            `error [${(e as { code?: string }).code ?? 'E_UNEXPECTED'}]: ${file}: ${(e as Error).message}`,
+          );
         }
         bar.tick();
       }
@@ -143,7 +183,9 @@ async function translate(values: { [K in keyof typeof OPTIONS]?: (typeof OPTIONS
     await Promise.all(Array.from({ length: Math.min(files.length, size * 2) }, lane));
     const secs = (performance.now() - t0) / 1000;
     bar.done();
-    io.out(`${files.length - failed} of ${files.length} image(s) written to ${values.out} in ${secs.toFixed(1)} s (${((files.length - failed) / secs).toFixed(2)} images/s, ${size} worker(s), ${pool.backendInfo.name} x ${pool.backendInfo.threads} thread(s))`);
+    io.out(
+      `${files.length - failed} of ${files.length} image(s) written to ${values.out} in ${secs.toFixed(1)} s (${((files.length - failed) / secs).toFixed(2)} images/s, ${size} worker(s), ${pool.backendInfo.name} x ${pool.backendInfo.threads} thread(s))`,
+    );
     return failed ? 1 : 0;
   } finally {
     await pool.dispose();
@@ -151,7 +193,10 @@ async function translate(values: { [K in keyof typeof OPTIONS]?: (typeof OPTIONS
 }
 
 /** RGBA (alpha always 255) to RGB, or to gray for one-channel generators (R = G = B there). */
-function dropChannels(img: RGBAImage, c: 1 | 3): { data: Uint8Array; width: number; height: number; channels: 1 | 3 } {
+function dropChannels(
+  img: RGBAImage,
+  c: 1 | 3,
+): { data: Uint8Array; width: number; height: number; channels: 1 | 3 } {
   const n = img.width * img.height;
   const data = new Uint8Array(n * c);
   for (let i = 0; i < n; i++) for (let k = 0; k < c; k++) data[c * i + k] = img.data[4 * i + k];
@@ -159,10 +204,14 @@ function dropChannels(img: RGBAImage, c: 1 | 3): { data: Uint8Array; width: numb
 }
 
 /** A one-line progress bar with rate and ETA on stderr (plain lines when not a terminal). */
-function progressBar(total: number, enabled: boolean): { tick(): void; note(s: string): void; done(): void } {
+function progressBar(
+  total: number,
+  enabled: boolean,
+): { tick(): void; note(s: string): void; done(): void } {
   const tty = process.stderr.isTTY;
   const t0 = performance.now();
-  let n = 0, lastLine = 0;
+  let n = 0,
+    lastLine = 0;
   const render = () => {
     const secs = (performance.now() - t0) / 1000;
     const rate = n / Math.max(secs, 1e-9);
@@ -193,5 +242,7 @@ function progressBar(total: number, enabled: boolean): { tick(): void; note(s: s
 function formatSecs(s: number): string {
   if (s < 60) return `${Math.ceil(s)}s`;
   const m = Math.floor(s / 60);
-  return m < 60 ? `${m}m${String(Math.ceil(s % 60)).padStart(2, '0')}s` : `${Math.floor(m / 60)}h${String(m % 60).padStart(2, '0')}m`;
+  return m < 60
+    ? `${m}m${String(Math.ceil(s % 60)).padStart(2, '0')}s`
+    : `${Math.floor(m / 60)}h${String(m % 60).padStart(2, '0')}m`;
 }

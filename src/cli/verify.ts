@@ -28,7 +28,10 @@ export const verifyCommand = defineCommand({
     const checks = await verifyGolden(dirSource(dir), {
       onCheck: (c) => {
         if (!c.ok) bad++;
-        if (!values.quiet || !c.ok) io.out(`${c.ok ? 'ok  ' : 'FAIL'} ${c.name.padEnd(72)} ${c.error.toExponential(2)} <= ${c.bound.toExponential(0)}`);
+        if (!values.quiet || !c.ok)
+          io.out(
+            `${c.ok ? 'ok  ' : 'FAIL'} ${c.name.padEnd(72)} ${c.error.toExponential(2)} <= ${c.bound.toExponential(0)}`,
+          );
       },
     });
     io.out(`${checks.length - bad} of ${checks.length} checks within bounds on ${backend}`);

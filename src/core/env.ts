@@ -17,8 +17,16 @@ export type Environment = 'node' | 'browser' | 'worker';
  * ```
  */
 export function detectEnvironment(): Environment {
-  const g = globalThis as { WorkerGlobalScope?: unknown; document?: unknown; process?: { versions?: { node?: string } } };
-  if (typeof g.WorkerGlobalScope === 'function' && globalThis instanceof (g.WorkerGlobalScope as new () => object)) return 'worker';
+  const g = globalThis as {
+    WorkerGlobalScope?: unknown;
+    document?: unknown;
+    process?: { versions?: { node?: string } };
+  };
+  if (
+    typeof g.WorkerGlobalScope === 'function' &&
+    globalThis instanceof (g.WorkerGlobalScope as new () => object)
+  )
+    return 'worker';
   if (typeof g.document === 'object' && g.document !== null) return 'browser';
   if (g.process?.versions?.node) return 'node';
   return 'browser';
@@ -44,7 +52,9 @@ export interface NodeBuiltins {
  * const cores = os?.availableParallelism() ?? 1;
  * ```
  */
-export function nodeBuiltin<K extends keyof NodeBuiltins>(specifier: K): NodeBuiltins[K] | undefined {
+export function nodeBuiltin<K extends keyof NodeBuiltins>(
+  specifier: K,
+): NodeBuiltins[K] | undefined {
   const proc = (globalThis as { process?: { getBuiltinModule?: (id: string) => unknown } }).process;
   try {
     return proc?.getBuiltinModule?.(specifier) as NodeBuiltins[K] | undefined;
@@ -61,9 +71,15 @@ export function nodeBuiltin<K extends keyof NodeBuiltins>(specifier: K): NodeBui
  * const fs = requireNodeBuiltin('node:fs', 'reading a dataset folder');
  * ```
  */
-export function requireNodeBuiltin<K extends keyof NodeBuiltins>(specifier: K, what: string): NodeBuiltins[K] {
+export function requireNodeBuiltin<K extends keyof NodeBuiltins>(
+  specifier: K,
+  what: string,
+): NodeBuiltins[K] {
   const mod = nodeBuiltin(specifier);
-  if (!mod) throw new Error(`${what} needs Node.js >= 20.16 (${specifier} through process.getBuiltinModule); this runtime has no such module.`);
+  if (!mod)
+    throw new Error(
+      `${what} needs Node.js >= 20.16 (${specifier} through process.getBuiltinModule); this runtime has no such module.`,
+    );
   return mod;
 }
 

@@ -64,7 +64,8 @@ export class StateDictMismatchError extends CheckpointError {
   constructor(missing: string[], unexpected: string[], wrongShapes: string[]) {
     const parts: string[] = [];
     if (missing.length) parts.push(`Missing key(s): ${missing.map((k) => `"${k}"`).join(', ')}.`);
-    if (unexpected.length) parts.push(`Unexpected key(s): ${unexpected.map((k) => `"${k}"`).join(', ')}.`);
+    if (unexpected.length)
+      parts.push(`Unexpected key(s): ${unexpected.map((k) => `"${k}"`).join(', ')}.`);
     if (wrongShapes.length) parts.push(`Size mismatch: ${wrongShapes.join('; ')}.`);
     super(`Error(s) in loading state_dict: ${parts.join(' ')}`, 'E_STATE_DICT');
     this.missing = missing;
@@ -152,8 +153,24 @@ const strings = (v: unknown): string[] => (Array.isArray(v) ? v.map(String) : []
  * the first `instanceof` match is the most specific class. `name` alone cannot be trusted to find
  * the class of a local error (a bundler may rename it, e.g. esbuild's `AbortError2`).
  */
-const REGISTRY: { name: string; Class: abstract new (...a: never[]) => Pix2PixError; revive: (message: string, fields: Fields) => Pix2PixError }[] = [
-  { name: 'StateDictMismatchError', Class: StateDictMismatchError, revive: (m, f) => Object.assign(new StateDictMismatchError(strings(f.missing), strings(f.unexpected), strings(f.wrongShapes)), { message: m }) },
+const REGISTRY: {
+  name: string;
+  Class: abstract new (...a: never[]) => Pix2PixError;
+  revive: (message: string, fields: Fields) => Pix2PixError;
+}[] = [
+  {
+    name: 'StateDictMismatchError',
+    Class: StateDictMismatchError,
+    revive: (m, f) =>
+      Object.assign(
+        new StateDictMismatchError(
+          strings(f.missing),
+          strings(f.unexpected),
+          strings(f.wrongShapes),
+        ),
+        { message: m },
+      ),
+  },
   { name: 'UnsafePickleError', Class: UnsafePickleError, revive: (m) => new UnsafePickleError(m) },
   { name: 'CheckpointError', Class: CheckpointError, revive: (m) => new CheckpointError(m) },
   { name: 'ShapeError', Class: ShapeError, revive: (m) => new ShapeError(m) },
@@ -162,7 +179,12 @@ const REGISTRY: { name: string; Class: abstract new (...a: never[]) => Pix2PixEr
   { name: 'GoldenError', Class: GoldenError, revive: (m) => new GoldenError(m) },
   { name: 'DatasetError', Class: DatasetError, revive: (m) => new DatasetError(m) },
   { name: 'AbortError', Class: AbortError, revive: (m) => new AbortError(m) },
-  { name: 'DisposedError', Class: DisposedError, revive: (m) => Object.assign(new DisposedError(), { message: m || new DisposedError().message }) },
+  {
+    name: 'DisposedError',
+    Class: DisposedError,
+    revive: (m) =>
+      Object.assign(new DisposedError(), { message: m || new DisposedError().message }),
+  },
   { name: 'WorkerError', Class: WorkerError, revive: (m) => new WorkerError(m) },
   { name: 'LimitError', Class: LimitError, revive: (m) => new LimitError(m) },
   { name: 'Pix2PixError', Class: Pix2PixError, revive: (m) => new Pix2PixError(m) },
@@ -180,7 +202,13 @@ const EXTRA_FIELDS = ['missing', 'unexpected', 'wrongShapes'] as const;
  * e instanceof ShapeError; // true
  * ```
  */
-export function reviveError(obj: { name?: string; message?: string; stack?: string; code?: string; fields?: Fields }): Error {
+export function reviveError(obj: {
+  name?: string;
+  message?: string;
+  stack?: string;
+  code?: string;
+  fields?: Fields;
+}): Error {
   const entry = obj.name ? REGISTRY.find((r) => r.name === obj.name) : undefined;
   let err: Error;
   if (entry) {
@@ -189,7 +217,8 @@ export function reviveError(obj: { name?: string; message?: string; stack?: stri
     err = new Error(obj.message ?? '');
     if (obj.name) err.name = obj.name;
   }
-  if (obj.code && (err as { code?: string }).code !== obj.code) (err as { code?: string }).code = obj.code;
+  if (obj.code && (err as { code?: string }).code !== obj.code)
+    (err as { code?: string }).code = obj.code;
   if (obj.stack) err.stack = obj.stack;
   return err;
 }
@@ -203,7 +232,11 @@ export function reviveError(obj: { name?: string; message?: string; stack?: stri
  * ```
  */
 export function serializeError(e: unknown): SerializedError {
-  if (!(e instanceof Error)) return { name: 'Error', message: typeof e === 'string' ? e : `Non-error value thrown: ${safeString(e)}` };
+  if (!(e instanceof Error))
+    return {
+      name: 'Error',
+      message: typeof e === 'string' ? e : `Non-error value thrown: ${safeString(e)}`,
+    };
   const name = REGISTRY.find(({ Class }) => e instanceof Class)?.name ?? e.name;
   const out: SerializedError = { name, message: e.message, stack: e.stack };
   const code = (e as { code?: unknown }).code;

@@ -84,7 +84,12 @@ export type BatchNormKernelAttrs = {
 };
 
 /** The BatchNorm kernels, all of which a backend registers for the model to use them. */
-export const BATCH_NORM_KERNELS = [BN_STATS_KERNEL, BN_APPLY_KERNEL, BN_GRAD_KERNEL, BN_RUNNING_KERNEL] as const;
+export const BATCH_NORM_KERNELS = [
+  BN_STATS_KERNEL,
+  BN_APPLY_KERNEL,
+  BN_GRAD_KERNEL,
+  BN_RUNNING_KERNEL,
+] as const;
 
 /**
  * A loss as one kernel: `scale * mean(f(x[, y]))` over all elements, as a scalar, where `f` is

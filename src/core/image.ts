@@ -45,11 +45,15 @@ export interface RGBAImage {
 export function channelsOf(img: PixelImage): number {
   const { width, height, data } = img;
   if (!Number.isInteger(width) || !Number.isInteger(height) || width <= 0 || height <= 0) {
-    throw new ShapeError(`Image width and height must be positive integers, got ${width}x${height}.`);
+    throw new ShapeError(
+      `Image width and height must be positive integers, got ${width}x${height}.`,
+    );
   }
   const c = img.channels ?? data.length / (width * height);
   if (!Number.isInteger(c) || c < 1 || c > 4 || data.length !== width * height * c) {
-    throw new ShapeError(`Image data holds ${data.length} values, which does not fit ${width}x${height} with ${img.channels ?? '1-4'} channel(s).`);
+    throw new ShapeError(
+      `Image data holds ${data.length} values, which does not fit ${width}x${height} with ${img.channels ?? '1-4'} channel(s).`,
+    );
   }
   return c;
 }
@@ -73,7 +77,10 @@ export function toFloatImage(img: PixelImage, channels: number): FloatImage {
   const norm = (v: number): number => (isFloat ? v : v / 127.5 - 1);
   if (isFloat) {
     for (let i = 0; i < data.length; i++) {
-      if (!Number.isFinite(data[i])) throw new ValueError(`Image value at index ${i} is ${data[i]}; pixel values must be finite (floats in [-1, 1]).`);
+      if (!Number.isFinite(data[i]))
+        throw new ValueError(
+          `Image value at index ${i} is ${data[i]}; pixel values must be finite (floats in [-1, 1]).`,
+        );
     }
   }
   const colorC = c === 4 ? 3 : c === 2 ? 1 : c;
@@ -112,7 +119,8 @@ export function toRGBA8(img: FloatImage): RGBAImage {
       out[p * 4 + 1] = v;
       out[p * 4 + 2] = v;
     } else {
-      for (let k = 0; k < 3; k++) out[p * 4 + k] = to8(data[p * channels + Math.min(k, channels - 1)]);
+      for (let k = 0; k < 3; k++)
+        out[p * 4 + k] = to8(data[p * channels + Math.min(k, channels - 1)]);
     }
     out[p * 4 + 3] = 255;
   }
@@ -157,7 +165,8 @@ export function cropTopLeft(img: FloatImage, width: number, height: number): Flo
   if (width === img.width && height === img.height) return img;
   const c = img.channels;
   const out = new Float32Array(width * height * c);
-  for (let y = 0; y < height; y++) out.set(img.data.subarray(y * img.width * c, (y * img.width + width) * c), y * width * c);
+  for (let y = 0; y < height; y++)
+    out.set(img.data.subarray(y * img.width * c, (y * img.width + width) * c), y * width * c);
   return { data: out, width, height, channels: c };
 }
 
@@ -174,10 +183,22 @@ export const DEFAULT_MAX_PIXELS = 2 ** 24;
  * checkImage(img, 'translate(image)', 4096 * 4096);
  * ```
  */
-export function checkImage(image: unknown, what: string, maxPixels = DEFAULT_MAX_PIXELS): asserts image is PixelImage {
+export function checkImage(
+  image: unknown,
+  what: string,
+  maxPixels = DEFAULT_MAX_PIXELS,
+): asserts image is PixelImage {
   const img = image as Partial<PixelImage> | null;
-  if (!img || typeof img !== 'object' || !ArrayBuffer.isView(img.data) || !Number.isSafeInteger(img.width) || !Number.isSafeInteger(img.height)) {
-    throw new TypeError(`${what} needs an image: { data, width, height } with a typed array of pixels and integer sizes (an ImageData works); got ${img === null ? 'null' : typeof img}.`);
+  if (
+    !img ||
+    typeof img !== 'object' ||
+    !ArrayBuffer.isView(img.data) ||
+    !Number.isSafeInteger(img.width) ||
+    !Number.isSafeInteger(img.height)
+  ) {
+    throw new TypeError(
+      `${what} needs an image: { data, width, height } with a typed array of pixels and integer sizes (an ImageData works); got ${img === null ? 'null' : typeof img}.`,
+    );
   }
   checkPixels(img.width!, img.height!, what, maxPixels);
 }
@@ -190,8 +211,15 @@ export function checkImage(image: unknown, what: string, maxPixels = DEFAULT_MAX
  * checkPixels(16000, 8000, 'photo.png'); // throws LimitError (E_LIMIT)
  * ```
  */
-export function checkPixels(width: number, height: number, what: string, maxPixels = DEFAULT_MAX_PIXELS): void {
+export function checkPixels(
+  width: number,
+  height: number,
+  what: string,
+  maxPixels = DEFAULT_MAX_PIXELS,
+): void {
   if (width * height > maxPixels) {
-    throw new LimitError(`${what} is ${width}x${height} = ${width * height} pixels, above the pixel budget of ${maxPixels} (option maxPixels); refused before decoding or translating it. Downscale it or raise maxPixels.`);
+    throw new LimitError(
+      `${what} is ${width}x${height} = ${width * height} pixels, above the pixel budget of ${maxPixels} (option maxPixels); refused before decoding or translating it. Downscale it or raise maxPixels.`,
+    );
   }
 }

@@ -44,27 +44,43 @@ export function readPict(bytes: Uint8Array): PictFile {
   let o = 0;
   while (o < bytes.length) {
     if (o + 4 > bytes.length) throw fail(`truncated chunk header at byte ${o}`);
-    const len = ((bytes[o] << 24) | (bytes[o + 1] << 16) | (bytes[o + 2] << 8) | bytes[o + 3]) >>> 0;
+    const len =
+      ((bytes[o] << 24) | (bytes[o + 1] << 16) | (bytes[o + 2] << 8) | bytes[o + 3]) >>> 0;
     o += 4;
-    if (o + len > bytes.length) throw fail(`chunk ${parts.length} says ${len} bytes but only ${bytes.length - o} remain (truncated download?)`);
+    if (o + len > bytes.length)
+      throw fail(
+        `chunk ${parts.length} says ${len} bytes but only ${bytes.length - o} remain (truncated download?)`,
+      );
     parts.push(bytes.subarray(o, o + len));
     o += len;
   }
-  if (parts.length !== 3) throw fail(`expected 3 chunks (shapes JSON, codebook, codes), found ${parts.length}`);
+  if (parts.length !== 3)
+    throw fail(`expected 3 chunks (shapes JSON, codebook, codes), found ${parts.length}`);
   let shapes: Array<{ name: string; shape: number[] }>;
   try {
     shapes = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(parts[0]));
   } catch (e) {
     throw fail(`the first chunk is not UTF-8 JSON (${(e as Error).message})`);
   }
-  if (!Array.isArray(shapes) || !shapes.every((s) => s && typeof s.name === 'string' && Array.isArray(s.shape) && s.shape.every((d) => Number.isInteger(d) && d >= 0))) {
+  if (
+    !Array.isArray(shapes) ||
+    !shapes.every(
+      (s) =>
+        s &&
+        typeof s.name === 'string' &&
+        Array.isArray(s.shape) &&
+        s.shape.every((d) => Number.isInteger(d) && d >= 0),
+    )
+  ) {
     throw fail('the first chunk is not a list of {name, shape}');
   }
-  if (parts[1].length % 4 !== 0 || parts[1].length === 0) throw fail(`the codebook chunk has ${parts[1].length} bytes, not a positive multiple of 4`);
+  if (parts[1].length % 4 !== 0 || parts[1].length === 0)
+    throw fail(`the codebook chunk has ${parts[1].length} bytes, not a positive multiple of 4`);
   const codebook = new Float32Array(parts[1].slice().buffer);
   const codes = parts[2];
   const total = shapes.reduce((n, s) => n + sizeOf(s.shape), 0);
-  if (codes.length !== total) throw fail(`the shapes need ${total} values but there are ${codes.length} codes`);
+  if (codes.length !== total)
+    throw fail(`the shapes need ${total} values but there are ${codes.length} codes`);
   const tensors: PictTensor[] = [];
   let off = 0;
   for (const s of shapes) {
@@ -72,7 +88,8 @@ export function readPict(bytes: Uint8Array): PictFile {
     const data = new Float32Array(n);
     for (let i = 0; i < n; i++) {
       const c = codes[off + i];
-      if (c >= codebook.length) throw fail(`code ${c} of "${s.name}" is outside the ${codebook.length}-entry codebook`);
+      if (c >= codebook.length)
+        throw fail(`code ${c} of "${s.name}" is outside the ${codebook.length}-entry codebook`);
       data[i] = codebook[c];
     }
     off += n;
@@ -129,7 +146,10 @@ export function writePict(tensors: PictTensor[]): Uint8Array {
   const flat = new Float32Array(total);
   let o = 0;
   for (const t of sorted) {
-    if (t.data.length !== sizeOf(t.shape)) throw new RangeError(`Tensor "${t.name}" has ${t.data.length} values for shape [${t.shape.join(', ')}].`);
+    if (t.data.length !== sizeOf(t.shape))
+      throw new RangeError(
+        `Tensor "${t.name}" has ${t.data.length} values for shape [${t.shape.join(', ')}].`,
+      );
     flat.set(t.data, o);
     o += t.data.length;
   }
@@ -149,7 +169,9 @@ export function writePict(tensors: PictTensor[]): Uint8Array {
     if (a > 0 && Math.abs(codebook[a - 1] - x) <= Math.abs(codebook[a] - x)) a--;
     codes[i] = a;
   }
-  const json = new TextEncoder().encode(JSON.stringify(sorted.map((t) => ({ name: t.name, shape: t.shape }))));
+  const json = new TextEncoder().encode(
+    JSON.stringify(sorted.map((t) => ({ name: t.name, shape: t.shape }))),
+  );
   const chunks = [json, new Uint8Array(codebook.buffer), codes];
   const out = new Uint8Array(chunks.reduce((n, c) => n + 4 + c.length, 0));
   let p = 0;

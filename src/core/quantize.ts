@@ -125,7 +125,11 @@ export function quantizeAffineU8(values: ArrayLike<number>): AffineU8 {
  * compareOutputs(quantOut, refOut); // { relL2: 0.004, psnr: 51.2, maxAbs: 0.03 }
  * ```
  */
-export function compareOutputs(a: ArrayLike<number>, b: ArrayLike<number>, range = 2): { relL2: number; psnr: number; maxAbs: number } {
+export function compareOutputs(
+  a: ArrayLike<number>,
+  b: ArrayLike<number>,
+  range = 2,
+): { relL2: number; psnr: number; maxAbs: number } {
   let num = 0;
   let den = 0;
   let maxAbs = 0;
@@ -136,5 +140,9 @@ export function compareOutputs(a: ArrayLike<number>, b: ArrayLike<number>, range
     if (Math.abs(d) > maxAbs) maxAbs = Math.abs(d);
   }
   const mse = num / b.length;
-  return { relL2: Math.sqrt(num / (den || 1)), psnr: mse === 0 ? Infinity : 10 * Math.log10((range * range) / mse), maxAbs };
+  return {
+    relL2: Math.sqrt(num / (den || 1)),
+    psnr: mse === 0 ? Infinity : 10 * Math.log10((range * range) / mse),
+    maxAbs,
+  };
 }

@@ -24,10 +24,19 @@ function splitmix32(seed: number): () => number {
 }
 
 function checkState(state: readonly number[]): RngState {
-  if (!Array.isArray(state) || state.length !== 4 || !state.every((w) => Number.isInteger(w) && w >= 0 && w < TWO_POW_32)) {
-    throw new TypeError(`Invalid RNG state ${JSON.stringify(state)}: expected an array of four uint32 integers.`);
+  if (
+    !Array.isArray(state) ||
+    state.length !== 4 ||
+    !state.every((w) => Number.isInteger(w) && w >= 0 && w < TWO_POW_32)
+  ) {
+    throw new TypeError(
+      `Invalid RNG state ${JSON.stringify(state)}: expected an array of four uint32 integers.`,
+    );
   }
-  if (state.every((w) => w === 0)) throw new RangeError('Invalid RNG state: all four words are zero (xoshiro128** would only ever return 0).');
+  if (state.every((w) => w === 0))
+    throw new RangeError(
+      'Invalid RNG state: all four words are zero (xoshiro128** would only ever return 0).',
+    );
   return [state[0], state[1], state[2], state[3]];
 }
 
@@ -54,7 +63,8 @@ export class Rng {
    */
   constructor(seed: number | RngState = 0) {
     if (typeof seed === 'number') {
-      if (!Number.isInteger(seed)) throw new RangeError(`RNG seed must be an integer, got ${seed}.`);
+      if (!Number.isInteger(seed))
+        throw new RangeError(`RNG seed must be an integer, got ${seed}.`);
       const next = splitmix32(seed);
       // splitmix32 never yields four zero words in a row, so the state is valid.
       this.setState([next(), next(), next(), next()]);
@@ -104,7 +114,8 @@ export class Rng {
    * ```
    */
   int(n: number): number {
-    if (!Number.isInteger(n) || n < 1 || n > TWO_POW_32) throw new RangeError(`Rng.int(n) needs an integer n from 1 to 2^32, got ${n}.`);
+    if (!Number.isInteger(n) || n < 1 || n > TWO_POW_32)
+      throw new RangeError(`Rng.int(n) needs an integer n from 1 to 2^32, got ${n}.`);
     // Values below `threshold` would make the low residues more likely; redraw them.
     const threshold = (TWO_POW_32 - n) % n;
     for (;;) {

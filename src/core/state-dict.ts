@@ -8,7 +8,8 @@
  * const sd: StateDict = new Map([['w', { dtype: 'float32', shape: [2], data: new Float32Array([1, 2]) }]]);
  * ```
  */
-export type DType = 'float32' | 'float16' | 'bfloat16' | 'float64' | 'int64' | 'int32' | 'uint8' | 'int8' | 'bool';
+export type DType =
+  'float32' | 'float16' | 'bfloat16' | 'float64' | 'int64' | 'int32' | 'uint8' | 'int8' | 'bool';
 
 /** One tensor of a state dict, C order, little-endian. Non-float32 dtypes are widened on read. */
 export interface StateTensor {

@@ -16,7 +16,16 @@ export interface DecodedImage {
 }
 
 /** File extensions read as images (lower case, with the dot). */
-export const IMAGE_EXTENSIONS: readonly string[] = ['.png', '.jpg', '.jpeg', '.webp', '.tif', '.tiff', '.gif', '.avif'];
+export const IMAGE_EXTENSIONS: readonly string[] = [
+  '.png',
+  '.jpg',
+  '.jpeg',
+  '.webp',
+  '.tif',
+  '.tiff',
+  '.gif',
+  '.avif',
+];
 
 /**
  * Decodes an image file or buffer to 8-bit RGB or gray. Alpha is dropped without compositing and
@@ -30,17 +39,31 @@ export const IMAGE_EXTENSIONS: readonly string[] = ['.png', '.jpg', '.jpeg', '.w
  * const { data, width, height } = await decodeImage('data/fonts-zi2zi/train/0001-u7684.png', 1);
  * ```
  */
-export async function decodeImage(source: string | Uint8Array, channels: 1 | 3 = 3, label?: string, maxPixels = DEFAULT_MAX_PIXELS): Promise<DecodedImage> {
+export async function decodeImage(
+  source: string | Uint8Array,
+  channels: 1 | 3 = 3,
+  label?: string,
+  maxPixels = DEFAULT_MAX_PIXELS,
+): Promise<DecodedImage> {
   const what = label ?? (typeof source === 'string' ? source : 'image buffer');
   let raw: { data: Buffer; info: { width: number; height: number; channels: number } };
   try {
     // The header's size is checked before decoding (sharp's own limit is 268M pixels).
-    const { width = 0, height = 0 } = await sharp(source, { failOn: 'error', limitInputPixels: false }).metadata();
+    const { width = 0, height = 0 } = await sharp(source, {
+      failOn: 'error',
+      limitInputPixels: false,
+    }).metadata();
     checkPixels(width, height, `Image "${what}"`, maxPixels);
-    raw = await sharp(source, { failOn: 'error', limitInputPixels: maxPixels }).toColourspace('srgb').raw().toBuffer({ resolveWithObject: true });
+    raw = await sharp(source, { failOn: 'error', limitInputPixels: maxPixels })
+      .toColourspace('srgb')
+      .raw()
+      .toBuffer({ resolveWithObject: true });
   } catch (cause) {
     if (cause instanceof LimitError) throw cause;
-    throw new DatasetError(`Cannot read image "${what}": ${reason(cause)}. Expected a readable ${IMAGE_EXTENSIONS.join('/')} file; re-export or remove it.`, { cause });
+    throw new DatasetError(
+      `Cannot read image "${what}": ${reason(cause)}. Expected a readable ${IMAGE_EXTENSIONS.join('/')} file; re-export or remove it.`,
+      { cause },
+    );
   }
   const { width, height, channels: inC } = raw.info;
   const src = raw.data;
@@ -59,7 +82,8 @@ export async function decodeImage(source: string | Uint8Array, channels: 1 | 3 =
 }
 
 /** PIL's ImagingConvertRGB2L: L = (R * 19595 + G * 38470 + B * 7471 + 0x8000) >> 16. */
-const luma = (r: number, g: number, b: number): number => (r * 19595 + g * 38470 + b * 7471 + 0x8000) >>> 16;
+const luma = (r: number, g: number, b: number): number =>
+  (r * 19595 + g * 38470 + b * 7471 + 0x8000) >>> 16;
 
 /**
  * RGB to one gray channel with PIL's `L` formula (a gray image is returned as is).
@@ -73,7 +97,8 @@ export function rgbToGray(img: DecodedImage): DecodedImage {
   if (img.channels === 1) return img;
   const n = img.width * img.height;
   const out = new Uint8Array(n);
-  for (let i = 0; i < n; i++) out[i] = luma(img.data[3 * i], img.data[3 * i + 1], img.data[3 * i + 2]);
+  for (let i = 0; i < n; i++)
+    out[i] = luma(img.data[3 * i], img.data[3 * i + 1], img.data[3 * i + 2]);
   return { data: out, width: img.width, height: img.height, channels: 1 };
 }
 
@@ -86,13 +111,19 @@ export function rgbToGray(img: DecodedImage): DecodedImage {
  * const { width, height } = await readImageSize('photo.jpg');
  * ```
  */
-export async function readImageSize(path: string, label = path): Promise<{ width: number; height: number }> {
+export async function readImageSize(
+  path: string,
+  label = path,
+): Promise<{ width: number; height: number }> {
   try {
     const { width, height } = await sharp(path, { failOn: 'error' }).metadata();
     if (!width || !height) throw new Error('the header has no size');
     return { width, height };
   } catch (cause) {
-    throw new DatasetError(`Cannot read image "${label}": ${reason(cause)}. Expected a readable ${IMAGE_EXTENSIONS.join('/')} file; re-export or remove it.`, { cause });
+    throw new DatasetError(
+      `Cannot read image "${label}": ${reason(cause)}. Expected a readable ${IMAGE_EXTENSIONS.join('/')} file; re-export or remove it.`,
+      { cause },
+    );
   }
 }
 
@@ -120,15 +151,23 @@ export function toFloat(img: { data: Uint8Array }): Float32Array {
  * await writeFile('fake_B.png', await encodePng({ data: fakeB, width: 64, height: 64, channels: 1 }));
  * ```
  */
-export async function encodePng(img: { data: Uint8Array | Uint8ClampedArray | Float32Array; width: number; height: number; channels: number }): Promise<Uint8Array> {
+export async function encodePng(img: {
+  data: Uint8Array | Uint8ClampedArray | Float32Array;
+  width: number;
+  height: number;
+  channels: number;
+}): Promise<Uint8Array> {
   const { width, height, channels, data } = img;
   if (![1, 3, 4].includes(channels) || data.length !== width * height * channels) {
-    throw new RangeError(`encodePng needs 1, 3 or 4 channels and width * height * channels values, got ${width}x${height}x${channels} with ${data.length} values.`);
+    throw new RangeError(
+      `encodePng needs 1, 3 or 4 channels and width * height * channels values, got ${width}x${height}x${channels} with ${data.length} values.`,
+    );
   }
   let bytes: Uint8Array;
   if (data instanceof Float32Array) {
     bytes = new Uint8Array(data.length);
-    for (let i = 0; i < data.length; i++) bytes[i] = Math.min(255, Math.max(0, Math.round((data[i] + 1) * 127.5)));
+    for (let i = 0; i < data.length; i++)
+      bytes[i] = Math.min(255, Math.max(0, Math.round((data[i] + 1) * 127.5)));
   } else {
     bytes = new Uint8Array(data.buffer, data.byteOffset, data.length);
   }

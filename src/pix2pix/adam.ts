@@ -39,7 +39,8 @@ export class Adam {
 
   /** Applies one update given gradients in the same order as the params. */
   apply(grads: Tensor[]): void {
-    if (grads.length !== this.params.length) throw new Error('internal: gradient count does not match parameters');
+    if (grads.length !== this.params.length)
+      throw new Error('internal: gradient count does not match parameters');
     this.step += 1;
     const { beta1: b1, beta2: b2, epsilon } = this.config;
     const lr = this.config.lr * this.lrScale;
@@ -54,7 +55,13 @@ export class Adam {
       this.params.forEach((p, i) => {
         const g = grads[i];
         if (fused) {
-          const [p2, m2, v2] = tf.engine().runKernel(ADAM_KERNEL, { param: p, grad: g, m: this.m[i], v: this.v[i] }, attrs) as Tensor[];
+          const [p2, m2, v2] = tf
+            .engine()
+            .runKernel(
+              ADAM_KERNEL,
+              { param: p, grad: g, m: this.m[i], v: this.v[i] },
+              attrs,
+            ) as Tensor[];
           this.m[i].assign(m2);
           this.v[i].assign(v2);
           p.assign(p2);

@@ -64,11 +64,22 @@ export interface EpochOptions<T, U> {
  * epochOrder(5, { seed: 1, epoch: 0 }); // e.g. [3, 0, 4, 1, 2], the same on every run
  * ```
  */
-export function epochOrder(size: number, { shuffle = true, seed = 0, epoch = 0 }: { shuffle?: boolean; seed?: number; epoch?: number } = {}): number[] {
-  if (!Number.isInteger(size) || size < 0) throw new RangeError(`Dataset size must be a non-negative integer, got ${size}.`);
+export function epochOrder(
+  size: number,
+  {
+    shuffle = true,
+    seed = 0,
+    epoch = 0,
+  }: { shuffle?: boolean; seed?: number; epoch?: number } = {},
+): number[] {
+  if (!Number.isInteger(size) || size < 0)
+    throw new RangeError(`Dataset size must be a non-negative integer, got ${size}.`);
   const order = Array.from({ length: size }, (_, i) => i);
   if (!shuffle) return order;
-  if (!Number.isInteger(seed) || !Number.isInteger(epoch) || epoch < 0) throw new RangeError(`Option "seed" must be an integer and "epoch" a non-negative integer, got ${seed} and ${epoch}.`);
+  if (!Number.isInteger(seed) || !Number.isInteger(epoch) || epoch < 0)
+    throw new RangeError(
+      `Option "seed" must be an integer and "epoch" a non-negative integer, got ${seed} and ${epoch}.`,
+    );
   // seed and epoch fill two words of the state, so distinct pairs give distinct streams; the
   // discarded draws let the low-entropy state mix before it is used.
   const rng = new Rng([seed >>> 0, epoch >>> 0, 0x243f6a88, 0x85a308d3]);
@@ -91,13 +102,30 @@ export function epochOrder(size: number, { shuffle = true, seed = 0, epoch = 0 }
  * }
  * ```
  */
-export async function* iterateEpoch<T, U = T>(source: SampleSource<T>, options: EpochOptions<T, U> = {}): AsyncGenerator<Batch<U>, void, undefined> {
-  const { batchSize = 1, shuffle = true, seed = 0, epoch = 0, startPosition = 0, dropLast = false, map, onError, signal } = options;
+export async function* iterateEpoch<T, U = T>(
+  source: SampleSource<T>,
+  options: EpochOptions<T, U> = {},
+): AsyncGenerator<Batch<U>, void, undefined> {
+  const {
+    batchSize = 1,
+    shuffle = true,
+    seed = 0,
+    epoch = 0,
+    startPosition = 0,
+    dropLast = false,
+    map,
+    onError,
+    signal,
+  } = options;
   const { prefetch = 2 * batchSize } = options;
-  if (!Number.isInteger(batchSize) || batchSize < 1) throw new RangeError(`Option "batchSize" must be a positive integer, got ${batchSize}.`);
-  if (!Number.isInteger(prefetch) || prefetch < 0) throw new RangeError(`Option "prefetch" must be a non-negative integer, got ${prefetch}.`);
+  if (!Number.isInteger(batchSize) || batchSize < 1)
+    throw new RangeError(`Option "batchSize" must be a positive integer, got ${batchSize}.`);
+  if (!Number.isInteger(prefetch) || prefetch < 0)
+    throw new RangeError(`Option "prefetch" must be a non-negative integer, got ${prefetch}.`);
   if (!Number.isInteger(startPosition) || startPosition < 0 || startPosition > source.size) {
-    throw new RangeError(`Option "startPosition" must be an integer from 0 to the dataset size ${source.size}, got ${startPosition}.`);
+    throw new RangeError(
+      `Option "startPosition" must be an integer from 0 to the dataset size ${source.size}, got ${startPosition}.`,
+    );
   }
   const order = epochOrder(source.size, { shuffle, seed, epoch });
   const queue: Promise<T>[] = [];
@@ -115,7 +143,8 @@ export async function* iterateEpoch<T, U = T>(source: SampleSource<T>, options: 
     const samples: U[] = [];
     const indices: number[] = [];
     while (samples.length < batchSize && position < order.length) {
-      if (signal?.aborted) throw new AbortError('Epoch iteration was aborted', { cause: signal.reason });
+      if (signal?.aborted)
+        throw new AbortError('Epoch iteration was aborted', { cause: signal.reason });
       fill();
       const index = order[position];
       let sample: T;
@@ -148,7 +177,12 @@ export async function* iterateEpoch<T, U = T>(source: SampleSource<T>, options: 
  * const x = tf.tensor4d(a, shapeA);
  * ```
  */
-export function stackPairs(samples: readonly PairSample[]): { a: Float32Array; b: Float32Array; shapeA: [number, number, number, number]; shapeB: [number, number, number, number] } {
+export function stackPairs(samples: readonly PairSample[]): {
+  a: Float32Array;
+  b: Float32Array;
+  shapeA: [number, number, number, number];
+  shapeB: [number, number, number, number];
+} {
   if (samples.length === 0) throw new ShapeError('Cannot stack an empty batch.');
   const { width, height, channelsA, channelsB } = samples[0];
   const sizeA = width * height * channelsA;
@@ -156,11 +190,23 @@ export function stackPairs(samples: readonly PairSample[]): { a: Float32Array; b
   const a = new Float32Array(samples.length * sizeA);
   const b = new Float32Array(samples.length * sizeB);
   samples.forEach((s, i) => {
-    if (s.width !== width || s.height !== height || s.channelsA !== channelsA || s.channelsB !== channelsB) {
-      throw new ShapeError(`Batch samples differ in size: "${samples[0].name}" is ${width}x${height} (${channelsA}+${channelsB} channels) but "${s.name}" is ${s.width}x${s.height} (${s.channelsA}+${s.channelsB}); use a crop or resize preprocess so all samples match.`);
+    if (
+      s.width !== width ||
+      s.height !== height ||
+      s.channelsA !== channelsA ||
+      s.channelsB !== channelsB
+    ) {
+      throw new ShapeError(
+        `Batch samples differ in size: "${samples[0].name}" is ${width}x${height} (${channelsA}+${channelsB} channels) but "${s.name}" is ${s.width}x${s.height} (${s.channelsA}+${s.channelsB}); use a crop or resize preprocess so all samples match.`,
+      );
     }
     a.set(s.a, i * sizeA);
     b.set(s.b, i * sizeB);
   });
-  return { a, b, shapeA: [samples.length, height, width, channelsA], shapeB: [samples.length, height, width, channelsB] };
+  return {
+    a,
+    b,
+    shapeA: [samples.length, height, width, channelsA],
+    shapeB: [samples.length, height, width, channelsB],
+  };
 }

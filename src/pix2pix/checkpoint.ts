@@ -17,11 +17,25 @@ import { tf } from '../core/tf.js';
 import { CheckpointError, LimitError } from '../core/errors.js';
 import { sizeOf } from '../core/state-dict.js';
 import { encodeFloat16, quantizeAffineU8 } from '../core/quantize.js';
-import { saveHandler, loadHandler, readBytes, isArtifactsContainer, decodeArtifacts, sniff, type IOTarget, type FileHandlerOptions } from '../core/io/index.js';
+import {
+  saveHandler,
+  loadHandler,
+  readBytes,
+  isArtifactsContainer,
+  decodeArtifacts,
+  sniff,
+  type IOTarget,
+  type FileHandlerOptions,
+} from '../core/io/index.js';
 import { readPth } from '../core/pth/index.js';
 import { readPict } from '../core/pict.js';
 import { Pix2PixModel } from './model.js';
-import { resolveModelOptions, type ModelOptions, type ResolvedModelOptions, type InferenceMode } from './config.js';
+import {
+  resolveModelOptions,
+  type ModelOptions,
+  type ResolvedModelOptions,
+  type InferenceMode,
+} from './config.js';
 import { generatorSpecs } from './generator.js';
 import { discriminatorSpecs } from './discriminator.js';
 import { inferModelOptions } from './infer-arch.js';
@@ -38,7 +52,6 @@ type WeightSpec = tf.io.WeightsManifestEntry;
 export const CHECKPOINT_FORMAT = 'pix2pix-ts';
 /** Version of the metadata layout; readers refuse newer versions. */
 export const CHECKPOINT_VERSION = 1;
-
 
 /** `checkpoint`: G, D, both optimizers, counters (resumable). `weights`: G only, for inference. */
 export type ArtifactKind = 'checkpoint' | 'weights';
@@ -72,19 +85,47 @@ function optimizer(model: Pix2PixModel, net: 'G' | 'D'): Adam {
 }
 
 /** Every weight a checkpoint of `model` holds, in order, with the variable it comes from. */
-function expectedWeights(model: Pix2PixModel, kind: ArtifactKind): Array<{ name: string; shape: number[]; variable: tf.Variable; group: 'model' | 'optimizer' }> {
-  const out: Array<{ name: string; shape: number[]; variable: tf.Variable; group: 'model' | 'optimizer' }> = [];
+function expectedWeights(
+  model: Pix2PixModel,
+  kind: ArtifactKind,
+): Array<{ name: string; shape: number[]; variable: tf.Variable; group: 'model' | 'optimizer' }> {
+  const out: Array<{
+    name: string;
+    shape: number[];
+    variable: tf.Variable;
+    group: 'model' | 'optimizer';
+  }> = [];
   const nets: Array<'G' | 'D'> = kind === 'checkpoint' ? ['G', 'D'] : ['G'];
   for (const net of nets) {
     const s = store(model, net);
-    for (const spec of s.specs) out.push({ name: `${net}/${spec.key}`, shape: tfShape(spec), variable: s.get(spec.key), group: 'model' });
+    for (const spec of s.specs)
+      out.push({
+        name: `${net}/${spec.key}`,
+        shape: tfShape(spec),
+        variable: s.get(spec.key),
+        group: 'model',
+      });
   }
   if (kind === 'checkpoint') {
     for (const net of nets) {
       const opt = optimizer(model, net);
       const trainable = store(model, net).specs.filter((sp) => sp.trainable);
-      trainable.forEach((spec, i) => out.push({ name: `opt${net}/m/${spec.key}`, shape: tfShape(spec), variable: opt.m[i], group: 'optimizer' }));
-      trainable.forEach((spec, i) => out.push({ name: `opt${net}/v/${spec.key}`, shape: tfShape(spec), variable: opt.v[i], group: 'optimizer' }));
+      trainable.forEach((spec, i) =>
+        out.push({
+          name: `opt${net}/m/${spec.key}`,
+          shape: tfShape(spec),
+          variable: opt.m[i],
+          group: 'optimizer',
+        }),
+      );
+      trainable.forEach((spec, i) =>
+        out.push({
+          name: `opt${net}/v/${spec.key}`,
+          shape: tfShape(spec),
+          variable: opt.v[i],
+          group: 'optimizer',
+        }),
+      );
     }
   }
   return out;
@@ -92,11 +133,14 @@ function expectedWeights(model: Pix2PixModel, kind: ArtifactKind): Array<{ name:
 
 function checkTrainerState(trainer: TrainerState | undefined): TrainerState | undefined {
   if (trainer === undefined) return undefined;
-  if (trainer === null || typeof trainer !== 'object' || Array.isArray(trainer)) throw new TypeError('The trainer state must be a plain JSON object (a TrainerState).');
+  if (trainer === null || typeof trainer !== 'object' || Array.isArray(trainer))
+    throw new TypeError('The trainer state must be a plain JSON object (a TrainerState).');
   try {
     return JSON.parse(JSON.stringify(trainer));
   } catch (e) {
-    throw new TypeError(`The trainer state must be JSON-serialisable: ${(e as Error).message}`, { cause: e });
+    throw new TypeError(`The trainer state must be JSON-serialisable: ${(e as Error).message}`, {
+      cause: e,
+    });
   }
 }
 
@@ -120,8 +164,12 @@ function concat(parts: Uint8Array[]): ArrayBuffer {
  * await tf.io.getSaveHandlers('indexeddb://facades')[0].save(artifacts);
  * ```
  */
-export async function checkpointToArtifacts(model: Pix2PixModel, trainer?: TrainerState): Promise<ModelArtifacts> {
-  if (model.isDisposed) throw new CheckpointError('Cannot save a checkpoint of a disposed model.', 'E_DISPOSED');
+export async function checkpointToArtifacts(
+  model: Pix2PixModel,
+  trainer?: TrainerState,
+): Promise<ModelArtifacts> {
+  if (model.isDisposed)
+    throw new CheckpointError('Cannot save a checkpoint of a disposed model.', 'E_DISPOSED');
   const trainerState = checkTrainerState(trainer);
   const weights = expectedWeights(model, 'checkpoint');
   const parts: Uint8Array[] = [];
@@ -149,7 +197,11 @@ export async function checkpointToArtifacts(model: Pix2PixModel, trainer?: Train
   return artifacts(weightSpecs, concat(parts), meta);
 }
 
-function artifacts(weightSpecs: WeightSpec[], weightData: ArrayBuffer, meta: CheckpointMeta): ModelArtifacts {
+function artifacts(
+  weightSpecs: WeightSpec[],
+  weightData: ArrayBuffer,
+  meta: CheckpointMeta,
+): ModelArtifacts {
   return {
     format: CHECKPOINT_FORMAT,
     generatedBy: 'pix2pix-ts',
@@ -182,26 +234,45 @@ export interface WeightsExportOptions {
  * const web = await weightsToArtifacts(model, { dtype: 'uint8' }); // ~1/4 of the float32 bytes
  * ```
  */
-export async function weightsToArtifacts(model: Pix2PixModel, opts: WeightsExportOptions = {}): Promise<ModelArtifacts> {
+export async function weightsToArtifacts(
+  model: Pix2PixModel,
+  opts: WeightsExportOptions = {},
+): Promise<ModelArtifacts> {
   const { dtype = 'float32', quantizeVectors = false } = opts;
-  if (!['float32', 'float16', 'uint8'].includes(dtype)) throw new TypeError(`Unsupported weights dtype: ${JSON.stringify(dtype)}. Should be one of: "float32", "float16", "uint8".`);
-  if (model.isDisposed) throw new CheckpointError('Cannot export weights of a disposed model.', 'E_DISPOSED');
+  if (!['float32', 'float16', 'uint8'].includes(dtype))
+    throw new TypeError(
+      `Unsupported weights dtype: ${JSON.stringify(dtype)}. Should be one of: "float32", "float16", "uint8".`,
+    );
+  if (model.isDisposed)
+    throw new CheckpointError('Cannot export weights of a disposed model.', 'E_DISPOSED');
   const parts: Uint8Array[] = [];
   const weightSpecs: WeightSpec[] = [];
   for (const w of expectedWeights(model, 'weights')) {
     const data = (await w.variable.data()) as Float32Array;
     const quantize = dtype !== 'float32' && (quantizeVectors || w.shape.length > 1);
     if (!quantize) {
-      parts.push(new Uint8Array(data.buffer.slice(data.byteOffset, data.byteOffset + data.byteLength)));
+      parts.push(
+        new Uint8Array(data.buffer.slice(data.byteOffset, data.byteOffset + data.byteLength)),
+      );
       weightSpecs.push({ name: w.name, shape: w.shape, dtype: 'float32' });
     } else if (dtype === 'float16') {
       const h = encodeFloat16(data);
       parts.push(new Uint8Array(h.buffer));
-      weightSpecs.push({ name: w.name, shape: w.shape, dtype: 'float32', quantization: { dtype: 'float16' } });
+      weightSpecs.push({
+        name: w.name,
+        shape: w.shape,
+        dtype: 'float32',
+        quantization: { dtype: 'float16' },
+      });
     } else {
       const q = quantizeAffineU8(data);
       parts.push(q.data);
-      weightSpecs.push({ name: w.name, shape: w.shape, dtype: 'float32', quantization: { dtype: 'uint8', scale: q.scale, min: q.min } });
+      weightSpecs.push({
+        name: w.name,
+        shape: w.shape,
+        dtype: 'float32',
+        quantization: { dtype: 'uint8', scale: q.scale, min: q.min },
+      });
     }
   }
   const meta: CheckpointMeta = {
@@ -235,25 +306,44 @@ export function readCheckpointMeta(a: ModelArtifacts): CheckpointMeta {
     );
   }
   if (typeof meta.version !== 'number' || meta.version > CHECKPOINT_VERSION) {
-    throw new CheckpointError(`The checkpoint has format version ${meta.version}; this pix2pix-ts reads up to ${CHECKPOINT_VERSION}. Upgrade pix2pix-ts.`, 'E_CHECKPOINT_VERSION');
+    throw new CheckpointError(
+      `The checkpoint has format version ${meta.version}; this pix2pix-ts reads up to ${CHECKPOINT_VERSION}. Upgrade pix2pix-ts.`,
+      'E_CHECKPOINT_VERSION',
+    );
   }
-  if (meta.kind !== 'checkpoint' && meta.kind !== 'weights') throw new CheckpointError(`Unknown artifact kind ${JSON.stringify(meta.kind)}; expected "checkpoint" or "weights".`, 'E_CHECKPOINT_FORMAT');
-  if (meta.layout !== 'tfjs') throw new CheckpointError(`Unknown weight layout ${JSON.stringify(meta.layout)}; expected "tfjs".`, 'E_CHECKPOINT_FORMAT');
+  if (meta.kind !== 'checkpoint' && meta.kind !== 'weights')
+    throw new CheckpointError(
+      `Unknown artifact kind ${JSON.stringify(meta.kind)}; expected "checkpoint" or "weights".`,
+      'E_CHECKPOINT_FORMAT',
+    );
+  if (meta.layout !== 'tfjs')
+    throw new CheckpointError(
+      `Unknown weight layout ${JSON.stringify(meta.layout)}; expected "tfjs".`,
+      'E_CHECKPOINT_FORMAT',
+    );
   return meta;
 }
 
-function archDiff(a: ResolvedModelOptions, b: ResolvedModelOptions, nets: Array<'G' | 'D'>, strict: boolean): string[] {
+function archDiff(
+  a: ResolvedModelOptions,
+  b: ResolvedModelOptions,
+  nets: Array<'G' | 'D'>,
+  strict: boolean,
+): string[] {
   const diffs: string[] = [];
   const cmp = (path: string, x: unknown, y: unknown) => {
     if (x !== y) diffs.push(`${path}: checkpoint ${JSON.stringify(x)}, model ${JSON.stringify(y)}`);
   };
   const g = ['numDowns', 'ngf', 'inputChannels', 'outputChannels', 'norm'] as const;
   for (const k of g) cmp(`generator.${k}`, a.generator[k], b.generator[k]);
-  if (nets.includes('D')) for (const k of ['ndf', 'nLayers', 'norm', 'inputChannels'] as const) cmp(`discriminator.${k}`, a.discriminator[k], b.discriminator[k]);
+  if (nets.includes('D'))
+    for (const k of ['ndf', 'nLayers', 'norm', 'inputChannels'] as const)
+      cmp(`discriminator.${k}`, a.discriminator[k], b.discriminator[k]);
   if (strict) {
     cmp('generator.dropout', a.generator.dropout, b.generator.dropout);
     cmp('seed', a.seed, b.seed);
-    for (const k of Object.keys(a.train) as Array<keyof ResolvedModelOptions['train']>) cmp(`train.${k}`, a.train[k], b.train[k]);
+    for (const k of Object.keys(a.train) as Array<keyof ResolvedModelOptions['train']>)
+      cmp(`train.${k}`, a.train[k], b.train[k]);
   }
   return diffs;
 }
@@ -278,11 +368,21 @@ export interface RestoreOptions {
  * const trainer = await restoreFromArtifacts(model, artifacts);
  * ```
  */
-export async function restoreFromArtifacts(model: Pix2PixModel, a: ModelArtifacts, opts: RestoreOptions = {}): Promise<TrainerState | undefined> {
+export async function restoreFromArtifacts(
+  model: Pix2PixModel,
+  a: ModelArtifacts,
+  opts: RestoreOptions = {},
+): Promise<TrainerState | undefined> {
   const { strict = true } = opts;
   const meta = readCheckpointMeta(a);
-  if (model.isDisposed) throw new CheckpointError('Cannot restore into a disposed model.', 'E_DISPOSED');
-  const diffs = archDiff(meta.options, model.options, meta.nets, strict && meta.kind === 'checkpoint');
+  if (model.isDisposed)
+    throw new CheckpointError('Cannot restore into a disposed model.', 'E_DISPOSED');
+  const diffs = archDiff(
+    meta.options,
+    model.options,
+    meta.nets,
+    strict && meta.kind === 'checkpoint',
+  );
   if (diffs.length) {
     throw new CheckpointError(
       `The ${meta.kind} does not fit this model: ${diffs.join('; ')}. Create the model from the checkpoint instead (loadCheckpoint), or pass { strict: false } to restore into a model with other training options.`,
@@ -296,22 +396,38 @@ export async function restoreFromArtifacts(model: Pix2PixModel, a: ModelArtifact
   for (const w of expected) {
     const s = byName.get(w.name);
     if (!s) problems.push(`missing "${w.name}"`);
-    else if (s.shape.join(',') !== w.shape.join(',')) problems.push(`"${w.name}" has shape [${s.shape.join(', ')}], expected [${w.shape.join(', ')}]`);
-    else if (s.dtype !== 'float32') problems.push(`"${w.name}" has dtype ${s.dtype}, expected float32`);
+    else if (s.shape.join(',') !== w.shape.join(','))
+      problems.push(
+        `"${w.name}" has shape [${s.shape.join(', ')}], expected [${w.shape.join(', ')}]`,
+      );
+    else if (s.dtype !== 'float32')
+      problems.push(`"${w.name}" has dtype ${s.dtype}, expected float32`);
   }
   const known = new Set(expected.map((w) => w.name));
   for (const s of specs) if (!known.has(s.name)) problems.push(`unexpected "${s.name}"`);
-  if (problems.length) throw new CheckpointError(`The ${meta.kind} is inconsistent with its own options: ${problems.slice(0, 6).join('; ')}${problems.length > 6 ? ` (${problems.length} problems)` : ''}.`, 'E_CHECKPOINT_CORRUPT');
+  if (problems.length)
+    throw new CheckpointError(
+      `The ${meta.kind} is inconsistent with its own options: ${problems.slice(0, 6).join('; ')}${problems.length > 6 ? ` (${problems.length} problems)` : ''}.`,
+      'E_CHECKPOINT_CORRUPT',
+    );
   let decoded: tf.NamedTensorMap;
   try {
     decoded = tf.io.decodeWeights(a.weightData ?? new ArrayBuffer(0), specs);
   } catch (e) {
-    throw new CheckpointError(`Could not decode the ${meta.kind}'s weights: ${(e as Error).message}. The file is truncated or damaged.`, 'E_CHECKPOINT_CORRUPT', { cause: e });
+    throw new CheckpointError(
+      `Could not decode the ${meta.kind}'s weights: ${(e as Error).message}. The file is truncated or damaged.`,
+      'E_CHECKPOINT_CORRUPT',
+      { cause: e },
+    );
   }
   try {
     for (const w of expected) {
       const t = decoded[w.name];
-      if (sizeOf(t.shape) !== sizeOf(w.shape)) throw new CheckpointError(`internal: decoded "${w.name}" has the wrong size`, 'E_CHECKPOINT_CORRUPT');
+      if (sizeOf(t.shape) !== sizeOf(w.shape))
+        throw new CheckpointError(
+          `internal: decoded "${w.name}" has the wrong size`,
+          'E_CHECKPOINT_CORRUPT',
+        );
       w.variable.assign(t);
     }
   } finally {
@@ -351,20 +467,37 @@ function precheckArtifacts(a: ModelArtifacts, meta: CheckpointMeta, options: Mod
     g = generatorSpecs(resolved.generator);
     dspecs = discriminatorSpecs(resolved.discriminator);
   } catch (e) {
-    throw new CheckpointError(`The checkpoint's model options are invalid: ${(e as Error).message}`, 'E_CHECKPOINT_CORRUPT', { cause: e });
+    throw new CheckpointError(
+      `The checkpoint's model options are invalid: ${(e as Error).message}`,
+      'E_CHECKPOINT_CORRUPT',
+      { cause: e },
+    );
   }
   const elements = (shape: number[]) => shape.reduce((x, y) => x * y, 1);
   const params = [...g, ...dspecs].reduce((n, sp) => n + elements(sp.shape), 0);
-  const moments = [...g, ...dspecs].filter((sp) => sp.trainable).reduce((n, sp) => n + 2 * elements(sp.shape), 0);
+  const moments = [...g, ...dspecs]
+    .filter((sp) => sp.trainable)
+    .reduce((n, sp) => n + 2 * elements(sp.shape), 0);
   if (params + moments > MAX_MODEL_ELEMENTS) {
-    throw new LimitError(`The ${meta.kind}'s options describe a model of ${params} parameters (${params + moments} elements with the optimizer's moments), above the limit of ${MAX_MODEL_ELEMENTS}; refused before building it.`);
+    throw new LimitError(
+      `The ${meta.kind}'s options describe a model of ${params} parameters (${params + moments} elements with the optimizer's moments), above the limit of ${MAX_MODEL_ELEMENTS}; refused before building it.`,
+    );
   }
   const expected = new Map<string, number[]>();
-  const nets = meta.kind === 'checkpoint' ? ([['G', g], ['D', dspecs]] as const) : ([['G', g]] as const);
-  for (const [net, specs] of nets) for (const sp of specs) expected.set(`${net}/${sp.key}`, tfShape(sp));
+  const nets =
+    meta.kind === 'checkpoint'
+      ? ([
+          ['G', g],
+          ['D', dspecs],
+        ] as const)
+      : ([['G', g]] as const);
+  for (const [net, specs] of nets)
+    for (const sp of specs) expected.set(`${net}/${sp.key}`, tfShape(sp));
   if (meta.kind === 'checkpoint') {
     for (const [net, specs] of nets) {
-      for (const m of ['m', 'v']) for (const sp of specs.filter((x) => x.trainable)) expected.set(`opt${net}/${m}/${sp.key}`, tfShape(sp));
+      for (const m of ['m', 'v'])
+        for (const sp of specs.filter((x) => x.trainable))
+          expected.set(`opt${net}/${m}/${sp.key}`, tfShape(sp));
     }
   }
   const specs = a.weightSpecs ?? [];
@@ -373,10 +506,16 @@ function precheckArtifacts(a: ModelArtifacts, meta: CheckpointMeta, options: Mod
   for (const [name, shape] of expected) {
     const sp = byName.get(name);
     if (!sp) problems.push(`missing "${name}"`);
-    else if (!Array.isArray(sp.shape) || sp.shape.join(',') !== shape.join(',')) problems.push(`"${name}" has shape [${String(sp.shape).slice(0, 40)}], expected [${shape.join(', ')}]`);
+    else if (!Array.isArray(sp.shape) || sp.shape.join(',') !== shape.join(','))
+      problems.push(
+        `"${name}" has shape [${String(sp.shape).slice(0, 40)}], expected [${shape.join(', ')}]`,
+      );
   }
   if (problems.length) {
-    throw new CheckpointError(`The ${meta.kind} is inconsistent with its own options: ${problems.slice(0, 6).join('; ')}${problems.length > 6 ? ` (${problems.length} problems)` : ''}. Checked before building the model.`, 'E_CHECKPOINT_CORRUPT');
+    throw new CheckpointError(
+      `The ${meta.kind} is inconsistent with its own options: ${problems.slice(0, 6).join('; ')}${problems.length > 6 ? ` (${problems.length} problems)` : ''}. Checked before building the model.`,
+      'E_CHECKPOINT_CORRUPT',
+    );
   }
 }
 
@@ -398,9 +537,18 @@ export async function modelFromArtifacts(
   precheckArtifacts(a, meta, { generator, discriminator: d, train, seed });
   let model: Pix2PixModel;
   try {
-    model = new Pix2PixModel({ generator, discriminator: d, train: { ...train, ...overrides.train }, seed });
+    model = new Pix2PixModel({
+      generator,
+      discriminator: d,
+      train: { ...train, ...overrides.train },
+      seed,
+    });
   } catch (e) {
-    throw new CheckpointError(`The checkpoint's model options are invalid: ${(e as Error).message}`, 'E_CHECKPOINT_CORRUPT', { cause: e });
+    throw new CheckpointError(
+      `The checkpoint's model options are invalid: ${(e as Error).message}`,
+      'E_CHECKPOINT_CORRUPT',
+      { cause: e },
+    );
   }
   try {
     const trainerState = await restoreFromArtifacts(model, a, { strict: !overrides.train });
@@ -425,7 +573,12 @@ export interface CheckpointIOOptions extends FileHandlerOptions {
  * await saveCheckpoint(model, 'runs/facades/latest.p2p', { epoch, step, rng: rng.state() });
  * ```
  */
-export async function saveCheckpoint(model: Pix2PixModel, target: IOTarget, trainerState?: TrainerState, opts: CheckpointIOOptions = {}): Promise<tf.io.SaveResult> {
+export async function saveCheckpoint(
+  model: Pix2PixModel,
+  target: IOTarget,
+  trainerState?: TrainerState,
+  opts: CheckpointIOOptions = {},
+): Promise<tf.io.SaveResult> {
   const a = await checkpointToArtifacts(model, trainerState);
   return saveHandler(target, opts).save!(a);
 }
@@ -439,7 +592,11 @@ export async function saveCheckpoint(model: Pix2PixModel, target: IOTarget, trai
  * await saveWeights(model, 'public/facades/model.json', { dtype: 'uint8' });
  * ```
  */
-export async function saveWeights(model: Pix2PixModel, target: IOTarget, opts: WeightsExportOptions & CheckpointIOOptions = {}): Promise<tf.io.SaveResult> {
+export async function saveWeights(
+  model: Pix2PixModel,
+  target: IOTarget,
+  opts: WeightsExportOptions & CheckpointIOOptions = {},
+): Promise<tf.io.SaveResult> {
   const a = await weightsToArtifacts(model, opts);
   return saveHandler(target, opts).save!(a);
 }
@@ -450,7 +607,11 @@ async function loadArtifacts(source: IOTarget, opts: CheckpointIOOptions): Promi
     return await handler.load!();
   } catch (e) {
     if (e instanceof CheckpointError) throw e;
-    throw new CheckpointError(`Could not load ${typeof source === 'string' ? `"${source}"` : 'the checkpoint'}: ${(e as Error)?.message ?? e}`, 'E_IO_READ', { cause: e });
+    throw new CheckpointError(
+      `Could not load ${typeof source === 'string' ? `"${source}"` : 'the checkpoint'}: ${(e as Error)?.message ?? e}`,
+      'E_IO_READ',
+      { cause: e },
+    );
   }
 }
 
@@ -462,7 +623,10 @@ async function loadArtifacts(source: IOTarget, opts: CheckpointIOOptions): Promi
  * const { model, trainerState } = await loadCheckpoint('runs/facades/latest.p2p');
  * ```
  */
-export async function loadCheckpoint(source: IOTarget, opts: CheckpointIOOptions = {}): Promise<{ model: Pix2PixModel; trainerState?: TrainerState; meta: CheckpointMeta }> {
+export async function loadCheckpoint(
+  source: IOTarget,
+  opts: CheckpointIOOptions = {},
+): Promise<{ model: Pix2PixModel; trainerState?: TrainerState; meta: CheckpointMeta }> {
   return modelFromArtifacts(await loadArtifacts(source, opts));
 }
 
@@ -474,7 +638,11 @@ export async function loadCheckpoint(source: IOTarget, opts: CheckpointIOOptions
  * const trainer = await restoreCheckpoint(model, 'indexeddb://facades-latest');
  * ```
  */
-export async function restoreCheckpoint(model: Pix2PixModel, source: IOTarget, opts: CheckpointIOOptions & RestoreOptions = {}): Promise<TrainerState | undefined> {
+export async function restoreCheckpoint(
+  model: Pix2PixModel,
+  source: IOTarget,
+  opts: CheckpointIOOptions & RestoreOptions = {},
+): Promise<TrainerState | undefined> {
   return restoreFromArtifacts(model, await loadArtifacts(source, opts), opts);
 }
 
@@ -511,7 +679,11 @@ function looksLikePict(b: Uint8Array): boolean {
  * model.generate(x, mode);
  * ```
  */
-export async function modelFromWeights(source: WeightsInput, options: ModelOptions = {}, io: CheckpointIOOptions & { key?: string } = {}): Promise<LoadedWeights> {
+export async function modelFromWeights(
+  source: WeightsInput,
+  options: ModelOptions = {},
+  io: CheckpointIOOptions & { key?: string } = {},
+): Promise<LoadedWeights> {
   let bytes: Uint8Array | undefined;
   let art: ModelArtifacts | undefined;
   if (source instanceof Uint8Array) bytes = source;
@@ -521,8 +693,12 @@ export async function modelFromWeights(source: WeightsInput, options: ModelOptio
     const s = String(source);
     if (/\.json([?#].*)?$/i.test(s)) art = await loadArtifacts(s, io);
     else bytes = await readBytes(s, io);
-  } else if (source && typeof (source as tf.io.IOHandler).load === 'function') art = await loadArtifacts(source as tf.io.IOHandler, io);
-  else throw new TypeError('Weights must be bytes (Uint8Array / ArrayBuffer), a path or URL string, or a tf.io.IOHandler.');
+  } else if (source && typeof (source as tf.io.IOHandler).load === 'function')
+    art = await loadArtifacts(source as tf.io.IOHandler, io);
+  else
+    throw new TypeError(
+      'Weights must be bytes (Uint8Array / ArrayBuffer), a path or URL string, or a tf.io.IOHandler.',
+    );
 
   if (bytes && isArtifactsContainer(bytes)) art = decodeArtifacts(bytes, 'the weights');
   if (art) {
@@ -543,7 +719,10 @@ export async function modelFromWeights(source: WeightsInput, options: ModelOptio
   if ((b[0] === 0x50 && b[1] === 0x4b) || b[0] === 0x80) {
     const sd = readPth(b, { key: io.key });
     const inferred = options.generator ? {} : inferModelOptions(sd);
-    const model = new Pix2PixModel({ ...options, generator: options.generator ?? inferred.generator });
+    const model = new Pix2PixModel({
+      ...options,
+      generator: options.generator ?? inferred.generator,
+    });
     try {
       model.loadStateDict('G', sd);
     } catch (e) {
@@ -563,5 +742,8 @@ export async function modelFromWeights(source: WeightsInput, options: ModelOptio
     }
     return { model, mode: imp.mode, kind: 'pict', differences: imp.differences };
   }
-  throw new CheckpointError(`Unrecognised weights (${sniff(b)}). Expected a PyTorch .pth, a .pict, a pix2pix-ts checkpoint/weights file, or a tfjs model.json.`, 'E_CHECKPOINT_FORMAT');
+  throw new CheckpointError(
+    `Unrecognised weights (${sniff(b)}). Expected a PyTorch .pth, a .pict, a pix2pix-ts checkpoint/weights file, or a tfjs model.json.`,
+    'E_CHECKPOINT_FORMAT',
+  );
 }

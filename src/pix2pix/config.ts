@@ -77,19 +77,25 @@ const GAN_MODES: GanMode[] = ['vanilla', 'lsgan'];
 
 function positiveInt(name: string, v: number, min = 1, max = 4096): number {
   if (!Number.isInteger(v) || v < min || v > max) {
-    throw new RangeError(`Option "${name}" must be an integer from ${min} to ${max}, got ${JSON.stringify(v)}.`);
+    throw new RangeError(
+      `Option "${name}" must be an integer from ${min} to ${max}, got ${JSON.stringify(v)}.`,
+    );
   }
   return v;
 }
 function positiveNumber(name: string, v: number): number {
   if (typeof v !== 'number' || !Number.isFinite(v) || v < 0) {
-    throw new RangeError(`Option "${name}" must be a finite number >= 0, got ${JSON.stringify(v)}.`);
+    throw new RangeError(
+      `Option "${name}" must be a finite number >= 0, got ${JSON.stringify(v)}.`,
+    );
   }
   return v;
 }
 function oneOf<T extends string>(name: string, v: T, valid: readonly T[]): T {
   if (!valid.includes(v)) {
-    throw new TypeError(`Unsupported ${name}: ${JSON.stringify(v)}. Should be one of: ${valid.map((x) => `"${x}"`).join(', ')}.`);
+    throw new TypeError(
+      `Unsupported ${name}: ${JSON.stringify(v)}. Should be one of: ${valid.map((x) => `"${x}"`).join(', ')}.`,
+    );
   }
   return v;
 }
@@ -122,7 +128,8 @@ export function resolveModelOptions(opts: ModelOptions = {}): ResolvedModelOptio
     epsilon = 1e-8,
   } = opts.train ?? {};
   const seed = opts.seed ?? 0;
-  if (!Number.isInteger(seed)) throw new RangeError(`Option "seed" must be an integer, got ${JSON.stringify(seed)}.`);
+  if (!Number.isInteger(seed))
+    throw new RangeError(`Option "seed" must be an integer, got ${JSON.stringify(seed)}.`);
   const generator: ResolvedGenerator = {
     numDowns: positiveInt('generator.numDowns', numDowns, 5, 12),
     ngf: positiveInt('generator.ngf', ngf),

@@ -41,14 +41,33 @@ const URLS = defaultModelUrls();
  * const { model } = await modelFromWeights(defaultModelHandler());
  * ```
  */
-export function defaultModelHandler(opts: Pick<DownloadOptions, 'onProgress' | 'signal' | 'fetch'> = {}): tf.io.IOHandler {
+export function defaultModelHandler(
+  opts: Pick<DownloadOptions, 'onProgress' | 'signal' | 'fetch'> = {},
+): tf.io.IOHandler {
   return {
     async load() {
-      if (!URLS) throw new Error('The shipped model\'s URL is unknown here (no import.meta.url); pass its model.json URL as "weights".');
-      const json = JSON.parse(new TextDecoder().decode(await download(URLS.json, { ...opts, onProgress: undefined, what: 'the shipped model (default-model.json)' }))) as tf.io.ModelJSON;
+      if (!URLS)
+        throw new Error(
+          'The shipped model\'s URL is unknown here (no import.meta.url); pass its model.json URL as "weights".',
+        );
+      const json = JSON.parse(
+        new TextDecoder().decode(
+          await download(URLS.json, {
+            ...opts,
+            onProgress: undefined,
+            what: 'the shipped model (default-model.json)',
+          }),
+        ),
+      ) as tf.io.ModelJSON;
       return tf.io.getModelArtifactsForJSON(json, async (manifest) => {
-        const bytes = await download(URLS.weights, { ...opts, what: 'the shipped model\'s weights (default-model.bin)' });
-        return [manifest.flatMap((g) => g.weights), bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer];
+        const bytes = await download(URLS.weights, {
+          ...opts,
+          what: "the shipped model's weights (default-model.bin)",
+        });
+        return [
+          manifest.flatMap((g) => g.weights),
+          bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer,
+        ];
       });
     },
   };

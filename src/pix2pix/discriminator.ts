@@ -5,7 +5,15 @@
 import { tf } from '../core/tf.js';
 import type { Tensor4D } from '../core/tf.js';
 import type { ResolvedDiscriminator } from './config.js';
-import { conv, norm, convSpecs, normSpecs, convBias, appliedBias, type ForwardContext } from './layers.js';
+import {
+  conv,
+  norm,
+  convSpecs,
+  normSpecs,
+  convBias,
+  appliedBias,
+  type ForwardContext,
+} from './layers.js';
 import type { ParamSpec, ParamStore } from './params.js';
 
 interface DLayer {
@@ -28,18 +36,36 @@ interface DLayer {
  */
 export function discriminatorLayers(d: ResolvedDiscriminator): DLayer[] {
   const bias = convBias(d.norm);
-  const layers: DLayer[] = [{ conv: 0, inC: d.inputChannels, outC: d.ndf, stride: 2, bias: true, act: true }];
+  const layers: DLayer[] = [
+    { conv: 0, inC: d.inputChannels, outC: d.ndf, stride: 2, bias: true, act: true },
+  ];
   let idx = 2;
   let mult = 1;
   for (let n = 1; n < d.nLayers; n++) {
     const prev = mult;
     mult = Math.min(2 ** n, 8);
-    layers.push({ conv: idx, norm: idx + 1, inC: d.ndf * prev, outC: d.ndf * mult, stride: 2, bias, act: true });
+    layers.push({
+      conv: idx,
+      norm: idx + 1,
+      inC: d.ndf * prev,
+      outC: d.ndf * mult,
+      stride: 2,
+      bias,
+      act: true,
+    });
     idx += 3;
   }
   const prev = mult;
   mult = Math.min(2 ** d.nLayers, 8);
-  layers.push({ conv: idx, norm: idx + 1, inC: d.ndf * prev, outC: d.ndf * mult, stride: 1, bias, act: true });
+  layers.push({
+    conv: idx,
+    norm: idx + 1,
+    inC: d.ndf * prev,
+    outC: d.ndf * mult,
+    stride: 1,
+    bias,
+    act: true,
+  });
   idx += 3;
   layers.push({ conv: idx, inC: d.ndf * mult, outC: 1, stride: 1, bias: true, act: false });
   return layers;
@@ -54,12 +80,25 @@ export function discriminatorSpecs(d: ResolvedDiscriminator): ParamSpec[] {
 }
 
 /** Runs the discriminator on an NHWC batch `cat(A, B)`; returns NHWC logits `[n, h', w', 1]`. */
-export function discriminatorForward(store: ParamStore, d: ResolvedDiscriminator, x: Tensor4D, ctx: ForwardContext): Tensor4D {
+export function discriminatorForward(
+  store: ParamStore,
+  d: ResolvedDiscriminator,
+  x: Tensor4D,
+  ctx: ForwardContext,
+): Tensor4D {
   let y = x;
   for (const L of discriminatorLayers(d)) {
-    y = conv(store, `model.${L.conv}`, y, L.stride, 1, appliedBias(L.bias, L.norm !== undefined, d.norm));
+    y = conv(
+      store,
+      `model.${L.conv}`,
+      y,
+      L.stride,
+      1,
+      appliedBias(L.bias, L.norm !== undefined, d.norm),
+    );
     // The LeakyReLU goes into the norm, which fuses it where the backend can.
-    if (L.norm !== undefined) y = norm(store, `model.${L.norm}`, y, d.norm, ctx, L.act ? 0.2 : undefined);
+    if (L.norm !== undefined)
+      y = norm(store, `model.${L.norm}`, y, d.norm, ctx, L.act ? 0.2 : undefined);
     else if (L.act) y = tf.leakyRelu(y, 0.2);
   }
   return y;

@@ -8,7 +8,17 @@
 import { tf } from '../core/tf.js';
 import type { Tensor4D } from '../core/tf.js';
 import type { ResolvedGenerator } from './config.js';
-import { conv, convT, norm, convSpecs, convTSpecs, normSpecs, convBias, appliedBias, type ForwardContext } from './layers.js';
+import {
+  conv,
+  convT,
+  norm,
+  convSpecs,
+  convTSpecs,
+  normSpecs,
+  convBias,
+  appliedBias,
+  type ForwardContext,
+} from './layers.js';
 import type { ParamSpec, ParamStore } from './params.js';
 
 export interface UnetLevel {
@@ -68,11 +78,13 @@ export function generatorSpecs(g: ResolvedGenerator): ParamSpec[] {
     const L = levels[i];
     const p = L.prefix;
     specs.push(...convSpecs(`${p}.${L.idx.down}`, L.innerC, L.inC, bias));
-    if (L.idx.downNorm !== undefined) specs.push(...normSpecs(`${p}.${L.idx.downNorm}`, L.innerC, g.norm));
+    if (L.idx.downNorm !== undefined)
+      specs.push(...normSpecs(`${p}.${L.idx.downNorm}`, L.innerC, g.norm));
     if (!L.innermost) emit(i + 1);
     const upIn = L.innermost ? L.innerC : L.innerC * 2;
     specs.push(...convTSpecs(`${p}.${L.idx.up}`, upIn, L.outerC, L.outermost ? true : bias));
-    if (L.idx.upNorm !== undefined) specs.push(...normSpecs(`${p}.${L.idx.upNorm}`, L.outerC, g.norm));
+    if (L.idx.upNorm !== undefined)
+      specs.push(...normSpecs(`${p}.${L.idx.upNorm}`, L.outerC, g.norm));
   };
   emit(0);
   return specs;
@@ -87,7 +99,12 @@ export function dropoutKey(L: UnetLevel): string {
  * Runs the generator on an NHWC batch in [-1, 1]; returns NHWC in [-1, 1] (tanh).
  * Call inside `tf.tidy` (or a gradient function): intermediate tensors are not disposed here.
  */
-export function generatorForward(store: ParamStore, g: ResolvedGenerator, x: Tensor4D, ctx: ForwardContext): Tensor4D {
+export function generatorForward(
+  store: ParamStore,
+  g: ResolvedGenerator,
+  x: Tensor4D,
+  ctx: ForwardContext,
+): Tensor4D {
   const levels = unetLevels(g);
   const bias = convBias(g.norm);
   // `a` is a level's activated input: the reference's down LeakyReLU is in place, so the skip
@@ -101,10 +118,22 @@ export function generatorForward(store: ParamStore, g: ResolvedGenerator, x: Ten
       const u = convT(store, `${p}.${L.idx.up}`, tf.relu(s), L.outerC, true);
       return tf.tanh(u);
     }
-    const d = conv(store, `${p}.${L.idx.down}`, a, 2, 1, appliedBias(bias, L.idx.downNorm !== undefined, g.norm));
-    const downNorm = (slope?: number) => norm(store, `${p}.${L.idx.downNorm}`, d, g.norm, ctx, slope);
+    const d = conv(
+      store,
+      `${p}.${L.idx.down}`,
+      a,
+      2,
+      1,
+      appliedBias(bias, L.idx.downNorm !== undefined, g.norm),
+    );
+    const downNorm = (slope?: number) =>
+      norm(store, `${p}.${L.idx.downNorm}`, d, g.norm, ctx, slope);
     const hasDownNorm = L.idx.downNorm !== undefined;
-    const s = L.innermost ? (hasDownNorm ? downNorm() : d) : block(i + 1, hasDownNorm ? downNorm(0.2) : tf.leakyRelu(d, 0.2));
+    const s = L.innermost
+      ? hasDownNorm
+        ? downNorm()
+        : d
+      : block(i + 1, hasDownNorm ? downNorm(0.2) : tf.leakyRelu(d, 0.2));
     let u = convT(store, `${p}.${L.idx.up}`, tf.relu(s), L.outerC, appliedBias(bias, true, g.norm));
     u = norm(store, `${p}.${L.idx.upNorm}`, u, g.norm, ctx);
     const mask = L.dropout ? ctx.dropoutMasks?.get(dropoutKey(L)) : undefined;
@@ -115,7 +144,12 @@ export function generatorForward(store: ParamStore, g: ResolvedGenerator, x: Ten
 }
 
 /** Shapes (NHWC) of the dropout masks for an input of `n x h x w`. */
-export function dropoutShapes(g: ResolvedGenerator, n: number, h: number, w: number): Map<string, number[]> {
+export function dropoutShapes(
+  g: ResolvedGenerator,
+  n: number,
+  h: number,
+  w: number,
+): Map<string, number[]> {
   const shapes = new Map<string, number[]>();
   for (const L of unetLevels(g)) {
     if (!L.dropout) continue;

@@ -21,7 +21,16 @@ export interface GoldenSource {
 
 export interface GoldenManifest {
   config: {
-    num_downs: number; ngf: number; ndf: number; n_layers: number; norm: NormKind; batch: number; steps: number; seed?: number; input_nc?: number; output_nc?: number;
+    num_downs: number;
+    ngf: number;
+    ndf: number;
+    n_layers: number;
+    norm: NormKind;
+    batch: number;
+    steps: number;
+    seed?: number;
+    input_nc?: number;
+    output_nc?: number;
     /** GAN objective. @defaultValue 'vanilla' */
     gan_mode?: GanMode;
     /**
@@ -93,7 +102,9 @@ function f32(bytes: Uint8Array): Float32Array {
 
 /** NCHW data -> NHWC tensor. */
 function fromNCHW(data: Float32Array, shape: number[]): Tensor4D {
-  return tf.tidy(() => tf.transpose(tf.tensor4d(data, shape as [number, number, number, number]), [0, 2, 3, 1]));
+  return tf.tidy(() =>
+    tf.transpose(tf.tensor4d(data, shape as [number, number, number, number]), [0, 2, 3, 1]),
+  );
 }
 
 /** NHWC tensor -> NCHW data. */
@@ -123,13 +134,19 @@ export interface VerifyOptions {
  * const allOk = checks.every((c) => c.ok);
  * ```
  */
-export async function verifyGolden(src: GoldenSource, opts: VerifyOptions = {}): Promise<GoldenCheck[]> {
+export async function verifyGolden(
+  src: GoldenSource,
+  opts: VerifyOptions = {},
+): Promise<GoldenCheck[]> {
   const { onCheck, legacy = true } = opts;
   const read = async (name: string): Promise<Uint8Array> => {
     try {
       return await src.read(name);
     } catch (cause) {
-      throw new GoldenError(`Cannot read "${name}" in golden folder ${src.location}: ${(cause as Error)?.message ?? cause}`, { cause });
+      throw new GoldenError(
+        `Cannot read "${name}" in golden folder ${src.location}: ${(cause as Error)?.message ?? cause}`,
+        { cause },
+      );
     }
   };
   let manifest: GoldenManifest;
@@ -140,7 +157,8 @@ export async function verifyGolden(src: GoldenSource, opts: VerifyOptions = {}):
     throw new GoldenError(`manifest.json in ${src.location} is not valid JSON`, { cause });
   }
   for (const k of ['config', 'tensors', 'losses'] as const) {
-    if (!manifest || typeof manifest[k] !== 'object') throw new GoldenError(`manifest.json in ${src.location} has no "${k}"`);
+    if (!manifest || typeof manifest[k] !== 'object')
+      throw new GoldenError(`manifest.json in ${src.location} has no "${k}"`);
   }
   // Read everything first, so a missing file is reported before any computation.
   const files = new Map<string, Float32Array>();
@@ -149,7 +167,10 @@ export async function verifyGolden(src: GoldenSource, opts: VerifyOptions = {}):
     try {
       const data = f32(await src.read(t.file));
       const n = t.shape.reduce((a, b) => a * b, 1);
-      if (data.length !== n) throw new GoldenError(`${t.file} holds ${data.length} floats but the manifest says shape [${t.shape.join(', ')}] (${n})`);
+      if (data.length !== n)
+        throw new GoldenError(
+          `${t.file} holds ${data.length} floats but the manifest says shape [${t.shape.join(', ')}] (${n})`,
+        );
       files.set(name, data);
     } catch (e) {
       if (e instanceof GoldenError) throw e;
@@ -158,7 +179,10 @@ export async function verifyGolden(src: GoldenSource, opts: VerifyOptions = {}):
   }
   const gBytes = await src.read('G.pth').catch(() => (missing.push('G.pth'), null));
   const dBytes = await src.read('D.pth').catch(() => (missing.push('D.pth'), null));
-  if (missing.length) throw new GoldenError(`Golden folder ${src.location} is missing ${missing.length} file(s): ${missing.join(', ')}`);
+  if (missing.length)
+    throw new GoldenError(
+      `Golden folder ${src.location} is missing ${missing.length} file(s): ${missing.join(', ')}`,
+    );
   const legacyBytes = legacy ? await src.read('G_legacy.pth').catch(() => null) : null;
 
   const need = (name: string): Float32Array => {
@@ -172,7 +196,14 @@ export async function verifyGolden(src: GoldenSource, opts: VerifyOptions = {}):
   const outShape = shapeOf('input/real_B');
   const makeModel = (): Pix2PixModel =>
     new Pix2PixModel({
-      generator: { numDowns: c.num_downs, ngf: c.ngf, norm: c.norm, dropout: !!c.dropout, inputChannels: inShape[1], outputChannels: outShape[1] },
+      generator: {
+        numDowns: c.num_downs,
+        ngf: c.ngf,
+        norm: c.norm,
+        dropout: !!c.dropout,
+        inputChannels: inShape[1],
+        outputChannels: outShape[1],
+      },
       discriminator: { ndf: c.ndf, nLayers: c.n_layers, norm: c.norm },
       train: { ganMode: c.gan_mode ?? 'vanilla' },
     });
@@ -195,9 +226,13 @@ export async function verifyGolden(src: GoldenSource, opts: VerifyOptions = {}):
       const masks = new Map<string, Tensor>();
       const prefix = `dropout/step${maskStep}/`;
       for (const name of Object.keys(manifest.tensors)) {
-        if (name.startsWith(prefix)) masks.set(name.slice(prefix.length), fromNCHW(need(name), shapeOf(name)));
+        if (name.startsWith(prefix))
+          masks.set(name.slice(prefix.length), fromNCHW(need(name), shapeOf(name)));
       }
-      if (!masks.size) throw new GoldenError(`manifest.json in ${src.location} has config.dropout but no "${prefix}*" mask tensors`);
+      if (!masks.size)
+        throw new GoldenError(
+          `manifest.json in ${src.location} has config.dropout but no "${prefix}*" mask tensors`,
+        );
       return masks;
     };
   }
@@ -206,20 +241,36 @@ export async function verifyGolden(src: GoldenSource, opts: VerifyOptions = {}):
     model.loadStateDict('D', dSd);
     // Forward checks.
     const gEval = model.generate(realA, 'eval');
-    add('forward G eval', relL2(await toNCHW(gEval), need('forward/G_eval')), GOLDEN_BOUNDS.forward);
+    add(
+      'forward G eval',
+      relL2(await toNCHW(gEval), need('forward/G_eval')),
+      GOLDEN_BOUNDS.forward,
+    );
     gEval.dispose();
     const gTrain = model.generate(realA, 'paper'); // dropout is off in this model: batch statistics only
-    add('forward G train', relL2(await toNCHW(gTrain), need('forward/G_train')), GOLDEN_BOUNDS.forward);
+    add(
+      'forward G train',
+      relL2(await toNCHW(gTrain), need('forward/G_train')),
+      GOLDEN_BOUNDS.forward,
+    );
     gTrain.dispose();
     const dEval = model.discriminate(realA, realB, false);
-    add('forward D eval (real)', relL2(await toNCHW(dEval), need('forward/D_eval_real')), GOLDEN_BOUNDS.forward);
+    add(
+      'forward D eval (real)',
+      relL2(await toNCHW(dEval), need('forward/D_eval_real')),
+      GOLDEN_BOUNDS.forward,
+    );
     dEval.dispose();
     if (legacyBytes) {
       const m2 = makeModel();
       try {
         m2.loadStateDict('G', readPth(legacyBytes));
         const out = m2.generate(realA, 'eval');
-        add('forward G eval from G_legacy.pth', relL2(await toNCHW(out), need('forward/G_eval')), GOLDEN_BOUNDS.forward);
+        add(
+          'forward G eval from G_legacy.pth',
+          relL2(await toNCHW(out), need('forward/G_eval')),
+          GOLDEN_BOUNDS.forward,
+        );
         out.dispose();
       } finally {
         m2.dispose();
@@ -230,22 +281,34 @@ export async function verifyGolden(src: GoldenSource, opts: VerifyOptions = {}):
     // one image and `batch` > 1 meant that image repeated.
     const batch = c.batch ?? 1;
     const tile = batch > 1 && inShape[0] === 1;
-    if (!tile && inShape[0] !== batch) throw new GoldenError(`manifest.json in ${src.location}: config.batch is ${batch} but input/real_A holds ${inShape[0]} images`);
+    if (!tile && inShape[0] !== batch)
+      throw new GoldenError(
+        `manifest.json in ${src.location}: config.batch is ${batch} but input/real_A holds ${inShape[0]} images`,
+      );
     const batchA = tile ? tf.concat(Array(batch).fill(realA), 0) : realA;
     const batchB = tile ? tf.concat(Array(batch).fill(realB), 0) : realB;
     if (files.has('forward/fake_B_step0')) {
       const f0 = model.generate(batchA, 'paper');
-      add('forward fake_B step 0', relL2(await toNCHW(f0), need('forward/fake_B_step0')), GOLDEN_BOUNDS.forward);
+      add(
+        'forward fake_B step 0',
+        relL2(await toNCHW(f0), need('forward/fake_B_step0')),
+        GOLDEN_BOUNDS.forward,
+      );
       f0.dispose();
     }
     for (let step = 0; step < c.steps; step++) {
-      const grads: StepGradients | undefined = step === 0 ? { G: new Map(), D: new Map() } : undefined;
+      const grads: StepGradients | undefined =
+        step === 0 ? { G: new Map(), D: new Map() } : undefined;
       maskStep = step;
       const losses = await model.trainStep(batchA, batchB, { captureGrads: grads });
       const ref = manifest.losses[step];
       if (ref) {
         for (const k of ['D_fake', 'D_real', 'G_GAN', 'G_L1'] as const) {
-          add(`loss step ${step} ${k}`, Math.abs(losses[k] - ref[k]) / Math.abs(ref[k]), GOLDEN_BOUNDS.loss);
+          add(
+            `loss step ${step} ${k}`,
+            Math.abs(losses[k] - ref[k]) / Math.abs(ref[k]),
+            GOLDEN_BOUNDS.loss,
+          );
         }
       }
       if (grads) {
@@ -257,7 +320,11 @@ export async function verifyGolden(src: GoldenSource, opts: VerifyOptions = {}):
             if (l2(ref) < ZERO_GRAD_NORM) {
               // A mathematically zero gradient (a bias an InstanceNorm cancels): the reference
               // holds float64 round-off (~1e-15), so a relative error means nothing; compare absolutely.
-              add(`grad step 0 ${net} ${key} (zero gradient, absolute)`, Math.sqrt(sqDiff(g, ref)), ZERO_GRAD_BOUND);
+              add(
+                `grad step 0 ${net} ${key} (zero gradient, absolute)`,
+                Math.sqrt(sqDiff(g, ref)),
+                ZERO_GRAD_BOUND,
+              );
             } else {
               add(`grad step 0 ${net} ${key}`, relL2(g, ref), GOLDEN_BOUNDS.grad);
             }
@@ -271,7 +338,12 @@ export async function verifyGolden(src: GoldenSource, opts: VerifyOptions = {}):
       const sd = await model.stateDict(net);
       for (const [key, t] of sd) {
         const name = `after/${net}/${key}`;
-        if (files.has(name)) add(`after ${c.steps} steps ${net} ${key}`, relL2(t.data as Float32Array, need(name)), GOLDEN_BOUNDS.after);
+        if (files.has(name))
+          add(
+            `after ${c.steps} steps ${net} ${key}`,
+            relL2(t.data as Float32Array, need(name)),
+            GOLDEN_BOUNDS.after,
+          );
       }
     }
   } finally {
@@ -279,10 +351,18 @@ export async function verifyGolden(src: GoldenSource, opts: VerifyOptions = {}):
     realA.dispose();
     realB.dispose();
   }
-  const expected = Object.keys(manifest.tensors).filter((k) => k.startsWith('grad_step0/') || k.startsWith('after/')).length;
-  const covered = results.filter((r) => r.name.startsWith('grad step 0') || r.name.startsWith('after ')).length;
+  const expected = Object.keys(manifest.tensors).filter(
+    (k) => k.startsWith('grad_step0/') || k.startsWith('after/'),
+  ).length;
+  const covered = results.filter(
+    (r) => r.name.startsWith('grad step 0') || r.name.startsWith('after '),
+  ).length;
   if (covered !== expected) {
-    add(`coverage: ${covered} of ${expected} gradient/parameter tensors of the manifest compared`, Infinity, 0);
+    add(
+      `coverage: ${covered} of ${expected} gradient/parameter tensors of the manifest compared`,
+      Infinity,
+      0,
+    );
   }
   return results;
 }

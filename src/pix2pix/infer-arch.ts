@@ -32,7 +32,10 @@ export interface InferredDiscriminator {
 }
 
 function describe(keys: string[]): string {
-  const shown = keys.slice(0, 4).map((k) => `"${k}"`).join(', ');
+  const shown = keys
+    .slice(0, 4)
+    .map((k) => `"${k}"`)
+    .join(', ');
   return keys.length > 4 ? `${shown}, ... (${keys.length} keys)` : shown || '(no keys)';
 }
 
@@ -54,9 +57,13 @@ function checkSpecs(sd: StateDict, specs: ParamSpec[], what: string, summary: st
   for (const s of specs) {
     const t = sd.get(s.key);
     if (!t) problems.push(`missing "${s.key}"`);
-    else if (t.shape.join(',') !== s.shape.join(',')) problems.push(`"${s.key}" has shape [${t.shape.join(', ')}], expected [${s.shape.join(', ')}]`);
+    else if (t.shape.join(',') !== s.shape.join(','))
+      problems.push(
+        `"${s.key}" has shape [${t.shape.join(', ')}], expected [${s.shape.join(', ')}]`,
+      );
   }
-  for (const k of sd.keys()) if (!known.has(k) && !k.endsWith('.num_batches_tracked')) problems.push(`unexpected "${k}"`);
+  for (const k of sd.keys())
+    if (!known.has(k) && !k.endsWith('.num_batches_tracked')) problems.push(`unexpected "${k}"`);
   if (problems.length) {
     throw new CheckpointError(
       `The state dict is not a pix2pix ${what} with ${summary}: ${problems.slice(0, 6).join('; ')}${problems.length > 6 ? `; ... (${problems.length} problems)` : ''}. Is it a ${what} checkpoint of the reference's pix2pix model?`,
@@ -70,7 +77,8 @@ function shapeOf(sd: StateDict, key: string, rank: number, what: string): number
   if (!t || t.shape.length !== rank) {
     const keys = [...sd.keys()];
     const foreign = foreignArchitecture(keys);
-    if (foreign) throw new CheckpointError(`The state dict looks like ${foreign}.`, 'E_ARCHITECTURE');
+    if (foreign)
+      throw new CheckpointError(`The state dict looks like ${foreign}.`, 'E_ARCHITECTURE');
     throw new CheckpointError(
       `Cannot infer the architecture: this is not a pix2pix ${what} state dict (expected a ${rank}-D "${key}", found ${t ? `shape [${t.shape.join(', ')}]` : 'no such key'}; keys: ${describe(keys)}).`,
       'E_ARCHITECTURE',
@@ -111,9 +119,18 @@ export function inferGeneratorOptions(input: StateDict): InferredGenerator {
   try {
     specs = generatorSpecs(resolveModelOptions({ generator: inferred }).generator);
   } catch (e) {
-    throw new CheckpointError(`The generator state dict gives unusable options ${JSON.stringify(inferred)}: ${(e as Error).message}`, 'E_ARCHITECTURE', { cause: e });
+    throw new CheckpointError(
+      `The generator state dict gives unusable options ${JSON.stringify(inferred)}: ${(e as Error).message}`,
+      'E_ARCHITECTURE',
+      { cause: e },
+    );
   }
-  checkSpecs(sd, specs, 'U-Net generator', `numDowns ${numDowns}, ngf ${ngf}, norm "${norm}", ${inputChannels} -> ${outputChannels} channels`);
+  checkSpecs(
+    sd,
+    specs,
+    'U-Net generator',
+    `numDowns ${numDowns}, ngf ${ngf}, norm "${norm}", ${inputChannels} -> ${outputChannels} channels`,
+  );
   return inferred;
 }
 
@@ -130,16 +147,30 @@ export function inferDiscriminatorOptions(input: StateDict): InferredDiscriminat
   const sd = stripModulePrefix(input);
   const [ndf, inputChannels] = shapeOf(sd, 'model.0.weight', 4, 'PatchGAN discriminator');
   // Conv layers: the first, nLayers - 1 strided ones, one stride-1 one, and the 1-channel output.
-  const convs = [...sd.entries()].filter(([k, t]) => /^model\.\d+\.weight$/.test(k) && t.shape.length === 4);
+  const convs = [...sd.entries()].filter(
+    ([k, t]) => /^model\.\d+\.weight$/.test(k) && t.shape.length === 4,
+  );
   const nLayers = convs.length - 2;
   const keys = [...sd.keys()];
-  const norm: NormKind = keys.some((k) => k.endsWith('.running_mean')) ? 'batch' : sd.has('model.2.bias') ? 'instance' : 'none';
+  const norm: NormKind = keys.some((k) => k.endsWith('.running_mean'))
+    ? 'batch'
+    : sd.has('model.2.bias')
+      ? 'instance'
+      : 'none';
   if (nLayers < 1) {
-    throw new CheckpointError(`Cannot infer the architecture: a PatchGAN discriminator has at least 3 conv layers, this state dict has ${convs.length} (keys: ${describe(keys)}).`, 'E_ARCHITECTURE');
+    throw new CheckpointError(
+      `Cannot infer the architecture: a PatchGAN discriminator has at least 3 conv layers, this state dict has ${convs.length} (keys: ${describe(keys)}).`,
+      'E_ARCHITECTURE',
+    );
   }
   const inferred = { ndf, nLayers, norm, inputChannels };
   const specs = discriminatorSpecs({ ndf, nLayers, norm, inputChannels });
-  checkSpecs(sd, specs, 'PatchGAN discriminator', `ndf ${ndf}, nLayers ${nLayers}, norm "${norm}", ${inputChannels} input channels`);
+  checkSpecs(
+    sd,
+    specs,
+    'PatchGAN discriminator',
+    `ndf ${ndf}, nLayers ${nLayers}, norm "${norm}", ${inputChannels} input channels`,
+  );
   return inferred;
 }
 

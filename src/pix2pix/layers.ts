@@ -7,7 +7,12 @@ import type { Tensor, Tensor4D } from '../core/tf.js';
 import type { NormKind } from './config.js';
 import type { ParamSpec, ParamStore } from './params.js';
 import {
-  BATCH_NORM_KERNELS, BN_APPLY_KERNEL, BN_GRAD_KERNEL, BN_RUNNING_KERNEL, BN_STATS_KERNEL, type BatchNormKernelAttrs,
+  BATCH_NORM_KERNELS,
+  BN_APPLY_KERNEL,
+  BN_GRAD_KERNEL,
+  BN_RUNNING_KERNEL,
+  BN_STATS_KERNEL,
+  type BatchNormKernelAttrs,
 } from '../core/fused-kernels.js';
 
 /** BatchNorm / InstanceNorm epsilon and BatchNorm momentum of PyTorch's defaults. */
@@ -25,16 +30,35 @@ export interface ForwardContext {
 }
 
 /** A k4 convolution with PyTorch padding `pad` (explicit, symmetric). */
-export function conv(store: ParamStore, prefix: string, x: Tensor4D, stride: 1 | 2, pad: number, bias: boolean): Tensor4D {
+export function conv(
+  store: ParamStore,
+  prefix: string,
+  x: Tensor4D,
+  stride: 1 | 2,
+  pad: number,
+  bias: boolean,
+): Tensor4D {
   let y = tf.conv2d(x, store.get(`${prefix}.weight`) as unknown as Tensor4D, stride, pad);
   if (bias) y = tf.add(y, store.get(`${prefix}.bias`));
   return y;
 }
 
 /** A k4 s2 p1 transposed convolution (PyTorch ConvTranspose2d(in, out, 4, 2, 1)): doubles H and W. */
-export function convT(store: ParamStore, prefix: string, x: Tensor4D, outChannels: number, bias: boolean): Tensor4D {
+export function convT(
+  store: ParamStore,
+  prefix: string,
+  x: Tensor4D,
+  outChannels: number,
+  bias: boolean,
+): Tensor4D {
   const [n, h, w] = x.shape;
-  let y = tf.conv2dTranspose(x, store.get(`${prefix}.weight`) as unknown as Tensor4D, [n, h * 2, w * 2, outChannels], 2, 1);
+  let y = tf.conv2dTranspose(
+    x,
+    store.get(`${prefix}.weight`) as unknown as Tensor4D,
+    [n, h * 2, w * 2, outChannels],
+    2,
+    1,
+  );
   if (bias) y = tf.add(y, store.get(`${prefix}.bias`));
   return y;
 }
@@ -44,8 +68,16 @@ export function convT(store: ParamStore, prefix: string, x: Tensor4D, outChannel
  * batch-statistics mode BatchNorm normalises with the biased variance but updates `running_var`
  * with the unbiased one (PyTorch's rule), momentum 0.1.
  */
-export function norm(store: ParamStore, prefix: string, x: Tensor4D, kind: NormKind, ctx: ForwardContext, slope?: number): Tensor4D {
-  const act = (y: Tensor4D): Tensor4D => (slope === undefined ? y : slope === 0 ? tf.relu(y) : tf.leakyRelu(y, slope));
+export function norm(
+  store: ParamStore,
+  prefix: string,
+  x: Tensor4D,
+  kind: NormKind,
+  ctx: ForwardContext,
+  slope?: number,
+): Tensor4D {
+  const act = (y: Tensor4D): Tensor4D =>
+    slope === undefined ? y : slope === 0 ? tf.relu(y) : tf.leakyRelu(y, slope);
   if (kind === 'none') return act(x);
   if (kind === 'instance') {
     const { mean, variance } = tf.moments(x, [1, 2], true);
@@ -99,19 +131,35 @@ function hasFusedBatchNorm(): boolean {
  * output, whose sign is the activation's mask). Returns the `[2, C]` statistics too (caller
  * disposes).
  */
-function batchNormTrainFused(x: Tensor4D, gamma: Tensor, beta: Tensor, slope?: number): { y: Tensor4D; stats: Tensor } {
+function batchNormTrainFused(
+  x: Tensor4D,
+  gamma: Tensor,
+  beta: Tensor,
+  slope?: number,
+): { y: Tensor4D; stats: Tensor } {
   let stats!: Tensor;
-  const attrs: BatchNormKernelAttrs = slope === undefined ? { epsilon: NORM_EPS } : { epsilon: NORM_EPS, slope };
+  const attrs: BatchNormKernelAttrs =
+    slope === undefined ? { epsilon: NORM_EPS } : { epsilon: NORM_EPS, slope };
   const f = tf.customGrad((...args: Array<Tensor | tf.GradSaveFunc>) => {
     const [x4, g, b, save] = args as [Tensor4D, Tensor, Tensor, tf.GradSaveFunc];
     const s = tf.engine().runKernel(BN_STATS_KERNEL, { x: x4 }) as Tensor;
     stats = tf.keep(s);
-    const value = tf.engine().runKernel(BN_APPLY_KERNEL, { x: x4, stats: s, gamma: g, beta: b }, attrs) as Tensor;
+    const value = tf
+      .engine()
+      .runKernel(BN_APPLY_KERNEL, { x: x4, stats: s, gamma: g, beta: b }, attrs) as Tensor;
     save(slope === undefined ? [x4, s, g] : [x4, s, g, value]);
     return {
       value,
       gradFunc: (dy: Tensor, [xS, sS, gS, yS]: Tensor[]) =>
-        tf.engine().runKernel(BN_GRAD_KERNEL, yS ? { dy, x: xS!, stats: sS!, gamma: gS!, y: yS } : { dy, x: xS!, stats: sS!, gamma: gS! }, attrs) as Tensor[],
+        tf
+          .engine()
+          .runKernel(
+            BN_GRAD_KERNEL,
+            yS
+              ? { dy, x: xS!, stats: sS!, gamma: gS!, y: yS }
+              : { dy, x: xS!, stats: sS!, gamma: gS! },
+            attrs,
+          ) as Tensor[],
     };
   });
   const y = f(x, gamma, beta) as Tensor4D;
@@ -126,7 +174,11 @@ function batchNormTrainFused(x: Tensor4D, gamma: Tensor, beta: Tensor, slope?: n
  * `dx = gamma * rstd * (dy - mean(dy) - xhat * mean(dy * xhat))`, `dgamma = sum(dy * xhat)`,
  * `dbeta = sum(dy)`. Returns the batch mean and biased variance too (the caller disposes them).
  */
-function batchNormTrain(x: Tensor4D, gamma: Tensor, beta: Tensor): { y: Tensor4D; mean: Tensor; variance: Tensor } {
+function batchNormTrain(
+  x: Tensor4D,
+  gamma: Tensor,
+  beta: Tensor,
+): { y: Tensor4D; mean: Tensor; variance: Tensor } {
   let mean!: Tensor;
   let variance!: Tensor;
   const [n, h, w] = x.shape;
@@ -146,7 +198,10 @@ function batchNormTrain(x: Tensor4D, gamma: Tensor, beta: Tensor): { y: Tensor4D
         const xhat = tf.mul(xcS, rstdS);
         const dbeta = tf.sum(dy, [0, 1, 2]);
         const dgamma = tf.sum(tf.mul(dy, xhat), [0, 1, 2]);
-        const centred = tf.sub(tf.sub(dy, tf.mul(dbeta, invCount)), tf.mul(xhat, tf.mul(dgamma, invCount)));
+        const centred = tf.sub(
+          tf.sub(dy, tf.mul(dbeta, invCount)),
+          tf.mul(xhat, tf.mul(dgamma, invCount)),
+        );
         return [tf.mul(centred, tf.mul(gS, rstdS)), dgamma, dbeta];
       },
     };
@@ -157,15 +212,45 @@ function batchNormTrain(x: Tensor4D, gamma: Tensor, beta: Tensor): { y: Tensor4D
 
 /** Param specs of a conv layer (weight, and bias when `bias`). */
 export function convSpecs(prefix: string, outC: number, inC: number, bias: boolean): ParamSpec[] {
-  const specs: ParamSpec[] = [{ key: `${prefix}.weight`, shape: [outC, inC, 4, 4], kind: 'conv', trainable: true, init: 'normal0' }];
-  if (bias) specs.push({ key: `${prefix}.bias`, shape: [outC], kind: 'vector', trainable: true, init: 'zeros' });
+  const specs: ParamSpec[] = [
+    {
+      key: `${prefix}.weight`,
+      shape: [outC, inC, 4, 4],
+      kind: 'conv',
+      trainable: true,
+      init: 'normal0',
+    },
+  ];
+  if (bias)
+    specs.push({
+      key: `${prefix}.bias`,
+      shape: [outC],
+      kind: 'vector',
+      trainable: true,
+      init: 'zeros',
+    });
   return specs;
 }
 
 /** Param specs of a transposed conv layer (PyTorch weight `[in, out, 4, 4]`). */
 export function convTSpecs(prefix: string, inC: number, outC: number, bias: boolean): ParamSpec[] {
-  const specs: ParamSpec[] = [{ key: `${prefix}.weight`, shape: [inC, outC, 4, 4], kind: 'convT', trainable: true, init: 'normal0' }];
-  if (bias) specs.push({ key: `${prefix}.bias`, shape: [outC], kind: 'vector', trainable: true, init: 'zeros' });
+  const specs: ParamSpec[] = [
+    {
+      key: `${prefix}.weight`,
+      shape: [inC, outC, 4, 4],
+      kind: 'convT',
+      trainable: true,
+      init: 'normal0',
+    },
+  ];
+  if (bias)
+    specs.push({
+      key: `${prefix}.bias`,
+      shape: [outC],
+      kind: 'vector',
+      trainable: true,
+      init: 'zeros',
+    });
   return specs;
 }
 
@@ -173,10 +258,28 @@ export function convTSpecs(prefix: string, inC: number, outC: number, bias: bool
 export function normSpecs(prefix: string, channels: number, kind: NormKind): ParamSpec[] {
   if (kind !== 'batch') return [];
   return [
-    { key: `${prefix}.weight`, shape: [channels], kind: 'vector', trainable: true, init: 'normal1' },
+    {
+      key: `${prefix}.weight`,
+      shape: [channels],
+      kind: 'vector',
+      trainable: true,
+      init: 'normal1',
+    },
     { key: `${prefix}.bias`, shape: [channels], kind: 'vector', trainable: true, init: 'zeros' },
-    { key: `${prefix}.running_mean`, shape: [channels], kind: 'vector', trainable: false, init: 'zeros' },
-    { key: `${prefix}.running_var`, shape: [channels], kind: 'vector', trainable: false, init: 'ones' },
+    {
+      key: `${prefix}.running_mean`,
+      shape: [channels],
+      kind: 'vector',
+      trainable: false,
+      init: 'zeros',
+    },
+    {
+      key: `${prefix}.running_var`,
+      shape: [channels],
+      kind: 'vector',
+      trainable: false,
+      init: 'ones',
+    },
   ];
 }
 

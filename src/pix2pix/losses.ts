@@ -7,7 +7,9 @@ import { LOSS_GRAD_KERNEL, LOSS_KERNEL, type LossKernelAttrs } from '../core/fus
 /** Whether the active backend registered the fused loss kernels. */
 function hasFusedLoss(): boolean {
   const backend = tf.getBackend();
-  return tf.getKernel(LOSS_KERNEL, backend) != null && tf.getKernel(LOSS_GRAD_KERNEL, backend) != null;
+  return (
+    tf.getKernel(LOSS_KERNEL, backend) != null && tf.getKernel(LOSS_GRAD_KERNEL, backend) != null
+  );
 }
 
 /**
@@ -21,7 +23,10 @@ function fusedLoss(attrs: LossKernelAttrs, x: Tensor, y?: Tensor): Scalar {
     save([xx]);
     return {
       value: tf.engine().runKernel(LOSS_KERNEL, y ? { x: xx, y } : { x: xx }, attrs) as Tensor,
-      gradFunc: (dy: Tensor, [xs]: Tensor[]) => tf.engine().runKernel(LOSS_GRAD_KERNEL, y ? { dy, x: xs!, y } : { dy, x: xs! }, attrs) as Tensor,
+      gradFunc: (dy: Tensor, [xs]: Tensor[]) =>
+        tf
+          .engine()
+          .runKernel(LOSS_GRAD_KERNEL, y ? { dy, x: xs!, y } : { dy, x: xs! }, attrs) as Tensor,
     };
   });
   return f(x) as Scalar;
@@ -46,7 +51,8 @@ export function bceWithLogits(x: Tensor, target: 0 | 1): Scalar {
 /** The GAN loss of predictions against real (1) or fake (0). */
 export function ganLoss(pred: Tensor, real: boolean, mode: GanMode): Scalar {
   if (mode === 'lsgan') {
-    if (pred.rank === 4 && hasFusedLoss()) return fusedLoss({ kind: 'mse', target: real ? 1 : 0, scale: 1 }, pred);
+    if (pred.rank === 4 && hasFusedLoss())
+      return fusedLoss({ kind: 'mse', target: real ? 1 : 0, scale: 1 }, pred);
     return tf.mean(tf.square(tf.sub(pred, real ? 1 : 0))) as Scalar;
   }
   return bceWithLogits(pred, real ? 1 : 0);

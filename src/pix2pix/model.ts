@@ -83,9 +83,13 @@ export class Pix2PixModel {
    */
   checkInput(x: Tensor, what = 'input', channels = this.options.generator.inputChannels): void {
     const g = this.options.generator;
-    if (x.rank !== 4) throw new ShapeError(`The ${what} must be a 4-D NHWC tensor [batch, height, width, ${channels}], got shape [${x.shape.join(', ')}].`);
+    if (x.rank !== 4)
+      throw new ShapeError(
+        `The ${what} must be a 4-D NHWC tensor [batch, height, width, ${channels}], got shape [${x.shape.join(', ')}].`,
+      );
     const [, h, w, c] = x.shape;
-    if (c !== channels) throw new ShapeError(`The ${what} has ${c} channels but the model expects ${channels}.`);
+    if (c !== channels)
+      throw new ShapeError(`The ${what} has ${c} channels but the model expects ${channels}.`);
     const m = sizeMultiple(g.numDowns);
     if (h % m !== 0 || w % m !== 0) {
       throw new ShapeError(
@@ -102,7 +106,12 @@ export class Pix2PixModel {
     const seedBase = this.options.seed * 1_000_003 + this.dropoutCounter++ * 101;
     let i = 0;
     for (const [key, shape] of dropoutShapes(this.options.generator, n, h, w)) {
-      masks.set(key, tf.tidy(() => tf.mul(tf.step(tf.sub(tf.randomUniform(shape, 0, 1, 'float32', seedBase + i++), 0.5)), 2)));
+      masks.set(
+        key,
+        tf.tidy(() =>
+          tf.mul(tf.step(tf.sub(tf.randomUniform(shape, 0, 1, 'float32', seedBase + i++), 0.5)), 2),
+        ),
+      );
     }
     return masks;
   }
@@ -115,9 +124,14 @@ export class Pix2PixModel {
   generate(x: Tensor4D, mode: InferenceMode = 'eval'): Tensor4D {
     this.check();
     this.checkInput(x);
-    const masks = mode === 'paper' ? this.dropoutMasks(x.shape[0], x.shape[1], x.shape[2]) : undefined;
+    const masks =
+      mode === 'paper' ? this.dropoutMasks(x.shape[0], x.shape[1], x.shape[2]) : undefined;
     try {
-      const ctx: ForwardContext = { batchStats: mode === 'paper', updateStats: false, dropoutMasks: masks };
+      const ctx: ForwardContext = {
+        batchStats: mode === 'paper',
+        updateStats: false,
+        dropoutMasks: masks,
+      };
       return tf.tidy(() => generatorForward(this.G, this.options.generator, x, ctx));
     } finally {
       masks?.forEach((m) => m.dispose());
@@ -130,7 +144,13 @@ export class Pix2PixModel {
     this.checkInput(x);
     const masks = this.dropoutMasks(x.shape[0], x.shape[1], x.shape[2]);
     try {
-      return tf.tidy(() => generatorForward(this.G, this.options.generator, x, { batchStats: true, updateStats: true, dropoutMasks: masks }));
+      return tf.tidy(() =>
+        generatorForward(this.G, this.options.generator, x, {
+          batchStats: true,
+          updateStats: true,
+          dropoutMasks: masks,
+        }),
+      );
     } finally {
       masks.forEach((m) => m.dispose());
     }
@@ -140,7 +160,10 @@ export class Pix2PixModel {
   discriminate(a: Tensor4D, b: Tensor4D, train = false): Tensor4D {
     this.check();
     return tf.tidy(() =>
-      discriminatorForward(this.D, this.options.discriminator, tf.concat([a, b], 3), { batchStats: train, updateStats: train }),
+      discriminatorForward(this.D, this.options.discriminator, tf.concat([a, b], 3), {
+        batchStats: train,
+        updateStats: train,
+      }),
     );
   }
 
@@ -149,12 +172,22 @@ export class Pix2PixModel {
    * 0.5 * (GAN(D(A, fake), 0) + GAN(D(A, B), 1)); then update G on GAN(D(A, fake), 1) + lambda * L1.
    * Every train-mode forward updates BatchNorm running statistics (G once, D three times).
    */
-  async trainStep(realA: Tensor4D, realB: Tensor4D, opts: { captureGrads?: StepGradients } = {}): Promise<StepLosses> {
+  async trainStep(
+    realA: Tensor4D,
+    realB: Tensor4D,
+    opts: { captureGrads?: StepGradients } = {},
+  ): Promise<StepLosses> {
     this.check();
     this.checkInput(realA, 'input A');
     this.checkInput(realB, 'target B', this.options.generator.outputChannels);
-    if (realA.shape[0] !== realB.shape[0] || realA.shape[1] !== realB.shape[1] || realA.shape[2] !== realB.shape[2]) {
-      throw new ShapeError(`Input A [${realA.shape.join(', ')}] and target B [${realB.shape.join(', ')}] must have the same batch size, height and width.`);
+    if (
+      realA.shape[0] !== realB.shape[0] ||
+      realA.shape[1] !== realB.shape[1] ||
+      realA.shape[2] !== realB.shape[2]
+    ) {
+      throw new ShapeError(
+        `Input A [${realA.shape.join(', ')}] and target B [${realB.shape.join(', ')}] must have the same batch size, height and width.`,
+      );
     }
     const { generator: g, discriminator: d, train: t } = this.options;
     const [n, h, w] = realA.shape;
@@ -187,7 +220,11 @@ export class Pix2PixModel {
       const gVars = this.G.trainable();
       const gParts: Tensor[] = [];
       const gRes = tf.variableGrads(() => {
-        const f = generatorForward(this.G, g, realA, { batchStats: true, updateStats: false, dropoutMasks: masks });
+        const f = generatorForward(this.G, g, realA, {
+          batchStats: true,
+          updateStats: false,
+          dropoutMasks: masks,
+        });
         const pred = discriminatorForward(this.D, d, tf.concat([realA, f], 3), trainCtx);
         const lossGan = ganLoss(pred, true, t.ganMode);
         const lossL1 = l1(f, realB, t.lambdaL1);
@@ -200,8 +237,15 @@ export class Pix2PixModel {
       this.optG.apply(gGrads);
       tf.dispose(gGrads);
 
-      const values = await Promise.all([dParts[0], dParts[1], gParts[0], gParts[1]].map((x) => x.data()));
-      return { D_fake: values[0][0], D_real: values[1][0], G_GAN: values[2][0], G_L1: values[3][0] };
+      const values = await Promise.all(
+        [dParts[0], dParts[1], gParts[0], gParts[1]].map((x) => x.data()),
+      );
+      return {
+        D_fake: values[0][0],
+        D_real: values[1][0],
+        G_GAN: values[2][0],
+        G_L1: values[3][0],
+      };
     } finally {
       tf.dispose(kept);
       masks.forEach((m) => m.dispose());
@@ -245,7 +289,12 @@ function orderedGrads(grads: NamedTensorMap, vars: Variable[]): Tensor[] {
   return vars.map((v) => grads[v.name] ?? tf.zerosLike(v));
 }
 
-async function capture(into: Map<string, Float32Array>, store: ParamStore, vars: Variable[], grads: Tensor[]): Promise<void> {
+async function capture(
+  into: Map<string, Float32Array>,
+  store: ParamStore,
+  vars: Variable[],
+  grads: Tensor[],
+): Promise<void> {
   const specs = store.specs.filter((s) => s.trainable);
   for (let i = 0; i < vars.length; i++) {
     const spec = specs[i];

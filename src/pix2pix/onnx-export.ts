@@ -46,7 +46,8 @@ class PbWriter {
   }
 
   varint(v: number): this {
-    if (!Number.isSafeInteger(v) || v < 0) throw new RangeError(`internal: varint out of range: ${v}`);
+    if (!Number.isSafeInteger(v) || v < 0)
+      throw new RangeError(`internal: varint out of range: ${v}`);
     const out: number[] = [];
     while (v >= 0x80) {
       out.push((v % 0x80) | 0x80);
@@ -118,7 +119,13 @@ function attribute(a: Attr): PbWriter {
   return w;
 }
 
-function node(op: string, inputs: string[], outputs: string[], name: string, attrs: Attr[] = []): PbWriter {
+function node(
+  op: string,
+  inputs: string[],
+  outputs: string[],
+  name: string,
+  attrs: Attr[] = [],
+): PbWriter {
   const w = pb();
   for (const i of inputs) w.string(1, i);
   for (const o of outputs) w.string(2, o);
@@ -148,7 +155,8 @@ function swap4(b: Uint8Array): void {
 
 function valueInfo(name: string, dims: (number | string)[]): PbWriter {
   const shape = pb();
-  for (const d of dims) shape.message(1, typeof d === 'number' ? pb().int(1, d) : pb().string(2, d));
+  for (const d of dims)
+    shape.message(1, typeof d === 'number' ? pb().int(1, d) : pb().string(2, d));
   const tensorType = pb().int(1, FLOAT).message(2, shape);
   return pb().string(1, name).message(2, pb().message(1, tensorType));
 }
@@ -158,7 +166,10 @@ function valueInfo(name: string, dims: (number | string)[]): PbWriter {
 function f32(t: StateTensor, key: string): Float32Array {
   if (t.data instanceof Float32Array) return t.data;
   if (t.data instanceof Float64Array) return Float32Array.from(t.data);
-  throw new CheckpointError(`State dict entry "${key}" has dtype ${t.dtype}; a float tensor was expected.`, 'E_ONNX_EXPORT');
+  throw new CheckpointError(
+    `State dict entry "${key}" has dtype ${t.dtype}; a float tensor was expected.`,
+    'E_ONNX_EXPORT',
+  );
 }
 
 /**
@@ -178,9 +189,14 @@ export { inferGeneratorOptions };
  * writeFileSync('G.onnx', bytes);
  * ```
  */
-export function exportGeneratorOnnx(input: StateDict, generator: GeneratorOptions, options: OnnxExportOptions = {}): Uint8Array {
+export function exportGeneratorOnnx(
+  input: StateDict,
+  generator: GeneratorOptions,
+  options: OnnxExportOptions = {},
+): Uint8Array {
   const { opset = 17, fixedShape, graphName = 'pix2pix_unet', producerVersion = '0.1.0' } = options;
-  if (!Number.isInteger(opset) || opset < 13) throw new RangeError(`Option "opset" must be an integer >= 13, got ${JSON.stringify(opset)}.`);
+  if (!Number.isInteger(opset) || opset < 13)
+    throw new RangeError(`Option "opset" must be an integer >= 13, got ${JSON.stringify(opset)}.`);
   const g: ResolvedGenerator = resolveModelOptions({ generator }).generator;
   const sd = stripModulePrefix(input);
   if (fixedShape) {
@@ -198,9 +214,16 @@ export function exportGeneratorOnnx(input: StateDict, generator: GeneratorOption
   const seen = new Set<string>();
   const weight = (key: string, shape: number[]): string => {
     const t = sd.get(key);
-    if (!t) throw new CheckpointError(`State dict has no "${key}" (a generator with ${JSON.stringify(g)} needs it).`, 'E_ONNX_EXPORT');
+    if (!t)
+      throw new CheckpointError(
+        `State dict has no "${key}" (a generator with ${JSON.stringify(g)} needs it).`,
+        'E_ONNX_EXPORT',
+      );
     if (t.shape.length !== shape.length || t.shape.some((d, i) => d !== shape[i])) {
-      throw new CheckpointError(`State dict entry "${key}" has shape [${t.shape.join(', ')}], expected [${shape.join(', ')}].`, 'E_ONNX_EXPORT');
+      throw new CheckpointError(
+        `State dict entry "${key}" has shape [${t.shape.join(', ')}], expected [${shape.join(', ')}].`,
+        'E_ONNX_EXPORT',
+      );
     }
     if (!seen.has(key)) {
       seen.add(key);
@@ -221,19 +244,41 @@ export function exportGeneratorOnnx(input: StateDict, generator: GeneratorOption
     nodes.push(node(op, inputs, [o], `${op}_${counter}`, attrs));
     return o;
   };
-  const k4s2p1: Attr[] = [{ name: 'kernel_shape', ints: [4, 4] }, { name: 'strides', ints: [2, 2] }, { name: 'pads', ints: [1, 1, 1, 1] }];
+  const k4s2p1: Attr[] = [
+    { name: 'kernel_shape', ints: [4, 4] },
+    { name: 'strides', ints: [2, 2] },
+    { name: 'pads', ints: [1, 1, 1, 1] },
+  ];
   const conv = (p: string, x: string, inC: number, outC: number, bias: boolean) =>
-    add('Conv', [x, weight(`${p}.weight`, [outC, inC, 4, 4]), ...(bias ? [weight(`${p}.bias`, [outC])] : [])], k4s2p1);
+    add(
+      'Conv',
+      [x, weight(`${p}.weight`, [outC, inC, 4, 4]), ...(bias ? [weight(`${p}.bias`, [outC])] : [])],
+      k4s2p1,
+    );
   const convT = (p: string, x: string, inC: number, outC: number, bias: boolean) =>
-    add('ConvTranspose', [x, weight(`${p}.weight`, [inC, outC, 4, 4]), ...(bias ? [weight(`${p}.bias`, [outC])] : [])], k4s2p1);
+    add(
+      'ConvTranspose',
+      [x, weight(`${p}.weight`, [inC, outC, 4, 4]), ...(bias ? [weight(`${p}.bias`, [outC])] : [])],
+      k4s2p1,
+    );
   const norm = (p: string, x: string, c: number): string => {
     if (g.norm === 'none') return x;
     if (g.norm === 'instance') {
-      return add('InstanceNormalization', [x, constant(`ones_${c}`, c, 1), constant(`zeros_${c}`, c, 0)], [{ name: 'epsilon', f: NORM_EPS }]);
+      return add(
+        'InstanceNormalization',
+        [x, constant(`ones_${c}`, c, 1), constant(`zeros_${c}`, c, 0)],
+        [{ name: 'epsilon', f: NORM_EPS }],
+      );
     }
     return add(
       'BatchNormalization',
-      [x, weight(`${p}.weight`, [c]), weight(`${p}.bias`, [c]), weight(`${p}.running_mean`, [c]), weight(`${p}.running_var`, [c])],
+      [
+        x,
+        weight(`${p}.weight`, [c]),
+        weight(`${p}.bias`, [c]),
+        weight(`${p}.running_mean`, [c]),
+        weight(`${p}.running_var`, [c]),
+      ],
       [{ name: 'epsilon', f: NORM_EPS }],
     );
   };
@@ -251,11 +296,23 @@ export function exportGeneratorOnnx(input: StateDict, generator: GeneratorOption
       return add('Tanh', [u], [], ONNX_OUTPUT_NAME);
     }
     const a = add('LeakyRelu', [input], [{ name: 'alpha', f: 0.2 }]);
-    let d = conv(`${p}.${L.idx.down}`, a, L.inC, L.innerC, appliedBias(bias, L.idx.downNorm !== undefined, g.norm));
+    let d = conv(
+      `${p}.${L.idx.down}`,
+      a,
+      L.inC,
+      L.innerC,
+      appliedBias(bias, L.idx.downNorm !== undefined, g.norm),
+    );
     if (L.idx.downNorm !== undefined) d = norm(`${p}.${L.idx.downNorm}`, d, L.innerC);
     const s = L.innermost ? d : block(i + 1, d);
     const upIn = L.innermost ? L.innerC : L.innerC * 2;
-    let u = convT(`${p}.${L.idx.up}`, add('Relu', [s]), upIn, L.outerC, appliedBias(bias, true, g.norm));
+    let u = convT(
+      `${p}.${L.idx.up}`,
+      add('Relu', [s]),
+      upIn,
+      L.outerC,
+      appliedBias(bias, true, g.norm),
+    );
     u = norm(`${p}.${L.idx.upNorm}`, u, L.outerC);
     return add('Concat', [a, u], [{ name: 'axis', i: 1 }]);
   };
@@ -286,7 +343,10 @@ export function exportGeneratorOnnx(input: StateDict, generator: GeneratorOption
  * const bytes = await exportModelOnnx(model);
  * ```
  */
-export async function exportModelOnnx(model: Pix2PixModel, options: OnnxExportOptions = {}): Promise<Uint8Array> {
+export async function exportModelOnnx(
+  model: Pix2PixModel,
+  options: OnnxExportOptions = {},
+): Promise<Uint8Array> {
   const sd = await model.stateDict('G');
   return exportGeneratorOnnx(sd, model.options.generator, options);
 }

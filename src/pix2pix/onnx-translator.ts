@@ -5,7 +5,13 @@
  * {@link translateImage}, so the two paths agree pixel for pixel (up to float rounding).
  * Eval mode only (running statistics, no dropout): paper mode stays on tfjs.
  */
-import { toFloatImage, padToMultiple, cropTopLeft, type PixelImage, type FloatImage } from '../core/image.js';
+import {
+  toFloatImage,
+  padToMultiple,
+  cropTopLeft,
+  type PixelImage,
+  type FloatImage,
+} from '../core/image.js';
 import { sizeMultiple } from './config.js';
 import type { Pix2PixModel } from './model.js';
 import { exportModelOnnx } from './onnx-export.js';
@@ -59,8 +65,18 @@ export class OnnxTranslator {
     await this.prepare(model);
     const padded = padToMultiple(input, sizeMultiple(g.numDowns));
     const { width: W, height: H } = padded;
-    const y = await this.session!.run(hwcToChw(padded.data, H * W, g.inputChannels), [1, g.inputChannels, H, W]);
-    const out: FloatImage = { data: chwToHwc(y, H * W, g.outputChannels), width: W, height: H, channels: g.outputChannels };
+    const y = await this.session!.run(hwcToChw(padded.data, H * W, g.inputChannels), [
+      1,
+      g.inputChannels,
+      H,
+      W,
+    ]);
+    const out: FloatImage = {
+      data: chwToHwc(y, H * W, g.outputChannels),
+      width: W,
+      height: H,
+      channels: g.outputChannels,
+    };
     return cropTopLeft(out, input.width, input.height);
   }
 

@@ -48,7 +48,8 @@ export function torchToTf(data: ArrayLike<number>, shape: number[], kind: ParamK
   for (let a = 0; a < A; a++)
     for (let b = 0; b < B; b++)
       for (let y = 0; y < KH; y++)
-        for (let x = 0; x < KW; x++) out[((y * KW + x) * B + b) * A + a] = data[((a * B + b) * KH + y) * KW + x];
+        for (let x = 0; x < KW; x++)
+          out[((y * KW + x) * B + b) * A + a] = data[((a * B + b) * KH + y) * KW + x];
   return out;
 }
 
@@ -70,7 +71,8 @@ export function tfToTorch(data: ArrayLike<number>, shape: number[], kind: ParamK
   for (let a = 0; a < A; a++)
     for (let b = 0; b < B; b++)
       for (let y = 0; y < KH; y++)
-        for (let x = 0; x < KW; x++) out[((a * B + b) * KH + y) * KW + x] = data[((y * KW + x) * B + b) * A + a];
+        for (let x = 0; x < KW; x++)
+          out[((a * B + b) * KH + y) * KW + x] = data[((y * KW + x) * B + b) * A + a];
   return out;
 }
 
@@ -105,7 +107,8 @@ export class ParamStore {
       value.dispose();
     });
     for (const spec of specs) {
-      if (spec.key.endsWith('.running_mean')) this.counters.set(spec.key.slice(0, -'.running_mean'.length), 0);
+      if (spec.key.endsWith('.running_mean'))
+        this.counters.set(spec.key.slice(0, -'.running_mean'.length), 0);
     }
   }
 

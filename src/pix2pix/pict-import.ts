@@ -64,41 +64,91 @@ export function pictToStateDict(tensors: PictTensor[]): PictImport {
   const pick = (...names: string[]) => names.map((n) => byName.get(n)).find(Boolean);
   const need = (what: string, ...names: string[]): PictTensor => {
     const t = pick(...names);
-    if (!t) throw new CheckpointError(`The .pict file has no ${what} (looked for ${names.map((n) => `"${n}"`).join(' or ')}). Is it a pix2pix-tensorflow generator export?`, 'E_PICT');
+    if (!t)
+      throw new CheckpointError(
+        `The .pict file has no ${what} (looked for ${names.map((n) => `"${n}"`).join(' or ')}). Is it a pix2pix-tensorflow generator export?`,
+        'E_PICT',
+      );
     return t;
   };
   const enc = (k: number) => `generator/encoder_${k}`;
   const dec = (k: number) => `generator/decoder_${k}`;
-  const kernel = (k: number) => need(`encoder_${k} kernel`, `${enc(k)}/conv2d/kernel`, `${enc(k)}/conv/filter`);
-  const deKernel = (k: number) => need(`decoder_${k} kernel`, `${dec(k)}/conv2d_transpose/kernel`, `${dec(k)}/deconv/filter`);
+  const kernel = (k: number) =>
+    need(`encoder_${k} kernel`, `${enc(k)}/conv2d/kernel`, `${enc(k)}/conv/filter`);
+  const deKernel = (k: number) =>
+    need(`decoder_${k} kernel`, `${dec(k)}/conv2d_transpose/kernel`, `${dec(k)}/deconv/filter`);
   const bn = (scope: string) => ({
-    gamma: need(`${scope} BatchNorm scale`, `${scope}/batch_normalization/gamma`, `${scope}/batchnorm/scale`),
-    beta: need(`${scope} BatchNorm offset`, `${scope}/batch_normalization/beta`, `${scope}/batchnorm/offset`),
+    gamma: need(
+      `${scope} BatchNorm scale`,
+      `${scope}/batch_normalization/gamma`,
+      `${scope}/batchnorm/scale`,
+    ),
+    beta: need(
+      `${scope} BatchNorm offset`,
+      `${scope}/batch_normalization/beta`,
+      `${scope}/batchnorm/offset`,
+    ),
   });
   let n = 0;
   while (pick(`${enc(n + 1)}/conv2d/kernel`, `${enc(n + 1)}/conv/filter`)) n++;
-  if (n === 0) throw new CheckpointError(`The .pict file has no generator/encoder_1 kernel; its tensors are: ${tensors.slice(0, 5).map((t) => t.name).join(', ')}${tensors.length > 5 ? ', ...' : ''}.`, 'E_PICT');
+  if (n === 0)
+    throw new CheckpointError(
+      `The .pict file has no generator/encoder_1 kernel; its tensors are: ${tensors
+        .slice(0, 5)
+        .map((t) => t.name)
+        .join(', ')}${tensors.length > 5 ? ', ...' : ''}.`,
+      'E_PICT',
+    );
   const k1 = kernel(1);
   const d1 = deKernel(1);
-  if (k1.shape.length !== 4 || d1.shape.length !== 4) throw new CheckpointError('The .pict encoder_1 / decoder_1 kernels are not 4-D.', 'E_PICT');
-  const generator = { numDowns: n, ngf: k1.shape[3], inputChannels: k1.shape[2], outputChannels: d1.shape[2], norm: 'batch' as const, dropout: false };
+  if (k1.shape.length !== 4 || d1.shape.length !== 4)
+    throw new CheckpointError('The .pict encoder_1 / decoder_1 kernels are not 4-D.', 'E_PICT');
+  const generator = {
+    numDowns: n,
+    ngf: k1.shape[3],
+    inputChannels: k1.shape[2],
+    outputChannels: d1.shape[2],
+    norm: 'batch' as const,
+    dropout: false,
+  };
   let resolved;
   try {
     resolved = resolveModelOptions({ generator }).generator;
   } catch (e) {
-    throw new CheckpointError(`The .pict generator has unusable options ${JSON.stringify(generator)}: ${(e as Error).message}`, 'E_PICT', { cause: e });
+    throw new CheckpointError(
+      `The .pict generator has unusable options ${JSON.stringify(generator)}: ${(e as Error).message}`,
+      'E_PICT',
+      { cause: e },
+    );
   }
   const sd: StateDict = new Map();
   const differences: string[] = [];
   const maxAbs = (t?: PictTensor) => (t ? t.data.reduce((m, v) => Math.max(m, Math.abs(v)), 0) : 0);
-  const put4 = (key: string, t: PictTensor, torchShape: number[], kind: 'conv' | 'convT', what: string) => {
-    const ours = kind === 'conv' ? [torchShape[2], torchShape[3], torchShape[1], torchShape[0]] : [torchShape[2], torchShape[3], torchShape[1], torchShape[0]];
-    if (t.shape.join(',') !== ours.join(',')) throw new CheckpointError(`The .pict ${what} has shape [${t.shape.join(', ')}], expected [${ours.join(', ')}] for a U-Net with ${JSON.stringify(generator)}.`, 'E_PICT');
+  const put4 = (
+    key: string,
+    t: PictTensor,
+    torchShape: number[],
+    kind: 'conv' | 'convT',
+    what: string,
+  ) => {
+    const ours =
+      kind === 'conv'
+        ? [torchShape[2], torchShape[3], torchShape[1], torchShape[0]]
+        : [torchShape[2], torchShape[3], torchShape[1], torchShape[0]];
+    if (t.shape.join(',') !== ours.join(','))
+      throw new CheckpointError(
+        `The .pict ${what} has shape [${t.shape.join(', ')}], expected [${ours.join(', ')}] for a U-Net with ${JSON.stringify(generator)}.`,
+        'E_PICT',
+      );
     sd.set(key, { dtype: 'float32', shape: torchShape, data: tfToTorch(t.data, torchShape, kind) });
   };
   const putBN = (prefix: string, scope: string, channels: number) => {
     const { gamma, beta } = bn(scope);
-    if (gamma.data.length !== channels || beta.data.length !== channels) throw new CheckpointError(`The .pict ${scope} BatchNorm has ${gamma.data.length} channels, expected ${channels}.`, 'E_PICT');
+    if (gamma.data.length !== channels || beta.data.length !== channels)
+      throw new CheckpointError(
+        `The .pict ${scope} BatchNorm has ${gamma.data.length} channels, expected ${channels}.`,
+        'E_PICT',
+      );
     sd.set(`${prefix}.weight`, vec(gamma.data.slice()));
     sd.set(`${prefix}.bias`, vec(beta.data.slice()));
     sd.set(`${prefix}.running_mean`, vec(new Float32Array(channels)));
@@ -108,19 +158,34 @@ export function pictToStateDict(tensors: PictTensor[]): PictImport {
   for (const L of unetLevels(resolved)) {
     const k = L.level + 1;
     const p = L.prefix;
-    put4(`${p}.${L.idx.down}.weight`, kernel(k), [L.innerC, L.inC, 4, 4], 'conv', `encoder_${k} kernel`);
+    put4(
+      `${p}.${L.idx.down}.weight`,
+      kernel(k),
+      [L.innerC, L.inC, 4, 4],
+      'conv',
+      `encoder_${k} kernel`,
+    );
     if (L.idx.downNorm !== undefined) putBN(`${p}.${L.idx.downNorm}`, enc(k), L.innerC);
     const upIn = L.innermost ? L.innerC : 2 * L.innerC;
     const dk = deKernel(k);
     // [kh,kw,out,in] with in = [up, skip] (TF) -> [skip, up] (PyTorch's cat order).
     const swapped = L.innermost ? dk : { ...dk, data: swapHalvesLastAxis(dk.data, upIn) };
-    put4(`${p}.${L.idx.up}.weight`, swapped, [upIn, L.outerC, 4, 4], 'convT', `decoder_${k} kernel`);
+    put4(
+      `${p}.${L.idx.up}.weight`,
+      swapped,
+      [upIn, L.outerC, 4, 4],
+      'convT',
+      `decoder_${k} kernel`,
+    );
     if (L.idx.upNorm !== undefined) putBN(`${p}.${L.idx.upNorm}`, dec(k), L.outerC);
     const eb = byName.get(`${enc(k)}/conv2d/bias`);
     const db = byName.get(`${dec(k)}/conv2d_transpose/bias`);
     if (L.outermost) {
       sd.set(`${p}.${L.idx.up}.bias`, vec(db ? db.data.slice() : new Float32Array(L.outerC)));
-      if (eb && maxAbs(eb) > 0) differences.push(`encoder_1's bias (max |b| = ${maxAbs(eb).toPrecision(3)}) is dropped: PyTorch's U-Net with BatchNorm has no bias on its first conv.`);
+      if (eb && maxAbs(eb) > 0)
+        differences.push(
+          `encoder_1's bias (max |b| = ${maxAbs(eb).toPrecision(3)}) is dropped: PyTorch's U-Net with BatchNorm has no bias on its first conv.`,
+        );
     } else {
       if (eb) droppedBiases.push(`encoder_${k}`);
       if (db) droppedBiases.push(`decoder_${k}`);
@@ -130,7 +195,10 @@ export function pictToStateDict(tensors: PictTensor[]): PictImport {
   differences.push(
     `encoder_${n}'s BatchNorm (the innermost; PyTorch's U-Net has none there) is dropped. At ${2 ** n}x${2 ** n} it normalises 1x1 maps, so the TF port's bottleneck is the constant offset (max |beta| = ${maxAbs(inner.beta).toPrecision(3)}) whatever the input; ours carries the conv's output instead, so outputs differ from the TF port's.`,
   );
-  if (droppedBiases.length) differences.push(`biases of ${droppedBiases.length} convs followed by BatchNorm are dropped (exact with batch statistics, i.e. mode "paper").`);
+  if (droppedBiases.length)
+    differences.push(
+      `biases of ${droppedBiases.length} convs followed by BatchNorm are dropped (exact with batch statistics, i.e. mode "paper").`,
+    );
   return { generator, stateDict: sd, mode: 'paper', differences };
 }
 

@@ -26,10 +26,17 @@ export interface HwcImage {
  * - `scale_width_and_crop`: `scale_width`, then random crop cropSize x cropSize.
  * - `none`: keep the size, only rounded to a multiple of 4 (bicubic resize if not already one).
  */
-export type PreprocessMode = 'resize_and_crop' | 'crop' | 'scale_width' | 'scale_width_and_crop' | 'none';
+export type PreprocessMode =
+  'resize_and_crop' | 'crop' | 'scale_width' | 'scale_width_and_crop' | 'none';
 
 /** The valid {@link PreprocessMode}s. */
-export const PREPROCESS_MODES: readonly PreprocessMode[] = ['resize_and_crop', 'crop', 'scale_width', 'scale_width_and_crop', 'none'];
+export const PREPROCESS_MODES: readonly PreprocessMode[] = [
+  'resize_and_crop',
+  'crop',
+  'scale_width',
+  'scale_width_and_crop',
+  'none',
+];
 
 /** Options of the preprocessing; names follow the reference's flags. */
 export interface PreprocessOptions {
@@ -64,13 +71,23 @@ export interface TransformParams {
 export function resolvePreprocessOptions(opts: PreprocessOptions = {}): ResolvedPreprocessOptions {
   const { preprocess = 'resize_and_crop', loadSize = 286, cropSize = 256, flip = true } = opts;
   if (!PREPROCESS_MODES.includes(preprocess)) {
-    throw new TypeError(`Unsupported preprocess: ${JSON.stringify(preprocess)}. Should be one of: ${PREPROCESS_MODES.map((m) => `"${m}"`).join(', ')}.`);
+    throw new TypeError(
+      `Unsupported preprocess: ${JSON.stringify(preprocess)}. Should be one of: ${PREPROCESS_MODES.map((m) => `"${m}"`).join(', ')}.`,
+    );
   }
-  for (const [name, v] of [['loadSize', loadSize], ['cropSize', cropSize]] as const) {
-    if (!Number.isInteger(v) || v < 1 || v > 16384) throw new RangeError(`Option "${name}" must be an integer from 1 to 16384, got ${JSON.stringify(v)}.`);
+  for (const [name, v] of [
+    ['loadSize', loadSize],
+    ['cropSize', cropSize],
+  ] as const) {
+    if (!Number.isInteger(v) || v < 1 || v > 16384)
+      throw new RangeError(
+        `Option "${name}" must be an integer from 1 to 16384, got ${JSON.stringify(v)}.`,
+      );
   }
   if (preprocess.includes('crop') && preprocess !== 'crop' && cropSize > loadSize) {
-    throw new RangeError(`Option "cropSize" (${cropSize}) must not exceed "loadSize" (${loadSize}) with preprocess "${preprocess}".`);
+    throw new RangeError(
+      `Option "cropSize" (${cropSize}) must not exceed "loadSize" (${loadSize}) with preprocess "${preprocess}".`,
+    );
   }
   return { preprocess, loadSize, cropSize, flip: Boolean(flip) };
 }
@@ -87,7 +104,12 @@ export function resolvePreprocessOptions(opts: PreprocessOptions = {}): Resolved
  * // p.x, p.y in [0, 8]
  * ```
  */
-export function getTransformParams(width: number, height: number, opts: ResolvedPreprocessOptions, rng: Rng): TransformParams {
+export function getTransformParams(
+  width: number,
+  height: number,
+  opts: ResolvedPreprocessOptions,
+  rng: Rng,
+): TransformParams {
   let newW = width;
   let newH = height;
   if (opts.preprocess === 'resize_and_crop') {
@@ -111,7 +133,11 @@ export function getTransformParams(width: number, height: number, opts: Resolved
  * const out = applyTransform(img, { x: 3, y: 5, flip: true }, resolvePreprocessOptions({ loadSize: 72, cropSize: 64 }));
  * ```
  */
-export function applyTransform(img: HwcImage, params: TransformParams, opts: ResolvedPreprocessOptions): HwcImage {
+export function applyTransform(
+  img: HwcImage,
+  params: TransformParams,
+  opts: ResolvedPreprocessOptions,
+): HwcImage {
   checkImage(img);
   let out = img;
   const mode = opts.preprocess;
@@ -126,12 +152,16 @@ export function applyTransform(img: HwcImage, params: TransformParams, opts: Res
   if (mode.includes('crop')) {
     // As the reference's __crop: only when the image is larger than the crop in some dimension;
     // a crop box past the border reads black (PIL's crop pads with 0, which is -1 here).
-    if (out.width > opts.cropSize || out.height > opts.cropSize) out = cropImage(out, params.x, params.y, opts.cropSize, opts.cropSize);
+    if (out.width > opts.cropSize || out.height > opts.cropSize)
+      out = cropImage(out, params.x, params.y, opts.cropSize, opts.cropSize);
   }
   if (mode === 'none') {
     const w = roundHalfEven(out.width / 4) * 4;
     const h = roundHalfEven(out.height / 4) * 4;
-    if (w === 0 || h === 0) throw new ShapeError(`Image of ${out.width}x${out.height} is too small for preprocess "none": it rounds to ${w}x${h}.`);
+    if (w === 0 || h === 0)
+      throw new ShapeError(
+        `Image of ${out.width}x${out.height} is too small for preprocess "none": it rounds to ${w}x${h}.`,
+      );
     if (w !== out.width || h !== out.height) out = resizeBicubic(out, w, h);
   }
   if (opts.flip && params.flip) out = flipHorizontal(out);
@@ -148,9 +178,16 @@ export function applyTransform(img: HwcImage, params: TransformParams, opts: Res
  * const { a, b } = preprocessPair(sampleA, sampleB, resolvePreprocessOptions({ loadSize: 72, cropSize: 64 }), rng);
  * ```
  */
-export function preprocessPair(a: HwcImage, b: HwcImage, opts: ResolvedPreprocessOptions, rng: Rng): { a: HwcImage; b: HwcImage; params: TransformParams } {
+export function preprocessPair(
+  a: HwcImage,
+  b: HwcImage,
+  opts: ResolvedPreprocessOptions,
+  rng: Rng,
+): { a: HwcImage; b: HwcImage; params: TransformParams } {
   if (a.width !== b.width || a.height !== b.height) {
-    throw new ShapeError(`A and B must have the same size to be preprocessed together, got ${a.width}x${a.height} and ${b.width}x${b.height}.`);
+    throw new ShapeError(
+      `A and B must have the same size to be preprocessed together, got ${a.width}x${a.height} and ${b.width}x${b.height}.`,
+    );
   }
   const params = getTransformParams(a.width, a.height, opts, rng);
   return { a: applyTransform(a, params, opts), b: applyTransform(b, params, opts), params };
@@ -164,16 +201,24 @@ export function preprocessPair(a: HwcImage, b: HwcImage, opts: ResolvedPreproces
  * preprocessedSize(128, 64, resolvePreprocessOptions({ preprocess: 'scale_width', loadSize: 64, cropSize: 32 })); // { width: 64, height: 32 }
  * ```
  */
-export function preprocessedSize(width: number, height: number, opts: ResolvedPreprocessOptions): { width: number; height: number } {
+export function preprocessedSize(
+  width: number,
+  height: number,
+  opts: ResolvedPreprocessOptions,
+): { width: number; height: number } {
   let w = width;
   let h = height;
   if (opts.preprocess.includes('resize')) {
     w = h = opts.loadSize;
-  } else if (opts.preprocess.includes('scale_width') && !(w === opts.loadSize && h >= opts.cropSize)) {
+  } else if (
+    opts.preprocess.includes('scale_width') &&
+    !(w === opts.loadSize && h >= opts.cropSize)
+  ) {
     h = Math.floor(Math.max((opts.loadSize * h) / w, opts.cropSize));
     w = opts.loadSize;
   }
-  if (opts.preprocess.includes('crop') && (w > opts.cropSize || h > opts.cropSize)) w = h = opts.cropSize;
+  if (opts.preprocess.includes('crop') && (w > opts.cropSize || h > opts.cropSize))
+    w = h = opts.cropSize;
   if (opts.preprocess === 'none') {
     w = roundHalfEven(w / 4) * 4;
     h = roundHalfEven(h / 4) * 4;
@@ -191,7 +236,10 @@ function bicubic(x: number): number {
 }
 
 /** Per output index: first input index and normalised weights (PIL's `precompute_coeffs`). */
-function coefficients(inSize: number, outSize: number): { start: Int32Array; count: Int32Array; weights: Float64Array; stride: number } {
+function coefficients(
+  inSize: number,
+  outSize: number,
+): { start: Int32Array; count: Int32Array; weights: Float64Array; stride: number } {
   const scale = inSize / outSize;
   // Downscaling widens the kernel by the scale factor: an antialiasing filter, as PIL does.
   const filterScale = Math.max(scale, 1);
@@ -248,7 +296,8 @@ export function resizeBicubic(img: HwcImage, width: number, height: number): Hwc
         const base = k.start[x];
         for (let ch = 0; ch < c; ch++) {
           let s = 0;
-          for (let i = 0; i < k.count[x]; i++) s += k.weights[x * k.stride + i] * src[((y * w) + base + i) * c + ch];
+          for (let i = 0; i < k.count[x]; i++)
+            s += k.weights[x * k.stride + i] * src[(y * w + base + i) * c + ch];
           out[(y * width + x) * c + ch] = clamp(s);
         }
       }
@@ -264,7 +313,8 @@ export function resizeBicubic(img: HwcImage, width: number, height: number): Hwc
       for (let x = 0; x < w; x++) {
         for (let ch = 0; ch < c; ch++) {
           let s = 0;
-          for (let i = 0; i < k.count[y]; i++) s += k.weights[y * k.stride + i] * src[((base + i) * w + x) * c + ch];
+          for (let i = 0; i < k.count[y]; i++)
+            s += k.weights[y * k.stride + i] * src[((base + i) * w + x) * c + ch];
           out[(y * w + x) * c + ch] = clamp(s);
         }
       }
@@ -283,7 +333,13 @@ export function resizeBicubic(img: HwcImage, width: number, height: number): Hwc
  * const patch = cropImage(img, 4, 4, 64, 64);
  * ```
  */
-export function cropImage(img: HwcImage, x: number, y: number, width: number, height: number): HwcImage {
+export function cropImage(
+  img: HwcImage,
+  x: number,
+  y: number,
+  width: number,
+  height: number,
+): HwcImage {
   checkImage(img);
   const { channels: c } = img;
   const out = new Float32Array(width * height * c).fill(-1);
@@ -292,7 +348,10 @@ export function cropImage(img: HwcImage, x: number, y: number, width: number, he
   for (let r = 0; r < height; r++) {
     const sy = y + r;
     if (sy < 0 || sy >= img.height || x1 <= x0) continue;
-    out.set(img.data.subarray((sy * img.width + x0) * c, (sy * img.width + x1) * c), (r * width + (x0 - x)) * c);
+    out.set(
+      img.data.subarray((sy * img.width + x0) * c, (sy * img.width + x1) * c),
+      (r * width + (x0 - x)) * c,
+    );
   }
   return { data: out, width, height, channels: c };
 }
@@ -330,8 +389,18 @@ function roundHalfEven(v: number): number {
 
 function checkImage(img: HwcImage): void {
   const { width, height, channels, data } = img;
-  if (!Number.isInteger(width) || !Number.isInteger(height) || !Number.isInteger(channels) || width < 1 || height < 1 || channels < 1 || data.length !== width * height * channels) {
-    throw new ShapeError(`Image of ${width}x${height}x${channels} does not match its data length ${data.length}.`);
+  if (
+    !Number.isInteger(width) ||
+    !Number.isInteger(height) ||
+    !Number.isInteger(channels) ||
+    width < 1 ||
+    height < 1 ||
+    channels < 1 ||
+    data.length !== width * height * channels
+  ) {
+    throw new ShapeError(
+      `Image of ${width}x${height}x${channels} does not match its data length ${data.length}.`,
+    );
   }
 }
 
@@ -360,12 +429,24 @@ export interface PairSample {
  * const augmented = preprocessSample(await dataset.get(0), opts, rng);
  * ```
  */
-export function preprocessSample(sample: PairSample, opts: ResolvedPreprocessOptions, rng: Rng): PairSample {
+export function preprocessSample(
+  sample: PairSample,
+  opts: ResolvedPreprocessOptions,
+  rng: Rng,
+): PairSample {
   const { a, b } = preprocessPair(
     { data: sample.a, width: sample.width, height: sample.height, channels: sample.channelsA },
     { data: sample.b, width: sample.width, height: sample.height, channels: sample.channelsB },
     opts,
     rng,
   );
-  return { a: a.data, b: b.data, width: a.width, height: a.height, channelsA: a.channels, channelsB: b.channels, name: sample.name };
+  return {
+    a: a.data,
+    b: b.data,
+    width: a.width,
+    height: a.height,
+    channelsA: a.channels,
+    channelsB: b.channels,
+    name: sample.name,
+  };
 }

@@ -29,8 +29,11 @@ const NBT = '.num_batches_tracked';
  */
 export function stripModulePrefix(sd: StateDict): StateDict {
   const keys = [...sd.keys()];
-  if (!keys.length || !keys.every((k) => k.startsWith('module.'))) return patchInstanceNormBuffers(sd);
-  return patchInstanceNormBuffers(new Map(keys.map((k) => [k.slice('module.'.length), sd.get(k)!])));
+  if (!keys.length || !keys.every((k) => k.startsWith('module.')))
+    return patchInstanceNormBuffers(sd);
+  return patchInstanceNormBuffers(
+    new Map(keys.map((k) => [k.slice('module.'.length), sd.get(k)!])),
+  );
 }
 
 const patched = new WeakSet<StateDict>();
@@ -54,7 +57,9 @@ export function patchInstanceNormBuffers(sd: StateDict): StateDict {
     .map((k) => k.slice(0, -'.running_mean'.length))
     .filter((p) => !sd.has(`${p}.weight`));
   if (!stale.length) return sd;
-  const drop = new Set(stale.flatMap((p) => [`${p}.running_mean`, `${p}.running_var`, `${p}${NBT}`]));
+  const drop = new Set(
+    stale.flatMap((p) => [`${p}.running_mean`, `${p}.running_var`, `${p}${NBT}`]),
+  );
   const out: StateDict = new Map([...sd].filter(([k]) => !drop.has(k)));
   if (!patched.has(sd)) {
     patched.add(sd);
@@ -91,7 +96,9 @@ export function importStateDict(store: ParamStore, input: StateDict, opts: LoadO
       continue;
     }
     if (t.shape.length !== spec.shape.length || t.shape.some((d, i) => d !== spec.shape[i])) {
-      wrong.push(`for ${spec.key}: copying a param with shape [${t.shape.join(', ')}] from checkpoint, the shape in current model is [${spec.shape.join(', ')}]`);
+      wrong.push(
+        `for ${spec.key}: copying a param with shape [${t.shape.join(', ')}] from checkpoint, the shape in current model is [${spec.shape.join(', ')}]`,
+      );
     }
   }
   const known = new Set(store.specs.map((s) => s.key));
@@ -102,7 +109,17 @@ export function importStateDict(store: ParamStore, input: StateDict, opts: LoadO
   }
   const values = store.specs
     .filter((s) => sd.has(s.key))
-    .map((s) => [s, tf.tensor(torchToTf(toNumberArray(sd.get(s.key)!), s.shape, s.kind), tfShape(s), 'float32')] as const);
+    .map(
+      (s) =>
+        [
+          s,
+          tf.tensor(
+            torchToTf(toNumberArray(sd.get(s.key)!), s.shape, s.kind),
+            tfShape(s),
+            'float32',
+          ),
+        ] as const,
+    );
   for (const [s, v] of values) {
     store.assign(s.key, v);
     v.dispose();
@@ -126,10 +143,18 @@ export async function exportStateDict(store: ParamStore): Promise<StateDict> {
   const sd: StateDict = new Map();
   for (const spec of store.specs) {
     const data = await store.get(spec.key).data();
-    sd.set(spec.key, { dtype: 'float32', shape: spec.shape.slice(), data: tfToTorch(data as Float32Array, spec.shape, spec.kind) });
+    sd.set(spec.key, {
+      dtype: 'float32',
+      shape: spec.shape.slice(),
+      data: tfToTorch(data as Float32Array, spec.shape, spec.kind),
+    });
     if (spec.key.endsWith('.running_var')) {
       const prefix = spec.key.slice(0, -'.running_var'.length);
-      sd.set(prefix + NBT, { dtype: 'int64', shape: [], data: BigInt64Array.from([BigInt(store.counters.get(prefix) ?? 0)]) });
+      sd.set(prefix + NBT, {
+        dtype: 'int64',
+        shape: [],
+        data: BigInt64Array.from([BigInt(store.counters.get(prefix) ?? 0)]),
+      });
     }
   }
   return sd;

@@ -8,7 +8,12 @@ import { AbortError, ShapeError } from '../core/errors.js';
 import { Rng, type RngState } from '../core/rng.js';
 import type { FloatImage } from '../core/image.js';
 import { iterateEpoch, stackPairs, type SampleSource } from './batches.js';
-import { preprocessSample, resolvePreprocessOptions, type PairSample, type PreprocessOptions } from './preprocess.js';
+import {
+  preprocessSample,
+  resolvePreprocessOptions,
+  type PairSample,
+  type PreprocessOptions,
+} from './preprocess.js';
 import type { Pix2PixModel, StepLosses } from './model.js';
 
 /** Where a run stands; enough, with the model's own state, to resume it exactly. */
@@ -70,7 +75,12 @@ export interface TrainLoopOptions {
   /** Called after every step. */
   onProgress?: (p: TrainProgress) => void;
   /** Validation source and cadence. */
-  validation?: { source: SampleSource<PairSample>; every: number; count?: number; onSamples: (s: SampleSet) => void | Promise<void> };
+  validation?: {
+    source: SampleSource<PairSample>;
+    every: number;
+    count?: number;
+    onSamples: (s: SampleSet) => void | Promise<void>;
+  };
   /** Called every `every` epochs (and at the end) with the state to save. */
   checkpoint?: { every: number; save: (state: TrainerState) => Promise<void> };
   /** State of an earlier run of the same model to continue (`resume`). */
@@ -100,13 +110,34 @@ export function lrFactor(epoch: number, nEpochs: number, nEpochsDecay: number): 
  * const state = await trainLoop(model, dataset, { nEpochs: 5, nEpochsDecay: 5, preprocess: { loadSize: 72, cropSize: 64 } });
  * ```
  */
-export async function trainLoop(model: Pix2PixModel, source: SampleSource<PairSample>, opts: TrainLoopOptions = {}): Promise<TrainerState> {
-  const { nEpochs = 100, nEpochsDecay = 100, batchSize = 1, seed = model.options.seed, maxSteps = Infinity, onProgress, validation, checkpoint, resume, signal } = opts;
-  for (const [k, v] of [['nEpochs', nEpochs], ['nEpochsDecay', nEpochsDecay]] as const) {
-    if (!Number.isInteger(v) || v < 0) throw new RangeError(`Option "${k}" must be an integer >= 0, got ${v}.`);
+export async function trainLoop(
+  model: Pix2PixModel,
+  source: SampleSource<PairSample>,
+  opts: TrainLoopOptions = {},
+): Promise<TrainerState> {
+  const {
+    nEpochs = 100,
+    nEpochsDecay = 100,
+    batchSize = 1,
+    seed = model.options.seed,
+    maxSteps = Infinity,
+    onProgress,
+    validation,
+    checkpoint,
+    resume,
+    signal,
+  } = opts;
+  for (const [k, v] of [
+    ['nEpochs', nEpochs],
+    ['nEpochsDecay', nEpochsDecay],
+  ] as const) {
+    if (!Number.isInteger(v) || v < 0)
+      throw new RangeError(`Option "${k}" must be an integer >= 0, got ${v}.`);
   }
-  if (nEpochs + nEpochsDecay < 1) throw new RangeError('Options "nEpochs" + "nEpochsDecay" must be at least 1.');
-  if (!Number.isInteger(batchSize) || batchSize < 1) throw new RangeError(`Option "batchSize" must be a positive integer, got ${batchSize}.`);
+  if (nEpochs + nEpochsDecay < 1)
+    throw new RangeError('Options "nEpochs" + "nEpochsDecay" must be at least 1.');
+  if (!Number.isInteger(batchSize) || batchSize < 1)
+    throw new RangeError(`Option "batchSize" must be a positive integer, got ${batchSize}.`);
   if (source.size < 1) throw new ShapeError('The training set is empty.');
   const pre = resolvePreprocessOptions(opts.preprocess);
   const totalEpochs = nEpochs + nEpochsDecay;
@@ -189,7 +220,8 @@ export async function trainLoop(model: Pix2PixModel, source: SampleSource<PairSa
     if (state.step >= maxSteps && state.position < source.size) break;
     state.epoch++;
     state.position = 0;
-    if (checkpoint && state.epoch % checkpoint.every === 0) await checkpoint.save(structuredClone(state));
+    if (checkpoint && state.epoch % checkpoint.every === 0)
+      await checkpoint.save(structuredClone(state));
   }
   if (checkpoint) await checkpoint.save(structuredClone(state));
   return state;

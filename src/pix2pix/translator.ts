@@ -9,7 +9,13 @@
  */
 import { tf } from '../core/tf.js';
 import type { Tensor4D } from '../core/tf.js';
-import { toFloatImage, padToMultiple, cropTopLeft, type PixelImage, type FloatImage } from '../core/image.js';
+import {
+  toFloatImage,
+  padToMultiple,
+  cropTopLeft,
+  type PixelImage,
+  type FloatImage,
+} from '../core/image.js';
 import { sizeMultiple, type InferenceMode } from './config.js';
 import type { Pix2PixModel } from './model.js';
 
@@ -21,7 +27,11 @@ import type { Pix2PixModel } from './model.js';
  * const out = await translateImage(model, { data: rgba, width: 300, height: 200 });
  * ```
  */
-export async function translateImage(model: Pix2PixModel, image: PixelImage, mode: InferenceMode = 'eval'): Promise<FloatImage> {
+export async function translateImage(
+  model: Pix2PixModel,
+  image: PixelImage,
+  mode: InferenceMode = 'eval',
+): Promise<FloatImage> {
   const g = model.options.generator;
   const input = toFloatImage(image, g.inputChannels);
   const padded = padToMultiple(input, sizeMultiple(g.numDowns));
@@ -30,7 +40,12 @@ export async function translateImage(model: Pix2PixModel, image: PixelImage, mod
   try {
     y = model.generate(x, mode);
     const data = (await y.data()) as Float32Array;
-    const out: FloatImage = { data, width: padded.width, height: padded.height, channels: g.outputChannels };
+    const out: FloatImage = {
+      data,
+      width: padded.width,
+      height: padded.height,
+      channels: g.outputChannels,
+    };
     return cropTopLeft(out, input.width, input.height);
   } finally {
     x.dispose();

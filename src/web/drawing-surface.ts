@@ -62,7 +62,8 @@ export class DrawingSurface {
     this.ctx = canvas.getContext('2d', { willReadFrequently: true })!;
     canvas.addEventListener('pointerdown', (e) => this.onPointerDown(e));
     canvas.addEventListener('pointermove', (e) => this.onPointerMove(e));
-    for (const t of ['pointerup', 'pointercancel', 'lostpointercapture'] as const) canvas.addEventListener(t, (e) => this.onPointerUp(e));
+    for (const t of ['pointerup', 'pointercancel', 'lostpointercapture'] as const)
+      canvas.addEventListener(t, (e) => this.onPointerUp(e));
   }
 
   /** Side of the square, in pixels. */
@@ -126,7 +127,10 @@ export class DrawingSurface {
       const c = document.createElement('canvas');
       c.width = image.width;
       c.height = image.height;
-      const pixels = image instanceof ImageData ? image : new ImageData(Uint8ClampedArray.from(image.data), image.width, image.height);
+      const pixels =
+        image instanceof ImageData
+          ? image
+          : new ImageData(Uint8ClampedArray.from(image.data), image.width, image.height);
       c.getContext('2d')!.putImageData(pixels, 0, 0);
       source = c;
       w = image.width;
@@ -134,7 +138,14 @@ export class DrawingSurface {
     } else {
       const bmp = image instanceof Blob ? await createImageBitmap(image) : image;
       source = bmp as CanvasImageSource;
-      const dims = bmp as { naturalWidth?: number; naturalHeight?: number; videoWidth?: number; videoHeight?: number; width: number; height: number };
+      const dims = bmp as {
+        naturalWidth?: number;
+        naturalHeight?: number;
+        videoWidth?: number;
+        videoHeight?: number;
+        width: number;
+        height: number;
+      };
       w = dims.naturalWidth || dims.videoWidth || dims.width;
       h = dims.naturalHeight || dims.videoHeight || dims.height;
     }
@@ -169,7 +180,10 @@ export class DrawingSurface {
 
   private toCanvas(e: PointerEvent): { x: number; y: number } {
     const r = this.canvas.getBoundingClientRect();
-    return { x: ((e.clientX - r.left) / r.width) * this.canvas.width, y: ((e.clientY - r.top) / r.height) * this.canvas.height };
+    return {
+      x: ((e.clientX - r.left) / r.width) * this.canvas.width,
+      y: ((e.clientY - r.top) / r.height) * this.canvas.height,
+    };
   }
 
   private lineWidth(e: PointerEvent): number {
@@ -185,7 +199,9 @@ export class DrawingSurface {
     try {
       // Keeps the stroke when the pointer leaves the canvas; synthetic events have no capturable pointer.
       this.canvas.setPointerCapture(e.pointerId);
-    } catch { /* draw without capture */ }
+    } catch {
+      /* draw without capture */
+    }
     this.pushUndo();
     const p = this.toCanvas(e);
     this.stroke = { id: e.pointerId, ...p };
@@ -211,7 +227,11 @@ export class DrawingSurface {
     this.opts.onChange(true);
   }
 
-  private drawSegment(a: { x: number; y: number }, b: { x: number; y: number }, width: number): void {
+  private drawSegment(
+    a: { x: number; y: number },
+    b: { x: number; y: number },
+    width: number,
+  ): void {
     const ctx = this.ctx;
     ctx.save();
     ctx.strokeStyle = this.erasing ? '#fff' : this.opts.color();

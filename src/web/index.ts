@@ -12,7 +12,16 @@
 import { definePix2PixTranslator } from './translator-element.js';
 
 export { Pix2PixTranslatorElement, definePix2PixTranslator } from './translator-element.js';
-export type { WidgetArchitecture, TranslatorState, TranslatorErrorKind, TranslatorReadyDetail, TranslatorTranslatedDetail, TranslatorErrorDetail, TranslatorProgressDetail, TranslatorImage } from './translator-element.js';
+export type {
+  WidgetArchitecture,
+  TranslatorState,
+  TranslatorErrorKind,
+  TranslatorReadyDetail,
+  TranslatorTranslatedDetail,
+  TranslatorErrorDetail,
+  TranslatorProgressDetail,
+  TranslatorImage,
+} from './translator-element.js';
 export type { SurfaceImage } from './drawing-surface.js';
 
 if (typeof customElements !== 'undefined') definePix2PixTranslator();

@@ -39,7 +39,10 @@ export interface DownloadOptions {
   signal?: AbortSignal;
 }
 
-const aborted = (signal?: AbortSignal) => new AbortError(`The download was cancelled${signal?.reason instanceof Error ? `: ${signal.reason.message}` : ''}.`);
+const aborted = (signal?: AbortSignal) =>
+  new AbortError(
+    `The download was cancelled${signal?.reason instanceof Error ? `: ${signal.reason.message}` : ''}.`,
+  );
 
 /**
  * Fetches `url` into bytes, reporting progress after each chunk. HTTP 404 is a CheckpointError
@@ -58,10 +61,22 @@ export async function download(url: string, opts: DownloadOptions = {}): Promise
     res = await fetch(url, { signal });
   } catch (e) {
     if (signal?.aborted) throw aborted(signal);
-    throw new CheckpointError(`Could not download ${url}: ${(e as Error).message}. Check the URL and, for another origin, its CORS headers.`, 'E_IO_READ', { cause: e });
+    throw new CheckpointError(
+      `Could not download ${url}: ${(e as Error).message}. Check the URL and, for another origin, its CORS headers.`,
+      'E_IO_READ',
+      { cause: e },
+    );
   }
-  if (res.status === 404) throw new CheckpointError(`${url} answered HTTP 404: there is no file there. Check the URL.`, 'E_IO_NOT_FOUND');
-  if (!res.ok) throw new CheckpointError(`${url} answered HTTP ${res.status} ${res.statusText}; expected 200 with the file.`, 'E_IO_READ');
+  if (res.status === 404)
+    throw new CheckpointError(
+      `${url} answered HTTP 404: there is no file there. Check the URL.`,
+      'E_IO_NOT_FOUND',
+    );
+  if (!res.ok)
+    throw new CheckpointError(
+      `${url} answered HTTP ${res.status} ${res.statusText}; expected 200 with the file.`,
+      'E_IO_READ',
+    );
   const total = Number(res.headers.get('content-length')) || null;
   onProgress?.(0, total);
   if (!res.body) {
@@ -82,12 +97,19 @@ export async function download(url: string, opts: DownloadOptions = {}): Promise
     }
   } catch (e) {
     if (signal?.aborted) throw aborted(signal);
-    throw new CheckpointError(`The download of ${url} broke off after ${loaded} bytes: ${(e as Error).message}.`, 'E_IO_READ', { cause: e });
+    throw new CheckpointError(
+      `The download of ${url} broke off after ${loaded} bytes: ${(e as Error).message}.`,
+      'E_IO_READ',
+      { cause: e },
+    );
   }
   return concat(chunks, loaded);
 }
 
-function concat(chunks: Uint8Array[], length = chunks.reduce((n, c) => n + c.length, 0)): Uint8Array {
+function concat(
+  chunks: Uint8Array[],
+  length = chunks.reduce((n, c) => n + c.length, 0),
+): Uint8Array {
   if (chunks.length === 1) return chunks[0];
   const out = new Uint8Array(length);
   let off = 0;
@@ -127,27 +149,43 @@ export async function downloadModel(url: string, opts: DownloadOptions = {}): Pr
     assertNotHtml(bytes, url);
     return bytes;
   }
-  const jsonBytes = await download(url, { signal: opts.signal, onProgress: (n) => opts.onProgress?.(n, null) });
+  const jsonBytes = await download(url, {
+    signal: opts.signal,
+    onProgress: (n) => opts.onProgress?.(n, null),
+  });
   assertNotHtml(jsonBytes, url);
   let json: Parameters<typeof loadModelJSON>[0];
   try {
     json = JSON.parse(new TextDecoder().decode(jsonBytes));
   } catch (e) {
-    throw new CheckpointError(`${url} is not JSON (${(e as Error).message}); expected a tfjs model.json.`, 'E_CHECKPOINT_FORMAT', { cause: e });
+    throw new CheckpointError(
+      `${url} is not JSON (${(e as Error).message}); expected a tfjs model.json.`,
+      'E_CHECKPOINT_FORMAT',
+      { cause: e },
+    );
   }
   let need: number | null = null;
   try {
     need = json.weightsManifest.flatMap((g) => g.weights).reduce((n, s) => n + specBytes(s), 0);
-  } catch { /* loadModelJSON names what is wrong */ }
+  } catch {
+    /* loadModelJSON names what is wrong */
+  }
   const base = jsonBytes.length;
   let done = 0;
   const total = need === null ? null : base + need;
   opts.onProgress?.(base, total);
-  const artifacts = await loadModelJSON(json, async (p) => {
-    const bytes = await download(new URL(p, url).href, { signal: opts.signal, onProgress: (n) => opts.onProgress?.(base + done + n, total) });
-    done += bytes.length;
-    return bytes;
-  }, url);
+  const artifacts = await loadModelJSON(
+    json,
+    async (p) => {
+      const bytes = await download(new URL(p, url).href, {
+        signal: opts.signal,
+        onProgress: (n) => opts.onProgress?.(base + done + n, total),
+      });
+      done += bytes.length;
+      return bytes;
+    },
+    url,
+  );
   return concat(encodeArtifacts(artifacts));
 }
 
@@ -162,7 +200,10 @@ export async function downloadModel(url: string, opts: DownloadOptions = {}): Pr
  * const { url, revoke } = await downloadWorkerScript('https://example.com/dist/worker.js');
  * ```
  */
-export async function downloadWorkerScript(url: string, opts: DownloadOptions = {}): Promise<{ url: string; bytes: number; revoke(): void }> {
+export async function downloadWorkerScript(
+  url: string,
+  opts: DownloadOptions = {},
+): Promise<{ url: string; bytes: number; revoke(): void }> {
   const direct = directWorker(url);
   if (!/^https?:/i.test(url)) return direct;
   let bytes: Uint8Array;
@@ -171,15 +212,25 @@ export async function downloadWorkerScript(url: string, opts: DownloadOptions = 
   } catch (e) {
     if (e instanceof AbortError) throw e;
     if ((e as CheckpointError).code === 'E_IO_NOT_FOUND') {
-      throw new WorkerError(`The widget's worker script is not at ${url} (HTTP 404). Serve dist/worker.js beside pix2pix-widget.min.js, or set the "worker-url" attribute to where it is.`, { cause: e });
+      throw new WorkerError(
+        `The widget's worker script is not at ${url} (HTTP 404). Serve dist/worker.js beside pix2pix-widget.min.js, or set the "worker-url" attribute to where it is.`,
+        { cause: e },
+      );
     }
     return direct; // let the browser try it the usual way (its error event names the failure)
   }
   let text = new TextDecoder().decode(bytes);
-  if (/(^|[;}])\s*(import|export)\s*(?:[^;'"]*?from\s*)?['"]\.{0,2}\//m.test(text) || /\bimport\s*\(\s*['"]\.{0,2}\//.test(text)) return direct;
+  if (
+    /(^|[;}])\s*(import|export)\s*(?:[^;'"]*?from\s*)?['"]\.{0,2}\//m.test(text) ||
+    /\bimport\s*\(\s*['"]\.{0,2}\//.test(text)
+  )
+    return direct;
   const self = JSON.stringify(url);
   text = text.split('import.meta.url').join(self);
-  text = text.replace(/\/\/# sourceMappingURL=(\S+)\s*$/, (_, map: string) => `//# sourceMappingURL=${new URL(map, url).href}\n`);
+  text = text.replace(
+    /\/\/# sourceMappingURL=(\S+)\s*$/,
+    (_, map: string) => `//# sourceMappingURL=${new URL(map, url).href}\n`,
+  );
   text += `\n//# sourceURL=${url}\n`;
   const blobUrl = URL.createObjectURL(new Blob([text], { type: 'text/javascript' }));
   return { url: blobUrl, bytes: bytes.length, revoke: () => URL.revokeObjectURL(blobUrl) };
@@ -191,9 +242,14 @@ export async function downloadWorkerScript(url: string, opts: DownloadOptions = 
  * headers, as script CDNs do).
  */
 function directWorker(url: string): { url: string; bytes: number; revoke(): void } {
-  const same = typeof location === 'undefined' || new URL(url, location.href).origin === location.origin || /^(blob|data):/i.test(url);
+  const same =
+    typeof location === 'undefined' ||
+    new URL(url, location.href).origin === location.origin ||
+    /^(blob|data):/i.test(url);
   if (same) return { url, bytes: 0, revoke() {} };
-  const blobUrl = URL.createObjectURL(new Blob([`import ${JSON.stringify(url)};`], { type: 'text/javascript' }));
+  const blobUrl = URL.createObjectURL(
+    new Blob([`import ${JSON.stringify(url)};`], { type: 'text/javascript' }),
+  );
   return { url: blobUrl, bytes: 0, revoke: () => URL.revokeObjectURL(blobUrl) };
 }
 
@@ -216,13 +272,26 @@ export interface DownloadedFiles {
  * const files = await downloadAll({ modelUrl, workerUrl, onProgress: ({ loaded, total }) => {} });
  * ```
  */
-export async function downloadAll(opts: { modelUrl: string; workerUrl: string; onProgress?: (p: DownloadProgress) => void; signal?: AbortSignal }): Promise<DownloadedFiles> {
-  const parts = { engine: { loaded: 0, total: null as number | null, done: false }, model: { loaded: 0, total: null as number | null, done: false } };
+export async function downloadAll(opts: {
+  modelUrl: string;
+  workerUrl: string;
+  onProgress?: (p: DownloadProgress) => void;
+  signal?: AbortSignal;
+}): Promise<DownloadedFiles> {
+  const parts = {
+    engine: { loaded: 0, total: null as number | null, done: false },
+    model: { loaded: 0, total: null as number | null, done: false },
+  };
   const report = () => {
     const loaded = parts.engine.loaded + parts.model.loaded;
     const known = Object.values(parts).every((p) => p.total !== null || p.done);
-    const total = known ? Object.values(parts).reduce((n, p) => n + (p.total ?? p.loaded), 0) : null;
-    const what = [!parts.model.done && 'model', !parts.engine.done && 'model engine'].filter(Boolean).join(' and ') || 'model';
+    const total = known
+      ? Object.values(parts).reduce((n, p) => n + (p.total ?? p.loaded), 0)
+      : null;
+    const what =
+      [!parts.model.done && 'model', !parts.engine.done && 'model engine']
+        .filter(Boolean)
+        .join(' and ') || 'model';
     opts.onProgress?.({ loaded, total, what });
   };
   const track = (key: keyof typeof parts) => (loaded: number, total: number | null) => {
@@ -230,11 +299,17 @@ export async function downloadAll(opts: { modelUrl: string; workerUrl: string; o
     parts[key].total = total;
     report();
   };
-  const workerP = downloadWorkerScript(opts.workerUrl, { signal: opts.signal, onProgress: track('engine') }).finally(() => {
+  const workerP = downloadWorkerScript(opts.workerUrl, {
+    signal: opts.signal,
+    onProgress: track('engine'),
+  }).finally(() => {
     parts.engine.done = true;
     report();
   });
-  const modelP = downloadModel(opts.modelUrl, { signal: opts.signal, onProgress: track('model') }).finally(() => {
+  const modelP = downloadModel(opts.modelUrl, {
+    signal: opts.signal,
+    onProgress: track('model'),
+  }).finally(() => {
     parts.model.done = true;
     report();
   });
@@ -243,7 +318,12 @@ export async function downloadAll(opts: { modelUrl: string; workerUrl: string; o
   // The model's failure first: it is the one the page can fix with its "model" attribute.
   if (model.status === 'rejected') throw model.reason;
   if (worker.status === 'rejected') throw worker.reason;
-  return { workerUrl: worker.value.url, scriptUrl: opts.workerUrl, weights: model.value, revoke: worker.value.revoke };
+  return {
+    workerUrl: worker.value.url,
+    scriptUrl: opts.workerUrl,
+    weights: model.value,
+    revoke: worker.value.revoke,
+  };
 }
 
 /**
@@ -256,15 +336,30 @@ export async function downloadAll(opts: { modelUrl: string; workerUrl: string; o
  * const p2p = await startWorkerModel('blob:...', { weights, backend: 'auto' }, { timeoutMs: 60_000 });
  * ```
  */
-export async function startWorkerModel(workerUrl: string, init: WidgetModelInit, opts: { timeoutMs: number; signal?: AbortSignal }): Promise<WorkerPix2Pix> {
+export async function startWorkerModel(
+  workerUrl: string,
+  init: WidgetModelInit,
+  opts: { timeoutMs: number; signal?: AbortSignal },
+): Promise<WorkerPix2Pix> {
   const stop = new AbortController();
-  const timer = setTimeout(() => stop.abort(new Pix2PixError(`The model worker did not start within ${Math.round(opts.timeoutMs / 1000)} s; it was stopped.`, 'E_TIMEOUT')), opts.timeoutMs);
+  const timer = setTimeout(
+    () =>
+      stop.abort(
+        new Pix2PixError(
+          `The model worker did not start within ${Math.round(opts.timeoutMs / 1000)} s; it was stopped.`,
+          'E_TIMEOUT',
+        ),
+      ),
+    opts.timeoutMs,
+  );
   const onAbort = () => stop.abort(new AbortError('The model load was cancelled.'));
   opts.signal?.addEventListener('abort', onAbort, { once: true });
   try {
     // Not `transfer`: the weights stay here, for a restart.
     // `weights` is createPix2Pix's option, passed through to the worker's init.
-    return await WorkerPix2Pix.create({ ...init, workerUrl, signal: stop.signal } as Parameters<typeof WorkerPix2Pix.create>[0]);
+    return await WorkerPix2Pix.create({ ...init, workerUrl, signal: stop.signal } as Parameters<
+      typeof WorkerPix2Pix.create
+    >[0]);
   } catch (e) {
     if (stop.signal.aborted && stop.signal.reason instanceof Error) throw stop.signal.reason;
     throw e;

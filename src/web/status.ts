@@ -50,13 +50,18 @@ export const ERROR_TITLES: Readonly<Record<TranslatorErrorKind, string>> = {
  * classifyError(new CheckpointError('HTTP 404', 'E_IO_NOT_FOUND')); // 'not-found'
  * ```
  */
-export function classifyError(e: unknown, fallback: TranslatorErrorKind = 'format'): TranslatorErrorKind | null {
-  const code = typeof (e as { code?: unknown })?.code === 'string' ? (e as { code: string }).code : '';
+export function classifyError(
+  e: unknown,
+  fallback: TranslatorErrorKind = 'format',
+): TranslatorErrorKind | null {
+  const code =
+    typeof (e as { code?: unknown })?.code === 'string' ? (e as { code: string }).code : '';
   if (code === 'E_ABORTED') return null;
   if (code === 'E_IO_NOT_FOUND') return 'not-found';
   if (code.startsWith('E_IO_')) return 'network';
   if (code === 'E_STATE_DICT' || code === 'E_ARCHITECTURE') return 'architecture';
-  if (code.startsWith('E_CHECKPOINT') || code.startsWith('E_UNSAFE') || code === 'E_VALUE') return 'format';
+  if (code.startsWith('E_CHECKPOINT') || code.startsWith('E_UNSAFE') || code === 'E_VALUE')
+    return 'format';
   if (code === 'E_BACKEND') return 'backend';
   if (code === 'E_TIMEOUT') return 'timeout';
   if (code === 'E_WORKER' || code === 'E_DISPOSED') return 'worker';
@@ -65,7 +70,8 @@ export function classifyError(e: unknown, fallback: TranslatorErrorKind = 'forma
   return fallback;
 }
 
-const gpuLabel = (info: WorkerBackendInfo, api: string) => `GPU (${api}${info.software ? ', software' : ''})`;
+const gpuLabel = (info: WorkerBackendInfo, api: string) =>
+  `GPU (${api}${info.software ? ', software' : ''})`;
 
 /**
  * The backend in a few words, for end users: `CPU, 2 threads`, `CPU` (wasm, one thread),
@@ -76,7 +82,9 @@ const gpuLabel = (info: WorkerBackendInfo, api: string) => `GPU (${api}${info.so
  * shortBackend({ name: 'wasm', threads: 2, ... }); // 'CPU, 2 threads'
  * ```
  */
-export function shortBackend(info: Pick<WorkerBackendInfo, 'name' | 'threads' | 'software'>): string {
+export function shortBackend(
+  info: Pick<WorkerBackendInfo, 'name' | 'threads' | 'software'>,
+): string {
   switch (info.name) {
     case 'wasm':
       return info.threads > 1 ? `CPU, ${info.threads} threads` : 'CPU';
@@ -111,8 +119,13 @@ export function formatMB(n: number): string {
  * readyStatus(info, 46.2); // 'Ready · CPU, 2 threads · 46 ms'
  * ```
  */
-export function readyStatus(info: Pick<WorkerBackendInfo, 'name' | 'threads' | 'software'>, lastMs?: number): string {
-  return ['Ready', shortBackend(info), ...(lastMs === undefined ? [] : [formatMs(lastMs)])].join(' · ');
+export function readyStatus(
+  info: Pick<WorkerBackendInfo, 'name' | 'threads' | 'software'>,
+  lastMs?: number,
+): string {
+  return ['Ready', shortBackend(info), ...(lastMs === undefined ? [] : [formatMs(lastMs)])].join(
+    ' · ',
+  );
 }
 
 /**
@@ -124,12 +137,24 @@ export function readyStatus(info: Pick<WorkerBackendInfo, 'name' | 'threads' | '
  * statusDetails(info, { loadMs: 820, lastMs: 46 }).join('\n');
  * ```
  */
-export function statusDetails(info: WorkerBackendInfo, t: { loadMs?: number; lastMs?: number; restarts?: number } = {}): string[] {
-  const lines = [`Backend: ${info.name}${info.threads > 1 ? ` with ${info.threads} threads` : ''}. ${info.reason}`];
+export function statusDetails(
+  info: WorkerBackendInfo,
+  t: { loadMs?: number; lastMs?: number; restarts?: number } = {},
+): string[] {
+  const lines = [
+    `Backend: ${info.name}${info.threads > 1 ? ` with ${info.threads} threads` : ''}. ${info.reason}`,
+  ];
   for (const x of info.tried ?? []) lines.push(`Tried first: ${x.name}: ${x.error}`);
-  if (info.worker?.fallback) lines.push(`In the worker, ${String(info.worker.fallback.requested)} was unavailable: ${info.worker.fallback.error}`);
+  if (info.worker?.fallback)
+    lines.push(
+      `In the worker, ${String(info.worker.fallback.requested)} was unavailable: ${info.worker.fallback.error}`,
+    );
   if (t.loadMs !== undefined) lines.push(`Model loaded in ${formatMs(t.loadMs)}.`);
-  if (t.lastMs !== undefined) lines.push(`Last translation: ${formatMs(t.lastMs)} (pixels to the worker, the generator, pixels back).`);
-  if (t.restarts) lines.push(`The model worker was restarted ${t.restarts} time(s) after it stopped answering.`);
+  if (t.lastMs !== undefined)
+    lines.push(
+      `Last translation: ${formatMs(t.lastMs)} (pixels to the worker, the generator, pixels back).`,
+    );
+  if (t.restarts)
+    lines.push(`The model worker was restarted ${t.restarts} time(s) after it stopped answering.`);
   return lines;
 }

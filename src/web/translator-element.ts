@@ -21,8 +21,22 @@ import type { RGBAImage } from '../core/image.js';
 import type { BackendRequest } from '../backends/select.js';
 import type { NormKind } from '../pix2pix/config.js';
 import { DrawingSurface, type SurfaceImage } from './drawing-surface.js';
-import { downloadAll, startWorkerModel, type DownloadProgress, type DownloadedFiles, type WidgetModelInit } from './model-loader.js';
-import { ERROR_TITLES, classifyError, formatMB, formatMs, readyStatus, statusDetails, type TranslatorErrorKind } from './status.js';
+import {
+  downloadAll,
+  startWorkerModel,
+  type DownloadProgress,
+  type DownloadedFiles,
+  type WidgetModelInit,
+} from './model-loader.js';
+import {
+  ERROR_TITLES,
+  classifyError,
+  formatMB,
+  formatMs,
+  readyStatus,
+  statusDetails,
+  type TranslatorErrorKind,
+} from './status.js';
 
 export type { TranslatorErrorKind } from './status.js';
 
@@ -73,9 +87,30 @@ export type TranslatorProgressDetail = DownloadProgress;
 /** Anything {@link Pix2PixTranslatorElement.translateImage} can take. */
 export type TranslatorImage = SurfaceImage | RGBAImage;
 
-const ATTRS = ['model', 'backend', 'size', 'mode', 'num-downs', 'ngf', 'channels', 'norm', 'worker-url', 'threads', 'watchdog'] as const;
+const ATTRS = [
+  'model',
+  'backend',
+  'size',
+  'mode',
+  'num-downs',
+  'ngf',
+  'channels',
+  'norm',
+  'worker-url',
+  'threads',
+  'watchdog',
+] as const;
 /** Attributes whose change needs a new model (a new worker). */
-const RELOAD = new Set(['model', 'backend', 'num-downs', 'ngf', 'channels', 'norm', 'worker-url', 'threads']);
+const RELOAD = new Set([
+  'model',
+  'backend',
+  'num-downs',
+  'ngf',
+  'channels',
+  'norm',
+  'worker-url',
+  'threads',
+]);
 const BACKENDS = ['auto', 'wasm', 'webgl', 'webgpu', 'cpu'];
 /** Translation waits for a pause this long in a stroke (a running one is never interrupted). */
 const DEBOUNCE_MS = 40;
@@ -158,7 +193,8 @@ const TEMPLATE = `
   <div class="error" part="error" role="alert"></div>
 </div>`;
 
-const Base: typeof HTMLElement = typeof HTMLElement === 'undefined' ? (class {} as unknown as typeof HTMLElement) : HTMLElement;
+const Base: typeof HTMLElement =
+  typeof HTMLElement === 'undefined' ? (class {} as unknown as typeof HTMLElement) : HTMLElement;
 
 /**
  * The `<pix2pix-translator>` custom element. Attributes: `model` (URL of a generator `.pth`, a
@@ -184,8 +220,19 @@ export class Pix2PixTranslatorElement extends Base {
 
   private root!: ShadowRoot;
   private els!: {
-    output: HTMLCanvasElement; brush: HTMLInputElement; color: HTMLInputElement; eraser: HTMLButtonElement; undo: HTMLButtonElement; clear: HTMLButtonElement;
-    pick: HTMLInputElement; download: HTMLButtonElement; state: HTMLElement; about: HTMLDetailsElement; details: HTMLElement; progress: HTMLProgressElement; error: HTMLElement;
+    output: HTMLCanvasElement;
+    brush: HTMLInputElement;
+    color: HTMLInputElement;
+    eraser: HTMLButtonElement;
+    undo: HTMLButtonElement;
+    clear: HTMLButtonElement;
+    pick: HTMLInputElement;
+    download: HTMLButtonElement;
+    state: HTMLElement;
+    about: HTMLDetailsElement;
+    details: HTMLElement;
+    progress: HTMLProgressElement;
+    error: HTMLElement;
   };
   private surface!: DrawingSurface;
   private outCtx!: CanvasRenderingContext2D;
@@ -357,7 +404,13 @@ export class Pix2PixTranslatorElement extends Base {
    * ```
    */
   async download(filename = 'pix2pix-output.png'): Promise<Blob> {
-    const blob = await new Promise<Blob>((resolve, reject) => this.els.output.toBlob((b) => (b ? resolve(b) : reject(new Error('The output canvas could not be encoded as PNG.'))), 'image/png'));
+    const blob = await new Promise<Blob>((resolve, reject) =>
+      this.els.output.toBlob(
+        (b) =>
+          b ? resolve(b) : reject(new Error('The output canvas could not be encoded as PNG.')),
+        'image/png',
+      ),
+    );
     const a = document.createElement('a');
     a.href = URL.createObjectURL(blob);
     a.download = filename;
@@ -387,8 +440,19 @@ export class Pix2PixTranslatorElement extends Base {
     this.root.append(style, tpl.content.cloneNode(true));
     const $ = <T extends Element>(sel: string) => this.root.querySelector(sel) as T;
     this.els = {
-      output: $('canvas.output'), brush: $('.brush'), color: $('.color'), eraser: $('.eraser'), undo: $('.undo'), clear: $('.clear'), pick: $('.pick'),
-      download: $('.download'), state: $('.state'), about: $('details.about'), details: $('.details'), progress: $('progress'), error: $('.error'),
+      output: $('canvas.output'),
+      brush: $('.brush'),
+      color: $('.color'),
+      eraser: $('.eraser'),
+      undo: $('.undo'),
+      clear: $('.clear'),
+      pick: $('.pick'),
+      download: $('.download'),
+      state: $('.state'),
+      about: $('details.about'),
+      details: $('.details'),
+      progress: $('progress'),
+      error: $('.error'),
     };
     const input = $<HTMLCanvasElement>('canvas.input');
     this.surface = new DrawingSurface(input, {
@@ -450,7 +514,8 @@ export class Pix2PixTranslatorElement extends Base {
     brush.max = String(Math.max(4, Math.round(s / 4)));
     brush.value = String(Math.max(1, Math.round(s / 24)));
     // Small models make small canvases: keep their pixels crisp when scaled up.
-    this.surface.canvas.style.imageRendering = output.style.imageRendering = s < 128 ? 'pixelated' : 'auto';
+    this.surface.canvas.style.imageRendering = output.style.imageRendering =
+      s < 128 ? 'pixelated' : 'auto';
   }
 
   private async useImage(image: TranslatorImage): Promise<void> {
@@ -474,14 +539,19 @@ export class Pix2PixTranslatorElement extends Base {
   /** The short line, and (a click away, in a `<details>`) the longer one. */
   private setStatus(text: string, details: string[] = []): void {
     this.els.state.textContent = text;
-    this.els.details.replaceChildren(...details.map((d) => Object.assign(document.createElement('li'), { textContent: d })));
+    this.els.details.replaceChildren(
+      ...details.map((d) => Object.assign(document.createElement('li'), { textContent: d })),
+    );
     this.els.about.classList.toggle('more', details.length > 0);
     if (!details.length) this.els.about.open = false;
   }
 
   private showReady(): void {
     const info = this._backend!;
-    this.setStatus(readyStatus(info, this._last?.ms), statusDetails(info, { loadMs: this.loadMs, lastMs: this._last?.ms, restarts: this.restarts }));
+    this.setStatus(
+      readyStatus(info, this._last?.ms),
+      statusDetails(info, { loadMs: this.loadMs, lastMs: this._last?.ms, restarts: this.restarts }),
+    );
   }
 
   private showProgress(p: DownloadProgress): void {
@@ -489,13 +559,18 @@ export class Pix2PixTranslatorElement extends Base {
     progress.hidden = false;
     if (p.total) progress.value = Math.min(1, p.loaded / p.total);
     else progress.removeAttribute('value');
-    this.setStatus(`Downloading the ${p.what}: ${formatMB(p.loaded)}${p.total ? ` of ${formatMB(p.total)}` : ''}`);
+    this.setStatus(
+      `Downloading the ${p.what}: ${formatMB(p.loaded)}${p.total ? ` of ${formatMB(p.total)}` : ''}`,
+    );
     this.dispatchEvent(new CustomEvent<TranslatorProgressDetail>('progress', { detail: { ...p } }));
   }
 
   private fail(kind: TranslatorErrorKind, message: string, error: unknown, fatal = true): void {
     const title = ERROR_TITLES[kind];
-    this.els.error.replaceChildren(Object.assign(document.createElement('strong'), { textContent: title }), document.createTextNode(message));
+    this.els.error.replaceChildren(
+      Object.assign(document.createElement('strong'), { textContent: title }),
+      document.createTextNode(message),
+    );
     this.setAttribute('data-error', kind);
     if (fatal) {
       this.lastError = error instanceof Error ? error : new Error(message);
@@ -503,7 +578,11 @@ export class Pix2PixTranslatorElement extends Base {
       this.setState('error', `Error: ${title}`);
       for (const w of this.readyWaiters.splice(0)) w.reject(this.lastError);
     }
-    this.dispatchEvent(new CustomEvent<TranslatorErrorDetail>('error', { detail: { kind, title, message, fatal, error } }));
+    this.dispatchEvent(
+      new CustomEvent<TranslatorErrorDetail>('error', {
+        detail: { kind, title, message, fatal, error },
+      }),
+    );
   }
 
   private clearError(): void {
@@ -568,7 +647,13 @@ export class Pix2PixTranslatorElement extends Base {
     const ms = this.deadline();
     const late = new Promise<'late'>((resolve) => (timer = setTimeout(() => resolve('late'), ms)));
     try {
-      const r = await Promise.race([p2p.translate({ data: img.data, width: img.width, height: img.height, channels: 4 }, { mode: this.mode, transfer: true }), late]);
+      const r = await Promise.race([
+        p2p.translate(
+          { data: img.data, width: img.width, height: img.height, channels: 4 },
+          { mode: this.mode, transfer: true },
+        ),
+        late,
+      ]);
       if (r === 'late') {
         if (gen === this.generation) await this.replaceWorker(ms);
         return;
@@ -577,7 +662,12 @@ export class Pix2PixTranslatorElement extends Base {
     } catch (e) {
       if (gen !== this.generation) return;
       this.translateError = e;
-      this.fail(classifyError(e, 'translate') ?? 'translate', `Translation failed: ${(e as Error).message}`, e, false);
+      this.fail(
+        classifyError(e, 'translate') ?? 'translate',
+        `Translation failed: ${(e as Error).message}`,
+        e,
+        false,
+      );
       return;
     } finally {
       clearTimeout(timer);
@@ -590,12 +680,23 @@ export class Pix2PixTranslatorElement extends Base {
       this.els.output.width = out.width;
       this.els.output.height = out.height;
     }
-    this.outCtx.putImageData(new ImageData(new Uint8ClampedArray(out.data), out.width, out.height), 0, 0);
+    this.outCtx.putImageData(
+      new ImageData(new Uint8ClampedArray(out.data), out.width, out.height),
+      0,
+      0,
+    );
     this.hasOutput = true;
     this.els.download.disabled = false;
-    this._last = { ms: took, backend: this._backend?.name ?? '?', width: out.width, height: out.height };
+    this._last = {
+      ms: took,
+      backend: this._backend?.name ?? '?',
+      width: out.width,
+      height: out.height,
+    };
     this.showReady();
-    this.dispatchEvent(new CustomEvent<TranslatorTranslatedDetail>('translated', { detail: { ...this._last } }));
+    this.dispatchEvent(
+      new CustomEvent<TranslatorTranslatedDetail>('translated', { detail: { ...this._last } }),
+    );
   }
 
   /**
@@ -621,7 +722,9 @@ export class Pix2PixTranslatorElement extends Base {
     }
     this.setStatus('Restarting the model…');
     try {
-      const p2p = await startWorkerModel(this.files!.workerUrl, this.init!, { timeoutMs: START_MS });
+      const p2p = await startWorkerModel(this.files!.workerUrl, this.init!, {
+        timeoutMs: START_MS,
+      });
       if (gen !== this.generation) {
         void p2p.dispose();
         return;
@@ -632,7 +735,11 @@ export class Pix2PixTranslatorElement extends Base {
     } catch (e) {
       if (gen !== this.generation) return;
       this.translateError = e;
-      this.fail(classifyError(e, 'worker') ?? 'worker', `The model could not be restarted: ${(e as Error).message}`, e);
+      this.fail(
+        classifyError(e, 'worker') ?? 'worker',
+        `The model could not be restarted: ${(e as Error).message}`,
+        e,
+      );
     }
   }
 
@@ -667,7 +774,8 @@ export class Pix2PixTranslatorElement extends Base {
       const v = this.getAttribute(name);
       if (v === null) return undefined;
       const n = Number(v);
-      if (!Number.isInteger(n) || n < 1) throw new RangeError(`Attribute "${name}" must be a positive integer, got "${v}".`);
+      if (!Number.isInteger(n) || n < 1)
+        throw new RangeError(`Attribute "${name}" must be a positive integer, got "${v}".`);
       return n;
     };
     const nd = int('num-downs');
@@ -677,13 +785,19 @@ export class Pix2PixTranslatorElement extends Base {
     const ch = this.getAttribute('channels');
     if (ch !== null) {
       const parts = ch.split(',').map((s) => Number(s.trim()));
-      if (!parts.length || parts.length > 2 || parts.some((n) => n !== 1 && n !== 3)) throw new RangeError(`Attribute "channels" must be "1", "3", or "in,out" with 1 or 3 each, got "${ch}".`);
+      if (!parts.length || parts.length > 2 || parts.some((n) => n !== 1 && n !== 3))
+        throw new RangeError(
+          `Attribute "channels" must be "1", "3", or "in,out" with 1 or 3 each, got "${ch}".`,
+        );
       o.inputChannels = parts[0];
       o.outputChannels = parts[1] ?? parts[0];
     }
     const norm = this.getAttribute('norm');
     if (norm !== null) {
-      if (!['batch', 'instance', 'none'].includes(norm)) throw new RangeError(`Attribute "norm" must be one of batch, instance, none, got "${norm}".`);
+      if (!['batch', 'instance', 'none'].includes(norm))
+        throw new RangeError(
+          `Attribute "norm" must be one of batch, instance, none, got "${norm}".`,
+        );
       o.norm = norm as WidgetArchitecture['norm'];
     }
     return o;
@@ -691,9 +805,15 @@ export class Pix2PixTranslatorElement extends Base {
 
   private backendRequest(): BackendRequest {
     const raw = (this.getAttribute('backend') ?? 'auto').trim() || 'auto';
-    const names = raw.split(',').map((s) => s.trim()).filter(Boolean);
+    const names = raw
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean);
     const bad = names.filter((n) => !BACKENDS.includes(n));
-    if (bad.length) throw new RangeError(`Attribute "backend" got "${bad.join(', ')}"; expected auto or one of wasm, webgl, webgpu, cpu (or a comma-separated list).`);
+    if (bad.length)
+      throw new RangeError(
+        `Attribute "backend" got "${bad.join(', ')}"; expected auto or one of wasm, webgl, webgpu, cpu (or a comma-separated list).`,
+      );
     return (names.length === 1 ? names[0] : names) as BackendRequest;
   }
 
@@ -709,7 +829,11 @@ export class Pix2PixTranslatorElement extends Base {
     this.translateError = null;
     const src = this.getAttribute('model');
     if (!src) {
-      this.fail('no-model', 'Set the "model" attribute to the URL of a pix2pix generator (.pth, a pix2pix-ts checkpoint or web weights model.json).', new TypeError('missing "model" attribute'));
+      this.fail(
+        'no-model',
+        'Set the "model" attribute to the URL of a pix2pix generator (.pth, a pix2pix-ts checkpoint or web weights model.json).',
+        new TypeError('missing "model" attribute'),
+      );
       return;
     }
     const t0 = performance.now();
@@ -723,7 +847,8 @@ export class Pix2PixTranslatorElement extends Base {
       const t = this.getAttribute('threads');
       if (t !== null) {
         threads = Number(t);
-        if (!Number.isInteger(threads) || threads < 1) throw new RangeError(`Attribute "threads" must be a positive integer, got "${t}".`);
+        if (!Number.isInteger(threads) || threads < 1)
+          throw new RangeError(`Attribute "threads" must be a positive integer, got "${t}".`);
       }
     } catch (e) {
       this.fail('input', (e as Error).message, e);
@@ -761,21 +886,34 @@ export class Pix2PixTranslatorElement extends Base {
       backend: request,
       ...(mode === 'eval' || mode === 'paper' ? { mode } : {}),
       weights: files.weights,
-      ...(Object.keys(overrides).length ? { generator: overrides as WorkerModelOptions['generator'] } : {}),
+      ...(Object.keys(overrides).length
+        ? { generator: overrides as WorkerModelOptions['generator'] }
+        : {}),
       ...(threads ? { threads } : {}),
     };
     this.init = init;
     let p2p: WorkerPix2Pix;
     try {
       try {
-        p2p = await startWorkerModel(files.workerUrl, init, { timeoutMs: START_MS, signal: abort.signal });
+        p2p = await startWorkerModel(files.workerUrl, init, {
+          timeoutMs: START_MS,
+          signal: abort.signal,
+        });
       } catch (e) {
         // A page whose Content-Security-Policy allows no blob: workers: start from the script's URL
         // (a second download, without progress).
-        if ((e as { code?: string }).code !== 'E_WORKER' || files.workerUrl === files.scriptUrl || stale()) throw e;
+        if (
+          (e as { code?: string }).code !== 'E_WORKER' ||
+          files.workerUrl === files.scriptUrl ||
+          stale()
+        )
+          throw e;
         files.revoke();
         this.files = files = { ...files, workerUrl: files.scriptUrl, revoke() {} };
-        p2p = await startWorkerModel(files.workerUrl, init, { timeoutMs: START_MS, signal: abort.signal });
+        p2p = await startWorkerModel(files.workerUrl, init, {
+          timeoutMs: START_MS,
+          signal: abort.signal,
+        });
       }
     } catch (e) {
       if (stale()) return;
@@ -790,14 +928,25 @@ export class Pix2PixTranslatorElement extends Base {
     this.loadAbort = null;
     this.p2p = p2p;
     const g = p2p.options.generator;
-    this.arch = { numDowns: g.numDowns, ngf: g.ngf, norm: g.norm, inputChannels: g.inputChannels, outputChannels: g.outputChannels };
+    this.arch = {
+      numDowns: g.numDowns,
+      ngf: g.ngf,
+      norm: g.norm,
+      inputChannels: g.inputChannels,
+      outputChannels: g.outputChannels,
+    };
     this.resize();
     this._backend = p2p.backendInfo;
     this.loadMs = performance.now() - t0;
     this.setState('ready', '');
     this.showReady();
     for (const w of this.readyWaiters.splice(0)) w.resolve();
-    const detail: TranslatorReadyDetail = { backend: this._backend, architecture: { ...this.arch }, size: this.size, loadMs: this.loadMs };
+    const detail: TranslatorReadyDetail = {
+      backend: this._backend,
+      architecture: { ...this.arch },
+      size: this.size,
+      loadMs: this.loadMs,
+    };
     this.dispatchEvent(new CustomEvent<TranslatorReadyDetail>('ready', { detail }));
     this.requestTranslate(0);
   }
@@ -811,8 +960,13 @@ export class Pix2PixTranslatorElement extends Base {
  * definePix2PixTranslator(); // <pix2pix-translator> now works
  * ```
  */
-export function definePix2PixTranslator(name = 'pix2pix-translator'): typeof Pix2PixTranslatorElement {
-  if (typeof customElements === 'undefined') throw new Error('definePix2PixTranslator needs a browser (customElements is not defined here).');
+export function definePix2PixTranslator(
+  name = 'pix2pix-translator',
+): typeof Pix2PixTranslatorElement {
+  if (typeof customElements === 'undefined')
+    throw new Error(
+      'definePix2PixTranslator needs a browser (customElements is not defined here).',
+    );
   const existing = customElements.get(name);
   if (existing) return existing as unknown as typeof Pix2PixTranslatorElement;
   customElements.define(name, Pix2PixTranslatorElement as unknown as CustomElementConstructor);

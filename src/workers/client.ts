@@ -11,8 +11,17 @@ import type { LoadOptions } from '../pix2pix/state-dict.js';
 import type { TrainerState } from '../pix2pix/trainer.js';
 import type { NetName, Pix2Pix, TranslateOptions } from '../api/pix2pix.js';
 import type {
-  Pix2PixWorkerApi, ProgressCallback, WeightsSource, WorkerBackendInfo, WorkerModelOptions, WorkerDataset, WorkerTrainOptions, TrainEvent,
-  LongCallOptions, WorkerTrainCallOptions, WorkerCarrier,
+  Pix2PixWorkerApi,
+  ProgressCallback,
+  WeightsSource,
+  WorkerBackendInfo,
+  WorkerModelOptions,
+  WorkerDataset,
+  WorkerTrainOptions,
+  TrainEvent,
+  LongCallOptions,
+  WorkerTrainCallOptions,
+  WorkerCarrier,
 } from './protocol.js';
 import { assertWorkerDataset } from './datasets.js';
 import { spawnWorker, type SpawnedWorker } from './spawn.js';
@@ -41,12 +50,21 @@ export type { LongCallOptions, WorkerTrainCallOptions } from './protocol.js';
 
 type Remote = Comlink.Remote<Pix2PixWorkerApi>;
 
-interface Live { spawned: SpawnedWorker; remote: Remote; pending: number }
+interface Live {
+  spawned: SpawnedWorker;
+  remote: Remote;
+  pending: number;
+}
 
-const isTransferable = (b: ArrayBufferLike): b is ArrayBuffer => typeof SharedArrayBuffer === 'undefined' || !(b instanceof SharedArrayBuffer);
+const isTransferable = (b: ArrayBufferLike): b is ArrayBuffer =>
+  typeof SharedArrayBuffer === 'undefined' || !(b instanceof SharedArrayBuffer);
 
 /** Marks the distinct buffers of `views` for transfer on `obj` when `on`. */
-function withTransfer<T extends object>(obj: T, views: { buffer: ArrayBufferLike }[], on: boolean): T {
+function withTransfer<T extends object>(
+  obj: T,
+  views: { buffer: ArrayBufferLike }[],
+  on: boolean,
+): T {
   if (!on) return obj;
   const buffers = [...new Set(views.map((v) => v.buffer))].filter(isTransferable);
   return Comlink.transfer(obj, buffers);
@@ -78,7 +96,11 @@ export class WorkerPix2Pix implements Pix2Pix<WorkerCarrier> {
   private readonly init: WorkerModelOptions;
   private readonly transferDefault: boolean;
 
-  private constructor(init: WorkerModelOptions, workerUrl: URL | string | undefined, transfer: boolean) {
+  private constructor(
+    init: WorkerModelOptions,
+    workerUrl: URL | string | undefined,
+    transfer: boolean,
+  ) {
     this.init = init;
     this.workerUrl = workerUrl;
     this.transferDefault = transfer;
@@ -89,7 +111,9 @@ export class WorkerPix2Pix implements Pix2Pix<WorkerCarrier> {
    * @internal `signal` stops a start-up that has not finished: the worker is terminated and the
    * call rejects with an AbortError (with the signal's reason as its cause).
    */
-  static async create(options: WorkerModelOptions & Omit<WorkerOptions, 'worker'> & { signal?: AbortSignal }): Promise<WorkerPix2Pix> {
+  static async create(
+    options: WorkerModelOptions & Omit<WorkerOptions, 'worker'> & { signal?: AbortSignal },
+  ): Promise<WorkerPix2Pix> {
     installErrorTransfer();
     const { workerUrl, transfer = false, signal, ...init } = options;
     const p = new WorkerPix2Pix(init, workerUrl, transfer);
@@ -98,12 +122,22 @@ export class WorkerPix2Pix implements Pix2Pix<WorkerCarrier> {
   }
 
   private async start(signal?: AbortSignal): Promise<void> {
-    if (signal?.aborted) throw new AbortError('The worker start-up was cancelled before it began.', { cause: signal.reason });
+    if (signal?.aborted)
+      throw new AbortError('The worker start-up was cancelled before it began.', {
+        cause: signal.reason,
+      });
     const spawned = spawnWorker(this.workerUrl);
-    const live: Live = { spawned, remote: Comlink.wrap<Pix2PixWorkerApi>(spawned.endpoint), pending: 0 };
+    const live: Live = {
+      spawned,
+      remote: Comlink.wrap<Pix2PixWorkerApi>(spawned.endpoint),
+      pending: 0,
+    };
     this.live = live;
     this.crashed = null;
-    const onAbort = () => void spawned.terminate('The pix2pix worker was stopped while starting (its start-up was cancelled).');
+    const onAbort = () =>
+      void spawned.terminate(
+        'The pix2pix worker was stopped while starting (its start-up was cancelled).',
+      );
     signal?.addEventListener('abort', onAbort, { once: true });
     try {
       this.backendInfo = await this.call((r) => r.init(this.init));
@@ -111,7 +145,8 @@ export class WorkerPix2Pix implements Pix2Pix<WorkerCarrier> {
     } catch (e) {
       this.live = null;
       await spawned.terminate('The pix2pix worker failed to initialise.');
-      if (signal?.aborted) throw new AbortError('The worker start-up was cancelled.', { cause: signal.reason });
+      if (signal?.aborted)
+        throw new AbortError('The worker start-up was cancelled.', { cause: signal.reason });
       throw e;
     } finally {
       signal?.removeEventListener('abort', onAbort);
@@ -122,7 +157,13 @@ export class WorkerPix2Pix implements Pix2Pix<WorkerCarrier> {
   private async call<T>(fn: (r: Remote) => Promise<T>, internal = false): Promise<T> {
     if (this.disposed && !internal) throw new DisposedError('This worker model');
     const live = this.live;
-    if (!live) throw this.crashed ?? new WorkerError('The pix2pix worker is not running (it was terminated); call restart() first.');
+    if (!live)
+      throw (
+        this.crashed ??
+        new WorkerError(
+          'The pix2pix worker is not running (it was terminated); call restart() first.',
+        )
+      );
     if (live.spawned.isDead) throw await live.spawned.dead.catch((e: Error) => e);
     live.pending++;
     live.spawned.hold(true);
@@ -137,7 +178,12 @@ export class WorkerPix2Pix implements Pix2Pix<WorkerCarrier> {
     } catch (e) {
       if (live.spawned.isDead && this.live === live) {
         this.live = null;
-        this.crashed = e instanceof WorkerError ? e : new WorkerError('The pix2pix worker stopped; call restart() or create a new model.', { cause: e });
+        this.crashed =
+          e instanceof WorkerError
+            ? e
+            : new WorkerError('The pix2pix worker stopped; call restart() or create a new model.', {
+                cause: e,
+              });
       }
       throw e;
     } finally {
@@ -150,13 +196,22 @@ export class WorkerPix2Pix implements Pix2Pix<WorkerCarrier> {
   /** Runs a long call with a progress proxy and a cancel port, releasing both afterwards. */
   private async long<T, E = Parameters<ProgressCallback>[0]>(
     opts: { onProgress?: (e: E) => unknown; signal?: AbortSignal },
-    fn: (r: Remote, onProgress: ((e: E) => unknown) | undefined, cancel: MessagePort | undefined) => Promise<T>,
+    fn: (
+      r: Remote,
+      onProgress: ((e: E) => unknown) | undefined,
+      cancel: MessagePort | undefined,
+    ) => Promise<T>,
   ): Promise<T> {
-    if (opts.signal?.aborted) throw new AbortError('The operation was aborted before it started (its AbortSignal had already fired).');
+    if (opts.signal?.aborted)
+      throw new AbortError(
+        'The operation was aborted before it started (its AbortSignal had already fired).',
+      );
     const token = cancelToken(opts.signal);
     const onProgress = opts.onProgress ? Comlink.proxy(opts.onProgress) : undefined;
     try {
-      return await this.call((r) => fn(r, onProgress, token.port ? Comlink.transfer(token.port, token.transfer) : undefined));
+      return await this.call((r) =>
+        fn(r, onProgress, token.port ? Comlink.transfer(token.port, token.transfer) : undefined),
+      );
     } finally {
       token.close();
     }
@@ -185,13 +240,25 @@ export class WorkerPix2Pix implements Pix2Pix<WorkerCarrier> {
    * const out = await p2p.translate(ctx.getImageData(0, 0, w, h));
    * ```
    */
-  translate(image: PixelImage, opts: TranslateOptions & { transfer?: boolean } = {}): Promise<RGBAImage> {
-    return this.call((r) => r.translate(withTransfer(image, [image.data], this.transferOf(opts)), { mode: opts.mode }));
+  translate(
+    image: PixelImage,
+    opts: TranslateOptions & { transfer?: boolean } = {},
+  ): Promise<RGBAImage> {
+    return this.call((r) =>
+      r.translate(withTransfer(image, [image.data], this.transferOf(opts)), { mode: opts.mode }),
+    );
   }
 
   /** Like {@link translate} but returns floats in [-1, 1]. */
-  translateFloat(image: PixelImage, opts: TranslateOptions & { transfer?: boolean } = {}): Promise<FloatImage> {
-    return this.call((r) => r.translateFloat(withTransfer(image, [image.data], this.transferOf(opts)), { mode: opts.mode }));
+  translateFloat(
+    image: PixelImage,
+    opts: TranslateOptions & { transfer?: boolean } = {},
+  ): Promise<FloatImage> {
+    return this.call((r) =>
+      r.translateFloat(withTransfer(image, [image.data], this.transferOf(opts)), {
+        mode: opts.mode,
+      }),
+    );
   }
 
   /**
@@ -204,11 +271,26 @@ export class WorkerPix2Pix implements Pix2Pix<WorkerCarrier> {
    * const outs = await p2p.translateBatch(imgs, { onProgress: ({ done, total }) => bar.update(done / total), signal: ac.signal });
    * ```
    */
-  translateBatch(images: PixelImage[], opts: LongCallOptions & { mode?: InferenceMode; float?: false }): Promise<RGBAImage[]>;
-  translateBatch(images: PixelImage[], opts: LongCallOptions & { mode?: InferenceMode; float: true }): Promise<FloatImage[]>;
-  translateBatch(images: PixelImage[], opts: LongCallOptions & { mode?: InferenceMode; float?: boolean } = {}): Promise<(RGBAImage | FloatImage)[]> {
-    const payload = withTransfer(images, images.map((i) => i.data), this.transferOf(opts));
-    return this.long(opts, (r, p, c) => r.translateBatch(payload, { mode: opts.mode, float: opts.float }, p, c));
+  translateBatch(
+    images: PixelImage[],
+    opts: LongCallOptions & { mode?: InferenceMode; float?: false },
+  ): Promise<RGBAImage[]>;
+  translateBatch(
+    images: PixelImage[],
+    opts: LongCallOptions & { mode?: InferenceMode; float: true },
+  ): Promise<FloatImage[]>;
+  translateBatch(
+    images: PixelImage[],
+    opts: LongCallOptions & { mode?: InferenceMode; float?: boolean } = {},
+  ): Promise<(RGBAImage | FloatImage)[]> {
+    const payload = withTransfer(
+      images,
+      images.map((i) => i.data),
+      this.transferOf(opts),
+    );
+    return this.long(opts, (r, p, c) =>
+      r.translateBatch(payload, { mode: opts.mode, float: opts.float }, p, c),
+    );
   }
 
   /**
@@ -220,10 +302,22 @@ export class WorkerPix2Pix implements Pix2Pix<WorkerCarrier> {
    * const losses = await p2p.trainStep(a, b);
    * ```
    */
-  trainStep(a: PixelImage | PixelImage[], b: PixelImage | PixelImage[], opts: LongCallOptions = {}): Promise<StepLosses> {
+  trainStep(
+    a: PixelImage | PixelImage[],
+    b: PixelImage | PixelImage[],
+    opts: LongCallOptions = {},
+  ): Promise<StepLosses> {
     const t = this.transferOf(opts);
-    const pa = withTransfer(a, imagesOf(a).map((i) => i.data), t);
-    const pb = withTransfer(b, imagesOf(b).map((i) => i.data), t);
+    const pa = withTransfer(
+      a,
+      imagesOf(a).map((i) => i.data),
+      t,
+    );
+    const pb = withTransfer(
+      b,
+      imagesOf(b).map((i) => i.data),
+      t,
+    );
     return this.long(opts, (r, p, c) => r.trainStep(pa, pb, undefined, p, c));
   }
 
@@ -236,7 +330,11 @@ export class WorkerPix2Pix implements Pix2Pix<WorkerCarrier> {
    * await p2p.loadPth('https://example.com/facades_label2photo.pth', 'G', { onProgress: console.log });
    * ```
    */
-  loadPth(source: WeightsSource, net: NetName = 'G', opts: LoadOptions & LongCallOptions = {}): Promise<void> {
+  loadPth(
+    source: WeightsSource,
+    net: NetName = 'G',
+    opts: LoadOptions & LongCallOptions = {},
+  ): Promise<void> {
     const { onProgress, signal, transfer, ...load } = opts;
     let payload: WeightsSource = source;
     if (typeof source === 'string' && this.live?.spawned.kind === 'web-worker') {
@@ -248,7 +346,9 @@ export class WorkerPix2Pix implements Pix2Pix<WorkerCarrier> {
       const u8 = source instanceof Uint8Array ? source : new Uint8Array(source);
       payload = withTransfer(u8, [u8], this.transferOf({ transfer }));
     }
-    return this.long({ onProgress, signal }, (r, p, c) => r.loadPth(payload, net, Object.keys(load).length ? load : undefined, p, c));
+    return this.long({ onProgress, signal }, (r, p, c) =>
+      r.loadPth(payload, net, Object.keys(load).length ? load : undefined, p, c),
+    );
   }
 
   /**
@@ -286,9 +386,14 @@ export class WorkerPix2Pix implements Pix2Pix<WorkerCarrier> {
     const { onProgress, validation, signal, transfer, ...loop } = opts;
     if (validation) assertWorkerDataset(validation.source, 'validation.source');
     if (loop.checkpoint && typeof loop.checkpoint.target !== 'string') {
-      throw new TypeError('Option "checkpoint.target" of a worker model must be a string (a path or file:// URL in Node, indexeddb://... in browsers): an IOHandler cannot be sent to a worker.');
+      throw new TypeError(
+        'Option "checkpoint.target" of a worker model must be a string (a path or file:// URL in Node, indexeddb://... in browsers): an IOHandler cannot be sent to a worker.',
+      );
     }
-    if (loop.resumeFrom !== undefined && typeof loop.resumeFrom !== 'string') throw new TypeError('Option "resumeFrom" of a worker model must be a string (a path, file:// URL or indexeddb:// URL).');
+    if (loop.resumeFrom !== undefined && typeof loop.resumeFrom !== 'string')
+      throw new TypeError(
+        'Option "resumeFrom" of a worker model must be a string (a path, file:// URL or indexeddb:// URL).',
+      );
     const t = this.transferOf({ transfer });
     const buffers: { buffer: ArrayBufferLike }[] = [];
     const wire = (d: WorkerDataset): WorkerDataset => {
@@ -296,22 +401,34 @@ export class WorkerPix2Pix implements Pix2Pix<WorkerCarrier> {
       if (d.kind === 'files' && this.live?.spawned.kind === 'web-worker') {
         // A worker resolves relative URLs against its own script; the caller means the page.
         const base = (globalThis as { location?: { href: string } }).location?.href;
-        if (base) return { ...d, files: d.files.map((f) => (typeof f === 'string' ? new URL(f, base).href : f)) };
+        if (base)
+          return {
+            ...d,
+            files: d.files.map((f) => (typeof f === 'string' ? new URL(f, base).href : f)),
+          };
       }
       return d;
     };
     const args: WorkerTrainOptions = { ...loop };
     const payload = wire(dataset);
-    if (validation) args.validation = { source: wire(validation.source), every: validation.every, count: validation.count };
+    if (validation)
+      args.validation = {
+        source: wire(validation.source),
+        every: validation.every,
+        count: validation.count,
+      };
     // comlink collects transferables per top-level argument: all of them ride on the dataset's.
     const sent = withTransfer({ ...payload }, buffers, t);
-    const onEvent = onProgress || validation
-      ? async (e: TrainEvent) => {
-        if (e.kind === 'progress') onProgress?.(e.progress);
-        else await validation?.onSamples(e.samples);
-      }
-      : undefined;
-    return this.long<TrainerState, TrainEvent>({ onProgress: onEvent, signal }, (r, p, c) => r.train(sent, args, p as never, c));
+    const onEvent =
+      onProgress || validation
+        ? async (e: TrainEvent) => {
+            if (e.kind === 'progress') onProgress?.(e.progress);
+            else await validation?.onSamples(e.samples);
+          }
+        : undefined;
+    return this.long<TrainerState, TrainEvent>({ onProgress: onEvent, signal }, (r, p, c) =>
+      r.train(sent, args, p as never, c),
+    );
   }
 
   /**
@@ -325,7 +442,12 @@ export class WorkerPix2Pix implements Pix2Pix<WorkerCarrier> {
    * ```
    */
   saveCheckpoint(target: string): Promise<void> {
-    if (typeof target !== 'string') return Promise.reject(new TypeError('saveCheckpoint(target) of a worker model needs a string target (a path, file:// URL or indexeddb:// URL): an IOHandler cannot be sent to a worker.'));
+    if (typeof target !== 'string')
+      return Promise.reject(
+        new TypeError(
+          'saveCheckpoint(target) of a worker model needs a string target (a path, file:// URL or indexeddb:// URL): an IOHandler cannot be sent to a worker.',
+        ),
+      );
     return this.call((r) => r.saveCheckpoint(target));
   }
 
@@ -341,7 +463,9 @@ export class WorkerPix2Pix implements Pix2Pix<WorkerCarrier> {
   async terminate(): Promise<void> {
     const live = this.live;
     this.live = null;
-    this.crashed = new WorkerError('The pix2pix worker was terminated with terminate(); call restart() or create a new model.');
+    this.crashed = new WorkerError(
+      'The pix2pix worker was terminated with terminate(); call restart() or create a new model.',
+    );
     await live?.spawned.terminate(this.crashed.message);
   }
 
@@ -377,7 +501,9 @@ export class WorkerPix2Pix implements Pix2Pix<WorkerCarrier> {
         try {
           // Calls are serialised in the worker: this dispose runs after the pending ones.
           await this.call((r) => r.dispose(), true);
-        } catch { /* a dead or broken worker is terminated below all the same */ }
+        } catch {
+          /* a dead or broken worker is terminated below all the same */
+        }
       }
       this.live = null;
       await live?.spawned.terminate('The pix2pix worker model was disposed.');
@@ -398,6 +524,8 @@ export class WorkerPix2Pix implements Pix2Pix<WorkerCarrier> {
  * const p2p = await createWorkerPix2Pix({ backend: 'wasm', workerUrl: '/assets/worker.js' });
  * ```
  */
-export function createWorkerPix2Pix(options: WorkerModelOptions & Omit<WorkerOptions, 'worker'> = {}): Promise<WorkerPix2Pix> {
+export function createWorkerPix2Pix(
+  options: WorkerModelOptions & Omit<WorkerOptions, 'worker'> = {},
+): Promise<WorkerPix2Pix> {
   return WorkerPix2Pix.create(options);
 }

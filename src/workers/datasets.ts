@@ -25,7 +25,9 @@ export type DatasetOf<K extends WorkerDataset['kind']> = Extract<WorkerDataset, 
  * ```
  */
 export interface DatasetOpeners {
-  folder?: (d: DatasetOf<'folder'> & { inputChannels: 1 | 3; outputChannels: 1 | 3 }) => Promise<SampleSource<PairSample>>;
+  folder?: (
+    d: DatasetOf<'folder'> & { inputChannels: 1 | 3; outputChannels: 1 | 3 },
+  ) => Promise<SampleSource<PairSample>>;
 }
 
 const KINDS = ['folder', 'files', 'pairs'];
@@ -42,17 +44,28 @@ const KINDS = ['folder', 'files', 'pairs'];
 export function assertWorkerDataset(d: unknown, what: string): asserts d is WorkerDataset {
   const kind = (d as { kind?: unknown } | null)?.kind;
   if (typeof d === 'object' && d !== null && typeof kind === 'string' && KINDS.includes(kind)) {
-    const ok = kind === 'folder' ? typeof (d as { root?: unknown }).root === 'string'
-      : kind === 'files' ? Array.isArray((d as { files?: unknown }).files)
-        : Array.isArray((d as { pairs?: unknown }).pairs);
+    const ok =
+      kind === 'folder'
+        ? typeof (d as { root?: unknown }).root === 'string'
+        : kind === 'files'
+          ? Array.isArray((d as { files?: unknown }).files)
+          : Array.isArray((d as { pairs?: unknown }).pairs);
     if (ok) return;
-    const field = kind === 'folder' ? '"root" (a path)' : kind === 'files' ? '"files" (an array of File, Blob or URL)' : '"pairs" (an array of PairSample)';
+    const field =
+      kind === 'folder'
+        ? '"root" (a path)'
+        : kind === 'files'
+          ? '"files" (an array of File, Blob or URL)'
+          : '"pairs" (an array of PairSample)';
     throw new TypeError(`Option "${what}" of kind "${kind}" needs ${field}.`);
   }
-  const hint = typeof (d as { get?: unknown } | null)?.get === 'function'
-    ? ' A dataset object (openPairedDataset, browserPairedDataset) cannot be sent to a worker: describe it instead.'
-    : '';
-  throw new TypeError(`Option "${what}" of a worker model must be { kind: 'folder', root } (Node), { kind: 'files', files } (browsers) or { kind: 'pairs', pairs }.${hint}`);
+  const hint =
+    typeof (d as { get?: unknown } | null)?.get === 'function'
+      ? ' A dataset object (openPairedDataset, browserPairedDataset) cannot be sent to a worker: describe it instead.'
+      : '';
+  throw new TypeError(
+    `Option "${what}" of a worker model must be { kind: 'folder', root } (Node), { kind: 'files', files } (browsers) or { kind: 'pairs', pairs }.${hint}`,
+  );
 }
 
 /**
@@ -77,12 +90,16 @@ export async function openWorkerDataset(
   const outputChannels = (d.outputChannels ?? channels.outputChannels) as 1 | 3;
   if (d.kind === 'files') {
     if (detectEnvironment() === 'node') {
-      throw new DatasetError('{ kind: "files" } datasets are decoded with createImageBitmap, which a Node worker lacks; use { kind: "folder", root } or { kind: "pairs", pairs } in Node.');
+      throw new DatasetError(
+        '{ kind: "files" } datasets are decoded with createImageBitmap, which a Node worker lacks; use { kind: "folder", root } or { kind: "pairs", pairs } in Node.',
+      );
     }
     return browserPairedDataset(d.files, { direction: d.direction, inputChannels, outputChannels });
   }
   if (!openers.folder) {
-    throw new WorkerError('This worker cannot open folders: { kind: "folder" } datasets need the Node worker script (dist/worker.node.js, the default of createPix2Pix({ worker: true }) in Node). In browsers use { kind: "files", files }.');
+    throw new WorkerError(
+      'This worker cannot open folders: { kind: "folder" } datasets need the Node worker script (dist/worker.node.js, the default of createPix2Pix({ worker: true }) in Node). In browsers use { kind: "files", files }.',
+    );
   }
   return openers.folder({ ...d, inputChannels, outputChannels });
 }

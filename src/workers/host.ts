@@ -10,7 +10,14 @@ import { detectEnvironment } from '../backends/index.js';
 import type { BackendRequest } from '../backends/index.js';
 import type { FloatImage, PixelImage } from '../core/image.js';
 import type { RGBAImage } from '../core/image.js';
-import type { Pix2PixWorkerApi, WeightsSource, WorkerBackendInfo, WorkerKind, WorkerModelOptions, TrainEvent } from './protocol.js';
+import type {
+  Pix2PixWorkerApi,
+  WeightsSource,
+  WorkerBackendInfo,
+  WorkerKind,
+  WorkerModelOptions,
+  TrainEvent,
+} from './protocol.js';
 import type { SampleSource } from '../pix2pix/batches.js';
 import type { SampleSet } from '../pix2pix/trainer.js';
 import { callContext, installErrorTransfer, macrotask } from './wire.js';
@@ -48,7 +55,12 @@ function samplesForWire(set: SampleSet): { set: SampleSet; buffers: ArrayBuffer[
     buffers.push(data.buffer as ArrayBuffer);
     return { ...img, data };
   };
-  const samples = set.samples.map((s) => ({ name: s.name, input: own(s.input, true), output: own(s.output, false), target: own(s.target, true) }));
+  const samples = set.samples.map((s) => ({
+    name: s.name,
+    input: own(s.input, true),
+    output: own(s.output, false),
+    target: own(s.target, true),
+  }));
   return { set: { ...set, samples }, buffers: [...new Set(buffers)] };
 }
 
@@ -67,14 +79,20 @@ function transferImage<T extends { data: ArrayBufferView }>(img: T): T {
  * Comlink.expose(createWorkerHost('web-worker'), self);
  * ```
  */
-export function createWorkerHost(kind: WorkerKind, hostOptions: WorkerHostOptions = {}): Pix2PixWorkerApi {
+export function createWorkerHost(
+  kind: WorkerKind,
+  hostOptions: WorkerHostOptions = {},
+): Pix2PixWorkerApi {
   const openers = hostOptions.datasets ?? {};
   let p2p: InThreadPix2Pix | null = null;
   let info: WorkerBackendInfo | null = null;
   let disposed = false;
   const model = (): InThreadPix2Pix => {
     if (disposed) throw new DisposedError('This worker model');
-    if (!p2p) throw new WorkerError('The worker has no model yet: init() must complete before other calls.');
+    if (!p2p)
+      throw new WorkerError(
+        'The worker has no model yet: init() must complete before other calls.',
+      );
     return p2p;
   };
 
@@ -82,19 +100,27 @@ export function createWorkerHost(kind: WorkerKind, hostOptions: WorkerHostOption
     async init(options: WorkerModelOptions): Promise<WorkerBackendInfo> {
       if (p2p) throw new WorkerError('init() was already called on this worker.');
       const requested: BackendRequest = options.backend ?? 'auto';
-      const names = requested === 'auto' ? [] : typeof requested === 'string' ? [requested] : [...requested];
+      const names =
+        requested === 'auto' ? [] : typeof requested === 'string' ? [requested] : [...requested];
       let fallback: WorkerBackendInfo['worker']['fallback'] = null;
       try {
         p2p = await InThreadPix2Pix.create(options);
       } catch (e) {
         // A browser worker may lack what the page has (WebGL needs OffscreenCanvas there): rather
         // than fail a request that works in-thread, fall back to WASM here and say so.
-        if (!(e instanceof BackendError) || detectEnvironment() !== 'worker' || !names.some((n) => GPU_BACKENDS.includes(n))) throw e;
+        if (
+          !(e instanceof BackendError) ||
+          detectEnvironment() !== 'worker' ||
+          !names.some((n) => GPU_BACKENDS.includes(n))
+        )
+          throw e;
         fallback = { requested, error: e.message };
         p2p = await InThreadPix2Pix.create({ ...options, backend: ['wasm', 'cpu'] });
       }
       const selected = p2p.backendInfo;
-      const reason = fallback ? `${selected.reason} (fallback in the worker: ${String(requested)} was unavailable here)` : selected.reason;
+      const reason = fallback
+        ? `${selected.reason} (fallback in the worker: ${String(requested)} was unavailable here)`
+        : selected.reason;
       info = { ...selected, reason, worker: { kind, fallback } };
       return info;
     },
@@ -127,13 +153,20 @@ export function createWorkerHost(kind: WorkerKind, hostOptions: WorkerHostOption
       try {
         for (let i = 0; i < images.length; i++) {
           await call.checkpoint();
-          out.push(opts?.float ? await m.translateFloat(images[i], opts) : await m.translate(images[i], opts));
+          out.push(
+            opts?.float
+              ? await m.translateFloat(images[i], opts)
+              : await m.translate(images[i], opts),
+          );
           call.progress({ kind: 'translate', done: i + 1, total: images.length });
         }
       } finally {
         await call.finish();
       }
-      return Comlink.transfer(out, out.map((o) => o.data.buffer as ArrayBuffer));
+      return Comlink.transfer(
+        out,
+        out.map((o) => o.data.buffer as ArrayBuffer),
+      );
     },
 
     async trainStep(a, b, _opts, onProgress, cancel) {
@@ -153,7 +186,10 @@ export function createWorkerHost(kind: WorkerKind, hostOptions: WorkerHostOption
       const m = model();
       const call = callContext({ onProgress, cancel });
       try {
-        const bytes = typeof source === 'string' || source instanceof URL ? await fetchWeights(source, call) : source;
+        const bytes =
+          typeof source === 'string' || source instanceof URL
+            ? await fetchWeights(source, call)
+            : source;
         await call.checkpoint();
         await m.loadPth(bytes, net, opts);
       } finally {
@@ -235,8 +271,15 @@ function inArrivalOrder<T extends object>(api: T): T {
 }
 
 /** Weights by path or URL, with progress (core/io's one download helper). */
-function fetchWeights(source: string | URL, call: ReturnType<typeof callContext>): Promise<Uint8Array> {
-  return download(source, { signal: call.signal, what: 'weights', onProgress: (p) => call.progress({ kind: 'download', ...p }) });
+function fetchWeights(
+  source: string | URL,
+  call: ReturnType<typeof callContext>,
+): Promise<Uint8Array> {
+  return download(source, {
+    signal: call.signal,
+    what: 'weights',
+    onProgress: (p) => call.progress({ kind: 'download', ...p }),
+  });
 }
 
 /**
@@ -254,9 +297,18 @@ export function startWorkerHost(options: WorkerHostOptions = {}): void {
   installErrorTransfer();
   if (detectEnvironment() === 'node') {
     const wt = requireNodeBuiltin('node:worker_threads', 'A Node worker');
-    if (!wt.parentPort) throw new WorkerError('The pix2pix worker script was run as a main script; start it with createPix2Pix({ worker: true }).');
-    Comlink.expose(createWorkerHost('worker_threads', options), nodeEndpoint(wt.parentPort as never));
+    if (!wt.parentPort)
+      throw new WorkerError(
+        'The pix2pix worker script was run as a main script; start it with createPix2Pix({ worker: true }).',
+      );
+    Comlink.expose(
+      createWorkerHost('worker_threads', options),
+      nodeEndpoint(wt.parentPort as never),
+    );
     return;
   }
-  Comlink.expose(createWorkerHost('web-worker', options), globalThis as unknown as Comlink.Endpoint);
+  Comlink.expose(
+    createWorkerHost('web-worker', options),
+    globalThis as unknown as Comlink.Endpoint,
+  );
 }

@@ -8,7 +8,13 @@ import type { FloatImage, PixelImage, RGBAImage } from '../core/image.js';
 import type { InferenceMode, ResolvedModelOptions } from '../pix2pix/config.js';
 import type { LoadOptions } from '../pix2pix/state-dict.js';
 import type { NetName, Pix2PixInference, TranslateOptions } from '../api/pix2pix.js';
-import type { LongCallOptions, WeightsSource, WorkerBackendInfo, WorkerCarrier, WorkerModelOptions } from './protocol.js';
+import type {
+  LongCallOptions,
+  WeightsSource,
+  WorkerBackendInfo,
+  WorkerCarrier,
+  WorkerModelOptions,
+} from './protocol.js';
 import { WorkerPix2Pix } from './client.js';
 import { nodeBuiltin } from '../core/env.js';
 
@@ -33,7 +39,11 @@ export interface PoolProgress {
 
 function defaultSize(): number {
   const os = nodeBuiltin('node:os');
-  const n = os?.availableParallelism?.() ?? (globalThis as { navigator?: { hardwareConcurrency?: number } }).navigator?.hardwareConcurrency ?? 1;
+  const n =
+    os?.availableParallelism?.() ??
+    (globalThis as { navigator?: { hardwareConcurrency?: number } }).navigator
+      ?.hardwareConcurrency ??
+    1;
   return Math.max(1, n);
 }
 
@@ -42,9 +52,20 @@ function defaultSize(): number {
  * `threads` is not given: the cores divided among the workers, so that N sessions do not start
  * N x cores intra-op threads. Elsewhere undefined (each backend's own default).
  */
-function ortThreadsPerWorker(backend: WorkerPoolOptions['backend'], size: number): number | undefined {
-  const isNode = Boolean((globalThis as { process?: { versions?: { node?: string } } }).process?.versions?.node) && typeof (globalThis as { document?: unknown }).document !== 'object';
-  const names = backend === undefined || backend === 'auto' ? ['ort-node'] : typeof backend === 'string' ? [backend] : backend;
+function ortThreadsPerWorker(
+  backend: WorkerPoolOptions['backend'],
+  size: number,
+): number | undefined {
+  const isNode =
+    Boolean(
+      (globalThis as { process?: { versions?: { node?: string } } }).process?.versions?.node,
+    ) && typeof (globalThis as { document?: unknown }).document !== 'object';
+  const names =
+    backend === undefined || backend === 'auto'
+      ? ['ort-node']
+      : typeof backend === 'string'
+        ? [backend]
+        : backend;
   if (!isNode || !names.includes('ort-node')) return undefined;
   return Math.max(1, Math.floor(defaultSize() / size));
 }
@@ -78,9 +99,14 @@ export class WorkerPool implements Pix2PixInference<WorkerCarrier> {
   /** @internal */
   static async create(options: WorkerPoolOptions = {}): Promise<WorkerPool> {
     const { size = defaultSize(), ...rest } = options;
-    if (!Number.isInteger(size) || size < 1) throw new RangeError(`Option "size" must be a positive integer (workers in the pool), got ${JSON.stringify(size)}.`);
+    if (!Number.isInteger(size) || size < 1)
+      throw new RangeError(
+        `Option "size" must be a positive integer (workers in the pool), got ${JSON.stringify(size)}.`,
+      );
     const threads = rest.threads ?? ortThreadsPerWorker(rest.backend, size);
-    const settled = await Promise.allSettled(Array.from({ length: size }, () => WorkerPix2Pix.create({ ...rest, threads })));
+    const settled = await Promise.allSettled(
+      Array.from({ length: size }, () => WorkerPix2Pix.create({ ...rest, threads })),
+    );
     const ok = settled.flatMap((s) => (s.status === 'fulfilled' ? [s.value] : []));
     const failed = settled.find((s): s is PromiseRejectedResult => s.status === 'rejected');
     if (failed) {
@@ -106,7 +132,10 @@ export class WorkerPool implements Pix2PixInference<WorkerCarrier> {
   }
 
   private acquire(): Promise<WorkerPix2Pix> {
-    if (this.disposed) return Promise.reject(new WorkerError('This worker pool has been disposed; create a new one.'));
+    if (this.disposed)
+      return Promise.reject(
+        new WorkerError('This worker pool has been disposed; create a new one.'),
+      );
     const w = this.idle.pop();
     return w ? Promise.resolve(w) : new Promise((r) => this.waiters.push(r));
   }
@@ -126,8 +155,11 @@ export class WorkerPool implements Pix2PixInference<WorkerCarrier> {
       if (e instanceof WorkerError && !this.disposed) {
         try {
           await w.restart();
-          for (const { source, net, load } of this.weights) await w.loadPth(source, net, { ...load, transfer: false });
-        } catch { /* the next call on it reports the failure */ }
+          for (const { source, net, load } of this.weights)
+            await w.loadPth(source, net, { ...load, transfer: false });
+        } catch {
+          /* the next call on it reports the failure */
+        }
       }
       throw e;
     } finally {
@@ -143,9 +175,22 @@ export class WorkerPool implements Pix2PixInference<WorkerCarrier> {
    * await pool.loadPth(await readFile('latest_net_G.pth'));
    * ```
    */
-  async loadPth(source: WeightsSource, net: NetName = 'G', opts: LoadOptions & LongCallOptions = {}): Promise<void> {
+  async loadPth(
+    source: WeightsSource,
+    net: NetName = 'G',
+    opts: LoadOptions & LongCallOptions = {},
+  ): Promise<void> {
     const { onProgress, signal, transfer: _ignored, ...load } = opts;
-    await Promise.all(this.workers.map((w, i) => w.loadPth(source, net, { ...load, signal, onProgress: i === 0 ? onProgress : undefined, transfer: false })));
+    await Promise.all(
+      this.workers.map((w, i) =>
+        w.loadPth(source, net, {
+          ...load,
+          signal,
+          onProgress: i === 0 ? onProgress : undefined,
+          transfer: false,
+        }),
+      ),
+    );
     this.weights.push({ source, net, load });
   }
 
@@ -169,7 +214,10 @@ export class WorkerPool implements Pix2PixInference<WorkerCarrier> {
    * const out = await pool.translate({ data, width, height }, { transfer: true });
    * ```
    */
-  translate(image: PixelImage, opts: TranslateOptions & { transfer?: boolean } = {}): Promise<RGBAImage> {
+  translate(
+    image: PixelImage,
+    opts: TranslateOptions & { transfer?: boolean } = {},
+  ): Promise<RGBAImage> {
     return this.use((w) => w.translate(image, opts));
   }
 
@@ -181,7 +229,10 @@ export class WorkerPool implements Pix2PixInference<WorkerCarrier> {
    * const out = await pool.translateFloat(img);
    * ```
    */
-  translateFloat(image: PixelImage, opts: TranslateOptions & { transfer?: boolean } = {}): Promise<FloatImage> {
+  translateFloat(
+    image: PixelImage,
+    opts: TranslateOptions & { transfer?: boolean } = {},
+  ): Promise<FloatImage> {
     return this.use((w) => w.translateFloat(image, opts));
   }
 
@@ -194,12 +245,25 @@ export class WorkerPool implements Pix2PixInference<WorkerCarrier> {
    * const outs = await pool.translateAll(imgs, { signal: AbortSignal.timeout(60_000) });
    * ```
    */
-  async translateAll(images: PixelImage[], opts: { mode?: InferenceMode; transfer?: boolean; signal?: AbortSignal; onProgress?: (p: PoolProgress) => void } = {}): Promise<RGBAImage[]> {
+  async translateAll(
+    images: PixelImage[],
+    opts: {
+      mode?: InferenceMode;
+      transfer?: boolean;
+      signal?: AbortSignal;
+      onProgress?: (p: PoolProgress) => void;
+    } = {},
+  ): Promise<RGBAImage[]> {
     const out: RGBAImage[] = new Array(images.length);
-    let next = 0, done = 0, failed = false;
+    let next = 0,
+      done = 0,
+      failed = false;
     const lane = async () => {
       while (next < images.length && !failed) {
-        if (opts.signal?.aborted) throw new AbortError('translateAll was aborted through its AbortSignal; images already on a worker were finished.');
+        if (opts.signal?.aborted)
+          throw new AbortError(
+            'translateAll was aborted through its AbortSignal; images already on a worker were finished.',
+          );
         const i = next++;
         try {
           out[i] = await this.translate(images[i], { mode: opts.mode, transfer: opts.transfer });

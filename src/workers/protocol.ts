@@ -111,7 +111,13 @@ interface PairLayout {
  * ```
  */
 export type WorkerDataset =
-  | ({ kind: 'folder'; root: string; phase?: string; layout?: 'auto' | 'aligned' | 'two-folder'; maxSize?: number } & PairLayout)
+  | ({
+      kind: 'folder';
+      root: string;
+      phase?: string;
+      layout?: 'auto' | 'aligned' | 'two-folder';
+      maxSize?: number;
+    } & PairLayout)
   | ({ kind: 'files'; files: (Blob | string)[] } & PairLayout)
   | { kind: 'pairs'; pairs: PairSample[] };
 
@@ -141,7 +147,8 @@ export interface WorkerTrainOptions {
  * const onEvent: TrainEventCallback = (e) => (e.kind === 'progress' ? console.log(e.progress.step) : show(e.samples));
  * ```
  */
-export type TrainEvent = { kind: 'progress'; progress: TrainProgress } | { kind: 'samples'; samples: SampleSet };
+export type TrainEvent =
+  { kind: 'progress'; progress: TrainProgress } | { kind: 'samples'; samples: SampleSet };
 
 /** Receives {@link TrainEvent}s; across the boundary it is a `Comlink.proxy`. */
 export type TrainEventCallback = (e: TrainEvent) => void | Promise<void>;
@@ -164,7 +171,12 @@ export interface WorkerTrainCallOptions extends Omit<WorkerTrainOptions, 'valida
   /** Called after every step (through the worker's message channel, in order). */
   onProgress?: (p: TrainProgress) => void;
   /** Validation set (a {@link WorkerDataset}), cadence, and where the samples go (float images). */
-  validation?: { source: WorkerDataset; every: number; count?: number; onSamples: (s: SampleSet) => void | Promise<void> };
+  validation?: {
+    source: WorkerDataset;
+    every: number;
+    count?: number;
+    onSamples: (s: SampleSet) => void | Promise<void>;
+  };
   /** Stops at the next step boundary; the call rejects with an `AbortError` and the model holds the last whole step. */
   signal?: AbortSignal;
   /** Hand `pairs` datasets' Float32Arrays over to the worker (detached here) instead of copying them. Overrides the instance option. */
@@ -203,7 +215,10 @@ export interface WireCarrier extends Carrier {
 
 /** The calls that take the two trailing hooks (progress callback, cancel port). */
 type LongCall = 'trainStep' | 'loadPth' | 'train';
-type HooksOf<K> = [onProgress?: K extends 'train' ? TrainEventCallback : ProgressCallback, cancel?: MessagePort];
+type HooksOf<K> = [
+  onProgress?: K extends 'train' ? TrainEventCallback : ProgressCallback,
+  cancel?: MessagePort,
+];
 
 /**
  * The remote form of a model, as comlink's `Remote<T>` derives it: every method async, every
@@ -237,5 +252,10 @@ export interface Pix2PixWorkerApi extends Wire<Pix2Pix<WireCarrier>> {
   /** Selects a backend in the worker and builds the model; returns what was selected. */
   init(options: WorkerModelOptions): Promise<WorkerBackendInfo>;
   /** Translates images one after another; progress after each, cancellable between images. */
-  translateBatch(images: PixelImage[], opts: TranslateOptions & { float?: boolean }, onProgress?: ProgressCallback, cancel?: MessagePort): Promise<(RGBAImage | FloatImage)[]>;
+  translateBatch(
+    images: PixelImage[],
+    opts: TranslateOptions & { float?: boolean },
+    onProgress?: ProgressCallback,
+    cancel?: MessagePort,
+  ): Promise<(RGBAImage | FloatImage)[]>;
 }

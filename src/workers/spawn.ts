@@ -46,7 +46,9 @@ export function spawnWorker(url?: string | URL): SpawnedWorker {
   let isDead = false;
   let deathError: Error | undefined;
   const listeners = new Set<(e: Error) => void>();
-  const dead = new Promise<never>((_, reject) => { rejectDead = reject; });
+  const dead = new Promise<never>((_, reject) => {
+    rejectDead = reject;
+  });
   dead.catch(() => undefined); // may never be observed; never an unhandled rejection
   const die = (e: Error) => {
     if (isDead) return;
@@ -67,28 +69,49 @@ export function spawnWorker(url?: string | URL): SpawnedWorker {
   if (detectEnvironment() === 'node') {
     const href = String(url ?? defaultWorkerUrl());
     const wt = requireNodeBuiltin('node:worker_threads', 'Starting a worker in Node');
-    const target = /^[a-z][a-z0-9+.-]*:/i.test(href) && !/^[a-z]:[\\/]/i.test(href) ? new URL(href) : href;
+    const target =
+      /^[a-z][a-z0-9+.-]*:/i.test(href) && !/^[a-z]:[\\/]/i.test(href) ? new URL(href) : href;
     let lastError: Error | undefined;
     const w = new wt.Worker(target as URL | string);
     w.unref();
     w.on('error', (e: Error) => {
       lastError = e;
-      const loadFailure = (e as { code?: string }).code === 'ERR_MODULE_NOT_FOUND' || /Cannot find module/.test(e.message);
-      die(new WorkerError(loadFailure
-        ? `The pix2pix worker script could not be loaded from ${href}: ${e.message}. Build it (npm run build writes dist/worker.node.js) or pass its location as the "workerUrl" option.`
-        : `The pix2pix worker crashed with an uncaught ${e.name}: ${e.message}. Pending calls were rejected; call restart() or create a new model.`, { cause: e }));
+      const loadFailure =
+        (e as { code?: string }).code === 'ERR_MODULE_NOT_FOUND' ||
+        /Cannot find module/.test(e.message);
+      die(
+        new WorkerError(
+          loadFailure
+            ? `The pix2pix worker script could not be loaded from ${href}: ${e.message}. Build it (npm run build writes dist/worker.node.js) or pass its location as the "workerUrl" option.`
+            : `The pix2pix worker crashed with an uncaught ${e.name}: ${e.message}. Pending calls were rejected; call restart() or create a new model.`,
+          { cause: e },
+        ),
+      );
     });
-    w.on('messageerror', (e: Error) => die(new WorkerError(`A message from the pix2pix worker could not be deserialised: ${e.message}.`, { cause: e })));
+    w.on('messageerror', (e: Error) =>
+      die(
+        new WorkerError(
+          `A message from the pix2pix worker could not be deserialised: ${e.message}.`,
+          { cause: e },
+        ),
+      ),
+    );
     let exited = false;
     w.on('exit', (code: number) => {
       exited = true;
-      die(new WorkerError(`The pix2pix worker exited (exit code ${code})${lastError ? ` after ${lastError.name}: ${lastError.message}` : ''} while calls could still be pending; they were rejected. Call restart() or create a new model.`));
+      die(
+        new WorkerError(
+          `The pix2pix worker exited (exit code ${code})${lastError ? ` after ${lastError.name}: ${lastError.message}` : ''} while calls could still be pending; they were rejected. Call restart() or create a new model.`,
+        ),
+      );
     });
     return {
       kind: 'worker_threads',
       endpoint: nodeEndpoint(w as never),
       dead,
-      get isDead() { return isDead; },
+      get isDead() {
+        return isDead;
+      },
       onDead,
       async terminate(why) {
         die(new WorkerError(why));
@@ -104,36 +127,59 @@ export function spawnWorker(url?: string | URL): SpawnedWorker {
         }
       },
       hold(on) {
-        if (on) w.ref(); else w.unref();
+        if (on) w.ref();
+        else w.unref();
       },
       raw: w,
     };
   }
 
   const href = url === undefined ? 'worker.js (beside the pix2pix-ts bundle)' : String(url);
-  if (typeof Worker !== 'function') throw new WorkerError('This environment has no Worker; create the model without { worker: true }.');
+  if (typeof Worker !== 'function')
+    throw new WorkerError(
+      'This environment has no Worker; create the model without { worker: true }.',
+    );
   let w: Worker;
   try {
     // The default as one literal expression: the pattern vite, webpack 5, rollup and parcel
     // recognise, so they bundle the worker script and its wasm files as the app's own.
-    w = url === undefined ? new Worker(new URL('./worker.js', import.meta.url), { type: 'module', name: 'pix2pix-ts' }) : new Worker(url, { type: 'module', name: 'pix2pix-ts' });
+    w =
+      url === undefined
+        ? new Worker(new URL('./worker.js', import.meta.url), {
+            type: 'module',
+            name: 'pix2pix-ts',
+          })
+        : new Worker(url, { type: 'module', name: 'pix2pix-ts' });
   } catch (cause) {
-    throw new WorkerError(`Could not start the pix2pix worker from ${href}: ${(cause as Error).message}. Check the "workerUrl" option (module workers must be same-origin).`, { cause });
+    throw new WorkerError(
+      `Could not start the pix2pix worker from ${href}: ${(cause as Error).message}. Check the "workerUrl" option (module workers must be same-origin).`,
+      { cause },
+    );
   }
   // A Web Worker reports an uncaught error or a failed script load only as an "error" event; the
   // model's state is then unknown, so the worker is treated as dead and closed.
   w.addEventListener('error', (ev: ErrorEvent) => {
     ev.preventDefault?.();
-    const detail = ev.message ? `an uncaught error: ${ev.message}` : `an error loading or running ${href} (check the "workerUrl" option and the browser console)`;
-    die(new WorkerError(`The pix2pix worker stopped after ${detail}. Pending calls were rejected; call restart() or create a new model.`));
+    const detail = ev.message
+      ? `an uncaught error: ${ev.message}`
+      : `an error loading or running ${href} (check the "workerUrl" option and the browser console)`;
+    die(
+      new WorkerError(
+        `The pix2pix worker stopped after ${detail}. Pending calls were rejected; call restart() or create a new model.`,
+      ),
+    );
     w.terminate();
   });
-  w.addEventListener('messageerror', () => die(new WorkerError('A message from the pix2pix worker could not be deserialised.')));
+  w.addEventListener('messageerror', () =>
+    die(new WorkerError('A message from the pix2pix worker could not be deserialised.')),
+  );
   return {
     kind: 'web-worker',
     endpoint: w as unknown as Comlink.Endpoint,
     dead,
-    get isDead() { return isDead; },
+    get isDead() {
+      return isDead;
+    },
     onDead,
     async terminate(why) {
       die(new WorkerError(why));

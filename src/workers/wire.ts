@@ -4,7 +4,12 @@
  * to report progress and to yield to the event loop at step boundaries.
  */
 import * as Comlink from 'comlink';
-import { AbortError, serializeError, deserializeError, type SerializedError } from '../core/errors.js';
+import {
+  AbortError,
+  serializeError,
+  deserializeError,
+  type SerializedError,
+} from '../core/errors.js';
 import type { CallHooks, WorkProgress } from './protocol.js';
 import { nodeBuiltin } from '../core/env.js';
 
@@ -45,7 +50,11 @@ export function installErrorTransfer(): void {
  * finally { token.close(); }
  * ```
  */
-export function cancelToken(signal: AbortSignal | undefined): { port?: MessagePort; transfer: Transferable[]; close(): void } {
+export function cancelToken(signal: AbortSignal | undefined): {
+  port?: MessagePort;
+  transfer: Transferable[];
+  close(): void;
+} {
   if (!signal) return { transfer: [], close() {} };
   const { port1, port2 } = new MessageChannel();
   const onAbort = () => port1.postMessage('abort');
@@ -73,7 +82,9 @@ export function cancelToken(signal: AbortSignal | undefined): { port?: MessagePo
  * finally { await call.finish(); }
  * ```
  */
-export function callContext<E = WorkProgress>(hooks: { onProgress?: (e: E) => unknown; cancel?: MessagePort } | CallHooks | undefined): {
+export function callContext<E = WorkProgress>(
+  hooks: { onProgress?: (e: E) => unknown; cancel?: MessagePort } | CallHooks | undefined,
+): {
   readonly aborted: boolean;
   /** Aborts when the cancel message arrives (for fetch and other abortable work in the worker). */
   readonly signal: AbortSignal;
@@ -98,13 +109,17 @@ export function callContext<E = WorkProgress>(hooks: { onProgress?: (e: E) => un
   }
   const cb = hooks?.onProgress as (((e: E) => unknown) & Partial<Comlink.ProxyMethods>) | undefined;
   let last: Promise<unknown> = Promise.resolve();
-  const post = (p: E, transfer?: Transferable[]): Promise<unknown> => Promise.resolve(cb!(transfer?.length ? Comlink.transfer(p, transfer) : p));
+  const post = (p: E, transfer?: Transferable[]): Promise<unknown> =>
+    Promise.resolve(cb!(transfer?.length ? Comlink.transfer(p, transfer) : p));
   const proc = (globalThis as { process?: NodeJS.Process }).process;
   const wt = port && proc?.versions?.node ? nodeBuiltin('node:worker_threads') : undefined;
   return {
-    get aborted() { return controller.signal.aborted; },
+    get aborted() {
+      return controller.signal.aborted;
+    },
     poll() {
-      if (port && wt && !controller.signal.aborted && wt.receiveMessageOnPort(port as never)) controller.abort(abortError());
+      if (port && wt && !controller.signal.aborted && wt.receiveMessageOnPort(port as never))
+        controller.abort(abortError());
       return controller.signal.aborted;
     },
     signal: controller.signal,
@@ -133,7 +148,11 @@ export function callContext<E = WorkProgress>(hooks: { onProgress?: (e: E) => un
       }
       if (cb) {
         await last;
-        try { await cb[Comlink.releaseProxy]?.(); } catch { /* the main side went away */ }
+        try {
+          await cb[Comlink.releaseProxy]?.();
+        } catch {
+          /* the main side went away */
+        }
       }
     },
   };
@@ -148,7 +167,9 @@ export function callContext<E = WorkProgress>(hooks: { onProgress?: (e: E) => un
  * ```
  */
 export function abortError(): AbortError {
-  return new AbortError('The operation was aborted through its AbortSignal; it stopped at a step boundary, so the model holds the state after the last completed step.');
+  return new AbortError(
+    'The operation was aborted through its AbortSignal; it stopped at a step boundary, so the model holds the state after the last completed step.',
+  );
 }
 
 /** One event-loop turn (not a microtask), so queued port messages are delivered. */

@@ -22,6 +22,7 @@ export function defaultWorkerUrl(): URL {
   const here = new URL(NODE_WORKER, import.meta.url);
   const fs = nodeBuiltin('node:fs');
   if (!fs || here.protocol !== 'file:') return here;
-  for (const u of [here, new URL(`../${NODE_WORKER}`, import.meta.url)]) if (fs.existsSync(u)) return u;
+  for (const u of [here, new URL(`../${NODE_WORKER}`, import.meta.url)])
+    if (fs.existsSync(u)) return u;
   return here;
 }

@@ -18,7 +18,10 @@ t('keeps tfjs-backend-cpu\'s "running TensorFlow.js in Node.js" banner off stder
   } finally {
     console.warn = warn;
   }
-  assert.equal(seen.filter((s) => /TensorFlow\.js in Node/.test(s)), []);
+  assert.equal(
+    seen.filter((s) => /TensorFlow\.js in Node/.test(s)),
+    [],
+  );
 });
 
 t.run();

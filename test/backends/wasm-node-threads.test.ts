@@ -24,7 +24,10 @@ if (childOptions !== undefined) {
   const test = suite('wasm threads in Node');
   const cores = availableParallelism();
 
-  function child(options: object, env: Record<string, string> = {}): { threads: number; reason: string; sum: number } {
+  function child(
+    options: object,
+    env: Record<string, string> = {},
+  ): { threads: number; reason: string; sum: number } {
     const r = spawnSync(process.execPath, [process.argv[1]!], {
       env: { ...process.env, ...env, PIX2PIX_WASM_CHILD: JSON.stringify(options) },
       encoding: 'utf8',
@@ -46,7 +49,12 @@ if (childOptions !== undefined) {
       return;
     }
     assert.is(r.threads, Math.min(8, cores));
-    assert.match(r.reason, new RegExp(`WASM SIMD with threads in Node \\(${r.threads} XNNPACK threads on worker_threads`));
+    assert.match(
+      r.reason,
+      new RegExp(
+        `WASM SIMD with threads in Node \\(${r.threads} XNNPACK threads on worker_threads`,
+      ),
+    );
   });
 
   test('option threads: 1 keeps the single-threaded binary', () => {
@@ -59,22 +67,34 @@ if (childOptions !== undefined) {
     // The pthread scripts are written to the temporary folder: one that does not exist breaks it.
     const r = child({ threads: 2 }, { TMPDIR: '/nonexistent/pix2pix-tmp' });
     assert.is(r.threads, 1);
-    assert.match(r.reason, /WASM SIMD on one thread \(the threaded binary failed to start in Node: .*nonexistent/);
+    assert.match(
+      r.reason,
+      /WASM SIMD on one thread \(the threaded binary failed to start in Node: .*nonexistent/,
+    );
     assert.ok(r.sum > 0);
   });
 
-  test('without the package\'s threaded glue file (a bundle outside node_modules) wasm runs on one thread and says why', () => {
+  test("without the package's threaded glue file (a bundle outside node_modules) wasm runs on one thread and says why", () => {
     const dir = mkdtempSync(join(tmpdir(), 'pix2pix-wasm-test-'));
     try {
       const here = dirname(process.argv[1]!);
-      for (const f of readdirSync(here).filter((f) => f.endsWith('.wasm'))) copyFileSync(join(here, f), join(dir, f));
+      for (const f of readdirSync(here).filter((f) => f.endsWith('.wasm')))
+        copyFileSync(join(here, f), join(dir, f));
       const copy = join(dir, 'child.mjs');
       copyFileSync(process.argv[1]!, copy);
-      const r = spawnSync(process.execPath, [copy], { cwd: dir, env: { ...process.env, PIX2PIX_WASM_CHILD: '{"threads":2}' }, encoding: 'utf8', timeout: 60_000 });
+      const r = spawnSync(process.execPath, [copy], {
+        cwd: dir,
+        env: { ...process.env, PIX2PIX_WASM_CHILD: '{"threads":2}' },
+        encoding: 'utf8',
+        timeout: 60_000,
+      });
       assert.is(r.status, 0, r.stderr);
       const out = JSON.parse(r.stdout.trim().split('\n').at(-1)!);
       assert.is(out.threads, 1);
-      assert.match(out.reason, /the threaded binary failed to start in Node: tfjs-backend-wasm-threaded-simd\.js \(shipped in pix2pix-ts's dist\/.*\) was not found there/);
+      assert.match(
+        out.reason,
+        /the threaded binary failed to start in Node: tfjs-backend-wasm-threaded-simd\.js \(shipped in pix2pix-ts's dist\/.*\) was not found there/,
+      );
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
@@ -85,7 +105,8 @@ if (childOptions !== undefined) {
     const x = tf.randomUniform([1, 16, 16, 6], -1, 1, 'float32', 1);
     const w = tf.randomUniform([4, 4, 6, 8], -1, 1, 'float32', 2);
     const ref = await tf.conv2d(x as tf.Tensor4D, w as tf.Tensor4D, 2, 'same').data();
-    const xs = await x.data(), ws = await w.data();
+    const xs = await x.data(),
+      ws = await w.data();
     tf.dispose([x, w]);
     const info = await initBackend('wasm');
     assert.is(info.threads, Math.min(8, cores));
@@ -94,7 +115,9 @@ if (childOptions !== undefined) {
     const got = await y.data();
     let diff = 0;
     for (let i = 0; i < got.length; i++) diff = Math.max(diff, Math.abs(got[i]! - ref[i]!));
-    console.log(`# wasm (${info.threads} threads) vs cpu conv2d: max abs diff ${diff.toExponential(2)}`);
+    console.log(
+      `# wasm (${info.threads} threads) vs cpu conv2d: max abs diff ${diff.toExponential(2)}`,
+    );
     assert.ok(diff < 1e-4);
     tf.dispose(y);
     tf.disposeVariables();

@@ -11,7 +11,8 @@ import { fixture } from '../support/env.js';
 // Without a GPU, Dawn (the `webgpu` package) still finds an adapter through Chromium's SwiftShader
 // Vulkan driver, which CI installs with Chromium. Read when the first adapter is requested.
 const SWIFTSHADER_ICD = '/usr/lib/chromium/vk_swiftshader_icd.json';
-if (!process.env.VK_ICD_FILENAMES && existsSync(SWIFTSHADER_ICD)) process.env.VK_ICD_FILENAMES = SWIFTSHADER_ICD;
+if (!process.env.VK_ICD_FILENAMES && existsSync(SWIFTSHADER_ICD))
+  process.env.VK_ICD_FILENAMES = SWIFTSHADER_ICD;
 
 const test = suite('webgpu backend in Node (Dawn)');
 let available = false;
@@ -21,7 +22,10 @@ test.before(async () => {
   available = caps.webgpuAdapter;
   if (!available) {
     const why = `no WebGPU adapter in Node (webgpu package loaded: ${caps.webgpu}; VK_ICD_FILENAMES=${process.env.VK_ICD_FILENAMES ?? 'unset'})`;
-    if (process.env.CI) throw new Error(`${why}; CI installs Chromium, whose SwiftShader Vulkan driver Dawn should find`);
+    if (process.env.CI)
+      throw new Error(
+        `${why}; CI installs Chromium, whose SwiftShader Vulkan driver Dawn should find`,
+      );
     console.log(`# SKIPPED webgpu tests: ${why}`);
   }
 });
@@ -48,8 +52,17 @@ for (const cfg of ['unet64_batch', 'unet64_instance']) {
       const kind = c.name.split(' ')[0]!;
       worst[kind] = Math.max(worst[kind] ?? 0, c.error);
     }
-    console.log(`# ${cfg} webgpu (Node, ${(await probeCapabilities()).webgpuAdapterInfo?.description}): ${checks.length} checks; worst error by kind: ${Object.entries(worst).map(([k, v]) => `${k} ${v.toExponential(2)}`).join(', ')}`);
-    assert.equal(checks.filter((c) => !c.ok).map((c) => `${c.name}: ${c.error} > ${c.bound}`), []);
+    console.log(
+      `# ${cfg} webgpu (Node, ${(await probeCapabilities()).webgpuAdapterInfo?.description}): ${checks.length} checks; worst error by kind: ${Object.entries(
+        worst,
+      )
+        .map(([k, v]) => `${k} ${v.toExponential(2)}`)
+        .join(', ')}`,
+    );
+    assert.equal(
+      checks.filter((c) => !c.ok).map((c) => `${c.name}: ${c.error} > ${c.bound}`),
+      [],
+    );
     assert.ok(checks.length > 60, `only ${checks.length} checks ran`);
     assert.is(tf.memory().numTensors, before, 'tensors leaked');
   });

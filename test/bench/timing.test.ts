@@ -7,7 +7,11 @@ const t = suite('bench timing helper');
 t('warms up untimed, then times the requested repetitions in order', async () => {
   const calls: string[] = [];
   let n = 0;
-  const r = await timeCalls(() => void calls.push(`call ${n++}`), { warmup: 2, reps: 3, firstWarmup: () => void calls.push('first') });
+  const r = await timeCalls(() => void calls.push(`call ${n++}`), {
+    warmup: 2,
+    reps: 3,
+    firstWarmup: () => void calls.push('first'),
+  });
   assert.equal(calls, ['first', 'call 0', 'call 1', 'call 2', 'call 3']);
   assert.is(r.ms.length, 3);
   assert.ok(r.ms.every((ms) => ms >= 0));
@@ -30,7 +34,14 @@ t('times an awaited call, not just its start', async () => {
 });
 
 t('summarizes with interpolated quartiles and the mean', () => {
-  assert.equal(summarize([3, 1, 2]), { msMedian: 2, msMin: 1, msMax: 3, msQ1: 1.5, msQ3: 2.5, msMean: 2 });
+  assert.equal(summarize([3, 1, 2]), {
+    msMedian: 2,
+    msMin: 1,
+    msMax: 3,
+    msQ1: 1.5,
+    msQ3: 2.5,
+    msMean: 2,
+  });
   assert.equal(summarize([4, 1, 2, 3]).msMedian, 2.5);
 });
 

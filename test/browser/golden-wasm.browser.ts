@@ -9,11 +9,19 @@ import { tf } from '../../src/core/tf.js';
 import { initBackend } from '../../src/backends/index.js';
 import { defaultWasmThreads, wasmThreadCap } from '../../src/backends/wasm.js';
 
-interface WasmInternals { wasm: { tfjs: { getThreadsCount(): number } } }
+interface WasmInternals {
+  wasm: { tfjs: { getThreadsCount(): number } };
+}
 /** The pool size as XNNPACK itself reports it (pthreadpool_get_threads_count). */
-const poolSize = (): number => (tf.backend() as unknown as WasmInternals).wasm.tfjs.getThreadsCount();
+const poolSize = (): number =>
+  (tf.backend() as unknown as WasmInternals).wasm.tfjs.getThreadsCount();
 
-interface Timing { threads: number; pool: number; convMs: number; matMulMs: number }
+interface Timing {
+  threads: number;
+  pool: number;
+  convMs: number;
+  matMulMs: number;
+}
 
 async function median(reps: number, once: () => Promise<void>): Promise<number> {
   await once();
@@ -31,8 +39,14 @@ async function timeKernels(reps: number): Promise<{ convMs: number; matMulMs: nu
   const x = tf.randomNormal([1, 128, 128, 64]) as tf.Tensor4D;
   const w = tf.randomNormal([4, 4, 64, 128]) as tf.Tensor4D;
   const a = tf.randomNormal([1024, 1024]) as tf.Tensor2D;
-  const run = async (f: () => tf.Tensor) => { const y = tf.tidy(f); await y.data(); y.dispose(); };
-  const convMs = await median(reps, () => run(() => tf.grad((t: tf.Tensor) => tf.sum(tf.conv2d(t as tf.Tensor4D, w, 2, 'same')))(x)));
+  const run = async (f: () => tf.Tensor) => {
+    const y = tf.tidy(f);
+    await y.data();
+    y.dispose();
+  };
+  const convMs = await median(reps, () =>
+    run(() => tf.grad((t: tf.Tensor) => tf.sum(tf.conv2d(t as tf.Tensor4D, w, 2, 'same')))(x)),
+  );
   const matMulMs = await median(reps, () => run(() => tf.matMul(a, a)));
   tf.dispose([x, w, a]);
   return { convMs, matMulMs };
@@ -53,32 +67,44 @@ if (inWorker) {
   const threads = suite('wasm threads in a cross-origin-isolated page');
   const cores = navigator.hardwareConcurrency;
 
-  threads('the threaded binary runs one XNNPACK thread per logical core, and backendInfo says so', async () => {
-    const info = await initBackend('wasm', { purpose: 'train' });
-    measure('backend', `${info.name}: ${info.reason}`);
-    measure('hardwareConcurrency / tfjs alone / backendInfo.threads / XNNPACK pool', `${cores} / ${wasmThreadCap(cores)} / ${info.threads} / ${poolSize()}`);
-    assert.is(info.name, 'wasm');
-    assert.is(info.simd, true);
-    assert.is(info.threads, defaultWasmThreads(cores));
-    assert.is(poolSize(), info.threads);
-    const binaries = performance.getEntriesByType('resource').map((e) => e.name.split('/').pop()!).filter((n) => n.endsWith('.wasm'));
-    assert.equal([...new Set(binaries)], ['tfjs-backend-wasm-threaded-simd.wasm']);
-    // The cap is lifted only while the backend initialises; the page sees the real value again.
-    assert.is(Object.getOwnPropertyDescriptor(navigator, 'hardwareConcurrency'), undefined);
-    assert.is(navigator.hardwareConcurrency, cores);
-  });
+  threads(
+    'the threaded binary runs one XNNPACK thread per logical core, and backendInfo says so',
+    async () => {
+      const info = await initBackend('wasm', { purpose: 'train' });
+      measure('backend', `${info.name}: ${info.reason}`);
+      measure(
+        'hardwareConcurrency / tfjs alone / backendInfo.threads / XNNPACK pool',
+        `${cores} / ${wasmThreadCap(cores)} / ${info.threads} / ${poolSize()}`,
+      );
+      assert.is(info.name, 'wasm');
+      assert.is(info.simd, true);
+      assert.is(info.threads, defaultWasmThreads(cores));
+      assert.is(poolSize(), info.threads);
+      const binaries = performance
+        .getEntriesByType('resource')
+        .map((e) => e.name.split('/').pop()!)
+        .filter((n) => n.endsWith('.wasm'));
+      assert.equal([...new Set(binaries)], ['tfjs-backend-wasm-threaded-simd.wasm']);
+      // The cap is lifted only while the backend initialises; the page sees the real value again.
+      assert.is(Object.getOwnPropertyDescriptor(navigator, 'hardwareConcurrency'), undefined);
+      assert.is(navigator.hardwareConcurrency, cores);
+    },
+  );
 
   threads('a conv with 1 vs all threads (workers of their own; figures only)', async () => {
     const n = defaultWasmThreads(cores);
-    const workers = await Promise.all([1, n].map(async (t) => {
-      const w = new Worker(import.meta.url, { type: 'module' });
-      return { t, w };
-    }));
-    const ask = (w: Worker, t: number, reps: number) => new Promise<Timing>((resolve, reject) => {
-      w.onmessage = (e) => resolve(e.data as Timing);
-      w.onerror = (e) => reject(new Error(`worker failed: ${e.message}`));
-      w.postMessage({ threads: t, reps });
-    });
+    const workers = await Promise.all(
+      [1, n].map(async (t) => {
+        const w = new Worker(import.meta.url, { type: 'module' });
+        return { t, w };
+      }),
+    );
+    const ask = (w: Worker, t: number, reps: number) =>
+      new Promise<Timing>((resolve, reject) => {
+        w.onmessage = (e) => resolve(e.data as Timing);
+        w.onerror = (e) => reject(new Error(`worker failed: ${e.message}`));
+        w.postMessage({ threads: t, reps });
+      });
     const runs: Record<number, Timing[]> = { 1: [], [n]: [] };
     try {
       // Interleaved rounds, one worker at a time, so both see the same machine load.
@@ -94,8 +120,12 @@ if (inWorker) {
     }
     for (const k of ['convMs', 'matMulMs'] as const) {
       const best = (t: number) => Math.min(...runs[t]!.map((r) => r[k]));
-      const what = k === 'convMs' ? 'conv 4x4/2 128x128x64->128 + input gradient' : 'matMul 1024x1024x1024';
-      measure(`${what}, best of 3 medians, 1 thread / ${n} threads`, `${best(1).toFixed(1)} ms / ${best(n).toFixed(1)} ms = ${(best(1) / best(n)).toFixed(2)}x (a figure, not a check: the machine's load moves it)`);
+      const what =
+        k === 'convMs' ? 'conv 4x4/2 128x128x64->128 + input gradient' : 'matMul 1024x1024x1024';
+      measure(
+        `${what}, best of 3 medians, 1 thread / ${n} threads`,
+        `${best(1).toFixed(1)} ms / ${best(n).toFixed(1)} ms = ${(best(1) / best(n)).toFixed(2)}x (a figure, not a check: the machine's load moves it)`,
+      );
     }
   });
 

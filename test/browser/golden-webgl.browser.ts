@@ -13,7 +13,18 @@ golden.before(async () => {
   measure('backend', `${info.name}: ${info.reason}`);
   assert.is(tf.getBackend(), 'webgl');
   assert.is(tf.env().getBool('WEBGL_RENDER_FLOAT32_ENABLED'), true);
-  measure('webgl flags', ['WEBGL_PACK', 'WEBGL_USE_SHAPES_UNIFORMS', 'WEBGL_PACK_DEPTHWISECONV', 'WEBGL_CONV_IM2COL', 'WEBGL_EXP_CONV'].map((f) => `${f}=${tf.env().get(f)}`).join(' '));
+  measure(
+    'webgl flags',
+    [
+      'WEBGL_PACK',
+      'WEBGL_USE_SHAPES_UNIFORMS',
+      'WEBGL_PACK_DEPTHWISECONV',
+      'WEBGL_CONV_IM2COL',
+      'WEBGL_EXP_CONV',
+    ]
+      .map((f) => `${f}=${tf.env().get(f)}`)
+      .join(' '),
+  );
 });
 
 for (const config of GOLDEN_CONFIGS) {

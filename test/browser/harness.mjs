@@ -14,7 +14,15 @@
 // .tmp/browser/screenshots/ for a look at what ran.
 import { build } from 'esbuild';
 import { createServer } from 'node:http';
-import { existsSync, readdirSync, statSync, mkdirSync, rmSync, readFileSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  readdirSync,
+  statSync,
+  mkdirSync,
+  rmSync,
+  readFileSync,
+  writeFileSync,
+} from 'node:fs';
 import { join, relative, extname, dirname, sep, normalize } from 'node:path';
 import { copyWasmBinaries } from '../../scripts/lib/node-bundle.mjs';
 
@@ -32,27 +40,44 @@ export const CHROMIUM_ARGS = [
  * Extra flags for pages under test/browser/webgpu*: WebGPU on SwiftShader's Vulkan (a software
  * adapter; parity, not speed). A separate browser, so the other pages keep the default GPU setup.
  */
-export const CHROMIUM_WEBGPU_ARGS = ['--enable-unsafe-webgpu', '--enable-features=Vulkan', '--use-vulkan=swiftshader', '--use-webgpu-adapter=swiftshader'];
+export const CHROMIUM_WEBGPU_ARGS = [
+  '--enable-unsafe-webgpu',
+  '--enable-features=Vulkan',
+  '--use-vulkan=swiftshader',
+  '--use-webgpu-adapter=swiftshader',
+];
 const isWebGPUPage = (src) => /^test\/browser\/webgpu/.test(src.split(sep).join('/'));
 
 const MIME = {
-  '.html': 'text/html; charset=utf-8', '.js': 'text/javascript; charset=utf-8', '.mjs': 'text/javascript; charset=utf-8',
-  '.wasm': 'application/wasm', '.json': 'application/json', '.png': 'image/png', '.jpg': 'image/jpeg', '.map': 'application/json',
-  '.pth': 'application/octet-stream', '.f32': 'application/octet-stream', '.bin': 'application/octet-stream', '.css': 'text/css',
+  '.html': 'text/html; charset=utf-8',
+  '.js': 'text/javascript; charset=utf-8',
+  '.mjs': 'text/javascript; charset=utf-8',
+  '.wasm': 'application/wasm',
+  '.json': 'application/json',
+  '.png': 'image/png',
+  '.jpg': 'image/jpeg',
+  '.map': 'application/json',
+  '.pth': 'application/octet-stream',
+  '.f32': 'application/octet-stream',
+  '.bin': 'application/octet-stream',
+  '.css': 'text/css',
 };
 
 /** Path of the Chromium to drive, or null when none is installed. */
 export function findChromium() {
-  const candidates = process.env.CHROMIUM_PATH ? [process.env.CHROMIUM_PATH] : ['/usr/bin/chromium', '/usr/bin/chromium-browser'];
+  const candidates = process.env.CHROMIUM_PATH
+    ? [process.env.CHROMIUM_PATH]
+    : ['/usr/bin/chromium', '/usr/bin/chromium-browser'];
   return candidates.find((p) => existsSync(p)) ?? null;
 }
 
 /** test/browser/**\/*.browser.ts matching any filter substring (all when no filters). */
 export function listBrowserTests(root, filters = []) {
-  const walk = (d) => readdirSync(d).flatMap((f) => {
-    const p = join(d, f);
-    return statSync(p).isDirectory() ? walk(p) : [p];
-  });
+  const walk = (d) =>
+    readdirSync(d).flatMap((f) => {
+      const p = join(d, f);
+      return statSync(p).isDirectory() ? walk(p) : [p];
+    });
   const dir = join(root, 'test', 'browser');
   if (!existsSync(dir)) return [];
   return walk(dir)
@@ -68,7 +93,12 @@ function serve(roots) {
     const path = decodeURIComponent(url.pathname);
     const isolated = !path.includes('.no-coi.');
     const headers = {
-      ...(isolated ? { 'Cross-Origin-Opener-Policy': 'same-origin', 'Cross-Origin-Embedder-Policy': 'require-corp' } : {}),
+      ...(isolated
+        ? {
+            'Cross-Origin-Opener-Policy': 'same-origin',
+            'Cross-Origin-Embedder-Policy': 'require-corp',
+          }
+        : {}),
       'Cross-Origin-Resource-Policy': 'same-origin',
       'Cache-Control': 'no-store',
     };
@@ -76,7 +106,10 @@ function serve(roots) {
       if (!path.startsWith(prefix)) continue;
       const file = normalize(join(folder, path.slice(prefix.length)));
       if (!file.startsWith(folder) || !existsSync(file) || !statSync(file).isFile()) break;
-      res.writeHead(200, { ...headers, 'Content-Type': MIME[extname(file)] ?? 'application/octet-stream' });
+      res.writeHead(200, {
+        ...headers,
+        'Content-Type': MIME[extname(file)] ?? 'application/octet-stream',
+      });
       res.end(readFileSync(file));
       return;
     }
@@ -105,7 +138,12 @@ try {
  * Runs the browser tests. Returns { passed, failed, failures, skipped }; `skipped` is a reason
  * string when the tests could not run at all (no Chromium outside CI).
  */
-export async function runBrowserTests({ root, filters = [], log = (s) => process.stdout.write(s), pageTimeoutMs = 300_000 }) {
+export async function runBrowserTests({
+  root,
+  filters = [],
+  log = (s) => process.stdout.write(s),
+  pageTimeoutMs = 300_000,
+}) {
   const files = listBrowserTests(root, filters);
   const result = { passed: 0, failed: 0, failures: [], skipped: null, files: files.length };
   if (!files.length) return result;
@@ -118,7 +156,9 @@ export async function runBrowserTests({ root, filters = [], log = (s) => process
       result.failures.push('test/browser (no Chromium)');
       return result;
     }
-    log(`\n${'!'.repeat(78)}\n!! SKIPPED ${files.length} browser test file(s): ${why}.\n!! webgl, threaded wasm and worker tests did NOT run. CI fails in this case.\n${'!'.repeat(78)}\n`);
+    log(
+      `\n${'!'.repeat(78)}\n!! SKIPPED ${files.length} browser test file(s): ${why}.\n!! webgl, threaded wasm and worker tests did NOT run. CI fails in this case.\n${'!'.repeat(78)}\n`,
+    );
     result.skipped = why;
     result.skippedFiles = files.length;
     return result;
@@ -150,20 +190,46 @@ export async function runBrowserTests({ root, filters = [], log = (s) => process
     copyWasmBinaries(dir);
     const base = rel.split(sep).pop();
     writeFileSync(join(dir, `${base}.html`), PAGE(`${base}.js`, relative(root, f)));
-    return { src: relative(root, f), url: `/pages/${rel.split(sep).join('/')}.html`, shot: join(outdir, 'screenshots', `${rel.split(sep).join('__')}.png`) };
+    return {
+      src: relative(root, f),
+      url: `/pages/${rel.split(sep).join('/')}.html`,
+      shot: join(outdir, 'screenshots', `${rel.split(sep).join('__')}.png`),
+    };
   });
 
   // onnxruntime-web's wasm files, for the ort-webgpu engine's page.
-  const server = await serve([['/pages/', pagesDir + sep], ['/fixtures/', join(root, 'test', 'fixtures') + sep], ['/ort-web/', join(root, 'node_modules', 'onnxruntime-web', 'dist') + sep]]);
+  const server = await serve([
+    ['/pages/', pagesDir + sep],
+    ['/fixtures/', join(root, 'test', 'fixtures') + sep],
+    ['/ort-web/', join(root, 'node_modules', 'onnxruntime-web', 'dist') + sep],
+  ]);
   const origin = `http://127.0.0.1:${server.address().port}`;
   const { chromium: pw } = await import('playwright-core');
-  const browser = await pw.launch({ executablePath: chromium, headless: true, args: CHROMIUM_ARGS });
-  log(`browser: Chromium ${browser.version()} (${chromium}), pages from ${origin} with COOP/COEP (except *.no-coi.*)\n`);
+  const browser = await pw.launch({
+    executablePath: chromium,
+    headless: true,
+    args: CHROMIUM_ARGS,
+  });
+  log(
+    `browser: Chromium ${browser.version()} (${chromium}), pages from ${origin} with COOP/COEP (except *.no-coi.*)\n`,
+  );
   let webgpuBrowser = null;
   try {
     for (const page of pages) {
-      if (isWebGPUPage(page.src)) webgpuBrowser ??= await pw.launch({ executablePath: chromium, headless: true, args: [...CHROMIUM_ARGS, ...CHROMIUM_WEBGPU_ARGS] });
-      await runPage(isWebGPUPage(page.src) ? webgpuBrowser : browser, origin, page, result, log, pageTimeoutMs);
+      if (isWebGPUPage(page.src))
+        webgpuBrowser ??= await pw.launch({
+          executablePath: chromium,
+          headless: true,
+          args: [...CHROMIUM_ARGS, ...CHROMIUM_WEBGPU_ARGS],
+        });
+      await runPage(
+        isWebGPUPage(page.src) ? webgpuBrowser : browser,
+        origin,
+        page,
+        result,
+        log,
+        pageTimeoutMs,
+      );
     }
   } finally {
     await webgpuBrowser?.close();
@@ -180,40 +246,70 @@ async function runPage(browser, origin, { src, url, shot }, result, log, pageTim
   const page = await context.newPage();
   const lines = [];
   const consoleTail = [];
-  let passed = 0, failed = 0;
+  let passed = 0,
+    failed = 0;
   let resolveDone;
   const done = new Promise((r) => (resolveDone = r));
   await page.exposeFunction('__pix2pixReport', (e) => {
     if (e.type === 'test') {
-      if (e.ok) passed++; else failed++;
-      lines.push(`  ${e.ok ? '✔' : '✘'} ${e.suite} › ${e.name}${e.ok ? '' : `\n      ${String(e.error).split('\n').join('\n      ')}`}`);
+      if (e.ok) passed++;
+      else failed++;
+      lines.push(
+        `  ${e.ok ? '✔' : '✘'} ${e.suite} › ${e.name}${e.ok ? '' : `\n      ${String(e.error).split('\n').join('\n      ')}`}`,
+      );
     } else if (e.type === 'measure') {
       lines.push(`# ${e.suite} › ${e.key}: ${e.value}`);
     } else if (e.type === 'done') resolveDone(e);
   });
-  page.on('console', (m) => { consoleTail.push(`[console.${m.type()}] ${m.text()}`); if (consoleTail.length > 40) consoleTail.shift(); });
-  page.on('response', (r) => { if (r.status() >= 400) consoleTail.push(`[http ${r.status()}] ${r.url()}`); });
-  page.on('pageerror', (err) => { failed++; lines.push(`  ✘ uncaught in page: ${err.message}`); });
+  page.on('console', (m) => {
+    consoleTail.push(`[console.${m.type()}] ${m.text()}`);
+    if (consoleTail.length > 40) consoleTail.shift();
+  });
+  page.on('response', (r) => {
+    if (r.status() >= 400) consoleTail.push(`[http ${r.status()}] ${r.url()}`);
+  });
+  page.on('pageerror', (err) => {
+    failed++;
+    lines.push(`  ✘ uncaught in page: ${err.message}`);
+  });
   page.on('crash', () => resolveDone({ crashed: true }));
   let outcome;
   try {
     await page.goto(origin + url);
     // A harness guard against a hung page, not a timing assertion.
-    outcome = await Promise.race([done, new Promise((r) => setTimeout(() => r({ timedOut: true }), pageTimeoutMs))]);
+    outcome = await Promise.race([
+      done,
+      new Promise((r) => setTimeout(() => r({ timedOut: true }), pageTimeoutMs)),
+    ]);
   } catch (e) {
     outcome = { error: e };
   }
-  if (outcome.timedOut) { failed++; lines.push(`  ✘ page did not finish within ${pageTimeoutMs / 1000}s`); }
-  if (outcome.crashed) { failed++; lines.push('  ✘ page crashed'); }
-  if (outcome.error) { failed++; lines.push(`  ✘ ${outcome.error.message}`); }
-  try { await page.screenshot({ path: shot, fullPage: true }); } catch { /* a crashed page has nothing to show */ }
+  if (outcome.timedOut) {
+    failed++;
+    lines.push(`  ✘ page did not finish within ${pageTimeoutMs / 1000}s`);
+  }
+  if (outcome.crashed) {
+    failed++;
+    lines.push('  ✘ page crashed');
+  }
+  if (outcome.error) {
+    failed++;
+    lines.push(`  ✘ ${outcome.error.message}`);
+  }
+  try {
+    await page.screenshot({ path: shot, fullPage: true });
+  } catch {
+    /* a crashed page has nothing to show */
+  }
   await context.close();
   const ok = failed === 0 && passed > 0;
   if (!ok && passed === 0 && failed === 0) failed = 1; // a page that ran no test is a failure
   result.passed += passed;
   result.failed += failed;
   if (!ok) result.failures.push(src);
-  log(`${ok ? 'ok  ' : 'FAIL'} ${src} [chromium] (${passed}/${passed + failed}, ${((Date.now() - t0) / 1000).toFixed(1)}s)\n`);
+  log(
+    `${ok ? 'ok  ' : 'FAIL'} ${src} [chromium] (${passed}/${passed + failed}, ${((Date.now() - t0) / 1000).toFixed(1)}s)\n`,
+  );
   const shown = ok ? lines.filter((l) => l.startsWith('# ')) : [...lines, ...consoleTail];
   if (shown.length) log(shown.map((l) => '    ' + l).join('\n') + '\n');
 }

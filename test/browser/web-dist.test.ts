@@ -45,17 +45,33 @@ W.before(async () => {
   rmSync(work, { recursive: true, force: true });
   mkdirSync(join(work, 'noglue'), { recursive: true });
   // dist/ without the glue file, as a careless copy of the binaries alone would leave it.
-  for (const f of readdirSync(join(root, 'dist'))) if (f === 'pix2pix.min.js' || f.endsWith('.wasm')) copyFileSync(join(root, 'dist', f), join(work, 'noglue', f));
-  const iife = (src: string) => `<!doctype html><meta charset=utf-8><script src="${src}"></script><script>${TRANSLATE}</script>`;
+  for (const f of readdirSync(join(root, 'dist')))
+    if (f === 'pix2pix.min.js' || f.endsWith('.wasm'))
+      copyFileSync(join(root, 'dist', f), join(work, 'noglue', f));
+  const iife = (src: string) =>
+    `<!doctype html><meta charset=utf-8><script src="${src}"></script><script>${TRANSLATE}</script>`;
   writeFileSync(join(work, 'iife.html'), iife('/dist/pix2pix.min.js'));
   writeFileSync(join(work, 'noglue.html'), iife('/pages/noglue/pix2pix.min.js'));
-  writeFileSync(join(work, 'esm.html'), `<!doctype html><meta charset=utf-8><script type=module>import * as lib from '/dist/index.js'; ${TRANSLATE}; window.lib = lib; window.translateOn = translateOn; window.ready = true;</script>`);
+  writeFileSync(
+    join(work, 'esm.html'),
+    `<!doctype html><meta charset=utf-8><script type=module>import * as lib from '/dist/index.js'; ${TRANSLATE}; window.lib = lib; window.translateOn = translateOn; window.ready = true;</script>`,
+  );
   const { startExamplesServer } = await load('scripts/serve-examples.mjs');
-  const srv = await startExamplesServer({ port: 0, mounts: [['/dist/', join(root, 'dist')], ['/pages/', work]] });
+  const srv = await startExamplesServer({
+    port: 0,
+    mounts: [
+      ['/dist/', join(root, 'dist')],
+      ['/pages/', work],
+    ],
+  });
   ctx.origin = srv.origin;
   ctx.close = srv.close;
   const { chromium: pw } = await import('playwright-core');
-  ctx.browser = await pw.launch({ executablePath: chromium, headless: true, args: harness.CHROMIUM_ARGS });
+  ctx.browser = await pw.launch({
+    executablePath: chromium,
+    headless: true,
+    args: harness.CHROMIUM_ARGS,
+  });
 });
 
 W.after(async () => {
@@ -63,7 +79,13 @@ W.after(async () => {
   await ctx.close?.();
 });
 
-interface Result { name: string; threads: number; reason: string; pixels: number[]; cores: number }
+interface Result {
+  name: string;
+  threads: number;
+  reason: string;
+  pixels: number[];
+  cores: number;
+}
 
 /** Opens `page` and runs translateOn(lib, backend, worker) there, failing after DEADLINE. */
 async function run(path: string, backend: string, worker = false): Promise<Result> {
@@ -72,14 +94,36 @@ async function run(path: string, backend: string, worker = false): Promise<Resul
   page.on('pageerror', (e) => errors.push(e.message));
   try {
     await page.goto(`${ctx.origin}${path}`);
-    await page.waitForFunction(() => 'translateOn' in window && ('Pix2Pix' in window || 'lib' in window), null, { timeout: DEADLINE });
-    const call = page.evaluate(async ([b, w]) => {
-      const g = window as unknown as { Pix2Pix?: unknown; lib?: unknown; translateOn(lib: unknown, b: string, w: boolean): Promise<object> };
-      return { ...(await g.translateOn(g.Pix2Pix ?? g.lib, b as string, w as boolean)), cores: navigator.hardwareConcurrency };
-    }, [backend, worker] as const);
+    await page.waitForFunction(
+      () => 'translateOn' in window && ('Pix2Pix' in window || 'lib' in window),
+      null,
+      { timeout: DEADLINE },
+    );
+    const call = page.evaluate(
+      async ([b, w]) => {
+        const g = window as unknown as {
+          Pix2Pix?: unknown;
+          lib?: unknown;
+          translateOn(lib: unknown, b: string, w: boolean): Promise<object>;
+        };
+        return {
+          ...(await g.translateOn(g.Pix2Pix ?? g.lib, b as string, w as boolean)),
+          cores: navigator.hardwareConcurrency,
+        };
+      },
+      [backend, worker] as const,
+    );
     let timer: ReturnType<typeof setTimeout> | undefined;
     const late = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`${path} (${backend}${worker ? ', worker' : ''}) did not finish in ${DEADLINE / 1000} s; page errors: ${errors.join(' | ') || 'none'}`)), DEADLINE);
+      timer = setTimeout(
+        () =>
+          reject(
+            new Error(
+              `${path} (${backend}${worker ? ', worker' : ''}) did not finish in ${DEADLINE / 1000} s; page errors: ${errors.join(' | ') || 'none'}`,
+            ),
+          ),
+        DEADLINE,
+      );
     });
     try {
       return (await Promise.race([call, late])) as Result;
@@ -105,7 +149,9 @@ W('the minified <script> build runs wasm on threads in the page and matches cpu'
   assert.is(wasm.name, 'wasm');
   assert.is(wasm.threads, Math.min(8, wasm.cores), `one XNNPACK thread per core (${wasm.reason})`);
   const d = maxDiff(cpu.pixels, wasm.pixels);
-  console.log(`# dist/pix2pix.min.js wasm (${wasm.threads} threads) vs cpu: max pixel difference ${d}`);
+  console.log(
+    `# dist/pix2pix.min.js wasm (${wasm.threads} threads) vs cpu: max pixel difference ${d}`,
+  );
   assert.ok(d <= 1, `wasm and cpu pixels differ by ${d}`);
 });
 
@@ -116,17 +162,25 @@ W('the ESM build runs threaded wasm in its worker (dist/worker.js)', async () =>
   assert.is(wasm.name, 'wasm');
   assert.ok(wasm.threads >= Math.min(2, wasm.cores), `threads ${wasm.threads} (${wasm.reason})`);
   const d = maxDiff(cpu.pixels, wasm.pixels);
-  console.log(`# dist/index.js + dist/worker.js wasm (${wasm.threads} threads) vs cpu: max pixel difference ${d}`);
+  console.log(
+    `# dist/index.js + dist/worker.js wasm (${wasm.threads} threads) vs cpu: max pixel difference ${d}`,
+  );
   assert.ok(d <= 1, `wasm and cpu pixels differ by ${d}`);
 });
 
-W('without the glue file beside the binaries, wasm runs on one thread and the reason says so', async () => {
-  if (ctx.skip) return;
-  const wasm = await run('/pages/noglue.html', 'wasm');
-  assert.is(wasm.name, 'wasm');
-  assert.is(wasm.threads, 1);
-  assert.match(wasm.reason, /tfjs-backend-wasm-threaded-simd\.js at http:\/\/127\.0\.0\.1:\d+\/pages\/noglue\/tfjs-backend-wasm-threaded-simd\.js cannot be loaded: HTTP 404/);
-  console.log(`# without the glue: ${wasm.reason}`);
-});
+W(
+  'without the glue file beside the binaries, wasm runs on one thread and the reason says so',
+  async () => {
+    if (ctx.skip) return;
+    const wasm = await run('/pages/noglue.html', 'wasm');
+    assert.is(wasm.name, 'wasm');
+    assert.is(wasm.threads, 1);
+    assert.match(
+      wasm.reason,
+      /tfjs-backend-wasm-threaded-simd\.js at http:\/\/127\.0\.0\.1:\d+\/pages\/noglue\/tfjs-backend-wasm-threaded-simd\.js cannot be loaded: HTTP 404/,
+    );
+    console.log(`# without the glue: ${wasm.reason}`);
+  },
+);
 
 W.run();

@@ -14,18 +14,37 @@ const LOADS = 10;
 
 const S = suite('the widget under repeated page loads');
 
-S(`${LOADS} page loads each draw, translate in the widget and in-thread, within their deadlines`, async () => {
-  const harness = await load('test/browser/harness.mjs');
-  if (!harness.findChromium()) {
-    if (process.env.CI) throw new Error('Chromium is required in CI (apt-get install -y chromium)');
-    return console.log('# SKIPPED: Chromium not found');
-  }
-  const { runWidgetStress } = await load('scripts/lib/widget-stress.mjs');
-  const r = await runWidgetStress({ root, loads: LOADS, distDir: undefined, log: (s: string) => console.log(`  ${s}`) });
-  console.log(`# widget stress: ${r.ok}/${r.loads} loads ok; hangs ready ${r.hangs.ready}, flush ${r.hangs.flush}, in-thread ${r.hangs.inThread}; watchdog restarts ${r.restarts}`);
-  assert.equal(r.hangs, { ready: 0, flush: 0, probe: 0, inThread: 0 }, JSON.stringify(r.failures));
-  assert.equal(r.errors, { ready: 0, flush: 0, probe: 0, inThread: 0 }, JSON.stringify(r.failures));
-  assert.is(r.ok, LOADS);
-});
+S(
+  `${LOADS} page loads each draw, translate in the widget and in-thread, within their deadlines`,
+  async () => {
+    const harness = await load('test/browser/harness.mjs');
+    if (!harness.findChromium()) {
+      if (process.env.CI)
+        throw new Error('Chromium is required in CI (apt-get install -y chromium)');
+      return console.log('# SKIPPED: Chromium not found');
+    }
+    const { runWidgetStress } = await load('scripts/lib/widget-stress.mjs');
+    const r = await runWidgetStress({
+      root,
+      loads: LOADS,
+      distDir: undefined,
+      log: (s: string) => console.log(`  ${s}`),
+    });
+    console.log(
+      `# widget stress: ${r.ok}/${r.loads} loads ok; hangs ready ${r.hangs.ready}, flush ${r.hangs.flush}, in-thread ${r.hangs.inThread}; watchdog restarts ${r.restarts}`,
+    );
+    assert.equal(
+      r.hangs,
+      { ready: 0, flush: 0, probe: 0, inThread: 0 },
+      JSON.stringify(r.failures),
+    );
+    assert.equal(
+      r.errors,
+      { ready: 0, flush: 0, probe: 0, inThread: 0 },
+      JSON.stringify(r.failures),
+    );
+    assert.is(r.ok, LOADS);
+  },
+);
 
 S.run();

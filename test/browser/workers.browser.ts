@@ -4,12 +4,24 @@
 import * as assert from 'uvu/assert';
 import { suite, measure } from './support/runner.js';
 import { startWorkerHost } from '../../src/workers/host.js';
-import { createPix2Pix, ShapeError, CheckpointError, WorkerError, type WorkerPix2Pix, type Pix2Pix, type WorkProgress } from '../../src/index.js';
+import {
+  createPix2Pix,
+  ShapeError,
+  CheckpointError,
+  WorkerError,
+  type WorkerPix2Pix,
+  type Pix2Pix,
+  type WorkProgress,
+} from '../../src/index.js';
 
 const SELF = import.meta.url;
 const opts = { generator: { numDowns: 6, ngf: 8 }, discriminator: { ndf: 8 } } as const;
 
-function image(width: number, height: number, seed: number): { data: Uint8ClampedArray; width: number; height: number } {
+function image(
+  width: number,
+  height: number,
+  seed: number,
+): { data: Uint8ClampedArray; width: number; height: number } {
   const data = new Uint8ClampedArray(width * height * 4);
   let s = seed >>> 0;
   for (let i = 0; i < data.length; i++) {
@@ -24,7 +36,10 @@ const inWorker = typeof document === 'undefined';
 if (inWorker) {
   startWorkerHost();
   self.addEventListener('message', (ev: MessageEvent) => {
-    if ((ev.data as { __test?: string })?.__test === 'throw') setTimeout(() => { throw new RangeError('test crash in the web worker'); });
+    if ((ev.data as { __test?: string })?.__test === 'throw')
+      setTimeout(() => {
+        throw new RangeError('test crash in the web worker');
+      });
   });
 } else {
   const same = suite('worker model (Web Worker): results');
@@ -40,7 +55,10 @@ if (inWorker) {
   });
 
   same('runs wasm in a module Web Worker and says so', () => {
-    measure('worker backend', `${remote.backendInfo.name} (${remote.backendInfo.threads} threads, simd ${remote.backendInfo.simd}): ${remote.backendInfo.reason}`);
+    measure(
+      'worker backend',
+      `${remote.backendInfo.name} (${remote.backendInfo.threads} threads, simd ${remote.backendInfo.simd}): ${remote.backendInfo.reason}`,
+    );
     assert.is(remote.backendInfo.name, 'wasm');
     assert.is(remote.backendInfo.worker.kind, 'web-worker');
     assert.is(remote.backendInfo.capabilities.environment, 'worker');
@@ -55,7 +73,10 @@ if (inWorker) {
       assert.is(got[i].width, want.width);
       assert.equal(Array.from(got[i].data), Array.from(want.data));
     }
-    assert.equal(events, [{ kind: 'translate', done: 1, total: 2 }, { kind: 'translate', done: 2, total: 2 }]);
+    assert.equal(events, [
+      { kind: 'translate', done: 1, total: 2 },
+      { kind: 'translate', done: 2, total: 2 },
+    ]);
   });
 
   same('an error thrown in the worker arrives with its class and code', async () => {
@@ -74,17 +95,27 @@ if (inWorker) {
     }
   });
 
-  same('loads weights by URL in the worker (relative to the page) with download progress', async () => {
-    const events: WorkProgress[] = [];
-    await remote.loadPth('/fixtures/golden/unet64_batch/G.pth', 'G', { onProgress: (e) => events.push(e) });
-    const bytes = new Uint8Array(await (await fetch('/fixtures/golden/unet64_batch/G.pth')).arrayBuffer());
-    await local.loadPth(bytes);
-    const last = events.at(-1) as Extract<WorkProgress, { kind: 'download' }>;
-    assert.is(last.kind, 'download');
-    assert.is(last.loaded, bytes.length);
-    const img = image(64, 64, 9);
-    assert.equal(Array.from((await remote.translate(img)).data), Array.from((await local.translate(img)).data));
-  });
+  same(
+    'loads weights by URL in the worker (relative to the page) with download progress',
+    async () => {
+      const events: WorkProgress[] = [];
+      await remote.loadPth('/fixtures/golden/unet64_batch/G.pth', 'G', {
+        onProgress: (e) => events.push(e),
+      });
+      const bytes = new Uint8Array(
+        await (await fetch('/fixtures/golden/unet64_batch/G.pth')).arrayBuffer(),
+      );
+      await local.loadPth(bytes);
+      const last = events.at(-1) as Extract<WorkProgress, { kind: 'download' }>;
+      assert.is(last.kind, 'download');
+      assert.is(last.loaded, bytes.length);
+      const img = image(64, 64, 9);
+      assert.equal(
+        Array.from((await remote.translate(img)).data),
+        Array.from((await local.translate(img)).data),
+      );
+    },
+  );
 
   same.run();
 
@@ -94,14 +125,18 @@ if (inWorker) {
     const w = await createPix2Pix({ ...opts, backend: 'webgl', worker: true, workerUrl: SELF });
     const ref = await createPix2Pix({ ...opts, backend: 'wasm' });
     try {
-      measure('webgl in worker', `${w.backendInfo.name}: ${w.backendInfo.reason}; fallback ${JSON.stringify(w.backendInfo.worker.fallback)}`);
+      measure(
+        'webgl in worker',
+        `${w.backendInfo.name}: ${w.backendInfo.reason}; fallback ${JSON.stringify(w.backendInfo.worker.fallback)}`,
+      );
       assert.is(w.backendInfo.capabilities.environment, 'worker');
       assert.is(w.backendInfo.capabilities.webgl2, true, 'OffscreenCanvas WebGL2 in the worker');
       assert.is(w.backendInfo.name, 'webgl');
       const img = image(64, 48, 5);
       const [a, b] = [await w.translate(img), await ref.translate(img)];
       let worst = 0;
-      for (let i = 0; i < a.data.length; i++) worst = Math.max(worst, Math.abs(a.data[i] - b.data[i]));
+      for (let i = 0; i < a.data.length; i++)
+        worst = Math.max(worst, Math.abs(a.data[i] - b.data[i]));
       measure('webgl (worker) vs wasm: max |diff| in 0..255', worst);
       assert.ok(worst <= 2, `max diff ${worst}`);
     } finally {
@@ -131,29 +166,38 @@ if (inWorker) {
 
   const crash = suite('worker model (Web Worker): crashes');
 
-  crash('an uncaught error in the worker rejects pending calls with WorkerError; restart works', async () => {
-    const w = await createPix2Pix({ ...opts, backend: 'wasm', worker: true, workerUrl: SELF });
-    const pending = w.translateBatch(Array.from({ length: 300 }, (_, i) => image(64, 64, i)), {
-      onProgress: (e) => { if (e.kind === 'translate' && e.done === 1) (w.worker as Worker).postMessage({ __test: 'throw' }); },
-    });
-    try {
-      await pending;
-      assert.unreachable();
-    } catch (e) {
-      assert.instance(e, WorkerError, String(e));
-      assert.match((e as Error).message, /test crash in the web worker/);
-    }
-    await w.restart();
-    assert.is((await w.translate(image(16, 16, 1))).width, 16);
-    await w.terminate();
-    try {
-      await w.translate(image(16, 16, 1));
-      assert.unreachable();
-    } catch (e) {
-      assert.instance(e, WorkerError, String(e));
-    }
-    await w.dispose();
-  });
+  crash(
+    'an uncaught error in the worker rejects pending calls with WorkerError; restart works',
+    async () => {
+      const w = await createPix2Pix({ ...opts, backend: 'wasm', worker: true, workerUrl: SELF });
+      const pending = w.translateBatch(
+        Array.from({ length: 300 }, (_, i) => image(64, 64, i)),
+        {
+          onProgress: (e) => {
+            if (e.kind === 'translate' && e.done === 1)
+              (w.worker as Worker).postMessage({ __test: 'throw' });
+          },
+        },
+      );
+      try {
+        await pending;
+        assert.unreachable();
+      } catch (e) {
+        assert.instance(e, WorkerError, String(e));
+        assert.match((e as Error).message, /test crash in the web worker/);
+      }
+      await w.restart();
+      assert.is((await w.translate(image(16, 16, 1))).width, 16);
+      await w.terminate();
+      try {
+        await w.translate(image(16, 16, 1));
+        assert.unreachable();
+      } catch (e) {
+        assert.instance(e, WorkerError, String(e));
+      }
+      await w.dispose();
+    },
+  );
 
   crash.run();
 }

@@ -21,9 +21,15 @@ G('reads web weights (model.json), the shipped model and a .pth alike', async ()
       assert.equal({ ...other.generator, dropout: true }, { ...web.generator, dropout: true });
       assert.equal([...other.stateDict.keys()], [...web.stateDict.keys()]);
       const k = [...web.stateDict.keys()][0]!;
-      assert.equal(Array.from(other.stateDict.get(k)!.data as Float32Array), Array.from(web.stateDict.get(k)!.data as Float32Array));
+      assert.equal(
+        Array.from(other.stateDict.get(k)!.data as Float32Array),
+        Array.from(web.stateDict.get(k)!.data as Float32Array),
+      );
     }
-    assert.equal([web.generator.numDowns, web.generator.ngf, web.generator.inputChannels], [7, 16, 1]);
+    assert.equal(
+      [web.generator.numDowns, web.generator.ngf, web.generator.inputChannels],
+      [7, 16, 1],
+    );
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

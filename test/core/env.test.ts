@@ -1,6 +1,11 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { defaultBaseUrl, detectEnvironment, nodeBuiltin, requireNodeBuiltin } from '../../src/core/env.js';
+import {
+  defaultBaseUrl,
+  detectEnvironment,
+  nodeBuiltin,
+  requireNodeBuiltin,
+} from '../../src/core/env.js';
 
 const E = suite('core/env');
 
@@ -19,7 +24,10 @@ E('says which feature needs Node when a built-in is missing', () => {
   proc.getBuiltinModule = undefined;
   try {
     assert.is(nodeBuiltin('node:fs'), undefined);
-    assert.throws(() => requireNodeBuiltin('node:fs', 'Reading a dataset'), /Reading a dataset needs Node\.js >= 20\.16/);
+    assert.throws(
+      () => requireNodeBuiltin('node:fs', 'Reading a dataset'),
+      /Reading a dataset needs Node\.js >= 20\.16/,
+    );
   } finally {
     proc.getBuiltinModule = saved;
   }

@@ -1,7 +1,16 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import * as E from '../../src/core/errors.js';
-import { ShapeError, Pix2PixError, reviveError, DisposedError, StateDictMismatchError, CheckpointError, serializeError, deserializeError } from '../../src/core/errors.js';
+import {
+  ShapeError,
+  Pix2PixError,
+  reviveError,
+  DisposedError,
+  StateDictMismatchError,
+  CheckpointError,
+  serializeError,
+  deserializeError,
+} from '../../src/core/errors.js';
 
 const errors = suite('errors');
 
@@ -25,20 +34,52 @@ errors('a disposed error says how to recover', () => {
   assert.is(e.code, 'E_DISPOSED');
 });
 
-errors('every error class has its own stable name, even bundled (classes get renamed by bundlers)', () => {
-  const made: Error[] = [
-    new E.Pix2PixError('x'), new E.ShapeError('x'), new E.ValueError('x'), new E.CheckpointError('x'), new E.UnsafePickleError('x'),
-    new E.StateDictMismatchError(['a'], [], []), new E.BackendError('x'), new E.GoldenError('x'), new E.DatasetError('x'),
-    new E.AbortError(), new E.DisposedError(), new E.WorkerError('x'),
-  ];
-  assert.equal(made.map((e) => e.name), ['Pix2PixError', 'ShapeError', 'ValueError', 'CheckpointError', 'UnsafePickleError', 'StateDictMismatchError', 'BackendError', 'GoldenError', 'DatasetError', 'AbortError', 'DisposedError', 'WorkerError']);
-  for (const e of made) {
-    const back = reviveError({ name: e.name, message: e.message, code: (e as Pix2PixError).code });
-    assert.is(back.constructor, e.constructor, e.name);
-    assert.is(back.message, e.message, e.name);
-    assert.is((back as Pix2PixError).code, (e as Pix2PixError).code, e.name);
-  }
-});
+errors(
+  'every error class has its own stable name, even bundled (classes get renamed by bundlers)',
+  () => {
+    const made: Error[] = [
+      new E.Pix2PixError('x'),
+      new E.ShapeError('x'),
+      new E.ValueError('x'),
+      new E.CheckpointError('x'),
+      new E.UnsafePickleError('x'),
+      new E.StateDictMismatchError(['a'], [], []),
+      new E.BackendError('x'),
+      new E.GoldenError('x'),
+      new E.DatasetError('x'),
+      new E.AbortError(),
+      new E.DisposedError(),
+      new E.WorkerError('x'),
+    ];
+    assert.equal(
+      made.map((e) => e.name),
+      [
+        'Pix2PixError',
+        'ShapeError',
+        'ValueError',
+        'CheckpointError',
+        'UnsafePickleError',
+        'StateDictMismatchError',
+        'BackendError',
+        'GoldenError',
+        'DatasetError',
+        'AbortError',
+        'DisposedError',
+        'WorkerError',
+      ],
+    );
+    for (const e of made) {
+      const back = reviveError({
+        name: e.name,
+        message: e.message,
+        code: (e as Pix2PixError).code,
+      });
+      assert.is(back.constructor, e.constructor, e.name);
+      assert.is(back.message, e.message, e.name);
+      assert.is((back as Pix2PixError).code, (e as Pix2PixError).code, e.name);
+    }
+  },
+);
 
 errors('a state-dict mismatch crosses the wire as itself, with its key lists', () => {
   const sent = new StateDictMismatchError(['a.weight'], ['b.bias'], ['c: [1] vs [2]']);

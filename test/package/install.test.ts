@@ -5,7 +5,15 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import { ROOT } from '../support/env.js';
 
@@ -18,7 +26,12 @@ const MB = 2 ** 20;
 type PackFile = { path: string; size: number };
 const ctx: { tarball?: string; files?: PackFile[]; size?: number; node?: Result } = {};
 
-interface Result { name: string; threads: number; reason: string; pixels: number[] }
+interface Result {
+  name: string;
+  threads: number;
+  reason: string;
+  pixels: number[];
+}
 
 function du(dir: string): number {
   let total = 0;
@@ -37,7 +50,8 @@ P.after(() => {
 });
 
 P.before(() => {
-  if (!existsSync(join(ROOT, 'dist', 'index.node.js'))) throw new Error('dist/ is missing: run `npm run build` first (npm test does).');
+  if (!existsSync(join(ROOT, 'dist', 'index.node.js')))
+    throw new Error('dist/ is missing: run `npm run build` first (npm test does).');
   rmSync(work, { recursive: true, force: true });
   mkdirSync(app, { recursive: true });
 });
@@ -45,25 +59,61 @@ P.before(() => {
 P('npm pack ships dist/, the licences, the model and the dataset, in at most 5.5 MB', () => {
   // dist/ is built already; the repo's .npmrc sets ignore-scripts, so `prepack` is not run here
   // (the next test checks that it is there and what it runs).
-  const out = execFileSync(npm, ['pack', '--ignore-scripts', '--json', '--pack-destination', work], { cwd: ROOT, encoding: 'utf8' });
-  const [info] = JSON.parse(out) as [{ filename: string; size: number; unpackedSize: number; files: PackFile[] }];
+  const out = execFileSync(
+    npm,
+    ['pack', '--ignore-scripts', '--json', '--pack-destination', work],
+    { cwd: ROOT, encoding: 'utf8' },
+  );
+  const [info] = JSON.parse(out) as [
+    { filename: string; size: number; unpackedSize: number; files: PackFile[] },
+  ];
   ctx.tarball = join(work, info.filename);
   ctx.files = info.files;
   ctx.size = info.size;
   const paths = new Set(info.files.map((f) => f.path));
-  for (const f of ['package.json', 'README.md', 'LICENSE', 'dist/THIRD_PARTY_LICENSES.txt', 'dist/index.js', 'dist/index.node.js', 'dist/index.d.ts', 'dist/index.node.d.ts',
-    'dist/worker.js', 'dist/worker.node.js', 'dist/cli.js', 'dist/pix2pix.min.js', 'dist/pix2pix-widget.min.js', 'dist/widget.js',
-    'dist/tfjs-backend-wasm.wasm', 'dist/tfjs-backend-wasm-simd.wasm', 'dist/tfjs-backend-wasm-threaded-simd.wasm', 'dist/tfjs-backend-wasm-threaded-simd.js',
-    'dist/default-model.json', 'dist/default-model.bin', 'data/fonts-zi2zi/README.md']) {
+  for (const f of [
+    'package.json',
+    'README.md',
+    'LICENSE',
+    'dist/THIRD_PARTY_LICENSES.txt',
+    'dist/index.js',
+    'dist/index.node.js',
+    'dist/index.d.ts',
+    'dist/index.node.d.ts',
+    'dist/worker.js',
+    'dist/worker.node.js',
+    'dist/cli.js',
+    'dist/pix2pix.min.js',
+    'dist/pix2pix-widget.min.js',
+    'dist/widget.js',
+    'dist/tfjs-backend-wasm.wasm',
+    'dist/tfjs-backend-wasm-simd.wasm',
+    'dist/tfjs-backend-wasm-threaded-simd.wasm',
+    'dist/tfjs-backend-wasm-threaded-simd.js',
+    'dist/default-model.json',
+    'dist/default-model.bin',
+    'data/fonts-zi2zi/README.md',
+  ]) {
     assert.ok(paths.has(f), `${f} is in the tarball`);
   }
-  assert.ok(info.files.some((f) => f.path.startsWith('data/fonts-zi2zi/train/')), 'the demo dataset is in the tarball');
-  assert.not.ok(info.files.some((f) => /^src\/|\.ts$/.test(f.path) && !f.path.endsWith('.d.ts')), 'no TypeScript sources');
+  assert.ok(
+    info.files.some((f) => f.path.startsWith('data/fonts-zi2zi/train/')),
+    'the demo dataset is in the tarball',
+  );
+  assert.not.ok(
+    info.files.some((f) => /^src\/|\.ts$/.test(f.path) && !f.path.endsWith('.d.ts')),
+    'no TypeScript sources',
+  );
   const maps = info.files.filter((f) => f.path.endsWith('.map')).reduce((s, f) => s + f.size, 0);
   for (const f of info.files.filter((f) => f.path.endsWith('.map'))) {
-    assert.not.ok(/"sourcesContent"/.test(readFileSync(join(ROOT, f.path), 'utf8')), `${f.path} holds no sources`);
+    assert.not.ok(
+      /"sourcesContent"/.test(readFileSync(join(ROOT, f.path), 'utf8')),
+      `${f.path} holds no sources`,
+    );
   }
-  console.log(`# tarball ${(info.size / MB).toFixed(2)} MB (${(info.unpackedSize / MB).toFixed(1)} MB unpacked, source maps ${(maps / MB).toFixed(1)} MB), ${info.files.length} files`);
+  console.log(
+    `# tarball ${(info.size / MB).toFixed(2)} MB (${(info.unpackedSize / MB).toFixed(1)} MB unpacked, source maps ${(maps / MB).toFixed(1)} MB), ${info.files.length} files`,
+  );
   // 5.5 MB: dist/worker.js is one self-contained minified file (about 0.4 MB packed) rather than
   // an entry sharing index.js's tfjs chunk, because the widget starts it from a blob URL, where a
   // relative chunk import cannot resolve (src/web/model-loader.ts).
@@ -78,21 +128,37 @@ P('packing from a clean clone builds first (prepack runs the build)', () => {
   const shell = join(work, 'record-shell.sh');
   const log = join(work, 'prepack.log');
   writeFileSync(shell, `#!/bin/sh\necho "$@" >> ${JSON.stringify(log)}\n`, { mode: 0o755 });
-  execFileSync(npm, ['pack', '--dry-run', '--ignore-scripts=false', `--script-shell=${shell}`], { cwd: ROOT, encoding: 'utf8', stdio: 'pipe' });
+  execFileSync(npm, ['pack', '--dry-run', '--ignore-scripts=false', `--script-shell=${shell}`], {
+    cwd: ROOT,
+    encoding: 'utf8',
+    stdio: 'pipe',
+  });
   assert.match(readFileSync(log, 'utf8'), /npm run build/);
 });
 
 P('a fresh app installs it without install scripts, and light', () => {
-  writeFileSync(join(app, 'package.json'), JSON.stringify({ name: 'fresh-app', private: true, type: 'module' }));
-  const r = spawnSync(npm, ['install', ctx.tarball!, '--prefer-offline', '--no-audit', '--no-fund'], { cwd: app, encoding: 'utf8' });
+  writeFileSync(
+    join(app, 'package.json'),
+    JSON.stringify({ name: 'fresh-app', private: true, type: 'module' }),
+  );
+  const r = spawnSync(
+    npm,
+    ['install', ctx.tarball!, '--prefer-offline', '--no-audit', '--no-fund'],
+    { cwd: app, encoding: 'utf8' },
+  );
   assert.is(r.status, 0, r.stderr);
   const warnings = r.stderr.split('\n').filter((l) => /warn/i.test(l));
-  assert.not.ok(warnings.some((l) => /script|gyp|peer/i.test(l)), warnings.join('\n'));
+  assert.not.ok(
+    warnings.some((l) => /script|gyp|peer/i.test(l)),
+    warnings.join('\n'),
+  );
   const deps = readdirSync(join(app, 'node_modules'));
   assert.not.ok(deps.includes('@tensorflow'), 'tfjs is bundled, not installed');
   assert.not.ok(deps.includes('webgpu'), 'webgpu is an optional peer');
   const size = du(join(app, 'node_modules'));
-  console.log(`# fresh app node_modules after npm i pix2pix-ts: ${(size / MB).toFixed(1)} MB (${deps.join(', ')})`);
+  console.log(
+    `# fresh app node_modules after npm i pix2pix-ts: ${(size / MB).toFixed(1)} MB (${deps.join(', ')})`,
+  );
   assert.ok(size <= 60 * MB, `${size} bytes`);
 });
 
@@ -108,10 +174,28 @@ export async function use(): Promise<Pix2Pix> {
 }
 `;
   writeFileSync(join(app, 'check.ts'), src);
-  const tsconfig = { compilerOptions: { strict: true, skipLibCheck: false, noEmit: true, target: 'ES2022', module: 'ESNext', moduleResolution: 'Bundler', lib: ['ES2022', 'DOM', 'DOM.Iterable'], types: [] }, files: ['check.ts'] };
+  const tsconfig = {
+    compilerOptions: {
+      strict: true,
+      skipLibCheck: false,
+      noEmit: true,
+      target: 'ES2022',
+      module: 'ESNext',
+      moduleResolution: 'Bundler',
+      lib: ['ES2022', 'DOM', 'DOM.Iterable'],
+      types: [],
+    },
+    files: ['check.ts'],
+  };
   writeFileSync(join(app, 'tsconfig.json'), JSON.stringify(tsconfig));
-  for (const [name, bin] of [['TypeScript 5', join(ROOT, 'node_modules/typescript/bin/tsc')], ['TypeScript 7', join(ROOT, 'node_modules/@typescript/native-preview/bin/tsgo')]] as const) {
-    const r = spawnSync(process.execPath, [bin, '-p', 'tsconfig.json'], { cwd: app, encoding: 'utf8' });
+  for (const [name, bin] of [
+    ['TypeScript 5', join(ROOT, 'node_modules/typescript/bin/tsc')],
+    ['TypeScript 7', join(ROOT, 'node_modules/@typescript/native-preview/bin/tsgo')],
+  ] as const) {
+    const r = spawnSync(process.execPath, [bin, '-p', 'tsconfig.json'], {
+      cwd: app,
+      encoding: 'utf8',
+    });
     assert.is(r.status, 0, `${name}:\n${r.stdout}${r.stderr}`);
   }
 });
@@ -137,8 +221,15 @@ export async function translateDefault(createPix2Pix, worker) {
 
 P('in Node the installed package translates with the shipped model, on wasm with threads', () => {
   writeFileSync(join(app, 'pattern.js'), PATTERN);
-  writeFileSync(join(app, 'node-run.js'), `import { createPix2Pix } from 'pix2pix-ts';\nimport { translateDefault } from './pattern.js';\nconsole.log(JSON.stringify(await translateDefault(createPix2Pix, false)));\n`);
-  const r = spawnSync(process.execPath, ['node-run.js'], { cwd: app, encoding: 'utf8', timeout: DEADLINE });
+  writeFileSync(
+    join(app, 'node-run.js'),
+    `import { createPix2Pix } from 'pix2pix-ts';\nimport { translateDefault } from './pattern.js';\nconsole.log(JSON.stringify(await translateDefault(createPix2Pix, false)));\n`,
+  );
+  const r = spawnSync(process.execPath, ['node-run.js'], {
+    cwd: app,
+    encoding: 'utf8',
+    timeout: DEADLINE,
+  });
   assert.is(r.status, 0, r.stderr);
   ctx.node = JSON.parse(r.stdout.trim().split('\n').pop()!) as Result;
   assert.is(ctx.node.name, 'wasm');

@@ -18,7 +18,12 @@ M('weights "default" load the shipped font model', async () => {
   try {
     assert.is(kind, 'weights');
     assert.equal(
-      [model.options.generator.numDowns, model.options.generator.ngf, model.options.generator.inputChannels, model.options.generator.outputChannels],
+      [
+        model.options.generator.numDowns,
+        model.options.generator.ngf,
+        model.options.generator.inputChannels,
+        model.options.generator.outputChannels,
+      ],
       [7, 16, 1, 1],
     );
   } finally {

@@ -33,22 +33,25 @@ t('a folder with missing files names every missing file before computing anythin
   }
 });
 
-t('verify exits 2 on an unreadable folder and 1 on a mismatch, printing one line per check', async () => {
-  const nope = await runCommand(verifyCommand, [join(dir, 'nope')]);
-  assert.is(nope.code, 2);
-  assert.match(nope.err.join('\n'), /^error \[E_GOLDEN\]/);
-  const d = join(dir, 'tampered');
-  cpSync(fixture('golden', 'unet64_instance'), d, { recursive: true });
-  const f = join(d, 'forward__G_eval.f32');
-  const data = new Float32Array(readFileSync(f).buffer.slice(0));
-  data[0] += 0.5;
-  writeFileSync(f, new Uint8Array(data.buffer));
-  const { code, out } = await runCommand(verifyCommand, [d]);
-  assert.is(code, 1);
-  assert.match(out.join('\n'), /FAIL forward G eval /);
-  assert.match(out.join('\n'), /ok {3}forward D eval \(real\)/);
-  assert.ok(out.length > 60);
-});
+t(
+  'verify exits 2 on an unreadable folder and 1 on a mismatch, printing one line per check',
+  async () => {
+    const nope = await runCommand(verifyCommand, [join(dir, 'nope')]);
+    assert.is(nope.code, 2);
+    assert.match(nope.err.join('\n'), /^error \[E_GOLDEN\]/);
+    const d = join(dir, 'tampered');
+    cpSync(fixture('golden', 'unet64_instance'), d, { recursive: true });
+    const f = join(d, 'forward__G_eval.f32');
+    const data = new Float32Array(readFileSync(f).buffer.slice(0));
+    data[0] += 0.5;
+    writeFileSync(f, new Uint8Array(data.buffer));
+    const { code, out } = await runCommand(verifyCommand, [d]);
+    assert.is(code, 1);
+    assert.match(out.join('\n'), /FAIL forward G eval /);
+    assert.match(out.join('\n'), /ok {3}forward D eval \(real\)/);
+    assert.ok(out.length > 60);
+  },
+);
 
 t('a manifest that is not JSON is a GoldenError', async () => {
   const d = join(dir, 'badjson');

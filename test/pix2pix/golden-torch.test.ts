@@ -23,7 +23,7 @@ const CASES: Record<string, Record<string, unknown>> = {
 const DESCRIBE: Record<string, string> = {
   batch2: 'a batch of 2 different images',
   unet256: 'the UNet-256 generator (numDowns 8) on 256x256',
-  dropout: 'dropout with PyTorch\'s masks injected',
+  dropout: "dropout with PyTorch's masks injected",
   lsgan: 'the lsgan objective',
   nlayers1: 'a PatchGAN with 1 layer',
   nlayers5: 'a PatchGAN with 5 layers',
@@ -43,13 +43,32 @@ if (python) {
   for (const name of Object.keys(CASES)) {
     t(`matches PyTorch for ${DESCRIBE[name]}`, async () => {
       const checks: GoldenCheck[] = await verifyGolden(dirSource(join(dir, name)));
-      const bad = checks.filter((c) => !c.ok).map((c) => `${c.name}: ${c.error.toExponential(2)} > ${c.bound}`);
+      const bad = checks
+        .filter((c) => !c.ok)
+        .map((c) => `${c.name}: ${c.error.toExponential(2)} > ${c.bound}`);
       assert.equal(bad, [], bad.join('\n'));
-      const worst = (k: string) => Math.max(...checks.filter((c) => c.name.startsWith(k) && !c.name.includes('absolute')).map((c) => c.error)).toExponential(2);
-      console.log(`# ${name} cpu: ${checks.length} checks; worst: forward ${worst('forward')}, loss ${worst('loss')}, grad ${worst('grad')}, after ${worst('after')}`);
+      const worst = (k: string) =>
+        Math.max(
+          ...checks
+            .filter((c) => c.name.startsWith(k) && !c.name.includes('absolute'))
+            .map((c) => c.error),
+        ).toExponential(2);
+      console.log(
+        `# ${name} cpu: ${checks.length} checks; worst: forward ${worst('forward')}, loss ${worst('loss')}, grad ${worst('grad')}, after ${worst('after')}`,
+      );
       // Every kind of check ran: forwards, losses of each step, gradients, parameters after.
-      for (const kind of ['forward G train', 'forward fake_B step 0', 'loss step 0', 'grad step 0 G', 'grad step 0 D', 'after ']) {
-        assert.ok(checks.some((c) => c.name.startsWith(kind)), kind);
+      for (const kind of [
+        'forward G train',
+        'forward fake_B step 0',
+        'loss step 0',
+        'grad step 0 G',
+        'grad step 0 D',
+        'after ',
+      ]) {
+        assert.ok(
+          checks.some((c) => c.name.startsWith(kind)),
+          kind,
+        );
       }
     });
   }

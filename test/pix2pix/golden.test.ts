@@ -20,9 +20,16 @@ for (const backend of NODE_BACKENDS) {
         const kind = c.name.split(' ')[0];
         worst[kind] = Math.max(worst[kind] ?? 0, c.error);
       }
-      console.log(`# ${cfg} ${backend}: ${checks.length} checks; worst error by kind: ${Object.entries(worst).map(([k, v]) => `${k} ${v.toExponential(2)}`).join(', ')}`);
+      console.log(
+        `# ${cfg} ${backend}: ${checks.length} checks; worst error by kind: ${Object.entries(worst)
+          .map(([k, v]) => `${k} ${v.toExponential(2)}`)
+          .join(', ')}`,
+      );
       const bad = checks.filter((c) => !c.ok);
-      assert.equal(bad.map((c) => `${c.name}: ${c.error} > ${c.bound}`), []);
+      assert.equal(
+        bad.map((c) => `${c.name}: ${c.error} > ${c.bound}`),
+        [],
+      );
       assert.ok(checks.length > 60, `only ${checks.length} checks ran`);
       assert.is(tf.memory().numTensors, before, 'tensors leaked');
     });

@@ -7,7 +7,13 @@ import { initBackend } from '../../src/backends/index.js';
 import { readPth } from '../../src/core/pth/index.js';
 import { CheckpointError } from '../../src/core/errors.js';
 import { Pix2PixModel } from '../../src/pix2pix/model.js';
-import { exportGeneratorOnnx, exportModelOnnx, inferGeneratorOptions, ONNX_INPUT_NAME, ONNX_OUTPUT_NAME } from '../../src/pix2pix/onnx-export.js';
+import {
+  exportGeneratorOnnx,
+  exportModelOnnx,
+  inferGeneratorOptions,
+  ONNX_INPUT_NAME,
+  ONNX_OUTPUT_NAME,
+} from '../../src/pix2pix/onnx-export.js';
 import { fixture } from '../support/env.js';
 
 type Ort = typeof import('onnxruntime-node');
@@ -33,12 +39,20 @@ function seeded(n: number, seed: number): Float32Array {
 /** Our eval-mode generator output, NCHW, for an NCHW input. */
 function ours(model: Pix2PixModel, nchw: Float32Array, shape: number[]): Float32Array {
   return tf.tidy(() => {
-    const x = tf.transpose(tf.tensor4d(nchw, shape as [number, number, number, number]), [0, 2, 3, 1]) as Tensor4D;
+    const x = tf.transpose(
+      tf.tensor4d(nchw, shape as [number, number, number, number]),
+      [0, 2, 3, 1],
+    ) as Tensor4D;
     return tf.transpose(model.generate(x, 'eval'), [0, 3, 1, 2]).dataSync() as Float32Array;
   });
 }
 
-async function runOnnx(ort: Pick<Ort, 'InferenceSession' | 'Tensor'>, bytes: Uint8Array, nchw: Float32Array, shape: number[]): Promise<Float32Array> {
+async function runOnnx(
+  ort: Pick<Ort, 'InferenceSession' | 'Tensor'>,
+  bytes: Uint8Array,
+  nchw: Float32Array,
+  shape: number[],
+): Promise<Float32Array> {
   const session = await ort.InferenceSession.create(bytes);
   try {
     const out = await session.run({ [ONNX_INPUT_NAME]: new ort.Tensor('float32', nchw, shape) });
@@ -61,20 +75,33 @@ for (const cfg of cases) {
   node(`matches generate(x, 'eval') on the golden ${cfg} generator`, async () => {
     const sd = readPth(readFileSync(fixture('golden', cfg, 'G.pth')));
     const g = inferGeneratorOptions(sd);
-    assert.equal(g, { numDowns: 6, ngf: 8, inputChannels: 3, outputChannels: 3, norm: cfg === 'unet64_batch' ? 'batch' : 'instance' });
+    assert.equal(g, {
+      numDowns: 6,
+      ngf: 8,
+      inputChannels: 3,
+      outputChannels: 3,
+      norm: cfg === 'unet64_batch' ? 'batch' : 'instance',
+    });
     const model = new Pix2PixModel({ generator: g });
     model.loadStateDict('G', sd);
     const before = tf.memory().numTensors;
-    const x = new Float32Array(readFileSync(fixture('golden', cfg, 'input__real_A.f32')).buffer.slice(0));
+    const x = new Float32Array(
+      readFileSync(fixture('golden', cfg, 'input__real_A.f32')).buffer.slice(0),
+    );
     const bytes = exportGeneratorOnnx(sd, g);
     const want = ours(model, x, [1, 3, 64, 64]);
     const got = await runOnnx(ortNode, bytes, x, [1, 3, 64, 64]);
     const err = relL2(got, want);
-    console.log(`# onnx export ${cfg}: onnxruntime-node vs generate(eval) rel L2 ${err.toExponential(2)} (${(bytes.length / 1024).toFixed(0)} KiB)`);
+    console.log(
+      `# onnx export ${cfg}: onnxruntime-node vs generate(eval) rel L2 ${err.toExponential(2)} (${(bytes.length / 1024).toFixed(0)} KiB)`,
+    );
     assert.ok(err <= 1e-5, `rel L2 ${err}`);
     // Dynamic N, H, W: a batch of two non-square images through the same file.
     const x2 = seeded(2 * 3 * 64 * 128, 7);
-    const err2 = relL2(await runOnnx(ortNode, bytes, x2, [2, 3, 64, 128]), ours(model, x2, [2, 3, 64, 128]));
+    const err2 = relL2(
+      await runOnnx(ortNode, bytes, x2, [2, 3, 64, 128]),
+      ours(model, x2, [2, 3, 64, 128]),
+    );
     assert.ok(err2 <= 1e-5, `rel L2 on [2,3,64,128]: ${err2}`);
     assert.is(tf.memory().numTensors, before, 'tensors leaked');
     model.dispose();
@@ -82,14 +109,20 @@ for (const cfg of cases) {
 }
 
 node('exports a model whose weights are not the golden ones, with a fixed shape', async () => {
-  const model = new Pix2PixModel({ generator: { numDowns: 5, ngf: 4, inputChannels: 1, outputChannels: 2, norm: 'none' }, seed: 3 });
+  const model = new Pix2PixModel({
+    generator: { numDowns: 5, ngf: 4, inputChannels: 1, outputChannels: 2, norm: 'none' },
+    seed: 3,
+  });
   const bytes = await exportModelOnnx(model, { fixedShape: [1, 32, 32] });
   const session = await ortNode.InferenceSession.create(bytes);
   assert.equal(session.inputNames, [ONNX_INPUT_NAME]);
   assert.equal(session.outputNames, [ONNX_OUTPUT_NAME]);
   await session.release();
   const x = seeded(32 * 32, 11);
-  const err = relL2(await runOnnx(ortNode, bytes, x, [1, 1, 32, 32]), ours(model, x, [1, 1, 32, 32]));
+  const err = relL2(
+    await runOnnx(ortNode, bytes, x, [1, 1, 32, 32]),
+    ours(model, x, [1, 1, 32, 32]),
+  );
   assert.ok(err <= 1e-5, `rel L2 ${err}`);
   model.dispose();
 });
@@ -115,15 +148,22 @@ node('refuses a state dict that is not a U-Net generator, naming the keys', () =
 node.run();
 
 const web = suite('ONNX export on onnxruntime-web (wasm)');
-web('matches generate(x, \'eval\') on the golden batch-norm generator', async () => {
+web("matches generate(x, 'eval') on the golden batch-norm generator", async () => {
   const ortWeb = await import('onnxruntime-web');
   ortWeb.env.wasm.numThreads = 1;
   const sd = readPth(readFileSync(fixture('golden', 'unet64_batch', 'G.pth')));
   const model = new Pix2PixModel({ generator: inferGeneratorOptions(sd) });
   model.loadStateDict('G', sd);
-  const x = new Float32Array(readFileSync(fixture('golden', 'unet64_batch', 'input__real_A.f32')).buffer.slice(0));
-  const err = relL2(await runOnnx(ortWeb, exportGeneratorOnnx(sd, model.options.generator), x, [1, 3, 64, 64]), ours(model, x, [1, 3, 64, 64]));
-  console.log(`# onnx export unet64_batch: onnxruntime-web vs generate(eval) rel L2 ${err.toExponential(2)}`);
+  const x = new Float32Array(
+    readFileSync(fixture('golden', 'unet64_batch', 'input__real_A.f32')).buffer.slice(0),
+  );
+  const err = relL2(
+    await runOnnx(ortWeb, exportGeneratorOnnx(sd, model.options.generator), x, [1, 3, 64, 64]),
+    ours(model, x, [1, 3, 64, 64]),
+  );
+  console.log(
+    `# onnx export unet64_batch: onnxruntime-web vs generate(eval) rel L2 ${err.toExponential(2)}`,
+  );
   assert.ok(err <= 1e-5, `rel L2 ${err}`);
   model.dispose();
 });

@@ -26,7 +26,9 @@ function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
 
 /** NCHW float32 file -> HWC float image. */
 function goldenInput(cfg: string): PixelImage {
-  const chw = new Float32Array(readFileSync(fixture('golden', cfg, 'input__real_A.f32')).buffer.slice(0));
+  const chw = new Float32Array(
+    readFileSync(fixture('golden', cfg, 'input__real_A.f32')).buffer.slice(0),
+  );
   const n = 64 * 64;
   const data = new Float32Array(n * 3);
   for (let k = 0; k < 3; k++) for (let p = 0; p < n; p++) data[p * 3 + k] = chw[k * n + p];
@@ -43,7 +45,9 @@ function seededRGBA(width: number, height: number, seed: number): PixelImage {
   return { data, width, height, channels: 4 };
 }
 
-async function pair(opts: Parameters<typeof createPix2Pix>[0] & object): Promise<[Pix2Pix, Pix2Pix]> {
+async function pair(
+  opts: Parameters<typeof createPix2Pix>[0] & object,
+): Promise<[Pix2Pix, Pix2Pix]> {
   const ort = await createPix2Pix({ ...opts, backend: 'ort-node', threads: 1 });
   const wasm = await createPix2Pix({ ...opts, backend: 'wasm', threads: 1 });
   assert.is(ort.backendInfo.name, 'ort-node');
@@ -53,49 +57,76 @@ async function pair(opts: Parameters<typeof createPix2Pix>[0] & object): Promise
 const parity = suite('ort-node engine parity with the tfjs wasm path');
 
 for (const cfg of ['unet64_batch', 'unet64_instance']) {
-  parity(`translates the golden ${cfg} input as wasm does (1e-5 relative L2) and as PyTorch does`, async () => {
-    const weights = new Uint8Array(readFileSync(fixture('golden', cfg, 'G.pth')));
-    const [ort, wasm] = await pair({ weights, mode: 'eval' });
-    try {
-      const x = goldenInput(cfg);
-      const [a, b] = [await ort.translateFloat(x), await wasm.translateFloat(x)];
-      const err = relL2(a.data, b.data);
-      // PyTorch's eval output, NCHW, back to HWC.
-      const torch = new Float32Array(readFileSync(fixture('golden', cfg, 'forward__G_eval.f32')).buffer.slice(0));
-      const n = 64 * 64;
-      const torchHwc = new Float32Array(n * 3);
-      for (let k = 0; k < 3; k++) for (let p = 0; p < n; p++) torchHwc[p * 3 + k] = torch[k * n + p];
-      const errTorch = relL2(a.data, torchHwc);
-      console.log(`# ${cfg}: ort-node vs wasm rel L2 ${err.toExponential(2)}, vs PyTorch ${errTorch.toExponential(2)}`);
-      assert.ok(err <= 1e-5, `rel L2 vs wasm ${err}`);
-      assert.ok(errTorch <= 1e-5, `rel L2 vs PyTorch ${errTorch}`);
-      // Any size: the same reflect-pad to a multiple of 64 and crop; 8-bit outputs at most 1 level apart.
-      const odd = seededRGBA(70, 45, 3);
-      const [pa, pb] = [await ort.translate(odd), await wasm.translate(odd)];
-      assert.equal([pa.width, pa.height], [70, 45]);
-      assert.ok(relL2((await ort.translateFloat(odd)).data, (await wasm.translateFloat(odd)).data) <= 1e-5);
-      assert.ok(maxAbsDiff(pa.data, pb.data) <= 1, `8-bit difference ${maxAbsDiff(pa.data, pb.data)}`);
-    } finally {
-      await ort.dispose();
-      await wasm.dispose();
-    }
-  });
+  parity(
+    `translates the golden ${cfg} input as wasm does (1e-5 relative L2) and as PyTorch does`,
+    async () => {
+      const weights = new Uint8Array(readFileSync(fixture('golden', cfg, 'G.pth')));
+      const [ort, wasm] = await pair({ weights, mode: 'eval' });
+      try {
+        const x = goldenInput(cfg);
+        const [a, b] = [await ort.translateFloat(x), await wasm.translateFloat(x)];
+        const err = relL2(a.data, b.data);
+        // PyTorch's eval output, NCHW, back to HWC.
+        const torch = new Float32Array(
+          readFileSync(fixture('golden', cfg, 'forward__G_eval.f32')).buffer.slice(0),
+        );
+        const n = 64 * 64;
+        const torchHwc = new Float32Array(n * 3);
+        for (let k = 0; k < 3; k++)
+          for (let p = 0; p < n; p++) torchHwc[p * 3 + k] = torch[k * n + p];
+        const errTorch = relL2(a.data, torchHwc);
+        console.log(
+          `# ${cfg}: ort-node vs wasm rel L2 ${err.toExponential(2)}, vs PyTorch ${errTorch.toExponential(2)}`,
+        );
+        assert.ok(err <= 1e-5, `rel L2 vs wasm ${err}`);
+        assert.ok(errTorch <= 1e-5, `rel L2 vs PyTorch ${errTorch}`);
+        // Any size: the same reflect-pad to a multiple of 64 and crop; 8-bit outputs at most 1 level apart.
+        const odd = seededRGBA(70, 45, 3);
+        const [pa, pb] = [await ort.translate(odd), await wasm.translate(odd)];
+        assert.equal([pa.width, pa.height], [70, 45]);
+        assert.ok(
+          relL2((await ort.translateFloat(odd)).data, (await wasm.translateFloat(odd)).data) <=
+            1e-5,
+        );
+        assert.ok(
+          maxAbsDiff(pa.data, pb.data) <= 1,
+          `8-bit difference ${maxAbsDiff(pa.data, pb.data)}`,
+        );
+      } finally {
+        await ort.dispose();
+        await wasm.dispose();
+      }
+    },
+  );
 }
 
 parity('translates held-out characters with the shipped model as wasm does', async () => {
   const weights = join(ROOT, 'examples/models/fonts128-u8/model.json');
   const [ort, wasm] = await pair({ weights, mode: 'eval' });
   try {
-    const ds = await openPairedDataset({ root: join(ROOT, 'data/fonts-zi2zi'), phase: 'test', inputChannels: 1, outputChannels: 1 });
+    const ds = await openPairedDataset({
+      root: join(ROOT, 'data/fonts-zi2zi'),
+      phase: 'test',
+      inputChannels: 1,
+      outputChannels: 1,
+    });
     let worst = 0;
     let worst8 = 0;
     for (let i = 0; i < 3; i++) {
       const s = await ds.get(i);
       const img = { data: s.a, width: 64, height: 64, channels: 1 };
-      worst = Math.max(worst, relL2((await ort.translateFloat(img)).data, (await wasm.translateFloat(img)).data));
-      worst8 = Math.max(worst8, maxAbsDiff((await ort.translate(img)).data, (await wasm.translate(img)).data));
+      worst = Math.max(
+        worst,
+        relL2((await ort.translateFloat(img)).data, (await wasm.translateFloat(img)).data),
+      );
+      worst8 = Math.max(
+        worst8,
+        maxAbsDiff((await ort.translate(img)).data, (await wasm.translate(img)).data),
+      );
     }
-    console.log(`# shipped model: ort-node vs wasm worst rel L2 ${worst.toExponential(2)}, worst 8-bit difference ${worst8}`);
+    console.log(
+      `# shipped model: ort-node vs wasm worst rel L2 ${worst.toExponential(2)}, worst 8-bit difference ${worst8}`,
+    );
     assert.ok(worst <= 1e-5, `rel L2 ${worst}`);
     assert.ok(worst8 <= 1);
   } finally {
@@ -104,24 +135,27 @@ parity('translates held-out characters with the shipped model as wasm does', asy
   }
 });
 
-parity('new weights reach the session: loadPth after create translates with the loaded weights', async () => {
-  const weights = new Uint8Array(readFileSync(fixture('golden', 'unet64_batch', 'G.pth')));
-  const generator = inferGeneratorOptions(readPth(weights));
-  const ort = await createPix2Pix({ generator, backend: 'ort-node', threads: 1 });
-  const wasm = await createPix2Pix({ weights, backend: 'wasm', threads: 1 });
-  try {
-    const x = goldenInput('unet64_batch');
-    const before = await ort.translateFloat(x);
-    await ort.loadPth(weights);
-    const after = await ort.translateFloat(x);
-    const want = await wasm.translateFloat(x);
-    assert.ok(relL2(before.data, want.data) > 0.1, 'random weights differ');
-    assert.ok(relL2(after.data, want.data) <= 1e-5, `rel L2 ${relL2(after.data, want.data)}`);
-  } finally {
-    await ort.dispose();
-    await wasm.dispose();
-  }
-});
+parity(
+  'new weights reach the session: loadPth after create translates with the loaded weights',
+  async () => {
+    const weights = new Uint8Array(readFileSync(fixture('golden', 'unet64_batch', 'G.pth')));
+    const generator = inferGeneratorOptions(readPth(weights));
+    const ort = await createPix2Pix({ generator, backend: 'ort-node', threads: 1 });
+    const wasm = await createPix2Pix({ weights, backend: 'wasm', threads: 1 });
+    try {
+      const x = goldenInput('unet64_batch');
+      const before = await ort.translateFloat(x);
+      await ort.loadPth(weights);
+      const after = await ort.translateFloat(x);
+      const want = await wasm.translateFloat(x);
+      assert.ok(relL2(before.data, want.data) > 0.1, 'random weights differ');
+      assert.ok(relL2(after.data, want.data) <= 1e-5, `rel L2 ${relL2(after.data, want.data)}`);
+    } finally {
+      await ort.dispose();
+      await wasm.dispose();
+    }
+  },
+);
 
 parity('paper mode runs on the tfjs backend under the engine', async () => {
   const weights = new Uint8Array(readFileSync(fixture('golden', 'unet64_batch', 'G.pth')));
@@ -161,7 +195,11 @@ errors('bad images get the same named errors as on the tfjs path', async () => {
           await p.translate(img);
           assert.unreachable(`${what}: no error`);
         } catch (e) {
-          caught.push({ name: (e as Error).name, code: (e as { code: string }).code, message: (e as Error).message });
+          caught.push({
+            name: (e as Error).name,
+            code: (e as { code: string }).code,
+            message: (e as Error).message,
+          });
         }
       }
       assert.equal(caught[0], caught[1], what);

@@ -24,7 +24,10 @@ let b: tf.Tensor4D;
 
 test.before(async () => {
   await initBackend('cpu');
-  model = new Pix2PixModel({ generator: { numDowns: 8, ngf: 1 }, discriminator: { ndf: 1, nLayers: 3 } });
+  model = new Pix2PixModel({
+    generator: { numDowns: 8, ngf: 1 },
+    discriminator: { ndf: 1, nLayers: 3 },
+  });
   a = tf.randomUniform([1, 256, 256, 3], -1, 1, 'float32', 1) as tf.Tensor4D;
   b = tf.randomUniform([1, 256, 256, 3], -1, 1, 'float32', 2) as tf.Tensor4D;
   await model.trainStep(a, b);
@@ -37,17 +40,34 @@ test.after(() => {
 
 test(`a training step stays below ${STEP_BOUND} kernels, Adam, BatchNorm and losses running fused kernels`, async () => {
   const { count } = await countKernels(() => model.trainStep(a, b));
-  console.log(`# training step: ${count.total} kernels (${count.dispatching} launch GPU work); top: ${count.byKernel.slice(0, 6).map(([n, c]) => `${n} ${c}`).join(', ')}`);
-  assert.ok(count.total <= STEP_BOUND, `${count.total} kernels per step > ${STEP_BOUND}:\n${formatKernelCount(count)}`);
-  assert.ok(count.dispatching <= STEP_DISPATCH_BOUND, `${count.dispatching} dispatching kernels per step > ${STEP_DISPATCH_BOUND}`);
+  console.log(
+    `# training step: ${count.total} kernels (${count.dispatching} launch GPU work); top: ${count.byKernel
+      .slice(0, 6)
+      .map(([n, c]) => `${n} ${c}`)
+      .join(', ')}`,
+  );
+  assert.ok(
+    count.total <= STEP_BOUND,
+    `${count.total} kernels per step > ${STEP_BOUND}:\n${formatKernelCount(count)}`,
+  );
+  assert.ok(
+    count.dispatching <= STEP_DISPATCH_BOUND,
+    `${count.dispatching} dispatching kernels per step > ${STEP_DISPATCH_BOUND}`,
+  );
   const params = model.G.trainable().length + model.D.trainable().length;
   assert.is(count.byKernel.find(([n]) => n === ADAM_KERNEL)?.[1], params);
   // What the unfused Adam would add: Sqrt and RealDiv per parameter.
-  assert.not.ok(count.byKernel.some(([n]) => n === 'Sqrt'), 'an unfused Adam ran (Sqrt kernels)');
+  assert.not.ok(
+    count.byKernel.some(([n]) => n === 'Sqrt'),
+    'an unfused Adam ran (Sqrt kernels)',
+  );
   // One loss kernel each way per loss term (D fake, D real, G GAN, L1); no BatchNorm op chain.
   assert.is(count.byKernel.find(([n]) => n === LOSS_KERNEL)?.[1], 4);
   assert.is(count.byKernel.find(([n]) => n === LOSS_GRAD_KERNEL)?.[1], 4);
-  assert.not.ok(count.byKernel.some(([n]) => n === 'Mean' || n === 'Log1p'), 'an unfused BatchNorm or loss ran');
+  assert.not.ok(
+    count.byKernel.some(([n]) => n === 'Mean' || n === 'Log1p'),
+    'an unfused BatchNorm or loss ran',
+  );
 });
 
 test(`an eval-mode generator pass stays below ${INFER_BOUND} kernels`, async () => {
@@ -58,12 +78,18 @@ test(`an eval-mode generator pass stays below ${INFER_BOUND} kernels`, async () 
     y.dispose();
   });
   console.log(`# eval G pass: ${count.total} kernels`);
-  assert.ok(count.total <= INFER_BOUND, `${count.total} kernels > ${INFER_BOUND}:\n${formatKernelCount(count)}`);
+  assert.ok(
+    count.total <= INFER_BOUND,
+    `${count.total} kernels > ${INFER_BOUND}:\n${formatKernelCount(count)}`,
+  );
   assert.is(tf.memory().numTensors, before);
 });
 
 test('the count does not depend on the width of the network', async () => {
-  const wide = new Pix2PixModel({ generator: { numDowns: 8, ngf: 2 }, discriminator: { ndf: 2, nLayers: 3 } });
+  const wide = new Pix2PixModel({
+    generator: { numDowns: 8, ngf: 2 },
+    discriminator: { ndf: 2, nLayers: 3 },
+  });
   try {
     await wide.trainStep(a, b);
     const w = (await countKernels(() => wide.trainStep(a, b))).count;

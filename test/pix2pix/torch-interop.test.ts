@@ -23,7 +23,16 @@ import { fixture, ROOT } from '../support/env.js';
 import { torchPython, runReference, f32 } from '../support/torch.js';
 import { runCommand } from '../support/cli.js';
 
-type Cfg = { num_downs: number; ngf: number; ndf?: number; n_layers?: number; norm?: string; input_nc?: number; output_nc?: number; size: number };
+type Cfg = {
+  num_downs: number;
+  ngf: number;
+  ndf?: number;
+  n_layers?: number;
+  norm?: string;
+  input_nc?: number;
+  output_nc?: number;
+  size: number;
+};
 /** Our float32 against PyTorch's float32 on the same weights: only the order of sums differs. */
 const BOUND = 2e-5;
 
@@ -31,7 +40,10 @@ const python = torchPython('PyTorch interop tests');
 const dir = mkdtempSync(join(tmpdir(), 'p2p-torch-interop-'));
 const read = (p: string) => new Uint8Array(readFileSync(p));
 
-const nhwc = (data: Float32Array, shape: number[]): Tensor4D => tf.tidy(() => tf.transpose(tf.tensor4d(data, shape as [number, number, number, number]), [0, 2, 3, 1]));
+const nhwc = (data: Float32Array, shape: number[]): Tensor4D =>
+  tf.tidy(() =>
+    tf.transpose(tf.tensor4d(data, shape as [number, number, number, number]), [0, 2, 3, 1]),
+  );
 async function nchw(x: Tensor4D): Promise<Float32Array> {
   const t = tf.transpose(x, [0, 3, 1, 2]);
   const d = (await t.data()) as Float32Array;
@@ -47,12 +59,18 @@ function torchOutput(pth: string, net: 'G' | 'D', cfg: Cfg, input: Float32Array)
   const inp = `${pth}.in.f32`;
   const out = `${pth}.torch.f32`;
   writeFileSync(inp, input);
-  const info = JSON.parse(runReference(python!, ['check', pth, net, JSON.stringify(cfg), inp, out]));
+  const info = JSON.parse(
+    runReference(python!, ['check', pth, net, JSON.stringify(cfg), inp, out]),
+  );
   assert.ok(info.keys > 0);
   return f32(read(out));
 }
 
-async function oursG(model: Pix2PixModel, input: Float32Array, shape: number[]): Promise<Float32Array> {
+async function oursG(
+  model: Pix2PixModel,
+  input: Float32Array,
+  shape: number[],
+): Promise<Float32Array> {
   const x = nhwc(input, shape);
   try {
     return await nchw(model.generate(x, 'eval'));
@@ -60,7 +78,13 @@ async function oursG(model: Pix2PixModel, input: Float32Array, shape: number[]):
     x.dispose();
   }
 }
-async function oursD(model: Pix2PixModel, a: Float32Array, aShape: number[], b: Float32Array, bShape: number[]): Promise<Float32Array> {
+async function oursD(
+  model: Pix2PixModel,
+  a: Float32Array,
+  aShape: number[],
+  b: Float32Array,
+  bShape: number[],
+): Promise<Float32Array> {
   const [x, y] = [nhwc(a, aShape), nhwc(b, bShape)];
   try {
     return await nchw(model.discriminate(x, y, false));
@@ -72,7 +96,10 @@ async function oursD(model: Pix2PixModel, a: Float32Array, aShape: number[], b: 
 function dModel(bytes: Uint8Array, inC: number, outC: number, key?: string): Pix2PixModel {
   const sd = readPth(bytes, { key });
   const d = inferDiscriminatorOptions(sd);
-  const m = new Pix2PixModel({ generator: { numDowns: 5, ngf: 2, inputChannels: inC, outputChannels: outC }, discriminator: { ndf: d.ndf, nLayers: d.nLayers, norm: d.norm } });
+  const m = new Pix2PixModel({
+    generator: { numDowns: 5, ngf: 2, inputChannels: inC, outputChannels: outC },
+    discriminator: { ndf: d.ndf, nLayers: d.nLayers, norm: d.norm },
+  });
   m.loadStateDict('D', sd);
   return m;
 }
@@ -115,32 +142,103 @@ t.before(async () => {
 t.after(() => rmSync(dir, { recursive: true, force: true }));
 
 if (python) {
-  t('exportPth: G and D after a training step load strictly with weights_only and give our outputs', async () => {
-    const p2p = await createPix2Pix({ generator: { numDowns: 6, ngf: 8 }, discriminator: { ndf: 8 }, backend: 'cpu', seed: 3 });
-    const img = (s: number) => ({ data: tf.tidy(() => tf.randomUniform([64 * 64 * 3], -1, 1, 'float32', s).dataSync() as Float32Array), width: 64, height: 64, channels: 3 as const });
-    await p2p.trainStep([img(1), img(2)], [img(3), img(4)]); // running statistics move off their start
-    writeFileSync(join(dir, 'exp_G.pth'), await p2p.exportPth('G'));
-    writeFileSync(join(dir, 'exp_D.pth'), await p2p.exportPth('D'));
-    await p2p.dispose();
-    await checkPair(join(dir, 'exp_G.pth'), join(dir, 'exp_D.pth'), { num_downs: 6, ngf: 8, ndf: 8, size: 64 }, 'exportPth');
-  });
+  t(
+    'exportPth: G and D after a training step load strictly with weights_only and give our outputs',
+    async () => {
+      const p2p = await createPix2Pix({
+        generator: { numDowns: 6, ngf: 8 },
+        discriminator: { ndf: 8 },
+        backend: 'cpu',
+        seed: 3,
+      });
+      const img = (s: number) => ({
+        data: tf.tidy(
+          () => tf.randomUniform([64 * 64 * 3], -1, 1, 'float32', s).dataSync() as Float32Array,
+        ),
+        width: 64,
+        height: 64,
+        channels: 3 as const,
+      });
+      await p2p.trainStep([img(1), img(2)], [img(3), img(4)]); // running statistics move off their start
+      writeFileSync(join(dir, 'exp_G.pth'), await p2p.exportPth('G'));
+      writeFileSync(join(dir, 'exp_D.pth'), await p2p.exportPth('D'));
+      await p2p.dispose();
+      await checkPair(
+        join(dir, 'exp_G.pth'),
+        join(dir, 'exp_D.pth'),
+        { num_downs: 6, ngf: 8, ndf: 8, size: 64 },
+        'exportPth',
+      );
+    },
+  );
 
-  t('convert: G and D written from a pix2pix-ts checkpoint load in PyTorch and give our outputs', async () => {
-    const ckpt = join(dir, 'conv.ckpt');
-    assert.is((await runCommand(convertCommand, [fixture('golden', 'unet64_batch', 'G.pth'), ckpt])).code, 0);
-    assert.is((await runCommand(convertCommand, [ckpt, join(dir, 'conv_G.pth')])).code, 0);
-    assert.is((await runCommand(convertCommand, [ckpt, join(dir, 'conv_D.pth'), '--net', 'D'])).code, 0);
-    // A checkpoint made from a G alone has the default discriminator (ndf 64, 3 layers).
-    await checkPair(join(dir, 'conv_G.pth'), join(dir, 'conv_D.pth'), { num_downs: 6, ngf: 8, ndf: 64, size: 64 }, 'convert');
-  });
+  t(
+    'convert: G and D written from a pix2pix-ts checkpoint load in PyTorch and give our outputs',
+    async () => {
+      const ckpt = join(dir, 'conv.ckpt');
+      assert.is(
+        (await runCommand(convertCommand, [fixture('golden', 'unet64_batch', 'G.pth'), ckpt])).code,
+        0,
+      );
+      assert.is((await runCommand(convertCommand, [ckpt, join(dir, 'conv_G.pth')])).code, 0);
+      assert.is(
+        (await runCommand(convertCommand, [ckpt, join(dir, 'conv_D.pth'), '--net', 'D'])).code,
+        0,
+      );
+      // A checkpoint made from a G alone has the default discriminator (ndf 64, 3 layers).
+      await checkPair(
+        join(dir, 'conv_G.pth'),
+        join(dir, 'conv_D.pth'),
+        { num_downs: 6, ngf: 8, ndf: 64, size: 64 },
+        'convert',
+      );
+    },
+  );
 
-  t('train: latest_net_G.pth and latest_net_D.pth load in PyTorch and give our outputs', async () => {
-    const out = join(dir, 'run');
-    const run = await runCommand(trainCommand, ['--dataroot', join(ROOT, 'data/fonts-zi2zi'), '--input-nc', '1', '--output-nc', '1', '--num-downs', '6', '--ngf', '4', '--ndf', '4',
-      '--load-size', '68', '--crop-size', '64', '--no-flip', '--batch', '2', '--epochs', '1', '--epochs-decay', '0', '--max-steps', '2', '--backend', 'cpu', '--out', out]);
-    assert.is(run.code, 0, run.err.join('\n'));
-    await checkPair(join(out, 'latest_net_G.pth'), join(out, 'latest_net_D.pth'), { num_downs: 6, ngf: 4, ndf: 4, input_nc: 1, output_nc: 1, size: 64 }, 'train');
-  });
+  t(
+    'train: latest_net_G.pth and latest_net_D.pth load in PyTorch and give our outputs',
+    async () => {
+      const out = join(dir, 'run');
+      const run = await runCommand(trainCommand, [
+        '--dataroot',
+        join(ROOT, 'data/fonts-zi2zi'),
+        '--input-nc',
+        '1',
+        '--output-nc',
+        '1',
+        '--num-downs',
+        '6',
+        '--ngf',
+        '4',
+        '--ndf',
+        '4',
+        '--load-size',
+        '68',
+        '--crop-size',
+        '64',
+        '--no-flip',
+        '--batch',
+        '2',
+        '--epochs',
+        '1',
+        '--epochs-decay',
+        '0',
+        '--max-steps',
+        '2',
+        '--backend',
+        'cpu',
+        '--out',
+        out,
+      ]);
+      assert.is(run.code, 0, run.err.join('\n'));
+      await checkPair(
+        join(out, 'latest_net_G.pth'),
+        join(out, 'latest_net_D.pth'),
+        { num_downs: 6, ngf: 4, ndf: 4, input_nc: 1, output_nc: 1, size: 64 },
+        'train',
+      );
+    },
+  );
 }
 
 const r = suite('pix2pix-ts loads every form of .pth PyTorch writes');
@@ -151,7 +249,11 @@ if (python) {
     r(`gives PyTorch's outputs for every form of a ${norm}-norm G and D`, async () => {
       await initBackend('cpu');
       const out = join(dir, `forms-${norm}`);
-      runReference(python, ['forms', out, JSON.stringify({ num_downs: 6, ngf: 8, norm, size: 64 })]);
+      runReference(python, [
+        'forms',
+        out,
+        JSON.stringify({ num_downs: 6, ngf: 8, norm, size: 64 }),
+      ]);
       const listing = JSON.parse(readFileSync(join(out, 'forms.json'), 'utf8'));
       const a = f32(read(join(out, 'input_A.f32')));
       const b = f32(read(join(out, 'input_B.f32')));
@@ -184,38 +286,62 @@ if (python) {
         if (info.stale) {
           // The PyTorch-0.3 instance-norm file: its InstanceNorm running buffers were dropped, and said so.
           assert.is(warnings.length, 1, warnings.join('\n'));
-          assert.match(warnings[0], new RegExp(`running statistics of ${info.stale / 2} InstanceNorm layer`));
+          assert.match(
+            warnings[0],
+            new RegExp(`running statistics of ${info.stale / 2} InstanceNorm layer`),
+          );
         } else assert.equal(warnings, [], name);
       }
     });
   }
 
-  r('createPix2Pix({ key }), loadPth(..., { key }) and convert --key read a checkpoint dict under other keys', async () => {
-    const out = join(dir, 'forms-batch');
-    const ckpt = read(join(out, 'run_netG.pth'));
-    const p2p = await createPix2Pix({ weights: ckpt, key: 'netG', discriminator: { ndf: 8 }, backend: 'cpu' });
-    try {
-      await p2p.loadPth(ckpt, 'D', { key: 'netD' });
-      for (const [net, key] of [['G', 'netG'], ['D', 'netD']] as const) {
-        const want = readPth(ckpt, { key });
-        const got = readPth(await p2p.exportPth(net));
-        for (const [k, v] of want) assert.equal(Array.from(got.get(k)!.data as ArrayLike<number | bigint>), Array.from(v.data as ArrayLike<number | bigint>), `${net} ${k}`);
+  r(
+    'createPix2Pix({ key }), loadPth(..., { key }) and convert --key read a checkpoint dict under other keys',
+    async () => {
+      const out = join(dir, 'forms-batch');
+      const ckpt = read(join(out, 'run_netG.pth'));
+      const p2p = await createPix2Pix({
+        weights: ckpt,
+        key: 'netG',
+        discriminator: { ndf: 8 },
+        backend: 'cpu',
+      });
+      try {
+        await p2p.loadPth(ckpt, 'D', { key: 'netD' });
+        for (const [net, key] of [
+          ['G', 'netG'],
+          ['D', 'netD'],
+        ] as const) {
+          const want = readPth(ckpt, { key });
+          const got = readPth(await p2p.exportPth(net));
+          for (const [k, v] of want)
+            assert.equal(
+              Array.from(got.get(k)!.data as ArrayLike<number | bigint>),
+              Array.from(v.data as ArrayLike<number | bigint>),
+              `${net} ${k}`,
+            );
+        }
+      } finally {
+        await p2p.dispose();
       }
-    } finally {
-      await p2p.dispose();
-    }
-    // Without a key the error names the entries and the way out.
-    try {
-      await createPix2Pix({ weights: ckpt, backend: 'cpu' });
-      assert.unreachable('a checkpoint dict without a key was accepted');
-    } catch (e) {
-      assert.match((e as Error).message, /netG, netD, opt, epoch\. Pass \{ key \}/);
-    }
-    const c = await runCommand(convertCommand, [join(out, 'run_netG.pth'), join(dir, 'key_G.pth'), '--key', 'netG']);
-    assert.is(c.code, 0, c.err.join('\n'));
-    const a = readPth(read(join(dir, 'key_G.pth')));
-    assert.equal([...a.keys()], [...readPth(ckpt, { key: 'netG' }).keys()]);
-  });
+      // Without a key the error names the entries and the way out.
+      try {
+        await createPix2Pix({ weights: ckpt, backend: 'cpu' });
+        assert.unreachable('a checkpoint dict without a key was accepted');
+      } catch (e) {
+        assert.match((e as Error).message, /netG, netD, opt, epoch\. Pass \{ key \}/);
+      }
+      const c = await runCommand(convertCommand, [
+        join(out, 'run_netG.pth'),
+        join(dir, 'key_G.pth'),
+        '--key',
+        'netG',
+      ]);
+      assert.is(c.code, 0, c.err.join('\n'));
+      const a = readPth(read(join(dir, 'key_G.pth')));
+      assert.equal([...a.keys()], [...readPth(ckpt, { key: 'netG' }).keys()]);
+    },
+  );
 }
 
 t.run();

@@ -18,11 +18,21 @@ gen('regenerates the committed samples byte for byte', async () => {
       const files = readdirSync(join(out, split));
       assert.is(files.length, split === 'train' ? 15 : 3);
       for (const f of files) {
-        assert.ok(readFileSync(join(out, split, f)).equals(readFileSync(join(ROOT, 'data', 'fonts-zi2zi', split, f))), `${split}/${f} differs from the committed file`);
+        assert.ok(
+          readFileSync(join(out, split, f)).equals(
+            readFileSync(join(ROOT, 'data', 'fonts-zi2zi', split, f)),
+          ),
+          `${split}/${f} differs from the committed file`,
+        );
       }
     }
-    const committed = readFileSync(join(ROOT, 'data', 'fonts-zi2zi', 'chars.tsv'), 'utf8').split('\n');
-    assert.equal(readFileSync(join(out, 'chars.tsv'), 'utf8').trim().split('\n'), committed.slice(0, 19));
+    const committed = readFileSync(join(ROOT, 'data', 'fonts-zi2zi', 'chars.tsv'), 'utf8').split(
+      '\n',
+    );
+    assert.equal(
+      readFileSync(join(out, 'chars.tsv'), 'utf8').trim().split('\n'),
+      committed.slice(0, 19),
+    );
   } finally {
     rmSync(out, { recursive: true, force: true });
   }

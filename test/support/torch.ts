@@ -14,12 +14,25 @@ let found: { python?: string; why: string } | undefined;
 export function findTorchPython(): { python?: string; why: string } {
   if (found) return found;
   const tried: string[] = [];
-  for (const python of [process.env.PIX2PIX_TORCH_PYTHON, '/usr/bin/python3', 'python3'].filter(Boolean) as string[]) {
-    const r = spawnSync(python, ['-c', 'import torch, inspect; assert "weights_only" in inspect.signature(torch.load).parameters, torch.__version__; print(torch.__version__)'], { encoding: 'utf8', timeout: 300_000 });
+  for (const python of [process.env.PIX2PIX_TORCH_PYTHON, '/usr/bin/python3', 'python3'].filter(
+    Boolean,
+  ) as string[]) {
+    const r = spawnSync(
+      python,
+      [
+        '-c',
+        'import torch, inspect; assert "weights_only" in inspect.signature(torch.load).parameters, torch.__version__; print(torch.__version__)',
+      ],
+      { encoding: 'utf8', timeout: 300_000 },
+    );
     if (r.status === 0) return (found = { python, why: `${python}: torch ${r.stdout.trim()}` });
-    tried.push(`${python}: ${r.error ? r.error.message : (r.stderr.trim().split('\n').pop() ?? `exit ${r.status}`)}`);
+    tried.push(
+      `${python}: ${r.error ? r.error.message : (r.stderr.trim().split('\n').pop() ?? `exit ${r.status}`)}`,
+    );
   }
-  return (found = { why: `no python with torch >= 1.13 (${tried.join('; ')}); install it with apt-get install -y python3-torch` });
+  return (found = {
+    why: `no python with torch >= 1.13 (${tried.join('; ')}); install it with apt-get install -y python3-torch`,
+  });
 }
 
 /**
@@ -36,8 +49,15 @@ export function torchPython(what: string): string | undefined {
 
 /** Runs a command of torch_reference.py; returns its stdout, throws with its stderr on failure. */
 export function runReference(python: string, args: string[]): string {
-  const r = spawnSync(python, [REFERENCE, ...args], { encoding: 'utf8', timeout: 600_000, env: { ...process.env, OMP_NUM_THREADS: '1' } });
-  if (r.status !== 0) throw new Error(`torch_reference.py ${args[0]} failed (${r.error?.message ?? `exit ${r.status}`}): ${r.stderr}`);
+  const r = spawnSync(python, [REFERENCE, ...args], {
+    encoding: 'utf8',
+    timeout: 600_000,
+    env: { ...process.env, OMP_NUM_THREADS: '1' },
+  });
+  if (r.status !== 0)
+    throw new Error(
+      `torch_reference.py ${args[0]} failed (${r.error?.message ?? `exit ${r.status}`}): ${r.stderr}`,
+    );
   return r.stdout;
 }
 

@@ -10,7 +10,19 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { startWorkerHost } from '../../src/workers/host.js';
-import { createPix2Pix, AbortError, CheckpointError, DisposedError, ShapeError, StateDictMismatchError, ValueError, WorkerError, type WorkerPix2Pix, type WorkProgress, type Pix2Pix } from '../../src/index.js';
+import {
+  createPix2Pix,
+  AbortError,
+  CheckpointError,
+  DisposedError,
+  ShapeError,
+  StateDictMismatchError,
+  ValueError,
+  WorkerError,
+  type WorkerPix2Pix,
+  type WorkProgress,
+  type Pix2Pix,
+} from '../../src/index.js';
 import { fixture, ROOT } from '../support/env.js';
 
 // Workers and the child run a private copy of this bundle: other test runs may clear .tmp/test.
@@ -22,14 +34,23 @@ function privateCopy(): string {
   copyFileSync(fileURLToPath(import.meta.url), file);
   // The wasm binaries sit beside it, as they sit beside dist/worker.node.js.
   const wasmDist = join(ROOT, 'node_modules', '@tensorflow', 'tfjs-backend-wasm', 'dist');
-  for (const f of readdirSync(wasmDist).filter((f) => f.endsWith('.wasm'))) copyFileSync(join(wasmDist, f), join(dir, f));
+  for (const f of readdirSync(wasmDist).filter((f) => f.endsWith('.wasm')))
+    copyFileSync(join(wasmDist, f), join(dir, f));
   process.on('exit', () => rmSync(dir, { recursive: true, force: true }));
   return pathToFileURL(file).href;
 }
-const opts = { generator: { numDowns: 6, ngf: 8 }, discriminator: { ndf: 8 }, backend: 'wasm' } as const;
+const opts = {
+  generator: { numDowns: 6, ngf: 8 },
+  discriminator: { ndf: 8 },
+  backend: 'wasm',
+} as const;
 
 /** Deterministic RGBA pixels. */
-function image(width: number, height: number, seed: number): { data: Uint8ClampedArray; width: number; height: number } {
+function image(
+  width: number,
+  height: number,
+  seed: number,
+): { data: Uint8ClampedArray; width: number; height: number } {
   const data = new Uint8ClampedArray(width * height * 4);
   let s = seed >>> 0;
   for (let i = 0; i < data.length; i++) {
@@ -39,10 +60,12 @@ function image(width: number, height: number, seed: number): { data: Uint8Clampe
   return { data, width, height };
 }
 
-const createWorker = (extra: Record<string, unknown> = {}): Promise<WorkerPix2Pix> => createPix2Pix({ ...opts, ...extra, worker: true, workerUrl: SELF });
+const createWorker = (extra: Record<string, unknown> = {}): Promise<WorkerPix2Pix> =>
+  createPix2Pix({ ...opts, ...extra, worker: true, workerUrl: SELF });
 
 async function childMain(): Promise<void> {
-  if (process.env.P2P_CHILD === 'terminate' || process.env.P2P_CHILD === 'restart') return childStopsDuringCalls(process.env.P2P_CHILD);
+  if (process.env.P2P_CHILD === 'terminate' || process.env.P2P_CHILD === 'restart')
+    return childStopsDuringCalls(process.env.P2P_CHILD);
   const p = await createWorker();
   await p.translate(image(40, 30, 1));
   if (process.env.P2P_CHILD === 'dispose') await p.dispose();
@@ -52,11 +75,17 @@ async function childMain(): Promise<void> {
 /** Stops the worker while three calls are pending (top-level await, nothing else keeps Node alive). */
 async function childStopsDuringCalls(how: 'terminate' | 'restart'): Promise<void> {
   const p = await createWorker();
-  const calls = [p.translateBatch([image(64, 64, 1), image(64, 64, 2)], {}), p.translate(image(64, 64, 3)), p.trainStep(image(64, 64, 4), image(64, 64, 5))];
+  const calls = [
+    p.translateBatch([image(64, 64, 1), image(64, 64, 2)], {}),
+    p.translate(image(64, 64, 3)),
+    p.trainStep(image(64, 64, 4), image(64, 64, 5)),
+  ];
   const all = Promise.allSettled(calls);
   await (how === 'terminate' ? p.terminate() : p.restart());
   const settled = await all;
-  console.log(`rejected: ${settled.map((s) => (s.status === 'rejected' ? `${(s.reason as Error).name}/${(s.reason as WorkerError).code}` : 'fulfilled')).join(' ')}`);
+  console.log(
+    `rejected: ${settled.map((s) => (s.status === 'rejected' ? `${(s.reason as Error).name}/${(s.reason as WorkerError).code}` : 'fulfilled')).join(' ')}`,
+  );
   if (how === 'terminate') await p.restart();
   console.log(`after: ${(await p.translate(image(16, 16, 1))).width}`);
   await p.dispose();
@@ -83,7 +112,10 @@ if (!isMainThread) {
   startWorkerHost();
   parentPort!.on('message', (m: { __test?: string }) => {
     if (m?.__test === 'exit') process.exit(7);
-    if (m?.__test === 'throw') setTimeout(() => { throw new RangeError('test crash in the worker'); });
+    if (m?.__test === 'throw')
+      setTimeout(() => {
+        throw new RangeError('test crash in the worker');
+      });
   });
 } else if (process.env.P2P_CHILD) {
   await childMain();
@@ -120,39 +152,54 @@ if (!isMainThread) {
     assert.is(img.data.byteLength, 70 * 45 * 4, 'the input was copied, not detached');
   });
 
-  same('a batch equals image-by-image translation, and transfer hands the inputs over', async () => {
-    const imgs = [image(64, 64, 5), image(33, 20, 6), image(64, 64, 7)];
-    const expected = await Promise.all(imgs.map((i) => local.translate(i)));
-    const got = await remote.translateBatch(imgs.map((i) => ({ ...i, data: i.data.slice() })), { transfer: true });
-    assert.is(got.length, 3);
-    got.forEach((g, i) => assert.equal(Array.from(g.data), Array.from(expected[i].data)));
-    const sent = image(64, 64, 8);
-    await remote.translate(sent, { transfer: true });
-    assert.is(sent.data.byteLength, 0, 'a transferred input is detached');
-  });
+  same(
+    'a batch equals image-by-image translation, and transfer hands the inputs over',
+    async () => {
+      const imgs = [image(64, 64, 5), image(33, 20, 6), image(64, 64, 7)];
+      const expected = await Promise.all(imgs.map((i) => local.translate(i)));
+      const got = await remote.translateBatch(
+        imgs.map((i) => ({ ...i, data: i.data.slice() })),
+        { transfer: true },
+      );
+      assert.is(got.length, 3);
+      got.forEach((g, i) => assert.equal(Array.from(g.data), Array.from(expected[i].data)));
+      const sent = image(64, 64, 8);
+      await remote.translate(sent, { transfer: true });
+      assert.is(sent.data.byteLength, 0, 'a transferred input is detached');
+    },
+  );
 
   same('trains and exports the same weights as in-thread', async () => {
-    const a = image(64, 64, 11), b = image(64, 64, 12);
+    const a = image(64, 64, 11),
+      b = image(64, 64, 12);
     const la = await local.trainStep(a, b);
     const lb = await remote.trainStep(a, b);
     assert.equal(lb, la);
     assert.equal(Array.from(await remote.exportPth('G')), Array.from(await local.exportPth('G')));
     const img = image(64, 64, 13);
-    assert.equal(Array.from((await remote.translate(img)).data), Array.from((await local.translate(img)).data));
+    assert.equal(
+      Array.from((await remote.translate(img)).data),
+      Array.from((await local.translate(img)).data),
+    );
   });
 
   same('a call sent after an un-awaited trainStep runs after it, as in-thread', async () => {
     // Whether the translate overtook the step depended on message timing: a few rounds make
     // the old behaviour show reliably.
     for (let round = 0; round < 4; round++) {
-      const a = image(64, 64, 41 + round), b = image(64, 64, 42 + round), img = image(64, 64, 43 + round);
+      const a = image(64, 64, 41 + round),
+        b = image(64, 64, 42 + round),
+        img = image(64, 64, 43 + round);
       const step = local.trainStep(a, b);
       const after = await local.translate(img);
       await step;
       const remoteStep = remote.trainStep(a, b);
       const remoteAfter = await remote.translate(img);
       await remoteStep;
-      assert.ok(Buffer.from(remoteAfter.data).equals(Buffer.from(after.data)), `round ${round}: the translate saw the trained weights`);
+      assert.ok(
+        Buffer.from(remoteAfter.data).equals(Buffer.from(after.data)),
+        `round ${round}: the translate saw the trained weights`,
+      );
     }
   });
 
@@ -165,8 +212,13 @@ if (!isMainThread) {
     for (let i = 0; i < calls; i++) await remote.translate(img);
     const growth = (await liveExternal()) - before;
     const perCall = 64 * 64 * 4;
-    console.log(`# ${calls} worker translate() calls of 64x64: external memory ${growth >= 0 ? '+' : ''}${(growth / 2 ** 20).toFixed(2)} MiB (a retained result would be ${(calls * perCall / 2 ** 20).toFixed(1)} MiB)`);
-    assert.ok(growth < (calls * perCall) / 4, `External memory grew by ${growth} bytes over ${calls} calls`);
+    console.log(
+      `# ${calls} worker translate() calls of 64x64: external memory ${growth >= 0 ? '+' : ''}${(growth / 2 ** 20).toFixed(2)} MiB (a retained result would be ${((calls * perCall) / 2 ** 20).toFixed(1)} MiB)`,
+    );
+    assert.ok(
+      growth < (calls * perCall) / 4,
+      `External memory grew by ${growth} bytes over ${calls} calls`,
+    );
   });
 
   same.run();
@@ -185,9 +237,15 @@ if (!isMainThread) {
 
   progress('reports progress after every image of a batch, all before the result', async () => {
     const events: WorkProgress[] = [];
-    const outs = await p.translateBatch([1, 2, 3, 4, 5].map((s) => image(32, 32, s)), { onProgress: (e) => events.push(e) });
+    const outs = await p.translateBatch(
+      [1, 2, 3, 4, 5].map((s) => image(32, 32, s)),
+      { onProgress: (e) => events.push(e) },
+    );
     assert.is(outs.length, 5);
-    assert.equal(events, [1, 2, 3, 4, 5].map((done) => ({ kind: 'translate', done, total: 5 })));
+    assert.equal(
+      events,
+      [1, 2, 3, 4, 5].map((done) => ({ kind: 'translate', done, total: 5 })),
+    );
   });
 
   progress('reports reading weights from a path, then uses them', async () => {
@@ -198,7 +256,10 @@ if (!isMainThread) {
     assert.equal(events.at(-1), { kind: 'download', loaded: size, total: size });
     await ref.loadPth(readFileSync(path));
     const img = image(64, 64, 21);
-    assert.equal(Array.from((await p.translate(img)).data), Array.from((await ref.translate(img)).data));
+    assert.equal(
+      Array.from((await p.translate(img)).data),
+      Array.from((await ref.translate(img)).data),
+    );
   });
 
   progress('an abort stops a long batch within a step, and the model works after', async () => {
@@ -207,14 +268,20 @@ if (!isMainThread) {
     const n = 300;
     let abortedAt = -1;
     try {
-      await p.translateBatch(Array.from({ length: n }, (_, i) => image(64, 64, i)), {
-        signal: ac.signal,
-        onProgress: (e) => {
-          if (e.kind !== 'translate') return;
-          done.push(e.done);
-          if (e.done === 2) { abortedAt = e.done; ac.abort(); }
+      await p.translateBatch(
+        Array.from({ length: n }, (_, i) => image(64, 64, i)),
+        {
+          signal: ac.signal,
+          onProgress: (e) => {
+            if (e.kind !== 'translate') return;
+            done.push(e.done);
+            if (e.done === 2) {
+              abortedAt = e.done;
+              ac.abort();
+            }
+          },
         },
-      });
+      );
       assert.unreachable('the batch should have been aborted');
     } catch (e) {
       assert.instance(e, AbortError, String((e as Error)?.stack ?? e));
@@ -227,7 +294,10 @@ if (!isMainThread) {
     assert.ok(done.length < n / 4, `stopped after ${done.length} of ${n} images`);
     console.log(`# aborted at image ${abortedAt}, the worker stopped after ${done.length} of ${n}`);
     const img = image(64, 64, 31);
-    assert.equal(Array.from((await p.translate(img)).data), Array.from((await ref.translate(img)).data));
+    assert.equal(
+      Array.from((await p.translate(img)).data),
+      Array.from((await ref.translate(img)).data),
+    );
   });
 
   progress('an already-aborted signal rejects before anything is sent', async () => {
@@ -256,7 +326,12 @@ if (!isMainThread) {
       assert.match((e as Error).message, /does not fit 4x4/);
     }
     try {
-      await w.translateFloat({ data: new Float32Array(16).fill(NaN), width: 4, height: 4, channels: 1 });
+      await w.translateFloat({
+        data: new Float32Array(16).fill(NaN),
+        width: 4,
+        height: 4,
+        channels: 1,
+      });
       assert.unreachable();
     } catch (e) {
       assert.instance(e, ValueError, String((e as Error)?.stack ?? e));
@@ -270,7 +345,10 @@ if (!isMainThread) {
       assert.instance(e, CheckpointError);
       assert.is((e as CheckpointError).code, 'E_STATE_DICT');
       assert.is((e as Error).name, 'StateDictMismatchError');
-      assert.ok(((e as { missing?: string[] }).missing ?? []).length > 0, 'the missing keys came along');
+      assert.ok(
+        ((e as { missing?: string[] }).missing ?? []).length > 0,
+        'the missing keys came along',
+      );
     }
     try {
       await w.loadPth(new Uint8Array([1, 2, 3, 4]));
@@ -278,7 +356,11 @@ if (!isMainThread) {
     } catch (e) {
       assert.instance(e, CheckpointError, String((e as Error)?.stack ?? e));
     }
-    assert.is((await w.translate(image(16, 16, 1))).width, 16, 'the worker still works after errors');
+    assert.is(
+      (await w.translate(image(16, 16, 1))).width,
+      16,
+      'the worker still works after errors',
+    );
     await w.dispose();
     try {
       await w.translate(image(16, 16, 1));
@@ -290,40 +372,60 @@ if (!isMainThread) {
   });
 
   for (const how of ['exit', 'throw'] as const) {
-    errors(`a worker that dies (${how === 'exit' ? 'process.exit' : 'uncaught exception'}) rejects pending calls with WorkerError, and restart works`, async () => {
-      const w = await createWorker();
-      const pending = w.translateBatch(Array.from({ length: 500 }, (_, i) => image(64, 64, i)), {
-        onProgress: (e) => { if (e.kind === 'translate' && e.done === 1) (w.worker as import('node:worker_threads').Worker).postMessage({ __test: how }); },
-      });
-      try {
-        await pending;
-        assert.unreachable();
-      } catch (e) {
-        assert.instance(e, WorkerError, String((e as Error)?.stack ?? e));
-        assert.is((e as WorkerError).code, 'E_WORKER');
-        assert.match((e as Error).message, how === 'exit' ? /exit code 7/ : /test crash in the worker/);
-      }
-      try {
-        await w.translate(image(8, 8, 1));
-        assert.unreachable();
-      } catch (e) {
-        assert.instance(e, WorkerError, String((e as Error)?.stack ?? e));
-        assert.match((e as Error).message, /restart\(\)/);
-      }
-      await w.restart();
-      const fresh = await createPix2Pix(opts);
-      const img = image(40, 24, 2);
-      assert.equal(Array.from((await w.translate(img)).data), Array.from((await fresh.translate(img)).data));
-      await fresh.dispose();
-      await w.dispose();
-    });
+    errors(
+      `a worker that dies (${how === 'exit' ? 'process.exit' : 'uncaught exception'}) rejects pending calls with WorkerError, and restart works`,
+      async () => {
+        const w = await createWorker();
+        const pending = w.translateBatch(
+          Array.from({ length: 500 }, (_, i) => image(64, 64, i)),
+          {
+            onProgress: (e) => {
+              if (e.kind === 'translate' && e.done === 1)
+                (w.worker as import('node:worker_threads').Worker).postMessage({ __test: how });
+            },
+          },
+        );
+        try {
+          await pending;
+          assert.unreachable();
+        } catch (e) {
+          assert.instance(e, WorkerError, String((e as Error)?.stack ?? e));
+          assert.is((e as WorkerError).code, 'E_WORKER');
+          assert.match(
+            (e as Error).message,
+            how === 'exit' ? /exit code 7/ : /test crash in the worker/,
+          );
+        }
+        try {
+          await w.translate(image(8, 8, 1));
+          assert.unreachable();
+        } catch (e) {
+          assert.instance(e, WorkerError, String((e as Error)?.stack ?? e));
+          assert.match((e as Error).message, /restart\(\)/);
+        }
+        await w.restart();
+        const fresh = await createPix2Pix(opts);
+        const img = image(40, 24, 2);
+        assert.equal(
+          Array.from((await w.translate(img)).data),
+          Array.from((await fresh.translate(img)).data),
+        );
+        await fresh.dispose();
+        await w.dispose();
+      },
+    );
   }
 
   errors('terminate() rejects a pending call with WorkerError', async () => {
     const w = await createWorker();
-    const pending = w.translateBatch(Array.from({ length: 200 }, (_, i) => image(64, 64, i)), {
-      onProgress: () => { void w.terminate(); },
-    });
+    const pending = w.translateBatch(
+      Array.from({ length: 200 }, (_, i) => image(64, 64, i)),
+      {
+        onProgress: () => {
+          void w.terminate();
+        },
+      },
+    );
     try {
       await pending;
       assert.unreachable();
@@ -337,7 +439,11 @@ if (!isMainThread) {
 
   errors('a worker script that cannot be loaded gives a WorkerError naming workerUrl', async () => {
     try {
-      await createPix2Pix({ ...opts, worker: true, workerUrl: new URL('./no-such-worker.mjs', SELF) });
+      await createPix2Pix({
+        ...opts,
+        worker: true,
+        workerUrl: new URL('./no-such-worker.mjs', SELF),
+      });
       assert.unreachable();
     } catch (e) {
       assert.instance(e, WorkerError, String((e as Error)?.stack ?? e));
@@ -351,13 +457,18 @@ if (!isMainThread) {
 
   for (const mode of ['dispose', 'no-dispose']) {
     exit(`a Node process that used a worker exits by itself (${mode})`, async () => {
-      const child = spawn(process.execPath, [fileURLToPath(SELF)], { env: { ...process.env, P2P_CHILD: mode }, stdio: ['ignore', 'pipe', 'pipe'] });
+      const child = spawn(process.execPath, [fileURLToPath(SELF)], {
+        env: { ...process.env, P2P_CHILD: mode },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
       let out = '';
       child.stdout.on('data', (d) => (out += d));
       child.stderr.on('data', (d) => (out += d));
       // A guard against a hung child, not a timing assertion: it is killed if it has not exited.
       const guard = setTimeout(() => child.kill('SIGKILL'), 30_000);
-      const [code, signal] = await new Promise<[number | null, string | null]>((r) => child.on('exit', (c, s) => r([c, s])));
+      const [code, signal] = await new Promise<[number | null, string | null]>((r) =>
+        child.on('exit', (c, s) => r([c, s])),
+      );
       clearTimeout(guard);
       assert.is(signal, null, `the child had to be killed; output:\n${out}`);
       assert.is(code, 0, out);
@@ -366,20 +477,31 @@ if (!isMainThread) {
   }
 
   for (const how of ['terminate', 'restart'] as const) {
-    exit(`${how}() during pending calls rejects each with WorkerError and the program goes on`, async () => {
-      const child = spawn(process.execPath, [fileURLToPath(SELF)], { env: { ...process.env, P2P_CHILD: how }, stdio: ['ignore', 'pipe', 'pipe'] });
-      let out = '';
-      child.stdout.on('data', (d) => (out += d));
-      child.stderr.on('data', (d) => (out += d));
-      const guard = setTimeout(() => child.kill('SIGKILL'), 60_000);
-      const [code, signal] = await new Promise<[number | null, string | null]>((r) => child.on('exit', (c, s) => r([c, s])));
-      clearTimeout(guard);
-      assert.is(signal, null, `the child had to be killed; output:\n${out}`);
-      assert.is(code, 0, out);
-      assert.match(out, /rejected: WorkerError\/E_WORKER WorkerError\/E_WORKER WorkerError\/E_WORKER/);
-      assert.match(out, /after: 16/);
-      assert.match(out, /child done/);
-    });
+    exit(
+      `${how}() during pending calls rejects each with WorkerError and the program goes on`,
+      async () => {
+        const child = spawn(process.execPath, [fileURLToPath(SELF)], {
+          env: { ...process.env, P2P_CHILD: how },
+          stdio: ['ignore', 'pipe', 'pipe'],
+        });
+        let out = '';
+        child.stdout.on('data', (d) => (out += d));
+        child.stderr.on('data', (d) => (out += d));
+        const guard = setTimeout(() => child.kill('SIGKILL'), 60_000);
+        const [code, signal] = await new Promise<[number | null, string | null]>((r) =>
+          child.on('exit', (c, s) => r([c, s])),
+        );
+        clearTimeout(guard);
+        assert.is(signal, null, `the child had to be killed; output:\n${out}`);
+        assert.is(code, 0, out);
+        assert.match(
+          out,
+          /rejected: WorkerError\/E_WORKER WorkerError\/E_WORKER WorkerError\/E_WORKER/,
+        );
+        assert.match(out, /after: 16/);
+        assert.match(out, /child done/);
+      },
+    );
   }
 
   exit.run();

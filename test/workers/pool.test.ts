@@ -10,9 +10,17 @@ import { startWorkerHost } from '../../src/workers/host.js';
 import { createPix2Pix, createWorkerPool, AbortError, ShapeError } from '../../src/index.js';
 import { ROOT } from '../support/env.js';
 
-const opts = { generator: { numDowns: 5, ngf: 4 }, discriminator: { ndf: 4 }, backend: 'wasm' } as const;
+const opts = {
+  generator: { numDowns: 5, ngf: 4 },
+  discriminator: { ndf: 4 },
+  backend: 'wasm',
+} as const;
 
-function image(width: number, height: number, seed: number): { data: Uint8ClampedArray; width: number; height: number } {
+function image(
+  width: number,
+  height: number,
+  seed: number,
+): { data: Uint8ClampedArray; width: number; height: number } {
   const data = new Uint8ClampedArray(width * height * 4);
   let s = seed >>> 0;
   for (let i = 0; i < data.length; i++) {
@@ -27,7 +35,8 @@ function privateCopy(): string {
   const dir = mkdtempSync(join(tmpdir(), 'p2p-pool-test-'));
   copyFileSync(fileURLToPath(import.meta.url), join(dir, 'self.mjs'));
   const wasmDist = join(ROOT, 'node_modules', '@tensorflow', 'tfjs-backend-wasm', 'dist');
-  for (const f of readdirSync(wasmDist).filter((f) => f.endsWith('.wasm'))) copyFileSync(join(wasmDist, f), join(dir, f));
+  for (const f of readdirSync(wasmDist).filter((f) => f.endsWith('.wasm')))
+    copyFileSync(join(wasmDist, f), join(dir, f));
   process.on('exit', () => rmSync(dir, { recursive: true, force: true }));
   return pathToFileURL(join(dir, 'self.mjs')).href;
 }
@@ -47,7 +56,10 @@ if (!isMainThread) {
       const imgs = Array.from({ length: 7 }, (_, i) => image(32 + 4 * i, 24, i));
       const seen: number[] = [];
       const outs = await p.translateAll(imgs, { onProgress: (e) => seen.push(e.index) });
-      assert.equal([...seen].sort((a, b) => a - b), [0, 1, 2, 3, 4, 5, 6]);
+      assert.equal(
+        [...seen].sort((a, b) => a - b),
+        [0, 1, 2, 3, 4, 5, 6],
+      );
       for (let i = 0; i < imgs.length; i++) {
         assert.is(outs[i].width, imgs[i].width);
         assert.equal(Array.from(outs[i].data), Array.from((await local.translate(imgs[i])).data));
@@ -58,35 +70,47 @@ if (!isMainThread) {
     }
   });
 
-  pool('weights loaded through the pool reach every worker; an abort stops handing out images', async () => {
-    const p = await createWorkerPool({ ...opts, size: 2, workerUrl });
-    const local = await createPix2Pix({ ...opts, seed: 5 });
-    try {
-      await p.loadPth(await local.exportPth('G'));
-      const img = image(40, 40, 9);
-      const want = Array.from((await local.translate(img)).data);
-      const outs = await p.translateAll([img, img, img, img]);
-      for (const o of outs) assert.equal(Array.from(o.data), want);
-      const ac = new AbortController();
-      let done = 0;
+  pool(
+    'weights loaded through the pool reach every worker; an abort stops handing out images',
+    async () => {
+      const p = await createWorkerPool({ ...opts, size: 2, workerUrl });
+      const local = await createPix2Pix({ ...opts, seed: 5 });
       try {
-        await p.translateAll(Array.from({ length: 100 }, (_, i) => image(32, 32, i)), { signal: ac.signal, onProgress: () => { done++; ac.abort(); } });
-        assert.unreachable();
-      } catch (e) {
-        assert.instance(e, AbortError, String(e));
+        await p.loadPth(await local.exportPth('G'));
+        const img = image(40, 40, 9);
+        const want = Array.from((await local.translate(img)).data);
+        const outs = await p.translateAll([img, img, img, img]);
+        for (const o of outs) assert.equal(Array.from(o.data), want);
+        const ac = new AbortController();
+        let done = 0;
+        try {
+          await p.translateAll(
+            Array.from({ length: 100 }, (_, i) => image(32, 32, i)),
+            {
+              signal: ac.signal,
+              onProgress: () => {
+                done++;
+                ac.abort();
+              },
+            },
+          );
+          assert.unreachable();
+        } catch (e) {
+          assert.instance(e, AbortError, String(e));
+        }
+        assert.ok(done <= 2 + 1, `${done} images finished after the abort`);
+        try {
+          await p.translate({ data: new Uint8ClampedArray(3), width: 2, height: 2 });
+          assert.unreachable();
+        } catch (e) {
+          assert.instance(e, ShapeError, String(e));
+        }
+      } finally {
+        await p.dispose();
+        await local.dispose();
       }
-      assert.ok(done <= 2 + 1, `${done} images finished after the abort`);
-      try {
-        await p.translate({ data: new Uint8ClampedArray(3), width: 2, height: 2 });
-        assert.unreachable();
-      } catch (e) {
-        assert.instance(e, ShapeError, String(e));
-      }
-    } finally {
-      await p.dispose();
-      await local.dispose();
-    }
-  });
+    },
+  );
 
   pool.run();
 }

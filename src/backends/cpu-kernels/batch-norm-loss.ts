@@ -7,15 +7,26 @@
  */
 import { tf } from '../../core/tf.js';
 import {
-  BN_APPLY_KERNEL, BN_GRAD_KERNEL, BN_RUNNING_KERNEL, BN_STATS_KERNEL, LOSS_GRAD_KERNEL, LOSS_KERNEL,
-  type BatchNormKernelAttrs, type LossKernelAttrs,
+  BN_APPLY_KERNEL,
+  BN_GRAD_KERNEL,
+  BN_RUNNING_KERNEL,
+  BN_STATS_KERNEL,
+  LOSS_GRAD_KERNEL,
+  LOSS_KERNEL,
+  type BatchNormKernelAttrs,
+  type LossKernelAttrs,
 } from '../../core/fused-kernels.js';
 
-interface CpuLike { readSync(id: tf.DataId): unknown; makeTensorInfo(shape: number[], dtype: 'float32', values: Float32Array): tf.TensorInfo }
+interface CpuLike {
+  readSync(id: tf.DataId): unknown;
+  makeTensorInfo(shape: number[], dtype: 'float32', values: Float32Array): tf.TensorInfo;
+}
 
 type Ins = Record<string, tf.TensorInfo>;
-const reader = (backend: unknown) => (t: tf.TensorInfo) => (backend as CpuLike).readSync(t.dataId) as Float32Array;
-const make = (backend: unknown, shape: number[], v: Float32Array) => (backend as CpuLike).makeTensorInfo(shape, 'float32', v);
+const reader = (backend: unknown) => (t: tf.TensorInfo) =>
+  (backend as CpuLike).readSync(t.dataId) as Float32Array;
+const make = (backend: unknown, shape: number[], v: Float32Array) =>
+  (backend as CpuLike).makeTensorInfo(shape, 'float32', v);
 
 function channels(x: tf.TensorInfo): { C: number; n: number } {
   const C = x.shape[x.shape.length - 1]!;
@@ -32,7 +43,10 @@ const stats: tf.KernelFunc = ({ inputs, backend }) => {
     for (let k = 0; k < n; k++) s += X[k * C + c]!;
     const mean = Math.fround(s / n);
     let q = 0;
-    for (let k = 0; k < n; k++) { const d = X[k * C + c]! - mean; q += d * d; }
+    for (let k = 0; k < n; k++) {
+      const d = X[k * C + c]! - mean;
+      q += d * d;
+    }
     out[c] = mean;
     out[C + c] = q / n;
   }
@@ -60,7 +74,8 @@ const running: tf.KernelFunc = ({ inputs, backend, attrs }) => {
   const { row, momentum, scale } = attrs as unknown as BatchNormKernelAttrs;
   const [R, S] = [read(r!), read(s!)];
   const out = new Float32Array(R.length);
-  for (let i = 0; i < R.length; i++) out[i] = R[i]! * (1 - momentum!) + S[row! * R.length + i]! * (momentum! * scale!);
+  for (let i = 0; i < R.length; i++)
+    out[i] = R[i]! * (1 - momentum!) + S[row! * R.length + i]! * (momentum! * scale!);
   return make(backend, r!.shape, out);
 };
 
@@ -73,10 +88,15 @@ const grad: tf.KernelFunc = ({ inputs, backend, attrs }) => {
   const { C, n } = channels(x!);
   // dy through the activation first (its mask is the sign of the forward output).
   const g = Y ? DY.map((d, i) => (Y[i]! > 0 ? d : slope! * d)) : DY;
-  const dgamma = new Float32Array(C), dbeta = new Float32Array(C);
+  const dgamma = new Float32Array(C),
+    dbeta = new Float32Array(C);
   for (let c = 0; c < C; c++) {
-    let sb = 0, sg = 0;
-    for (let k = 0; k < n; k++) { sb += g[k * C + c]!; sg += g[k * C + c]! * (X[k * C + c]! - S[c]!); }
+    let sb = 0,
+      sg = 0;
+    for (let k = 0; k < n; k++) {
+      sb += g[k * C + c]!;
+      sg += g[k * C + c]! * (X[k * C + c]! - S[c]!);
+    }
     dbeta[c] = sb;
     dgamma[c] = sg / Math.sqrt(S[C + c]! + epsilon!);
   }
@@ -91,15 +111,18 @@ const grad: tf.KernelFunc = ({ inputs, backend, attrs }) => {
 };
 
 const lossTerm = (kind: LossKernelAttrs['kind'], t: number) =>
-  kind === 'bce' ? (x: number) => Math.max(x, 0) - x * t + Math.log1p(Math.exp(-Math.abs(x)))
-    : kind === 'mse' ? (x: number) => (x - t) * (x - t)
+  kind === 'bce'
+    ? (x: number) => Math.max(x, 0) - x * t + Math.log1p(Math.exp(-Math.abs(x)))
+    : kind === 'mse'
+      ? (x: number) => (x - t) * (x - t)
       : (x: number, y: number) => Math.abs(x - y);
 
 const loss: tf.KernelFunc = ({ inputs, backend, attrs }) => {
   const read = reader(backend);
   const { x, y } = inputs as Ins;
   const a = attrs as unknown as LossKernelAttrs;
-  const X = read(x!), Y = a.kind === 'l1' ? read(y!) : X;
+  const X = read(x!),
+    Y = a.kind === 'l1' ? read(y!) : X;
   const f = lossTerm(a.kind, a.target);
   let s = 0;
   for (let i = 0; i < X.length; i++) s += f(X[i]!, Y[i]!);
@@ -110,11 +133,15 @@ const lossGrad: tf.KernelFunc = ({ inputs, backend, attrs }) => {
   const read = reader(backend);
   const { dy, x, y } = inputs as Ins;
   const a = attrs as unknown as LossKernelAttrs;
-  const X = read(x!), Y = a.kind === 'l1' ? read(y!) : X;
+  const X = read(x!),
+    Y = a.kind === 'l1' ? read(y!) : X;
   const factor = read(dy!)[0]! * (a.scale / X.length);
-  const d = a.kind === 'bce' ? (v: number) => 1 / (1 + Math.exp(-v)) - a.target
-    : a.kind === 'mse' ? (v: number) => 2 * (v - a.target)
-      : (v: number, w: number) => Math.sign(v - w);
+  const d =
+    a.kind === 'bce'
+      ? (v: number) => 1 / (1 + Math.exp(-v)) - a.target
+      : a.kind === 'mse'
+        ? (v: number) => 2 * (v - a.target)
+        : (v: number, w: number) => Math.sign(v - w);
   const out = new Float32Array(X.length);
   for (let i = 0; i < X.length; i++) out[i] = factor * d(X[i]!, Y[i]!);
   return make(backend, x!.shape, out);
@@ -131,10 +158,15 @@ const lossGrad: tf.KernelFunc = ({ inputs, backend, attrs }) => {
 export function registerCpuFusedKernels(backendName: string): void {
   if (backendName !== 'cpu') return;
   const kernels: Array<[string, tf.KernelFunc]> = [
-    [BN_STATS_KERNEL, stats], [BN_APPLY_KERNEL, apply], [BN_GRAD_KERNEL, grad], [BN_RUNNING_KERNEL, running],
-    [LOSS_KERNEL, loss], [LOSS_GRAD_KERNEL, lossGrad],
+    [BN_STATS_KERNEL, stats],
+    [BN_APPLY_KERNEL, apply],
+    [BN_GRAD_KERNEL, grad],
+    [BN_RUNNING_KERNEL, running],
+    [LOSS_KERNEL, loss],
+    [LOSS_GRAD_KERNEL, lossGrad],
   ];
   for (const [kernelName, kernelFunc] of kernels) {
-    if (!tf.getKernel(kernelName, 'cpu')) tf.registerKernel({ kernelName, backendName: 'cpu', kernelFunc });
+    if (!tf.getKernel(kernelName, 'cpu'))
+      tf.registerKernel({ kernelName, backendName: 'cpu', kernelFunc });
   }
 }

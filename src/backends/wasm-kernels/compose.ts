@@ -47,12 +47,16 @@ export function callWasmKernel(
 ): tf.TensorInfo {
   const kernel = tf.getKernel(name, 'wasm');
   if (!kernel) {
-    throw new Error(`The wasm backend has no "${name}" kernel registered; import '@tensorflow/tfjs-backend-wasm' before calling registerWasmKernels().`);
+    throw new Error(
+      `The wasm backend has no "${name}" kernel registered; import '@tensorflow/tfjs-backend-wasm' before calling registerWasmKernels().`,
+    );
   }
   // Concat/AddN take their inputs as an array (tfjs-backend-wasm kernels/Concat.ts).
   const out = kernel.kernelFunc({ inputs: inputs as tf.NamedTensorInfoMap, backend, attrs });
   if (Array.isArray(out)) {
-    throw new Error(`Kernel "${name}" returned ${out.length} outputs; compose.ts only chains single-output kernels.`);
+    throw new Error(
+      `Kernel "${name}" returned ${out.length} outputs; compose.ts only chains single-output kernels.`,
+    );
   }
   return out as tf.TensorInfo;
 }
@@ -73,7 +77,10 @@ export function callWasmKernel(
  * });
  * ```
  */
-export function withWasmScope(backend: BackendWasm, body: (scope: WasmScope) => tf.TensorInfo): tf.TensorInfo {
+export function withWasmScope(
+  backend: BackendWasm,
+  body: (scope: WasmScope) => tf.TensorInfo,
+): tf.TensorInfo {
   const made: tf.TensorInfo[] = [];
   const scope: WasmScope = {
     backend,
@@ -88,7 +95,10 @@ export function withWasmScope(backend: BackendWasm, body: (scope: WasmScope) => 
     },
     free(t) {
       const i = made.indexOf(t);
-      if (i < 0) throw new Error('WasmScope.free: this TensorInfo was not made in this scope (or was already freed).');
+      if (i < 0)
+        throw new Error(
+          'WasmScope.free: this TensorInfo was not made in this scope (or was already freed).',
+        );
       made.splice(i, 1);
       backend.disposeData(t.dataId);
     },
@@ -115,10 +125,18 @@ export function withWasmScope(backend: BackendWasm, body: (scope: WasmScope) => 
  * const flipped = gatherChunks(backend, w, a * b, [15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0], w.shape);
  * ```
  */
-export function gatherChunks(backend: BackendWasm, x: tf.TensorInfo, chunkSize: number, order: number[], shape: number[]): tf.TensorInfo {
+export function gatherChunks(
+  backend: BackendWasm,
+  x: tf.TensorInfo,
+  chunkSize: number,
+  order: number[],
+  shape: number[],
+): tf.TensorInfo {
   const size = shape.reduce((a, b) => a * b, 1);
   if (size !== chunkSize * order.length) {
-    throw new Error(`gatherChunks: shape [${shape}] holds ${size} elements, not ${order.length} chunks of ${chunkSize}.`);
+    throw new Error(
+      `gatherChunks: shape [${shape}] holds ${size} elements, not ${order.length} chunks of ${chunkSize}.`,
+    );
   }
   // makeOutput may grow the wasm memory, which detaches earlier heap views: take views after it.
   const out = backend.makeOutput(shape, 'float32');
@@ -138,7 +156,14 @@ export function gatherChunks(backend: BackendWasm, x: tf.TensorInfo, chunkSize: 
  * transposeInto(src, 0, 64, 1024, dst, 0); // dst is [1024, 64]
  * ```
  */
-export function transposeInto(src: Float32Array, srcOff: number, rows: number, cols: number, dst: Float32Array, dstOff: number): void {
+export function transposeInto(
+  src: Float32Array,
+  srcOff: number,
+  rows: number,
+  cols: number,
+  dst: Float32Array,
+  dstOff: number,
+): void {
   const B = 32;
   for (let r0 = 0; r0 < rows; r0 += B) {
     const r1 = Math.min(rows, r0 + B);
@@ -162,7 +187,13 @@ export function transposeInto(src: Float32Array, srcOff: number, rows: number, c
  * const dyT = transposeOnHeap(backend, dy, n * h * w, c); // [c, n*h*w]
  * ```
  */
-export function transposeOnHeap(backend: BackendWasm, x: tf.TensorInfo, rows: number, cols: number, shape: number[] = [cols, rows]): tf.TensorInfo {
+export function transposeOnHeap(
+  backend: BackendWasm,
+  x: tf.TensorInfo,
+  rows: number,
+  cols: number,
+  shape: number[] = [cols, rows],
+): tf.TensorInfo {
   const out = backend.makeOutput(shape, 'float32');
   const src = backend.typedArrayFromHeap(x) as Float32Array;
   const dst = backend.typedArrayFromHeap(out) as Float32Array;

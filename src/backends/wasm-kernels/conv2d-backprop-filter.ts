@@ -31,19 +31,30 @@ export function conv2dGeometry(
   dilations: unknown = 1,
 ): tf.backend_util.Conv2DInfo {
   if (dataFormat !== undefined && dataFormat !== 'NHWC') {
-    throw new Error(`${kernelName} on wasm supports dataFormat "NHWC" only, got "${dataFormat}". Transpose NCHW tensors to NHWC first.`);
+    throw new Error(
+      `${kernelName} on wasm supports dataFormat "NHWC" only, got "${dataFormat}". Transpose NCHW tensors to NHWC first.`,
+    );
   }
   const d = typeof dilations === 'number' ? [dilations, dilations] : (dilations as number[]);
   if (!Array.isArray(d) || d.some((v) => v !== 1)) {
-    throw new Error(`${kernelName} on wasm supports dilations 1 only, got ${JSON.stringify(dilations)}.`);
+    throw new Error(
+      `${kernelName} on wasm supports dilations 1 only, got ${JSON.stringify(dilations)}.`,
+    );
   }
   if (xShape.length !== 4 || filterShape.length !== 4) {
-    throw new Error(`${kernelName} expects a 4-D NHWC input and a 4-D [kh, kw, in, out] filter, got shapes [${xShape}] and [${filterShape}].`);
+    throw new Error(
+      `${kernelName} expects a 4-D NHWC input and a 4-D [kh, kw, in, out] filter, got shapes [${xShape}] and [${filterShape}].`,
+    );
   }
   return tf.backend_util.computeConv2DInfo(
     xShape as [number, number, number, number],
     filterShape as [number, number, number, number],
-    strides, 1, pad, dimRoundingMode, false, 'channelsLast',
+    strides,
+    1,
+    pad,
+    dimRoundingMode,
+    false,
+    'channelsLast',
   );
 }
 
@@ -72,14 +83,41 @@ export function conv2dBackpropFilterWasm(args: {
   backend: BackendWasm;
   attrs: tf.Conv2DBackpropFilterAttrs & { dilations?: unknown };
 }): tf.TensorInfo {
-  const { inputs: { x, dy }, backend, attrs } = args;
+  const {
+    inputs: { x, dy },
+    backend,
+    attrs,
+  } = args;
   const { strides, pad, dataFormat, dimRoundingMode, filterShape } = attrs;
-  const info = conv2dGeometry(x.shape, filterShape, strides, pad, dataFormat, dimRoundingMode, 'Conv2DBackpropFilter', attrs.dilations ?? 1);
-  const { batchSize: n, inHeight: h, inWidth: w, inChannels: ci, outChannels: co, outHeight: oh, outWidth: ow,
-    filterHeight: kh, filterWidth: kw, strideHeight: sh, strideWidth: sw, padInfo } = info;
+  const info = conv2dGeometry(
+    x.shape,
+    filterShape,
+    strides,
+    pad,
+    dataFormat,
+    dimRoundingMode,
+    'Conv2DBackpropFilter',
+    attrs.dilations ?? 1,
+  );
+  const {
+    batchSize: n,
+    inHeight: h,
+    inWidth: w,
+    inChannels: ci,
+    outChannels: co,
+    outHeight: oh,
+    outWidth: ow,
+    filterHeight: kh,
+    filterWidth: kw,
+    strideHeight: sh,
+    strideWidth: sw,
+    padInfo,
+  } = info;
   const expected = [n, oh, ow, co];
   if (dy.shape.length !== 4 || dy.shape.some((v, i) => v !== expected[i])) {
-    throw new Error(`Conv2DBackpropFilter: dy has shape [${dy.shape}], expected [${expected}] for x [${x.shape}] and filter [${filterShape}].`);
+    throw new Error(
+      `Conv2DBackpropFilter: dy has shape [${dy.shape}], expected [${expected}] for x [${x.shape}] and filter [${filterShape}].`,
+    );
   }
 
   return withWasmScope(backend, (s) => {
@@ -94,18 +132,44 @@ export function conv2dBackpropFilterWasm(args: {
     const wh = Math.max(ow + tc - 1, Math.ceil((padInfo.left + w) / sw));
     const bottom = sh * hh - padInfo.top - h;
     const right = sw * wh - padInfo.left - w;
-    const xP = padInfo.top || bottom || padInfo.left || right
-      ? s.run('PadV2', { x }, { paddings: [[0, 0], [padInfo.top, bottom], [padInfo.left, right], [0, 0]], constantValue: 0 })
-      : x;
+    const xP =
+      padInfo.top || bottom || padInfo.left || right
+        ? s.run(
+            'PadV2',
+            { x },
+            {
+              paddings: [
+                [0, 0],
+                [padInfo.top, bottom],
+                [padInfo.left, right],
+                [0, 0],
+              ],
+              constantValue: 0,
+            },
+          )
+        : x;
     const x6 = s.run('Reshape', { x: xP }, { shape: [n, hh, sh, wh, sw, ci] });
     const xT = s.run('Transpose', { x: x6 }, { perm: [2, 4, 5, 0, 1, 3] });
     const k = n * hh * wh;
     const shifts: tf.TensorInfo[] = [];
     for (let a = 0; a < ta; a++) {
       for (let c = 0; c < tc; c++) {
-        const shifted = hh === oh && wh === ow
-          ? dy
-          : s.run('PadV2', { x: dy }, { paddings: [[0, 0], [a, hh - oh - a], [c, wh - ow - c], [0, 0]], constantValue: 0 });
+        const shifted =
+          hh === oh && wh === ow
+            ? dy
+            : s.run(
+                'PadV2',
+                { x: dy },
+                {
+                  paddings: [
+                    [0, 0],
+                    [a, hh - oh - a],
+                    [c, wh - ow - c],
+                    [0, 0],
+                  ],
+                  constantValue: 0,
+                },
+              );
         shifts.push(s.run('Reshape', { x: shifted }, { shape: [k, co] }));
       }
     }
@@ -122,7 +186,11 @@ export function conv2dBackpropFilterWasm(args: {
             const r = sh * a + ph;
             const q = sw * c + pw;
             if (r >= kh || q >= kw) continue;
-            const prod = s.run('BatchMatMul', { a: aP, b: shifts[a * tc + c] }, { transposeA: false, transposeB: false });
+            const prod = s.run(
+              'BatchMatMul',
+              { a: aP, b: shifts[a * tc + c] },
+              { transposeA: false, transposeB: false },
+            );
             taps.set(r * kw + q, s.run('Reshape', { x: prod }, { shape: [1, ci, co] }));
           }
         }

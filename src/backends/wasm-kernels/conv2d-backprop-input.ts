@@ -13,7 +13,13 @@
  */
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import { tf } from '../../core/tf.js';
-import { type ExplicitPad4, transposeInto, transposeOnHeap, withWasmScope, type WasmScope } from './compose.js';
+import {
+  type ExplicitPad4,
+  transposeInto,
+  transposeOnHeap,
+  withWasmScope,
+  type WasmScope,
+} from './compose.js';
 import { conv2dGeometry } from './conv2d-backprop-filter.js';
 import { derivedWeights, hasDerivedWeights, noteWeightUse } from './weight-cache.js';
 
@@ -36,14 +42,31 @@ export type BackpropInputPlan = 'phase-s2k4p1' | 'flipped-s1' | 'matmul-col2im';
  */
 export function planConv2dBackpropInput(info: tf.backend_util.Conv2DInfo): BackpropInputPlan {
   const { strideHeight: sh, strideWidth: sw, filterHeight: kh, filterWidth: kw, padInfo: p } = info;
-  if (sh === 2 && sw === 2 && kh === 4 && kw === 4 && p.top === 1 && p.bottom === 1 && p.left === 1 && p.right === 1
-    && info.inHeight === 2 * info.outHeight && info.inWidth === 2 * info.outWidth) {
+  if (
+    sh === 2 &&
+    sw === 2 &&
+    kh === 4 &&
+    kw === 4 &&
+    p.top === 1 &&
+    p.bottom === 1 &&
+    p.left === 1 &&
+    p.right === 1 &&
+    info.inHeight === 2 * info.outHeight &&
+    info.inWidth === 2 * info.outWidth
+  ) {
     return 'phase-s2k4p1';
   }
   const inRange = (v: number, k: number): boolean => v >= 0 && v <= k - 1;
-  if (sh === 1 && sw === 1 && inRange(p.top, kh) && inRange(p.bottom, kh) && inRange(p.left, kw) && inRange(p.right, kw)
-    && info.inHeight === info.outHeight + kh - 1 - p.top - p.bottom
-    && info.inWidth === info.outWidth + kw - 1 - p.left - p.right) {
+  if (
+    sh === 1 &&
+    sw === 1 &&
+    inRange(p.top, kh) &&
+    inRange(p.bottom, kh) &&
+    inRange(p.left, kw) &&
+    inRange(p.right, kw) &&
+    info.inHeight === info.outHeight + kh - 1 - p.top - p.bottom &&
+    info.inWidth === info.outWidth + kw - 1 - p.left - p.right
+  ) {
     return 'flipped-s1';
   }
   return 'matmul-col2im';
@@ -66,17 +89,31 @@ export const CACHE_AFTER_USES = 3;
  * chooseConv2dBackpropInput(info, true); // 'phase-s2k4p1' for a 64x64 UNet decoder layer
  * ```
  */
-export function chooseConv2dBackpropInput(info: tf.backend_util.Conv2DInfo, weightsCached: boolean): BackpropInputPlan {
+export function chooseConv2dBackpropInput(
+  info: tf.backend_util.Conv2DInfo,
+  weightsCached: boolean,
+): BackpropInputPlan {
   const plan = planConv2dBackpropInput(info);
   if (plan === 'matmul-col2im') return plan;
-  const { batchSize: n, outHeight: oh, outWidth: ow, inChannels: ci, outChannels: co, filterHeight: kh, filterWidth: kw, inHeight: h, inWidth: w } = info;
+  const {
+    batchSize: n,
+    outHeight: oh,
+    outWidth: ow,
+    inChannels: ci,
+    outChannels: co,
+    filterHeight: kh,
+    filterWidth: kw,
+    inHeight: h,
+    inWidth: w,
+  } = info;
   const pixels = n * oh * ow;
   const viaMatmul = 1.5 * pixels * (co + kh * kw * ci);
   // A cached re-layout is still charged 1/16 of its one-time cost, so weight-heavy layers (where
   // the conv wins by a few % at most) keep the matmul form and skip a re-layout that would take
   // dozens of calls to repay (measured: 4M weights of the UNet innermost layer, ~100 ms).
   const relayout = 14 * kh * kw * ci * co;
-  const viaConv = (weightsCached ? relayout / 16 : relayout) + (plan === 'phase-s2k4p1' ? 2 * n * h * w * ci : 0);
+  const viaConv =
+    (weightsCached ? relayout / 16 : relayout) + (plan === 'phase-s2k4p1' ? 2 * n * h * w * ci : 0);
   return viaConv < viaMatmul ? plan : 'matmul-col2im';
 }
 
@@ -90,9 +127,24 @@ export function chooseConv2dBackpropInput(info: tf.backend_util.Conv2DInfo, weig
  * col2im(cols, dx, conv2dGeometry([1, 8, 8, 3], [4, 4, 3, 16], 2, 1, 'NHWC', undefined, 'x'));
  * ```
  */
-export function col2im(cols: Float32Array, dx: Float32Array, info: tf.backend_util.Conv2DInfo): void {
-  const { batchSize: n, inHeight: H, inWidth: W, inChannels: C, outHeight: oh, outWidth: ow,
-    filterHeight: kh, filterWidth: kw, strideHeight: sh, strideWidth: sw, padInfo } = info;
+export function col2im(
+  cols: Float32Array,
+  dx: Float32Array,
+  info: tf.backend_util.Conv2DInfo,
+): void {
+  const {
+    batchSize: n,
+    inHeight: H,
+    inWidth: W,
+    inChannels: C,
+    outHeight: oh,
+    outWidth: ow,
+    filterHeight: kh,
+    filterWidth: kw,
+    strideHeight: sh,
+    strideWidth: sw,
+    padInfo,
+  } = info;
   const P = n * oh * ow;
   dx.fill(0, 0, n * H * W * C);
   const CB = 16;
@@ -105,7 +157,7 @@ export function col2im(cols: Float32Array, dx: Float32Array, info: tf.backend_ut
           for (let oy = 0; oy < oh; oy++) {
             const iy = oy * sh + ky - padInfo.top;
             if (iy < 0 || iy >= H) continue;
-            const rowBase = ((b * H + iy) * W) * C + c0;
+            const rowBase = (b * H + iy) * W * C + c0;
             const pRow = (b * oh + oy) * ow;
             for (let ox = 0; ox < ow; ox++) {
               const ix = ox * sw + kx - padInfo.left;
@@ -121,9 +173,22 @@ export function col2im(cols: Float32Array, dx: Float32Array, info: tf.backend_ut
   }
 }
 
-function matmulCol2im(s: WasmScope, dy: tf.TensorInfo, filter: tf.TensorInfo, info: tf.backend_util.Conv2DInfo): tf.TensorInfo {
+function matmulCol2im(
+  s: WasmScope,
+  dy: tf.TensorInfo,
+  filter: tf.TensorInfo,
+  info: tf.backend_util.Conv2DInfo,
+): tf.TensorInfo {
   const { backend } = s;
-  const { batchSize: n, outHeight: oh, outWidth: ow, inChannels: ci, outChannels: co, filterHeight: kh, filterWidth: kw } = info;
+  const {
+    batchSize: n,
+    outHeight: oh,
+    outWidth: ow,
+    inChannels: ci,
+    outChannels: co,
+    filterHeight: kh,
+    filterWidth: kw,
+  } = info;
   const pixels = n * oh * ow;
   // [kh, kw, inC, outC] is already the [kh*kw*inC, outC] left operand: no copy (Reshape shares data).
   const a = s.run('Reshape', { x: filter }, { shape: [kh * kw * ci, co] });
@@ -132,24 +197,51 @@ function matmulCol2im(s: WasmScope, dy: tf.TensorInfo, filter: tf.TensorInfo, in
   s.free(dyT);
   const dx = backend.makeOutput([n, info.inHeight, info.inWidth, ci], 'float32');
   // makeOutput may grow the heap and detach older views: take them after it.
-  col2im(backend.typedArrayFromHeap(cols) as Float32Array, backend.typedArrayFromHeap(dx) as Float32Array, info);
+  col2im(
+    backend.typedArrayFromHeap(cols) as Float32Array,
+    backend.typedArrayFromHeap(dx) as Float32Array,
+    info,
+  );
   return dx;
 }
 
-function conv(s: WasmScope, x: tf.TensorInfo, filter: tf.TensorInfo, pad: ExplicitPad4): tf.TensorInfo {
-  return s.run('Conv2D', { x, filter }, { strides: [1, 1], pad, dataFormat: 'NHWC', dilations: [1, 1], dimRoundingMode: undefined as unknown as string });
+function conv(
+  s: WasmScope,
+  x: tf.TensorInfo,
+  filter: tf.TensorInfo,
+  pad: ExplicitPad4,
+): tf.TensorInfo {
+  return s.run(
+    'Conv2D',
+    { x, filter },
+    {
+      strides: [1, 1],
+      pad,
+      dataFormat: 'NHWC',
+      dilations: [1, 1],
+      dimRoundingMode: undefined as unknown as string,
+    },
+  );
 }
 
 // Phase r's tap t reads kernel row TAP[r][t]: row 2m takes W[3] (from dy[m-1]) then W[1],
 // row 2m+1 takes W[2] then W[0] (from dy[m+1]).
-const TAP = [[3, 1], [2, 0]];
+const TAP = [
+  [3, 1],
+  [2, 0],
+];
 
 /**
  * Conv2D (HWIO) filters for the rewrites, from the `[kh, kw, inC, outC]` filter: the four 2x2
  * phase filters `[2, 2, outC, inC]` (phase order (0,0), (0,1), (1,0), (1,1)), or the flipped
  * filter `[kh, kw, outC, inC]`. Each tap's `[inC, outC]` block is transposed in JS.
  */
-function relaidFilters(backend: BackendWasm, filter: tf.TensorInfo, plan: BackpropInputPlan, info: tf.backend_util.Conv2DInfo): tf.TensorInfo[] {
+function relaidFilters(
+  backend: BackendWasm,
+  filter: tf.TensorInfo,
+  plan: BackpropInputPlan,
+  info: tf.backend_util.Conv2DInfo,
+): tf.TensorInfo[] {
   const { inChannels: ci, outChannels: co, filterHeight: kh, filterWidth: kw } = info;
   const block = ci * co;
   const build = (taps: number[], shape: number[]): tf.TensorInfo => {
@@ -160,12 +252,22 @@ function relaidFilters(backend: BackendWasm, filter: tf.TensorInfo, plan: Backpr
     return out;
   };
   if (plan === 'flipped-s1') {
-    return [build(Array.from({ length: kh * kw }, (_, j) => kh * kw - 1 - j), [kh, kw, co, ci])];
+    return [
+      build(
+        Array.from({ length: kh * kw }, (_, j) => kh * kw - 1 - j),
+        [kh, kw, co, ci],
+      ),
+    ];
   }
   const phases: tf.TensorInfo[] = [];
   for (const ry of [0, 1]) {
     for (const rx of [0, 1]) {
-      phases.push(build([0, 1].flatMap((t) => [0, 1].map((u) => TAP[ry][t] * 4 + TAP[rx][u])), [2, 2, co, ci]));
+      phases.push(
+        build(
+          [0, 1].flatMap((t) => [0, 1].map((u) => TAP[ry][t] * 4 + TAP[rx][u])),
+          [2, 2, co, ci],
+        ),
+      );
     }
   }
   return phases;
@@ -201,18 +303,37 @@ export interface BackpropInputOptions {
  * tf.registerKernel({ ...stock, kernelFunc: makeConv2dBackpropInputWasm(stock) });
  * ```
  */
-export function makeConv2dBackpropInputWasm(stock: tf.KernelConfig, opts: BackpropInputOptions = {}): tf.KernelFunc {
+export function makeConv2dBackpropInputWasm(
+  stock: tf.KernelConfig,
+  opts: BackpropInputOptions = {},
+): tf.KernelFunc {
   const cacheAfter = opts.cacheAfterUses ?? CACHE_AFTER_USES;
   const fast = (args: Args): tf.TensorInfo | tf.TensorInfo[] => {
-    const { inputs: { dy, filter }, backend, attrs } = args;
+    const {
+      inputs: { dy, filter },
+      backend,
+      attrs,
+    } = args;
     const { strides, pad, dataFormat, dimRoundingMode, inputShape } = attrs;
-    const info = conv2dGeometry(inputShape, filter.shape, strides, pad, dataFormat, dimRoundingMode, 'Conv2DBackpropInput');
-    const size = info.batchSize * info.outHeight * info.outWidth * info.inChannels * info.outChannels;
+    const info = conv2dGeometry(
+      inputShape,
+      filter.shape,
+      strides,
+      pad,
+      dataFormat,
+      dimRoundingMode,
+      'Conv2DBackpropInput',
+    );
+    const size =
+      info.batchSize * info.outHeight * info.outWidth * info.inChannels * info.outChannels;
     if (size === 0) return stock.kernelFunc(args as unknown as Parameters<tf.KernelFunc>[0]);
     const geometric = planConv2dBackpropInput(info);
     const tag = `bpi:${geometric}`;
-    const uses = geometric === 'matmul-col2im' ? 0 : noteWeightUse(backend, filter, 'Conv2DBackpropInput');
-    const cached = geometric !== 'matmul-col2im' && (uses >= cacheAfter || hasDerivedWeights(backend, filter, tag));
+    const uses =
+      geometric === 'matmul-col2im' ? 0 : noteWeightUse(backend, filter, 'Conv2DBackpropInput');
+    const cached =
+      geometric !== 'matmul-col2im' &&
+      (uses >= cacheAfter || hasDerivedWeights(backend, filter, tag));
     let plan: BackpropInputPlan;
     if (opts.force === 'conv') plan = geometric;
     else if (opts.force === 'matmul-col2im') plan = 'matmul-col2im';
@@ -225,14 +346,24 @@ export function makeConv2dBackpropInputWasm(stock: tf.KernelConfig, opts: Backpr
         ? derivedWeights(backend, filter, tag, () => relaidFilters(backend, filter, plan, info))
         : relaidFilters(backend, filter, plan, info).map((t) => s.own(t));
       if (plan === 'flipped-s1') {
-        return conv(s, dy, filters[0], [[0, 0], [kh - 1 - p.top, kh - 1 - p.bottom], [kw - 1 - p.left, kw - 1 - p.right], [0, 0]]);
+        return conv(s, dy, filters[0], [
+          [0, 0],
+          [kh - 1 - p.top, kh - 1 - p.bottom],
+          [kw - 1 - p.left, kw - 1 - p.right],
+          [0, 0],
+        ]);
       }
       const { batchSize: n, outHeight: h, outWidth: w, inChannels: ci } = info;
       const rows: tf.TensorInfo[] = [];
       for (const ry of [0, 1]) {
         const cols: tf.TensorInfo[] = [];
         for (const rx of [0, 1]) {
-          const ph = conv(s, dy, filters[ry * 2 + rx], [[0, 0], [1 - ry, ry], [1 - rx, rx], [0, 0]]);
+          const ph = conv(s, dy, filters[ry * 2 + rx], [
+            [0, 0],
+            [1 - ry, ry],
+            [1 - rx, rx],
+            [0, 0],
+          ]);
           cols.push(s.run('Reshape', { x: ph }, { shape: [n * h * w, 1, ci] }));
         }
         // [n*h*w, 2, ci] is row phase ry at full width: pixel (m, l) then (m, l+1).

@@ -13,7 +13,11 @@ import { conv2dGeometry } from './conv2d-backprop-filter.js';
 import { noteWeightUse } from './weight-cache.js';
 import { CACHE_AFTER_USES } from './conv2d-backprop-input.js';
 
-type Args = { inputs: { x: tf.TensorInfo; filter: tf.TensorInfo }; backend: BackendWasm; attrs: tf.Conv2DAttrs };
+type Args = {
+  inputs: { x: tf.TensorInfo; filter: tf.TensorInfo };
+  backend: BackendWasm;
+  attrs: tf.Conv2DAttrs;
+};
 
 /** How a Conv2D call runs: the stock XNNPACK convolution, or im2col + XNNPACK matmul. */
 export type Conv2DPlan = 'stock' | 'im2col-matmul';
@@ -30,7 +34,15 @@ export type Conv2DPlan = 'stock' | 'im2col-matmul';
  * ```
  */
 export function chooseConv2d(info: tf.backend_util.Conv2DInfo, weightsPacked: boolean): Conv2DPlan {
-  const { batchSize: n, outHeight: oh, outWidth: ow, inChannels: ci, outChannels: co, filterHeight: kh, filterWidth: kw } = info;
+  const {
+    batchSize: n,
+    outHeight: oh,
+    outWidth: ow,
+    inChannels: ci,
+    outChannels: co,
+    filterHeight: kh,
+    filterWidth: kw,
+  } = info;
   const pixels = n * oh * ow;
   const weights = kh * kw * ci * co;
   const macs = pixels * weights;
@@ -50,8 +62,19 @@ export function chooseConv2d(info: tf.backend_util.Conv2DInfo, weightsPacked: bo
  * ```
  */
 export function im2col(x: Float32Array, dst: Float32Array, info: tf.backend_util.Conv2DInfo): void {
-  const { batchSize: n, inHeight: H, inWidth: W, inChannels: C, outHeight: oh, outWidth: ow,
-    filterHeight: kh, filterWidth: kw, strideHeight: sh, strideWidth: sw, padInfo } = info;
+  const {
+    batchSize: n,
+    inHeight: H,
+    inWidth: W,
+    inChannels: C,
+    outHeight: oh,
+    outWidth: ow,
+    filterHeight: kh,
+    filterWidth: kw,
+    strideHeight: sh,
+    strideWidth: sw,
+    padInfo,
+  } = info;
   let d = 0;
   for (let b = 0; b < n; b++) {
     for (let oy = 0; oy < oh; oy++) {
@@ -84,23 +107,54 @@ export function im2col(x: Float32Array, dst: Float32Array, info: tf.backend_util
  * tf.registerKernel({ ...stock, kernelFunc: makeConv2dWasm(stock) });
  * ```
  */
-export function makeConv2dWasm(stock: tf.KernelConfig, opts: { force?: Conv2DPlan } = {}): tf.KernelFunc {
+export function makeConv2dWasm(
+  stock: tf.KernelConfig,
+  opts: { force?: Conv2DPlan } = {},
+): tf.KernelFunc {
   const fast = (args: Args): tf.TensorInfo | tf.TensorInfo[] => {
-    const { inputs: { x, filter }, backend, attrs } = args;
+    const {
+      inputs: { x, filter },
+      backend,
+      attrs,
+    } = args;
     const { strides, pad, dataFormat, dimRoundingMode, dilations } = attrs;
-    const ok = (dataFormat === undefined || dataFormat === 'NHWC')
-      && (dilations === undefined || (typeof dilations === 'number' ? dilations === 1 : dilations.every((d) => d === 1)));
-    if (!ok || x.shape.length !== 4 || filter.shape.length !== 4) return stock.kernelFunc(args as unknown as Parameters<tf.KernelFunc>[0]);
-    const info = conv2dGeometry(x.shape, filter.shape, strides, pad, 'NHWC', dimRoundingMode, 'Conv2D');
-    const { batchSize: n, outHeight: oh, outWidth: ow, inChannels: ci, outChannels: co, filterHeight: kh, filterWidth: kw } = info;
+    const ok =
+      (dataFormat === undefined || dataFormat === 'NHWC') &&
+      (dilations === undefined ||
+        (typeof dilations === 'number' ? dilations === 1 : dilations.every((d) => d === 1)));
+    if (!ok || x.shape.length !== 4 || filter.shape.length !== 4)
+      return stock.kernelFunc(args as unknown as Parameters<tf.KernelFunc>[0]);
+    const info = conv2dGeometry(
+      x.shape,
+      filter.shape,
+      strides,
+      pad,
+      'NHWC',
+      dimRoundingMode,
+      'Conv2D',
+    );
+    const {
+      batchSize: n,
+      outHeight: oh,
+      outWidth: ow,
+      inChannels: ci,
+      outChannels: co,
+      filterHeight: kh,
+      filterWidth: kw,
+    } = info;
     const pixels = n * oh * ow;
-    if (pixels * ci * co === 0) return stock.kernelFunc(args as unknown as Parameters<tf.KernelFunc>[0]);
+    if (pixels * ci * co === 0)
+      return stock.kernelFunc(args as unknown as Parameters<tf.KernelFunc>[0]);
     const uses = noteWeightUse(backend, filter, 'Conv2D');
     const plan = opts.force ?? chooseConv2d(info, uses >= CACHE_AFTER_USES);
     if (plan === 'stock') return stock.kernelFunc(args as unknown as Parameters<tf.KernelFunc>[0]);
     return withWasmScope(backend, (s) => {
       const cols = s.own(backend.makeOutput([pixels, kh * kw * ci], 'float32'));
-      im2col(backend.typedArrayFromHeap(x) as Float32Array, backend.typedArrayFromHeap(cols) as Float32Array, info);
+      im2col(
+        backend.typedArrayFromHeap(x) as Float32Array,
+        backend.typedArrayFromHeap(cols) as Float32Array,
+        info,
+      );
       // The [kh, kw, inC, outC] filter is the matmul's [K, outC] right operand as is; XNNPACK
       // caches its packing per filter tensor, like the convolution does.
       const b = s.run('Reshape', { x: filter }, { shape: [kh * kw * ci, co] });

@@ -15,11 +15,23 @@ import { makeConv2dWasm } from './conv2d.js';
 export { callWasmKernel, withWasmScope } from './compose.js';
 export type { WasmScope, KernelInputs, ExplicitPad4 } from './compose.js';
 export { conv2dBackpropFilterWasm, conv2dGeometry } from './conv2d-backprop-filter.js';
-export { makeConv2dBackpropInputWasm, planConv2dBackpropInput, chooseConv2dBackpropInput, col2im, CACHE_AFTER_USES } from './conv2d-backprop-input.js';
+export {
+  makeConv2dBackpropInputWasm,
+  planConv2dBackpropInput,
+  chooseConv2dBackpropInput,
+  col2im,
+  CACHE_AFTER_USES,
+} from './conv2d-backprop-input.js';
 export type { BackpropInputPlan, BackpropInputOptions } from './conv2d-backprop-input.js';
 export { makeConv2dWasm, chooseConv2d, im2col } from './conv2d.js';
 export type { Conv2DPlan } from './conv2d.js';
-export { derivedWeights, hasDerivedWeights, noteWeightUse, derivedWeightStats, clearDerivedWeights } from './weight-cache.js';
+export {
+  derivedWeights,
+  hasDerivedWeights,
+  noteWeightUse,
+  derivedWeightStats,
+  clearDerivedWeights,
+} from './weight-cache.js';
 export { transposeInto, transposeOnHeap } from './compose.js';
 
 const filterKernel = conv2dBackpropFilterWasm as unknown as tf.KernelFunc;
@@ -66,19 +78,36 @@ export function registerWasmKernels(): void {
   }
   const current = tf.getKernel('Conv2DBackpropInput', 'wasm');
   if (!current) {
-    throw new Error('tfjs-backend-wasm registered no Conv2DBackpropInput kernel to fall back on; is @tensorflow/tfjs-backend-wasm 4.x installed?');
+    throw new Error(
+      'tfjs-backend-wasm registered no Conv2DBackpropInput kernel to fall back on; is @tensorflow/tfjs-backend-wasm 4.x installed?',
+    );
   }
   if (!(inputKernel && current.kernelFunc === inputKernel)) {
     stockBackpropInput = current;
     inputKernel = makeConv2dBackpropInputWasm(current);
-    replace({ kernelName: 'Conv2DBackpropInput', backendName: 'wasm', kernelFunc: inputKernel, setupFunc: current.setupFunc, disposeFunc: current.disposeFunc });
+    replace({
+      kernelName: 'Conv2DBackpropInput',
+      backendName: 'wasm',
+      kernelFunc: inputKernel,
+      setupFunc: current.setupFunc,
+      disposeFunc: current.disposeFunc,
+    });
   }
   const conv = tf.getKernel('Conv2D', 'wasm');
-  if (!conv) throw new Error('tfjs-backend-wasm registered no Conv2D kernel to fall back on; is @tensorflow/tfjs-backend-wasm 4.x installed?');
+  if (!conv)
+    throw new Error(
+      'tfjs-backend-wasm registered no Conv2D kernel to fall back on; is @tensorflow/tfjs-backend-wasm 4.x installed?',
+    );
   if (!(convKernel && conv.kernelFunc === convKernel)) {
     stockConv = conv;
     convKernel = makeConv2dWasm(conv);
-    replace({ kernelName: 'Conv2D', backendName: 'wasm', kernelFunc: convKernel, setupFunc: conv.setupFunc, disposeFunc: conv.disposeFunc });
+    replace({
+      kernelName: 'Conv2D',
+      backendName: 'wasm',
+      kernelFunc: convKernel,
+      setupFunc: conv.setupFunc,
+      disposeFunc: conv.disposeFunc,
+    });
   }
 }
 

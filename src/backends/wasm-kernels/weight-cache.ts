@@ -54,7 +54,12 @@ function cacheOf(backend: BackendWasm): BackendCache {
  * const [flipped] = derivedWeights(backend, filter, 'flip', () => [flip(filter)]);
  * ```
  */
-export function derivedWeights(backend: BackendWasm, source: tf.TensorInfo, tag: string, make: () => tf.TensorInfo[]): tf.TensorInfo[] {
+export function derivedWeights(
+  backend: BackendWasm,
+  source: tf.TensorInfo,
+  tag: string,
+  make: () => tf.TensorInfo[],
+): tf.TensorInfo[] {
   const c = cacheOf(backend);
   let bySource = c.entries.get(source.dataId);
   const hit = bySource?.get(tag);
@@ -99,7 +104,11 @@ export function noteWeightUse(backend: BackendWasm, source: tf.TensorInfo, kerne
  * if (hasDerivedWeights(backend, filter, 'phases')) { ... }
  * ```
  */
-export function hasDerivedWeights(backend: BackendWasm, source: tf.TensorInfo, tag: string): boolean {
+export function hasDerivedWeights(
+  backend: BackendWasm,
+  source: tf.TensorInfo,
+  tag: string,
+): boolean {
   return caches.get(backend)?.entries.get(source.dataId)?.has(tag) ?? false;
 }
 
@@ -114,7 +123,9 @@ export function hasDerivedWeights(backend: BackendWasm, source: tf.TensorInfo, t
 export function derivedWeightStats(backend: BackendWasm): { sources: number; elements: number } {
   const c = caches.get(backend);
   let elements = 0;
-  c?.entries.forEach((m) => m.forEach((list) => list.forEach((t) => (elements += t.shape.reduce((a, b) => a * b, 1)))));
+  c?.entries.forEach((m) =>
+    m.forEach((list) => list.forEach((t) => (elements += t.shape.reduce((a, b) => a * b, 1)))),
+  );
   return { sources: c?.entries.size ?? 0, elements };
 }
 
@@ -129,7 +140,8 @@ export function derivedWeightStats(backend: BackendWasm): { sources: number; ele
 export function clearDerivedWeights(backend: BackendWasm): void {
   const c = caches.get(backend);
   if (!c) return;
-  for (const m of c.entries.values()) for (const list of m.values()) for (const t of list) c.dispose(t.dataId);
+  for (const m of c.entries.values())
+    for (const list of m.values()) for (const t of list) c.dispose(t.dataId);
   c.entries.clear();
   c.uses.clear();
 }

@@ -17,11 +17,23 @@ interface GPGPUProgramLike {
 }
 
 interface WebGLBackendLike {
-  runWebGLProgram(program: GPGPUProgramLike, inputs: tf.TensorInfo[], dtype: 'float32', customUniformValues: number[][]): tf.TensorInfo;
+  runWebGLProgram(
+    program: GPGPUProgramLike,
+    inputs: tf.TensorInfo[],
+    dtype: 'float32',
+    customUniformValues: number[][],
+  ): tf.TensorInfo;
 }
 
-function program(variableNames: string[], shape: number[], uniforms: string[], expr: string): GPGPUProgramLike {
-  const reads = variableNames.map((n) => `float ${n.toLowerCase()} = get${n}AtOutCoords();`).join('\n        ');
+function program(
+  variableNames: string[],
+  shape: number[],
+  uniforms: string[],
+  expr: string,
+): GPGPUProgramLike {
+  const reads = variableNames
+    .map((n) => `float ${n.toLowerCase()} = get${n}AtOutCoords();`)
+    .join('\n        ');
   return {
     variableNames,
     outputShape: shape,
@@ -47,9 +59,29 @@ export const adamWebGL: tf.KernelFunc = ({ inputs, backend, attrs }) => {
   const a = attrs as unknown as AdamKernelAttrs;
   const be = backend as unknown as WebGLBackendLike;
   const shape = param.shape;
-  const m2 = be.runWebGLProgram(program(['G', 'M'], shape, ['b1', 'c1'], 'm * b1 + g * c1'), [grad, m], 'float32', [[a.beta1], [1 - a.beta1]]);
-  const v2 = be.runWebGLProgram(program(['G', 'V'], shape, ['b2', 'c2'], 'v * b2 + (g * g) * c2'), [grad, v], 'float32', [[a.beta2], [1 - a.beta2]]);
-  const p2 = be.runWebGLProgram(program(['P', 'M', 'V'], shape, ['bc', 'eps', 'stepSize'], 'p - (m / (sqrt(v) / bc + eps)) * stepSize'), [param, m2, v2], 'float32', [[a.bc2Sqrt], [a.epsilon], [a.stepSize]]);
+  const m2 = be.runWebGLProgram(
+    program(['G', 'M'], shape, ['b1', 'c1'], 'm * b1 + g * c1'),
+    [grad, m],
+    'float32',
+    [[a.beta1], [1 - a.beta1]],
+  );
+  const v2 = be.runWebGLProgram(
+    program(['G', 'V'], shape, ['b2', 'c2'], 'v * b2 + (g * g) * c2'),
+    [grad, v],
+    'float32',
+    [[a.beta2], [1 - a.beta2]],
+  );
+  const p2 = be.runWebGLProgram(
+    program(
+      ['P', 'M', 'V'],
+      shape,
+      ['bc', 'eps', 'stepSize'],
+      'p - (m / (sqrt(v) / bc + eps)) * stepSize',
+    ),
+    [param, m2, v2],
+    'float32',
+    [[a.bc2Sqrt], [a.epsilon], [a.stepSize]],
+  );
   return [p2, m2, v2];
 };
 
@@ -62,8 +94,13 @@ export const adamWebGL: tf.KernelFunc = ({ inputs, backend, attrs }) => {
  * ```
  */
 export function registerWebGLKernels(): void {
-  const kernels: Array<[string, tf.KernelFunc]> = [[ADAM_KERNEL, adamWebGL], ...BATCH_NORM_WEBGL, ...LOSS_WEBGL];
+  const kernels: Array<[string, tf.KernelFunc]> = [
+    [ADAM_KERNEL, adamWebGL],
+    ...BATCH_NORM_WEBGL,
+    ...LOSS_WEBGL,
+  ];
   for (const [kernelName, kernelFunc] of kernels) {
-    if (!tf.getKernel(kernelName, 'webgl')) tf.registerKernel({ kernelName, backendName: 'webgl', kernelFunc });
+    if (!tf.getKernel(kernelName, 'webgl'))
+      tf.registerKernel({ kernelName, backendName: 'webgl', kernelFunc });
   }
 }

@@ -7,7 +7,11 @@
  */
 import { tf } from '../../core/tf.js';
 import {
-  BN_APPLY_KERNEL, BN_GRAD_KERNEL, BN_RUNNING_KERNEL, BN_STATS_KERNEL, type BatchNormKernelAttrs,
+  BN_APPLY_KERNEL,
+  BN_GRAD_KERNEL,
+  BN_RUNNING_KERNEL,
+  BN_STATS_KERNEL,
+  type BatchNormKernelAttrs,
 } from '../../core/fused-kernels.js';
 
 /** The subset of tfjs-backend-webgl's `GPGPUProgram` these programs fill in. */
@@ -19,7 +23,12 @@ interface GPGPUProgramLike {
 }
 
 interface WebGLBackendLike {
-  runWebGLProgram(program: GPGPUProgramLike, inputs: tf.TensorInfo[], dtype: 'float32', customUniformValues?: number[][]): tf.TensorInfo;
+  runWebGLProgram(
+    program: GPGPUProgramLike,
+    inputs: tf.TensorInfo[],
+    dtype: 'float32',
+    customUniformValues?: number[][],
+  ): tf.TensorInfo;
 }
 
 /** GLSL that loops over every value of channel `c` of the rank-4 NHWC input `name`, as `v` (at `ib, iy, ix`). */
@@ -37,7 +46,8 @@ function forEachInChannel(shape: number[], name: string, body: string): string {
 }
 
 function countOf(x: tf.TensorInfo): number {
-  if (x.shape.length !== 4) throw new Error(`Pix2Pix BatchNorm kernels take NHWC tensors, got shape [${x.shape}]`);
+  if (x.shape.length !== 4)
+    throw new Error(`Pix2Pix BatchNorm kernels take NHWC tensors, got shape [${x.shape}]`);
   return x.shape[0]! * x.shape[1]! * x.shape[2]!;
 }
 
@@ -49,10 +59,12 @@ export const batchStatsWebGL: tf.KernelFunc = ({ inputs, backend }) => {
   const { x } = inputs as { x: tf.TensorInfo };
   const n = countOf(x);
   const C = x.shape[3]!;
-  return run(backend, {
-    variableNames: ['x'],
-    outputShape: [2, C],
-    userCode: `
+  return run(
+    backend,
+    {
+      variableNames: ['x'],
+      outputShape: [2, C],
+      userCode: `
       void main() {
         ivec2 rc = getOutputCoords();
         int c = rc.y;
@@ -67,74 +79,109 @@ export const batchStatsWebGL: tf.KernelFunc = ({ inputs, backend }) => {
         ${forEachInChannel(x.shape, 'X', 'float d = v - mean; q += d * d;')}
         setOutput(q / float(${n}));
       }`,
-  }, [x]);
+    },
+    [x],
+  );
 };
 
 /** {@link BN_APPLY_KERNEL} on webgl. */
 export const batchNormApplyWebGL: tf.KernelFunc = ({ inputs, backend, attrs }) => {
-  const { x, stats, gamma, beta } = inputs as Record<'x' | 'stats' | 'gamma' | 'beta', tf.TensorInfo>;
+  const { x, stats, gamma, beta } = inputs as Record<
+    'x' | 'stats' | 'gamma' | 'beta',
+    tf.TensorInfo
+  >;
   const { epsilon, slope } = attrs as unknown as BatchNormKernelAttrs;
   countOf(x);
   const act = slope != null;
-  return run(backend, {
-    variableNames: ['x', 's', 'g', 'b'],
-    outputShape: x.shape,
-    customUniforms: [{ name: 'eps', type: 'float' }, { name: 'slope', type: 'float' }],
-    userCode: `
+  return run(
+    backend,
+    {
+      variableNames: ['x', 's', 'g', 'b'],
+      outputShape: x.shape,
+      customUniforms: [
+        { name: 'eps', type: 'float' },
+        { name: 'slope', type: 'float' },
+      ],
+      userCode: `
       void main() {
         int c = getOutputCoords()[3];
         float inv = getG(c) * inversesqrt(getS(1, c) + eps);
         float v = (getXAtOutCoords() - getS(0, c)) * inv + getB(c);
         ${act ? 'setOutput(v < 0.0 ? slope * v : v);' : 'setOutput(v);'}
       }`,
-  }, [x, stats, gamma, beta], [[epsilon!], [slope ?? 1]]);
+    },
+    [x, stats, gamma, beta],
+    [[epsilon!], [slope ?? 1]],
+  );
 };
 
 /** {@link BN_RUNNING_KERNEL} on webgl. */
 export const batchNormRunningWebGL: tf.KernelFunc = ({ inputs, backend, attrs }) => {
   const { running, stats } = inputs as Record<'running' | 'stats', tf.TensorInfo>;
   const { row, momentum, scale } = attrs as unknown as BatchNormKernelAttrs;
-  return run(backend, {
-    variableNames: ['r', 's'],
-    outputShape: running.shape,
-    customUniforms: [{ name: 'a', type: 'float' }, { name: 'w', type: 'float' }],
-    userCode: `
+  return run(
+    backend,
+    {
+      variableNames: ['r', 's'],
+      outputShape: running.shape,
+      customUniforms: [
+        { name: 'a', type: 'float' },
+        { name: 'w', type: 'float' },
+      ],
+      userCode: `
       void main() {
         int i = getOutputCoords();
         setOutput(getR(i) * a + getS(${row! === 1 ? 1 : 0}, i) * w);
       }`,
-  }, [running, stats], [[1 - momentum!], [momentum! * scale!]]);
+    },
+    [running, stats],
+    [[1 - momentum!], [momentum! * scale!]],
+  );
 };
 
 /** {@link BN_GRAD_KERNEL} on webgl: two reduction programs and one elementwise program. */
 export const batchNormGradWebGL: tf.KernelFunc = ({ inputs, backend, attrs }) => {
-  const { dy, x, stats, gamma, y } = inputs as Record<'dy' | 'x' | 'stats' | 'gamma' | 'y', tf.TensorInfo>;
+  const { dy, x, stats, gamma, y } = inputs as Record<
+    'dy' | 'x' | 'stats' | 'gamma' | 'y',
+    tf.TensorInfo
+  >;
   const { epsilon, slope } = attrs as unknown as BatchNormKernelAttrs;
   const n = countOf(x);
   const C = x.shape[3]!;
   const act = slope != null;
-  if (act && !y) throw new Error(`${BN_GRAD_KERNEL}: a fused activation needs the forward output "y"`);
+  if (act && !y)
+    throw new Error(`${BN_GRAD_KERNEL}: a fused activation needs the forward output "y"`);
   // The gradient into the normalisation: dy times the activation's derivative, read from y.
-  const gAt = (dyv: string, yv: string) => act ? `(${yv} > 0.0 ? ${dyv} : slope * ${dyv})` : dyv;
-  const withY = (names: string[]) => act ? [...names, 'y'] : names;
+  const gAt = (dyv: string, yv: string) => (act ? `(${yv} > 0.0 ? ${dyv} : slope * ${dyv})` : dyv);
+  const withY = (names: string[]) => (act ? [...names, 'y'] : names);
   const yIn = act ? [y!] : [];
-  const dbeta = run(backend, {
-    variableNames: withY(['dy']),
-    outputShape: [C],
-    customUniforms: [{ name: 'slope', type: 'float' }],
-    userCode: `
+  const dbeta = run(
+    backend,
+    {
+      variableNames: withY(['dy']),
+      outputShape: [C],
+      customUniforms: [{ name: 'slope', type: 'float' }],
+      userCode: `
       void main() {
         int c = getOutputCoords();
         float s = 0.0;
         ${forEachInChannel(x.shape, 'Dy', `s += ${gAt('v', 'getY(ib, iy, ix, c)')};`)}
         setOutput(s);
       }`,
-  }, [dy, ...yIn], [[slope ?? 1]]);
-  const dgamma = run(backend, {
-    variableNames: withY(['dy', 'x', 's']),
-    outputShape: [C],
-    customUniforms: [{ name: 'eps', type: 'float' }, { name: 'slope', type: 'float' }],
-    userCode: `
+    },
+    [dy, ...yIn],
+    [[slope ?? 1]],
+  );
+  const dgamma = run(
+    backend,
+    {
+      variableNames: withY(['dy', 'x', 's']),
+      outputShape: [C],
+      customUniforms: [
+        { name: 'eps', type: 'float' },
+        { name: 'slope', type: 'float' },
+      ],
+      userCode: `
       void main() {
         int c = getOutputCoords();
         float mean = getS(0, c);
@@ -142,12 +189,20 @@ export const batchNormGradWebGL: tf.KernelFunc = ({ inputs, backend, attrs }) =>
         ${forEachInChannel(x.shape, 'Dy', `s += ${gAt('v', 'getY(ib, iy, ix, c)')} * (getX(ib, iy, ix, c) - mean);`)}
         setOutput(s * inversesqrt(getS(1, c) + eps));
       }`,
-  }, [dy, x, stats, ...yIn], [[epsilon!], [slope ?? 1]]);
-  const dx = run(backend, {
-    variableNames: withY(['dy', 'x', 's', 'g', 'dg', 'db']),
-    outputShape: x.shape,
-    customUniforms: [{ name: 'eps', type: 'float' }, { name: 'slope', type: 'float' }],
-    userCode: `
+    },
+    [dy, x, stats, ...yIn],
+    [[epsilon!], [slope ?? 1]],
+  );
+  const dx = run(
+    backend,
+    {
+      variableNames: withY(['dy', 'x', 's', 'g', 'dg', 'db']),
+      outputShape: x.shape,
+      customUniforms: [
+        { name: 'eps', type: 'float' },
+        { name: 'slope', type: 'float' },
+      ],
+      userCode: `
       void main() {
         int c = getOutputCoords()[3];
         float rstd = inversesqrt(getS(1, c) + eps);
@@ -156,7 +211,10 @@ export const batchNormGradWebGL: tf.KernelFunc = ({ inputs, backend, attrs }) =>
         float g = ${gAt('getDyAtOutCoords()', 'getYAtOutCoords()')};
         setOutput((g - getDb(c) * inv - xhat * (getDg(c) * inv)) * (getG(c) * rstd));
       }`,
-  }, [dy, x, stats, gamma, dgamma, dbeta, ...yIn], [[epsilon!], [slope ?? 1]]);
+    },
+    [dy, x, stats, gamma, dgamma, dbeta, ...yIn],
+    [[epsilon!], [slope ?? 1]],
+  );
   return [dx, dgamma, dbeta];
 };
 

@@ -13,7 +13,12 @@ interface GPGPUProgramLike {
   customUniforms?: Array<{ name: string; type: 'float' }>;
 }
 interface WebGLBackendLike {
-  runWebGLProgram(program: GPGPUProgramLike, inputs: tf.TensorInfo[], dtype: 'float32', customUniformValues?: number[][]): tf.TensorInfo;
+  runWebGLProgram(
+    program: GPGPUProgramLike,
+    inputs: tf.TensorInfo[],
+    dtype: 'float32',
+    customUniformValues?: number[][],
+  ): tf.TensorInfo;
 }
 
 /** GLSL of the per-element loss of values `xv` (and `yv`). */
@@ -29,11 +34,16 @@ function derivative(kind: LossKernelAttrs['kind']): string {
   return 'sign(xv - yv)';
 }
 
-function operands(kind: LossKernelAttrs['kind'], inputs: Record<string, tf.TensorInfo>): tf.TensorInfo[] {
+function operands(
+  kind: LossKernelAttrs['kind'],
+  inputs: Record<string, tf.TensorInfo>,
+): tf.TensorInfo[] {
   const x = inputs.x!;
-  if (x.shape.length !== 4) throw new Error(`${LOSS_KERNEL}: expects NHWC tensors, got shape [${x.shape}]`);
+  if (x.shape.length !== 4)
+    throw new Error(`${LOSS_KERNEL}: expects NHWC tensors, got shape [${x.shape}]`);
   if (kind !== 'l1') return [x];
-  if (!inputs.y || !tf.util.arraysEqual(inputs.y.shape, x.shape)) throw new Error(`${LOSS_KERNEL}: l1 needs inputs x and y of one shape`);
+  if (!inputs.y || !tf.util.arraysEqual(inputs.y.shape, x.shape))
+    throw new Error(`${LOSS_KERNEL}: l1 needs inputs x and y of one shape`);
   return [x, inputs.y];
 }
 
@@ -42,11 +52,15 @@ export const lossWebGL: tf.KernelFunc = ({ inputs, backend, attrs }) => {
   const a = attrs as unknown as LossKernelAttrs;
   const ins = operands(a.kind, inputs as Record<string, tf.TensorInfo>);
   const [N, H, W, C] = ins[0]!.shape as [number, number, number, number];
-  const out = (backend as unknown as WebGLBackendLike).runWebGLProgram({
-    variableNames: a.kind === 'l1' ? ['x', 'y'] : ['x'],
-    outputShape: [1],
-    customUniforms: [{ name: 'target', type: 'float' }, { name: 'scale', type: 'float' }],
-    userCode: `
+  const out = (backend as unknown as WebGLBackendLike).runWebGLProgram(
+    {
+      variableNames: a.kind === 'l1' ? ['x', 'y'] : ['x'],
+      outputShape: [1],
+      customUniforms: [
+        { name: 'target', type: 'float' },
+        { name: 'scale', type: 'float' },
+      ],
+      userCode: `
       void main() {
         float s = 0.0;
         for (int ib = 0; ib < ${N}; ib++) {
@@ -62,7 +76,11 @@ export const lossWebGL: tf.KernelFunc = ({ inputs, backend, attrs }) => {
         }
         setOutput(scale * (s / float(${N * H * W * C})));
       }`,
-  }, ins, 'float32', [[a.target], [a.scale]]);
+    },
+    ins,
+    'float32',
+    [[a.target], [a.scale]],
+  );
   // A scalar: the [1] texture relabelled, as tfjs's own Reshape does for unpacked data (no program).
   return { dataId: out.dataId, shape: [], dtype: out.dtype };
 };
@@ -73,18 +91,29 @@ export const lossGradWebGL: tf.KernelFunc = ({ inputs, backend, attrs }) => {
   const all = inputs as Record<string, tf.TensorInfo>;
   const ins = operands(a.kind, all);
   const x = ins[0]!;
-  return (backend as unknown as WebGLBackendLike).runWebGLProgram({
-    variableNames: a.kind === 'l1' ? ['dy', 'x', 'y'] : ['dy', 'x'],
-    outputShape: x.shape,
-    customUniforms: [{ name: 'target', type: 'float' }, { name: 'factor', type: 'float' }],
-    userCode: `
+  return (backend as unknown as WebGLBackendLike).runWebGLProgram(
+    {
+      variableNames: a.kind === 'l1' ? ['dy', 'x', 'y'] : ['dy', 'x'],
+      outputShape: x.shape,
+      customUniforms: [
+        { name: 'target', type: 'float' },
+        { name: 'factor', type: 'float' },
+      ],
+      userCode: `
       void main() {
         float xv = getXAtOutCoords();
         ${a.kind === 'l1' ? 'float yv = getYAtOutCoords();' : ''}
         setOutput(getDy() * factor * (${derivative(a.kind)}));
       }`,
-  }, [all.dy!, ...ins], 'float32', [[a.target], [a.scale / tf.util.sizeFromShape(x.shape)]]);
+    },
+    [all.dy!, ...ins],
+    'float32',
+    [[a.target], [a.scale / tf.util.sizeFromShape(x.shape)]],
+  );
 };
 
 /** The loss kernels for webgl, by name. */
-export const LOSS_WEBGL: Array<[string, tf.KernelFunc]> = [[LOSS_KERNEL, lossWebGL], [LOSS_GRAD_KERNEL, lossGradWebGL]];
+export const LOSS_WEBGL: Array<[string, tf.KernelFunc]> = [
+  [LOSS_KERNEL, lossWebGL],
+  [LOSS_GRAD_KERNEL, lossGradWebGL],
+];

@@ -20,11 +20,22 @@ const f = Math.fround;
  * ```
  */
 export function adamUpdate(
-  p: Float32Array, g: Float32Array, m: Float32Array, v: Float32Array,
-  p2: Float32Array, m2: Float32Array, v2: Float32Array, a: AdamKernelAttrs,
+  p: Float32Array,
+  g: Float32Array,
+  m: Float32Array,
+  v: Float32Array,
+  p2: Float32Array,
+  m2: Float32Array,
+  v2: Float32Array,
+  a: AdamKernelAttrs,
 ): void {
-  const B1 = f(a.beta1), C1 = f(1 - a.beta1), B2 = f(a.beta2), C2 = f(1 - a.beta2);
-  const BC = f(a.bc2Sqrt), E = f(a.epsilon), S = f(a.stepSize);
+  const B1 = f(a.beta1),
+    C1 = f(1 - a.beta1),
+    B2 = f(a.beta2),
+    C2 = f(1 - a.beta2);
+  const BC = f(a.bc2Sqrt),
+    E = f(a.epsilon),
+    S = f(a.stepSize);
   for (let i = 0; i < p.length; i++) {
     const gi = g[i]!;
     const mi = f(f(m[i]! * B1) + f(gi * C1));
@@ -36,8 +47,14 @@ export function adamUpdate(
   }
 }
 
-interface CpuLike { readSync(id: tf.DataId): unknown; makeTensorInfo(shape: number[], dtype: 'float32', values: Float32Array): tf.TensorInfo }
-interface WasmLike { makeOutput(shape: number[], dtype: 'float32'): tf.TensorInfo; typedArrayFromHeap(t: tf.TensorInfo): unknown }
+interface CpuLike {
+  readSync(id: tf.DataId): unknown;
+  makeTensorInfo(shape: number[], dtype: 'float32', values: Float32Array): tf.TensorInfo;
+}
+interface WasmLike {
+  makeOutput(shape: number[], dtype: 'float32'): tf.TensorInfo;
+  typedArrayFromHeap(t: tf.TensorInfo): unknown;
+}
 
 type AdamInputs = Record<'param' | 'grad' | 'm' | 'v', tf.TensorInfo>;
 
@@ -45,7 +62,9 @@ function checkInputs(inputs: AdamInputs): void {
   const n = tf.util.sizeFromShape(inputs.param.shape);
   for (const k of ['grad', 'm', 'v'] as const) {
     if (tf.util.sizeFromShape(inputs[k].shape) !== n || inputs[k].dtype !== 'float32') {
-      throw new Error(`${ADAM_KERNEL}: input "${k}" must be float32 of shape [${inputs.param.shape}], got ${inputs[k].dtype} [${inputs[k].shape}]`);
+      throw new Error(
+        `${ADAM_KERNEL}: input "${k}" must be float32 of shape [${inputs.param.shape}], got ${inputs[k].dtype} [${inputs[k].shape}]`,
+      );
     }
   }
 }
@@ -56,10 +75,25 @@ const cpuKernel: tf.KernelFunc = ({ inputs, backend, attrs }) => {
   const be = backend as unknown as CpuLike;
   const read = (t: tf.TensorInfo) => be.readSync(t.dataId) as Float32Array;
   const n = read(ins.param).length;
-  const p2 = new Float32Array(n), m2 = new Float32Array(n), v2 = new Float32Array(n);
-  adamUpdate(read(ins.param), read(ins.grad), read(ins.m), read(ins.v), p2, m2, v2, attrs as unknown as AdamKernelAttrs);
+  const p2 = new Float32Array(n),
+    m2 = new Float32Array(n),
+    v2 = new Float32Array(n);
+  adamUpdate(
+    read(ins.param),
+    read(ins.grad),
+    read(ins.m),
+    read(ins.v),
+    p2,
+    m2,
+    v2,
+    attrs as unknown as AdamKernelAttrs,
+  );
   const shape = ins.param.shape;
-  return [be.makeTensorInfo(shape, 'float32', p2), be.makeTensorInfo(shape, 'float32', m2), be.makeTensorInfo(shape, 'float32', v2)];
+  return [
+    be.makeTensorInfo(shape, 'float32', p2),
+    be.makeTensorInfo(shape, 'float32', m2),
+    be.makeTensorInfo(shape, 'float32', v2),
+  ];
 };
 
 const wasmKernel: tf.KernelFunc = ({ inputs, backend, attrs }) => {
@@ -67,10 +101,23 @@ const wasmKernel: tf.KernelFunc = ({ inputs, backend, attrs }) => {
   checkInputs(ins);
   const be = backend as unknown as WasmLike;
   const shape = ins.param.shape;
-  const outs = [be.makeOutput(shape, 'float32'), be.makeOutput(shape, 'float32'), be.makeOutput(shape, 'float32')];
+  const outs = [
+    be.makeOutput(shape, 'float32'),
+    be.makeOutput(shape, 'float32'),
+    be.makeOutput(shape, 'float32'),
+  ];
   // makeOutput may grow the wasm memory, which detaches earlier heap views: take views after it.
   const heap = (t: tf.TensorInfo) => be.typedArrayFromHeap(t) as Float32Array;
-  adamUpdate(heap(ins.param), heap(ins.grad), heap(ins.m), heap(ins.v), heap(outs[0]!), heap(outs[1]!), heap(outs[2]!), attrs as unknown as AdamKernelAttrs);
+  adamUpdate(
+    heap(ins.param),
+    heap(ins.grad),
+    heap(ins.m),
+    heap(ins.v),
+    heap(outs[0]!),
+    heap(outs[1]!),
+    heap(outs[2]!),
+    attrs as unknown as AdamKernelAttrs,
+  );
   return outs;
 };
 
@@ -83,7 +130,8 @@ const wasmKernel: tf.KernelFunc = ({ inputs, backend, attrs }) => {
  * ```
  */
 export function registerCpuAdam(backendName: string): void {
-  const kernelFunc = backendName === 'cpu' ? cpuKernel : backendName === 'wasm' ? wasmKernel : undefined;
+  const kernelFunc =
+    backendName === 'cpu' ? cpuKernel : backendName === 'wasm' ? wasmKernel : undefined;
   if (!kernelFunc || tf.getKernel(ADAM_KERNEL, backendName)) return;
   tf.registerKernel({ kernelName: ADAM_KERNEL, backendName, kernelFunc });
 }

@@ -22,10 +22,21 @@ interface WebGPUProgramLike {
 }
 
 interface WebGPUBackendLike {
-  runWebGPUProgram(program: WebGPUProgramLike, inputs: tf.TensorInfo[], dtype: 'float32', uniforms: Array<{ type: 'float32'; data: number[] }>): tf.TensorInfo;
+  runWebGPUProgram(
+    program: WebGPUProgramLike,
+    inputs: tf.TensorInfo[],
+    dtype: 'float32',
+    uniforms: Array<{ type: 'float32'; data: number[] }>,
+  ): tf.TensorInfo;
 }
 
-function program(key: string, variableNames: string[], shape: number[], uniforms: string[], expr: string): WebGPUProgramLike {
+function program(
+  key: string,
+  variableNames: string[],
+  shape: number[],
+  uniforms: string[],
+  expr: string,
+): WebGPUProgramLike {
   const n = tf.util.sizeFromShape(shape);
   return {
     variableNames,
@@ -60,11 +71,41 @@ export const adamWebGPU: tf.KernelFunc = ({ inputs, backend, attrs }) => {
   const a = attrs as unknown as AdamKernelAttrs;
   const be = backend as unknown as WebGPUBackendLike;
   const shape = param.shape;
-  const m2 = be.runWebGPUProgram(program('m', ['G', 'M'], shape, ['b1', 'c1'], 'M[index] * uniforms.b1 + G[index] * uniforms.c1'), [grad, m], 'float32', f32(a.beta1, 1 - a.beta1));
-  const v2 = be.runWebGPUProgram(program('v', ['G', 'V'], shape, ['b2', 'c2'], 'V[index] * uniforms.b2 + (G[index] * G[index]) * uniforms.c2'), [grad, v], 'float32', f32(a.beta2, 1 - a.beta2));
+  const m2 = be.runWebGPUProgram(
+    program(
+      'm',
+      ['G', 'M'],
+      shape,
+      ['b1', 'c1'],
+      'M[index] * uniforms.b1 + G[index] * uniforms.c1',
+    ),
+    [grad, m],
+    'float32',
+    f32(a.beta1, 1 - a.beta1),
+  );
+  const v2 = be.runWebGPUProgram(
+    program(
+      'v',
+      ['G', 'V'],
+      shape,
+      ['b2', 'c2'],
+      'V[index] * uniforms.b2 + (G[index] * G[index]) * uniforms.c2',
+    ),
+    [grad, v],
+    'float32',
+    f32(a.beta2, 1 - a.beta2),
+  );
   const p2 = be.runWebGPUProgram(
-    program('p', ['P', 'M', 'V'], shape, ['bc', 'eps', 'step'], 'P[index] - (M[index] / (sqrt(V[index]) / uniforms.bc + uniforms.eps)) * uniforms.step'),
-    [param, m2, v2], 'float32', f32(a.bc2Sqrt, a.epsilon, a.stepSize),
+    program(
+      'p',
+      ['P', 'M', 'V'],
+      shape,
+      ['bc', 'eps', 'step'],
+      'P[index] - (M[index] / (sqrt(V[index]) / uniforms.bc + uniforms.eps)) * uniforms.step',
+    ),
+    [param, m2, v2],
+    'float32',
+    f32(a.bc2Sqrt, a.epsilon, a.stepSize),
   );
   return [p2, m2, v2];
 };

@@ -7,7 +7,11 @@
  */
 import { tf } from '../../core/tf.js';
 import {
-  BN_APPLY_KERNEL, BN_GRAD_KERNEL, BN_RUNNING_KERNEL, BN_STATS_KERNEL, type BatchNormKernelAttrs,
+  BN_APPLY_KERNEL,
+  BN_GRAD_KERNEL,
+  BN_RUNNING_KERNEL,
+  BN_STATS_KERNEL,
+  type BatchNormKernelAttrs,
 } from '../../core/fused-kernels.js';
 
 /** Threads per workgroup of the per-channel reductions (a power of two). */
@@ -30,7 +34,12 @@ interface WebGPUProgramLike {
 type Uniform = { type: 'float32' | 'int32'; data: number[] };
 
 interface WebGPUBackendLike {
-  runWebGPUProgram(program: WebGPUProgramLike, inputs: tf.TensorInfo[], dtype: 'float32', uniforms: Uniform[]): tf.TensorInfo;
+  runWebGPUProgram(
+    program: WebGPUProgramLike,
+    inputs: tf.TensorInfo[],
+    dtype: 'float32',
+    uniforms: Uniform[],
+  ): tf.TensorInfo;
 }
 
 const i32 = (d: number): Uniform => ({ type: 'int32', data: [d] });
@@ -41,7 +50,14 @@ const f32 = (d: number): Uniform => ({ type: 'float32', data: [d] });
  * runs with `c` (channel), `C` (channels), `n` (values per channel) and `lid` in scope and may
  * call `reduceSum(v)`, a workgroup-wide sum (every thread must call it, with its partial sum).
  */
-function reduceProgram(key: string, variableNames: string[], outputShape: number[], channels: number, uniforms: string, body: string): WebGPUProgramLike {
+function reduceProgram(
+  key: string,
+  variableNames: string[],
+  outputShape: number[],
+  channels: number,
+  uniforms: string,
+  body: string,
+): WebGPUProgramLike {
   return {
     variableNames,
     outputShape,
@@ -76,7 +92,13 @@ function reduceProgram(key: string, variableNames: string[], outputShape: number
   };
 }
 
-function elementwiseProgram(key: string, variableNames: string[], shape: number[], uniforms: string, body: string): WebGPUProgramLike {
+function elementwiseProgram(
+  key: string,
+  variableNames: string[],
+  shape: number[],
+  uniforms: string,
+  body: string,
+): WebGPUProgramLike {
   const size = tf.util.sizeFromShape(shape);
   return {
     variableNames,
@@ -105,7 +127,13 @@ function channelsOf(x: tf.TensorInfo): { C: number; n: number } {
 export const batchStatsWebGPU: tf.KernelFunc = ({ inputs, backend }) => {
   const { x } = inputs as { x: tf.TensorInfo };
   const { C, n } = channelsOf(x);
-  const program = reduceProgram('stats', ['X'], [2, C], C, '', `
+  const program = reduceProgram(
+    'stats',
+    ['X'],
+    [2, C],
+    C,
+    '',
+    `
         var s = 0.0;
         for (var k = lid; k < n; k = k + ${REDUCE_GROUP}) { s = s + X[k * C + c]; }
         let mean = reduceSum(s, lid) / f32(n);
@@ -115,22 +143,40 @@ export const batchStatsWebGPU: tf.KernelFunc = ({ inputs, backend }) => {
         if (lid == 0) {
           setOutputAtIndex(c, mean);
           setOutputAtIndex(C + c, variance);
-        }`);
-  return (backend as unknown as WebGPUBackendLike).runWebGPUProgram(program, [x], 'float32', [i32(C), i32(n)]);
+        }`,
+  );
+  return (backend as unknown as WebGPUBackendLike).runWebGPUProgram(program, [x], 'float32', [
+    i32(C),
+    i32(n),
+  ]);
 };
 
 /** {@link BN_APPLY_KERNEL} on webgpu. */
 export const batchNormApplyWebGPU: tf.KernelFunc = ({ inputs, backend, attrs }) => {
-  const { x, stats, gamma, beta } = inputs as Record<'x' | 'stats' | 'gamma' | 'beta', tf.TensorInfo>;
+  const { x, stats, gamma, beta } = inputs as Record<
+    'x' | 'stats' | 'gamma' | 'beta',
+    tf.TensorInfo
+  >;
   const { epsilon, slope } = attrs as unknown as BatchNormKernelAttrs;
   const { C } = channelsOf(x);
   const act = slope != null;
-  const program = elementwiseProgram(act ? 'applyAct' : 'apply', ['X', 'S', 'G', 'B'], x.shape, 'channels : i32, eps : f32, slope : f32, ', `
+  const program = elementwiseProgram(
+    act ? 'applyAct' : 'apply',
+    ['X', 'S', 'G', 'B'],
+    x.shape,
+    'channels : i32, eps : f32, slope : f32, ',
+    `
           let c = index % uniforms.channels;
           let inv = G[c] * inverseSqrt(S[uniforms.channels + c] + uniforms.eps);
           let v = (X[index] - S[c]) * inv + B[c];
-          ${act ? 'if (v < 0.0) { setOutputAtIndex(index, uniforms.slope * v); } else { setOutputAtIndex(index, v); }' : 'setOutputAtIndex(index, v);'}`);
-  return (backend as unknown as WebGPUBackendLike).runWebGPUProgram(program, [x, stats, gamma, beta], 'float32', [i32(C), f32(epsilon!), f32(slope ?? 1)]);
+          ${act ? 'if (v < 0.0) { setOutputAtIndex(index, uniforms.slope * v); } else { setOutputAtIndex(index, v); }' : 'setOutputAtIndex(index, v);'}`,
+  );
+  return (backend as unknown as WebGPUBackendLike).runWebGPUProgram(
+    program,
+    [x, stats, gamma, beta],
+    'float32',
+    [i32(C), f32(epsilon!), f32(slope ?? 1)],
+  );
 };
 
 /** {@link BN_RUNNING_KERNEL} on webgpu. */
@@ -138,41 +184,91 @@ export const batchNormRunningWebGPU: tf.KernelFunc = ({ inputs, backend, attrs }
   const { running, stats } = inputs as Record<'running' | 'stats', tf.TensorInfo>;
   const { row, momentum, scale } = attrs as unknown as BatchNormKernelAttrs;
   const C = running.shape[0]!;
-  const program = elementwiseProgram('running', ['R', 'S'], running.shape, 'offset : i32, a : f32, b : f32, ', `
-          setOutputAtIndex(index, R[index] * uniforms.a + S[uniforms.offset + index] * uniforms.b);`);
-  return (backend as unknown as WebGPUBackendLike).runWebGPUProgram(program, [running, stats], 'float32', [i32(row! * C), f32(1 - momentum!), f32(momentum! * scale!)]);
+  const program = elementwiseProgram(
+    'running',
+    ['R', 'S'],
+    running.shape,
+    'offset : i32, a : f32, b : f32, ',
+    `
+          setOutputAtIndex(index, R[index] * uniforms.a + S[uniforms.offset + index] * uniforms.b);`,
+  );
+  return (backend as unknown as WebGPUBackendLike).runWebGPUProgram(
+    program,
+    [running, stats],
+    'float32',
+    [i32(row! * C), f32(1 - momentum!), f32(momentum! * scale!)],
+  );
 };
 
 /** {@link BN_GRAD_KERNEL} on webgpu: two reduction programs and one elementwise program. */
 export const batchNormGradWebGPU: tf.KernelFunc = ({ inputs, backend, attrs }) => {
-  const { dy, x, stats, gamma, y } = inputs as Record<'dy' | 'x' | 'stats' | 'gamma' | 'y', tf.TensorInfo>;
+  const { dy, x, stats, gamma, y } = inputs as Record<
+    'dy' | 'x' | 'stats' | 'gamma' | 'y',
+    tf.TensorInfo
+  >;
   const { epsilon, slope } = attrs as unknown as BatchNormKernelAttrs;
   const be = backend as unknown as WebGPUBackendLike;
   const { C, n } = channelsOf(x);
   const act = slope != null;
-  if (act && !y) throw new Error(`${BN_GRAD_KERNEL}: a fused activation needs the forward output "y"`);
+  if (act && !y)
+    throw new Error(`${BN_GRAD_KERNEL}: a fused activation needs the forward output "y"`);
   // The gradient into the normalisation: dy times the activation's derivative, read from y.
-  const g = (i: string) => act ? `select(uniforms.slope * DY[${i}], DY[${i}], Y[${i}] > 0.0)` : `DY[${i}]`;
-  const withY = (names: string[]) => act ? [...names, 'Y'] : names;
+  const g = (i: string) =>
+    act ? `select(uniforms.slope * DY[${i}], DY[${i}], Y[${i}] > 0.0)` : `DY[${i}]`;
+  const withY = (names: string[]) => (act ? [...names, 'Y'] : names);
   const yIn = act ? [y!] : [];
-  const dbeta = be.runWebGPUProgram(reduceProgram(act ? 'dbetaAct' : 'dbeta', withY(['DY']), [C], C, 'slope : f32, ', `
+  const dbeta = be.runWebGPUProgram(
+    reduceProgram(
+      act ? 'dbetaAct' : 'dbeta',
+      withY(['DY']),
+      [C],
+      C,
+      'slope : f32, ',
+      `
         var s = 0.0;
         for (var k = lid; k < n; k = k + ${REDUCE_GROUP}) { s = s + ${g('k * C + c')}; }
         let total = reduceSum(s, lid);
-        if (lid == 0) { setOutputAtIndex(c, total); }`), [dy, ...yIn], 'float32', [i32(C), i32(n), f32(slope ?? 1)]);
-  const dgamma = be.runWebGPUProgram(reduceProgram(act ? 'dgammaAct' : 'dgamma', withY(['DY', 'X', 'S']), [C], C, 'slope : f32, eps : f32, ', `
+        if (lid == 0) { setOutputAtIndex(c, total); }`,
+    ),
+    [dy, ...yIn],
+    'float32',
+    [i32(C), i32(n), f32(slope ?? 1)],
+  );
+  const dgamma = be.runWebGPUProgram(
+    reduceProgram(
+      act ? 'dgammaAct' : 'dgamma',
+      withY(['DY', 'X', 'S']),
+      [C],
+      C,
+      'slope : f32, eps : f32, ',
+      `
         let mean = S[c];
         var s = 0.0;
         for (var k = lid; k < n; k = k + ${REDUCE_GROUP}) { s = s + ${g('k * C + c')} * (X[k * C + c] - mean); }
         let total = reduceSum(s, lid);
-        if (lid == 0) { setOutputAtIndex(c, total * inverseSqrt(S[C + c] + uniforms.eps)); }`), [dy, x, stats, ...yIn], 'float32', [i32(C), i32(n), f32(slope ?? 1), f32(epsilon!)]);
-  const dx = be.runWebGPUProgram(elementwiseProgram(act ? 'dxAct' : 'dx', withY(['DY', 'X', 'S', 'G', 'DG', 'DB']), x.shape, 'channels : i32, eps : f32, invCount : f32, slope : f32, ', `
+        if (lid == 0) { setOutputAtIndex(c, total * inverseSqrt(S[C + c] + uniforms.eps)); }`,
+    ),
+    [dy, x, stats, ...yIn],
+    'float32',
+    [i32(C), i32(n), f32(slope ?? 1), f32(epsilon!)],
+  );
+  const dx = be.runWebGPUProgram(
+    elementwiseProgram(
+      act ? 'dxAct' : 'dx',
+      withY(['DY', 'X', 'S', 'G', 'DG', 'DB']),
+      x.shape,
+      'channels : i32, eps : f32, invCount : f32, slope : f32, ',
+      `
           let C = uniforms.channels;
           let c = index % C;
           let rstd = inverseSqrt(S[C + c] + uniforms.eps);
           let xhat = (X[index] - S[c]) * rstd;
-          setOutputAtIndex(index, (${g('index')} - DB[c] * uniforms.invCount - xhat * (DG[c] * uniforms.invCount)) * (G[c] * rstd));`),
-  [dy, x, stats, gamma, dgamma, dbeta, ...yIn], 'float32', [i32(C), f32(epsilon!), f32(1 / n), f32(slope ?? 1)]);
+          setOutputAtIndex(index, (${g('index')} - DB[c] * uniforms.invCount - xhat * (DG[c] * uniforms.invCount)) * (G[c] * rstd));`,
+    ),
+    [dy, x, stats, gamma, dgamma, dbeta, ...yIn],
+    'float32',
+    [i32(C), f32(epsilon!), f32(1 / n), f32(slope ?? 1)],
+  );
   return [dx, dgamma, dbeta];
 };
 

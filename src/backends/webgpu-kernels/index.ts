@@ -21,8 +21,13 @@ export { countKernels, formatKernelCount, type KernelCount } from './op-count.js
  * ```
  */
 export function registerWebGPUKernels(): void {
-  const kernels: Array<[string, tf.KernelFunc]> = [[ADAM_KERNEL, adamWebGPU], ...BATCH_NORM_WEBGPU, ...LOSS_WEBGPU];
+  const kernels: Array<[string, tf.KernelFunc]> = [
+    [ADAM_KERNEL, adamWebGPU],
+    ...BATCH_NORM_WEBGPU,
+    ...LOSS_WEBGPU,
+  ];
   for (const [kernelName, kernelFunc] of kernels) {
-    if (!tf.getKernel(kernelName, 'webgpu')) tf.registerKernel({ kernelName, backendName: 'webgpu', kernelFunc });
+    if (!tf.getKernel(kernelName, 'webgpu'))
+      tf.registerKernel({ kernelName, backendName: 'webgpu', kernelFunc });
   }
 }

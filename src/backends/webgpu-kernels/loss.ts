@@ -21,7 +21,12 @@ interface WebGPUProgramLike {
 }
 type Uniform = { type: 'float32' | 'int32'; data: number[] };
 interface WebGPUBackendLike {
-  runWebGPUProgram(program: WebGPUProgramLike, inputs: tf.TensorInfo[], dtype: 'float32', uniforms: Uniform[]): tf.TensorInfo;
+  runWebGPUProgram(
+    program: WebGPUProgramLike,
+    inputs: tf.TensorInfo[],
+    dtype: 'float32',
+    uniforms: Uniform[],
+  ): tf.TensorInfo;
 }
 
 /** WGSL of the per-element loss `f` at index `i` (reads `X`, and `Y` for l1). */
@@ -38,9 +43,15 @@ function derivative(kind: LossKernelAttrs['kind']): string {
   return 'sign(X[index] - Y[index])';
 }
 
-function names(kind: LossKernelAttrs['kind'], inputs: Record<string, tf.TensorInfo>): tf.TensorInfo[] {
+function names(
+  kind: LossKernelAttrs['kind'],
+  inputs: Record<string, tf.TensorInfo>,
+): tf.TensorInfo[] {
   if (kind !== 'l1') return [inputs.x!];
-  if (!inputs.y || tf.util.sizeFromShape(inputs.y.shape) !== tf.util.sizeFromShape(inputs.x!.shape)) {
+  if (
+    !inputs.y ||
+    tf.util.sizeFromShape(inputs.y.shape) !== tf.util.sizeFromShape(inputs.x!.shape)
+  ) {
     throw new Error(`${LOSS_KERNEL}: l1 needs inputs x and y of one shape`);
   }
   return [inputs.x!, inputs.y];
@@ -76,7 +87,9 @@ export const lossWebGPU: tf.KernelFunc = ({ inputs, backend, attrs }) => {
       }`,
   };
   const out = (backend as unknown as WebGPUBackendLike).runWebGPUProgram(program, ins, 'float32', [
-    { type: 'int32', data: [n] }, { type: 'float32', data: [a.target] }, { type: 'float32', data: [a.scale] },
+    { type: 'int32', data: [n] },
+    { type: 'float32', data: [a.target] },
+    { type: 'float32', data: [a.scale] },
   ]);
   // A scalar: the [1] buffer relabelled, as tfjs's own Reshape does (no program).
   return { dataId: out.dataId, shape: [], dtype: out.dtype };
@@ -105,10 +118,19 @@ export const lossGradWebGPU: tf.KernelFunc = ({ inputs, backend, attrs }) => {
         }
       }`,
   };
-  return (backend as unknown as WebGPUBackendLike).runWebGPUProgram(program, [all.dy!, ...ins], 'float32', [
-    { type: 'float32', data: [a.target] }, { type: 'float32', data: [a.scale / n] },
-  ]);
+  return (backend as unknown as WebGPUBackendLike).runWebGPUProgram(
+    program,
+    [all.dy!, ...ins],
+    'float32',
+    [
+      { type: 'float32', data: [a.target] },
+      { type: 'float32', data: [a.scale / n] },
+    ],
+  );
 };
 
 /** The loss kernels for webgpu, by name. */
-export const LOSS_WEBGPU: Array<[string, tf.KernelFunc]> = [[LOSS_KERNEL, lossWebGPU], [LOSS_GRAD_KERNEL, lossGradWebGPU]];
+export const LOSS_WEBGPU: Array<[string, tf.KernelFunc]> = [
+  [LOSS_KERNEL, lossWebGPU],
+  [LOSS_GRAD_KERNEL, lossGradWebGPU],
+];

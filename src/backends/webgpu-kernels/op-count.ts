@@ -37,7 +37,9 @@ function programName(p: { constructor?: { name?: string }; shaderKey?: string })
 }
 
 /** Counts the programs run while `fn` runs by wrapping the backend instance's program runner. */
-async function countPrograms<T>(fn: () => Promise<T>): Promise<{ result: T; programs: number | null; byProgram: Map<string, number> }> {
+async function countPrograms<T>(
+  fn: () => Promise<T>,
+): Promise<{ result: T; programs: number | null; byProgram: Map<string, number> }> {
   const be = tf.backend() as unknown as Record<string, unknown>;
   const runner = PROGRAM_RUNNERS.find((r) => typeof be[r] === 'function');
   const byProgram = new Map<string, number>();
@@ -74,13 +76,17 @@ const METADATA_ONLY = new Set(['Reshape', 'Identity']);
  * console.log(count.total, count.byKernel.slice(0, 10));
  * ```
  */
-export async function countKernels<T>(fn: () => T | Promise<T>): Promise<{ result: T; count: KernelCount }> {
+export async function countKernels<T>(
+  fn: () => T | Promise<T>,
+): Promise<{ result: T; count: KernelCount }> {
   const backend = tf.getBackend();
   let result!: T;
-  const counted = await countPrograms(() => tf.profile(async () => {
-    result = await fn();
-    return [] as tf.Tensor[];
-  }));
+  const counted = await countPrograms(() =>
+    tf.profile(async () => {
+      result = await fn();
+      return [] as tf.Tensor[];
+    }),
+  );
   const info = counted.result;
   const by = new Map<string, number>();
   let total = 0;
@@ -109,8 +115,16 @@ export function formatKernelCount(count: KernelCount, limit = Infinity): string 
   const w = Math.max(6, ...rows.map(([n]) => n.length));
   const lines = rows.map(([n, c]) => `${n.padEnd(w)}  ${String(c).padStart(5)}`);
   const rest = count.byKernel.slice(limit).reduce((s, [, c]) => s + c, 0);
-  if (rest) lines.push(`${`(${count.byKernel.length - rows.length} others)`.padEnd(w)}  ${String(rest).padStart(5)}`);
-  lines.push(`${'total'.padEnd(w)}  ${String(count.total).padStart(5)}  (${count.dispatching} launch GPU work; Reshape/Identity share buffers)`);
-  if (count.programs != null) lines.push(`${'programs'.padEnd(w)}  ${String(count.programs).padStart(5)}  (GPU programs run, those inside kernels included)`);
+  if (rest)
+    lines.push(
+      `${`(${count.byKernel.length - rows.length} others)`.padEnd(w)}  ${String(rest).padStart(5)}`,
+    );
+  lines.push(
+    `${'total'.padEnd(w)}  ${String(count.total).padStart(5)}  (${count.dispatching} launch GPU work; Reshape/Identity share buffers)`,
+  );
+  if (count.programs != null)
+    lines.push(
+      `${'programs'.padEnd(w)}  ${String(count.programs).padStart(5)}  (GPU programs run, those inside kernels included)`,
+    );
   return lines.join('\n');
 }

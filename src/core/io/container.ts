@@ -97,9 +97,18 @@ export function isArtifactsContainer(bytes: Uint8Array): boolean {
 
 /** A short guess of what a file is, for error messages. */
 export function sniff(bytes: Uint8Array): string {
-  if (bytes.length >= 4 && bytes[0] === 0x50 && bytes[1] === 0x4b && bytes[2] === 3 && bytes[3] === 4) return 'a zip file (a PyTorch .pth? load it with loadPth / readPth)';
-  if (bytes.length >= 2 && bytes[0] === 0x80 && bytes[1] <= 5) return 'a pickle (a legacy PyTorch .pth? load it with loadPth / readPth)';
-  if (bytes.length >= 1 && bytes[0] === 0x7b) return 'a JSON file (a tfjs model.json? load it through its path or URL ending in .json)';
+  if (
+    bytes.length >= 4 &&
+    bytes[0] === 0x50 &&
+    bytes[1] === 0x4b &&
+    bytes[2] === 3 &&
+    bytes[3] === 4
+  )
+    return 'a zip file (a PyTorch .pth? load it with loadPth / readPth)';
+  if (bytes.length >= 2 && bytes[0] === 0x80 && bytes[1] <= 5)
+    return 'a pickle (a legacy PyTorch .pth? load it with loadPth / readPth)';
+  if (bytes.length >= 1 && bytes[0] === 0x7b)
+    return 'a JSON file (a tfjs model.json? load it through its path or URL ending in .json)';
   if (bytes.length === 0) return 'an empty file';
   return `${bytes.length} bytes starting ${Array.from(bytes.slice(0, 8), (b) => b.toString(16).padStart(2, '0')).join(' ')}`;
 }
@@ -116,12 +125,23 @@ export function sniff(bytes: Uint8Array): string {
  */
 export function decodeArtifacts(bytes: Uint8Array, where = 'the checkpoint'): ModelArtifacts {
   if (!isArtifactsContainer(bytes)) {
-    throw new CheckpointError(`${where} is not a pix2pix-ts checkpoint/weights file (expected the magic "${MAGIC}"; found ${sniff(bytes)}).`, 'E_CHECKPOINT_FORMAT');
+    throw new CheckpointError(
+      `${where} is not a pix2pix-ts checkpoint/weights file (expected the magic "${MAGIC}"; found ${sniff(bytes)}).`,
+      'E_CHECKPOINT_FORMAT',
+    );
   }
-  if (bytes.length < HEADER + 4) throw new CheckpointError(`${where} is truncated: ${bytes.length} bytes, shorter than the ${HEADER + 4}-byte header and checksum. The save was probably interrupted; use an earlier checkpoint.`, 'E_CHECKPOINT_TRUNCATED');
+  if (bytes.length < HEADER + 4)
+    throw new CheckpointError(
+      `${where} is truncated: ${bytes.length} bytes, shorter than the ${HEADER + 4}-byte header and checksum. The save was probably interrupted; use an earlier checkpoint.`,
+      'E_CHECKPOINT_TRUNCATED',
+    );
   const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const version = dv.getUint32(8, true);
-  if (version !== VERSION) throw new CheckpointError(`${where} has container version ${version}; this pix2pix-ts reads version ${VERSION}. Use the pix2pix-ts version that wrote it, or a newer one.`, 'E_CHECKPOINT_VERSION');
+  if (version !== VERSION)
+    throw new CheckpointError(
+      `${where} has container version ${version}; this pix2pix-ts reads version ${VERSION}. Use the pix2pix-ts version that wrote it, or a newer one.`,
+      'E_CHECKPOINT_VERSION',
+    );
   const jsonLen = dv.getUint32(12, true);
   const wLen = dv.getUint32(16, true) + dv.getUint32(20, true) * 2 ** 32;
   const expected = HEADER + jsonLen + wLen + 4;
@@ -134,13 +154,20 @@ export function decodeArtifacts(bytes: Uint8Array, where = 'the checkpoint'): Mo
   const stored = dv.getUint32(expected - 4, true);
   const actual = crc32(bytes.subarray(0, expected - 4));
   if (stored !== actual) {
-    throw new CheckpointError(`${where} is corrupt: its CRC32 is ${actual.toString(16)}, the file says ${stored.toString(16)}. Use an earlier checkpoint.`, 'E_CHECKPOINT_CORRUPT');
+    throw new CheckpointError(
+      `${where} is corrupt: its CRC32 is ${actual.toString(16)}, the file says ${stored.toString(16)}. Use an earlier checkpoint.`,
+      'E_CHECKPOINT_CORRUPT',
+    );
   }
   let meta: ModelArtifacts;
   try {
     meta = JSON.parse(new TextDecoder().decode(bytes.subarray(HEADER, HEADER + jsonLen)));
   } catch (e) {
-    throw new CheckpointError(`${where} has unreadable metadata JSON: ${(e as Error).message}.`, 'E_CHECKPOINT_CORRUPT', { cause: e });
+    throw new CheckpointError(
+      `${where} has unreadable metadata JSON: ${(e as Error).message}.`,
+      'E_CHECKPOINT_CORRUPT',
+      { cause: e },
+    );
   }
   const start = bytes.byteOffset + HEADER + jsonLen;
   meta.weightData = bytes.buffer.slice(start, start + wLen) as ArrayBuffer;

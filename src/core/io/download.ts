@@ -59,13 +59,20 @@ export function isLocalSource(source: string): boolean {
  * const bytes = await download('/models/latest_net_G.pth', { onProgress: (p) => console.log(p.loaded, p.total) });
  * ```
  */
-export async function download(source: string | URL, opts: DownloadOptions = {}): Promise<Uint8Array> {
+export async function download(
+  source: string | URL,
+  opts: DownloadOptions = {},
+): Promise<Uint8Array> {
   const what = opts.what ?? 'file';
   const href = resolveSource(source);
   if (isLocalSource(href)) {
     const fs = nodeBuiltin('node:fs/promises');
     const url = nodeBuiltin('node:url');
-    if (!fs || !url) throw new CheckpointError(`Cannot read "${href}": local files need Node.js >= 20.16.`, 'E_IO_UNSUPPORTED');
+    if (!fs || !url)
+      throw new CheckpointError(
+        `Cannot read "${href}": local files need Node.js >= 20.16.`,
+        'E_IO_UNSUPPORTED',
+      );
     const path = href.startsWith('file:') ? url.fileURLToPath(href) : href;
     let bytes: Uint8Array;
     try {
@@ -73,7 +80,13 @@ export async function download(source: string | URL, opts: DownloadOptions = {})
     } catch (cause) {
       if (opts.signal?.aborted) throw cause;
       const code = (cause as { code?: string })?.code;
-      throw new CheckpointError(code === 'ENOENT' ? `No ${what} at "${path}".` : `Could not read ${what} "${path}": ${(cause as Error)?.message ?? cause}.`, code === 'ENOENT' ? 'E_IO_NOT_FOUND' : 'E_IO_READ', { cause });
+      throw new CheckpointError(
+        code === 'ENOENT'
+          ? `No ${what} at "${path}".`
+          : `Could not read ${what} "${path}": ${(cause as Error)?.message ?? cause}.`,
+        code === 'ENOENT' ? 'E_IO_NOT_FOUND' : 'E_IO_READ',
+        { cause },
+      );
     }
     opts.onProgress?.({ loaded: bytes.length, total: bytes.length });
     return bytes;
@@ -84,10 +97,17 @@ export async function download(source: string | URL, opts: DownloadOptions = {})
     res = await fetchImpl(href, opts.signal ? { signal: opts.signal } : undefined);
   } catch (cause) {
     if (opts.signal?.aborted) throw cause;
-    throw new CheckpointError(`Could not fetch ${what} "${href}": ${(cause as Error)?.message ?? cause}. Check the URL (relative URLs resolve against the page or worker) and its CORS headers.`, 'E_IO_READ', { cause });
+    throw new CheckpointError(
+      `Could not fetch ${what} "${href}": ${(cause as Error)?.message ?? cause}. Check the URL (relative URLs resolve against the page or worker) and its CORS headers.`,
+      'E_IO_READ',
+      { cause },
+    );
   }
   if (!res.ok) {
-    throw new CheckpointError(`Could not fetch ${what} "${href}": HTTP ${res.status}${res.statusText ? ` ${res.statusText}` : ''}.`, res.status === 404 ? 'E_IO_NOT_FOUND' : 'E_IO_READ');
+    throw new CheckpointError(
+      `Could not fetch ${what} "${href}": HTTP ${res.status}${res.statusText ? ` ${res.statusText}` : ''}.`,
+      res.status === 404 ? 'E_IO_NOT_FOUND' : 'E_IO_READ',
+    );
   }
   const header = Number(res.headers.get('content-length'));
   // A compressed response's content-length counts the compressed bytes; the stream gives more.

@@ -22,8 +22,16 @@ type ModelArtifacts = tf.io.ModelArtifacts;
 
 /** The subset of `node:fs/promises` the handler uses (replaceable in tests to simulate crashes). */
 export interface FsLike {
-  open(path: string, flags: string): Promise<{
-    write(buffer: Uint8Array, offset?: number, length?: number, position?: number | null): Promise<unknown>;
+  open(
+    path: string,
+    flags: string,
+  ): Promise<{
+    write(
+      buffer: Uint8Array,
+      offset?: number,
+      length?: number,
+      position?: number | null,
+    ): Promise<unknown>;
     sync(): Promise<void>;
     close(): Promise<void>;
   }>;
@@ -88,7 +96,8 @@ async function removeStaleTemps(fs: FsLike, dir: string, base: string): Promise<
     if (!name.startsWith(prefix) || !name.endsWith('.tmp')) continue;
     const stamp = name.slice(prefix.length, -'.tmp'.length);
     const time = parseInt(stamp.slice(0, -6), 36);
-    if (stamp.length > 6 && Number.isFinite(time) && Date.now() - time > STALE_TEMP_MS) await fs.unlink(join(dir, name)).catch(() => undefined);
+    if (stamp.length > 6 && Number.isFinite(time) && Date.now() - time > STALE_TEMP_MS)
+      await fs.unlink(join(dir, name)).catch(() => undefined);
   }
 }
 
@@ -105,13 +114,17 @@ async function removeStaleTemps(fs: FsLike, dir: string, base: string): Promise<
 export async function atomicWrite(fs: FsLike, path: string, parts: Uint8Array[]): Promise<void> {
   const dir = dirOf(path);
   await fs.mkdir(dir, { recursive: true });
-  const tmp = join(dir, `.${baseOf(path)}.${Date.now().toString(36)}${Math.random().toString(36).slice(2, 8)}.tmp`);
+  const tmp = join(
+    dir,
+    `.${baseOf(path)}.${Date.now().toString(36)}${Math.random().toString(36).slice(2, 8)}.tmp`,
+  );
   let handle: Awaited<ReturnType<FsLike['open']>> | undefined;
   try {
     handle = await fs.open(tmp, 'w');
     for (const p of parts) {
       // Large parts in slices: one write call of > 2 GiB fails in Node.
-      for (let o = 0; o < p.length; o += 1 << 30) await handle.write(p, o, Math.min(1 << 30, p.length - o), null);
+      for (let o = 0; o < p.length; o += 1 << 30)
+        await handle.write(p, o, Math.min(1 << 30, p.length - o), null);
     }
     await handle.sync();
     await handle.close();
@@ -121,7 +134,11 @@ export async function atomicWrite(fs: FsLike, path: string, parts: Uint8Array[])
   } catch (e) {
     await handle?.close().catch(() => undefined);
     await fs.unlink(tmp).catch(() => undefined);
-    throw new CheckpointError(`Could not save "${path}": ${(e as Error)?.message ?? e}. The previous file, if any, is unchanged.`, 'E_IO_WRITE', { cause: e });
+    throw new CheckpointError(
+      `Could not save "${path}": ${(e as Error)?.message ?? e}. The previous file, if any, is unchanged.`,
+      'E_IO_WRITE',
+      { cause: e },
+    );
   }
   try {
     const d = await fs.open(dir, 'r');
@@ -138,7 +155,9 @@ async function readOrThrow(fs: FsLike, path: string): Promise<Uint8Array> {
   } catch (e) {
     const code = (e as { code?: string })?.code;
     throw new CheckpointError(
-      code === 'ENOENT' ? `No checkpoint/weights file at "${path}".` : `Could not read "${path}": ${(e as Error)?.message ?? e}.`,
+      code === 'ENOENT'
+        ? `No checkpoint/weights file at "${path}".`
+        : `Could not read "${path}": ${(e as Error)?.message ?? e}.`,
       code === 'ENOENT' ? 'E_IO_NOT_FOUND' : 'E_IO_READ',
       { cause: e },
     );
@@ -187,7 +206,9 @@ export function fileHandler(url: string, opts: FileHandlerOptions = {}): tf.io.I
       };
       await atomicWrite(f, join(dirOf(path), binName), [weights]);
       await atomicWrite(f, path, [new TextEncoder().encode(JSON.stringify(modelJSON))]);
-      for (const p of previousBins) if (p !== binName && !p.includes('/')) await f.unlink(join(dirOf(path), p)).catch(() => undefined);
+      for (const p of previousBins)
+        if (p !== binName && !p.includes('/'))
+          await f.unlink(join(dirOf(path), p)).catch(() => undefined);
       return { modelArtifactsInfo: info(artifacts, weights.length) };
     },
     async load(): Promise<ModelArtifacts> {
@@ -198,21 +219,40 @@ export function fileHandler(url: string, opts: FileHandlerOptions = {}): tf.io.I
       try {
         modelJSON = JSON.parse(new TextDecoder().decode(bytes));
       } catch (e) {
-        throw new CheckpointError(`"${path}" is not valid JSON: ${(e as Error).message}.`, 'E_CHECKPOINT_CORRUPT', { cause: e });
+        throw new CheckpointError(
+          `"${path}" is not valid JSON: ${(e as Error).message}.`,
+          'E_CHECKPOINT_CORRUPT',
+          { cause: e },
+        );
       }
-      return loadModelJSON(modelJSON, async (p, maxBytes) => {
-        const full = join(dirOf(path), p);
-        if (f.lstat) {
-          const st = await f.lstat(full).catch((e: unknown) => {
-            throw new CheckpointError(`Could not read weights file "${p}" of "${path}": ${(e as Error)?.message ?? e}.`, (e as { code?: string })?.code === 'ENOENT' ? 'E_IO_NOT_FOUND' : 'E_IO_READ', { cause: e });
-          });
-          if (!st.isFile()) throw new CheckpointError(`Weights file "${p}" of "${path}" is not a regular file (a link, device or folder); refused.`, 'E_UNSAFE_PATH');
-          if (st.size > maxBytes) {
-            throw new CheckpointError(`Weights file "${p}" of "${path}" has ${st.size} bytes, more than the ${maxBytes} its weight specs need; refused before reading. It belongs to another model.json.`, 'E_CHECKPOINT_CORRUPT');
+      return loadModelJSON(
+        modelJSON,
+        async (p, maxBytes) => {
+          const full = join(dirOf(path), p);
+          if (f.lstat) {
+            const st = await f.lstat(full).catch((e: unknown) => {
+              throw new CheckpointError(
+                `Could not read weights file "${p}" of "${path}": ${(e as Error)?.message ?? e}.`,
+                (e as { code?: string })?.code === 'ENOENT' ? 'E_IO_NOT_FOUND' : 'E_IO_READ',
+                { cause: e },
+              );
+            });
+            if (!st.isFile())
+              throw new CheckpointError(
+                `Weights file "${p}" of "${path}" is not a regular file (a link, device or folder); refused.`,
+                'E_UNSAFE_PATH',
+              );
+            if (st.size > maxBytes) {
+              throw new CheckpointError(
+                `Weights file "${p}" of "${path}" has ${st.size} bytes, more than the ${maxBytes} its weight specs need; refused before reading. It belongs to another model.json.`,
+                'E_CHECKPOINT_CORRUPT',
+              );
+            }
           }
-        }
-        return readOrThrow(f, full);
-      }, `"${path}"`);
+          return readOrThrow(f, full);
+        },
+        `"${path}"`,
+      );
     },
   };
 }
@@ -226,9 +266,19 @@ export function fileHandler(url: string, opts: FileHandlerOptions = {}): tf.io.I
  * const artifacts = await loadModelJSON(json, (p) => fetchBytes(new URL(p, base)), 'model.json');
  * ```
  */
-export async function loadModelJSON(modelJSON: tf.io.ModelJSON, fetchPath: (p: string, maxBytes: number) => Promise<Uint8Array>, where: string): Promise<ModelArtifacts> {
-  if (!Array.isArray(modelJSON.weightsManifest) || !modelJSON.weightsManifest.every((g) => g && Array.isArray(g.paths) && Array.isArray(g.weights))) {
-    throw new CheckpointError(`${where} has no valid "weightsManifest" (a list of { paths, weights }): not a tfjs model.json.`, 'E_CHECKPOINT_FORMAT');
+export async function loadModelJSON(
+  modelJSON: tf.io.ModelJSON,
+  fetchPath: (p: string, maxBytes: number) => Promise<Uint8Array>,
+  where: string,
+): Promise<ModelArtifacts> {
+  if (
+    !Array.isArray(modelJSON.weightsManifest) ||
+    !modelJSON.weightsManifest.every((g) => g && Array.isArray(g.paths) && Array.isArray(g.weights))
+  ) {
+    throw new CheckpointError(
+      `${where} has no valid "weightsManifest" (a list of { paths, weights }): not a tfjs model.json.`,
+      'E_CHECKPOINT_FORMAT',
+    );
   }
   const specs = modelJSON.weightsManifest.flatMap((g) => g.weights);
   const need = specs.reduce((n, s) => n + specBytes(s), 0);
@@ -236,7 +286,10 @@ export async function loadModelJSON(modelJSON: tf.io.ModelJSON, fetchPath: (p: s
   // Decided before any read: every path stays inside the model.json's folder.
   for (const p of paths) {
     if (!isConfinedPath(p)) {
-      throw new CheckpointError(`${where} names the weights file ${JSON.stringify(String(p).slice(0, 200))}, which is not a relative path inside its folder (no "..", no absolute path, drive or URL); refused.`, 'E_UNSAFE_PATH');
+      throw new CheckpointError(
+        `${where} names the weights file ${JSON.stringify(String(p).slice(0, 200))}, which is not a relative path inside its folder (no "..", no absolute path, drive or URL); refused.`,
+        'E_UNSAFE_PATH',
+      );
     }
   }
   const parts: Uint8Array[] = [];
@@ -255,7 +308,10 @@ export async function loadModelJSON(modelJSON: tf.io.ModelJSON, fetchPath: (p: s
     o += p.length;
   }
   if (total !== need) {
-    throw new CheckpointError(`${where}: the weight files hold ${total} bytes but the weight specs need ${need}. A weights file is truncated or belongs to another model.json.`, total < need ? 'E_CHECKPOINT_TRUNCATED' : 'E_CHECKPOINT_CORRUPT');
+    throw new CheckpointError(
+      `${where}: the weight files hold ${total} bytes but the weight specs need ${need}. A weights file is truncated or belongs to another model.json.`,
+      total < need ? 'E_CHECKPOINT_TRUNCATED' : 'E_CHECKPOINT_CORRUPT',
+    );
   }
   const { weightsManifest: _m, ...rest } = modelJSON;
   return { ...rest, weightSpecs: specs, weightData: data.buffer };
@@ -273,19 +329,33 @@ export async function loadModelJSON(modelJSON: tf.io.ModelJSON, fetchPath: (p: s
  * ```
  */
 export function isConfinedPath(p: unknown): p is string {
-  if (typeof p !== 'string' || !p || p.includes('\0') || /^[/\\]/.test(p) || /^[a-z][a-z0-9+.-]*:/i.test(p)) return false;
+  if (
+    typeof p !== 'string' ||
+    !p ||
+    p.includes('\0') ||
+    /^[/\\]/.test(p) ||
+    /^[a-z][a-z0-9+.-]*:/i.test(p)
+  )
+    return false;
   return !p.split(/[/\\]/).some((seg) => seg === '..');
 }
 
 /** Bytes one weight spec occupies (quantised dtypes included). */
 export function specBytes(s: tf.io.WeightsManifestEntry): number {
   if (!s || !Array.isArray(s.shape) || !s.shape.every((d) => Number.isSafeInteger(d) && d >= 0)) {
-    throw new CheckpointError(`Invalid weight spec ${JSON.stringify(s?.name ?? null)?.slice(0, 100)}: "shape" must be a list of non-negative integers.`, 'E_CHECKPOINT_FORMAT');
+    throw new CheckpointError(
+      `Invalid weight spec ${JSON.stringify(s?.name ?? null)?.slice(0, 100)}: "shape" must be a list of non-negative integers.`,
+      'E_CHECKPOINT_FORMAT',
+    );
   }
   const n = s.shape.reduce((a, b) => a * b, 1);
   const dtype = s.quantization?.dtype ?? s.dtype;
   const size = { float32: 4, int32: 4, bool: 1, uint8: 1, uint16: 2, float16: 2 }[dtype as string];
-  if (size === undefined) throw new CheckpointError(`Unsupported weight dtype "${dtype}" for "${s.name}".`, 'E_CHECKPOINT_FORMAT');
+  if (size === undefined)
+    throw new CheckpointError(
+      `Unsupported weight dtype "${dtype}" for "${s.name}".`,
+      'E_CHECKPOINT_FORMAT',
+    );
   return n * size;
 }
 

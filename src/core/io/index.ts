@@ -13,9 +13,31 @@ import { fileHandler, filePath, type FileHandlerOptions } from './file-handler.j
 import { download, isLocalSource, resolveSource } from './download.js';
 import { decodeArtifacts } from './container.js';
 
-export { fileHandler, atomicWrite, nodeFs, filePath, loadModelJSON, specBytes, isConfinedPath, type FsLike, type FileHandlerOptions } from './file-handler.js';
-export { download, resolveSource, type DownloadOptions, type DownloadProgress } from './download.js';
-export { encodeArtifacts, decodeArtifacts, isArtifactsContainer, crc32, weightBytes, sniff } from './container.js';
+export {
+  fileHandler,
+  atomicWrite,
+  nodeFs,
+  filePath,
+  loadModelJSON,
+  specBytes,
+  isConfinedPath,
+  type FsLike,
+  type FileHandlerOptions,
+} from './file-handler.js';
+export {
+  download,
+  resolveSource,
+  type DownloadOptions,
+  type DownloadProgress,
+} from './download.js';
+export {
+  encodeArtifacts,
+  decodeArtifacts,
+  isArtifactsContainer,
+  crc32,
+  weightBytes,
+  sniff,
+} from './container.js';
 
 /** A destination or source: a URL-like string or a tfjs IOHandler. */
 export type IOTarget = string | tf.io.IOHandler;
@@ -40,7 +62,10 @@ function unsupported(target: string, op: 'save' | 'load'): CheckpointError {
  */
 export function saveHandler(target: IOTarget, opts: FileHandlerOptions = {}): tf.io.IOHandler {
   if (typeof target !== 'string') {
-    if (typeof target?.save !== 'function') throw new TypeError('The save target must be a URL string or a tf.io.IOHandler with a save() method.');
+    if (typeof target?.save !== 'function')
+      throw new TypeError(
+        'The save target must be a URL string or a tf.io.IOHandler with a save() method.',
+      );
     return target;
   }
   if (target.startsWith('file://') || !hasScheme(target)) return fileHandler(target, opts);
@@ -58,9 +83,15 @@ export function saveHandler(target: IOTarget, opts: FileHandlerOptions = {}): tf
  * const artifacts = await loadHandler('https://example.com/facades/model.json').load!();
  * ```
  */
-export function loadHandler(source: IOTarget, opts: FileHandlerOptions & { fetch?: typeof fetch } = {}): tf.io.IOHandler {
+export function loadHandler(
+  source: IOTarget,
+  opts: FileHandlerOptions & { fetch?: typeof fetch } = {},
+): tf.io.IOHandler {
   if (typeof source !== 'string') {
-    if (typeof source?.load !== 'function') throw new TypeError('The load source must be a URL string or a tf.io.IOHandler with a load() method.');
+    if (typeof source?.load !== 'function')
+      throw new TypeError(
+        'The load source must be a URL string or a tf.io.IOHandler with a load() method.',
+      );
     return source;
   }
   if (isBrowserScheme(source)) {
@@ -70,9 +101,11 @@ export function loadHandler(source: IOTarget, opts: FileHandlerOptions & { fetch
   }
   // Relative and root-relative paths resolve against the page or worker in browsers.
   const href = resolveSource(source);
-  if (href.startsWith('file://') || (!hasScheme(href) && !/^(data|blob):/i.test(href))) return fileHandler(href, opts);
+  if (href.startsWith('file://') || (!hasScheme(href) && !/^(data|blob):/i.test(href)))
+    return fileHandler(href, opts);
   if (/^(https?|data|blob):/i.test(href)) {
-    if (/\.json([?#].*)?$/i.test(href)) return tf.io.http(href, opts.fetch ? { fetchFunc: opts.fetch } : undefined);
+    if (/\.json([?#].*)?$/i.test(href))
+      return tf.io.http(href, opts.fetch ? { fetchFunc: opts.fetch } : undefined);
     return { load: async () => decodeArtifacts(await fetchBytes(href, opts.fetch), `"${href}"`) };
   }
   throw unsupported(source, 'load');
@@ -86,7 +119,10 @@ export function loadHandler(source: IOTarget, opts: FileHandlerOptions & { fetch
  * const bytes = await fetchBytes('https://example.com/latest_net_G.pth');
  * ```
  */
-export function fetchBytes(url: string, fetchImpl: typeof fetch = globalThis.fetch): Promise<Uint8Array> {
+export function fetchBytes(
+  url: string,
+  fetchImpl: typeof fetch = globalThis.fetch,
+): Promise<Uint8Array> {
   return download(url, { fetch: fetchImpl });
 }
 
@@ -99,17 +135,27 @@ export function fetchBytes(url: string, fetchImpl: typeof fetch = globalThis.fet
  * const bytes = await readBytes('latest_net_G.pth');
  * ```
  */
-export async function readBytes(source: string, opts: FileHandlerOptions & { fetch?: typeof fetch } = {}): Promise<Uint8Array> {
+export async function readBytes(
+  source: string,
+  opts: FileHandlerOptions & { fetch?: typeof fetch } = {},
+): Promise<Uint8Array> {
   const href = resolveSource(source);
   if (isLocalSource(href)) {
-    if (hasScheme(href) && !href.startsWith('file://') && !/^[a-z]:[\\/]/i.test(href)) throw unsupported(source, 'load');
+    if (hasScheme(href) && !href.startsWith('file://') && !/^[a-z]:[\\/]/i.test(href))
+      throw unsupported(source, 'load');
     if (opts.fs) {
       const path = filePath(href);
       try {
         return await opts.fs.readFile(path);
       } catch (e) {
         const code = (e as { code?: string })?.code;
-        throw new CheckpointError(code === 'ENOENT' ? `No file at "${path}".` : `Could not read "${path}": ${(e as Error)?.message ?? e}.`, code === 'ENOENT' ? 'E_IO_NOT_FOUND' : 'E_IO_READ', { cause: e });
+        throw new CheckpointError(
+          code === 'ENOENT'
+            ? `No file at "${path}".`
+            : `Could not read "${path}": ${(e as Error)?.message ?? e}.`,
+          code === 'ENOENT' ? 'E_IO_NOT_FOUND' : 'E_IO_READ',
+          { cause: e },
+        );
       }
     }
     return download(filePath(href));

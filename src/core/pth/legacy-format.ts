@@ -48,7 +48,10 @@ export function isPickle(bytes: Uint8Array): boolean {
  * const { value } = readLegacyCheckpoint(bytes);
  * ```
  */
-export function readLegacyCheckpoint(bytes: Uint8Array, limits: Partial<PthLimits> = {}): { value: PyValue; unpickler: TorchUnpickler } {
+export function readLegacyCheckpoint(
+  bytes: Uint8Array,
+  limits: Partial<PthLimits> = {},
+): { value: PyValue; unpickler: TorchUnpickler } {
   let r = unpickle(bytes, 0, PLAIN_DATA_HOOKS, limits);
   const magic = typeof r.value === 'number' ? BigInt(r.value) : r.value;
   if (magic !== LEGACY_MAGIC) {
@@ -59,7 +62,10 @@ export function readLegacyCheckpoint(bytes: Uint8Array, limits: Partial<PthLimit
   }
   r = unpickle(bytes, r.end, PLAIN_DATA_HOOKS, limits);
   if (r.value !== LEGACY_PROTOCOL_VERSION) {
-    throw new CheckpointError(`Unsupported legacy checkpoint protocol ${preview(r.value)}; expected ${LEGACY_PROTOCOL_VERSION}.`, 'E_BAD_PICKLE');
+    throw new CheckpointError(
+      `Unsupported legacy checkpoint protocol ${preview(r.value)}; expected ${LEGACY_PROTOCOL_VERSION}.`,
+      'E_BAD_PICKLE',
+    );
   }
   r = unpickle(bytes, r.end, PLAIN_DATA_HOOKS, limits);
   if (r.value instanceof PyDict && r.value.get('little_endian') === false) {
@@ -70,7 +76,10 @@ export function readLegacyCheckpoint(bytes: Uint8Array, limits: Partial<PthLimit
   }
   const unpickler: TorchUnpickler = new TorchUnpickler((pid) => {
     if (!Array.isArray(pid) || pid.length < 5 || pid[0] !== 'storage') {
-      throw new CheckpointError(`Unsupported persistent id ${describe(pid as PyValue)}; expected ('storage', type, key, location, numel, view_metadata).`, 'E_BAD_PICKLE');
+      throw new CheckpointError(
+        `Unsupported persistent id ${describe(pid as PyValue)}; expected ('storage', type, key, location, numel, view_metadata).`,
+        'E_BAD_PICKLE',
+      );
     }
     const [, type, key, location, numel, view] = pid as PyValue[];
     return unpickler.storage(type, key, location, numel, view);
@@ -80,18 +89,28 @@ export function readLegacyCheckpoint(bytes: Uint8Array, limits: Partial<PthLimit
   r = unpickle(bytes, r.end, PLAIN_DATA_HOOKS, limits);
   const keys = r.value;
   if (!Array.isArray(keys) || !keys.every((k) => typeof k === 'string')) {
-    throw new CheckpointError(`Invalid legacy checkpoint: the storage key list is ${describe(keys)}, expected a list of strings.`, 'E_BAD_PICKLE');
+    throw new CheckpointError(
+      `Invalid legacy checkpoint: the storage key list is ${describe(keys)}, expected a list of strings.`,
+      'E_BAD_PICKLE',
+    );
   }
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   let pos = r.end;
   for (const key of keys as string[]) {
     const s = unpickler.storages.get(key);
-    if (!s) throw new CheckpointError(`Invalid legacy checkpoint: storage "${key}" is listed but no tensor uses it.`, 'E_BAD_PICKLE');
+    if (!s)
+      throw new CheckpointError(
+        `Invalid legacy checkpoint: storage "${key}" is listed but no tensor uses it.`,
+        'E_BAD_PICKLE',
+      );
     if (pos + 8 > bytes.length) throw truncated(key, pos + 8, bytes.length);
     const count = view.getBigInt64(pos, true);
     pos += 8;
     if (count !== BigInt(s.numel)) {
-      throw new CheckpointError(`Invalid legacy checkpoint: storage "${key}" has ${count} element(s) in the file; the pickle says ${s.numel}.`, 'E_BAD_STORAGE');
+      throw new CheckpointError(
+        `Invalid legacy checkpoint: storage "${key}" has ${count} element(s) in the file; the pickle says ${s.numel}.`,
+        'E_BAD_STORAGE',
+      );
     }
     const n = s.numel * s.type.itemsize;
     if (pos + n > bytes.length) throw truncated(key, pos + n, bytes.length);

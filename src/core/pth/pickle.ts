@@ -146,7 +146,9 @@ export const DEFAULT_PICKLE_LIMITS: Readonly<PickleLimits> = Object.freeze({
 });
 
 function overLimit(what: string, limit: keyof PickleLimits, value: number, at: number): LimitError {
-  return new LimitError(`Pickle limit exceeded at byte ${at}: ${what} (${value}, above the ${limit} limit). A checkpoint never needs this much; if the file is trusted, raise limits.${limit}.`);
+  return new LimitError(
+    `Pickle limit exceeded at byte ${at}: ${what} (${value}, above the ${limit} limit). A checkpoint never needs this much; if the file is trusted, raise limits.${limit}.`,
+  );
 }
 
 const MARK = Symbol('mark');
@@ -180,20 +182,37 @@ function decodeLong(b: Uint8Array): number | bigint {
   for (let i = 0; i < b.length; i++) parts[b.length - 1 - i] = HEX[b[i]];
   let v = BigInt(`0x${parts.join('')}`);
   if (b[b.length - 1] & 0x80) v -= 1n << BigInt(8 * b.length);
-  return v >= BigInt(Number.MIN_SAFE_INTEGER) && v <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(v) : v;
+  return v >= BigInt(Number.MIN_SAFE_INTEGER) && v <= BigInt(Number.MAX_SAFE_INTEGER)
+    ? Number(v)
+    : v;
 }
 
-function parseIntText(s: string, where: number, maxBytes = DEFAULT_PICKLE_LIMITS.maxIntBytes): number | bigint {
+function parseIntText(
+  s: string,
+  where: number,
+  maxBytes = DEFAULT_PICKLE_LIMITS.maxIntBytes,
+): number | bigint {
   // 2.41 decimal digits per byte: the same bound as the binary integers'.
-  if (s.length > 2.41 * maxBytes + 2) throw overLimit(`an integer of ${s.length} digits`, 'maxIntBytes', Math.ceil(s.length / 2.41), where);
+  if (s.length > 2.41 * maxBytes + 2)
+    throw overLimit(
+      `an integer of ${s.length} digits`,
+      'maxIntBytes',
+      Math.ceil(s.length / 2.41),
+      where,
+    );
   const t = s.endsWith('L') ? s.slice(0, -1) : s;
   if (!/^[+-]?\d+$/.test(t)) throw badPickle(`invalid integer literal "${s}"`, where);
   const v = BigInt(t);
-  return v >= BigInt(Number.MIN_SAFE_INTEGER) && v <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(v) : v;
+  return v >= BigInt(Number.MIN_SAFE_INTEGER) && v <= BigInt(Number.MAX_SAFE_INTEGER)
+    ? Number(v)
+    : v;
 }
 
 function badPickle(what: string, at: number): CheckpointError {
-  return new CheckpointError(`Invalid pickle: ${what} at byte ${at}. The file is damaged or is not a PyTorch checkpoint.`, 'E_BAD_PICKLE');
+  return new CheckpointError(
+    `Invalid pickle: ${what} at byte ${at}. The file is damaged or is not a PyTorch checkpoint.`,
+    'E_BAD_PICKLE',
+  );
 }
 
 /**
@@ -207,7 +226,12 @@ function badPickle(what: string, at: number): CheckpointError {
  * (value as PyDict).get('a'); // 1
  * ```
  */
-export function unpickle(bytes: Uint8Array, offset: number, hooks: UnpickleHooks, limits: Partial<PickleLimits> = {}): UnpickleResult {
+export function unpickle(
+  bytes: Uint8Array,
+  offset: number,
+  hooks: UnpickleHooks,
+  limits: Partial<PickleLimits> = {},
+): UnpickleResult {
   const lim: PickleLimits = { ...DEFAULT_PICKLE_LIMITS, ...limits };
   let opcodes = 0;
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
@@ -270,7 +294,11 @@ export function unpickle(bytes: Uint8Array, offset: number, hooks: UnpickleHooks
     try {
       return utf8.decode(b);
     } catch (cause) {
-      throw new CheckpointError(`Invalid pickle: string at byte ${at} is not valid UTF-8.`, 'E_BAD_PICKLE', { cause });
+      throw new CheckpointError(
+        `Invalid pickle: string at byte ${at} is not valid UTF-8.`,
+        'E_BAD_PICKLE',
+        { cause },
+      );
     }
   };
   const pop = (at: number): PyValue => {
@@ -294,7 +322,8 @@ export function unpickle(bytes: Uint8Array, offset: number, hooks: UnpickleHooks
     return popped as PyValue[];
   };
   const put = (idx: number): void => {
-    if (memo.size >= lim.maxMemo && !memo.has(idx)) throw overLimit('too many memo entries', 'maxMemo', memo.size + 1, pos);
+    if (memo.size >= lim.maxMemo && !memo.has(idx))
+      throw overLimit('too many memo entries', 'maxMemo', memo.size + 1, pos);
     memo.set(idx, top(pos));
   };
   const intBytes = (n: number, at: number): number => {
@@ -309,13 +338,15 @@ export function unpickle(bytes: Uint8Array, offset: number, hooks: UnpickleHooks
     stack.push(memo.get(idx)!);
   };
   const setItems = (target: PyValue, items: PyValue[], at: number): void => {
-    if (!(target instanceof PyDict)) throw badPickle('SETITEM(S) on something that is not a dict', at);
+    if (!(target instanceof PyDict))
+      throw badPickle('SETITEM(S) on something that is not a dict', at);
     if (items.length % 2) throw badPickle('SETITEMS with an odd number of items', at);
     for (let i = 0; i < items.length; i += 2) target.set(items[i], items[i + 1]);
     checkItems(target.size, at);
   };
   const appendItems = (target: PyValue, values: PyValue[], at: number): void => {
-    if (!Array.isArray(target) || Object.isFrozen(target)) throw badPickle('APPEND(S) on something that is not a list', at);
+    if (!Array.isArray(target) || Object.isFrozen(target))
+      throw badPickle('APPEND(S) on something that is not a list', at);
     checkItems(target.length + values.length, at);
     // One push per item: push(...values) overflows the call stack (a RangeError) past ~100k.
     for (const v of values) (target as PyValue[]).push(v);
@@ -337,7 +368,8 @@ export function unpickle(bytes: Uint8Array, offset: number, hooks: UnpickleHooks
       case 0x2e: // STOP
         return { value: pop(at), end: pos };
       case 0x28: // MARK
-        if (metastack.length >= lim.maxDepth) throw overLimit('MARKs nested too deeply', 'maxDepth', metastack.length + 1, at);
+        if (metastack.length >= lim.maxDepth)
+          throw overLimit('MARKs nested too deeply', 'maxDepth', metastack.length + 1, at);
         metastack.push(stack);
         stack = [];
         break;
@@ -405,7 +437,8 @@ export function unpickle(bytes: Uint8Array, offset: number, hooks: UnpickleHooks
         // STRING (protocol 0, a quoted Python 2 str)
         const s = line();
         const q = s[0];
-        if (s.length < 2 || (q !== "'" && q !== '"') || s[s.length - 1] !== q) throw badPickle('badly quoted STRING', at);
+        if (s.length < 2 || (q !== "'" && q !== '"') || s[s.length - 1] !== q)
+          throw badPickle('badly quoted STRING', at);
         stack.push(unescapePy(s.slice(1, -1)));
         break;
       }
@@ -420,7 +453,11 @@ export function unpickle(bytes: Uint8Array, offset: number, hooks: UnpickleHooks
         stack.push(latin1.decode(take(u8(), 'SHORT_BINSTRING data')));
         break;
       case 0x56: // UNICODE (protocol 0, raw-unicode-escape)
-        stack.push(line().replace(/\\u([0-9a-fA-F]{4})|\\U([0-9a-fA-F]{8})/g, (_, a: string, b: string) => String.fromCodePoint(parseInt(a ?? b, 16))));
+        stack.push(
+          line().replace(/\\u([0-9a-fA-F]{4})|\\U([0-9a-fA-F]{8})/g, (_, a: string, b: string) =>
+            String.fromCodePoint(parseInt(a ?? b, 16)),
+          ),
+        );
         break;
       case 0x58: // BINUNICODE
         stack.push(text(take(u32(), 'BINUNICODE data'), at));
@@ -454,21 +491,22 @@ export function unpickle(bytes: Uint8Array, offset: number, hooks: UnpickleHooks
       case 0x5d: // EMPTY_LIST
         stack.push([]);
         break;
-      case 0x6c: {
-        // LIST
-        const l = popMark(at);
-        stack.push(l);
-      }
+      case 0x6c:
+        {
+          // LIST
+          const l = popMark(at);
+          stack.push(l);
+        }
         break;
       case 0x29: // EMPTY_TUPLE
         stack.push(asTuple([]));
         break;
       case 0x74: // TUPLE
         {
-        // popMark reassigns `stack`, so take the items before naming `stack.push`.
-        const t = asTuple(popMark(at));
-        stack.push(t);
-      }
+          // popMark reassigns `stack`, so take the items before naming `stack.push`.
+          const t = asTuple(popMark(at));
+          stack.push(t);
+        }
         break;
       case 0x85: // TUPLE1
         stack.push(asTuple([pop(at)]));
@@ -502,9 +540,9 @@ export function unpickle(bytes: Uint8Array, offset: number, hooks: UnpickleHooks
       }
       case 0x91: // FROZENSET
         {
-        const fs = new Set<PyValue>(popMark(at));
-        stack.push(fs);
-      }
+          const fs = new Set<PyValue>(popMark(at));
+          stack.push(fs);
+        }
         break;
       case 0x61: {
         // APPEND
@@ -563,7 +601,8 @@ export function unpickle(bytes: Uint8Array, offset: number, hooks: UnpickleHooks
         // STACK_GLOBAL
         const name = pop(at);
         const module = pop(at);
-        if (typeof module !== 'string' || typeof name !== 'string') throw badPickle('STACK_GLOBAL needs two strings', at);
+        if (typeof module !== 'string' || typeof name !== 'string')
+          throw badPickle('STACK_GLOBAL needs two strings', at);
         stack.push(hooks.findGlobal(module, name));
         break;
       }
@@ -589,7 +628,10 @@ export function unpickle(bytes: Uint8Array, offset: number, hooks: UnpickleHooks
         const args = pop(at);
         const cls = pop(at);
         if (!Array.isArray(args)) throw badPickle('NEWOBJ_EX arguments are not a tuple', at);
-        if (kwargs instanceof PyDict && kwargs.size) throw new UnsafePickleError(`NEWOBJ_EX with keyword arguments is not supported (at byte ${at}); refused for safety.`);
+        if (kwargs instanceof PyDict && kwargs.size)
+          throw new UnsafePickleError(
+            `NEWOBJ_EX with keyword arguments is not supported (at byte ${at}); refused for safety.`,
+          );
         stack.push(hooks.call(cls, args));
         break;
       }
@@ -679,14 +721,21 @@ export function preview(v: PyValue, budget = 80): string {
     if (x instanceof Raw) out += x.text;
     else if (typeof x === 'string') out += `'${x.slice(0, budget)}'`;
     else if (typeof x === 'number' || typeof x === 'boolean') out += String(x);
-    else if (typeof x === 'bigint') out += x.toString(16).length > budget ? `<int of ${x.toString(16).length * 4} bits>` : x.toString();
+    else if (typeof x === 'bigint')
+      out +=
+        x.toString(16).length > budget
+          ? `<int of ${x.toString(16).length * 4} bits>`
+          : x.toString();
     else if (x === null) out += 'None';
     else if (Array.isArray(x)) {
       const tuple = Object.isFrozen(x);
       const n = Math.min(x.length, budget);
       const parts: (PyValue | Raw)[] = [new Raw(tuple ? '(' : '[')];
       for (let i = 0; i < n; i++) parts.push(...(i ? [new Raw(', ')] : []), x[i]);
-      parts.push(new Raw(x.length > n ? ', ...' : ''), new Raw(tuple ? (x.length === 1 ? ',)' : ')') : ']'));
+      parts.push(
+        new Raw(x.length > n ? ', ...' : ''),
+        new Raw(tuple ? (x.length === 1 ? ',)' : ')') : ']'),
+      );
       for (let i = parts.length - 1; i >= 0; i--) todo.push(parts[i]);
     } else out += `<${describe(x)}${x instanceof Map || x instanceof Set ? ` of ${x.size}` : ''}>`;
   }
@@ -735,5 +784,7 @@ export function refuseGlobal(module: string, name: string, allowed?: readonly st
  * ```
  */
 export function refuseCall(fn: PyValue): never {
-  throw new UnsafePickleError(`Refused to call ${describe(fn)} while unpickling: only tensor and OrderedDict constructors are supported; refused for safety.`);
+  throw new UnsafePickleError(
+    `Refused to call ${describe(fn)} while unpickling: only tensor and OrderedDict constructors are supported; refused for safety.`,
+  );
 }

@@ -42,12 +42,25 @@ function hex(bytes: Uint8Array): string {
  * ```
  */
 export function detectPthFormat(bytes: Uint8Array): PthFormat {
-  if (bytes.length === 0) throw new CheckpointError('Truncated checkpoint: the file is empty. Expected a torch.save() file.', 'E_TRUNCATED');
+  if (bytes.length === 0)
+    throw new CheckpointError(
+      'Truncated checkpoint: the file is empty. Expected a torch.save() file.',
+      'E_TRUNCATED',
+    );
   if (isZip(bytes)) return 'zip';
   if (isPickle(bytes)) return 'legacy';
   let hint = '';
-  if (bytes.length >= 9 && bytes[8] === 0x7b && bytes[4] === 0 && bytes[5] === 0 && bytes[6] === 0 && bytes[7] === 0) hint = ' It looks like a safetensors file.';
-  else if (bytes.length >= 262 && String.fromCharCode(...bytes.subarray(257, 262)) === 'ustar') hint = ' It is a tar archive (the pre-0.4 torch.save format), which is not supported.';
+  if (
+    bytes.length >= 9 &&
+    bytes[8] === 0x7b &&
+    bytes[4] === 0 &&
+    bytes[5] === 0 &&
+    bytes[6] === 0 &&
+    bytes[7] === 0
+  )
+    hint = ' It looks like a safetensors file.';
+  else if (bytes.length >= 262 && String.fromCharCode(...bytes.subarray(257, 262)) === 'ustar')
+    hint = ' It is a tar archive (the pre-0.4 torch.save format), which is not supported.';
   throw new CheckpointError(
     `Not a PyTorch checkpoint: expected a zip archive (starting "PK\\x03\\x04", PyTorch >= 1.6) or a legacy pickle stream (starting 0x80 0x02); the file starts with ${hex(bytes)}.${hint}`,
     'E_NOT_PTH',
@@ -66,7 +79,11 @@ export function detectPthFormat(bytes: Uint8Array): PthFormat {
  * ```
  */
 export function readPthObject(bytes: Uint8Array, limits: Partial<PthLimits> = {}): PyValue {
-  return (detectPthFormat(bytes) === 'zip' ? readZipCheckpoint(bytes, limits) : readLegacyCheckpoint(bytes, limits)).value;
+  return (
+    detectPthFormat(bytes) === 'zip'
+      ? readZipCheckpoint(bytes, limits)
+      : readLegacyCheckpoint(bytes, limits)
+  ).value;
 }
 
 /** The first keys of a dict, each previewed within a bound (keys can be huge shared graphs). */
@@ -98,13 +115,23 @@ function tensorEntries(d: PyDict): [string, PthTensor][] {
  * ```
  */
 export function findStateDict(obj: PyValue, key?: string, depth = 0): StateDict {
-  if (depth > 16) throw new CheckpointError('No state dict in the checkpoint: "state_dict"/"model" entries nest more than 16 levels deep.', 'E_NO_STATE_DICT');
+  if (depth > 16)
+    throw new CheckpointError(
+      'No state dict in the checkpoint: "state_dict"/"model" entries nest more than 16 levels deep.',
+      'E_NO_STATE_DICT',
+    );
   if (!(obj instanceof PyDict)) {
-    throw new CheckpointError(`No state dict in the checkpoint: it holds a ${describe(obj)}, expected a dict of tensors.`, 'E_NO_STATE_DICT');
+    throw new CheckpointError(
+      `No state dict in the checkpoint: it holds a ${describe(obj)}, expected a dict of tensors.`,
+      'E_NO_STATE_DICT',
+    );
   }
   if (key !== undefined) {
     if (!obj.has(key)) {
-      throw new CheckpointError(`No entry "${preview(key)}" in the checkpoint; its keys are: ${keyList(obj)}.`, 'E_NO_STATE_DICT');
+      throw new CheckpointError(
+        `No entry "${preview(key)}" in the checkpoint; its keys are: ${keyList(obj)}.`,
+        'E_NO_STATE_DICT',
+      );
     }
     return findStateDict(obj.get(key)!, undefined, depth + 1);
   }

@@ -38,7 +38,9 @@ const STORAGE_LIST: readonly StorageType[] = [
  * STORAGE_TYPES.get('LongStorage')?.dtype; // 'int64'
  * ```
  */
-export const STORAGE_TYPES: ReadonlyMap<string, StorageType> = new Map(STORAGE_LIST.map((s) => [s.name, s]));
+export const STORAGE_TYPES: ReadonlyMap<string, StorageType> = new Map(
+  STORAGE_LIST.map((s) => [s.name, s]),
+);
 
 /**
  * The storage class PyTorch uses for a dtype.
@@ -50,7 +52,10 @@ export const STORAGE_TYPES: ReadonlyMap<string, StorageType> = new Map(STORAGE_L
  */
 export function storageTypeOf(dtype: DType): StorageType {
   const s = STORAGE_LIST.find((t) => t.dtype === dtype);
-  if (!s) throw new TypeError(`Unknown dtype "${dtype}". Should be one of: ${STORAGE_LIST.map((t) => t.dtype).join(', ')}.`);
+  if (!s)
+    throw new TypeError(
+      `Unknown dtype "${dtype}". Should be one of: ${STORAGE_LIST.map((t) => t.dtype).join(', ')}.`,
+    );
   return s;
 }
 
@@ -168,7 +173,10 @@ function aligned(bytes: Uint8Array, n: number): ArrayBuffer {
 export function decodeStorage(bytes: Uint8Array, dtype: DType, numel: number): TensorData {
   const n = numel * storageTypeOf(dtype).itemsize;
   if (bytes.length < n) {
-    throw new CheckpointError(`Storage too short: ${dtype} storage of ${numel} element(s) needs ${n} bytes, found ${bytes.length}.`, 'E_BAD_STORAGE');
+    throw new CheckpointError(
+      `Storage too short: ${dtype} storage of ${numel} element(s) needs ${n} bytes, found ${bytes.length}.`,
+      'E_BAD_STORAGE',
+    );
   }
   switch (dtype) {
     case 'float32':
@@ -213,15 +221,25 @@ export function encodeStorage(data: ArrayLike<number | bigint>, dtype: DType): U
   const num = (i: number): number => Number(data[i]);
   switch (dtype) {
     case 'float32':
-      return bytesOf(data instanceof Float32Array ? data : Float32Array.from({ length: n }, (_, i) => num(i)));
+      return bytesOf(
+        data instanceof Float32Array ? data : Float32Array.from({ length: n }, (_, i) => num(i)),
+      );
     case 'float64':
-      return bytesOf(data instanceof Float64Array ? data : Float64Array.from({ length: n }, (_, i) => num(i)));
+      return bytesOf(
+        data instanceof Float64Array ? data : Float64Array.from({ length: n }, (_, i) => num(i)),
+      );
     case 'int32':
-      return bytesOf(data instanceof Int32Array ? data : Int32Array.from({ length: n }, (_, i) => num(i)));
+      return bytesOf(
+        data instanceof Int32Array ? data : Int32Array.from({ length: n }, (_, i) => num(i)),
+      );
     case 'int8':
-      return bytesOf(data instanceof Int8Array ? data : Int8Array.from({ length: n }, (_, i) => num(i)));
+      return bytesOf(
+        data instanceof Int8Array ? data : Int8Array.from({ length: n }, (_, i) => num(i)),
+      );
     case 'uint8':
-      return bytesOf(data instanceof Uint8Array ? data : Uint8Array.from({ length: n }, (_, i) => num(i)));
+      return bytesOf(
+        data instanceof Uint8Array ? data : Uint8Array.from({ length: n }, (_, i) => num(i)),
+      );
     case 'bool':
       return Uint8Array.from({ length: n }, (_, i) => (num(i) ? 1 : 0));
     case 'int64': {
@@ -229,7 +247,8 @@ export function encodeStorage(data: ArrayLike<number | bigint>, dtype: DType): U
       const out = new BigInt64Array(n);
       for (let i = 0; i < n; i++) {
         const v = data[i];
-        if (typeof v === 'number' && !Number.isInteger(v)) throw new RangeError(`int64 tensor element ${i} is not an integer: ${v}`);
+        if (typeof v === 'number' && !Number.isInteger(v))
+          throw new RangeError(`int64 tensor element ${i} is not an integer: ${v}`);
         out[i] = BigInt(v);
       }
       return bytesOf(out);
@@ -279,11 +298,30 @@ export function contiguousStrides(shape: readonly number[]): number[] {
  * checkView([3, 2], [2, 1], 0, 6); // { numel: 6, contiguous: true }
  * ```
  */
-export function checkView(shape: readonly number[], stride: readonly number[], offset: number, storageNumel: number): { numel: number; contiguous: boolean } {
-  const geometry = () => `shape [${shape.slice(0, 8)}${shape.length > 8 ? ',...' : ''}], stride [${stride.slice(0, 8)}${stride.length > 8 ? ',...' : ''}], offset ${offset}`;
-  if (shape.length !== stride.length) throw new CheckpointError(`Tensor has ${shape.length} dimension(s) but ${stride.length} stride(s).`, 'E_BAD_STORAGE');
-  if (shape.length > 64) throw new CheckpointError(`Tensor has ${shape.length} dimensions; at most 64 are supported.`, 'E_BAD_STORAGE');
-  if (shape.some((d) => !Number.isSafeInteger(d) || d < 0) || stride.some((x) => !Number.isSafeInteger(x) || x < 0) || !Number.isSafeInteger(offset) || offset < 0) {
+export function checkView(
+  shape: readonly number[],
+  stride: readonly number[],
+  offset: number,
+  storageNumel: number,
+): { numel: number; contiguous: boolean } {
+  const geometry = () =>
+    `shape [${shape.slice(0, 8)}${shape.length > 8 ? ',...' : ''}], stride [${stride.slice(0, 8)}${stride.length > 8 ? ',...' : ''}], offset ${offset}`;
+  if (shape.length !== stride.length)
+    throw new CheckpointError(
+      `Tensor has ${shape.length} dimension(s) but ${stride.length} stride(s).`,
+      'E_BAD_STORAGE',
+    );
+  if (shape.length > 64)
+    throw new CheckpointError(
+      `Tensor has ${shape.length} dimensions; at most 64 are supported.`,
+      'E_BAD_STORAGE',
+    );
+  if (
+    shape.some((d) => !Number.isSafeInteger(d) || d < 0) ||
+    stride.some((x) => !Number.isSafeInteger(x) || x < 0) ||
+    !Number.isSafeInteger(offset) ||
+    offset < 0
+  ) {
     throw new CheckpointError(`Invalid tensor geometry: ${geometry()}.`, 'E_BAD_STORAGE');
   }
   let numel = 1;
@@ -298,7 +336,10 @@ export function checkView(shape: readonly number[], stride: readonly number[], o
   let last = offset;
   for (let i = 0; i < shape.length; i++) last += (shape[i] - 1) * stride[i];
   if (last >= storageNumel) {
-    throw new CheckpointError(`Tensor view out of bounds: ${geometry()} reaches element ${last}, but the storage has ${storageNumel}.`, 'E_BAD_STORAGE');
+    throw new CheckpointError(
+      `Tensor view out of bounds: ${geometry()} reaches element ${last}, but the storage has ${storageNumel}.`,
+      'E_BAD_STORAGE',
+    );
   }
   const cs = contiguousStrides(shape);
   return { numel, contiguous: shape.every((d, i) => d === 1 || stride[i] === cs[i]) };
@@ -313,13 +354,29 @@ export function checkView(shape: readonly number[], stride: readonly number[], o
  * stridedCopy(new Float32Array([1, 2, 3, 4, 5, 6]), 0, [3, 2], [1, 3]); // [1, 4, 2, 5, 3, 6]
  * ```
  */
-export function stridedCopy(storage: TensorData, offset: number, shape: readonly number[], stride: readonly number[]): TensorData {
+export function stridedCopy(
+  storage: TensorData,
+  offset: number,
+  shape: readonly number[],
+  stride: readonly number[],
+): TensorData {
   const numel = sizeOf(shape);
   if (shape.length !== stride.length) {
-    throw new CheckpointError(`Tensor has ${shape.length} dimension(s) but ${stride.length} stride(s).`, 'E_BAD_STORAGE');
+    throw new CheckpointError(
+      `Tensor has ${shape.length} dimension(s) but ${stride.length} stride(s).`,
+      'E_BAD_STORAGE',
+    );
   }
-  if (shape.some((d) => !Number.isInteger(d) || d < 0) || stride.some((s) => !Number.isInteger(s) || s < 0) || !Number.isInteger(offset) || offset < 0) {
-    throw new CheckpointError(`Invalid tensor geometry: shape [${shape}], stride [${stride}], offset ${offset}.`, 'E_BAD_STORAGE');
+  if (
+    shape.some((d) => !Number.isInteger(d) || d < 0) ||
+    stride.some((s) => !Number.isInteger(s) || s < 0) ||
+    !Number.isInteger(offset) ||
+    offset < 0
+  ) {
+    throw new CheckpointError(
+      `Invalid tensor geometry: shape [${shape}], stride [${stride}], offset ${offset}.`,
+      'E_BAD_STORAGE',
+    );
   }
   const Ctor = storage.constructor as new (n: number) => TensorData;
   if (numel === 0) return new Ctor(0);
@@ -332,7 +389,8 @@ export function stridedCopy(storage: TensorData, offset: number, shape: readonly
     );
   }
   const cs = contiguousStrides(shape);
-  if (shape.every((d, i) => d === 1 || stride[i] === cs[i])) return storage.slice(offset, offset + numel);
+  if (shape.every((d, i) => d === 1 || stride[i] === cs[i]))
+    return storage.slice(offset, offset + numel);
   const out = new Ctor(numel);
   const nd = shape.length;
   const idx = new Array<number>(nd).fill(0);

@@ -4,8 +4,26 @@
  */
 import { CheckpointError, LimitError } from '../errors.js';
 import type { DType, StateTensor } from '../state-dict.js';
-import { PyDict, PyGlobal, PyOpaque, describe, preview, refuseCall, refuseGlobal, type PyValue, type UnpickleHooks } from './pickle.js';
-import { STORAGE_TYPES, TORCH_DTYPES, checkView, decodeStorage, stridedCopy, type StorageType, type TensorData } from './storage.js';
+import {
+  PyDict,
+  PyGlobal,
+  PyOpaque,
+  describe,
+  preview,
+  refuseCall,
+  refuseGlobal,
+  type PyValue,
+  type UnpickleHooks,
+} from './pickle.js';
+import {
+  STORAGE_TYPES,
+  TORCH_DTYPES,
+  checkView,
+  decodeStorage,
+  stridedCopy,
+  type StorageType,
+  type TensorData,
+} from './storage.js';
 
 const REBUILD_FNS = [
   'torch._utils._rebuild_tensor_v2',
@@ -65,7 +83,10 @@ export class PthStorage extends PyOpaque {
     }
     if (!this.decoded) {
       if (!this.bytes) {
-        throw new CheckpointError(`Storage "${this.key}" (${this.type.name}, ${this.numel} elements) is referenced by a tensor but its data is missing from the file.`, 'E_MISSING_STORAGE');
+        throw new CheckpointError(
+          `Storage "${this.key}" (${this.type.name}, ${this.numel} elements) is referenced by a tensor but its data is missing from the file.`,
+          'E_MISSING_STORAGE',
+        );
       }
       this.decoded = decodeStorage(this.bytes, this.type.dtype, this.numel);
     }
@@ -105,13 +126,20 @@ export class PthTensor extends PyOpaque implements StateTensor {
 
 function intList(v: PyValue, what: string): number[] {
   if (!Array.isArray(v) || !v.every((x) => typeof x === 'number' && Number.isInteger(x))) {
-    throw new CheckpointError(`Invalid tensor ${what}: expected a tuple of integers, got ${describe(v)}.`, 'E_BAD_PICKLE');
+    throw new CheckpointError(
+      `Invalid tensor ${what}: expected a tuple of integers, got ${describe(v)}.`,
+      'E_BAD_PICKLE',
+    );
   }
   return [...(v as number[])];
 }
 
 function int(v: PyValue, what: string): number {
-  if (typeof v !== 'number' || !Number.isInteger(v)) throw new CheckpointError(`Invalid ${what}: expected an integer, got ${describe(v)}.`, 'E_BAD_PICKLE');
+  if (typeof v !== 'number' || !Number.isInteger(v))
+    throw new CheckpointError(
+      `Invalid ${what}: expected an integer, got ${describe(v)}.`,
+      'E_BAD_PICKLE',
+    );
   return v;
 }
 
@@ -126,7 +154,11 @@ function int(v: PyValue, what: string): number {
  */
 export function storageTypeFromGlobal(v: PyValue): StorageType {
   const t = v instanceof PyGlobal && v.module === 'torch' ? STORAGE_TYPES.get(v.name) : undefined;
-  if (!t) throw new CheckpointError(`Unsupported storage type ${describe(v)}; expected one of: ${[...STORAGE_TYPES.keys()].map((n) => `torch.${n}`).join(', ')}.`, 'E_UNSUPPORTED_DTYPE');
+  if (!t)
+    throw new CheckpointError(
+      `Unsupported storage type ${describe(v)}; expected one of: ${[...STORAGE_TYPES.keys()].map((n) => `torch.${n}`).join(', ')}.`,
+      'E_UNSUPPORTED_DTYPE',
+    );
   return t;
 }
 
@@ -158,9 +190,18 @@ export class TorchUnpickler implements UnpickleHooks {
     const q = `${module}.${name}`;
     if (ALLOWED_GLOBALS.has(q)) return new PyGlobal(module, name);
     if (module === 'torch' && /Storage$/.test(name)) {
-      throw new CheckpointError(`Unsupported storage type torch.${name}; supported: ${[...STORAGE_TYPES.keys()].join(', ')}.`, 'E_UNSUPPORTED_DTYPE');
+      throw new CheckpointError(
+        `Unsupported storage type torch.${name}; supported: ${[...STORAGE_TYPES.keys()].join(', ')}.`,
+        'E_UNSUPPORTED_DTYPE',
+      );
     }
-    return refuseGlobal(module, name, [...ALLOWED_GLOBALS].filter((g) => !g.startsWith('torch.') || REBUILD_FNS.includes(g) || g.endsWith('Storage')));
+    return refuseGlobal(
+      module,
+      name,
+      [...ALLOWED_GLOBALS].filter(
+        (g) => !g.startsWith('torch.') || REBUILD_FNS.includes(g) || g.endsWith('Storage'),
+      ),
+    );
   }
 
   call(fn: PyValue, args: readonly PyValue[]): PyValue {
@@ -171,7 +212,11 @@ export class TorchUnpickler implements UnpickleHooks {
         const init = args[0];
         if (Array.isArray(init)) {
           for (const pair of init) {
-            if (!Array.isArray(pair) || pair.length !== 2) throw new CheckpointError('OrderedDict() argument is not a list of pairs.', 'E_BAD_PICKLE');
+            if (!Array.isArray(pair) || pair.length !== 2)
+              throw new CheckpointError(
+                'OrderedDict() argument is not a list of pairs.',
+                'E_BAD_PICKLE',
+              );
             d.set(pair[0], pair[1]);
           }
         }
@@ -180,20 +225,42 @@ export class TorchUnpickler implements UnpickleHooks {
       case 'torch._utils._rebuild_tensor':
       case 'torch._utils._rebuild_tensor_v2': {
         const [storage, offset, size, stride, requiresGrad] = args;
-        if (!(storage instanceof PthStorage)) throw new CheckpointError(`Tensor storage is ${describe(storage)}, expected a persistent storage reference.`, 'E_BAD_PICKLE');
-        const t = new PthTensor(storage, int(offset, 'storage offset'), intList(size, 'size'), intList(stride, 'stride'), requiresGrad === true);
+        if (!(storage instanceof PthStorage))
+          throw new CheckpointError(
+            `Tensor storage is ${describe(storage)}, expected a persistent storage reference.`,
+            'E_BAD_PICKLE',
+          );
+        const t = new PthTensor(
+          storage,
+          int(offset, 'storage offset'),
+          intList(size, 'size'),
+          intList(stride, 'stride'),
+          requiresGrad === true,
+        );
         this.tensors.push(t);
         return t;
       }
       case 'torch._utils._rebuild_parameter':
       case 'torch._utils._rebuild_parameter_with_state':
-        if (!(args[0] instanceof PthTensor)) throw new CheckpointError(`Parameter data is ${describe(args[0])}, expected a tensor.`, 'E_BAD_PICKLE');
+        if (!(args[0] instanceof PthTensor))
+          throw new CheckpointError(
+            `Parameter data is ${describe(args[0])}, expected a tensor.`,
+            'E_BAD_PICKLE',
+          );
         return args[0];
       case 'torch._tensor._rebuild_from_type_v2': {
         // (func, type, args, state): a Tensor/Parameter (sub)class wrapper around func(*args).
         const [inner, type, innerArgs] = args;
-        if (!(type instanceof PyGlobal) || !['torch.Tensor', 'torch.nn.parameter.Parameter'].includes(type.qualifiedName)) return refuseCall(type ?? null);
-        if (!Array.isArray(innerArgs)) throw new CheckpointError('_rebuild_from_type_v2 arguments are not a tuple.', 'E_BAD_PICKLE');
+        if (
+          !(type instanceof PyGlobal) ||
+          !['torch.Tensor', 'torch.nn.parameter.Parameter'].includes(type.qualifiedName)
+        )
+          return refuseCall(type ?? null);
+        if (!Array.isArray(innerArgs))
+          throw new CheckpointError(
+            '_rebuild_from_type_v2 arguments are not a tuple.',
+            'E_BAD_PICKLE',
+          );
         return this.call(inner, innerArgs);
       }
       default:
@@ -216,28 +283,52 @@ export class TorchUnpickler implements UnpickleHooks {
    *
    * @param view - legacy `(view_key, offset, size)` metadata, if any
    */
-  storage(typeGlobal: PyValue, key: PyValue, location: PyValue, numel: PyValue, view?: PyValue): PthStorage {
-    if (typeof key !== 'string') throw new CheckpointError(`Storage key is ${describe(key)}, expected a string.`, 'E_BAD_PICKLE');
+  storage(
+    typeGlobal: PyValue,
+    key: PyValue,
+    location: PyValue,
+    numel: PyValue,
+    view?: PyValue,
+  ): PthStorage {
+    if (typeof key !== 'string')
+      throw new CheckpointError(
+        `Storage key is ${describe(key)}, expected a string.`,
+        'E_BAD_PICKLE',
+      );
     const type = storageTypeFromGlobal(typeGlobal);
     const loc = typeof location === 'string' ? location : 'cpu';
     let root = this.storages.get(key);
     if (!root) {
       const n = int(numel, 'storage size');
-      if (n < 0) throw new CheckpointError(`Storage "${preview(key)}" has a negative size (${n}).`, 'E_BAD_STORAGE');
-      if (n > this.maxElements) throw elementsLimit(`storage "${preview(key)}" of ${n} elements`, this.maxElements);
+      if (n < 0)
+        throw new CheckpointError(
+          `Storage "${preview(key)}" has a negative size (${n}).`,
+          'E_BAD_STORAGE',
+        );
+      if (n > this.maxElements)
+        throw elementsLimit(`storage "${preview(key)}" of ${n} elements`, this.maxElements);
       root = new PthStorage(key, type, loc, n);
       this.storages.set(key, root);
     }
     if (view === undefined || view === null) return root;
-    if (!Array.isArray(view) || view.length !== 3) throw new CheckpointError(`Invalid storage view metadata ${describe(view)}.`, 'E_BAD_PICKLE');
+    if (!Array.isArray(view) || view.length !== 3)
+      throw new CheckpointError(`Invalid storage view metadata ${describe(view)}.`, 'E_BAD_PICKLE');
     const [viewKey, offset, size] = view;
     const vk = typeof viewKey === 'string' ? viewKey : preview(viewKey);
     let v = this.storages.get(`view:${vk}`);
     if (!v) {
       const o = int(offset, 'storage view offset');
       const n = int(size, 'storage view size');
-      if (o < 0 || n < 0) throw new CheckpointError(`Storage view ${vk} has a negative offset or size (${o}, ${n}).`, 'E_BAD_STORAGE');
-      if (o + n > root.numel) throw new CheckpointError(`Storage view ${vk} [${o}, ${o + n}) exceeds storage ${key} of ${root.numel} elements.`, 'E_BAD_STORAGE');
+      if (o < 0 || n < 0)
+        throw new CheckpointError(
+          `Storage view ${vk} has a negative offset or size (${o}, ${n}).`,
+          'E_BAD_STORAGE',
+        );
+      if (o + n > root.numel)
+        throw new CheckpointError(
+          `Storage view ${vk} [${o}, ${o + n}) exceeds storage ${key} of ${root.numel} elements.`,
+          'E_BAD_STORAGE',
+        );
       v = new PthStorage(vk, type, loc, n, { root, offset: o });
       this.storages.set(`view:${vk}`, v);
     }
@@ -251,16 +342,26 @@ export class TorchUnpickler implements UnpickleHooks {
    * `maxElements`, before any storage is decoded.
    */
   materialise(): void {
-    const views = this.tensors.map((t) => checkView(t.shape, t.stride, t.storageOffset, t.storage.numel));
+    const views = this.tensors.map((t) =>
+      checkView(t.shape, t.stride, t.storageOffset, t.storage.numel),
+    );
     let total = 0;
     const roots = new Set<PthStorage>();
     for (const t of this.tensors) roots.add(t.storage.viewOf?.root ?? t.storage);
     for (const r of roots) total += r.numel;
-    views.forEach((v) => { if (!v.contiguous) total += v.numel; });
-    if (total > this.maxElements) throw elementsLimit(`${this.tensors.length} tensors needing ${total} elements (storages decoded plus strided copies)`, this.maxElements);
+    views.forEach((v) => {
+      if (!v.contiguous) total += v.numel;
+    });
+    if (total > this.maxElements)
+      throw elementsLimit(
+        `${this.tensors.length} tensors needing ${total} elements (storages decoded plus strided copies)`,
+        this.maxElements,
+      );
     this.tensors.forEach((t, i) => {
       const all = t.storage.elements();
-      t.data = views[i].contiguous ? (all.subarray(t.storageOffset, t.storageOffset + views[i].numel) as TensorData) : stridedCopy(all, t.storageOffset, t.shape, t.stride);
+      t.data = views[i].contiguous
+        ? (all.subarray(t.storageOffset, t.storageOffset + views[i].numel) as TensorData)
+        : stridedCopy(all, t.storageOffset, t.shape, t.stride);
     });
   }
 }
@@ -269,5 +370,7 @@ export class TorchUnpickler implements UnpickleHooks {
 export const DEFAULT_MAX_ELEMENTS = 2 ** 28;
 
 function elementsLimit(what: string, max: number): LimitError {
-  return new LimitError(`Checkpoint too large: ${what}, above the limit of ${max} elements (limits.maxElements). Raise limits.maxElements if the file is trusted.`);
+  return new LimitError(
+    `Checkpoint too large: ${what}, above the limit of ${max} elements (limits.maxElements). Raise limits.maxElements if the file is trusted.`,
+  );
 }

@@ -129,10 +129,14 @@ class PickleWriter {
 
 function checkTensor(key: string, t: StateTensor): void {
   if (!Array.isArray(t.shape) || t.shape.some((d) => !Number.isSafeInteger(d) || d < 0)) {
-    throw new ShapeError(`Tensor "${key}" has an invalid shape [${String(t.shape)}]; expected non-negative integers.`);
+    throw new ShapeError(
+      `Tensor "${key}" has an invalid shape [${String(t.shape)}]; expected non-negative integers.`,
+    );
   }
   if (t.data.length !== sizeOf(t.shape)) {
-    throw new ShapeError(`Tensor "${key}" has ${t.data.length} element(s) but its shape [${t.shape}] needs ${sizeOf(t.shape)}.`);
+    throw new ShapeError(
+      `Tensor "${key}" has ${t.data.length} element(s) but its shape [${t.shape}] needs ${sizeOf(t.shape)}.`,
+    );
   }
 }
 
@@ -150,10 +154,14 @@ function checkTensor(key: string, t: StateTensor): void {
 export function writePth(sd: StateDict, options: WritePthOptions = {}): Uint8Array {
   const { archiveName = 'archive', container = 'OrderedDict', serializationId } = options;
   if (typeof archiveName !== 'string' || archiveName === '' || archiveName.includes('/')) {
-    throw new TypeError(`Invalid archiveName "${String(archiveName)}": expected a non-empty name without "/".`);
+    throw new TypeError(
+      `Invalid archiveName "${String(archiveName)}": expected a non-empty name without "/".`,
+    );
   }
   if (container !== 'OrderedDict' && container !== 'dict') {
-    throw new TypeError(`Invalid container "${String(container)}". Should be one of: "OrderedDict", "dict".`);
+    throw new TypeError(
+      `Invalid container "${String(container)}". Should be one of: "OrderedDict", "dict".`,
+    );
   }
   const w = new PickleWriter();
   const storages: Uint8Array[] = [];

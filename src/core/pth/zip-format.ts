@@ -17,13 +17,25 @@ import { TorchUnpickler, type PthStorage } from './torch-pickle.js';
  * ```
  */
 export function isZip(bytes: Uint8Array): boolean {
-  return bytes.length >= 4 && bytes[0] === 0x50 && bytes[1] === 0x4b && bytes[2] === 0x03 && bytes[3] === 0x04;
+  return (
+    bytes.length >= 4 &&
+    bytes[0] === 0x50 &&
+    bytes[1] === 0x4b &&
+    bytes[2] === 0x03 &&
+    bytes[3] === 0x04
+  );
 }
 
 /** Offset of the end-of-central-directory record (22 bytes plus a comment of at most 65535). */
 function endOfCentralDirectory(bytes: Uint8Array): number {
   for (let i = bytes.length - 22; i >= Math.max(0, bytes.length - 22 - 0xffff); i--) {
-    if (bytes[i] === 0x50 && bytes[i + 1] === 0x4b && bytes[i + 2] === 0x05 && bytes[i + 3] === 0x06) return i;
+    if (
+      bytes[i] === 0x50 &&
+      bytes[i + 1] === 0x4b &&
+      bytes[i + 2] === 0x05 &&
+      bytes[i + 3] === 0x06
+    )
+      return i;
   }
   return -1;
 }
@@ -52,7 +64,10 @@ export interface ZipEntryInfo {
 export interface LazyZip {
   readonly entries: ReadonlyMap<string, ZipEntryInfo>;
   /** Inflates `names` in one pass; an entry declaring more than `maxBytes(name)` bytes is refused first. */
-  read(names: Iterable<string>, maxBytes: number | ((name: string) => number)): Map<string, Uint8Array>;
+  read(
+    names: Iterable<string>,
+    maxBytes: number | ((name: string) => number),
+  ): Map<string, Uint8Array>;
 }
 
 /**
@@ -78,9 +93,11 @@ export function openZip(bytes: Uint8Array): LazyZip {
   let count = view.getUint16(eocd + 8, true);
   if (eocd >= 20 && view.getUint32(eocd - 20, true) === 0x07064b50) {
     const z = Number(view.getBigUint64(eocd - 12, true));
-    if (z + 40 <= bytes.length && view.getUint32(z, true) === 0x06064b50) count = Number(view.getBigUint64(z + 32, true));
+    if (z + 40 <= bytes.length && view.getUint32(z, true) === 0x06064b50)
+      count = Number(view.getBigUint64(z + 32, true));
   }
-  if (count > bytes.length / 46) throw corrupt(`it claims ${count} entries in ${bytes.length} bytes`);
+  if (count > bytes.length / 46)
+    throw corrupt(`it claims ${count} entries in ${bytes.length} bytes`);
   const entries = new Map<string, ZipEntryInfo>();
   unzip(bytes, (info) => {
     entries.set(info.name, { ...info });
@@ -88,7 +105,10 @@ export function openZip(bytes: Uint8Array): LazyZip {
   });
   for (const name of entries.keys()) {
     if (!safeEntryName(name)) {
-      throw new CheckpointError(`Unsafe zip entry name "${name.slice(0, 200)}": entry names must be relative paths inside the archive (no "..", no leading "/", no drive letter, no "\\"). The file was not written by torch.save().`, 'E_NOT_PTH');
+      throw new CheckpointError(
+        `Unsafe zip entry name "${name.slice(0, 200)}": entry names must be relative paths inside the archive (no "..", no leading "/", no drive letter, no "\\"). The file was not written by torch.save().`,
+        'E_NOT_PTH',
+      );
     }
   }
   return {
@@ -100,7 +120,9 @@ export function openZip(bytes: Uint8Array): LazyZip {
         if (!info) continue;
         const max = typeof maxBytes === 'number' ? maxBytes : maxBytes(name);
         if (info.originalSize > max || (info.compression === 0 && info.size > max)) {
-          throw new LimitError(`Zip entry "${name.slice(0, 200)}" declares ${Math.max(info.originalSize, info.size)} bytes; at most ${max} are expected for it. Refused before inflating.`);
+          throw new LimitError(
+            `Zip entry "${name.slice(0, 200)}" declares ${Math.max(info.originalSize, info.size)} bytes; at most ${max} are expected for it. Refused before inflating.`,
+          );
         }
       }
       return new Map(Object.entries(unzip(bytes, (info) => want.has(info.name))));
@@ -118,15 +140,29 @@ export function openZip(bytes: Uint8Array): LazyZip {
  * ```
  */
 export function safeEntryName(name: string): boolean {
-  if (!name || name.startsWith('/') || name.includes('\\') || name.includes('\0') || /^[a-z]:/i.test(name)) return false;
+  if (
+    !name ||
+    name.startsWith('/') ||
+    name.includes('\\') ||
+    name.includes('\0') ||
+    /^[a-z]:/i.test(name)
+  )
+    return false;
   return !name.split('/').some((part) => part === '..');
 }
 
 function corrupt(why: string, cause?: unknown): CheckpointError {
-  return new CheckpointError(`Corrupt checkpoint: the zip archive could not be read (${why}). Expected a complete torch.save() file; it may be truncated or damaged.`, 'E_TRUNCATED', { cause });
+  return new CheckpointError(
+    `Corrupt checkpoint: the zip archive could not be read (${why}). Expected a complete torch.save() file; it may be truncated or damaged.`,
+    'E_TRUNCATED',
+    { cause },
+  );
 }
 
-function unzip(bytes: Uint8Array, filter: (info: ZipEntryInfo) => boolean): Record<string, Uint8Array> {
+function unzip(
+  bytes: Uint8Array,
+  filter: (info: ZipEntryInfo) => boolean,
+): Record<string, Uint8Array> {
   try {
     return unzipSync(bytes, { filter });
   } catch (cause) {
@@ -158,11 +194,24 @@ export function unzipArchive(bytes: Uint8Array): Record<string, Uint8Array> {
  * archiveRoot({ 'G/data.pkl': new Uint8Array() }); // 'G'
  * ```
  */
-export function archiveRoot(entries: Record<string, unknown> | ReadonlyMap<string, unknown>): string {
-  const first = entries instanceof Map ? entries.keys().next().value as string | undefined : Object.keys(entries)[0];
-  if (first === undefined) throw new CheckpointError('Not a PyTorch checkpoint: the zip archive is empty; expected <root>/data.pkl.', 'E_NOT_PTH');
+export function archiveRoot(
+  entries: Record<string, unknown> | ReadonlyMap<string, unknown>,
+): string {
+  const first =
+    entries instanceof Map
+      ? (entries.keys().next().value as string | undefined)
+      : Object.keys(entries)[0];
+  if (first === undefined)
+    throw new CheckpointError(
+      'Not a PyTorch checkpoint: the zip archive is empty; expected <root>/data.pkl.',
+      'E_NOT_PTH',
+    );
   const slash = first.indexOf('/');
-  if (slash < 0) throw new CheckpointError(`Not a PyTorch checkpoint: zip entry "${first.slice(0, 200)}" is not inside a folder; expected <root>/data.pkl.`, 'E_NOT_PTH');
+  if (slash < 0)
+    throw new CheckpointError(
+      `Not a PyTorch checkpoint: zip entry "${first.slice(0, 200)}" is not inside a folder; expected <root>/data.pkl.`,
+      'E_NOT_PTH',
+    );
   return first.slice(0, slash);
 }
 
@@ -184,14 +233,23 @@ export interface PthLimits extends PickleLimits {
  * const { value } = readZipCheckpoint(bytes);
  * ```
  */
-export function readZipCheckpoint(bytes: Uint8Array, limits: Partial<PthLimits> = {}): { value: PyValue; unpickler: TorchUnpickler } {
+export function readZipCheckpoint(
+  bytes: Uint8Array,
+  limits: Partial<PthLimits> = {},
+): { value: PyValue; unpickler: TorchUnpickler } {
   const zip = openZip(bytes);
   const root = archiveRoot(zip.entries);
   const pklName = `${root}/data.pkl`;
   const orderName = `${root}/byteorder`;
   if (!zip.entries.has(pklName)) {
-    const names = [...zip.entries.keys()].slice(0, 8).map((n) => n.slice(0, 100)).join(', ');
-    throw new CheckpointError(`Not a PyTorch checkpoint: the zip archive has no "${pklName.slice(0, 200)}" (entries: ${names}). Expected a file written by torch.save().`, 'E_NOT_PTH');
+    const names = [...zip.entries.keys()]
+      .slice(0, 8)
+      .map((n) => n.slice(0, 100))
+      .join(', ');
+    throw new CheckpointError(
+      `Not a PyTorch checkpoint: the zip archive has no "${pklName.slice(0, 200)}" (entries: ${names}). Expected a file written by torch.save().`,
+      'E_NOT_PTH',
+    );
   }
   const maxPickle = limits.maxPickleBytes ?? 256 * 2 ** 20;
   const head = zip.read([pklName, orderName], (n) => (n === pklName ? maxPickle : 16));
@@ -208,13 +266,19 @@ export function readZipCheckpoint(bytes: Uint8Array, limits: Partial<PthLimits> 
   }
   const unpickler: TorchUnpickler = new TorchUnpickler((pid) => {
     if (!Array.isArray(pid) || pid.length < 5 || pid[0] !== 'storage') {
-      throw new CheckpointError(`Unsupported persistent id ${preview(pid as PyValue)} in data.pkl; expected ('storage', type, key, location, numel).`, 'E_BAD_PICKLE');
+      throw new CheckpointError(
+        `Unsupported persistent id ${preview(pid as PyValue)} in data.pkl; expected ('storage', type, key, location, numel).`,
+        'E_BAD_PICKLE',
+      );
     }
     const [, type, key, location, numel] = pid as PyValue[];
     const s = unpickler.storage(type, key, location, numel);
     const name = `${root}/data/${s.key}`;
     if (!s.bytes && !zip.entries.has(name)) {
-      throw new CheckpointError(`Missing storage: data.pkl refers to "${name.slice(0, 200)}", which is not in the archive. The file is incomplete or damaged.`, 'E_MISSING_STORAGE');
+      throw new CheckpointError(
+        `Missing storage: data.pkl refers to "${name.slice(0, 200)}", which is not in the archive. The file is incomplete or damaged.`,
+        'E_MISSING_STORAGE',
+      );
     }
     return s;
   }, limits);
@@ -227,7 +291,10 @@ export function readZipCheckpoint(bytes: Uint8Array, limits: Partial<PthLimits> 
     const d = data.get(name)!;
     const want = s.numel * s.type.itemsize;
     if (d.length < want) {
-      throw new CheckpointError(`Storage "${name.slice(0, 200)}" has ${d.length} bytes; expected ${want} (${s.numel} x ${s.type.itemsize}-byte ${s.type.dtype}).`, 'E_BAD_STORAGE');
+      throw new CheckpointError(
+        `Storage "${name.slice(0, 200)}" has ${d.length} bytes; expected ${want} (${s.numel} x ${s.type.itemsize}-byte ${s.type.dtype}).`,
+        'E_BAD_STORAGE',
+      );
     }
     s.bytes = d;
   }

@@ -50,7 +50,9 @@ const MASK64 = (1n << 64n) - 1n;
  * ```
  */
 export function hashCombine(seed: bigint, value: bigint): bigint {
-  return (seed ^ ((value + 0x9e3779b9n + ((seed << 6n) & MASK64) + (seed >> 2n)) & MASK64)) & MASK64;
+  return (
+    (seed ^ ((value + 0x9e3779b9n + ((seed << 6n) & MASK64) + (seed >> 2n)) & MASK64)) & MASK64
+  );
 }
 
 /**
@@ -104,7 +106,8 @@ export function writeZip(records: readonly ZipRecord[]): Uint8Array {
   const cdSize = size - cdStart;
   size += 56 + 20 + 22;
   // Beyond 4 GiB miniz switches to zip64 local headers; no browser buffer gets there.
-  if (cdStart + cdSize > 0xffffffff) throw new RangeError(`Archive of ${size} bytes is too large: at most 4 GiB is supported.`);
+  if (cdStart + cdSize > 0xffffffff)
+    throw new RangeError(`Archive of ${size} bytes is too large: at most 4 GiB is supported.`);
 
   const out = new Uint8Array(size);
   const dv = new DataView(out.buffer);

@@ -5,8 +5,18 @@ import { initBackend } from '../../../src/backends/index.js';
 import { registerWasmKernels, conv2dGeometry } from '../../../src/backends/wasm-kernels/index.js';
 import { onCpuAndWasm, randn, relL2, TOL } from './support.js';
 
-type Pad = 'same' | 'valid' | number | [[number, number], [number, number], [number, number], [number, number]];
-interface Case { x: [number, number, number, number]; k: [number, number]; co: number; s: number; pad: Pad }
+type Pad =
+  | 'same'
+  | 'valid'
+  | number
+  | [[number, number], [number, number], [number, number], [number, number]];
+interface Case {
+  x: [number, number, number, number];
+  k: [number, number];
+  co: number;
+  s: number;
+  pad: Pad;
+}
 
 const filterGrad = suite('Conv2DBackpropFilter on wasm');
 
@@ -28,7 +38,18 @@ const cases: Case[] = [
   { x: [1, 8, 7, 3], k: [3, 2], co: 7, s: 1, pad: 'same' },
   { x: [2, 9, 8, 6], k: [4, 4], co: 5, s: 2, pad: 'valid' },
   { x: [1, 5, 5, 2], k: [3, 3], co: 2, s: 1, pad: 0 },
-  { x: [1, 8, 8, 3], k: [4, 4], co: 4, s: 2, pad: [[0, 0], [2, 0], [0, 1], [0, 0]] },
+  {
+    x: [1, 8, 8, 3],
+    k: [4, 4],
+    co: 4,
+    s: 2,
+    pad: [
+      [0, 0],
+      [2, 0],
+      [0, 1],
+      [0, 0],
+    ],
+  },
   { x: [1, 16, 16, 32], k: [4, 4], co: 64, s: 2, pad: 1 },
 ];
 
@@ -37,11 +58,24 @@ for (const c of cases) {
   filterGrad(name, async () => {
     const info = conv2dGeometry(c.x, [...c.k, c.x[3], c.co], c.s, c.pad, 'NHWC', undefined, 'test');
     const dyShape = [c.x[0], info.outHeight, info.outWidth, c.co];
-    const xv = randn(c.x.reduce((a, b) => a * b), 1);
-    const dyv = randn(dyShape.reduce((a, b) => a * b), 2);
-    const r = await onCpuAndWasm(() => tf.engine().runKernel('Conv2DBackpropFilter',
-      { x: tf.tensor4d(xv, c.x), dy: tf.tensor(dyv, dyShape) },
-      { strides: c.s, pad: c.pad, dataFormat: 'NHWC', filterShape: [...c.k, c.x[3], c.co] }) as tf.Tensor);
+    const xv = randn(
+      c.x.reduce((a, b) => a * b),
+      1,
+    );
+    const dyv = randn(
+      dyShape.reduce((a, b) => a * b),
+      2,
+    );
+    const r = await onCpuAndWasm(
+      () =>
+        tf
+          .engine()
+          .runKernel(
+            'Conv2DBackpropFilter',
+            { x: tf.tensor4d(xv, c.x), dy: tf.tensor(dyv, dyShape) },
+            { strides: c.s, pad: c.pad, dataFormat: 'NHWC', filterShape: [...c.k, c.x[3], c.co] },
+          ) as tf.Tensor,
+    );
     assert.equal(r.wasmShapes[0], [...c.k, c.x[3], c.co]);
     const err = relL2(r.wasm[0], r.cpu[0]);
     assert.ok(err <= TOL, `relative L2 error ${err}`);
@@ -51,12 +85,21 @@ for (const c of cases) {
 filterGrad('tf.grad of conv2d wrt filter matches cpu (k4 s2 p1 and k4 s1 p1)', async () => {
   const xv = randn(2 * 10 * 10 * 6, 3);
   const wv = randn(4 * 4 * 6 * 7, 4);
-  for (const [s, pad] of [[2, 1], [1, 1]] as const) {
+  for (const [s, pad] of [
+    [2, 1],
+    [1, 1],
+  ] as const) {
     const r = await onCpuAndWasm(() => {
       const x = tf.tensor4d(xv, [2, 10, 10, 6]);
       const w = tf.tensor4d(wv, [4, 4, 6, 7]);
       const probe = tf.tensor(randn(2 * (s === 2 ? 25 : 81) * 7, 5));
-      const f = (ww: tf.Tensor) => tf.sum(tf.mul(tf.conv2d(x, ww as tf.Tensor4D, s, pad), tf.reshape(probe, [2, s === 2 ? 5 : 9, s === 2 ? 5 : 9, 7])));
+      const f = (ww: tf.Tensor) =>
+        tf.sum(
+          tf.mul(
+            tf.conv2d(x, ww as tf.Tensor4D, s, pad),
+            tf.reshape(probe, [2, s === 2 ? 5 : 9, s === 2 ? 5 : 9, 7]),
+          ),
+        );
       return tf.grad(f)(w);
     });
     const err = relL2(r.wasm[0], r.cpu[0]);
@@ -69,13 +112,26 @@ filterGrad('refuses NCHW and dilations other than 1 with a clear error', async (
   const x = tf.zeros([1, 3, 8, 8]);
   const dy = tf.zeros([1, 4, 4, 4]);
   try {
-    tf.engine().runKernel('Conv2DBackpropFilter', { x, dy }, { strides: 2, pad: 1, dataFormat: 'NCHW', filterShape: [4, 4, 3, 4] });
+    tf.engine().runKernel(
+      'Conv2DBackpropFilter',
+      { x, dy },
+      { strides: 2, pad: 1, dataFormat: 'NCHW', filterShape: [4, 4, 3, 4] },
+    );
     assert.unreachable('NCHW accepted');
   } catch (e) {
     assert.match((e as Error).message, /NHWC/);
   }
   try {
-    conv2dGeometry([1, 8, 8, 3], [4, 4, 3, 4], 1, 1, 'NHWC', undefined, 'Conv2DBackpropFilter', [2, 2]);
+    conv2dGeometry(
+      [1, 8, 8, 3],
+      [4, 4, 3, 4],
+      1,
+      1,
+      'NHWC',
+      undefined,
+      'Conv2DBackpropFilter',
+      [2, 2],
+    );
     assert.unreachable('dilation 2 accepted');
   } catch (e) {
     assert.match((e as Error).message, /dilations 1 only/);
@@ -88,7 +144,12 @@ filterGrad('leaks no tensors or wasm buffers over 20 calls', async () => {
   const backend = tf.backend() as unknown as { numDataIds(): number };
   const x = tf.tensor4d(randn(2 * 8 * 8 * 4, 6), [2, 8, 8, 4]);
   const w = tf.tensor4d(randn(4 * 4 * 4 * 5, 7), [4, 4, 4, 5]);
-  const step = () => tf.tidy(() => tf.grad((ww: tf.Tensor) => tf.sum(tf.square(tf.conv2d(x, ww as tf.Tensor4D, 2, 1))))(w)).dispose();
+  const step = () =>
+    tf
+      .tidy(() =>
+        tf.grad((ww: tf.Tensor) => tf.sum(tf.square(tf.conv2d(x, ww as tf.Tensor4D, 2, 1))))(w),
+      )
+      .dispose();
   step();
   const tensors = tf.memory().numTensors;
   const ids = backend.numDataIds();

@@ -32,10 +32,15 @@ export function relL2(a: ArrayLike<number>, b: ArrayLike<number>): number {
  * Runs `fn` on the cpu backend and then on wasm, each time inside a tidy, with the same input
  * data, and returns both outputs' values and shapes.
  */
-export async function onCpuAndWasm(
-  fn: () => tf.Tensor | tf.Tensor[],
-): Promise<{ cpu: Float32Array[]; wasm: Float32Array[]; shapes: number[][]; wasmShapes: number[][] }> {
-  const run = async (name: 'cpu' | 'wasm'): Promise<{ vals: Float32Array[]; shapes: number[][] }> => {
+export async function onCpuAndWasm(fn: () => tf.Tensor | tf.Tensor[]): Promise<{
+  cpu: Float32Array[];
+  wasm: Float32Array[];
+  shapes: number[][];
+  wasmShapes: number[][];
+}> {
+  const run = async (
+    name: 'cpu' | 'wasm',
+  ): Promise<{ vals: Float32Array[]; shapes: number[][] }> => {
     await initBackend(name);
     const outs = tf.tidy(() => {
       const r = fn();

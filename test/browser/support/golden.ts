@@ -5,7 +5,12 @@
 import * as assert from 'uvu/assert';
 import { measure } from './runner.js';
 import { tf } from '../../../src/core/tf.js';
-import { verifyGolden, GOLDEN_BOUNDS, type GoldenCheck, type GoldenSource } from '../../../src/pix2pix/golden.js';
+import {
+  verifyGolden,
+  GOLDEN_BOUNDS,
+  type GoldenCheck,
+  type GoldenSource,
+} from '../../../src/pix2pix/golden.js';
 
 /** The golden configurations under test/fixtures/golden/. */
 export const GOLDEN_CONFIGS = ['unet64_batch', 'unet64_instance'] as const;
@@ -44,13 +49,22 @@ export function kindOf(c: GoldenCheck): string {
  * await checkGolden('unet64_batch', 'wasm, 2 threads');
  * ```
  */
-export async function checkGolden(config: string, label: string, bounds: Partial<Record<keyof typeof GOLDEN_BOUNDS, number>> = {}): Promise<Record<string, number>> {
+export async function checkGolden(
+  config: string,
+  label: string,
+  bounds: Partial<Record<keyof typeof GOLDEN_BOUNDS, number>> = {},
+): Promise<Record<string, number>> {
   const before = tf.memory().numTensors;
   const src = fetchSource(new URL(`/fixtures/golden/${config}/`, location.href).href);
   const checks = await verifyGolden(src);
   const worst: Record<string, number> = {};
   for (const c of checks) worst[kindOf(c)] = Math.max(worst[kindOf(c)] ?? 0, c.error);
-  measure(`${config} on ${label}: ${checks.length} checks, worst error by kind`, Object.entries(worst).map(([k, v]) => `${k} ${v.toExponential(2)}`).join(', '));
+  measure(
+    `${config} on ${label}: ${checks.length} checks, worst error by kind`,
+    Object.entries(worst)
+      .map(([k, v]) => `${k} ${v.toExponential(2)}`)
+      .join(', '),
+  );
   const over = checks
     .map((c) => {
       const kind = kindOf(c) as keyof typeof GOLDEN_BOUNDS;
@@ -58,7 +72,10 @@ export async function checkGolden(config: string, label: string, bounds: Partial
       return { ...c, bound, ok: c.error <= bound };
     })
     .filter((c) => !c.ok);
-  assert.equal(over.map((c) => `${c.name}: ${c.error.toExponential(3)} > ${c.bound}`), []);
+  assert.equal(
+    over.map((c) => `${c.name}: ${c.error.toExponential(3)} > ${c.bound}`),
+    [],
+  );
   assert.ok(checks.length > 60, `only ${checks.length} checks ran`);
   assert.is(tf.memory().numTensors, before, 'tensors leaked');
   return worst;

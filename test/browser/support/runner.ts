@@ -17,7 +17,12 @@ interface Suite {
   after(fn: TestFn): void;
   run(): void;
 }
-interface Registered { name: string; tests: { name: string; fn: TestFn }[]; before: TestFn[]; after: TestFn[] }
+interface Registered {
+  name: string;
+  tests: { name: string; fn: TestFn }[];
+  before: TestFn[];
+  after: TestFn[];
+}
 
 const g = globalThis as unknown as {
   __pix2pixSuites?: Registered[];
@@ -29,8 +34,12 @@ let current = '';
 
 function send(e: ReportEvent): Promise<void> {
   const line = document.createElement('div');
-  line.textContent = e.type === 'test' ? `${e.ok ? '✔' : '✘'} ${e.suite} › ${e.name}${e.error ? ` — ${e.error}` : ''}`
-    : e.type === 'measure' ? `# ${e.key}: ${e.value}` : `${e.passed} passed, ${e.failed} failed`;
+  line.textContent =
+    e.type === 'test'
+      ? `${e.ok ? '✔' : '✘'} ${e.suite} › ${e.name}${e.error ? ` — ${e.error}` : ''}`
+      : e.type === 'measure'
+        ? `# ${e.key}: ${e.value}`
+        : `${e.passed} passed, ${e.failed} failed`;
   line.className = e.type === 'test' ? (e.ok ? 'pass' : 'fail') : e.type;
   document.body.append(line);
   return g.__pix2pixReport ? g.__pix2pixReport(e) : Promise.resolve();
@@ -48,10 +57,18 @@ function send(e: ReportEvent): Promise<void> {
  */
 export function suite(name: string): Suite {
   const reg: Registered = { name, tests: [], before: [], after: [] };
-  const s = ((testName: string, fn: TestFn) => { reg.tests.push({ name: testName, fn }); }) as Suite;
-  s.before = (fn) => { reg.before.push(fn); };
-  s.after = (fn) => { reg.after.push(fn); };
-  s.run = () => { queue.push(reg); };
+  const s = ((testName: string, fn: TestFn) => {
+    reg.tests.push({ name: testName, fn });
+  }) as Suite;
+  s.before = (fn) => {
+    reg.before.push(fn);
+  };
+  s.after = (fn) => {
+    reg.after.push(fn);
+  };
+  s.run = () => {
+    queue.push(reg);
+  };
   return s;
 }
 
@@ -64,7 +81,12 @@ export function suite(name: string): Suite {
  * ```
  */
 export function measure(key: string, value: unknown): void {
-  void send({ type: 'measure', suite: current, key, value: typeof value === 'string' ? value : JSON.stringify(value) });
+  void send({
+    type: 'measure',
+    suite: current,
+    key,
+    value: typeof value === 'string' ? value : JSON.stringify(value),
+  });
 }
 
 function describe(e: unknown): string {
@@ -77,24 +99,54 @@ function describe(e: unknown): string {
 
 // Runs every registered suite in order (the bundle's own copy of this module defines it).
 g.runBrowserSuites ??= async () => {
-  let passed = 0, failed = 0;
+  let passed = 0,
+    failed = 0;
   for (const reg of queue) {
     current = reg.name;
     let setupError: string | undefined;
     for (const fn of reg.before) {
-      try { await fn(); } catch (e) { setupError = `before hook failed: ${describe(e)}`; break; }
+      try {
+        await fn();
+      } catch (e) {
+        setupError = `before hook failed: ${describe(e)}`;
+        break;
+      }
     }
     for (const t of reg.tests) {
       const t0 = performance.now();
       let error = setupError;
       if (!error) {
-        try { await t.fn(); } catch (e) { error = describe(e); }
+        try {
+          await t.fn();
+        } catch (e) {
+          error = describe(e);
+        }
       }
-      if (error) failed++; else passed++;
-      await send({ type: 'test', suite: reg.name, name: t.name, ok: !error, error, ms: performance.now() - t0 });
+      if (error) failed++;
+      else passed++;
+      await send({
+        type: 'test',
+        suite: reg.name,
+        name: t.name,
+        ok: !error,
+        error,
+        ms: performance.now() - t0,
+      });
     }
     for (const fn of reg.after) {
-      try { await fn(); } catch (e) { failed++; await send({ type: 'test', suite: reg.name, name: 'after hook', ok: false, error: describe(e), ms: 0 }); }
+      try {
+        await fn();
+      } catch (e) {
+        failed++;
+        await send({
+          type: 'test',
+          suite: reg.name,
+          name: 'after hook',
+          ok: false,
+          error: describe(e),
+          ms: 0,
+        });
+      }
     }
   }
   await send({ type: 'done', passed, failed });

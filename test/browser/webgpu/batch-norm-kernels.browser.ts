@@ -3,7 +3,11 @@ import { suite, measure } from '../support/runner.js';
 import { tf } from '../../../src/core/tf.js';
 import { initBackend } from '../../../src/backends/index.js';
 import {
-  BATCH_NORM_KERNELS, BN_APPLY_KERNEL, BN_GRAD_KERNEL, BN_RUNNING_KERNEL, BN_STATS_KERNEL,
+  BATCH_NORM_KERNELS,
+  BN_APPLY_KERNEL,
+  BN_GRAD_KERNEL,
+  BN_RUNNING_KERNEL,
+  BN_STATS_KERNEL,
 } from '../../../src/core/fused-kernels.js';
 import { norm, normSpecs, NORM_EPS } from '../../../src/pix2pix/layers.js';
 import { ParamStore } from '../../../src/pix2pix/params.js';
@@ -41,8 +45,16 @@ async function reference(): Promise<Results> {
     const [dxAct, dgammaAct, dbetaAct] = tf.grads(fAct)([t.x, t.gamma, t.beta], t.dy);
     const n = SHAPE[0] * SHAPE[1] * SHAPE[2];
     return {
-      mean, variance, y: f(t.x, t.gamma, t.beta), dx: dx!, dgamma: dgamma!, dbeta: dbeta!,
-      yAct: fAct(t.x, t.gamma, t.beta), dxAct: dxAct!, dgammaAct: dgammaAct!, dbetaAct: dbetaAct!,
+      mean,
+      variance,
+      y: f(t.x, t.gamma, t.beta),
+      dx: dx!,
+      dgamma: dgamma!,
+      dbeta: dbeta!,
+      yAct: fAct(t.x, t.gamma, t.beta),
+      dxAct: dxAct!,
+      dgammaAct: dgammaAct!,
+      dbetaAct: dbetaAct!,
       rm: tf.add(tf.mul(t.rm, 0.9), tf.mul(mean, 0.1)),
       rv: tf.add(tf.mul(t.rv, 0.9), tf.mul(variance, 0.1 * (n / (n - 1)))),
     };
@@ -57,16 +69,54 @@ async function reference(): Promise<Results> {
 async function fused(): Promise<Results> {
   const t = inputs();
   const n = SHAPE[0] * SHAPE[1] * SHAPE[2];
-  const run = (name: string, ins: tf.NamedTensorMap, attrs: Record<string, number> = {}) => tf.engine().runKernel(name, ins, attrs);
+  const run = (name: string, ins: tf.NamedTensorMap, attrs: Record<string, number> = {}) =>
+    tf.engine().runKernel(name, ins, attrs);
   const stats = run(BN_STATS_KERNEL, { x: t.x }) as tf.Tensor;
   const [mean, variance] = tf.unstack(stats);
-  const y = run(BN_APPLY_KERNEL, { x: t.x, stats, gamma: t.gamma, beta: t.beta }, { epsilon: NORM_EPS }) as tf.Tensor;
-  const [dx, dgamma, dbeta] = run(BN_GRAD_KERNEL, { dy: t.dy, x: t.x, stats, gamma: t.gamma }, { epsilon: NORM_EPS }) as tf.Tensor[];
-  const yAct = run(BN_APPLY_KERNEL, { x: t.x, stats, gamma: t.gamma, beta: t.beta }, { epsilon: NORM_EPS, slope: 0.2 }) as tf.Tensor;
-  const [dxAct, dgammaAct, dbetaAct] = run(BN_GRAD_KERNEL, { dy: t.dy, x: t.x, stats, gamma: t.gamma, y: yAct }, { epsilon: NORM_EPS, slope: 0.2 }) as tf.Tensor[];
-  const rm = run(BN_RUNNING_KERNEL, { running: t.rm, stats }, { row: 0, momentum: 0.1, scale: 1 }) as tf.Tensor;
-  const rv = run(BN_RUNNING_KERNEL, { running: t.rv, stats }, { row: 1, momentum: 0.1, scale: n / (n - 1) }) as tf.Tensor;
-  const out = { mean: mean!, variance: variance!, y, dx: dx!, dgamma: dgamma!, dbeta: dbeta!, yAct, dxAct: dxAct!, dgammaAct: dgammaAct!, dbetaAct: dbetaAct!, rm, rv };
+  const y = run(
+    BN_APPLY_KERNEL,
+    { x: t.x, stats, gamma: t.gamma, beta: t.beta },
+    { epsilon: NORM_EPS },
+  ) as tf.Tensor;
+  const [dx, dgamma, dbeta] = run(
+    BN_GRAD_KERNEL,
+    { dy: t.dy, x: t.x, stats, gamma: t.gamma },
+    { epsilon: NORM_EPS },
+  ) as tf.Tensor[];
+  const yAct = run(
+    BN_APPLY_KERNEL,
+    { x: t.x, stats, gamma: t.gamma, beta: t.beta },
+    { epsilon: NORM_EPS, slope: 0.2 },
+  ) as tf.Tensor;
+  const [dxAct, dgammaAct, dbetaAct] = run(
+    BN_GRAD_KERNEL,
+    { dy: t.dy, x: t.x, stats, gamma: t.gamma, y: yAct },
+    { epsilon: NORM_EPS, slope: 0.2 },
+  ) as tf.Tensor[];
+  const rm = run(
+    BN_RUNNING_KERNEL,
+    { running: t.rm, stats },
+    { row: 0, momentum: 0.1, scale: 1 },
+  ) as tf.Tensor;
+  const rv = run(
+    BN_RUNNING_KERNEL,
+    { running: t.rv, stats },
+    { row: 1, momentum: 0.1, scale: n / (n - 1) },
+  ) as tf.Tensor;
+  const out = {
+    mean: mean!,
+    variance: variance!,
+    y,
+    dx: dx!,
+    dgamma: dgamma!,
+    dbeta: dbeta!,
+    yAct,
+    dxAct: dxAct!,
+    dgammaAct: dgammaAct!,
+    dbetaAct: dbetaAct!,
+    rm,
+    rv,
+  };
   const res: Results = {};
   for (const [k, v] of Object.entries(out)) res[k] = (await v.data()) as Float32Array;
   tf.dispose([stats, ...Object.values(out), ...Object.values(t)]);
@@ -74,8 +124,12 @@ async function fused(): Promise<Results> {
 }
 
 function maxRel(a: Float32Array, b: Float32Array): number {
-  let d = 0, s = 0;
-  for (let i = 0; i < a.length; i++) { d = Math.max(d, Math.abs(a[i]! - b[i]!)); s = Math.max(s, Math.abs(b[i]!)); }
+  let d = 0,
+    s = 0;
+  for (let i = 0; i < a.length; i++) {
+    d = Math.max(d, Math.abs(a[i]! - b[i]!));
+    s = Math.max(s, Math.abs(b[i]!));
+  }
   return d / s;
 }
 
@@ -85,13 +139,18 @@ for (const backend of ['webgl', 'webgpu'] as const) {
   test(`${backend}: statistics, normalisation (with and without a LeakyReLU), running update and gradients match tfjs's ops on cpu, without leaks`, async () => {
     const ref = await reference();
     await initBackend(backend);
-    for (const k of BATCH_NORM_KERNELS) assert.ok(tf.getKernel(k, backend), `${k} is not registered for ${backend}`);
+    for (const k of BATCH_NORM_KERNELS)
+      assert.ok(tf.getKernel(k, backend), `${k} is not registered for ${backend}`);
     const before = tf.memory().numTensors;
     const got = await fused();
     assert.is(tf.memory().numTensors, before, 'tensors leaked');
     const errors = Object.keys(ref).map((k) => [k, maxRel(got[k]!, ref[k]!)] as const);
-    measure(`${backend} vs cpu ops (max diff / max |value|)`, errors.map(([k, e]) => `${k} ${e.toExponential(1)}`).join(', '));
-    for (const [k, e] of errors) assert.ok(e < 2e-5, `${backend} ${k} differs from the cpu ops by ${e}`);
+    measure(
+      `${backend} vs cpu ops (max diff / max |value|)`,
+      errors.map(([k, e]) => `${k} ${e.toExponential(1)}`).join(', '),
+    );
+    for (const [k, e] of errors)
+      assert.ok(e < 2e-5, `${backend} ${k} differs from the cpu ops by ${e}`);
   });
 
   test(`${backend}: a train-mode BatchNorm + LeakyReLU layer runs the fused kernels (4 kernels forward, 1 backward)`, async () => {
@@ -100,14 +159,27 @@ for (const backend of ['webgl', 'webgpu'] as const) {
     const x = tf.randomNormal(SHAPE, 0, 1, 'float32', 7) as tf.Tensor4D;
     try {
       const { count } = await countKernels(async () => {
-        const g = tf.grads((xx: tf.Tensor) => norm(store, 'bn', xx as tf.Tensor4D, 'batch', { batchStats: true, updateStats: true }, 0.2))([x]);
+        const g = tf.grads((xx: tf.Tensor) =>
+          norm(
+            store,
+            'bn',
+            xx as tf.Tensor4D,
+            'batch',
+            { batchStats: true, updateStats: true },
+            0.2,
+          ),
+        )([x]);
         await g[0]!.data();
         tf.dispose(g);
       });
       const by = new Map(count.byKernel);
-      for (const k of [BN_STATS_KERNEL, BN_APPLY_KERNEL, BN_GRAD_KERNEL]) assert.is(by.get(k), 1, `${k} ran ${by.get(k) ?? 0} times`);
+      for (const k of [BN_STATS_KERNEL, BN_APPLY_KERNEL, BN_GRAD_KERNEL])
+        assert.is(by.get(k), 1, `${k} ran ${by.get(k) ?? 0} times`);
       assert.is(by.get(BN_RUNNING_KERNEL), 2);
-      assert.not.ok(by.has('Mean') || by.has('FusedBatchNorm') || by.has('LeakyRelu'), `the op chain ran: ${JSON.stringify(count.byKernel)}`);
+      assert.not.ok(
+        by.has('Mean') || by.has('FusedBatchNorm') || by.has('LeakyRelu'),
+        `the op chain ran: ${JSON.stringify(count.byKernel)}`,
+      );
       assert.is(store.counters.get('bn'), 1);
     } finally {
       store.dispose();

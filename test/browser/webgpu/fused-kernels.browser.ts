@@ -12,14 +12,27 @@ async function threeSteps(fused: boolean): Promise<Float32Array[]> {
   let v = tf.zeros(shape);
   for (let t = 1; t <= 3; t++) {
     const g = tf.randomNormal(shape, 0, t === 2 ? 1e-6 : 0.3, 'float32', 10 + t);
-    const a: AdamKernelAttrs = { beta1: 0.5, beta2: 0.999, epsilon: 1e-8, stepSize: 2e-4 / (1 - 0.5 ** t), bc2Sqrt: Math.sqrt(1 - 0.999 ** t) };
+    const a: AdamKernelAttrs = {
+      beta1: 0.5,
+      beta2: 0.999,
+      epsilon: 1e-8,
+      stepSize: 2e-4 / (1 - 0.5 ** t),
+      bc2Sqrt: Math.sqrt(1 - 0.999 ** t),
+    };
     const next = fused
       ? (tf.engine().runKernel(ADAM_KERNEL, { param: p, grad: g, m, v }, a) as tf.Tensor[])
       : tf.tidy(() => {
-        const m2 = tf.add(tf.mul(m, a.beta1), tf.mul(g, 1 - a.beta1));
-        const v2 = tf.add(tf.mul(v, a.beta2), tf.mul(tf.square(g), 1 - a.beta2));
-        return [tf.sub(p, tf.mul(tf.div(m2, tf.add(tf.div(tf.sqrt(v2), a.bc2Sqrt), a.epsilon)), a.stepSize)), m2, v2];
-      });
+          const m2 = tf.add(tf.mul(m, a.beta1), tf.mul(g, 1 - a.beta1));
+          const v2 = tf.add(tf.mul(v, a.beta2), tf.mul(tf.square(g), 1 - a.beta2));
+          return [
+            tf.sub(
+              p,
+              tf.mul(tf.div(m2, tf.add(tf.div(tf.sqrt(v2), a.bc2Sqrt), a.epsilon)), a.stepSize),
+            ),
+            m2,
+            v2,
+          ];
+        });
     tf.dispose([p, m, v, g]);
     [p, m, v] = next as [tf.Tensor, tf.Tensor, tf.Tensor];
   }
@@ -29,8 +42,12 @@ async function threeSteps(fused: boolean): Promise<Float32Array[]> {
 }
 
 function maxRel(a: Float32Array, b: Float32Array): number {
-  let d = 0, s = 0;
-  for (let i = 0; i < a.length; i++) { d = Math.max(d, Math.abs(a[i]! - b[i]!)); s = Math.max(s, Math.abs(b[i]!)); }
+  let d = 0,
+    s = 0;
+  for (let i = 0; i < a.length; i++) {
+    d = Math.max(d, Math.abs(a[i]! - b[i]!));
+    s = Math.max(s, Math.abs(b[i]!));
+  }
   return d / s;
 }
 

@@ -26,7 +26,11 @@ test('grants a fallback WebGPU adapter and starts the webgpu backend with the fu
   const caps = await probeCapabilities();
   measure('webgpu adapter', JSON.stringify(caps.webgpuAdapterInfo));
   assert.is(caps.webgpu, true);
-  assert.is(caps.webgpuAdapter, true, 'no WebGPU adapter: are the SwiftShader WebGPU flags passed (harness CHROMIUM_WEBGPU_ARGS)?');
+  assert.is(
+    caps.webgpuAdapter,
+    true,
+    'no WebGPU adapter: are the SwiftShader WebGPU flags passed (harness CHROMIUM_WEBGPU_ARGS)?',
+  );
   const info = await initBackend('webgpu');
   measure('forced webgpu', info.reason);
   assert.is(tf.getBackend(), 'webgpu');
@@ -44,8 +48,16 @@ for (const cfg of ['unet64_batch', 'unet64_instance']) {
       const kind = c.name.split(' ')[0]!;
       worst[kind] = Math.max(worst[kind] ?? 0, c.error);
     }
-    measure(`${cfg} webgpu worst error by kind (${checks.length} checks)`, Object.entries(worst).map(([k, v]) => `${k} ${v.toExponential(2)}`).join(', '));
-    assert.equal(checks.filter((c) => !c.ok).map((c) => `${c.name}: ${c.error} > ${c.bound}`), []);
+    measure(
+      `${cfg} webgpu worst error by kind (${checks.length} checks)`,
+      Object.entries(worst)
+        .map(([k, v]) => `${k} ${v.toExponential(2)}`)
+        .join(', '),
+    );
+    assert.equal(
+      checks.filter((c) => !c.ok).map((c) => `${c.name}: ${c.error} > ${c.bound}`),
+      [],
+    );
     assert.ok(checks.length > 60, `only ${checks.length} checks ran`);
     assert.is(tf.memory().numTensors, before, 'tensors leaked');
   });
@@ -60,11 +72,17 @@ test('a UNet-256-topology training step runs on webgpu with the fused kernels (k
     await model.trainStep(a, b);
     const t0 = performance.now();
     const losses = await model.trainStep(a, b);
-    measure('UNet-256 topology (ngf 1) step on SwiftShader webgpu, ms (software: not a speed figure)', (performance.now() - t0).toFixed(0));
+    measure(
+      'UNet-256 topology (ngf 1) step on SwiftShader webgpu, ms (software: not a speed figure)',
+      (performance.now() - t0).toFixed(0),
+    );
     assert.ok(Object.values(losses).every(Number.isFinite));
     const { count } = await countKernels(() => model.trainStep(a, b));
     measure('kernels per step on webgpu', `${count.total} (${count.dispatching} launch GPU work)`);
-    assert.is(count.byKernel.find(([n]) => n === ADAM_KERNEL)?.[1], model.G.trainable().length + model.D.trainable().length);
+    assert.is(
+      count.byKernel.find(([n]) => n === ADAM_KERNEL)?.[1],
+      model.G.trainable().length + model.D.trainable().length,
+    );
   } finally {
     model.dispose();
     tf.dispose([a, b]);

@@ -10,7 +10,9 @@ const SHAPE: [number, number, number, number] = [1, 9, 7, 3];
 
 /** Each loss of the model and its gradient, by name: [value, gradient]. */
 async function losses(): Promise<Record<string, Float32Array[]>> {
-  const x = tf.tidy(() => tf.mul(tf.randomNormal(SHAPE, 0, 1, 'float32', 1), tf.linspace(0.5, 30, 3))) as tf.Tensor4D;
+  const x = tf.tidy(() =>
+    tf.mul(tf.randomNormal(SHAPE, 0, 1, 'float32', 1), tf.linspace(0.5, 30, 3)),
+  ) as tf.Tensor4D;
   const y = tf.randomNormal(SHAPE, 0, 1, 'float32', 2);
   const cases: Record<string, (t: tf.Tensor) => tf.Scalar> = {
     'bce real': (t) => ganLoss(t, true, 'vanilla'),
@@ -29,8 +31,12 @@ async function losses(): Promise<Record<string, Float32Array[]>> {
 }
 
 function maxRel(a: Float32Array, b: Float32Array): number {
-  let d = 0, s = 0;
-  for (let i = 0; i < a.length; i++) { d = Math.max(d, Math.abs(a[i]! - b[i]!)); s = Math.max(s, Math.abs(b[i]!)); }
+  let d = 0,
+    s = 0;
+  for (let i = 0; i < a.length; i++) {
+    d = Math.max(d, Math.abs(a[i]! - b[i]!));
+    s = Math.max(s, Math.abs(b[i]!));
+  }
   return d / s;
 }
 
@@ -47,9 +53,17 @@ for (const backend of ['webgl', 'webgpu'] as const) {
     const by = new Map(count.byKernel);
     assert.is(by.get(LOSS_KERNEL), 4, `${LOSS_KERNEL} ran ${by.get(LOSS_KERNEL) ?? 0} times`);
     assert.is(by.get(LOSS_GRAD_KERNEL), 4);
-    assert.not.ok(by.has('Log1p') || by.has('Abs'), `the op chain ran: ${JSON.stringify(count.byKernel)}`);
-    const errors = Object.keys(ref).map((k) => [k, maxRel(got[k]![0]!, ref[k]![0]!), maxRel(got[k]![1]!, ref[k]![1]!)] as const);
-    measure(`${backend} vs cpu op chain (value, gradient: max diff / max |value|)`, errors.map(([k, v, g]) => `${k} ${v.toExponential(1)} ${g.toExponential(1)}`).join(', '));
+    assert.not.ok(
+      by.has('Log1p') || by.has('Abs'),
+      `the op chain ran: ${JSON.stringify(count.byKernel)}`,
+    );
+    const errors = Object.keys(ref).map(
+      (k) => [k, maxRel(got[k]![0]!, ref[k]![0]!), maxRel(got[k]![1]!, ref[k]![1]!)] as const,
+    );
+    measure(
+      `${backend} vs cpu op chain (value, gradient: max diff / max |value|)`,
+      errors.map(([k, v, g]) => `${k} ${v.toExponential(1)} ${g.toExponential(1)}`).join(', '),
+    );
     for (const [k, v, g] of errors) {
       assert.ok(v < 1e-5, `${backend} ${k} loss differs by ${v}`);
       assert.ok(g < 1e-5, `${backend} ${k} gradient differs by ${g}`);

@@ -32,8 +32,13 @@ test('auto does not prefer ort-webgpu on a fallback adapter', async () => {
   const entry = plan.find((p) => p.name === 'ort-webgpu');
   measure('ort-webgpu plan entry', JSON.stringify(entry));
   assert.ok(entry?.ok);
-  assert.match(entry!.demoted ?? '', /fallback \(software\) adapter and is never auto-preferred over WASM/);
-  assert.ok(plan.findIndex((p) => p.name === 'ort-webgpu') > plan.findIndex((p) => p.name === 'wasm'));
+  assert.match(
+    entry!.demoted ?? '',
+    /fallback \(software\) adapter and is never auto-preferred over WASM/,
+  );
+  assert.ok(
+    plan.findIndex((p) => p.name === 'ort-webgpu') > plan.findIndex((p) => p.name === 'wasm'),
+  );
 });
 
 for (const cfg of ['unet64_batch', 'unet64_instance']) {

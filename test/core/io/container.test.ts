@@ -12,7 +12,12 @@ c('crc32 matches the IEEE check value and continues incrementally', () => {
 });
 
 c('round-trips specs, metadata and weight bytes, sharded weightData included', () => {
-  const a = { format: 'x', weightSpecs: [{ name: 'w', shape: [3], dtype: 'float32' as const }], weightData: [new Float32Array([1, 2]).buffer, new Float32Array([3]).buffer], userDefinedMetadata: { k: { v: 1 } } };
+  const a = {
+    format: 'x',
+    weightSpecs: [{ name: 'w', shape: [3], dtype: 'float32' as const }],
+    weightData: [new Float32Array([1, 2]).buffer, new Float32Array([3]).buffer],
+    userDefinedMetadata: { k: { v: 1 } },
+  };
   const parts = encodeArtifacts(a);
   const bytes = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
   let o = 0;
@@ -26,7 +31,10 @@ c('round-trips specs, metadata and weight bytes, sharded weightData included', (
   assert.equal(Array.from(new Float32Array(back.weightData as ArrayBuffer)), [1, 2, 3]);
   const extra = new Uint8Array(bytes.length + 1);
   extra.set(bytes);
-  assert.throws(() => decodeArtifacts(extra), (e: Error) => e instanceof CheckpointError && /longer than its header says/.test(e.message));
+  assert.throws(
+    () => decodeArtifacts(extra),
+    (e: Error) => e instanceof CheckpointError && /longer than its header says/.test(e.message),
+  );
 });
 
 c.run();

@@ -14,7 +14,10 @@ const spec = [{ name: 'w', shape: [4], dtype: 'float32' }];
 function modelJson(sub: string, paths: string[]): string {
   mkdirSync(join(dir, sub), { recursive: true });
   const file = join(dir, sub, 'model.json');
-  writeFileSync(file, JSON.stringify({ modelTopology: {}, weightsManifest: [{ paths, weights: spec }] }));
+  writeFileSync(
+    file,
+    JSON.stringify({ modelTopology: {}, weightsManifest: [{ paths, weights: spec }] }),
+  );
   return file;
 }
 async function loadError(path: string): Promise<CheckpointError> {
@@ -38,7 +41,14 @@ paths('loads weights beside the model.json', async () => {
 });
 
 paths('refuses paths that leave the folder, before reading anything', async () => {
-  for (const p of ['../../../../etc/passwd', '/etc/passwd', 'sub/../../x.bin', 'C:\\x.bin', 'file:///etc/passwd', '..\\x.bin']) {
+  for (const p of [
+    '../../../../etc/passwd',
+    '/etc/passwd',
+    'sub/../../x.bin',
+    'C:\\x.bin',
+    'file:///etc/passwd',
+    '..\\x.bin',
+  ]) {
     const e = await loadError(modelJson('escape', [p]));
     assert.is(e.code, 'E_UNSAFE_PATH', e.message);
     assert.not.match(e.message, /bytes/, 'nothing was read');
@@ -64,7 +74,8 @@ paths('refuses a weights file larger than the specs need before reading it', asy
 paths('isConfinedPath accepts relative names and nested folders only', () => {
   assert.ok(isConfinedPath('group1-shard1of2.bin'));
   assert.ok(isConfinedPath('shards/a.bin'));
-  for (const p of ['', '..', 'a/../../b', '/abs', '\\abs', 'c:/x', 'https://x/y.bin', 'a\0b', 3]) assert.not.ok(isConfinedPath(p), String(p));
+  for (const p of ['', '..', 'a/../../b', '/abs', '\\abs', 'c:/x', 'https://x/y.bin', 'a\0b', 3])
+    assert.not.ok(isConfinedPath(p), String(p));
 });
 
 paths('a save removes temp files that a killed save left behind, not recent ones', async () => {

@@ -21,8 +21,12 @@ const concat = (...parts: Uint8Array[]): Uint8Array => {
   return out;
 };
 // pickle.dumps of an object reducing to (os.system, ('echo pwned',)) and to (builtins.eval, ('1+1',)).
-const EVIL_SYSTEM = hex('800263706f7369780a73797374656d0a7100580a0000006563686f2070776e656471018571025271032e');
-const EVIL_EVAL = hex('8004951f000000000000008c086275696c74696e73948c046576616c9493948c03312b3194859452942e');
+const EVIL_SYSTEM = hex(
+  '800263706f7369780a73797374656d0a7100580a0000006563686f2070776e656471018571025271032e',
+);
+const EVIL_EVAL = hex(
+  '8004951f000000000000008c086275696c74696e73948c046576616c9493948c03312b3194859452942e',
+);
 
 function expectCode(fn: () => unknown, code: string, message?: RegExp): CheckpointError {
   try {
@@ -45,7 +49,9 @@ function patchArchive(zip: Uint8Array, patch: Record<string, Uint8Array | undefi
   return writeZip(records);
 }
 
-const small: StateDict = new Map<string, StateTensor>([['w', { dtype: 'float32', shape: [2, 3], data: new Float32Array([1, 2, 3, 4, 5, 6]) }]]);
+const small: StateDict = new Map<string, StateTensor>([
+  ['w', { dtype: 'float32', shape: [2, 3], data: new Float32Array([1, 2, 3, 4, 5, 6]) }],
+]);
 
 const errors = suite('readPth errors');
 
@@ -58,13 +64,21 @@ errors('says a zip checkpoint cut short is truncated', () => {
 errors('says a legacy checkpoint cut short is truncated, in the pickle or in the storages', () => {
   const g = load('unet64_batch', 'G_legacy.pth');
   expectCode(() => readPth(g.subarray(0, 1000)), 'E_TRUNCATED');
-  expectCode(() => readPth(g.subarray(0, g.length - 100)), 'E_TRUNCATED', /storage "\d+" needs the file to be at least/);
+  expectCode(
+    () => readPth(g.subarray(0, g.length - 100)),
+    'E_TRUNCATED',
+    /storage "\d+" needs the file to be at least/,
+  );
 });
 
 errors('says random bytes are not a checkpoint and shows what they start with', () => {
   const bytes = Uint8Array.from({ length: 4096 }, (_, i) => (i * 2654435761) >>> 24);
   bytes[0] = 0x13;
-  expectCode(() => readPth(bytes), 'E_NOT_PTH', /expected a zip archive .* or a legacy pickle stream .*starts with 13 /);
+  expectCode(
+    () => readPth(bytes),
+    'E_NOT_PTH',
+    /expected a zip archive .* or a legacy pickle stream .*starts with 13 /,
+  );
   expectCode(() => readPth(new Uint8Array(0)), 'E_TRUNCATED', /empty/);
 });
 
@@ -111,7 +125,10 @@ errors('refuses a zip checkpoint saved big-endian', () => {
 
 errors('refuses a legacy checkpoint saved big-endian', () => {
   const g = load('unet64_batch', 'G_legacy.pth').slice();
-  const at = new TextDecoder('latin1').decode(g.subarray(0, 200)).indexOf('little_endian') + 'little_endian'.length + 2;
+  const at =
+    new TextDecoder('latin1').decode(g.subarray(0, 200)).indexOf('little_endian') +
+    'little_endian'.length +
+    2;
   assert.is(g[at], 0x88, 'NEWTRUE after little_endian in the golden sys_info');
   g[at] = 0x89;
   expectCode(() => readPth(g), 'E_BIG_ENDIAN');
@@ -119,7 +136,11 @@ errors('refuses a legacy checkpoint saved big-endian', () => {
 
 errors('names the missing storage record', () => {
   const zip = patchArchive(writePth(small), { 'archive/data/0': undefined });
-  expectCode(() => readPth(zip), 'E_MISSING_STORAGE', /"archive\/data\/0", which is not in the archive/);
+  expectCode(
+    () => readPth(zip),
+    'E_MISSING_STORAGE',
+    /"archive\/data\/0", which is not in the archive/,
+  );
 });
 
 errors('says a storage record that is too short is bad', () => {
@@ -128,13 +149,21 @@ errors('says a storage record that is too short is bad', () => {
 });
 
 errors('says a zip without data.pkl is not a checkpoint', () => {
-  expectCode(() => readPth(writeZip([{ name: 'stuff/readme.txt', data: enc.encode('hi') }])), 'E_NOT_PTH', /no "stuff\/data\.pkl"/);
+  expectCode(
+    () => readPth(writeZip([{ name: 'stuff/readme.txt', data: enc.encode('hi') }])),
+    'E_NOT_PTH',
+    /no "stuff\/data\.pkl"/,
+  );
 });
 
 const views = suite('readPth on views and nested checkpoints');
 
 /** The data.pkl of `small` with its storage offset, size and stride bytes replaced. */
-function withGeometry(offset: number, shape: [number, number], stride: [number, number]): Uint8Array {
+function withGeometry(
+  offset: number,
+  shape: [number, number],
+  stride: [number, number],
+): Uint8Array {
   const zip = writePth(small);
   const pkl = unzipSync(zip)['archive/data.pkl'].slice();
   const geometry = [0x51, 0x4b, 0, 0x4b, 2, 0x4b, 3, 0x86, 0x71];
@@ -168,13 +197,24 @@ views('refuses a view that reaches past its storage', () => {
 views('finds the state dict under "state_dict" in a training checkpoint', () => {
   const zip = writePth(small);
   const inner = unzipSync(zip)['archive/data.pkl'];
-  const str = (s: string): Uint8Array => concat(new Uint8Array([0x58, s.length, 0, 0, 0]), enc.encode(s));
+  const str = (s: string): Uint8Array =>
+    concat(new Uint8Array([0x58, s.length, 0, 0, 0]), enc.encode(s));
   // {'state_dict': <the OrderedDict>, 'epoch': 3}, without memo entries of its own
-  const pkl = concat(hex('80027d28'), str('state_dict'), inner.subarray(2, -1), str('epoch'), hex('4b03752e'));
+  const pkl = concat(
+    hex('80027d28'),
+    str('state_dict'),
+    inner.subarray(2, -1),
+    str('epoch'),
+    hex('4b03752e'),
+  );
   const nested = patchArchive(zip, { 'archive/data.pkl': pkl });
   assert.equal(Array.from(readPth(nested).get('w')!.data as Float32Array), [1, 2, 3, 4, 5, 6]);
   assert.is(readPth(nested, { key: 'state_dict' }).size, 1);
-  expectCode(() => readPth(nested, { key: 'netG' }), 'E_NO_STATE_DICT', /keys are: state_dict, epoch/);
+  expectCode(
+    () => readPth(nested, { key: 'netG' }),
+    'E_NO_STATE_DICT',
+    /keys are: state_dict, epoch/,
+  );
 });
 
 views('unwraps a tensor saved as an nn.Parameter (_rebuild_parameter)', () => {
@@ -184,7 +224,13 @@ views('unwraps a tensor saved as an nn.Parameter (_rebuild_parameter)', () => {
   const at = pkl.findIndex((_, i) => key.every((b, j) => pkl[i + j] === b)) + key.length;
   assert.equal([pkl[pkl.length - 2], pkl[pkl.length - 1]], [0x73, 0x2e], 'ends with SETITEM STOP');
   // _rebuild_parameter(<tensor>, True, OrderedDict())
-  const param = concat(pkl.subarray(0, at), enc.encode('ctorch._utils\n_rebuild_parameter\n'), pkl.subarray(at, -2), hex('8868002952875273'), hex('2e'));
+  const param = concat(
+    pkl.subarray(0, at),
+    enc.encode('ctorch._utils\n_rebuild_parameter\n'),
+    pkl.subarray(at, -2),
+    hex('8868002952875273'),
+    hex('2e'),
+  );
   const t = readPth(patchArchive(zip, { 'archive/data.pkl': param })).get('w')!;
   assert.equal(t.shape, [2, 3]);
   assert.equal(Array.from(t.data as Float32Array), [1, 2, 3, 4, 5, 6]);

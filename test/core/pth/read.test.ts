@@ -2,12 +2,20 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { readFileSync } from 'node:fs';
 import { fixture } from '../../support/env.js';
-import { readPth, readPthObject, detectPthFormat, PyDict, PthTensor } from '../../../src/core/pth/index.js';
+import {
+  readPth,
+  readPthObject,
+  detectPthFormat,
+  PyDict,
+  PthTensor,
+} from '../../../src/core/pth/index.js';
 import type { StateDict } from '../../../src/core/state-dict.js';
 import { sizeOf } from '../../../src/core/state-dict.js';
 
 const load = (...p: string[]): Uint8Array => new Uint8Array(readFileSync(fixture('golden', ...p)));
-const manifest = (cfg: string): { G_keys: Record<string, number[]>; D_keys: Record<string, number[]> } =>
+const manifest = (
+  cfg: string,
+): { G_keys: Record<string, number[]>; D_keys: Record<string, number[]> } =>
   JSON.parse(readFileSync(fixture('golden', cfg, 'manifest.json'), 'utf8'));
 
 function checkAgainstManifest(sd: StateDict, keys: Record<string, number[]>): void {
@@ -32,7 +40,11 @@ function assertSameStateDict(a: StateDict, b: StateDict): void {
     const u = b.get(k)!;
     assert.is(u.dtype, t.dtype, k);
     assert.equal(u.shape, t.shape, k);
-    assert.equal(Array.from(u.data as ArrayLike<number>), Array.from(t.data as ArrayLike<number>), `values of ${k}`);
+    assert.equal(
+      Array.from(u.data as ArrayLike<number>),
+      Array.from(t.data as ArrayLike<number>),
+      `values of ${k}`,
+    );
   }
 }
 
@@ -59,7 +71,9 @@ for (const cfg of ['unet64_batch', 'unet64_instance']) {
 }
 
 golden('reads num_batches_tracked as an int64 scalar', () => {
-  const t = readPth(load('unet64_batch', 'G.pth')).get('model.model.1.model.2.num_batches_tracked')!;
+  const t = readPth(load('unet64_batch', 'G.pth')).get(
+    'model.model.1.model.2.num_batches_tracked',
+  )!;
   assert.equal(t.shape, []);
   assert.is(t.data.length, 1);
   assert.is(typeof t.data[0], 'bigint');
@@ -69,7 +83,10 @@ golden('decodes storage bytes to the floats Python reads from them', () => {
   // Reference values: struct.unpack('<f', ...) on D/data/0 of D.pth, read with Python's zipfile.
   const w = readPth(load('unet64_batch', 'D.pth')).get('model.0.weight')!.data as Float32Array;
   assert.is(w.length, 768);
-  assert.equal(Array.from(w.subarray(0, 3)), [-0.017186831682920456, 0.011397944763302803, 0.030850540846586227]);
+  assert.equal(
+    Array.from(w.subarray(0, 3)),
+    [-0.017186831682920456, 0.011397944763302803, 0.030850540846586227],
+  );
   assert.is(w[767], -0.017729448154568672);
 });
 

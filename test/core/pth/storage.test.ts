@@ -1,6 +1,12 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { floatToHalf, halfToFloat, floatToBfloat16, stridedCopy, contiguousStrides } from '../../../src/core/pth/storage.js';
+import {
+  floatToHalf,
+  halfToFloat,
+  floatToBfloat16,
+  stridedCopy,
+  contiguousStrides,
+} from '../../../src/core/pth/storage.js';
 import { CheckpointError } from '../../../src/core/errors.js';
 
 const storage = suite('storage conversions');
@@ -55,7 +61,10 @@ storage('copies strided and offset views in C order', () => {
 });
 
 storage('refuses a view that reaches past its storage', () => {
-  assert.throws(() => stridedCopy(new Float32Array(6), 1, [2, 3], [3, 1]), (e: unknown) => e instanceof CheckpointError && e.code === 'E_BAD_STORAGE');
+  assert.throws(
+    () => stridedCopy(new Float32Array(6), 1, [2, 3], [3, 1]),
+    (e: unknown) => e instanceof CheckpointError && e.code === 'E_BAD_STORAGE',
+  );
 });
 
 storage('computes C-order strides like torch.contiguous()', () => {

@@ -11,7 +11,9 @@ const load = (...p: string[]): Uint8Array => new Uint8Array(readFileSync(fixture
 const dec = new TextDecoder();
 
 /** Walks the local headers: name, data offset and size of each entry, in file order. */
-function localEntries(zip: Uint8Array): { name: string; dataStart: number; size: number; extra: Uint8Array }[] {
+function localEntries(
+  zip: Uint8Array,
+): { name: string; dataStart: number; size: number; extra: Uint8Array }[] {
   const dv = new DataView(zip.buffer, zip.byteOffset, zip.byteLength);
   const out = [];
   let p = 0;
@@ -35,7 +37,8 @@ function sameTensor(a: StateTensor, b: StateTensor, key: string): void {
   assert.is(b.dtype, a.dtype, `dtype of ${key}`);
   assert.equal(b.shape, a.shape, `shape of ${key}`);
   assert.is(b.data.constructor, a.data.constructor, `array type of ${key}`);
-  const bytes = (t: StateTensor): number[] => Array.from(new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength));
+  const bytes = (t: StateTensor): number[] =>
+    Array.from(new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength));
   assert.equal(bytes(b), bytes(a), `bytes of ${key}`);
 }
 
@@ -46,7 +49,11 @@ writer('writes the golden checkpoints byte for byte as PyTorch did', () => {
     for (const net of ['G', 'D']) {
       const golden = load(cfg, `${net}.pth`);
       const id = dec.decode(unzipSync(golden)[`${net}/.data/serialization_id`]);
-      const out = writePth(readPth(golden), { archiveName: net, container: 'dict', serializationId: id });
+      const out = writePth(readPth(golden), {
+        archiveName: net,
+        container: 'dict',
+        serializationId: id,
+      });
       assert.is(out.length, golden.length, `${cfg}/${net}.pth length`);
       const first = out.findIndex((b, i) => b !== golden[i]);
       assert.is(first, -1, `${cfg}/${net}.pth first differing byte`);
@@ -86,24 +93,44 @@ writer('rewrites a read golden checkpoint as a structurally valid archive', () =
 writer('derives the serialization id second half from the record CRCs as PyTorch does', () => {
   const golden = load('unet64_batch', 'G.pth');
   const goldenId = dec.decode(unzipSync(golden)['G/.data/serialization_id']);
-  const ours = dec.decode(unzipSync(writePth(readPth(golden), { archiveName: 'G', container: 'dict' }))['G/.data/serialization_id']);
+  const ours = dec.decode(
+    unzipSync(writePth(readPth(golden), { archiveName: 'G', container: 'dict' }))[
+      'G/.data/serialization_id'
+    ],
+  );
   assert.is(ours.slice(20), goldenId.slice(20));
   assert.is.not(ours.slice(0, 20), '0'.repeat(20));
 });
 
 writer('leaves the serialization id out when asked', () => {
   const files = unzipSync(writePth(new Map(), { serializationId: null }));
-  assert.equal(Object.keys(files), ['archive/data.pkl', 'archive/.format_version', 'archive/.storage_alignment', 'archive/byteorder', 'archive/version']);
+  assert.equal(Object.keys(files), [
+    'archive/data.pkl',
+    'archive/.format_version',
+    'archive/.storage_alignment',
+    'archive/byteorder',
+    'archive/version',
+  ]);
   assert.is(readPth(writePth(new Map())).size, 0);
 });
 
 writer('round-trips every dtype and shape exactly', () => {
   const sd: StateDict = new Map<string, StateTensor>([
-    ['f32', { dtype: 'float32', shape: [2, 3], data: new Float32Array([1, -2, 3.5, 1e-30, -0, Infinity]) }],
+    [
+      'f32',
+      {
+        dtype: 'float32',
+        shape: [2, 3],
+        data: new Float32Array([1, -2, 3.5, 1e-30, -0, Infinity]),
+      },
+    ],
     ['f64', { dtype: 'float64', shape: [3], data: new Float64Array([Math.PI, -1e300, 5e-324]) }],
     ['i64', { dtype: 'int64', shape: [], data: new BigInt64Array([-(2n ** 62n) - 3n]) }],
     ['num_batches_tracked', { dtype: 'int64', shape: [], data: new BigInt64Array([7n]) }],
-    ['i32', { dtype: 'int32', shape: [1, 1, 1, 2], data: new Int32Array([-2147483648, 2147483647]) }],
+    [
+      'i32',
+      { dtype: 'int32', shape: [1, 1, 1, 2], data: new Int32Array([-2147483648, 2147483647]) },
+    ],
     ['u8', { dtype: 'uint8', shape: [4], data: new Uint8Array([0, 1, 128, 255]) }],
     ['i8', { dtype: 'int8', shape: [2], data: new Int8Array([-128, 127]) }],
     ['b', { dtype: 'bool', shape: [2], data: new Uint8Array([1, 0]) }],
@@ -139,9 +166,18 @@ writer('stores float16 and bfloat16 as Half and BFloat16 storages, rounded', () 
   const back = readPth(out);
   assert.is(back.get('h')!.dtype, 'float16');
   assert.instance(back.get('h')!.data, Float32Array);
-  assert.equal(Array.from(back.get('h')!.data as Float32Array), [1, 0.0999755859375, 1.1920928955078125e-7, Infinity, -2.5]);
+  assert.equal(Array.from(back.get('h')!.data as Float32Array), [
+    1,
+    0.0999755859375,
+    1.1920928955078125e-7,
+    Infinity,
+    -2.5,
+  ]);
   assert.is(back.get('bf')!.dtype, 'bfloat16');
-  assert.equal(Array.from(back.get('bf')!.data as Float32Array), [1, 0.10009765625, 1.0011717677116394e-7, 70144, -2.5]);
+  assert.equal(
+    Array.from(back.get('bf')!.data as Float32Array),
+    [1, 0.10009765625, 1.0011717677116394e-7, 70144, -2.5],
+  );
 });
 
 writer('writes int64 num_batches_tracked as a LongStorage', () => {
@@ -156,8 +192,13 @@ writer('writes int64 num_batches_tracked as a LongStorage', () => {
 });
 
 writer('refuses a tensor whose data does not fit its shape', () => {
-  const sd: StateDict = new Map([['w', { dtype: 'float32', shape: [2, 2], data: new Float32Array(3) }]]);
-  assert.throws(() => writePth(sd), (e: unknown) => e instanceof ShapeError && /"w" has 3 element\(s\)/.test((e as Error).message));
+  const sd: StateDict = new Map([
+    ['w', { dtype: 'float32', shape: [2, 2], data: new Float32Array(3) }],
+  ]);
+  assert.throws(
+    () => writePth(sd),
+    (e: unknown) => e instanceof ShapeError && /"w" has 3 element\(s\)/.test((e as Error).message),
+  );
 });
 
 writer('refuses an archive name with a slash', () => {
