@@ -5,30 +5,9 @@
  */
 import { tf } from '../../core/tf.js';
 import type { AdamKernelAttrs } from '../../core/fused-kernels.js';
+import type { WebGPUBackendLike, WebGPUProgramLike } from './program.js';
 
 const WORKGROUP = 64;
-
-/** The subset of tfjs-backend-webgpu's `WebGPUProgram` these programs fill in. */
-interface WebGPUProgramLike {
-  variableNames: string[];
-  outputShape: number[];
-  shaderKey: string;
-  dispatchLayout: { x: number[] };
-  dispatch: [number, number, number];
-  workgroupSize: [number, number, number];
-  size: boolean;
-  uniforms: string;
-  getUserCode(): string;
-}
-
-interface WebGPUBackendLike {
-  runWebGPUProgram(
-    program: WebGPUProgramLike,
-    inputs: tf.TensorInfo[],
-    dtype: 'float32',
-    uniforms: Array<{ type: 'float32'; data: number[] }>,
-  ): tf.TensorInfo;
-}
 
 function program(
   key: string,

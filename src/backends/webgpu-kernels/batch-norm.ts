@@ -13,34 +13,11 @@ import {
   BN_STATS_KERNEL,
   type BatchNormKernelAttrs,
 } from '../../core/fused-kernels.js';
+import type { Uniform, WebGPUBackendLike, WebGPUProgramLike } from './program.js';
 
 /** Threads per workgroup of the per-channel reductions (a power of two). */
 const REDUCE_GROUP = 64;
 const ELEMENTWISE_GROUP = 64;
-
-/** The subset of tfjs-backend-webgpu's `WebGPUProgram` these programs fill in. */
-interface WebGPUProgramLike {
-  variableNames: string[];
-  outputShape: number[];
-  shaderKey: string;
-  dispatchLayout: { x: number[] };
-  dispatch: [number, number, number];
-  workgroupSize: [number, number, number];
-  size: boolean;
-  uniforms: string;
-  getUserCode(): string;
-}
-
-type Uniform = { type: 'float32' | 'int32'; data: number[] };
-
-interface WebGPUBackendLike {
-  runWebGPUProgram(
-    program: WebGPUProgramLike,
-    inputs: tf.TensorInfo[],
-    dtype: 'float32',
-    uniforms: Uniform[],
-  ): tf.TensorInfo;
-}
 
 const i32 = (d: number): Uniform => ({ type: 'int32', data: [d] });
 const f32 = (d: number): Uniform => ({ type: 'float32', data: [d] });

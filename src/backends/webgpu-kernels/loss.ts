@@ -5,29 +5,9 @@
  */
 import { tf } from '../../core/tf.js';
 import { LOSS_GRAD_KERNEL, LOSS_KERNEL, type LossKernelAttrs } from '../../core/fused-kernels.js';
+import type { WebGPUBackendLike, WebGPUProgramLike } from './program.js';
 
 const GROUP = 256;
-
-interface WebGPUProgramLike {
-  variableNames: string[];
-  outputShape: number[];
-  shaderKey: string;
-  dispatchLayout: { x: number[] };
-  dispatch: [number, number, number];
-  workgroupSize: [number, number, number];
-  size: boolean;
-  uniforms: string;
-  getUserCode(): string;
-}
-type Uniform = { type: 'float32' | 'int32'; data: number[] };
-interface WebGPUBackendLike {
-  runWebGPUProgram(
-    program: WebGPUProgramLike,
-    inputs: tf.TensorInfo[],
-    dtype: 'float32',
-    uniforms: Uniform[],
-  ): tf.TensorInfo;
-}
 
 /** WGSL of the per-element loss `f` at index `i` (reads `X`, and `Y` for l1). */
 function term(kind: LossKernelAttrs['kind']): string {
