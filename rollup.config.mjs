@@ -9,6 +9,7 @@ import commonjs from '@rollup/plugin-commonjs';
 import typescript from '@rollup/plugin-typescript';
 import terser from '@rollup/plugin-terser';
 import { dts } from 'rollup-plugin-dts';
+import { transform } from 'esbuild';
 
 // Each build starts from an empty dist/: chunk names carry content hashes, so old ones would pile up.
 // P2P_BUILD_ONLY=dts (or node) rebuilds the .d.ts files (or the Node entries) alone, keeping the rest of dist/.
@@ -30,6 +31,30 @@ function defaultModelFiles() {
     [`${dir}/model.json`, 'default-model.json'],
     [`${dir}/${bin}`, 'default-model.bin'],
   ];
+}
+
+/**
+ * Minifies a chunk with esbuild (fast; terser takes minutes on tfjs under load). For the files
+ * that were shipped unminified: the browser ESM chunks (bundlers minify again, but the package is
+ * downloaded whole: this keeps the tarball <= 5 MB) and the Node chunks. The `new URL('./<file>',
+ * import.meta.url)` and `new Worker(new URL(...), { type: 'module' })` patterns bundlers look for
+ * survive it as they are (test/package/bundlers.test.ts builds apps with them). The source maps
+ * in dist/ (built, not shipped) map back to the sources.
+ */
+function esbuildMinify() {
+  return {
+    name: 'esbuild-minify',
+    async renderChunk(code, chunk) {
+      const r = await transform(code, {
+        minify: true,
+        sourcemap: true,
+        sourcefile: chunk.fileName,
+        target: 'es2022',
+        legalComments: 'eof',
+      });
+      return { code: r.code, map: r.map };
+    },
+  };
 }
 
 /** Emits the tfjs wasm binaries and the threaded glue unrenamed beside the bundle. */
@@ -218,6 +243,7 @@ const builds = [
       ...map,
       entryFileNames: '[name].js',
       chunkFileNames: '[name]-[hash].js',
+      plugins: [esbuildMinify()],
     },
     plugins: [...browserPlugins(), wasmAssets(), thirdPartyLicenses()],
     onwarn,
@@ -238,6 +264,7 @@ const builds = [
       entryFileNames: '[name].js',
       chunkFileNames: 'node-[name]-[hash].js',
       banner: nodeShim,
+      plugins: [esbuildMinify()],
     },
     external: nodeExternal,
     // The `bin` must be executable, or `npx pix2pix-ts` in a checkout answers "Permission denied"
@@ -298,7 +325,13 @@ const builds = [
   },
   {
     input: 'src/web/index.ts',
-    output: { file: 'dist/widget.js', format: 'es', ...map, inlineDynamicImports: true },
+    output: {
+      file: 'dist/widget.js',
+      format: 'es',
+      ...map,
+      inlineDynamicImports: true,
+      plugins: [esbuildMinify()],
+    },
     treeshake: widgetTreeshake,
     plugins: browserPlugins(),
     onwarn,
