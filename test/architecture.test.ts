@@ -1,6 +1,8 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { importGraph, upwardFromCore, circles } from '../scripts/lib/import-graph.mjs';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { ROOT } from './support/env.js';
 
 const t = suite('source layout');
@@ -43,6 +45,15 @@ t('the worker host builds on the in-thread model, not on the public facade', () 
     ([a, b]) => a.startsWith('src/workers/') && b === 'src/index.ts',
   );
   assert.equal(fromWorkers, []);
+});
+
+t("tfjs backend packages are imported only lazily, in a descriptor's init()", () => {
+  // A static import (value or side effect) would load the package with the module; `import type`
+  // and `await import()` do not.
+  const eager =
+    /^\s*(?:import|export)\s+(?!type\b)(?:[^'";]*?\sfrom\s+)?['"]@tensorflow\/tfjs-backend-/m;
+  const found = graph.files.filter((f) => eager.test(readFileSync(join(ROOT, f), 'utf8')));
+  assert.equal(found, []);
 });
 
 t('finds a circle and an upward edge when there is one', () => {
