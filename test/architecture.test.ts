@@ -8,11 +8,6 @@ import { ROOT } from './support/env.js';
 const t = suite('source layout');
 const graph = importGraph(ROOT);
 
-// Still being moved by issue #13's ground-floor work (browser datasets beside node/, the
-// environment probe into core/env.ts); remove an entry when its edge is gone. Nothing may be added.
-const PENDING_UPWARD = ['src/core/browser-image.ts -> src/pix2pix/preprocess.ts'];
-const PENDING_CIRCLES: string[] = [];
-
 t('the scan sees the imports (a graph without edges would pass anything)', () => {
   assert.ok(graph.files.includes('src/core/errors.ts'));
   assert.ok(
@@ -27,17 +22,11 @@ t('the scan sees the imports (a graph without edges would pass anything)', () =>
 
 t('nothing in src/core imports from the floors above it', () => {
   const up = upwardFromCore(graph).map(([a, b]) => `${a} -> ${b}`);
-  assert.equal(
-    up.filter((e) => !PENDING_UPWARD.includes(e)),
-    [],
-  );
+  assert.equal(up, []);
 });
 
 t('there are no import circles', () => {
-  assert.equal(
-    circles(graph).filter((c) => !PENDING_CIRCLES.includes(c)),
-    [],
-  );
+  assert.equal(circles(graph), []);
 });
 
 t('the worker host builds on the in-thread model, not on the public facade', () => {
