@@ -4,9 +4,7 @@
  * uploads. The attributes travel as uniforms.
  */
 import { tf } from '../../core/tf.js';
-import { ADAM_KERNEL, type AdamKernelAttrs } from '../../core/fused-kernels.js';
-import { BATCH_NORM_WEBGL } from './batch-norm.js';
-import { LOSS_WEBGL } from './loss.js';
+import type { AdamKernelAttrs } from '../../core/fused-kernels.js';
 
 /** The subset of tfjs-backend-webgl's `GPGPUProgram` these programs fill in. */
 interface GPGPUProgramLike {
@@ -84,23 +82,3 @@ export const adamWebGL: tf.KernelFunc = ({ inputs, backend, attrs }) => {
   );
   return [p2, m2, v2];
 };
-
-/**
- * Registers pix2pix's fused kernels for `webgl` (idempotent).
- *
- * @example
- * ```ts
- * registerWebGLKernels();
- * ```
- */
-export function registerWebGLKernels(): void {
-  const kernels: Array<[string, tf.KernelFunc]> = [
-    [ADAM_KERNEL, adamWebGL],
-    ...BATCH_NORM_WEBGL,
-    ...LOSS_WEBGL,
-  ];
-  for (const [kernelName, kernelFunc] of kernels) {
-    if (!tf.getKernel(kernelName, 'webgl'))
-      tf.registerKernel({ kernelName, backendName: 'webgl', kernelFunc });
-  }
-}

@@ -1,6 +1,6 @@
 /**
- * {@link ADAM_KERNEL} for the cpu and wasm backends: one JS loop over the typed arrays (the cpu
- * backend's own arrays; the wasm heap), instead of 13 tfjs kernels and their temporaries per
+ * {@link ADAM_KERNEL} for the cpu backend (and the loop the wasm one shares, wasm-kernels/adam.ts):
+ * one JS loop over the typed arrays (the cpu backend's own arrays; the wasm heap), instead of 13 tfjs kernels and their temporaries per
  * parameter. Every product, sum, quotient and square root is rounded to float32 with
  * `Math.fround` in the order of the op chain it replaces, so the results are bitwise those of
  * that chain on both backends (float32 +, *, /, sqrt round the exact result once; doing it in
@@ -51,14 +51,18 @@ interface CpuLike {
   readSync(id: tf.DataId): unknown;
   makeTensorInfo(shape: number[], dtype: 'float32', values: Float32Array): tf.TensorInfo;
 }
-interface WasmLike {
-  makeOutput(shape: number[], dtype: 'float32'): tf.TensorInfo;
-  typedArrayFromHeap(t: tf.TensorInfo): unknown;
-}
+/** The kernel's inputs, by name. */
+export type AdamInputs = Record<'param' | 'grad' | 'm' | 'v', tf.TensorInfo>;
 
-type AdamInputs = Record<'param' | 'grad' | 'm' | 'v', tf.TensorInfo>;
-
-function checkInputs(inputs: AdamInputs): void {
+/**
+ * Throws unless grad, m and v are float32 of the parameter's size.
+ *
+ * @example
+ * ```ts
+ * checkAdamInputs({ param, grad, m, v });
+ * ```
+ */
+export function checkAdamInputs(inputs: AdamInputs): void {
   const n = tf.util.sizeFromShape(inputs.param.shape);
   for (const k of ['grad', 'm', 'v'] as const) {
     if (tf.util.sizeFromShape(inputs[k].shape) !== n || inputs[k].dtype !== 'float32') {
@@ -69,9 +73,17 @@ function checkInputs(inputs: AdamInputs): void {
   }
 }
 
-const cpuKernel: tf.KernelFunc = ({ inputs, backend, attrs }) => {
+/**
+ * {@link ADAM_KERNEL} on cpu.
+ *
+ * @example
+ * ```ts
+ * tf.registerKernel({ kernelName: ADAM_KERNEL, backendName: 'cpu', kernelFunc: adamCpu });
+ * ```
+ */
+export const adamCpu: tf.KernelFunc = ({ inputs, backend, attrs }) => {
   const ins = inputs as unknown as AdamInputs;
-  checkInputs(ins);
+  checkAdamInputs(ins);
   const be = backend as unknown as CpuLike;
   const read = (t: tf.TensorInfo) => be.readSync(t.dataId) as Float32Array;
   const n = read(ins.param).length;
@@ -95,43 +107,3 @@ const cpuKernel: tf.KernelFunc = ({ inputs, backend, attrs }) => {
     be.makeTensorInfo(shape, 'float32', v2),
   ];
 };
-
-const wasmKernel: tf.KernelFunc = ({ inputs, backend, attrs }) => {
-  const ins = inputs as unknown as AdamInputs;
-  checkInputs(ins);
-  const be = backend as unknown as WasmLike;
-  const shape = ins.param.shape;
-  const outs = [
-    be.makeOutput(shape, 'float32'),
-    be.makeOutput(shape, 'float32'),
-    be.makeOutput(shape, 'float32'),
-  ];
-  // makeOutput may grow the wasm memory, which detaches earlier heap views: take views after it.
-  const heap = (t: tf.TensorInfo) => be.typedArrayFromHeap(t) as Float32Array;
-  adamUpdate(
-    heap(ins.param),
-    heap(ins.grad),
-    heap(ins.m),
-    heap(ins.v),
-    heap(outs[0]!),
-    heap(outs[1]!),
-    heap(outs[2]!),
-    attrs as unknown as AdamKernelAttrs,
-  );
-  return outs;
-};
-
-/**
- * Registers {@link ADAM_KERNEL} for `cpu` or `wasm` (idempotent; other names are ignored).
- *
- * @example
- * ```ts
- * registerCpuAdam('wasm');
- * ```
- */
-export function registerCpuAdam(backendName: string): void {
-  const kernelFunc =
-    backendName === 'cpu' ? cpuKernel : backendName === 'wasm' ? wasmKernel : undefined;
-  if (!kernelFunc || tf.getKernel(ADAM_KERNEL, backendName)) return;
-  tf.registerKernel({ kernelName: ADAM_KERNEL, backendName, kernelFunc });
-}
