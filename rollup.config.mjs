@@ -94,6 +94,39 @@ function emptyNodeBuiltins() {
   };
 }
 
+/**
+ * Browser builds: Node-only code that bundlers would otherwise try to follow. tfjs-core's
+ * PlatformNode (used only where tfjs detects Node) calls `require('util')` and
+ * `require('node-fetch')` from an ES module, which no plugin rewrites and which esbuild
+ * `--platform=browser` and webpack 5 fail on; the Node WebGPU loader's `import('webgpu')` (an
+ * optional Node peer) is replaced by its browser answer, undefined, so no bundler looks for Dawn.
+ */
+function nodeOnlyCodeOut() {
+  const stub = '\0p2p-node-webgpu-browser';
+  return {
+    name: 'node-only-code-out',
+    resolveId(source, importer) {
+      return source === './node-webgpu.js' && /[\\/]src[\\/]backends[\\/]/.test(importer ?? '')
+        ? stub
+        : null;
+    },
+    load(id) {
+      return id === stub
+        ? 'export function nodeWebGPU() { return Promise.resolve(undefined); }\n'
+        : null;
+    },
+    transform(code, id) {
+      if (!/[\\/]tfjs-core[\\/]dist[\\/]platforms[\\/]platform_node\.js$/.test(id)) return null;
+      const out = code
+        .replace("require('util')", 'globalThis')
+        .replace("require('node-fetch')", 'globalThis.fetch');
+      if (/\brequire\(/.test(out))
+        throw new Error(`${id}: a require() call is left for the browser build`);
+      return { code: out, map: null };
+    },
+  };
+}
+
 /** The licences of the packages bundled into dist/ (tfjs is Apache-2.0), shipped beside them. */
 function thirdPartyLicenses() {
   const pkgs = [
@@ -179,6 +212,7 @@ const ts = () =>
     include: ['src/**/*.ts'],
   });
 const browserPlugins = () => [
+  nodeOnlyCodeOut(),
   emptyNodeBuiltins(),
   nodeResolve({ browser: true, preferBuiltins: false }),
   commonjs(),
@@ -191,8 +225,10 @@ const nodePlugins = () => [
 ];
 
 // Source maps without the sources' text: they map stack traces to file and line, and keep the
-// package small (with sourcesContent they were 69 of its 86 MB unpacked).
-const map = { sourcemap: true, sourcemapExcludeSources: true };
+// package small (with sourcesContent they were 69 of its 86 MB unpacked). Hidden (no
+// `sourceMappingURL` comment): they are not shipped, and a comment naming a missing map made the
+// vite dev server log an ENOENT error for worker.js.map.
+const map = { sourcemap: 'hidden', sourcemapExcludeSources: true };
 
 /**
  * The .d.ts files carry the tfjs-core types they use (tfjs is bundled, not a dependency). tfjs-core
