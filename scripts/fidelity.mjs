@@ -45,10 +45,13 @@ import { readFileSync } from 'node:fs';
 import { initBackend } from './src/backends/index.js';
 import { verifyGolden } from './src/pix2pix/golden.js';
 import { dirSource } from './src/cli/fs-source.js';
+import { registerF64Kernels } from './test/support/f64-kernels.js';
 const args = process.argv.slice(2);
 const dirs = JSON.parse(args[0]);
 const backend = args[1];
+const f64 = args[2] ? args[2].split(',') : [];
 const info = await initBackend(backend);
+if (f64.length) registerF64Kernels(info.name, f64);
 const stats = (v) => { const s = [...v].sort((a, b) => a - b); return { median: s[Math.floor(s.length / 2)], worst: s[s.length - 1] }; };
 for (const [size, dir] of dirs) {
   const torch = JSON.parse(readFileSync(dir + '/torch_f32_errors.json', 'utf8'));
@@ -62,7 +65,7 @@ for (const [size, dir] of dirs) {
     const keys = Object.keys(torch).filter((k) => k.startsWith(kind + '/'));
     const t = stats(keys.map((k) => torch[k]));
     const o = stats(keys.map((k) => ours[k] ?? Infinity));
-    console.log(JSON.stringify({ size, backend: info.name, kind, tensors: keys.length, torchF32: t, ours: o, ratioMedian: o.median / t.median, ratioWorst: o.worst / t.worst }));
+    console.log(JSON.stringify({ size, backend: info.name + (f64.length ? ' (f64: ' + f64.join('+') + ')' : ''), kind, tensors: keys.length, torchF32: t, ours: o, ratioMedian: o.median / t.median, ratioWorst: o.worst / t.worst }));
   }
 }
 `;
@@ -72,8 +75,11 @@ await bundleForNode({
   outfile,
 });
 const rows = [];
-for (const b of opt('backends', 'cpu,wasm').split(',')) {
-  const r = spawnSync(process.execPath, [outfile, JSON.stringify(dirs), b], {
+// --f64 dw,bn;sum: one run per ';'-separated set, with those kernel groups swapped for float64
+// ones (test/support/f64-kernels.ts), to attribute the error to ops; '-' is the unswapped run.
+const swaps = (opt('f64', '-') || '-').split(';').map((g) => (g === '-' ? '' : g));
+for (const b of opt('backends', 'cpu,wasm').split(',')) for (const f64 of swaps) {
+  const r = spawnSync(process.execPath, [outfile, JSON.stringify(dirs), b, f64], {
     encoding: 'utf8',
     stdio: ['ignore', 'pipe', 'inherit'],
   });

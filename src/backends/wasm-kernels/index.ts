@@ -4,13 +4,15 @@
  * - `Conv2DBackpropInput` (the stock one is a scalar loop; ours runs every geometry on XNNPACK
  *   BatchMatMul + col2im, or on XNNPACK Conv2D with cached re-laid-out weights);
  * - `Conv2D` (im2col + XNNPACK matmul where the stock kernel's weight re-layout would dominate:
- *   small images with weights that change every step).
+ *   small images with weights that change every step);
+ * - pix2pix's fused BatchNorm and loss kernels (src/core/fused-kernels.ts), with float64 sums.
  */
 import '@tensorflow/tfjs-backend-wasm';
 import { tf } from '../../core/tf.js';
 import { conv2dBackpropFilterWasm } from './conv2d-backprop-filter.js';
 import { makeConv2dBackpropInputWasm } from './conv2d-backprop-input.js';
 import { makeConv2dWasm } from './conv2d.js';
+import { wasmFusedKernels } from './batch-norm-loss.js';
 
 export { callWasmKernel, withWasmScope } from './compose.js';
 export type { WasmScope, KernelInputs, ExplicitPad4 } from './compose.js';
@@ -24,6 +26,7 @@ export {
 } from './conv2d-backprop-input.js';
 export type { BackpropInputPlan, BackpropInputOptions } from './conv2d-backprop-input.js';
 export { makeConv2dWasm, chooseConv2d, im2col } from './conv2d.js';
+export { wasmFusedKernels } from './batch-norm-loss.js';
 export type { Conv2DPlan } from './conv2d.js';
 export {
   derivedWeights,
@@ -35,6 +38,7 @@ export {
 export { transposeInto, transposeOnHeap } from './compose.js';
 
 const filterKernel = conv2dBackpropFilterWasm as unknown as tf.KernelFunc;
+const fusedKernels = wasmFusedKernels();
 let inputKernel: tf.KernelFunc | undefined;
 let stockBackpropInput: tf.KernelConfig | undefined;
 let convKernel: tf.KernelFunc | undefined;
@@ -73,6 +77,10 @@ function replace(config: tf.KernelConfig): void {
  * ```
  */
 export function registerWasmKernels(): void {
+  for (const [kernelName, kernelFunc] of fusedKernels) {
+    if (tf.getKernel(kernelName, 'wasm')?.kernelFunc !== kernelFunc)
+      replace({ kernelName, backendName: 'wasm', kernelFunc });
+  }
   if (tf.getKernel('Conv2DBackpropFilter', 'wasm')?.kernelFunc !== filterKernel) {
     replace({ kernelName: 'Conv2DBackpropFilter', backendName: 'wasm', kernelFunc: filterKernel });
   }
