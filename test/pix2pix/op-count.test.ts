@@ -4,7 +4,7 @@ import { tf } from '../../src/core/tf.js';
 import { initBackend } from '../../src/backends/index.js';
 import { ADAM_KERNEL, LOSS_GRAD_KERNEL, LOSS_KERNEL } from '../../src/core/fused-kernels.js';
 import { Pix2PixModel } from '../../src/pix2pix/model.js';
-import { countKernels, formatKernelCount } from '../../src/backends/webgpu-kernels/op-count.js';
+import { countKernels, formatKernelCount } from '../../src/bench/op-count.js';
 
 // The kernel count of a step depends on the topology (numDowns, nLayers, norm), not on image size
 // or width: this is the paper's UNet-256 / 70x70 PatchGAN topology with 1-8 channels per layer.

@@ -3,7 +3,7 @@ import * as assert from 'uvu/assert';
 import { tf } from '../../src/core/tf.js';
 import { initBackend } from '../../src/backends/index.js';
 import { holdForBackward, tapeOp } from '../../src/pix2pix/tape.js';
-import { countKernels } from '../../src/backends/webgpu-kernels/op-count.js';
+import { countKernels } from '../../src/bench/op-count.js';
 
 const test = suite('ops that save references instead of clones');
 

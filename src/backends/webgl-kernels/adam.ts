@@ -4,10 +4,8 @@
  * of 13 kernels and 5 scalar uploads per parameter. The attributes travel as uniforms.
  */
 import { tf } from '../../core/tf.js';
-import { ADAM_KERNEL, type AdamKernelAttrs } from '../../core/fused-kernels.js';
-import { adamGroupInputs } from '../webgpu-kernels/adam-cpu.js';
-import { BATCH_NORM_WEBGL } from './batch-norm.js';
-import { LOSS_WEBGL } from './loss.js';
+import type { AdamKernelAttrs } from '../../core/fused-kernels.js';
+import { adamGroupInputs } from '../cpu-kernels/adam.js';
 
 /** The subset of tfjs-backend-webgl's `GPGPUProgram` these programs fill in. */
 interface GPGPUProgramLike {
@@ -129,23 +127,3 @@ export const adamWebGL: tf.KernelFunc = ({ inputs, backend, attrs }) => {
   });
   return [state2, ...params2];
 };
-
-/**
- * Registers pix2pix's fused kernels for `webgl` (idempotent).
- *
- * @example
- * ```ts
- * registerWebGLKernels();
- * ```
- */
-export function registerWebGLKernels(): void {
-  const kernels: Array<[string, tf.KernelFunc]> = [
-    [ADAM_KERNEL, adamWebGL],
-    ...BATCH_NORM_WEBGL,
-    ...LOSS_WEBGL,
-  ];
-  for (const [kernelName, kernelFunc] of kernels) {
-    if (!tf.getKernel(kernelName, 'webgl'))
-      tf.registerKernel({ kernelName, backendName: 'webgl', kernelFunc });
-  }
-}

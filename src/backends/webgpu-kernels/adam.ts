@@ -6,7 +6,7 @@
  */
 import { tf } from '../../core/tf.js';
 import type { AdamKernelAttrs } from '../../core/fused-kernels.js';
-import { adamGroupInputs } from './adam-cpu.js';
+import { adamGroupInputs } from '../cpu-kernels/adam.js';
 import type { WebGPUBackendLike, WebGPUProgramLike } from './program.js';
 
 const WORKGROUP = 64;

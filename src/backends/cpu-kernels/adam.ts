@@ -1,6 +1,7 @@
 /**
- * {@link ADAM_KERNEL} for the cpu and wasm backends: one JS loop over the typed arrays (the cpu
- * backend's own arrays; the wasm heap) per group of parameters, instead of 13 tfjs kernels and
+ * {@link ADAM_KERNEL} for the cpu backend (and the loop and input check the wasm, webgl and webgpu
+ * ones share): one JS loop over the typed arrays (the cpu backend's own arrays; the wasm heap) per
+ * group of parameters, instead of 13 tfjs kernels and
  * their temporaries per parameter. Every product, sum, quotient and square root is rounded to float32 with
  * `Math.fround` in the order of the op chain it replaces, so the results are bitwise those of
  * that chain on both backends (float32 +, *, /, sqrt round the exact result once; doing it in
@@ -57,11 +58,6 @@ interface CpuLike {
   readSync(id: tf.DataId): unknown;
   makeTensorInfo(shape: number[], dtype: 'float32', values: Float32Array): tf.TensorInfo;
 }
-interface WasmLike {
-  makeOutput(shape: number[], dtype: 'float32'): tf.TensorInfo;
-  typedArrayFromHeap(t: tf.TensorInfo): unknown;
-}
-
 /** The inputs of one {@link ADAM_KERNEL} call, checked: the state and the (gradient, parameter) pairs. */
 export function adamGroupInputs(inputs: tf.NamedTensorInfoMap): {
   state: tf.TensorInfo;
@@ -99,7 +95,15 @@ export function adamGroupInputs(inputs: tf.NamedTensorInfoMap): {
   return { state, grads, params };
 }
 
-const cpuKernel: tf.KernelFunc = ({ inputs, backend, attrs }) => {
+/**
+ * {@link ADAM_KERNEL} on cpu.
+ *
+ * @example
+ * ```ts
+ * tf.registerKernel({ kernelName: ADAM_KERNEL, backendName: 'cpu', kernelFunc: adamCpu });
+ * ```
+ */
+export const adamCpu: tf.KernelFunc = ({ inputs, backend, attrs }) => {
   const { state, grads, params } = adamGroupInputs(inputs);
   const be = backend as unknown as CpuLike;
   const read = (t: tf.TensorInfo) => be.readSync(t.dataId) as Float32Array;
@@ -118,35 +122,3 @@ const cpuKernel: tf.KernelFunc = ({ inputs, backend, attrs }) => {
     ...params.map((p, k) => be.makeTensorInfo(p.shape, 'float32', params2[k]!)),
   ];
 };
-
-const wasmKernel: tf.KernelFunc = ({ inputs, backend, attrs }) => {
-  const { state, grads, params } = adamGroupInputs(inputs);
-  const be = backend as unknown as WasmLike;
-  const outs = [state, ...params].map((t) => be.makeOutput(t.shape, 'float32'));
-  // makeOutput may grow the wasm memory, which detaches earlier heap views: take views after it.
-  const heap = (t: tf.TensorInfo) => be.typedArrayFromHeap(t) as Float32Array;
-  adamUpdate(
-    heap(state),
-    grads.map(heap),
-    params.map(heap),
-    heap(outs[0]!),
-    outs.slice(1).map(heap),
-    attrs as unknown as AdamKernelAttrs,
-  );
-  return outs;
-};
-
-/**
- * Registers {@link ADAM_KERNEL} for `cpu` or `wasm` (idempotent; other names are ignored).
- *
- * @example
- * ```ts
- * registerCpuAdam('wasm');
- * ```
- */
-export function registerCpuAdam(backendName: string): void {
-  const kernelFunc =
-    backendName === 'cpu' ? cpuKernel : backendName === 'wasm' ? wasmKernel : undefined;
-  if (!kernelFunc || tf.getKernel(ADAM_KERNEL, backendName)) return;
-  tf.registerKernel({ kernelName: ADAM_KERNEL, backendName, kernelFunc });
-}
