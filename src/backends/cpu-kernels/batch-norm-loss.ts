@@ -237,18 +237,19 @@ export function cpuFusedKernels(io: ArrayIO = CPU_IO): Array<[string, tf.KernelF
   ];
 }
 
-/**
- * Registers the BatchNorm and loss kernels for `cpu` (idempotent; other backends are ignored).
- *
- * @example
- * ```ts
- * registerCpuFusedKernels('cpu');
- * ```
- */
-export function registerCpuFusedKernels(backendName: string): void {
-  if (backendName !== 'cpu') return;
-  for (const [kernelName, kernelFunc] of cpuFusedKernels()) {
-    if (!tf.getKernel(kernelName, 'cpu'))
-      tf.registerKernel({ kernelName, backendName: 'cpu', kernelFunc });
-  }
-}
+// The kernel functions by the names the kernel list (src/backends/kernels.ts) registers them as.
+export const [
+  batchStatsCpu,
+  batchNormApplyCpu,
+  batchNormGradCpu,
+  batchNormRunningCpu,
+  lossCpu,
+  lossGradCpu,
+] = cpuFusedKernels().map(([, f]) => f) as [
+  tf.KernelFunc,
+  tf.KernelFunc,
+  tf.KernelFunc,
+  tf.KernelFunc,
+  tf.KernelFunc,
+  tf.KernelFunc,
+];

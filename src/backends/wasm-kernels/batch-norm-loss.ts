@@ -7,7 +7,7 @@
  * (BENCHMARKS.md, "Fidelity against float64").
  */
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
-import { tf } from '../../core/tf.js';
+import type { tf } from '../../core/tf.js';
 import { cpuFusedKernels, type ArrayIO } from '../cpu-kernels/batch-norm-loss.js';
 
 const WASM_IO: ArrayIO = {
@@ -23,15 +23,19 @@ const WASM_IO: ArrayIO = {
   read: (backend, t) => (backend as BackendWasm).typedArrayFromHeap(t) as Float32Array,
 };
 
-/**
- * The BatchNorm and loss kernels for `'wasm'`, by kernel name.
- *
- * @example
- * ```ts
- * for (const [kernelName, kernelFunc] of wasmFusedKernels())
- *   tf.registerKernel({ kernelName, backendName: 'wasm', kernelFunc });
- * ```
- */
-export function wasmFusedKernels(): Array<[string, tf.KernelFunc]> {
-  return cpuFusedKernels(WASM_IO);
-}
+// The kernel functions by the names the kernel list (src/backends/kernels.ts) registers them as.
+export const [
+  batchStatsWasm,
+  batchNormApplyWasm,
+  batchNormGradWasm,
+  batchNormRunningWasm,
+  lossWasm,
+  lossGradWasm,
+] = cpuFusedKernels(WASM_IO).map(([, f]) => f) as [
+  tf.KernelFunc,
+  tf.KernelFunc,
+  tf.KernelFunc,
+  tf.KernelFunc,
+  tf.KernelFunc,
+  tf.KernelFunc,
+];
