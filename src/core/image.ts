@@ -220,7 +220,8 @@ export function toPaddedPlanar(img: PixelImage, channels: number, m: number): Pl
   const colorC = c === 4 ? 3 : c === 2 ? 1 : c;
   // The conversions of toFloatImage, in its order of preference.
   const mode = channels === colorC ? 0 : channels === 1 ? 1 : colorC === 1 ? 2 : -1;
-  if (mode < 0) throw new ShapeError(`Cannot convert a ${c}-channel image to ${channels} channels.`);
+  if (mode < 0)
+    throw new ShapeError(`Cannot convert a ${c}-channel image to ${channels} channels.`);
   const W = Math.ceil(width / m) * m;
   const H = Math.ceil(height / m) * m;
   const sx = new Int32Array(W);

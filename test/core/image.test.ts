@@ -101,7 +101,10 @@ planar('rejects what toFloatImage rejects, with the same error', () => {
   for (const [img, channels] of bad) {
     const want = caught(() => toFloatImage(img, channels));
     assert.ok(want, 'toFloatImage throws');
-    assert.equal(caught(() => toPaddedPlanar(img, channels, 4)), want);
+    assert.equal(
+      caught(() => toPaddedPlanar(img, channels, 4)),
+      want,
+    );
   }
 });
 
