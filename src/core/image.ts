@@ -59,8 +59,10 @@ export function channelsOf(img: PixelImage): number {
 }
 
 /**
- * Converts any {@link PixelImage} to a float image in [-1, 1] with `channels` channels:
- * RGBA drops alpha, gray is repeated to RGB, RGB to gray uses ITU-R 601 luma (as PIL's `L`).
+ * Converts any {@link PixelImage} to a float image in [-1, 1] with `channels` channels: an image
+ * with exactly `channels` channels is taken as is (so RGBA feeds a 4-input-channel model, alpha
+ * included); otherwise RGBA drops alpha, gray is repeated to every channel, RGB to gray uses
+ * ITU-R 601 luma (as PIL's `L`).
  * Rejects non-finite float values.
  *
  * @example
@@ -86,7 +88,11 @@ export function toFloatImage(img: PixelImage, channels: number): FloatImage {
   const colorC = c === 4 ? 3 : c === 2 ? 1 : c;
   for (let p = 0; p < n; p++) {
     const base = p * c;
-    if (channels === colorC) {
+    if (channels === c) {
+      // As many channels as the model takes: every channel as is (RGBA into a 4-channel model
+      // keeps its alpha as the fourth input channel).
+      for (let k = 0; k < channels; k++) out[p * channels + k] = norm(data[base + k]);
+    } else if (channels === colorC) {
       for (let k = 0; k < channels; k++) out[p * channels + k] = norm(data[base + k]);
     } else if (channels === 1) {
       out[p] = norm(0.299 * data[base] + 0.587 * data[base + 1] + 0.114 * data[base + 2]);
@@ -94,7 +100,9 @@ export function toFloatImage(img: PixelImage, channels: number): FloatImage {
       const v = norm(data[base]);
       for (let k = 0; k < channels; k++) out[p * channels + k] = v;
     } else {
-      throw new ShapeError(`Cannot convert a ${c}-channel image to ${channels} channels.`);
+      throw new ShapeError(
+        `Cannot convert a ${c}-channel image to the model's ${channels} input channels: pass an image with ${channels} channels${channels === 4 ? ' (RGBA: alpha is the fourth channel)' : ''}, 3 (RGB), or 1 (gray, repeated).`,
+      );
     }
   }
   return { data: out, width, height, channels };
@@ -122,7 +130,8 @@ export function toRGBA8(img: FloatImage): RGBAImage {
       for (let k = 0; k < 3; k++)
         out[p * 4 + k] = to8(data[p * channels + Math.min(k, channels - 1)]);
     }
-    out[p * 4 + 3] = 255;
+    // A 4-output-channel model's fourth channel is its alpha; otherwise opaque.
+    out[p * 4 + 3] = channels === 4 ? to8(data[p * 4 + 3]) : 255;
   }
   return { data: out, width, height, channels: 4 };
 }
@@ -217,6 +226,10 @@ export function checkPixels(
   what: string,
   maxPixels = DEFAULT_MAX_PIXELS,
 ): void {
+  if (typeof maxPixels !== 'number' || !(maxPixels >= 1))
+    throw new RangeError(
+      `Option "maxPixels" must be a number >= 1 (Infinity for no budget), got ${JSON.stringify(maxPixels)}.`,
+    );
   if (width * height > maxPixels) {
     throw new LimitError(
       `${what} is ${width}x${height} = ${width * height} pixels, above the pixel budget of ${maxPixels} (option maxPixels); refused before decoding or translating it. Downscale it or raise maxPixels.`,
