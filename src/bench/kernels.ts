@@ -7,11 +7,7 @@
  */
 import { tf } from '../core/tf.js';
 import { initBackend } from '../backends/index.js';
-import {
-  registerWasmKernels,
-  stockConv2dBackpropInput,
-  stockConv2d,
-} from '../backends/wasm-kernels/index.js';
+import { stockConv2dBackpropInput, stockConv2d } from '../backends/wasm-kernels/index.js';
 import { Pix2PixModel } from '../pix2pix/model.js';
 import { summarize, timeCalls } from './timing.js';
 
@@ -46,7 +42,6 @@ export async function benchWasmKernels({
   minSeconds = 0.3,
   batch = 1,
 }: { minSeconds?: number; batch?: number } = {}): Promise<KernelBenchRow[]> {
-  registerWasmKernels();
   await initBackend('wasm');
   const backend = tf.backend();
   const ours = tf.getKernel('Conv2DBackpropInput', 'wasm')!;
@@ -278,7 +273,6 @@ export async function benchWasmModel({
   /** Profile rows per kernel and input shapes. */
   byShape?: boolean;
 }): Promise<ModelBenchResult> {
-  registerWasmKernels();
   await initBackend('wasm');
   const swaps = [
     ['Conv2DBackpropInput', stockConv2dBackpropInput()!],
