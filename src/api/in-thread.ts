@@ -253,7 +253,10 @@ export class InThreadPix2Pix implements Pix2Pix {
     return this.run(async (m) => {
       checkImage(image, 'translate(image)', opts?.maxPixels);
       const mode = checkMode(opts?.mode, 'translate option "mode"') ?? this.mode;
-      return toRGBA8(await this.generate(m, image, mode));
+      // The engine crops and converts its planar output to 8 bits in one pass.
+      return this.ort && mode === 'eval'
+        ? this.ort.translateRGBA8(m, image)
+        : toRGBA8(await translateImage(m, image, mode));
     });
   }
 
