@@ -109,12 +109,16 @@ export function toFloatImage(img: PixelImage, channels: number): FloatImage {
       const v = norm(data[base]);
       for (let k = 0; k < channels; k++) out[p * channels + k] = v;
     } else {
-      throw new ShapeError(
-        `Cannot convert a ${c}-channel image to the model's ${channels} input channels: pass an image with ${channels} channels${channels === 4 ? ' (RGBA: alpha is the fourth channel)' : ''}, 3 (RGB), or 1 (gray, repeated).`,
-      );
+      throw channelError(c, channels);
     }
   }
   return { data: out, width, height, channels };
+}
+
+function channelError(c: number, channels: number): ShapeError {
+  return new ShapeError(
+    `Cannot convert a ${c}-channel image to the model's ${channels} input channels: pass an image with ${channels} channels${channels === 4 ? ' (RGBA: alpha is the fourth channel)' : ''}, 3 (RGB), or 1 (gray, repeated).`,
+  );
 }
 
 /** Rejects a float image holding NaN or an infinity. */
@@ -227,10 +231,11 @@ export function toPaddedPlanar(img: PixelImage, channels: number, m: number): Pl
   const isFloat = data instanceof Float32Array;
   if (isFloat) checkFinite(data);
   const colorC = c === 4 ? 3 : c === 2 ? 1 : c;
-  // The conversions of toFloatImage, in its order of preference.
-  const mode = channels === colorC ? 0 : channels === 1 ? 1 : colorC === 1 ? 2 : -1;
-  if (mode < 0)
-    throw new ShapeError(`Cannot convert a ${c}-channel image to ${channels} channels.`);
+  // The conversions of toFloatImage, in its order of preference (channel k of the image is
+  // channel k of the input when the counts agree or only alpha is dropped).
+  const mode =
+    channels === c || channels === colorC ? 0 : channels === 1 ? 1 : colorC === 1 ? 2 : -1;
+  if (mode < 0) throw channelError(c, channels);
   const W = Math.ceil(width / m) * m;
   const H = Math.ceil(height / m) * m;
   const sx = new Int32Array(W);
@@ -282,12 +287,13 @@ export function planarToRGBA8(img: PlanarImage, width: number, height: number): 
   const out = new Uint8ClampedArray(width * height * 4);
   const p1 = Math.min(1, c - 1) * H * W;
   const p2 = Math.min(2, c - 1) * H * W;
+  const p3 = 3 * H * W;
   for (let y = 0, q = 0; y < height; y++) {
     for (let s = y * W, end = s + width; s < end; s++, q += 4) {
       out[q] = to8(data[s]);
       out[q + 1] = to8(data[s + p1]);
       out[q + 2] = to8(data[s + p2]);
-      out[q + 3] = 255;
+      out[q + 3] = c === 4 ? to8(data[s + p3]) : 255;
     }
   }
   return { data: out, width, height, channels: 4 };
