@@ -232,7 +232,11 @@ export class InThreadPix2Pix implements Pix2Pix {
   translate(image: PixelImage, opts: TranslateOptions = {}): Promise<RGBAImage> {
     return this.run(async (m) => {
       checkImage(image, 'translate(image)', opts?.maxPixels);
-      return toRGBA8(await this.generate(m, image, opts?.mode ?? this.mode));
+      const mode = opts?.mode ?? this.mode;
+      // The engine crops and converts its planar output to 8 bits in one pass.
+      return this.ort && mode === 'eval'
+        ? this.ort.translateRGBA8(m, image)
+        : toRGBA8(await translateImage(m, image, mode));
     });
   }
 
