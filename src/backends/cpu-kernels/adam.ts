@@ -1,32 +1,32 @@
 /**
- * {@link ADAM_KERNEL} for the cpu backend (and the loop the wasm one shares, wasm-kernels/adam.ts):
- * one JS loop over the typed arrays (the cpu backend's own arrays; the wasm heap), instead of 13 tfjs kernels and their temporaries per
- * parameter. Every product, sum, quotient and square root is rounded to float32 with
+ * {@link ADAM_KERNEL} for the cpu backend (and the loop and input check the wasm, webgl and webgpu
+ * ones share): one JS loop over the typed arrays (the cpu backend's own arrays; the wasm heap) per
+ * group of parameters, instead of 13 tfjs kernels and
+ * their temporaries per parameter. Every product, sum, quotient and square root is rounded to float32 with
  * `Math.fround` in the order of the op chain it replaces, so the results are bitwise those of
  * that chain on both backends (float32 +, *, /, sqrt round the exact result once; doing it in
  * float64 and rounding once more is exact for these operations).
  */
 import { tf } from '../../core/tf.js';
-import { ADAM_KERNEL, type AdamKernelAttrs } from '../../core/fused-kernels.js';
+import { ADAM_GROUP, ADAM_KERNEL, type AdamKernelAttrs } from '../../core/fused-kernels.js';
 
 const f = Math.fround;
 
 /**
- * The Adam update on plain arrays (writes `p2`, `m2`, `v2`). Exported for the tests.
+ * The Adam update of one group on plain arrays: reads `state` (`[m..., v...]`), `grads` and
+ * `params`; writes `state2` and `params2`. Exported for the tests.
  *
  * @example
  * ```ts
- * adamUpdate(p, g, m, v, p2, m2, v2, { beta1: 0.5, beta2: 0.999, epsilon: 1e-8, stepSize: 4e-4, bc2Sqrt: 0.0316 });
+ * adamUpdate(state, [g], [p], state2, [p2], { beta1: 0.5, beta2: 0.999, epsilon: 1e-8, stepSize: 4e-4, bc2Sqrt: 0.0316 });
  * ```
  */
 export function adamUpdate(
-  p: Float32Array,
-  g: Float32Array,
-  m: Float32Array,
-  v: Float32Array,
-  p2: Float32Array,
-  m2: Float32Array,
-  v2: Float32Array,
+  state: Float32Array,
+  grads: Float32Array[],
+  params: Float32Array[],
+  state2: Float32Array,
+  params2: Float32Array[],
   a: AdamKernelAttrs,
 ): void {
   const B1 = f(a.beta1),
@@ -36,41 +36,63 @@ export function adamUpdate(
   const BC = f(a.bc2Sqrt),
     E = f(a.epsilon),
     S = f(a.stepSize);
-  for (let i = 0; i < p.length; i++) {
-    const gi = g[i]!;
-    const mi = f(f(m[i]! * B1) + f(gi * C1));
-    const vi = f(f(v[i]! * B2) + f(f(gi * gi) * C2));
-    const den = f(f(f(Math.sqrt(vi)) / BC) + E);
-    p2[i] = p[i]! - f(f(mi / den) * S);
-    m2[i] = mi;
-    v2[i] = vi;
-  }
+  const n = state.length / 2;
+  let off = 0;
+  params.forEach((p, k) => {
+    const g = grads[k]!;
+    const p2 = params2[k]!;
+    for (let i = 0; i < p.length; i++) {
+      const gi = g[i]!;
+      const mi = f(f(state[off + i]! * B1) + f(gi * C1));
+      const vi = f(f(state[n + off + i]! * B2) + f(f(gi * gi) * C2));
+      const den = f(f(f(Math.sqrt(vi)) / BC) + E);
+      p2[i] = p[i]! - f(f(mi / den) * S);
+      state2[off + i] = mi;
+      state2[n + off + i] = vi;
+    }
+    off += p.length;
+  });
 }
 
 interface CpuLike {
   readSync(id: tf.DataId): unknown;
   makeTensorInfo(shape: number[], dtype: 'float32', values: Float32Array): tf.TensorInfo;
 }
-/** The kernel's inputs, by name. */
-export type AdamInputs = Record<'param' | 'grad' | 'm' | 'v', tf.TensorInfo>;
-
-/**
- * Throws unless grad, m and v are float32 of the parameter's size.
- *
- * @example
- * ```ts
- * checkAdamInputs({ param, grad, m, v });
- * ```
- */
-export function checkAdamInputs(inputs: AdamInputs): void {
-  const n = tf.util.sizeFromShape(inputs.param.shape);
-  for (const k of ['grad', 'm', 'v'] as const) {
-    if (tf.util.sizeFromShape(inputs[k].shape) !== n || inputs[k].dtype !== 'float32') {
+/** The inputs of one {@link ADAM_KERNEL} call, checked: the state and the (gradient, parameter) pairs. */
+export function adamGroupInputs(inputs: tf.NamedTensorInfoMap): {
+  state: tf.TensorInfo;
+  grads: tf.TensorInfo[];
+  params: tf.TensorInfo[];
+} {
+  const params: tf.TensorInfo[] = [];
+  const grads: tf.TensorInfo[] = [];
+  for (let k = 0; inputs[`p${k}`]; k++) {
+    const p = inputs[`p${k}`]!;
+    const g = inputs[`g${k}`];
+    if (!g || g.dtype !== 'float32' || !tf.util.arraysEqual(g.shape, p.shape))
       throw new Error(
-        `${ADAM_KERNEL}: input "${k}" must be float32 of shape [${inputs.param.shape}], got ${inputs[k].dtype} [${inputs[k].shape}]`,
+        `${ADAM_KERNEL}: input "g${k}" must be float32 of shape [${p.shape}], got ${g ? `${g.dtype} [${g.shape}]` : 'none'}`,
       );
-    }
+    params.push(p);
+    grads.push(g);
   }
+  const state = inputs.state;
+  const n = params.reduce((s, p) => s + tf.util.sizeFromShape(p.shape), 0);
+  if (
+    !state ||
+    state.dtype !== 'float32' ||
+    state.shape.length !== 2 ||
+    state.shape[0] !== 2 ||
+    state.shape[1] !== n
+  )
+    throw new Error(
+      `${ADAM_KERNEL}: input "state" must be float32 of shape [2,${n}], got ${state ? `${state.dtype} [${state.shape}]` : 'none'}`,
+    );
+  if (params.length === 0 || params.length > ADAM_GROUP)
+    throw new Error(
+      `${ADAM_KERNEL}: expected 1 to ${ADAM_GROUP} parameters p0, p1, ..., got ${params.length}`,
+    );
+  return { state, grads, params };
 }
 
 /**
@@ -82,28 +104,21 @@ export function checkAdamInputs(inputs: AdamInputs): void {
  * ```
  */
 export const adamCpu: tf.KernelFunc = ({ inputs, backend, attrs }) => {
-  const ins = inputs as unknown as AdamInputs;
-  checkAdamInputs(ins);
+  const { state, grads, params } = adamGroupInputs(inputs);
   const be = backend as unknown as CpuLike;
   const read = (t: tf.TensorInfo) => be.readSync(t.dataId) as Float32Array;
-  const n = read(ins.param).length;
-  const p2 = new Float32Array(n),
-    m2 = new Float32Array(n),
-    v2 = new Float32Array(n);
+  const state2 = new Float32Array(state.shape[0]! * state.shape[1]!);
+  const params2 = params.map((p) => new Float32Array(tf.util.sizeFromShape(p.shape)));
   adamUpdate(
-    read(ins.param),
-    read(ins.grad),
-    read(ins.m),
-    read(ins.v),
-    p2,
-    m2,
-    v2,
+    read(state),
+    grads.map(read),
+    params.map(read),
+    state2,
+    params2,
     attrs as unknown as AdamKernelAttrs,
   );
-  const shape = ins.param.shape;
   return [
-    be.makeTensorInfo(shape, 'float32', p2),
-    be.makeTensorInfo(shape, 'float32', m2),
-    be.makeTensorInfo(shape, 'float32', v2),
+    be.makeTensorInfo(state.shape, 'float32', state2),
+    ...params.map((p, k) => be.makeTensorInfo(p.shape, 'float32', params2[k]!)),
   ];
 };

@@ -81,7 +81,7 @@ test('a UNet-256-topology training step runs on webgpu with the fused kernels (k
     measure('kernels per step on webgpu', `${count.total} (${count.dispatching} launch GPU work)`);
     assert.is(
       count.byKernel.find(([n]) => n === ADAM_KERNEL)?.[1],
-      model.G.trainable().length + model.D.trainable().length,
+      model.optG.groupCount + model.optD.groupCount,
     );
   } finally {
     model.dispose();
