@@ -90,6 +90,8 @@ export type {
   Purpose,
 } from './backends/index.js';
 export { useOnnxRuntimeWeb } from './backends/ort-webgpu.js';
+// Selects the tfjs backend for the functions that run on the current one (`verifyGolden`, `Pix2PixModel`).
+export { initBackend } from './backends/index.js';
 export {
   WorkerPix2Pix,
   createWorkerPix2Pix,

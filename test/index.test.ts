@@ -1,6 +1,8 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { tf } from '../src/core/tf.js';
 import {
   createPix2Pix,
@@ -242,5 +244,26 @@ api(
     }
   },
 );
+
+api('saves web weights that a new model loads back, and says what its weights were', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'p2p-save-weights-'));
+  try {
+    const p = await createPix2Pix({ ...opts, backend: 'cpu' });
+    assert.is(p.loadedWeights, undefined, 'no weights given');
+    const x = { data: new Uint8ClampedArray(64 * 64 * 4).fill(90), width: 64, height: 64 };
+    const y = await p.translate(x);
+    await p.saveWeights(join(dir, 'model.json'), { dtype: 'float16' });
+    await p.dispose();
+    const q = await createPix2Pix({ backend: 'cpu', weights: join(dir, 'model.json') });
+    assert.equal(q.loadedWeights, { kind: 'weights', differences: [] });
+    assert.is(q.options.generator.ngf, 8);
+    const y2 = await q.translate(x);
+    const worst = y.data.reduce((w, v, i) => Math.max(w, Math.abs(v - y2.data[i]!)), 0);
+    assert.ok(worst <= 2, `float16 weights translate within 2/255 of float32 (${worst})`);
+    await q.dispose();
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
 
 api.run();

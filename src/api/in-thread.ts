@@ -31,7 +31,10 @@ import type { LoadOptions } from '../pix2pix/state-dict.js';
 import {
   modelFromWeights,
   saveCheckpoint,
+  saveWeights,
   restoreCheckpoint,
+  type LoadedWeights,
+  type WeightsExportOptions,
   type WeightsInput,
 } from '../pix2pix/checkpoint.js';
 import { trainLoop, type TrainerState } from '../pix2pix/trainer.js';
@@ -95,6 +98,12 @@ export class InThreadPix2Pix implements Pix2Pix {
    * undefined otherwise.
    */
   readonly trainerState: TrainerState | undefined;
+  /**
+   * What `weights` held (`pth`, `pict`, `checkpoint`, `weights`) and, for a `.pict`, how the model
+   * differs from the TF port it came from; undefined when the model was created without weights.
+   */
+  readonly loadedWeights:
+    { kind: LoadedWeights['kind']; differences: readonly string[] } | undefined;
   private model: Pix2PixModel | null;
   private chain: Promise<unknown> = Promise.resolve();
   /** The onnxruntime engine's session of the generator (eval-mode translate), when one was chosen. */
@@ -106,7 +115,9 @@ export class InThreadPix2Pix implements Pix2Pix {
     mode: InferenceMode,
     trainerState: TrainerState | undefined,
     ort: OnnxTranslator | null,
+    loadedWeights: InThreadPix2Pix['loadedWeights'],
   ) {
+    this.loadedWeights = loadedWeights;
     this.model = model;
     this.backendInfo = backendInfo;
     this.mode = mode;
@@ -137,8 +148,10 @@ export class InThreadPix2Pix implements Pix2Pix {
     let model: Pix2PixModel;
     let chosenMode: InferenceMode;
     let trainerState: TrainerState | undefined;
+    let loadedWeights: InThreadPix2Pix['loadedWeights'];
     if (weights !== undefined) {
       const loaded = await modelFromWeights(weights, modelOptions, { key });
+      loadedWeights = { kind: loaded.kind, differences: loaded.differences ?? [] };
       model = loaded.model;
       chosenMode = mode ?? loaded.mode;
       trainerState = loaded.trainerState;
@@ -169,7 +182,7 @@ export class InThreadPix2Pix implements Pix2Pix {
         };
       }
     }
-    return new InThreadPix2Pix(model, info, chosenMode, trainerState, ort);
+    return new InThreadPix2Pix(model, info, chosenMode, trainerState, ort, loadedWeights);
   }
 
   private run<T>(fn: (m: Pix2PixModel) => Promise<T> | T): Promise<T> {
@@ -222,6 +235,19 @@ export class InThreadPix2Pix implements Pix2Pix {
    */
   exportPth(net: NetName = 'G'): Promise<Uint8Array> {
     return this.run(async (m) => writePth(await m.stateDict(net)));
+  }
+
+  /**
+   * Saves the generator as web weights for inference (float32, or float16 / 8-bit kernels): one
+   * file, or tfjs's `model.json` + weights file when `target` ends in `.json`.
+   *
+   * @example
+   * ```ts
+   * await p2p.saveWeights('public/fonts/model.json', { dtype: 'uint8' });
+   * ```
+   */
+  saveWeights(target: IOTarget, opts: WeightsExportOptions = {}): Promise<void> {
+    return this.run(async (m) => void (await saveWeights(m, target, opts)));
   }
 
   /**

@@ -26,6 +26,7 @@ import type {
 import { assertWorkerDataset } from './datasets.js';
 import { spawnWorker, type SpawnedWorker } from './spawn.js';
 import { cancelToken, installErrorTransfer } from './wire.js';
+import type { WeightsExportOptions } from '../pix2pix/checkpoint.js';
 
 /** Options that only apply with `worker: true`. */
 export interface WorkerOptions {
@@ -449,6 +450,25 @@ export class WorkerPix2Pix implements Pix2Pix<WorkerCarrier> {
         ),
       );
     return this.call((r) => r.saveCheckpoint(target));
+  }
+
+  /**
+   * Saves the generator as web weights (float32, or float16 / 8-bit kernels), written by the
+   * worker: a Node path / `file://` URL (`.json`: tfjs's model.json layout), or `indexeddb://...`.
+   *
+   * @example
+   * ```ts
+   * await p2p.saveWeights('public/fonts/model.json', { dtype: 'uint8' });
+   * ```
+   */
+  saveWeights(target: string, opts: WeightsExportOptions = {}): Promise<void> {
+    if (typeof target !== 'string')
+      return Promise.reject(
+        new TypeError(
+          'saveWeights(target) of a worker model needs a string target (a path, file:// URL or indexeddb:// URL): an IOHandler cannot be sent to a worker.',
+        ),
+      );
+    return this.call((r) => r.saveWeights(target, opts));
   }
 
   /**

@@ -17,6 +17,7 @@ import type {
 } from './protocol.js';
 import { WorkerPix2Pix } from './client.js';
 import { nodeBuiltin } from '../core/env.js';
+import type { WeightsExportOptions } from '../pix2pix/checkpoint.js';
 
 /** Options of {@link createWorkerPool}: the model options of every worker, and the pool's. */
 export interface WorkerPoolOptions extends WorkerModelOptions {
@@ -204,6 +205,18 @@ export class WorkerPool implements Pix2PixInference<WorkerCarrier> {
    */
   exportPth(net: NetName = 'G'): Promise<Uint8Array> {
     return this.use((w) => w.exportPth(net));
+  }
+
+  /**
+   * Saves the generator as web weights, written by one of the workers (all hold the same weights).
+   *
+   * @example
+   * ```ts
+   * await pool.saveWeights('public/fonts/model.json', { dtype: 'float16' });
+   * ```
+   */
+  saveWeights(target: string, opts: WeightsExportOptions = {}): Promise<void> {
+    return this.use((w) => w.saveWeights(target, opts));
   }
 
   /**
