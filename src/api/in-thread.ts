@@ -24,7 +24,15 @@ import { createOrtNodeSession } from '../backends/ort-node.js';
 import { createOrtWebGPUSession } from '../backends/ort-webgpu.js';
 import { OnnxTranslator } from '../pix2pix/onnx-translator.js';
 import { Pix2PixModel, type StepLosses } from '../pix2pix/model.js';
-import type { ModelOptions, InferenceMode, ResolvedModelOptions } from '../pix2pix/config.js';
+import {
+  checkCreateOptions,
+  checkLoadOptions,
+  checkMode,
+  checkNet,
+  type ModelOptions,
+  type InferenceMode,
+  type ResolvedModelOptions,
+} from '../pix2pix/config.js';
 import { translateImage } from '../pix2pix/translator.js';
 import { readPth, writePth } from '../core/pth/index.js';
 import type { LoadOptions } from '../pix2pix/state-dict.js';
@@ -127,6 +135,7 @@ export class InThreadPix2Pix implements Pix2Pix {
 
   /** @internal */
   static async create(options: CreatePix2PixOptions = {}): Promise<InThreadPix2Pix> {
+    checkCreateOptions(options);
     const {
       backend = 'auto',
       purpose = 'infer',
@@ -216,15 +225,26 @@ export class InThreadPix2Pix implements Pix2Pix {
     net: NetName = 'G',
     opts?: LoadOptions,
   ): Promise<void> {
+    checkNet(net, 'loadPth(source, net)');
+    checkLoadOptions(opts);
+    if (
+      typeof source !== 'string' &&
+      !(source instanceof URL) &&
+      !(source instanceof Uint8Array) &&
+      Object.prototype.toString.call(source) !== '[object ArrayBuffer]'
+    )
+      throw new TypeError(
+        `loadPth(source) needs the bytes of a .pth (Uint8Array or ArrayBuffer), or a path or URL; got ${source === null ? 'null' : typeof source}.`,
+      );
     // A path or URL (relative ones against the page or worker in browsers), as the worker's loadPth takes.
     const u8 =
       typeof source === 'string' || source instanceof URL
         ? await download(source, { what: 'weights' })
         : source instanceof Uint8Array
           ? source
-          : new Uint8Array(source);
+          : new Uint8Array(source as ArrayBuffer);
     return this.run((m) => {
-      m.loadStateDict(net, readPth(u8, { key: opts?.key }), opts);
+      m.loadStateDict(net, readPth(u8, { key: opts?.key, limits: opts?.limits }), opts);
       this.ort?.invalidate();
     });
   }
@@ -234,7 +254,7 @@ export class InThreadPix2Pix implements Pix2Pix {
    * `torch.load` + `load_state_dict` read.
    */
   exportPth(net: NetName = 'G'): Promise<Uint8Array> {
-    return this.run(async (m) => writePth(await m.stateDict(net)));
+    return this.run(async (m) => writePth(await m.stateDict(checkNet(net, 'exportPth(net)'))));
   }
 
   /**
@@ -258,7 +278,7 @@ export class InThreadPix2Pix implements Pix2Pix {
   translate(image: PixelImage, opts: TranslateOptions = {}): Promise<RGBAImage> {
     return this.run(async (m) => {
       checkImage(image, 'translate(image)', opts?.maxPixels);
-      const mode = opts?.mode ?? this.mode;
+      const mode = checkMode(opts?.mode, 'translate option "mode"') ?? this.mode;
       // The engine crops and converts its planar output to 8 bits in one pass.
       return this.ort && mode === 'eval'
         ? this.ort.translateRGBA8(m, image)
@@ -270,7 +290,8 @@ export class InThreadPix2Pix implements Pix2Pix {
   translateFloat(image: PixelImage, opts: TranslateOptions = {}): Promise<FloatImage> {
     return this.run((m) => {
       checkImage(image, 'translateFloat(image)', opts?.maxPixels);
-      return this.generate(m, image, opts?.mode ?? this.mode);
+      const mode = checkMode(opts?.mode, 'translateFloat option "mode"') ?? this.mode;
+      return this.generate(m, image, mode);
     });
   }
 

@@ -75,8 +75,10 @@ export function channelsOf(img: PixelImage): number {
 }
 
 /**
- * Converts any {@link PixelImage} to a float image in [-1, 1] with `channels` channels:
- * RGBA drops alpha, gray is repeated to RGB, RGB to gray uses ITU-R 601 luma (as PIL's `L`).
+ * Converts any {@link PixelImage} to a float image in [-1, 1] with `channels` channels: an image
+ * with exactly `channels` channels is taken as is (so RGBA feeds a 4-input-channel model, alpha
+ * included); otherwise RGBA drops alpha, gray is repeated to every channel, RGB to gray uses
+ * ITU-R 601 luma (as PIL's `L`).
  * Rejects non-finite float values.
  *
  * @example
@@ -95,7 +97,11 @@ export function toFloatImage(img: PixelImage, channels: number): FloatImage {
   const colorC = c === 4 ? 3 : c === 2 ? 1 : c;
   for (let p = 0; p < n; p++) {
     const base = p * c;
-    if (channels === colorC) {
+    if (channels === c) {
+      // As many channels as the model takes: every channel as is (RGBA into a 4-channel model
+      // keeps its alpha as the fourth input channel).
+      for (let k = 0; k < channels; k++) out[p * channels + k] = norm(data[base + k]);
+    } else if (channels === colorC) {
       for (let k = 0; k < channels; k++) out[p * channels + k] = norm(data[base + k]);
     } else if (channels === 1) {
       out[p] = norm(0.299 * data[base] + 0.587 * data[base + 1] + 0.114 * data[base + 2]);
@@ -103,10 +109,16 @@ export function toFloatImage(img: PixelImage, channels: number): FloatImage {
       const v = norm(data[base]);
       for (let k = 0; k < channels; k++) out[p * channels + k] = v;
     } else {
-      throw new ShapeError(`Cannot convert a ${c}-channel image to ${channels} channels.`);
+      throw channelError(c, channels);
     }
   }
   return { data: out, width, height, channels };
+}
+
+function channelError(c: number, channels: number): ShapeError {
+  return new ShapeError(
+    `Cannot convert a ${c}-channel image to the model's ${channels} input channels: pass an image with ${channels} channels${channels === 4 ? ' (RGBA: alpha is the fourth channel)' : ''}, 3 (RGB), or 1 (gray, repeated).`,
+  );
 }
 
 /** Rejects a float image holding NaN or an infinity. */
@@ -130,14 +142,15 @@ function checkFinite(data: Float32Array): void {
 export function toRGBA8(img: FloatImage): RGBAImage {
   const { width, height, channels: c, data } = img;
   const out = new Uint8ClampedArray(width * height * 4);
-  // Gray is repeated to RGB; two channels give R from the first, G and B from the second.
+  // Gray is repeated to RGB; two channels give R from the first, G and B from the second. A
+  // 4-output-channel model's fourth channel is its alpha; otherwise opaque.
   const c1 = Math.min(1, c - 1);
   const c2 = Math.min(2, c - 1);
   for (let i = 0, q = 0; q < out.length; i += c, q += 4) {
     out[q] = to8(data[i]);
     out[q + 1] = to8(data[i + c1]);
     out[q + 2] = to8(data[i + c2]);
-    out[q + 3] = 255;
+    out[q + 3] = c === 4 ? to8(data[i + 3]) : 255;
   }
   return { data: out, width, height, channels: 4 };
 }
@@ -218,10 +231,11 @@ export function toPaddedPlanar(img: PixelImage, channels: number, m: number): Pl
   const isFloat = data instanceof Float32Array;
   if (isFloat) checkFinite(data);
   const colorC = c === 4 ? 3 : c === 2 ? 1 : c;
-  // The conversions of toFloatImage, in its order of preference.
-  const mode = channels === colorC ? 0 : channels === 1 ? 1 : colorC === 1 ? 2 : -1;
-  if (mode < 0)
-    throw new ShapeError(`Cannot convert a ${c}-channel image to ${channels} channels.`);
+  // The conversions of toFloatImage, in its order of preference (channel k of the image is
+  // channel k of the input when the counts agree or only alpha is dropped).
+  const mode =
+    channels === c || channels === colorC ? 0 : channels === 1 ? 1 : colorC === 1 ? 2 : -1;
+  if (mode < 0) throw channelError(c, channels);
   const W = Math.ceil(width / m) * m;
   const H = Math.ceil(height / m) * m;
   const sx = new Int32Array(W);
@@ -273,12 +287,13 @@ export function planarToRGBA8(img: PlanarImage, width: number, height: number): 
   const out = new Uint8ClampedArray(width * height * 4);
   const p1 = Math.min(1, c - 1) * H * W;
   const p2 = Math.min(2, c - 1) * H * W;
+  const p3 = 3 * H * W;
   for (let y = 0, q = 0; y < height; y++) {
     for (let s = y * W, end = s + width; s < end; s++, q += 4) {
       out[q] = to8(data[s]);
       out[q + 1] = to8(data[s + p1]);
       out[q + 2] = to8(data[s + p2]);
-      out[q + 3] = 255;
+      out[q + 3] = c === 4 ? to8(data[s + p3]) : 255;
     }
   }
   return { data: out, width, height, channels: 4 };
@@ -331,6 +346,10 @@ export function checkPixels(
   what: string,
   maxPixels = DEFAULT_MAX_PIXELS,
 ): void {
+  if (typeof maxPixels !== 'number' || !(maxPixels >= 1))
+    throw new RangeError(
+      `Option "maxPixels" must be a number >= 1 (Infinity for no budget), got ${JSON.stringify(maxPixels)}.`,
+    );
   if (width * height > maxPixels) {
     throw new LimitError(
       `${what} is ${width}x${height} = ${width * height} pixels, above the pixel budget of ${maxPixels} (option maxPixels); refused before decoding or translating it. Downscale it or raise maxPixels.`,

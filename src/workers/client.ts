@@ -4,8 +4,14 @@
  */
 import * as Comlink from 'comlink';
 import { AbortError, DisposedError, WorkerError } from '../core/errors.js';
-import type { PixelImage, FloatImage, RGBAImage } from '../core/image.js';
-import type { InferenceMode, ResolvedModelOptions } from '../pix2pix/config.js';
+import { checkImage, type PixelImage, type FloatImage, type RGBAImage } from '../core/image.js';
+import {
+  checkCreateOptions,
+  checkLoadOptions,
+  checkNet,
+  type InferenceMode,
+  type ResolvedModelOptions,
+} from '../pix2pix/config.js';
 import type { StepLosses } from '../pix2pix/model.js';
 import type { LoadOptions } from '../pix2pix/state-dict.js';
 import type { TrainerState } from '../pix2pix/trainer.js';
@@ -116,6 +122,8 @@ export class WorkerPix2Pix implements Pix2Pix<WorkerCarrier> {
     options: WorkerModelOptions & Omit<WorkerOptions, 'worker'> & { signal?: AbortSignal },
   ): Promise<WorkerPix2Pix> {
     installErrorTransfer();
+    // Checked here too, so that bad options fail before a worker is started.
+    checkCreateOptions(options);
     const { workerUrl, transfer = false, signal, ...init } = options;
     const p = new WorkerPix2Pix(init, workerUrl, transfer);
     await p.start(signal);
@@ -245,8 +253,17 @@ export class WorkerPix2Pix implements Pix2Pix<WorkerCarrier> {
     image: PixelImage,
     opts: TranslateOptions & { transfer?: boolean } = {},
   ): Promise<RGBAImage> {
+    try {
+      // Checked here, before a transfer would detach the caller's pixels for nothing.
+      checkImage(image, 'translate(image)', opts.maxPixels);
+    } catch (e) {
+      return Promise.reject(e);
+    }
     return this.call((r) =>
-      r.translate(withTransfer(image, [image.data], this.transferOf(opts)), { mode: opts.mode }),
+      r.translate(withTransfer(image, [image.data], this.transferOf(opts)), {
+        mode: opts.mode,
+        maxPixels: opts.maxPixels,
+      }),
     );
   }
 
@@ -255,9 +272,15 @@ export class WorkerPix2Pix implements Pix2Pix<WorkerCarrier> {
     image: PixelImage,
     opts: TranslateOptions & { transfer?: boolean } = {},
   ): Promise<FloatImage> {
+    try {
+      checkImage(image, 'translateFloat(image)', opts.maxPixels);
+    } catch (e) {
+      return Promise.reject(e);
+    }
     return this.call((r) =>
       r.translateFloat(withTransfer(image, [image.data], this.transferOf(opts)), {
         mode: opts.mode,
+        maxPixels: opts.maxPixels,
       }),
     );
   }
@@ -274,23 +297,37 @@ export class WorkerPix2Pix implements Pix2Pix<WorkerCarrier> {
    */
   translateBatch(
     images: PixelImage[],
-    opts: LongCallOptions & { mode?: InferenceMode; float?: false },
+    opts: LongCallOptions & { mode?: InferenceMode; float?: false; maxPixels?: number },
   ): Promise<RGBAImage[]>;
   translateBatch(
     images: PixelImage[],
-    opts: LongCallOptions & { mode?: InferenceMode; float: true },
+    opts: LongCallOptions & { mode?: InferenceMode; float: true; maxPixels?: number },
   ): Promise<FloatImage[]>;
   translateBatch(
     images: PixelImage[],
-    opts: LongCallOptions & { mode?: InferenceMode; float?: boolean } = {},
+    opts: LongCallOptions & { mode?: InferenceMode; float?: boolean; maxPixels?: number } = {},
   ): Promise<(RGBAImage | FloatImage)[]> {
+    try {
+      if (!Array.isArray(images))
+        throw new TypeError(
+          `translateBatch(images) needs an array of images, got ${typeof images}.`,
+        );
+      images.forEach((im, i) => checkImage(im, `translateBatch(images[${i}])`, opts.maxPixels));
+    } catch (e) {
+      return Promise.reject(e);
+    }
     const payload = withTransfer(
       images,
       images.map((i) => i.data),
       this.transferOf(opts),
     );
     return this.long(opts, (r, p, c) =>
-      r.translateBatch(payload, { mode: opts.mode, float: opts.float }, p, c),
+      r.translateBatch(
+        payload,
+        { mode: opts.mode, float: opts.float, maxPixels: opts.maxPixels },
+        p,
+        c,
+      ),
     );
   }
 
@@ -337,6 +374,12 @@ export class WorkerPix2Pix implements Pix2Pix<WorkerCarrier> {
     opts: LoadOptions & LongCallOptions = {},
   ): Promise<void> {
     const { onProgress, signal, transfer, ...load } = opts;
+    try {
+      checkNet(net, 'loadPth(source, net)');
+      checkLoadOptions(load);
+    } catch (e) {
+      return Promise.reject(e);
+    }
     let payload: WeightsSource = source;
     if (typeof source === 'string' && this.live?.spawned.kind === 'web-worker') {
       // A worker resolves relative URLs against its own script; the caller means the page.

@@ -263,6 +263,8 @@ export class WorkerPool implements Pix2PixInference<WorkerCarrier> {
     opts: {
       mode?: InferenceMode;
       transfer?: boolean;
+      /** Pixel budget of each image, as `translate` takes it. @defaultValue 2^24 */
+      maxPixels?: number;
       signal?: AbortSignal;
       onProgress?: (p: PoolProgress) => void;
     } = {},
@@ -279,7 +281,11 @@ export class WorkerPool implements Pix2PixInference<WorkerCarrier> {
           );
         const i = next++;
         try {
-          out[i] = await this.translate(images[i], { mode: opts.mode, transfer: opts.transfer });
+          out[i] = await this.translate(images[i], {
+            mode: opts.mode,
+            transfer: opts.transfer,
+            maxPixels: opts.maxPixels,
+          });
         } catch (e) {
           failed = true;
           throw e;

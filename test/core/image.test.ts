@@ -58,7 +58,8 @@ planar('converts and pads exactly as toFloatImage, padToMultiple and a transpose
   for (const [w, h, m] of sizes)
     for (const float of [false, true])
       for (const c of [1, 2, 3, 4])
-        for (const channels of [1, 3]) {
+        // As many channels as the image too: RGBA into a 4-input-channel model keeps alpha.
+        for (const channels of new Set([1, 3, c])) {
           const img = pixels(w, h, c, seed++, float);
           const want = padToMultiple(toFloatImage(img, channels), m);
           const got = toPaddedPlanar(img, channels, m);
@@ -79,7 +80,7 @@ planar('crops and interleaves exactly as a transpose and cropTopLeft', () => {
 
 planar('gives the 8-bit levels of toRGBA8 after the crop, out-of-range values clamped', () => {
   for (const [w, h, m] of sizes)
-    for (const c of [1, 2, 3]) {
+    for (const c of [1, 2, 3, 4]) {
       const full = toFloatImage(pixels(Math.ceil(w / m) * m, Math.ceil(h / m) * m, c, 5, true), c);
       // Values past [-1, 1] and exact half levels: (v + 1) * 127.5 = 0.5, 127.5, 254.5.
       full.data.set([1.5, -3, 0, 1 / 255 - 1, 253 / 255, 0.9999], 0);
