@@ -99,7 +99,8 @@ function emptyNodeBuiltins() {
  * PlatformNode (used only where tfjs detects Node) calls `require('util')` and
  * `require('node-fetch')` from an ES module, which no plugin rewrites and which esbuild
  * `--platform=browser` and webpack 5 fail on; the Node WebGPU loader's `import('webgpu')` (an
- * optional Node peer) is replaced by its browser answer, undefined, so no bundler looks for Dawn.
+ * optional Node peer) is replaced by its browser answer, undefined, so no bundler looks for Dawn;
+ * the wasm factories' `__filename` (Node's) goes too.
  */
 function nodeOnlyCodeOut() {
   const stub = '\0p2p-node-webgpu-browser';
@@ -116,6 +117,14 @@ function nodeOnlyCodeOut() {
         : null;
     },
     transform(code, id) {
+      // The emscripten factories read Node's `__filename` where it exists: webpack 5 leaves that
+      // free name in an ES module, and in worker.js it threw a ReferenceError in webpack apps.
+      if (/[\\/]tfjs-backend-wasm[\\/]wasm-out[\\/]tfjs-backend-wasm[-a-z]*\.js$/.test(id)) {
+        const scriptDir =
+          "if (typeof __filename !== 'undefined') _scriptDir = _scriptDir || __filename;";
+        if (!code.includes(scriptDir)) throw new Error(`${id}: the __filename line was not found`);
+        return { code: code.replace(scriptDir, ''), map: null };
+      }
       if (!/[\\/]tfjs-core[\\/]dist[\\/]platforms[\\/]platform_node\.js$/.test(id)) return null;
       const out = code
         .replace("require('util')", 'globalThis')
