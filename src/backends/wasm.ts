@@ -11,6 +11,7 @@ import { tf } from '../core/tf.js';
 import { activateTfBackend } from './activate.js';
 import type { Capabilities } from './probe.js';
 import { registerWasmKernels } from './wasm-kernels/index.js';
+import { loadWasmSimd } from './wasm-simd/index.js';
 import { detectEnvironment, nodeBuiltin } from '../core/env.js';
 import { withNodeWasmThreads } from './wasm-node-threads.js';
 import type { BackendDescriptor, BackendInitOptions, WasmBinaryName } from './types.js';
@@ -447,6 +448,12 @@ export const wasmBackend: BackendDescriptor = {
         : e;
     }
     initialised = true;
+    // pix2pix-ts's own SIMD kernels (Adam, Conv2DBackpropFilter) on tfjs's memory; where they
+    // cannot load, the kernels keep their JS / XNNPACK paths.
+    await loadWasmSimd(
+      tf.findBackend('wasm') as unknown as tfwasm.BackendWasm,
+      tfwasm.getThreadsCount(),
+    );
   },
   runtime(caps) {
     let threads = 1;

@@ -13,6 +13,7 @@ import {
   stockConv2d,
 } from '../backends/wasm-kernels/index.js';
 import { Pix2PixModel } from '../pix2pix/model.js';
+import { setWasmSimdEnabled } from '../backends/wasm-simd/index.js';
 import { summarize, timeCalls } from './timing.js';
 
 /** One benchmark row. */
@@ -268,6 +269,8 @@ export async function benchWasmModel({
   warmup = 3,
   stockBackpropInput = false,
   byShape = false,
+  threads,
+  ownSimd = true,
 }: {
   mode: 'infer' | 'train';
   size: number;
@@ -277,9 +280,14 @@ export async function benchWasmModel({
   stockBackpropInput?: boolean;
   /** Profile rows per kernel and input shapes. */
   byShape?: boolean;
+  /** XNNPACK threads (the backend's default when not given; fixed once it has started). */
+  threads?: number;
+  /** false: the own SIMD kernels off (Adam's JS loop, dW on XNNPACK matmuls), for before/after. */
+  ownSimd?: boolean;
 }): Promise<ModelBenchResult> {
   registerWasmKernels();
-  await initBackend('wasm');
+  const info = await initBackend('wasm', threads === undefined ? {} : { threads });
+  setWasmSimdEnabled(ownSimd);
   const swaps = [
     ['Conv2DBackpropInput', stockConv2dBackpropInput()!],
     ['Conv2D', stockConv2d()!],
@@ -308,7 +316,7 @@ export async function benchWasmModel({
     const profile = await profileWasmKernels(once, { byShape });
     tf.dispose([a, b]);
     model.dispose();
-    const what = `${mode} ${size}x${size} ngf ${ngf}${stockBackpropInput ? ' (stock Conv2D and Conv2DBackpropInput)' : ''}`;
+    const what = `${mode} ${size}x${size} ngf ${ngf}${stockBackpropInput ? ' (stock Conv2D and Conv2DBackpropInput)' : ''}${ownSimd ? '' : ' (own SIMD kernels off)'}, ${info.threads} thread(s)`;
     return {
       what,
       msEach,
@@ -319,6 +327,7 @@ export async function benchWasmModel({
       profile,
     };
   } finally {
+    setWasmSimdEnabled(true);
     registered.forEach((r, i) => (r.kernelFunc = oursFuncs[i]));
   }
 }

@@ -8,6 +8,8 @@
  */
 import { tf } from '../../core/tf.js';
 import { ADAM_KERNEL, type AdamKernelAttrs } from '../../core/fused-kernels.js';
+import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
+import { adamWasmSimd } from '../wasm-simd/adam.js';
 
 const f = Math.fround;
 
@@ -106,6 +108,9 @@ const wasmKernel: tf.KernelFunc = ({ inputs, backend, attrs }) => {
     be.makeOutput(shape, 'float32'),
     be.makeOutput(shape, 'float32'),
   ];
+  // pix2pix-ts's own SIMD module on the same memory, when loaded (bitwise the same results).
+  if (adamWasmSimd(backend as unknown as BackendWasm, ins, outs, attrs as unknown as AdamKernelAttrs))
+    return outs;
   // makeOutput may grow the wasm memory, which detaches earlier heap views: take views after it.
   const heap = (t: tf.TensorInfo) => be.typedArrayFromHeap(t) as Float32Array;
   adamUpdate(
