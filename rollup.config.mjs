@@ -174,13 +174,6 @@ const nodePlugins = () => [
 // package small (with sourcesContent they were 69 of its 86 MB unpacked).
 const map = { sourcemap: true, sourcemapExcludeSources: true };
 
-const widgetTreeshake = {
-  moduleSideEffects: (id) =>
-    !/[\\/]node_modules[\\/]@tensorflow[\\/]|[\\/]src[\\/]backends[\\/]|[\\/]src[\\/]core[\\/]tf\.ts$/.test(
-      id,
-    ),
-};
-
 /**
  * The .d.ts files carry the tfjs-core types they use (tfjs is bundled, not a dependency). tfjs-core
  * names one WebGPU type (`GPUBuffer`, in `Tensor.dataToGPU`'s result) and references
@@ -284,9 +277,8 @@ const builds = [
   // The <pix2pix-translator> widget: its own small bundles (no tfjs: the model runs in worker.js,
   // found beside them), so a page that embeds it loads ~12 KB gzipped before the worker starts,
   // and pix2pix.min.js stays the plain library. Self-contained (no shared chunks), because the
-  // widget finds worker.js relative to its own file. The worker client reaches the capability
-  // probe, which imports a backend module; nothing of tfjs runs on the widget's thread, so tfjs
-  // and the backend registrations are declared side-effect free here and drop out.
+  // widget finds worker.js relative to its own file. Nothing it imports reaches tfjs (a test of
+  // dist/ checks), so no tree-shaking override is needed.
   {
     input: 'src/web/index.ts',
     output: {
@@ -297,14 +289,12 @@ const builds = [
       inlineDynamicImports: true,
       plugins: [terser()],
     },
-    treeshake: widgetTreeshake,
     plugins: browserPlugins(),
     onwarn,
   },
   {
     input: 'src/web/index.ts',
     output: { file: 'dist/widget.js', format: 'es', ...map, inlineDynamicImports: true },
-    treeshake: widgetTreeshake,
     plugins: browserPlugins(),
     onwarn,
   },
@@ -363,5 +353,6 @@ const builds = [
 const pick = {
   dts: (b) => b.output.file?.endsWith('.d.ts'),
   node: (b) => typeof b.input === 'object' && 'index.node' in b.input,
+  widget: (b) => b.input === 'src/web/index.ts' && !b.output.file.endsWith('.d.ts'),
 };
 export default only ? builds.filter(pick[only]) : builds;

@@ -1,15 +1,12 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { importGraph, upwardFromCore, circles } from '../scripts/lib/import-graph.mjs';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { ROOT } from './support/env.js';
 
 const t = suite('source layout');
 const graph = importGraph(ROOT);
-
-// Still being moved by issue #13's ground-floor work (browser datasets beside node/, the
-// environment probe into core/env.ts); remove an entry when its edge is gone. Nothing may be added.
-const PENDING_UPWARD = ['src/core/browser-image.ts -> src/pix2pix/preprocess.ts'];
-const PENDING_CIRCLES: string[] = [];
 
 t('the scan sees the imports (a graph without edges would pass anything)', () => {
   assert.ok(graph.files.includes('src/core/errors.ts'));
@@ -25,17 +22,11 @@ t('the scan sees the imports (a graph without edges would pass anything)', () =>
 
 t('nothing in src/core imports from the floors above it', () => {
   const up = upwardFromCore(graph).map(([a, b]) => `${a} -> ${b}`);
-  assert.equal(
-    up.filter((e) => !PENDING_UPWARD.includes(e)),
-    [],
-  );
+  assert.equal(up, []);
 });
 
 t('there are no import circles', () => {
-  assert.equal(
-    circles(graph).filter((c) => !PENDING_CIRCLES.includes(c)),
-    [],
-  );
+  assert.equal(circles(graph), []);
 });
 
 t('the worker host builds on the in-thread model, not on the public facade', () => {
@@ -43,6 +34,15 @@ t('the worker host builds on the in-thread model, not on the public facade', () 
     ([a, b]) => a.startsWith('src/workers/') && b === 'src/index.ts',
   );
   assert.equal(fromWorkers, []);
+});
+
+t("tfjs backend packages are imported only lazily, in a descriptor's init()", () => {
+  // A static import (value or side effect) would load the package with the module; `import type`
+  // and `await import()` do not.
+  const eager =
+    /^\s*(?:import|export)\s+(?!type\b)(?:[^'";]*?\sfrom\s+)?['"]@tensorflow\/tfjs-backend-/m;
+  const found = graph.files.filter((f) => eager.test(readFileSync(join(ROOT, f), 'utf8')));
+  assert.equal(found, []);
 });
 
 t('finds a circle and an upward edge when there is one', () => {

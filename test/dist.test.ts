@@ -52,6 +52,17 @@ t('ships ESM, Node ESM, the IIFE global, types, the worker, the CLI and the wasm
   assert.is(pkg.bin['pix2pix-ts'], './dist/cli.js');
 });
 
+t('the widget bundles hold no tfjs (the library bundle does: the markers are real)', () => {
+  // tfjs-core's engine error and the kernel name of pix2pix's fused Adam survive minification.
+  const tfjs = /No backend found in registry|Pix2PixAdam/;
+  assert.match(readFileSync(dist('pix2pix.min.js'), 'utf8'), tfjs);
+  for (const f of ['widget.js', 'pix2pix-widget.min.js']) {
+    const code = readFileSync(dist(f), 'utf8');
+    assert.not.match(code, tfjs, f);
+    assert.ok(code.length < 200_000, `${f}: ${code.length} bytes`);
+  }
+});
+
 t('the README quick start runs against the build', () => {
   const r = run([join(ROOT, 'examples/quick-start.mjs')]);
   assert.is(r.status, 0, r.stderr);

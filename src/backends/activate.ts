@@ -4,8 +4,7 @@
  * error so `resolveBackend`-style selection can list every cause.
  */
 import { tf } from '../core/tf.js';
-import { registerCpuAdam } from './webgpu-kernels/adam-cpu.js';
-import { registerCpuFusedKernels } from './cpu-kernels/batch-norm-loss.js';
+import { registerKernels } from './kernels.js';
 
 const lastErrors = new Map<string, unknown>();
 const wrapped = new Set<string>();
@@ -58,7 +57,8 @@ function describe(cause: unknown): string {
 }
 
 /**
- * Makes `name` the active tfjs backend, or throws an `Error` carrying the factory's own failure as
+ * Registers pix2pix's kernels for `name` (src/backends/kernels.ts) and makes it the active tfjs
+ * backend, or throws an `Error` carrying the factory's own failure as
  * message and `cause`. On failure the previously active backend is restored.
  *
  * @example
@@ -74,6 +74,9 @@ export async function activateTfBackend(name: string): Promise<void> {
   if (name !== 'cpu' && tf.findBackendFactory('cpu')) wrapFactory('cpu');
   quiet((tf.engine() as unknown as EngineInternals).registry.cpu);
   const previous = (tf.engine() as unknown as { backendName: string | null }).backendName;
+  // pix2pix's kernels for this backend (src/backends/kernels.ts), in place before its first
+  // computation: a replaced stock kernel's setupFunc runs when the backend starts.
+  await registerKernels(name);
   lastErrors.delete(name);
   let ok = false;
   let thrown: unknown;
@@ -83,13 +86,7 @@ export async function activateTfBackend(name: string): Promise<void> {
   } catch (e) {
     thrown = e;
   }
-  if (ok && tf.getBackend() === name) {
-    // pix2pix's fused kernels (see src/core/fused-kernels.ts) for the JS-array backends; the GPU
-    // backends register theirs in their own init.
-    registerCpuAdam(name);
-    registerCpuFusedKernels(name);
-    return;
-  }
+  if (ok && tf.getBackend() === name) return;
   const cause = thrown ?? lastErrors.get(name);
   const engine = tf.engine() as unknown as EngineInternals;
   if (previous && previous !== name && engine.registry[previous] != null)

@@ -84,6 +84,7 @@ export const ortNodeBackend: BackendDescriptor = {
   name: 'ort-node',
   canTrain: false,
   canInfer: true,
+  gpu: false,
   engine: 'onnxruntime',
   detect: (caps) =>
     caps.environment === 'node'

@@ -80,6 +80,7 @@ export const ortWebGPUBackend: BackendDescriptor = {
   name: 'ort-webgpu',
   canTrain: false,
   canInfer: true,
+  gpu: true,
   engine: 'onnxruntime',
   detect: (caps) => {
     if (caps.environment === 'node')

@@ -133,6 +133,8 @@ export interface BackendDescriptor {
   readonly name: BackendName;
   readonly canTrain: boolean;
   readonly canInfer: boolean;
+  /** Whether it computes on a GPU (one GPU context per page or worker: see the worker pool). */
+  readonly gpu: boolean;
   /**
    * Set for an inference engine that is not a tfjs backend (`'onnxruntime'`): selecting it also
    * selects a tfjs backend under it for the weights, training and paper mode.
@@ -140,7 +142,11 @@ export interface BackendDescriptor {
   readonly engine?: 'onnxruntime';
   /** Synchronous check against probed capabilities; never throws. */
   detect(caps: Capabilities): Detection;
-  /** Makes this the active tfjs backend (an engine: loads its runtime) or rejects with the cause. */
+  /**
+   * Imports its tfjs package (a dynamic import: a bundle holds it, but nothing runs before a
+   * backend is chosen), registers its kernels and makes it the active tfjs backend (an engine:
+   * loads its runtime), or rejects with the cause.
+   */
   init(opts: BackendInitOptions): Promise<void>;
   /** How the backend computes once initialised. */
   runtime(caps: Capabilities): BackendRuntime;

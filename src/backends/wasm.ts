@@ -5,16 +5,17 @@
  * With threads, the XNNPACK pool gets one thread per logical core by default (tfjs alone would use
  * half); in a Node worker thread the default is 1 (several such workers already share the cores).
  */
-import * as tfwasm from '@tensorflow/tfjs-backend-wasm';
 import { BackendError } from '../core/errors.js';
 import { tf } from '../core/tf.js';
 import { activateTfBackend } from './activate.js';
 import type { Capabilities } from './probe.js';
-import { registerWasmKernels } from './wasm-kernels/index.js';
-import { loadWasmSimd } from './wasm-simd/index.js';
 import { detectEnvironment, nodeBuiltin } from '../core/env.js';
 import { withNodeWasmThreads } from './wasm-node-threads.js';
 import type { BackendDescriptor, BackendInitOptions, WasmBinaryName } from './types.js';
+
+type TfWasm = typeof import('@tensorflow/tfjs-backend-wasm');
+/** tfjs-backend-wasm, once `init()` has imported it (everything below that uses it runs after). */
+let tfwasm: TfWasm | undefined;
 
 const BINARIES: readonly WasmBinaryName[] = [
   'tfjs-backend-wasm.wasm',
@@ -121,7 +122,7 @@ function threadedGluePath(): string | undefined {
         version?: string;
       };
       const glue = path.join(dist, '..', 'wasm-out', 'tfjs-backend-wasm-threaded-simd.js');
-      if (pkg.version === tfwasm.version_wasm && fs.existsSync(glue)) return glue;
+      if (pkg.version === tfwasm?.version_wasm && fs.existsSync(glue)) return glue;
     } catch {
       /* not resolvable from there */
     }
@@ -259,7 +260,7 @@ function configurePaths(wasmPaths: BackendInitOptions['wasmPaths']): void {
       `Option "wasmPaths" must be a folder URL string or a map of binary names to URLs, got ${typeof value}.`,
     );
   }
-  if (value !== undefined) tfwasm.setWasmPaths(value);
+  if (value !== undefined) tfwasm!.setWasmPaths(value);
   configuredPaths = key;
   configuredValue = value;
 }
@@ -379,12 +380,12 @@ async function initBrowserThreaded(requested: number | undefined): Promise<void>
     glue === undefined ? 'no URL is known for it (give wasmPaths)' : await unreachable(glue);
   if (why !== undefined) {
     tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', false);
-    tfwasm.setThreadsCount(1);
+    tfwasm!.setThreadsCount(1);
     await activateTfBackend('wasm');
     initDetail = `WASM SIMD on one thread (the threaded binary's glue ${THREADED_GLUE}${glue ? ` at ${glue}` : ''} cannot be loaded: ${why}; serve it beside the wasm binaries: it ships in pix2pix-ts's dist/, and \`npx pix2pix-ts assets <dir>\` copies it)`;
     return;
   }
-  tfwasm.setThreadsCount(threads);
+  tfwasm!.setThreadsCount(threads);
   await withThreadedGlue(glue!, () =>
     withThreadCapLifted(threads, () => activateTfBackend('wasm')),
   );
@@ -411,6 +412,7 @@ export const wasmBackend: BackendDescriptor = {
   name: 'wasm',
   canTrain: true,
   canInfer: true,
+  gpu: false,
   detect(caps) {
     if (!caps.wasm) return { ok: false, reason: 'WebAssembly is not available' };
     if (caps.wasmSimd && caps.wasmThreads)
@@ -423,13 +425,11 @@ export const wasmBackend: BackendDescriptor = {
     return { ok: true, reason: 'WASM without SIMD on one thread (slow)' };
   },
   async init(opts) {
+    tfwasm ??= await import('@tensorflow/tfjs-backend-wasm');
     configurePaths(opts.wasmPaths);
     if (opts.threads !== undefined && (!Number.isInteger(opts.threads) || opts.threads < 1)) {
       throw new RangeError(`Option "threads" must be a positive integer, got ${opts.threads}.`);
     }
-    // The extra kernels (conv gradients tfjs-backend-wasm lacks or runs slowly) must be in place
-    // before the first wasm computation; registering is idempotent.
-    registerWasmKernels();
     try {
       if (!initialised && detectEnvironment() === 'node') {
         await initNode(opts.threads);
@@ -450,15 +450,16 @@ export const wasmBackend: BackendDescriptor = {
     initialised = true;
     // pix2pix-ts's own SIMD kernels (Adam, Conv2DBackpropFilter) on tfjs's memory; where they
     // cannot load, the kernels keep their JS / XNNPACK paths.
+    const { loadWasmSimd } = await import('./wasm-simd/index.js');
     await loadWasmSimd(
-      tf.findBackend('wasm') as unknown as tfwasm.BackendWasm,
+      tf.findBackend('wasm') as unknown as import('@tensorflow/tfjs-backend-wasm').BackendWasm,
       tfwasm.getThreadsCount(),
     );
   },
   runtime(caps) {
     let threads = 1;
     try {
-      threads = tfwasm.getThreadsCount();
+      threads = tfwasm?.getThreadsCount() ?? 1;
     } catch {
       /* not initialised */
     }
@@ -491,13 +492,13 @@ async function initNode(requested: number | undefined): Promise<void> {
         : 'default in a worker thread';
   if (threads > 1 && simd) {
     try {
-      tfwasm.setThreadsCount(threads);
+      tfwasm!.setThreadsCount(threads);
       await withNodeWasmThreads(threads, () => activateTfBackend('wasm'), threadedGluePath());
-      const got = tfwasm.getThreadsCount();
+      const got = tfwasm!.getThreadsCount();
       initDetail = `WASM SIMD with threads in Node (${got} XNNPACK threads on worker_threads: ${why})`;
       return;
     } catch (e) {
-      tfwasm.setThreadsCount(1);
+      tfwasm!.setThreadsCount(1);
       await activateTfBackend('wasm');
       initDetail = `WASM SIMD on one thread (the threaded binary failed to start in Node: ${e instanceof Error ? e.message : String(e)})`;
       return;

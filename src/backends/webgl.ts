@@ -3,10 +3,8 @@
  * llvmpipe) it still works, since we enable `SOFTWARE_WEBGL_ENABLED` (tests in headless Chromium
  * rely on it), but it is reported as software and never auto-preferred over WASM.
  */
-import '@tensorflow/tfjs-backend-webgl';
 import { tf } from '../core/tf.js';
 import { activateTfBackend } from './activate.js';
-import { registerWebGLKernels } from './webgl-kernels/adam.js';
 import type { BackendDescriptor } from './types.js';
 
 /**
@@ -36,6 +34,7 @@ export const webglBackend: BackendDescriptor = {
   name: 'webgl',
   canTrain: true,
   canInfer: true,
+  gpu: true,
   detect(caps) {
     if (!caps.webgl2)
       return {
@@ -57,12 +56,13 @@ export const webglBackend: BackendDescriptor = {
         `Option "webglDeleteTextureThreshold" must be -1 (never delete) or a byte count >= 0, got ${threshold}.`,
       );
     }
+    // Registers the backend and its flags: before the flags are set.
+    await import('@tensorflow/tfjs-backend-webgl');
     const env = tf.env();
     env.set('SOFTWARE_WEBGL_ENABLED', true);
     env.set('WEBGL_DELETE_TEXTURE_THRESHOLD', threshold);
     // Unpacked: no pack/unpack programs between tfjs's packed programs and ours (see webglPack).
     env.set('WEBGL_PACK', opts.webglPack ?? false);
-    registerWebGLKernels();
     await activateTfBackend('webgl');
   },
   runtime: (caps) => ({ threads: 1, simd: false, software: caps.webglSoftware }),

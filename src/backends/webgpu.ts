@@ -1,6 +1,5 @@
 /**
- * The tfjs WebGPU backend. Loaded on demand (a dynamic import, so bundlers can split it off) since
- * most runs never use it. Needs `navigator.gpu` and a granted adapter: browsers have it; in Node
+ * The tfjs WebGPU backend. Needs `navigator.gpu` and a granted adapter: browsers have it; in Node
  * it comes from the optional `webgpu` package (Google's Dawn, prebuilt), installed as
  * `navigator.gpu` plus the `GPUBufferUsage`-style globals that tfjs-backend-webgpu expects.
  */
@@ -9,8 +8,6 @@ import type { BackendDescriptor } from './types.js';
 import { nodeWebGPU } from './node-webgpu.js';
 
 export { nodeWebGPU };
-
-let loaded: Promise<unknown> | undefined;
 
 /**
  * Descriptor of the tfjs webgpu backend.
@@ -24,6 +21,7 @@ export const webgpuBackend: BackendDescriptor = {
   name: 'webgpu',
   canTrain: true,
   canInfer: true,
+  gpu: true,
   detect(caps) {
     if (!caps.webgpu) {
       const hint =
@@ -51,11 +49,7 @@ export const webgpuBackend: BackendDescriptor = {
   async init() {
     await nodeWebGPU();
     // The package registers its backend on import, only where navigator.gpu exists.
-    loaded ??= Promise.all([
-      import('@tensorflow/tfjs-backend-webgpu'),
-      import('./webgpu-kernels/index.js'),
-    ]).then(([, kernels]) => kernels.registerWebGPUKernels());
-    await loaded;
+    await import('@tensorflow/tfjs-backend-webgpu');
     await activateTfBackend('webgpu');
   },
   runtime: (caps) => ({

@@ -4,6 +4,7 @@
  * Pure data and logic: no tfjs, no timing, so tests can drive it with simulated environments.
  */
 import type { BackendName } from '../backends/types.js';
+import { TF_BACKEND_NAMES } from '../backends/types.js';
 
 /** What a case measures: one eval-mode generator forward, or one full `trainStep`. */
 export type BenchTask = 'infer' | 'train';
@@ -11,22 +12,11 @@ export type BenchTask = 'infer' | 'train';
 export type BenchBackend = BackendName | 'ort-web' | 'ort-node';
 
 export const BENCH_TASKS: readonly BenchTask[] = ['infer', 'train'];
-export const BENCH_BACKENDS: readonly BenchBackend[] = [
-  'cpu',
-  'wasm',
-  'webgl',
-  'webgpu',
-  'ort-web',
-  'ort-node',
-];
+export const BENCH_BACKENDS: readonly BenchBackend[] = [...TF_BACKEND_NAMES, 'ort-web', 'ort-node'];
 /** Backends run when no `--backend` is given (tfjs-cpu is plain JS: minutes per case; name it to run it). */
-export const DEFAULT_BENCH_BACKENDS: readonly BenchBackend[] = [
-  'wasm',
-  'webgl',
-  'webgpu',
-  'ort-web',
-  'ort-node',
-];
+export const DEFAULT_BENCH_BACKENDS: readonly BenchBackend[] = BENCH_BACKENDS.filter(
+  (b) => b !== 'cpu',
+);
 /** Side lengths of the grid. 512 runs the UNet-256 (numDowns 8) on a 512x512 image, inference only. */
 export const BENCH_SIZES: readonly number[] = [64, 128, 256, 512];
 export const DEFAULT_BENCH_SIZES: readonly number[] = [64, 128, 256];

@@ -10,11 +10,7 @@ import { initBackend } from '../backends/index.js';
 import type { BackendName } from '../backends/types.js';
 import type { NormKind } from '../pix2pix/config.js';
 import { Pix2PixModel } from '../pix2pix/model.js';
-import {
-  countKernels,
-  formatKernelCount,
-  type KernelCount,
-} from '../backends/webgpu-kernels/op-count.js';
+import { countKernels, formatKernelCount, type KernelCount } from './op-count.js';
 
 /** Options of {@link countOps}. */
 export interface CountOpsOptions {

@@ -9,7 +9,7 @@ import { tf } from '../core/tf.js';
 import { initBackend } from '../backends/index.js';
 import type { BackendName } from '../backends/types.js';
 import { Pix2PixModel } from '../pix2pix/model.js';
-import { countKernels, type KernelCount } from '../backends/webgpu-kernels/op-count.js';
+import { countKernels, type KernelCount } from './op-count.js';
 import { summarize, timeCalls } from './timing.js';
 
 /** Options of {@link benchGpu}. */

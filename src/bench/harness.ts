@@ -14,6 +14,7 @@ import {
   wasmThreadCap,
 } from '../backends/index.js';
 import type { BackendName } from '../backends/types.js';
+import { TF_BACKEND_NAMES } from '../backends/types.js';
 import { Pix2PixModel } from '../pix2pix/model.js';
 import { exportModelOnnx } from '../pix2pix/onnx-export.js';
 import { caseFlops } from './flops.js';
@@ -114,7 +115,7 @@ export async function probeBenchEnvironment(
   // a GPU driver: only do it when webgpu cases may be asked for.
   const caps = await probeCapabilities({ nodeWebGPU: opts.webgpu ?? true });
   const env: BenchEnvironment = { available: {}, unavailable: {}, threadReasons: {} };
-  for (const e of planBackends(caps, 'infer', ['cpu', 'wasm', 'webgl', 'webgpu'])) {
+  for (const e of planBackends(caps, 'infer', TF_BACKEND_NAMES)) {
     if (!e.ok) {
       env.unavailable[e.name] = e.reason;
       continue;

@@ -7,11 +7,7 @@
  */
 import { tf } from '../core/tf.js';
 import { initBackend } from '../backends/index.js';
-import {
-  registerWasmKernels,
-  stockConv2dBackpropInput,
-  stockConv2d,
-} from '../backends/wasm-kernels/index.js';
+import { stockConv2dBackpropInput, stockConv2d } from '../backends/wasm-kernels/index.js';
 import { Pix2PixModel } from '../pix2pix/model.js';
 import { setWasmSimdEnabled } from '../backends/wasm-simd/index.js';
 import { summarize, timeCalls } from './timing.js';
@@ -47,7 +43,6 @@ export async function benchWasmKernels({
   minSeconds = 0.3,
   batch = 1,
 }: { minSeconds?: number; batch?: number } = {}): Promise<KernelBenchRow[]> {
-  registerWasmKernels();
   await initBackend('wasm');
   const backend = tf.backend();
   const ours = tf.getKernel('Conv2DBackpropInput', 'wasm')!;
@@ -285,7 +280,6 @@ export async function benchWasmModel({
   /** false: the own SIMD kernels off (Adam's JS loop, dW on XNNPACK matmuls), for before/after. */
   ownSimd?: boolean;
 }): Promise<ModelBenchResult> {
-  registerWasmKernels();
   const info = await initBackend('wasm', threads === undefined ? {} : { threads });
   setWasmSimdEnabled(ownSimd);
   const swaps = [

@@ -11,13 +11,14 @@
  * ```
  */
 import type { BackendName } from '../backends/types.js';
+import { TF_BACKEND_NAMES } from '../backends/types.js';
 import type { NormKind } from '../pix2pix/config.js';
 import { defineCommand, num, oneOf, type Command } from '../cli/command.js';
 import { benchGpu, formatGpuBench } from './gpu.js';
 import { countOps, formatOpCounts } from './count-ops.js';
 import { benchWasmKernels, benchWasmModel, formatModelResult } from './kernels.js';
 
-const BACKENDS: readonly BackendName[] = ['webgpu', 'webgl', 'wasm', 'cpu'];
+const BACKENDS: readonly BackendName[] = TF_BACKEND_NAMES;
 
 const gpu = defineCommand({
   name: 'gpu',

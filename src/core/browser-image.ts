@@ -6,8 +6,7 @@
  * in Web Workers alike.
  */
 import { DatasetError, ShapeError } from './errors.js';
-import { toFloatImage, type PixelImage } from './image.js';
-import type { PairSample } from '../pix2pix/preprocess.js';
+import { toFloatImage, type PairSample, type PixelImage } from './image.js';
 
 /** Everything a browser can hand us as an image. */
 export type BrowserImageSource =

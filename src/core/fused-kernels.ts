@@ -6,13 +6,22 @@
  */
 
 /**
- * One Adam update of one parameter in PyTorch's form, in a single kernel:
- * `m' = b1 m + (1 - b1) g`, `v' = b2 v + (1 - b2) g^2`,
- * `p' = p - stepSize * m' / (sqrt(v') / bc2Sqrt + epsilon)`, evaluated in float32 in exactly
- * that order (each product and sum rounded to float32, as the op chain it replaces).
- * Inputs `{ param, grad, m, v }` (same shape, float32); outputs `[param', m', v']`.
+ * One Adam update of a group of up to {@link ADAM_GROUP} parameters in PyTorch's form, their
+ * moments packed in one state tensor: per element, `m' = b1 m + (1 - b1) g`,
+ * `v' = b2 v + (1 - b2) g^2`, `p' = p - stepSize * m' / (sqrt(v') / bc2Sqrt + epsilon)`, evaluated
+ * in float32 in exactly that order (each product and sum rounded to float32, as the op chain it
+ * replaces). Inputs `{ state, g0, p0, g1, p1, ... }` (float32; `gk` shaped like `pk`); `state` is
+ * `[2, n]` with `n` the group's total size: row 0 holds the `m` of p0, p1, ... flattened one after
+ * the other, row 1 their `v`. Outputs `[state', p0', p1', ...]`. A GPU backend runs one program
+ * for the new state and one per parameter, instead of three per parameter.
  */
 export const ADAM_KERNEL = 'Pix2PixAdam';
+
+/**
+ * Parameters per {@link ADAM_KERNEL} call at most: the state program reads the state and each
+ * gradient, and WebGPU binds 8 storage buffers per program by default (7 inputs and the output).
+ */
+export const ADAM_GROUP = 6;
 
 /**
  * Attributes of {@link ADAM_KERNEL}.

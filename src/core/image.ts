@@ -41,6 +41,22 @@ export interface RGBAImage {
   channels: 4;
 }
 
+/**
+ * One training pair as the data loaders give it (node/, workers/, core/browser-image.ts): HWC floats in [-1, 1]. `a` is the generator's
+ * input and `b` its target (the loader has already applied the direction), both `width` x
+ * `height`, with `channelsA` and `channelsB` channels.
+ */
+export interface PairSample {
+  a: Float32Array;
+  b: Float32Array;
+  width: number;
+  height: number;
+  channelsA: number;
+  channelsB: number;
+  /** Where the pair came from (a file name relative to its folder). */
+  name: string;
+}
+
 /** Channels of a pixel image, validated against its buffer size. */
 export function channelsOf(img: PixelImage): number {
   const { width, height, data } = img;

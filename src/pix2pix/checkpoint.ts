@@ -84,15 +84,21 @@ function optimizer(model: Pix2PixModel, net: 'G' | 'D'): Adam {
   return net === 'G' ? model.optG : model.optD;
 }
 
+/** Where a weight lives: a variable, or an optimizer moment (a view of its packed state). */
+interface WeightSlot {
+  data(): Promise<unknown>;
+  assign(value: tf.Tensor): void;
+}
+
 /** Every weight a checkpoint of `model` holds, in order, with the variable it comes from. */
 function expectedWeights(
   model: Pix2PixModel,
   kind: ArtifactKind,
-): Array<{ name: string; shape: number[]; variable: tf.Variable; group: 'model' | 'optimizer' }> {
+): Array<{ name: string; shape: number[]; variable: WeightSlot; group: 'model' | 'optimizer' }> {
   const out: Array<{
     name: string;
     shape: number[];
-    variable: tf.Variable;
+    variable: WeightSlot;
     group: 'model' | 'optimizer';
   }> = [];
   const nets: Array<'G' | 'D'> = kind === 'checkpoint' ? ['G', 'D'] : ['G'];

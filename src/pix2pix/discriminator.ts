@@ -2,7 +2,6 @@
  * The PatchGAN discriminator of the reference (`NLayerDiscriminator`), with its state_dict keys
  * (`model.<index>.*`). Input: cat(A, B) along channels; output: patch logits.
  */
-import { tf } from '../core/tf.js';
 import type { Tensor4D } from '../core/tf.js';
 import type { ResolvedDiscriminator } from './config.js';
 import {
@@ -12,6 +11,7 @@ import {
   normSpecs,
   convBias,
   appliedBias,
+  activation,
   type ForwardContext,
 } from './layers.js';
 import type { ParamSpec, ParamStore } from './params.js';
@@ -99,7 +99,7 @@ export function discriminatorForward(
     // The LeakyReLU goes into the norm, which fuses it where the backend can.
     if (L.norm !== undefined)
       y = norm(store, `model.${L.norm}`, y, d.norm, ctx, L.act ? 0.2 : undefined);
-    else if (L.act) y = tf.leakyRelu(y, 0.2);
+    else if (L.act) y = activation(y, 0.2);
   }
   return y;
 }

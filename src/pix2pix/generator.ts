@@ -5,7 +5,6 @@
  * Level 0 is the outermost block, level `numDowns - 1` the innermost. Keys nest as
  * `model.model` (level 0), then `.1.model` (level 1), then `.3.model` for each deeper level.
  */
-import { tf } from '../core/tf.js';
 import type { Tensor4D } from '../core/tf.js';
 import type { ResolvedGenerator } from './config.js';
 import {
@@ -17,6 +16,10 @@ import {
   normSpecs,
   convBias,
   appliedBias,
+  activation,
+  tanh,
+  concatChannels,
+  maskMul,
   type ForwardContext,
 } from './layers.js';
 import type { ParamSpec, ParamStore } from './params.js';
@@ -97,7 +100,8 @@ export function dropoutKey(L: UnetLevel): string {
 
 /**
  * Runs the generator on an NHWC batch in [-1, 1]; returns NHWC in [-1, 1] (tanh).
- * Call inside `tf.tidy` (or a gradient function): intermediate tensors are not disposed here.
+ * Call inside `tf.tidy` (or a gradient function): intermediate tensors are not disposed here, and
+ * the backward pass refers to them, so nothing may dispose them before backprop ends.
  */
 export function generatorForward(
   store: ParamStore,
@@ -114,9 +118,9 @@ export function generatorForward(
     const p = L.prefix;
     if (L.outermost) {
       const d = conv(store, `${p}.${L.idx.down}`, a, 2, 1, bias);
-      const s = block(i + 1, tf.leakyRelu(d, 0.2));
-      const u = convT(store, `${p}.${L.idx.up}`, tf.relu(s), L.outerC, true);
-      return tf.tanh(u);
+      const s = block(i + 1, activation(d, 0.2));
+      const u = convT(store, `${p}.${L.idx.up}`, activation(s, 0), L.outerC, true);
+      return tanh(u);
     }
     const d = conv(
       store,
@@ -133,12 +137,18 @@ export function generatorForward(
       ? hasDownNorm
         ? downNorm()
         : d
-      : block(i + 1, hasDownNorm ? downNorm(0.2) : tf.leakyRelu(d, 0.2));
-    let u = convT(store, `${p}.${L.idx.up}`, tf.relu(s), L.outerC, appliedBias(bias, true, g.norm));
+      : block(i + 1, hasDownNorm ? downNorm(0.2) : activation(d, 0.2));
+    let u = convT(
+      store,
+      `${p}.${L.idx.up}`,
+      activation(s, 0),
+      L.outerC,
+      appliedBias(bias, true, g.norm),
+    );
     u = norm(store, `${p}.${L.idx.upNorm}`, u, g.norm, ctx);
     const mask = L.dropout ? ctx.dropoutMasks?.get(dropoutKey(L)) : undefined;
-    if (mask) u = tf.mul(u, mask);
-    return tf.concat([a, u], 3);
+    if (mask) u = maskMul(u, mask);
+    return concatChannels(a, u);
   };
   return block(0, x);
 }

@@ -14,6 +14,7 @@ import {
   BN_STATS_KERNEL,
   type BatchNormKernelAttrs,
 } from '../core/fused-kernels.js';
+import { tapeOp } from './tape.js';
 
 /** BatchNorm / InstanceNorm epsilon and BatchNorm momentum of PyTorch's defaults. */
 export const NORM_EPS = 1e-5;
@@ -38,9 +39,20 @@ export function conv(
   pad: number,
   bias: boolean,
 ): Tensor4D {
-  let y = tf.conv2d(x, store.get(`${prefix}.weight`) as unknown as Tensor4D, stride, pad);
-  if (bias) y = tf.add(y, store.get(`${prefix}.bias`));
-  return y;
+  const w = store.get(`${prefix}.weight`) as unknown as Tensor4D;
+  const b = bias ? store.get(`${prefix}.bias`) : undefined;
+  const forward = (): Tensor => {
+    const y = tf.conv2d(x, w, stride, pad);
+    return b ? tf.add(y, b) : y;
+  };
+  // tfjs's Conv2D and Add gradients.
+  const grads = (dy: Tensor, [xs, ws]: Tensor[]) => ({
+    x: () => tf.conv2dTranspose(dy as Tensor4D, ws as Tensor4D, x.shape, stride, pad),
+    w: () => filterGrad(xs as Tensor4D, dy as Tensor4D, w.shape, stride, pad),
+    b: () => tf.sum(dy, [0, 1, 2]),
+  });
+  const inputs: Record<string, Tensor> = b ? { x, w, b } : { x, w };
+  return tapeOp(inputs, forward, grads, { tensors: [x, w] }) as Tensor4D;
 }
 
 /** A k4 s2 p1 transposed convolution (PyTorch ConvTranspose2d(in, out, 4, 2, 1)): doubles H and W. */
@@ -52,15 +64,91 @@ export function convT(
   bias: boolean,
 ): Tensor4D {
   const [n, h, w] = x.shape;
-  let y = tf.conv2dTranspose(
-    x,
-    store.get(`${prefix}.weight`) as unknown as Tensor4D,
-    [n, h * 2, w * 2, outChannels],
-    2,
-    1,
-  );
-  if (bias) y = tf.add(y, store.get(`${prefix}.bias`));
-  return y;
+  const k = store.get(`${prefix}.weight`) as unknown as Tensor4D;
+  const b = bias ? store.get(`${prefix}.bias`) : undefined;
+  const forward = (): Tensor => {
+    const y = tf.conv2dTranspose(x, k, [n, h * 2, w * 2, outChannels], 2, 1);
+    return b ? tf.add(y, b) : y;
+  };
+  // tfjs's Conv2DBackpropInput gradient: a conv of dy, and the filter gradient with x as `dy`.
+  const grads = (dy: Tensor, [xs, ks]: Tensor[]) => ({
+    x: () => tf.conv2d(dy as Tensor4D, ks as Tensor4D, 2, 1),
+    w: () => filterGrad(dy as Tensor4D, xs as Tensor4D, k.shape, 2, 1),
+    b: () => tf.sum(dy, [0, 1, 2]),
+  });
+  const inputs: Record<string, Tensor> = b ? { x, w: k, b } : { x, w: k };
+  return tapeOp(inputs, forward, grads, { tensors: [x, k] }) as Tensor4D;
+}
+
+/** The `Conv2DBackpropFilter` kernel as tfjs's conv gradients call it (NHWC). */
+function filterGrad(
+  x: Tensor4D,
+  dy: Tensor4D,
+  filterShape: number[],
+  stride: number,
+  pad: number,
+): Tensor {
+  return tf
+    .engine()
+    .runKernel(
+      'Conv2DBackpropFilter',
+      { x, dy },
+      { strides: stride, pad, dataFormat: 'NHWC', filterShape },
+    ) as Tensor;
+}
+
+/**
+ * LeakyReLU of `slope` (0: ReLU), with tfjs's gradients (`dy * step(x)`; `dy` where `x > 0`, else
+ * `dy * slope`).
+ */
+export function activation(x: Tensor4D, slope: number): Tensor4D {
+  const save = { tensors: [x] };
+  if (slope === 0)
+    return tapeOp(
+      { x },
+      () => tf.relu(x),
+      (dy, [xs]) => ({ x: () => tf.mul(dy, tf.step(xs!)) }),
+      save,
+    ) as Tensor4D;
+  return tapeOp(
+    { x },
+    () => tf.leakyRelu(x, slope),
+    (dy, [xs]) => ({ x: () => tf.where(tf.greater(xs!, 0), dy, tf.mul(dy, slope)) }),
+    save,
+  ) as Tensor4D;
+}
+
+/** tanh, with tfjs's gradient `(1 - y^2) * dy` from the saved output. */
+export function tanh(x: Tensor4D): Tensor4D {
+  return tapeOp(
+    { x },
+    () => tf.tanh(x),
+    (dy, [y]) => ({ x: () => tf.mul(tf.sub(tf.scalar(1), tf.square(y!)), dy) }),
+    { output: true },
+  ) as Tensor4D;
+}
+
+/** Channel concatenation (NHWC) of two tensors; the gradient is split back. */
+export function concatChannels(a: Tensor4D, b: Tensor4D): Tensor4D {
+  const sizes = [a.shape[3], b.shape[3]];
+  return tapeOp(
+    { a, b },
+    () => tf.concat([a, b], 3),
+    (dy) => {
+      const [da, db] = tf.split(dy, sizes, 3);
+      return { a: () => da, b: () => db };
+    },
+  ) as Tensor4D;
+}
+
+/** `x * mask` for a constant mask (dropout): the gradient is `dy * mask`. */
+export function maskMul(x: Tensor4D, mask: Tensor): Tensor4D {
+  return tapeOp(
+    { x },
+    () => tf.mul(x, mask),
+    (dy, [m]) => ({ x: () => tf.mul(dy, m!) }),
+    { tensors: [mask] },
+  ) as Tensor4D;
 }
 
 /**
@@ -76,8 +164,7 @@ export function norm(
   ctx: ForwardContext,
   slope?: number,
 ): Tensor4D {
-  const act = (y: Tensor4D): Tensor4D =>
-    slope === undefined ? y : slope === 0 ? tf.relu(y) : tf.leakyRelu(y, slope);
+  const act = (y: Tensor4D): Tensor4D => (slope === undefined ? y : activation(y, slope));
   if (kind === 'none') return act(x);
   if (kind === 'instance') {
     const { mean, variance } = tf.moments(x, [1, 2], true);
@@ -104,7 +191,6 @@ export function norm(
       rv.assign(run(rv, 1, unbias));
       store.counters.set(prefix, (store.counters.get(prefix) ?? 0) + 1);
     }
-    stats.dispose();
     return y;
   }
   const { y, mean, variance } = batchNormTrain(x, gamma, beta);
@@ -126,10 +212,10 @@ function hasFusedBatchNorm(): boolean {
 
 /**
  * {@link batchNormTrain} (and the activation of `slope`, if any) through the backend's BatchNorm
- * kernels: one statistics kernel and one normalisation kernel forward, one kernel backward
- * (saving `x`, the statistics and `gamma`: the backward recomputes `xhat` from them; and the
- * output, whose sign is the activation's mask). Returns the `[2, C]` statistics too (caller
- * disposes).
+ * kernels: one statistics kernel and one normalisation kernel forward, one kernel backward (from
+ * `x`, the statistics and `gamma`, which recompute `xhat`, and the output, whose sign is the
+ * activation's mask). The statistics are computed outside the differentiable op (the closed-form
+ * backward accounts for them) and returned; they live in the caller's scope like any intermediate.
  */
 function batchNormTrainFused(
   x: Tensor4D,
@@ -137,33 +223,21 @@ function batchNormTrainFused(
   beta: Tensor,
   slope?: number,
 ): { y: Tensor4D; stats: Tensor } {
-  let stats!: Tensor;
   const attrs: BatchNormKernelAttrs =
     slope === undefined ? { epsilon: NORM_EPS } : { epsilon: NORM_EPS, slope };
-  const f = tf.customGrad((...args: Array<Tensor | tf.GradSaveFunc>) => {
-    const [x4, g, b, save] = args as [Tensor4D, Tensor, Tensor, tf.GradSaveFunc];
-    const s = tf.engine().runKernel(BN_STATS_KERNEL, { x: x4 }) as Tensor;
-    stats = tf.keep(s);
-    const value = tf
-      .engine()
-      .runKernel(BN_APPLY_KERNEL, { x: x4, stats: s, gamma: g, beta: b }, attrs) as Tensor;
-    save(slope === undefined ? [x4, s, g] : [x4, s, g, value]);
-    return {
-      value,
-      gradFunc: (dy: Tensor, [xS, sS, gS, yS]: Tensor[]) =>
-        tf
-          .engine()
-          .runKernel(
-            BN_GRAD_KERNEL,
-            yS
-              ? { dy, x: xS!, stats: sS!, gamma: gS!, y: yS }
-              : { dy, x: xS!, stats: sS!, gamma: gS! },
-            attrs,
-          ) as Tensor[],
-    };
-  });
-  const y = f(x, gamma, beta) as Tensor4D;
-  return { y, stats };
+  const stats = tf.engine().runKernel(BN_STATS_KERNEL, { x }) as Tensor;
+  const y = tapeOp(
+    { x, gamma, beta },
+    () => tf.engine().runKernel(BN_APPLY_KERNEL, { x, stats, gamma, beta }, attrs) as Tensor,
+    (dy, [xs, ss, gs, ys]) => {
+      const inputs: tf.NamedTensorMap = { dy, x: xs!, stats: ss!, gamma: gs! };
+      if (ys) inputs.y = ys;
+      const [dx, dgamma, dbeta] = tf.engine().runKernel(BN_GRAD_KERNEL, inputs, attrs) as Tensor[];
+      return { x: () => dx, gamma: () => dgamma, beta: () => dbeta };
+    },
+    { tensors: [x, stats, gamma], output: slope !== undefined },
+  );
+  return { y: y as Tensor4D, stats };
 }
 
 /**

@@ -2,6 +2,7 @@
 import { tf } from '../core/tf.js';
 import type { Tensor, Scalar } from '@tensorflow/tfjs-core';
 import type { GanMode } from './config.js';
+import { tapeOp } from './tape.js';
 import { LOSS_GRAD_KERNEL, LOSS_KERNEL, type LossKernelAttrs } from '../core/fused-kernels.js';
 
 /** Whether the active backend registered the fused loss kernels. */
@@ -18,18 +19,21 @@ function hasFusedLoss(): boolean {
  * constant (the target image): it gets no gradient.
  */
 function fusedLoss(attrs: LossKernelAttrs, x: Tensor, y?: Tensor): Scalar {
-  const f = tf.customGrad((...args: Array<Tensor | tf.GradSaveFunc>) => {
-    const [xx, save] = args as [Tensor, tf.GradSaveFunc];
-    save([xx]);
-    return {
-      value: tf.engine().runKernel(LOSS_KERNEL, y ? { x: xx, y } : { x: xx }, attrs) as Tensor,
-      gradFunc: (dy: Tensor, [xs]: Tensor[]) =>
+  return tapeOp(
+    { x },
+    () => tf.engine().runKernel(LOSS_KERNEL, y ? { x, y } : { x }, attrs) as Tensor,
+    (dy, [xs, ys]) => ({
+      x: () =>
         tf
           .engine()
-          .runKernel(LOSS_GRAD_KERNEL, y ? { dy, x: xs!, y } : { dy, x: xs! }, attrs) as Tensor,
-    };
-  });
-  return f(x) as Scalar;
+          .runKernel(
+            LOSS_GRAD_KERNEL,
+            ys ? { dy, x: xs!, y: ys } : { dy, x: xs! },
+            attrs,
+          ) as Tensor,
+    }),
+    { tensors: y ? [x, y] : [x] },
+  ) as Scalar;
 }
 
 /**

@@ -18,7 +18,8 @@ import { discriminatorSpecs, discriminatorForward } from './discriminator.js';
 import { ParamStore, tfToTorch } from './params.js';
 import { Adam } from './adam.js';
 import { ganLoss, l1 } from './losses.js';
-import type { ForwardContext } from './layers.js';
+import { concatChannels, type ForwardContext } from './layers.js';
+import { holdForBackward } from './tape.js';
 import { exportStateDict, importStateDict, type LoadOptions } from './state-dict.js';
 
 /** Losses of one training step, named as the reference prints them (`G_L1` already weighted). */
@@ -200,14 +201,16 @@ export class Pix2PixModel {
       // D update on the detached fake (no tape through G here).
       const dVars = this.D.trainable();
       const dParts: Tensor[] = [];
-      const dRes = tf.variableGrads(() => {
-        const predFake = discriminatorForward(this.D, d, tf.concat([realA, fake], 3), trainCtx);
-        const lossFake = ganLoss(predFake, false, t.ganMode);
-        const predReal = discriminatorForward(this.D, d, tf.concat([realA, realB], 3), trainCtx);
-        const lossReal = ganLoss(predReal, true, t.ganMode);
-        dParts.push(tf.keep(lossFake), tf.keep(lossReal));
-        return tf.mul(tf.add(lossFake, lossReal), 0.5);
-      }, dVars);
+      const dRes = holdForBackward(() =>
+        tf.variableGrads(() => {
+          const predFake = discriminatorForward(this.D, d, concatChannels(realA, fake), trainCtx);
+          const lossFake = ganLoss(predFake, false, t.ganMode);
+          const predReal = discriminatorForward(this.D, d, concatChannels(realA, realB), trainCtx);
+          const lossReal = ganLoss(predReal, true, t.ganMode);
+          dParts.push(tf.keep(lossFake), tf.keep(lossReal));
+          return tf.mul(tf.add(lossFake, lossReal), 0.5);
+        }, dVars),
+      );
       kept.push(...dParts, dRes.value);
       const dGrads = orderedGrads(dRes.grads, dVars);
       if (opts.captureGrads) await capture(opts.captureGrads.D, this.D, dVars, dGrads);
@@ -219,18 +222,20 @@ export class Pix2PixModel {
       // reference runs G once per step, and tfjs cannot keep a tape across the D update.
       const gVars = this.G.trainable();
       const gParts: Tensor[] = [];
-      const gRes = tf.variableGrads(() => {
-        const f = generatorForward(this.G, g, realA, {
-          batchStats: true,
-          updateStats: false,
-          dropoutMasks: masks,
-        });
-        const pred = discriminatorForward(this.D, d, tf.concat([realA, f], 3), trainCtx);
-        const lossGan = ganLoss(pred, true, t.ganMode);
-        const lossL1 = l1(f, realB, t.lambdaL1);
-        gParts.push(tf.keep(lossGan), tf.keep(lossL1));
-        return tf.add(lossGan, lossL1);
-      }, gVars);
+      const gRes = holdForBackward(() =>
+        tf.variableGrads(() => {
+          const f = generatorForward(this.G, g, realA, {
+            batchStats: true,
+            updateStats: false,
+            dropoutMasks: masks,
+          });
+          const pred = discriminatorForward(this.D, d, concatChannels(realA, f), trainCtx);
+          const lossGan = ganLoss(pred, true, t.ganMode);
+          const lossL1 = l1(f, realB, t.lambdaL1);
+          gParts.push(tf.keep(lossGan), tf.keep(lossL1));
+          return tf.add(lossGan, lossL1);
+        }, gVars),
+      );
       kept.push(...gParts, gRes.value);
       const gGrads = orderedGrads(gRes.grads, gVars);
       if (opts.captureGrads) await capture(opts.captureGrads.G, this.G, gVars, gGrads);

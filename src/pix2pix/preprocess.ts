@@ -9,6 +9,9 @@
  */
 import { ShapeError } from '../core/errors.js';
 import type { Rng } from '../core/rng.js';
+import type { PairSample } from '../core/image.js';
+
+export type { PairSample };
 
 /** An image as HWC float data (row-major, interleaved channels), values in [-1, 1]. */
 export interface HwcImage {
@@ -402,22 +405,6 @@ function checkImage(img: HwcImage): void {
       `Image of ${width}x${height}x${channels} does not match its data length ${data.length}.`,
     );
   }
-}
-
-/**
- * One training pair as the data loaders give it: HWC floats in [-1, 1]. `a` is the generator's
- * input and `b` its target (the loader has already applied the direction), both `width` x
- * `height`, with `channelsA` and `channelsB` channels.
- */
-export interface PairSample {
-  a: Float32Array;
-  b: Float32Array;
-  width: number;
-  height: number;
-  channelsA: number;
-  channelsB: number;
-  /** Where the pair came from (a file name relative to its folder). */
-  name: string;
 }
 
 /**

@@ -19,6 +19,7 @@ import { Pix2PixError } from '../core/errors.js';
 import type { WorkerBackendInfo, WorkerModelOptions } from '../workers/protocol.js';
 import type { RGBAImage } from '../core/image.js';
 import type { BackendRequest } from '../backends/select.js';
+import { TF_BACKEND_NAMES } from '../backends/types.js';
 import type { NormKind } from '../pix2pix/config.js';
 import { DrawingSurface, type SurfaceImage } from './drawing-surface.js';
 import {
@@ -111,7 +112,7 @@ const RELOAD = new Set([
   'worker-url',
   'threads',
 ]);
-const BACKENDS = ['auto', 'wasm', 'webgl', 'webgpu', 'cpu'];
+const BACKENDS: readonly string[] = ['auto', ...TF_BACKEND_NAMES];
 /** Translation waits for a pause this long in a stroke (a running one is never interrupted). */
 const DEBOUNCE_MS = 40;
 /** Default watchdog: the least time a translation gets before the worker is restarted, ms. */
@@ -812,7 +813,7 @@ export class Pix2PixTranslatorElement extends Base {
     const bad = names.filter((n) => !BACKENDS.includes(n));
     if (bad.length)
       throw new RangeError(
-        `Attribute "backend" got "${bad.join(', ')}"; expected auto or one of wasm, webgl, webgpu, cpu (or a comma-separated list).`,
+        `Attribute "backend" got "${bad.join(', ')}"; expected one of ${BACKENDS.join(', ')} (or a comma-separated list).`,
       );
     return (names.length === 1 ? names[0] : names) as BackendRequest;
   }

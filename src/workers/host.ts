@@ -6,7 +6,7 @@ import * as Comlink from 'comlink';
 import nodeEndpoint from 'comlink/dist/esm/node-adapter.mjs';
 import { InThreadPix2Pix } from '../api/in-thread.js';
 import { BackendError, DisposedError, WorkerError } from '../core/errors.js';
-import { detectEnvironment } from '../backends/index.js';
+import { BACKENDS, detectEnvironment } from '../backends/index.js';
 import type { BackendRequest } from '../backends/index.js';
 import type { FloatImage, PixelImage } from '../core/image.js';
 import type { RGBAImage } from '../core/image.js';
@@ -64,8 +64,6 @@ function samplesForWire(set: SampleSet): { set: SampleSet; buffers: ArrayBuffer[
   return { set: { ...set, samples }, buffers: [...new Set(buffers)] };
 }
 
-const GPU_BACKENDS = ['webgl', 'webgpu'];
-
 /** Buffers of results, handed over rather than copied (the worker keeps no reference). */
 function transferImage<T extends { data: ArrayBufferView }>(img: T): T {
   return Comlink.transfer(img, [img.data.buffer as ArrayBuffer]);
@@ -111,7 +109,7 @@ export function createWorkerHost(
         if (
           !(e instanceof BackendError) ||
           detectEnvironment() !== 'worker' ||
-          !names.some((n) => GPU_BACKENDS.includes(n))
+          !names.some((n) => BACKENDS[n]?.gpu)
         )
           throw e;
         fallback = { requested, error: e.message };

@@ -101,7 +101,7 @@ if (childOptions !== undefined) {
   });
 
   test('wasm threads agree with the cpu backend on conv2d in this process', async () => {
-    await tf.setBackend('cpu');
+    await initBackend('cpu');
     const x = tf.randomUniform([1, 16, 16, 6], -1, 1, 'float32', 1);
     const w = tf.randomUniform([4, 4, 6, 8], -1, 1, 'float32', 2);
     const ref = await tf.conv2d(x as tf.Tensor4D, w as tf.Tensor4D, 2, 'same').data();

@@ -6,16 +6,7 @@
  * suite on wasm still checks that chain.
  */
 import { tf } from '../../core/tf.js';
-import {
-  BN_APPLY_KERNEL,
-  BN_GRAD_KERNEL,
-  BN_RUNNING_KERNEL,
-  BN_STATS_KERNEL,
-  LOSS_GRAD_KERNEL,
-  LOSS_KERNEL,
-  type BatchNormKernelAttrs,
-  type LossKernelAttrs,
-} from '../../core/fused-kernels.js';
+import type { BatchNormKernelAttrs, LossKernelAttrs } from '../../core/fused-kernels.js';
 
 interface CpuLike {
   readSync(id: tf.DataId): unknown;
@@ -147,26 +138,12 @@ const lossGrad: tf.KernelFunc = ({ inputs, backend, attrs }) => {
   return make(backend, x!.shape, out);
 };
 
-/**
- * Registers the BatchNorm and loss kernels for `cpu` (idempotent; other backends are ignored).
- *
- * @example
- * ```ts
- * registerCpuFusedKernels('cpu');
- * ```
- */
-export function registerCpuFusedKernels(backendName: string): void {
-  if (backendName !== 'cpu') return;
-  const kernels: Array<[string, tf.KernelFunc]> = [
-    [BN_STATS_KERNEL, stats],
-    [BN_APPLY_KERNEL, apply],
-    [BN_GRAD_KERNEL, grad],
-    [BN_RUNNING_KERNEL, running],
-    [LOSS_KERNEL, loss],
-    [LOSS_GRAD_KERNEL, lossGrad],
-  ];
-  for (const [kernelName, kernelFunc] of kernels) {
-    if (!tf.getKernel(kernelName, 'cpu'))
-      tf.registerKernel({ kernelName, backendName: 'cpu', kernelFunc });
-  }
-}
+// The kernel functions by the names the kernel list (src/backends/kernels.ts) registers them as.
+export {
+  stats as batchStatsCpu,
+  apply as batchNormApplyCpu,
+  grad as batchNormGradCpu,
+  running as batchNormRunningCpu,
+  loss as lossCpu,
+  lossGrad as lossGradCpu,
+};

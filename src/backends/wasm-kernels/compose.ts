@@ -48,7 +48,7 @@ export function callWasmKernel(
   const kernel = tf.getKernel(name, 'wasm');
   if (!kernel) {
     throw new Error(
-      `The wasm backend has no "${name}" kernel registered; import '@tensorflow/tfjs-backend-wasm' before calling registerWasmKernels().`,
+      `The wasm backend has no "${name}" kernel registered; initialise the wasm backend (initBackend('wasm')) first.`,
     );
   }
   // Concat/AddN take their inputs as an array (tfjs-backend-wasm kernels/Concat.ts).

@@ -4,13 +4,12 @@
  * - `Conv2DBackpropInput` (the stock one is a scalar loop; ours runs every geometry on XNNPACK
  *   BatchMatMul + col2im, or on XNNPACK Conv2D with cached re-laid-out weights);
  * - `Conv2D` (im2col + XNNPACK matmul where the stock kernel's weight re-layout would dominate:
- *   small images with weights that change every step).
+ *   small images with weights that change every step);
+ * - pix2pix's Adam kernel on the wasm heap (`adam.ts`).
+ * They are registered from the kernel list, src/backends/kernels.ts.
  */
-import '@tensorflow/tfjs-backend-wasm';
-import { tf } from '../../core/tf.js';
-import { conv2dBackpropFilterWasm } from './conv2d-backprop-filter.js';
-import { makeConv2dBackpropInputWasm } from './conv2d-backprop-input.js';
-import { makeConv2dWasm } from './conv2d.js';
+import type { tf } from '../../core/tf.js';
+import { stockKernel } from '../kernels.js';
 
 export { callWasmKernel, withWasmScope } from './compose.js';
 export type { WasmScope, KernelInputs, ExplicitPad4 } from './compose.js';
@@ -33,94 +32,33 @@ export {
   clearDerivedWeights,
 } from './weight-cache.js';
 export { transposeInto, transposeOnHeap } from './compose.js';
-
-const filterKernel = conv2dBackpropFilterWasm as unknown as tf.KernelFunc;
-let inputKernel: tf.KernelFunc | undefined;
-let stockBackpropInput: tf.KernelConfig | undefined;
-let convKernel: tf.KernelFunc | undefined;
-let stockConv: tf.KernelConfig | undefined;
+export { adamWasm } from './adam.js';
 
 /**
- * The stock tfjs-backend-wasm `Conv2DBackpropInput` config, as it was before
- * {@link registerWasmKernels} replaced it (undefined before the first call). For benchmarks and
- * tests that compare the two.
+ * The stock tfjs-backend-wasm `Conv2DBackpropInput` config, as it was before the kernel list
+ * (src/backends/kernels.ts) replaced it (undefined before the wasm backend's kernels were
+ * registered). For benchmarks and tests that compare the two.
  *
  * @example
  * ```ts
- * registerWasmKernels();
+ * await initBackend('wasm');
  * const stock = stockConv2dBackpropInput()!;
  * ```
  */
 export function stockConv2dBackpropInput(): tf.KernelConfig | undefined {
-  return stockBackpropInput;
-}
-
-function replace(config: tf.KernelConfig): void {
-  if (tf.getKernel(config.kernelName, 'wasm')) tf.unregisterKernel(config.kernelName, 'wasm');
-  tf.registerKernel(config);
+  return stockKernel('wasm', 'Conv2DBackpropInput');
 }
 
 /**
- * Registers this folder's kernels for the `'wasm'` backend. Idempotent; call it before or after
- * `tf.setBackend('wasm')` (kernels here need no setup of their own, and the replaced stock
- * kernel's `setupFunc` is carried over so its fallback works when the backend starts later).
+ * The stock tfjs-backend-wasm `Conv2D` config, as it was before the kernel list replaced it
+ * (undefined before the wasm backend's kernels were registered).
  *
  * @example
  * ```ts
- * registerWasmKernels();
- * await tf.setBackend('wasm');
- * const g = tf.grad((w: tf.Tensor4D) => tf.conv2d(x, w, 2, 1).sum())(w); // now works on wasm
- * ```
- */
-export function registerWasmKernels(): void {
-  if (tf.getKernel('Conv2DBackpropFilter', 'wasm')?.kernelFunc !== filterKernel) {
-    replace({ kernelName: 'Conv2DBackpropFilter', backendName: 'wasm', kernelFunc: filterKernel });
-  }
-  const current = tf.getKernel('Conv2DBackpropInput', 'wasm');
-  if (!current) {
-    throw new Error(
-      'tfjs-backend-wasm registered no Conv2DBackpropInput kernel to fall back on; is @tensorflow/tfjs-backend-wasm 4.x installed?',
-    );
-  }
-  if (!(inputKernel && current.kernelFunc === inputKernel)) {
-    stockBackpropInput = current;
-    inputKernel = makeConv2dBackpropInputWasm(current);
-    replace({
-      kernelName: 'Conv2DBackpropInput',
-      backendName: 'wasm',
-      kernelFunc: inputKernel,
-      setupFunc: current.setupFunc,
-      disposeFunc: current.disposeFunc,
-    });
-  }
-  const conv = tf.getKernel('Conv2D', 'wasm');
-  if (!conv)
-    throw new Error(
-      'tfjs-backend-wasm registered no Conv2D kernel to fall back on; is @tensorflow/tfjs-backend-wasm 4.x installed?',
-    );
-  if (!(convKernel && conv.kernelFunc === convKernel)) {
-    stockConv = conv;
-    convKernel = makeConv2dWasm(conv);
-    replace({
-      kernelName: 'Conv2D',
-      backendName: 'wasm',
-      kernelFunc: convKernel,
-      setupFunc: conv.setupFunc,
-      disposeFunc: conv.disposeFunc,
-    });
-  }
-}
-
-/**
- * The stock tfjs-backend-wasm `Conv2D` config, as it was before {@link registerWasmKernels}
- * replaced it (undefined before the first call).
- *
- * @example
- * ```ts
- * registerWasmKernels();
+ * await initBackend('wasm');
  * const stock = stockConv2d()!;
  * ```
  */
 export function stockConv2d(): tf.KernelConfig | undefined {
-  return stockConv;
+  return stockKernel('wasm', 'Conv2D');
 }

@@ -6,13 +6,7 @@
  * 13 programs per train-mode forward and ~10 per backward.
  */
 import { tf } from '../../core/tf.js';
-import {
-  BN_APPLY_KERNEL,
-  BN_GRAD_KERNEL,
-  BN_RUNNING_KERNEL,
-  BN_STATS_KERNEL,
-  type BatchNormKernelAttrs,
-} from '../../core/fused-kernels.js';
+import { BN_GRAD_KERNEL, type BatchNormKernelAttrs } from '../../core/fused-kernels.js';
 
 /** The subset of tfjs-backend-webgl's `GPGPUProgram` these programs fill in. */
 interface GPGPUProgramLike {
@@ -217,11 +211,3 @@ export const batchNormGradWebGL: tf.KernelFunc = ({ inputs, backend, attrs }) =>
   );
   return [dx, dgamma, dbeta];
 };
-
-/** The BatchNorm kernels for webgl, by name. */
-export const BATCH_NORM_WEBGL: Array<[string, tf.KernelFunc]> = [
-  [BN_STATS_KERNEL, batchStatsWebGL],
-  [BN_APPLY_KERNEL, batchNormApplyWebGL],
-  [BN_GRAD_KERNEL, batchNormGradWebGL],
-  [BN_RUNNING_KERNEL, batchNormRunningWebGL],
-];

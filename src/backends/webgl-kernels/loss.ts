@@ -4,7 +4,7 @@
  * instead of ~8 kernels forward and ~10 backward per loss term.
  */
 import { tf } from '../../core/tf.js';
-import { LOSS_GRAD_KERNEL, LOSS_KERNEL, type LossKernelAttrs } from '../../core/fused-kernels.js';
+import { LOSS_KERNEL, type LossKernelAttrs } from '../../core/fused-kernels.js';
 
 interface GPGPUProgramLike {
   variableNames: string[];
@@ -111,9 +111,3 @@ export const lossGradWebGL: tf.KernelFunc = ({ inputs, backend, attrs }) => {
     [[a.target], [a.scale / tf.util.sizeFromShape(x.shape)]],
   );
 };
-
-/** The loss kernels for webgl, by name. */
-export const LOSS_WEBGL: Array<[string, tf.KernelFunc]> = [
-  [LOSS_KERNEL, lossWebGL],
-  [LOSS_GRAD_KERNEL, lossGradWebGL],
-];

@@ -6,13 +6,7 @@
  * programs per train-mode forward and ~10 per backward.
  */
 import { tf } from '../../core/tf.js';
-import {
-  BN_APPLY_KERNEL,
-  BN_GRAD_KERNEL,
-  BN_RUNNING_KERNEL,
-  BN_STATS_KERNEL,
-  type BatchNormKernelAttrs,
-} from '../../core/fused-kernels.js';
+import { BN_GRAD_KERNEL, type BatchNormKernelAttrs } from '../../core/fused-kernels.js';
 import type { Uniform, WebGPUBackendLike, WebGPUProgramLike } from './program.js';
 
 /** Threads per workgroup of the per-channel reductions (a power of two). */
@@ -248,11 +242,3 @@ export const batchNormGradWebGPU: tf.KernelFunc = ({ inputs, backend, attrs }) =
   );
   return [dx, dgamma, dbeta];
 };
-
-/** The BatchNorm kernels for webgpu, by name. */
-export const BATCH_NORM_WEBGPU: Array<[string, tf.KernelFunc]> = [
-  [BN_STATS_KERNEL, batchStatsWebGPU],
-  [BN_APPLY_KERNEL, batchNormApplyWebGPU],
-  [BN_GRAD_KERNEL, batchNormGradWebGPU],
-  [BN_RUNNING_KERNEL, batchNormRunningWebGPU],
-];

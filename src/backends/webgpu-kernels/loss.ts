@@ -4,7 +4,7 @@
  * one elementwise program, instead of ~8 kernels forward and ~10 backward per loss term.
  */
 import { tf } from '../../core/tf.js';
-import { LOSS_GRAD_KERNEL, LOSS_KERNEL, type LossKernelAttrs } from '../../core/fused-kernels.js';
+import { LOSS_KERNEL, type LossKernelAttrs } from '../../core/fused-kernels.js';
 import type { WebGPUBackendLike, WebGPUProgramLike } from './program.js';
 
 const GROUP = 256;
@@ -108,9 +108,3 @@ export const lossGradWebGPU: tf.KernelFunc = ({ inputs, backend, attrs }) => {
     ],
   );
 };
-
-/** The loss kernels for webgpu, by name. */
-export const LOSS_WEBGPU: Array<[string, tf.KernelFunc]> = [
-  [LOSS_KERNEL, lossWebGPU],
-  [LOSS_GRAD_KERNEL, lossGradWebGPU],
-];

@@ -2,7 +2,7 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { tf } from '../../../src/core/tf.js';
 import { initBackend } from '../../../src/backends/index.js';
-import { registerWasmKernels, conv2dGeometry } from '../../../src/backends/wasm-kernels/index.js';
+import { conv2dGeometry } from '../../../src/backends/wasm-kernels/index.js';
 import { onCpuAndWasm, randn, relL2, TOL } from './support.js';
 
 type Pad =
@@ -21,7 +21,6 @@ interface Case {
 const filterGrad = suite('Conv2DBackpropFilter on wasm');
 
 filterGrad.before(async () => {
-  registerWasmKernels();
   await initBackend('wasm');
 });
 
@@ -157,13 +156,6 @@ filterGrad('leaks no tensors or wasm buffers over 20 calls', async () => {
   assert.is(tf.memory().numTensors, tensors);
   assert.is(backend.numDataIds(), ids);
   tf.dispose([x, w]);
-});
-
-filterGrad('registerWasmKernels is idempotent', () => {
-  registerWasmKernels();
-  const k = tf.getKernel('Conv2DBackpropFilter', 'wasm');
-  registerWasmKernels();
-  assert.is(tf.getKernel('Conv2DBackpropFilter', 'wasm'), k);
 });
 
 filterGrad.run();

@@ -3,7 +3,6 @@ import * as assert from 'uvu/assert';
 import { tf } from '../../../src/core/tf.js';
 import { initBackend } from '../../../src/backends/index.js';
 import {
-  registerWasmKernels,
   conv2dGeometry,
   planConv2dBackpropInput,
   stockConv2dBackpropInput,
@@ -31,7 +30,6 @@ interface Case {
 const input = suite('Conv2DBackpropInput on wasm');
 
 input.before(async () => {
-  registerWasmKernels();
   await initBackend('wasm');
 });
 

@@ -3,7 +3,6 @@ import * as assert from 'uvu/assert';
 import { tf } from '../../../src/core/tf.js';
 import { initBackend } from '../../../src/backends/index.js';
 import {
-  registerWasmKernels,
   conv2dGeometry,
   chooseConv2d,
   makeConv2dWasm,
@@ -27,7 +26,6 @@ interface Case {
 const conv = suite('Conv2D on wasm');
 
 conv.before(async () => {
-  registerWasmKernels();
   await initBackend('wasm');
 });
 

@@ -16,12 +16,14 @@ const attrs: AdamKernelAttrs = {
   bc2Sqrt: Math.sqrt(1 - 0.999 ** 3),
 };
 
-/** One Adam step on the active backend; returns [param, m, v] values. */
-function step(p: Float32Array, g: Float32Array, m: Float32Array, v: Float32Array, shape: number[]) {
-  const ts = [p, g, m, v].map((a) => tf.tensor(a, shape));
-  const outs = tf
-    .engine()
-    .runKernel(ADAM_KERNEL, { param: ts[0]!, grad: ts[1]!, m: ts[2]!, v: ts[3]! }, attrs as never) as tf.Tensor[];
+/** One Adam step of a group of two parameters on the active backend: [state, p0, p1] values. */
+function step(state: Float32Array, ps: Float32Array[], gs: Float32Array[]): Float32Array[] {
+  const ts: tf.Tensor[] = [tf.tensor2d(state, [2, state.length / 2])];
+  const inputs: tf.NamedTensorMap = { state: ts[0]! };
+  ps.forEach((p, k) => {
+    ts.push((inputs[`p${k}`] = tf.tensor1d(p)), (inputs[`g${k}`] = tf.tensor1d(gs[k]!)));
+  });
+  const outs = tf.engine().runKernel(ADAM_KERNEL, inputs, attrs as never) as tf.Tensor[];
   const vals = outs.map((t) => t.dataSync() as Float32Array);
   tf.dispose([...ts, ...outs]);
   return vals;
@@ -43,19 +45,23 @@ test('loads on the wasm backend', async () => {
   assert.ok(wasmSimd(be), `not loaded: ${wasmSimdFailure(be)}`);
 });
 
-test('gives bitwise the JS loop\'s and the cpu backend\'s results, tail elements included', async () => {
-  // 4 * 1000 + 3: the SIMD body and the scalar tail.
-  const n = 4003;
-  const shape = [n];
+test("gives bitwise the JS loop's and the cpu backend's results, tail elements included", async () => {
+  // 4 * 1000 + 3 and 37: the SIMD body and the scalar tail, at offsets into the packed moments.
+  const sizes = [4003, 37];
+  const n = sizes[0]! + sizes[1]!;
+  const ps = sizes.map((k, i) => data(k, 1 + i, 0.02));
+  const gs = sizes.map((k, i) => data(k, 3 + i, 0.3));
+  const state = new Float32Array(2 * n);
+  state.set(data(n, 5, 0.1));
+  state.set(data(n, 6, 0.01, true), n);
   await initBackend('cpu');
-  const [p, g, m, v] = [data(n, 1, 0.02), data(n, 2, 0.3), data(n, 3, 0.1), data(n, 4, 0.01, true)];
-  const onCpu = step(p!, g!, m!, v!, shape);
+  const onCpu = step(state, ps, gs);
   await initBackend('wasm');
-  const simd = step(p!, g!, m!, v!, shape);
+  const simd = step(state, ps, gs);
   setWasmSimdEnabled(false);
   let js: Float32Array[];
   try {
-    js = step(p!, g!, m!, v!, shape);
+    js = step(state, ps, gs);
   } finally {
     setWasmSimdEnabled(true);
   }
@@ -64,7 +70,7 @@ test('gives bitwise the JS loop\'s and the cpu backend\'s results, tail elements
     assert.equal(simd[k], onCpu[k], `output ${k}: wasm SIMD vs cpu`);
   }
   // Not a no-op: the parameters moved.
-  assert.ok(simd[0]!.some((x, i) => x !== p![i]));
+  assert.ok(simd[1]!.some((x, i) => x !== ps[0]![i]));
 });
 
 test.run();

@@ -11,7 +11,7 @@ import {
 } from '../../../src/core/fused-kernels.js';
 import { norm, normSpecs, NORM_EPS } from '../../../src/pix2pix/layers.js';
 import { ParamStore } from '../../../src/pix2pix/params.js';
-import { countKernels } from '../../../src/backends/webgpu-kernels/op-count.js';
+import { countKernels } from '../../../src/bench/op-count.js';
 
 const SHAPE: [number, number, number, number] = [2, 5, 6, 7];
 const C = SHAPE[3];

@@ -5,7 +5,7 @@ import { initBackend, probeCapabilities } from '../../../src/backends/index.js';
 import { ADAM_KERNEL } from '../../../src/core/fused-kernels.js';
 import { verifyGolden, type GoldenSource } from '../../../src/pix2pix/golden.js';
 import { Pix2PixModel } from '../../../src/pix2pix/model.js';
-import { countKernels } from '../../../src/backends/webgpu-kernels/op-count.js';
+import { countKernels } from '../../../src/bench/op-count.js';
 
 /** A golden folder served by the harness under /fixtures/golden/<cfg>/. */
 function fetchSource(cfg: string): GoldenSource {
@@ -81,7 +81,7 @@ test('a UNet-256-topology training step runs on webgpu with the fused kernels (k
     measure('kernels per step on webgpu', `${count.total} (${count.dispatching} launch GPU work)`);
     assert.is(
       count.byKernel.find(([n]) => n === ADAM_KERNEL)?.[1],
-      model.G.trainable().length + model.D.trainable().length,
+      model.optG.groupCount + model.optD.groupCount,
     );
   } finally {
     model.dispose();

@@ -4,7 +4,7 @@ import { tf } from '../../../src/core/tf.js';
 import { initBackend } from '../../../src/backends/index.js';
 import { LOSS_GRAD_KERNEL, LOSS_KERNEL } from '../../../src/core/fused-kernels.js';
 import { ganLoss, l1 } from '../../../src/pix2pix/losses.js';
-import { countKernels } from '../../../src/backends/webgpu-kernels/op-count.js';
+import { countKernels } from '../../../src/bench/op-count.js';
 
 const SHAPE: [number, number, number, number] = [1, 9, 7, 3];
 

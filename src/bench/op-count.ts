@@ -2,9 +2,9 @@
  * Counting the tfjs kernels a piece of work dispatches. On WebGPU (and WebGL) every kernel costs a
  * fixed ~0.1-0.5 ms of JS, command encoding and submission whatever its size, so at pix2pix's
  * sizes a training step is bound by how many kernels it runs, not by FLOPs: this count is the
- * figure that the fused kernels in this folder reduce.
+ * figure that the fused kernels of src/backends/*-kernels/ reduce.
  */
-import { tf } from '../../core/tf.js';
+import { tf } from '../core/tf.js';
 
 /** Kernel invocations of one piece of work. */
 export interface KernelCount {
