@@ -175,7 +175,10 @@ function cpuMs(): number {
 /** Time per kernel name (or name and input shapes), top-level calls only (CPU ms). */
 export interface KernelProfileRow {
   kernel: string;
+  /** Process CPU time (all threads). */
   ms: number;
+  /** Wall time. */
+  wallMs: number;
   calls: number;
 }
 
@@ -203,11 +206,13 @@ export async function profileWasmKernels(
       if (depth > 0) return original(args);
       depth++;
       const t0 = cpuMs();
+      const w0 = performance.now();
       try {
         return original(args);
       } finally {
         depth--;
         const ms = cpuMs() - t0;
+        const wallMs = performance.now() - w0;
         const shapes = byShape
           ? ' ' +
             Object.values(args.inputs)
@@ -215,8 +220,9 @@ export async function profileWasmKernels(
               .join(' ')
           : '';
         const key = k.kernelName + shapes;
-        const row = stats.get(key) ?? { kernel: key, ms: 0, calls: 0 };
+        const row = stats.get(key) ?? { kernel: key, ms: 0, wallMs: 0, calls: 0 };
         row.ms += ms;
+        row.wallMs += wallMs;
         row.calls++;
         stats.set(key, row);
       }
@@ -342,7 +348,7 @@ export function formatModelResult(r: ModelBenchResult, top = 12): string {
   ];
   for (const p of r.profile.slice(0, top)) {
     lines.push(
-      `  ${p.ms.toFixed(1).padStart(8)} ms ${((100 * p.ms) / total).toFixed(1).padStart(5)}% ${String(p.calls).padStart(4)}x ${p.kernel}`,
+      `  ${p.ms.toFixed(1).padStart(8)} ms ${((100 * p.ms) / total).toFixed(1).padStart(5)}% (wall ${p.wallMs.toFixed(1).padStart(8)} ms) ${String(p.calls).padStart(4)}x ${p.kernel}`,
     );
   }
   return lines.join('\n');

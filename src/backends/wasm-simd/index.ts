@@ -135,7 +135,13 @@ export async function loadWasmSimd(
     const { instance, module } = (await WebAssembly.instantiate(bytes, {
       env: { memory },
     })) as unknown as WebAssembly.WebAssemblyInstantiatedSource;
-    const pool = shared && threads > 1 ? SimdPool.start(module, memory, threads - 1) : undefined;
+    let pool: SimdPool | undefined;
+    try {
+      pool = shared && threads > 1 ? SimdPool.start(module, memory, threads - 1) : undefined;
+    } catch (e) {
+      // No helper threads here (e.g. a permission model): the kernels run on the calling thread.
+      failures.set(backend, `helper threads: ${e instanceof Error ? e.message : String(e)}`);
+    }
     const simd: WasmSimd = {
       exports: instance.exports as unknown as WasmSimdExports,
       memory,
