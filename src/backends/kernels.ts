@@ -59,14 +59,14 @@ export type KernelEntry = AddedKernel | ReplacingKernel;
 
 /**
  * pix2pix's kernels, all backends. The fused kernels of src/core/fused-kernels.ts (Adam, BatchNorm,
- * losses) run on cpu, webgl and webgpu; wasm takes Adam and keeps the tfjs op chain for BatchNorm and
- * the losses (so the golden suite on wasm checks that chain), and gets conv kernels that
- * tfjs-backend-wasm 4.22 lacks (`Conv2DBackpropFilter`) or runs slowly.
+ * losses) run on every backend (cpu and wasm share one JS implementation of BatchNorm and the
+ * losses, with float64 sums); wasm also gets conv kernels that tfjs-backend-wasm 4.22 lacks
+ * (`Conv2DBackpropFilter`) or runs slowly.
  *
  * @example
  * ```ts
  * KERNELS.filter((k) => k.backendName === 'wasm').map((k) => k.kernelName);
- * // ['Pix2PixAdam', 'Conv2DBackpropFilter', 'Conv2DBackpropInput', 'Conv2D']
+ * // ['Pix2PixAdam', 'Pix2PixBatchStats', ..., 'Pix2PixLossGrad', 'Conv2DBackpropFilter', ...]
  * ```
  */
 export const KERNELS: readonly KernelEntry[] = [
@@ -107,11 +107,41 @@ export const KERNELS: readonly KernelEntry[] = [
     load: async () => (await import('./cpu-kernels/batch-norm-loss.js')).lossGradCpu,
   },
 
-  // wasm: Adam on the heap; conv kernels on XNNPACK (see wasm-kernels/index.ts).
+  // wasm: Adam, BatchNorm and losses on the heap; conv kernels on XNNPACK (see wasm-kernels/index.ts).
   {
     backendName: 'wasm',
     kernelName: ADAM_KERNEL,
     load: async () => (await import('./wasm-kernels/adam.js')).adamWasm,
+  },
+  {
+    backendName: 'wasm',
+    kernelName: BN_STATS_KERNEL,
+    load: async () => (await import('./wasm-kernels/batch-norm-loss.js')).batchStatsWasm,
+  },
+  {
+    backendName: 'wasm',
+    kernelName: BN_APPLY_KERNEL,
+    load: async () => (await import('./wasm-kernels/batch-norm-loss.js')).batchNormApplyWasm,
+  },
+  {
+    backendName: 'wasm',
+    kernelName: BN_GRAD_KERNEL,
+    load: async () => (await import('./wasm-kernels/batch-norm-loss.js')).batchNormGradWasm,
+  },
+  {
+    backendName: 'wasm',
+    kernelName: BN_RUNNING_KERNEL,
+    load: async () => (await import('./wasm-kernels/batch-norm-loss.js')).batchNormRunningWasm,
+  },
+  {
+    backendName: 'wasm',
+    kernelName: LOSS_KERNEL,
+    load: async () => (await import('./wasm-kernels/batch-norm-loss.js')).lossWasm,
+  },
+  {
+    backendName: 'wasm',
+    kernelName: LOSS_GRAD_KERNEL,
+    load: async () => (await import('./wasm-kernels/batch-norm-loss.js')).lossGradWasm,
   },
   {
     backendName: 'wasm',

@@ -11,6 +11,42 @@ import { conv2dBackpropFilterSimd } from '../wasm-simd/conv2d-backprop-filter.js
 type Inputs = { x: tf.TensorInfo; dy: tf.TensorInfo };
 
 /**
+ * The most output positions one XNNPACK matmul of the filter gradient sums over (see
+ * {@link conv2dBackpropFilterWasm}); longer reductions are split into blocks of whole rows.
+ */
+export const DW_BLOCK_K = 1024;
+
+/** Elements `[from, to)` of `x` as a new tensor of shape `shape` (a memcpy on the heap). */
+function rowSlice(
+  backend: BackendWasm,
+  x: tf.TensorInfo,
+  from: number,
+  to: number,
+  shape: number[],
+): tf.TensorInfo {
+  const out = backend.makeOutput(shape, 'float32');
+  const src = backend.typedArrayFromHeap(x) as Float32Array;
+  (backend.typedArrayFromHeap(out) as Float32Array).set(src.subarray(from, to));
+  return out;
+}
+
+/** Columns `[k0, k1)` of the `[rows, cols]` matrix `x`, as a new `[rows, k1 - k0]` tensor. */
+function columnSlice(
+  backend: BackendWasm,
+  x: tf.TensorInfo,
+  rows: number,
+  cols: number,
+  k0: number,
+  k1: number,
+): tf.TensorInfo {
+  const out = backend.makeOutput([rows, k1 - k0], 'float32');
+  const src = backend.typedArrayFromHeap(x) as Float32Array;
+  const dst = backend.typedArrayFromHeap(out) as Float32Array;
+  for (let r = 0; r < rows; r++) dst.set(src.subarray(r * cols + k0, r * cols + k1), r * (k1 - k0));
+  return out;
+}
+
+/**
  * Validates the attrs the way tfjs passes them (`strides`, `pad` as number / 'same' / 'valid' /
  * explicit, `dataFormat`, `dimRoundingMode`) and returns the conv geometry. Throws a clear error
  * for what the wasm path does not implement (NCHW, dilations other than 1).
@@ -70,7 +106,8 @@ export function conv2dGeometry(
  * explicit pads in `padInfo`) to `s*Hh` rows and transposed once to `[ph, pw, ci, b*Hh*Wh]`;
  * instead of shifting x by (a, c), dy is shifted: `dyshift_ac[q] = dy[q - (a, c)]`, zero
  * elsewhere (PadV2). Then tap `(s*a+ph, s*c+pw)` is `[ci, K] x [K, co]` (`K = b*Hh*Wh`) of
- * phase (ph, pw) with shift (a, c), and the taps are concatenated in `[kh, kw]` order. No transposeA
+ * phase (ph, pw) with shift (a, c), written into its `[kh, kw]` slot of the result. K is split
+ * into blocks of at most {@link DW_BLOCK_K} (one matmul each, summed in float64). No transposeA
  * (the wasm BatchMatMul is an order of magnitude slower with it). The zero rows add
  * `Hh*Wh/(oh*ow) - 1` extra MACs (1.6% at 128x128, k4 s2).
  *
@@ -183,28 +220,45 @@ export function conv2dBackpropFilterWasm(args: {
     // XNNPACK packs each shifted dy once (its matmul operator cache is keyed by the right
     // operand), so 16 small matmuls cost about one big one, and no weight-sized transpose of a
     // stacked result is needed (the wasm Transpose of such rank-6 tensors dominated).
-    const taps = new Map<number, tf.TensorInfo>();
+    // Round-off: XNNPACK sums each output sequentially in float32 along K, an error growing like
+    // sqrt(K) (K = 16641 for a 4x4/2 conv at 256x256: 2.3e-6 relative against float64, most of
+    // the wasm step's gradient error). So K is split into blocks of whole rows of at most
+    // DW_BLOCK_K positions, one matmul each, and the block results are summed in float64.
+    const rowsPerBlock = Math.max(1, Math.floor(DW_BLOCK_K / wh));
+    const blocks: Array<[number, number]> = [];
+    for (let r0 = 0; r0 < n * hh; r0 += rowsPerBlock)
+      blocks.push([r0 * wh, Math.min(n * hh, r0 + rowsPerBlock) * wh]);
+    const shiftBlocks = shifts.map((t) =>
+      blocks.length === 1 ? [t] : blocks.map(([k0, k1]) => s.own(rowSlice(backend, t, k0 * co, k1 * co, [k1 - k0, co]))),
+    );
+    const out = s.run('Fill', {}, { shape: [kh, kw, ci, co], value: 0, dtype: 'float32' });
+    const sum = new Float64Array(ci * co);
     for (let ph = 0; ph < sh; ph++) {
       for (let pw = 0; pw < sw; pw++) {
         const aP = s.own(gatherChunks(backend, xT, ci * k, [ph * sw + pw], [ci, k]));
+        const aBlocks =
+          blocks.length === 1 ? [aP] : blocks.map(([k0, k1]) => s.own(columnSlice(backend, aP, ci, k, k0, k1)));
         for (let a = 0; a < ta; a++) {
           for (let c = 0; c < tc; c++) {
             const r = sh * a + ph;
             const q = sw * c + pw;
             if (r >= kh || q >= kw) continue;
-            const prod = s.run(
-              'BatchMatMul',
-              { a: aP, b: shifts[a * tc + c] },
-              { transposeA: false, transposeB: false },
+            const prods = aBlocks.map((aB, i) =>
+              s.run('BatchMatMul', { a: aB, b: shiftBlocks[a * tc + c]![i]! }, { transposeA: false, transposeB: false }),
             );
-            taps.set(r * kw + q, s.run('Reshape', { x: prod }, { shape: [1, ci, co] }));
+            // Views only now: every allocation above may have grown (and detached) the heap.
+            sum.fill(0);
+            for (const p of prods) {
+              const v = backend.typedArrayFromHeap(p) as Float32Array;
+              for (let i = 0; i < v.length; i++) sum[i] += v[i]!;
+              s.free(p);
+            }
+            (backend.typedArrayFromHeap(out) as Float32Array).set(sum, (r * kw + q) * ci * co);
           }
         }
-        s.free(aP);
+        for (const aB of aBlocks) s.free(aB);
       }
     }
-    const ordered = Array.from({ length: kh * kw }, (_, i) => taps.get(i)!);
-    const stacked = ordered.length === 1 ? ordered[0] : s.run('Concat', ordered, { axis: 0 });
-    return s.run('Reshape', { x: stacked }, { shape: [kh, kw, ci, co] });
+    return out;
   });
 }

@@ -5,7 +5,9 @@
  *   BatchMatMul + col2im, or on XNNPACK Conv2D with cached re-laid-out weights);
  * - `Conv2D` (im2col + XNNPACK matmul where the stock kernel's weight re-layout would dominate:
  *   small images with weights that change every step);
- * - pix2pix's Adam kernel on the wasm heap (`adam.ts`).
+ * - pix2pix's Adam kernel on the wasm heap (`adam.ts`);
+ * - pix2pix's fused BatchNorm and loss kernels on the heap, with float64 sums
+ *   (`batch-norm-loss.ts`).
  * They are registered from the kernel list, src/backends/kernels.ts.
  */
 import type { tf } from '../../core/tf.js';
@@ -33,6 +35,14 @@ export {
 } from './weight-cache.js';
 export { transposeInto, transposeOnHeap } from './compose.js';
 export { adamWasm } from './adam.js';
+export {
+  batchStatsWasm,
+  batchNormApplyWasm,
+  batchNormGradWasm,
+  batchNormRunningWasm,
+  lossWasm,
+  lossGradWasm,
+} from './batch-norm-loss.js';
 
 /**
  * The stock tfjs-backend-wasm `Conv2DBackpropInput` config, as it was before the kernel list

@@ -106,6 +106,32 @@ filterGrad('tf.grad of conv2d wrt filter matches cpu (k4 s2 p1 and k4 s1 p1)', a
   }
 });
 
+filterGrad(
+  'sums a long reduction in blocks: 2 images of 96x80 (4018 positions per tap) within 7.5e-7 of cpu',
+  async () => {
+    // cpu sums in float64 (one rounding per output), so its result is float64's to ~6e-8. One
+    // XNNPACK matmul over all 4018 positions is 1.1e-6 off it; blocks of <= DW_BLOCK_K rows
+    // (here 24 rows of 41: 4 full blocks across the image boundary and a short one) 5e-7.
+    const x: [number, number, number, number] = [2, 96, 80, 3];
+    const dyShape = [2, 48, 40, 16];
+    const xv = randn(x.reduce((a, b) => a * b), 6);
+    const dyv = randn(dyShape.reduce((a, b) => a * b), 7);
+    const r = await onCpuAndWasm(
+      () =>
+        tf
+          .engine()
+          .runKernel(
+            'Conv2DBackpropFilter',
+            { x: tf.tensor4d(xv, x), dy: tf.tensor(dyv, dyShape) },
+            { strides: 2, pad: 1, dataFormat: 'NHWC', filterShape: [4, 4, 3, 16] },
+          ) as tf.Tensor,
+    );
+    const err = relL2(r.wasm[0], r.cpu[0]);
+    console.log(`# dW over 4018 positions: ${err.toExponential(2)} from cpu's float64 sums`);
+    assert.ok(err <= 7.5e-7, `relative L2 error ${err}`);
+  },
+);
+
 filterGrad('refuses NCHW and dilations other than 1 with a clear error', async () => {
   await initBackend('wasm');
   const x = tf.zeros([1, 3, 8, 8]);
