@@ -80,4 +80,26 @@ for (const c of cases) {
   });
 }
 
+test('rounds no worse than the XNNPACK path with its float64 block sums, over 2 x 4018 positions', async () => {
+  // cpu sums in float64 (one rounding per output): the reference. 2 images of 192x80 -> 96x40.
+  const c: Case = { x: [2, 192, 80, 3], k: [4, 4], co: 16, s: 2, pad: 1 };
+  const dyShape = [2, 96, 40, 16];
+  const xv = randn(c.x.reduce((a, b) => a * b), 6);
+  const dyv = randn(dyShape.reduce((a, b) => a * b), 7);
+  await initBackend('cpu');
+  const cpu = dwOn('cpu', c, xv, dyv, dyShape);
+  await initBackend('wasm');
+  const simd = dwOn('wasm', c, xv, dyv, dyShape);
+  setWasmSimdEnabled(false);
+  let xnn: Float32Array;
+  try {
+    xnn = dwOn('wasm', c, xv, dyv, dyShape);
+  } finally {
+    setWasmSimdEnabled(true);
+  }
+  const [es, ex] = [relL2(simd, cpu), relL2(xnn, cpu)];
+  console.log(`# dW over 7680 positions, relative L2 from float64: SIMD ${es.toExponential(2)}, XNNPACK blocks ${ex.toExponential(2)}`);
+  assert.ok(es <= ex, `SIMD ${es} vs XNNPACK ${ex}`);
+});
+
 test.run();
