@@ -18,6 +18,8 @@ if (!only) rmSync('dist', { recursive: true, force: true });
 
 const wasmDir = 'node_modules/@tensorflow/tfjs-backend-wasm/dist';
 const wasmFiles = readdirSync(wasmDir).filter((f) => f.endsWith('.wasm'));
+const ownWasmDir = 'src/backends/wasm-simd';
+const ownWasmFiles = ['pix2pix-simd.wasm', 'pix2pix-simd-shared.wasm'];
 // The threaded binary's emscripten glue, as published: its pthread workers import this file rather
 // than tfjs's Blob of the bundled (renamed, minified) factory source (src/backends/wasm.ts).
 const threadedGlue =
@@ -69,6 +71,9 @@ function wasmAssets() {
         fileName: 'tfjs-backend-wasm-threaded-simd.js',
         source: readFileSync(threadedGlue),
       });
+      // pix2pix-ts's own SIMD kernels (src/backends/wasm-simd/), committed prebuilt.
+      for (const f of ownWasmFiles)
+        this.emitFile({ type: 'asset', fileName: f, source: readFileSync(`${ownWasmDir}/${f}`) });
       // The shipped pretrained model (`weights: 'default'`, src/pix2pix/default-model.ts).
       for (const [from, to] of defaultModelFiles())
         this.emitFile({ type: 'asset', fileName: to, source: readFileSync(from) });

@@ -90,6 +90,8 @@ P('npm pack ships dist/, the licences, the model and the dataset, in at most 5 M
     'dist/tfjs-backend-wasm-simd.wasm',
     'dist/tfjs-backend-wasm-threaded-simd.wasm',
     'dist/tfjs-backend-wasm-threaded-simd.js',
+    'dist/pix2pix-simd.wasm',
+    'dist/pix2pix-simd-shared.wasm',
     'dist/default-model.json',
     'dist/default-model.bin',
     'data/fonts-zi2zi/README.md',
