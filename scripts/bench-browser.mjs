@@ -56,7 +56,7 @@ import { initBackend } from './src/backends/index.js';
 import { Pix2PixModel } from './src/pix2pix/model.js';
 import { exportModelOnnx, ONNX_INPUT_NAME, ONNX_OUTPUT_NAME } from './src/pix2pix/onnx-export.js';
 import { caseFlops } from './src/bench/flops.js';
-import { summarize } from './src/bench/harness.js';
+import { summarize, timeCall, timeCalls } from './src/bench/timing.js';
 import { getThreadsCount } from '@tensorflow/tfjs-backend-wasm';
 
 declare const ort: any;
@@ -128,9 +128,7 @@ async function main() {
       await e.activate();
       // Let the previous engine's thread pool go idle (onnxruntime's workers spin after a run).
       await new Promise((res) => setTimeout(res, 100));
-      const t = performance.now();
-      await e.run();
-      e.ms.push(performance.now() - t);
+      e.ms.push((await timeCall(() => e.run())).ms);
     }
     log('rep ' + (r + 1) + '/' + reps + ': ' + engines.map((e) => e.name.split(' ')[0] + ' ' + (e.ms.at(-1) ?? 0).toFixed(0)).join(', '));
   }
@@ -146,9 +144,7 @@ async function main() {
       const m = modelOf(ts, tn);
       const a = tf.randomUniform([1, ts, ts, 3], -1, 1, 'float32', 1) as any;
       const b = tf.randomUniform([1, ts, ts, 3], -1, 1, 'float32', 2) as any;
-      await m.trainStep(a, b);
-      const ms: number[] = [];
-      for (let i = 0; i < trainReps; i++) { const t = performance.now(); await m.trainStep(a, b); ms.push(performance.now() - t); }
+      const { ms } = await timeCalls(() => m.trainStep(a, b), { warmup: 1, reps: trainReps });
       const st = summarize(ms);
       const tflops = caseFlops('train', { generator: { numDowns: ts <= 64 ? 6 : ts <= 128 ? 7 : 8, ngf: tn }, discriminator: { ndf: tn } }, ts, ts, 1);
       await report({ type: 'result', task: 'train', size: ts, ngf: tn, engine: 'wasm (ours)', threads: xnnThreads, reps: ms.length, ms, ...st, flops: tflops, gflops: tflops / (st.msMedian * 1e6) });

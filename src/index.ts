@@ -90,6 +90,8 @@ export type {
   Purpose,
 } from './backends/index.js';
 export { useOnnxRuntimeWeb } from './backends/ort-webgpu.js';
+// Selects the tfjs backend for the functions that run on the current one (`verifyGolden`, `Pix2PixModel`).
+export { initBackend } from './backends/index.js';
 export {
   WorkerPix2Pix,
   createWorkerPix2Pix,
@@ -141,6 +143,12 @@ export function createPix2Pix(
 ): Promise<InThreadPix2Pix | WorkerPix2Pix> {
   // With `worker: true` the model lives in a worker (module Web Worker / worker_threads) and every
   // call is a message; see WorkerPix2Pix.
+  if (options === null || typeof options !== 'object')
+    return Promise.reject(
+      new TypeError(
+        `createPix2Pix options must be an object, got ${options === null ? 'null' : JSON.stringify(options)}.`,
+      ),
+    );
   const { worker, workerUrl, transfer, ...rest } = options;
   if (worker) return WorkerPix2Pix.create({ ...rest, workerUrl, transfer });
   return InThreadPix2Pix.create(rest);

@@ -1,6 +1,8 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { tf } from '../src/core/tf.js';
 import {
   createPix2Pix,
@@ -242,5 +244,182 @@ api(
     }
   },
 );
+
+/** Awaits `p` and returns its rejection, checking the class and that the message matches. */
+async function rejection(
+  p: Promise<unknown> | (() => Promise<unknown>),
+  Ctor: new (...a: never[]) => Error,
+  re: RegExp,
+): Promise<Error> {
+  try {
+    await (typeof p === 'function' ? p() : p);
+  } catch (e) {
+    assert.instance(e, Ctor, String((e as Error)?.stack ?? e));
+    assert.match((e as Error).message, re);
+    return e as Error;
+  }
+  assert.unreachable(`expected ${Ctor.name} matching ${re}`);
+  throw new Error('unreachable');
+}
+
+api('invalid options are refused with a named TypeError or RangeError', async () => {
+  const small = { generator: { numDowns: 6, ngf: 4 }, backend: 'cpu' as const };
+  const cases: [Record<string, unknown>, new (...a: never[]) => Error, RegExp][] = [
+    [{ mode: 'bogus' }, TypeError, /Unsupported mode: "bogus"\. Should be one of: "eval", "paper"/],
+    [{ train: { beta1: 5 } }, RangeError, /"train\.beta1" must be a number from 0 .* to 1/],
+    [{ train: { beta2: 1 } }, RangeError, /"train\.beta2"/],
+    [{ generator: null }, TypeError, /Option "generator" must be an object/],
+    [{ discriminator: 7 }, TypeError, /Option "discriminator" must be an object/],
+    [{ train: [] }, TypeError, /Option "train" must be an object/],
+    [
+      { generator: { numDowns: 6, ngf: 4, dropout: 'no' } },
+      TypeError,
+      /"generator\.dropout" must be true or false/,
+    ],
+    [{ purpose: 'fun' }, TypeError, /Unsupported purpose: "fun"/],
+    [{ key: 3 }, TypeError, /Option "key" must be the name/],
+    [{ weights: null }, TypeError, /Option "weights" is null/],
+  ];
+  for (const [opts, Ctor, re] of cases)
+    await rejection(createPix2Pix({ ...small, ...opts } as never), Ctor, re);
+  await rejection(createPix2Pix(null as never), TypeError, /options must be an object/);
+
+  const p2p = await createPix2Pix(small);
+  try {
+    const img = { data: new Uint8ClampedArray(64 * 64 * 4), width: 64, height: 64 };
+    await rejection(
+      p2p.loadPth(new Uint8Array(8), 'X' as never),
+      TypeError,
+      /Unsupported network for loadPth\(source, net\): "X"\. Should be one of: "G" \(generator\), "D"/,
+    );
+    await rejection(
+      p2p.exportPth('Q' as never),
+      TypeError,
+      /Unsupported network for exportPth\(net\): "Q"/,
+    );
+    await rejection(
+      p2p.loadPth(null as never),
+      TypeError,
+      /loadPth\(source\) needs the bytes of a \.pth/,
+    );
+    await rejection(
+      p2p.loadPth(new Uint8Array(8), 'G', { key: 5 } as never),
+      TypeError,
+      /Option "key"/,
+    );
+    await rejection(
+      p2p.loadPth(new Uint8Array(8), 'G', { strict: 'yes' } as never),
+      TypeError,
+      /Option "strict"/,
+    );
+    await rejection(p2p.translate(null as never), TypeError, /translate\(image\) needs an image/);
+    await rejection(
+      p2p.translate(img, { mode: 'bogus' } as never),
+      TypeError,
+      /Unsupported translate option "mode": "bogus"/,
+    );
+    await rejection(
+      p2p.translate(img, { maxPixels: NaN }),
+      RangeError,
+      /"maxPixels" must be a number >= 1/,
+    );
+    await rejection(
+      p2p.train(
+        { size: 1, get: async () => ({}) as never },
+        { checkpoint: { every: 0, target: 'x.ckpt' } },
+      ),
+      RangeError,
+      /"checkpoint\.every" must be a positive integer/,
+    );
+    // Nothing above changed the model.
+    assert.is((await p2p.translate(img)).width, 64);
+  } finally {
+    await p2p.dispose();
+  }
+});
+
+api('loadPth takes the reader limits readPth takes', async () => {
+  const p2p = await createPix2Pix({ generator: { numDowns: 6, ngf: 4 }, backend: 'cpu' });
+  try {
+    const bytes = await p2p.exportPth('G');
+    const e = await rejection(
+      p2p.loadPth(bytes, 'G', { limits: { maxElements: 10 } }),
+      LimitError,
+      /maxElements/,
+    );
+    assert.is((e as LimitError).code, 'E_LIMIT');
+    await rejection(
+      p2p.loadPth(bytes, 'G', { limits: { maxOpcodes: -1 } }),
+      RangeError,
+      /Limit "maxOpcodes"/,
+    );
+    await p2p.loadPth(bytes, 'G', { limits: { maxElements: 2 ** 20 } });
+  } finally {
+    await p2p.dispose();
+  }
+});
+
+api(
+  'a 4-input-channel model translates and trains on RGBA images, alpha as its fourth channel',
+  async () => {
+    const p2p = await createPix2Pix({
+      generator: { numDowns: 5, ngf: 4, inputChannels: 4, outputChannels: 4 },
+      backend: 'cpu',
+    });
+    try {
+      const rgba = (alpha: number) => ({
+        data: new Uint8ClampedArray(32 * 32 * 4).map((_, i) =>
+          (i & 3) === 3 ? alpha : (i * 7) & 255,
+        ),
+        width: 32,
+        height: 32,
+      });
+      const out = await p2p.translate(rgba(255));
+      assert.equal([out.width, out.height, out.data.length], [32, 32, 32 * 32 * 4]);
+      // The alpha channel is an input: changing it changes the output.
+      const other = await p2p.translate(rgba(0));
+      assert.not.equal(Array.from(out.data), Array.from(other.data));
+      // The fourth output channel is the output's alpha (not forced opaque).
+      const f = await p2p.translateFloat(rgba(255));
+      assert.is(f.channels, 4);
+      assert.is(out.data[3], Math.round((Math.min(1, Math.max(-1, f.data[3])) + 1) * 127.5));
+      const losses = await p2p.trainStep(rgba(255), rgba(128));
+      assert.ok(Number.isFinite(losses.G_L1));
+      await rejection(
+        p2p.translate({
+          data: new Uint8ClampedArray(32 * 32 * 3),
+          width: 32,
+          height: 32,
+          channels: 3,
+        }),
+        ShapeError,
+        /Cannot convert a 3-channel image to the model's 4 input channels: .*RGBA/,
+      );
+    } finally {
+      await p2p.dispose();
+    }
+  },
+);
+
+api('saves web weights that a new model loads back, and says what its weights were', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'p2p-save-weights-'));
+  try {
+    const p = await createPix2Pix({ ...opts, backend: 'cpu' });
+    assert.is(p.loadedWeights, undefined, 'no weights given');
+    const x = { data: new Uint8ClampedArray(64 * 64 * 4).fill(90), width: 64, height: 64 };
+    const y = await p.translate(x);
+    await p.saveWeights(join(dir, 'model.json'), { dtype: 'float16' });
+    await p.dispose();
+    const q = await createPix2Pix({ backend: 'cpu', weights: join(dir, 'model.json') });
+    assert.equal(q.loadedWeights, { kind: 'weights', differences: [] });
+    assert.is(q.options.generator.ngf, 8);
+    const y2 = await q.translate(x);
+    const worst = y.data.reduce((w, v, i) => Math.max(w, Math.abs(v - y2.data[i]!)), 0);
+    assert.ok(worst <= 2, `float16 weights translate within 2/255 of float32 (${worst})`);
+    await q.dispose();
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
 
 api.run();

@@ -24,14 +24,25 @@ import { createOrtNodeSession } from '../backends/ort-node.js';
 import { createOrtWebGPUSession } from '../backends/ort-webgpu.js';
 import { OnnxTranslator } from '../pix2pix/onnx-translator.js';
 import { Pix2PixModel, type StepLosses } from '../pix2pix/model.js';
-import type { ModelOptions, InferenceMode, ResolvedModelOptions } from '../pix2pix/config.js';
+import {
+  checkCreateOptions,
+  checkLoadOptions,
+  checkMode,
+  checkNet,
+  type ModelOptions,
+  type InferenceMode,
+  type ResolvedModelOptions,
+} from '../pix2pix/config.js';
 import { translateImage } from '../pix2pix/translator.js';
 import { readPth, writePth } from '../core/pth/index.js';
 import type { LoadOptions } from '../pix2pix/state-dict.js';
 import {
   modelFromWeights,
   saveCheckpoint,
+  saveWeights,
   restoreCheckpoint,
+  type LoadedWeights,
+  type WeightsExportOptions,
   type WeightsInput,
 } from '../pix2pix/checkpoint.js';
 import { trainLoop, type TrainerState } from '../pix2pix/trainer.js';
@@ -95,6 +106,12 @@ export class InThreadPix2Pix implements Pix2Pix {
    * undefined otherwise.
    */
   readonly trainerState: TrainerState | undefined;
+  /**
+   * What `weights` held (`pth`, `pict`, `checkpoint`, `weights`) and, for a `.pict`, how the model
+   * differs from the TF port it came from; undefined when the model was created without weights.
+   */
+  readonly loadedWeights:
+    { kind: LoadedWeights['kind']; differences: readonly string[] } | undefined;
   private model: Pix2PixModel | null;
   private chain: Promise<unknown> = Promise.resolve();
   /** The onnxruntime engine's session of the generator (eval-mode translate), when one was chosen. */
@@ -106,7 +123,9 @@ export class InThreadPix2Pix implements Pix2Pix {
     mode: InferenceMode,
     trainerState: TrainerState | undefined,
     ort: OnnxTranslator | null,
+    loadedWeights: InThreadPix2Pix['loadedWeights'],
   ) {
+    this.loadedWeights = loadedWeights;
     this.model = model;
     this.backendInfo = backendInfo;
     this.mode = mode;
@@ -116,6 +135,7 @@ export class InThreadPix2Pix implements Pix2Pix {
 
   /** @internal */
   static async create(options: CreatePix2PixOptions = {}): Promise<InThreadPix2Pix> {
+    checkCreateOptions(options);
     const {
       backend = 'auto',
       purpose = 'infer',
@@ -137,8 +157,10 @@ export class InThreadPix2Pix implements Pix2Pix {
     let model: Pix2PixModel;
     let chosenMode: InferenceMode;
     let trainerState: TrainerState | undefined;
+    let loadedWeights: InThreadPix2Pix['loadedWeights'];
     if (weights !== undefined) {
       const loaded = await modelFromWeights(weights, modelOptions, { key });
+      loadedWeights = { kind: loaded.kind, differences: loaded.differences ?? [] };
       model = loaded.model;
       chosenMode = mode ?? loaded.mode;
       trainerState = loaded.trainerState;
@@ -169,7 +191,7 @@ export class InThreadPix2Pix implements Pix2Pix {
         };
       }
     }
-    return new InThreadPix2Pix(model, info, chosenMode, trainerState, ort);
+    return new InThreadPix2Pix(model, info, chosenMode, trainerState, ort, loadedWeights);
   }
 
   private run<T>(fn: (m: Pix2PixModel) => Promise<T> | T): Promise<T> {
@@ -203,15 +225,26 @@ export class InThreadPix2Pix implements Pix2Pix {
     net: NetName = 'G',
     opts?: LoadOptions,
   ): Promise<void> {
+    checkNet(net, 'loadPth(source, net)');
+    checkLoadOptions(opts);
+    if (
+      typeof source !== 'string' &&
+      !(source instanceof URL) &&
+      !(source instanceof Uint8Array) &&
+      Object.prototype.toString.call(source) !== '[object ArrayBuffer]'
+    )
+      throw new TypeError(
+        `loadPth(source) needs the bytes of a .pth (Uint8Array or ArrayBuffer), or a path or URL; got ${source === null ? 'null' : typeof source}.`,
+      );
     // A path or URL (relative ones against the page or worker in browsers), as the worker's loadPth takes.
     const u8 =
       typeof source === 'string' || source instanceof URL
         ? await download(source, { what: 'weights' })
         : source instanceof Uint8Array
           ? source
-          : new Uint8Array(source);
+          : new Uint8Array(source as ArrayBuffer);
     return this.run((m) => {
-      m.loadStateDict(net, readPth(u8, { key: opts?.key }), opts);
+      m.loadStateDict(net, readPth(u8, { key: opts?.key, limits: opts?.limits }), opts);
       this.ort?.invalidate();
     });
   }
@@ -221,7 +254,20 @@ export class InThreadPix2Pix implements Pix2Pix {
    * `torch.load` + `load_state_dict` read.
    */
   exportPth(net: NetName = 'G'): Promise<Uint8Array> {
-    return this.run(async (m) => writePth(await m.stateDict(net)));
+    return this.run(async (m) => writePth(await m.stateDict(checkNet(net, 'exportPth(net)'))));
+  }
+
+  /**
+   * Saves the generator as web weights for inference (float32, or float16 / 8-bit kernels): one
+   * file, or tfjs's `model.json` + weights file when `target` ends in `.json`.
+   *
+   * @example
+   * ```ts
+   * await p2p.saveWeights('public/fonts/model.json', { dtype: 'uint8' });
+   * ```
+   */
+  saveWeights(target: IOTarget, opts: WeightsExportOptions = {}): Promise<void> {
+    return this.run(async (m) => void (await saveWeights(m, target, opts)));
   }
 
   /**
@@ -232,7 +278,11 @@ export class InThreadPix2Pix implements Pix2Pix {
   translate(image: PixelImage, opts: TranslateOptions = {}): Promise<RGBAImage> {
     return this.run(async (m) => {
       checkImage(image, 'translate(image)', opts?.maxPixels);
-      return toRGBA8(await this.generate(m, image, opts?.mode ?? this.mode));
+      const mode = checkMode(opts?.mode, 'translate option "mode"') ?? this.mode;
+      // The engine crops and converts its planar output to 8 bits in one pass.
+      return this.ort && mode === 'eval'
+        ? this.ort.translateRGBA8(m, image)
+        : toRGBA8(await translateImage(m, image, mode));
     });
   }
 
@@ -240,7 +290,8 @@ export class InThreadPix2Pix implements Pix2Pix {
   translateFloat(image: PixelImage, opts: TranslateOptions = {}): Promise<FloatImage> {
     return this.run((m) => {
       checkImage(image, 'translateFloat(image)', opts?.maxPixels);
-      return this.generate(m, image, opts?.mode ?? this.mode);
+      const mode = checkMode(opts?.mode, 'translateFloat option "mode"') ?? this.mode;
+      return this.generate(m, image, mode);
     });
   }
 

@@ -21,6 +21,7 @@ import type { LoadOptions } from '../pix2pix/state-dict.js';
 import type { SampleSource } from '../pix2pix/batches.js';
 import type { PairSample } from '../pix2pix/preprocess.js';
 import type { TrainLoopOptions, TrainerState } from '../pix2pix/trainer.js';
+import type { WeightsExportOptions } from '../pix2pix/checkpoint.js';
 
 /** Which network: the generator `G` or the discriminator `D`. */
 export type NetName = 'G' | 'D';
@@ -120,6 +121,11 @@ export interface Pix2PixInference<C extends Carrier = InThread> {
   loadPth(source: C['weights'], net?: NetName, opts?: LoadOptions & C['call']): Promise<void>;
   /** Exports `G` or `D` as a PyTorch `.pth` (zip format) that `torch.load` + `load_state_dict` read. */
   exportPth(net?: NetName): Promise<Uint8Array>;
+  /**
+   * Saves the generator as web weights for inference (float32, or float16 / 8-bit kernels): one
+   * file, or tfjs's `model.json` + weights file when `target` ends in `.json`.
+   */
+  saveWeights(target: C['target'], opts?: WeightsExportOptions): Promise<void>;
   /** Releases everything (tensors, workers). Idempotent; later calls reject with `DisposedError`. */
   dispose(): Promise<void>;
   [Symbol.asyncDispose](): Promise<void>;

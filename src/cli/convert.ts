@@ -1,12 +1,12 @@
 /**
  * `pix2pix-ts convert <in> <out> [--to pth|ours|web-f32|web-f16|web-u8]`: converts generator
  * weights between PyTorch `.pth`, `.pict` (pix2pix-tensorflow / ml5.js demos), pix2pix-ts
- * checkpoints and web weights (float32 / float16 / 8-bit, one file or tfjs model.json).
+ * checkpoints and web weights (float32 / float16 / 8-bit, one file or tfjs model.json). Written
+ * over the public API: `createPix2Pix` on the cpu backend, then `exportPth`, `saveCheckpoint` or
+ * `saveWeights`.
  */
-import { initBackend } from '../backends/index.js';
-import { writePth } from '../core/pth/index.js';
+import { createPix2Pix } from '../index.node.js';
 import { atomicWrite, nodeFs } from '../core/io/index.js';
-import { modelFromWeights, saveCheckpoint, saveWeights } from '../pix2pix/checkpoint.js';
 import { defineCommand, oneOf, UsageError } from './command.js';
 
 export const CONVERT_HELP = `Usage: pix2pix-ts convert <in> <out> [--to pth|ours|web-f32|web-f16|web-u8] [--net G|D] [--key NAME]
@@ -42,33 +42,32 @@ export const convertCommand = defineCommand({
       /\.pth$/i.test(output) ? 'pth' : /\.json$/i.test(output) ? 'web-f32' : 'ours',
     );
     const net = oneOf(values, 'net', ['G', 'D'] as const, 'G');
-    await initBackend('cpu');
-    const loaded = await modelFromWeights(input, {}, { key: values.key });
-    const { model } = loaded;
+    const p2p = await createPix2Pix({ backend: 'cpu', weights: input, key: values.key });
     try {
-      const g = model.options.generator;
+      const g = p2p.options.generator;
+      const { kind, differences } = p2p.loadedWeights!;
       io.out(
-        `read ${loaded.kind}: U-Net numDowns ${g.numDowns}, ngf ${g.ngf}, norm ${g.norm}, ${g.inputChannels} -> ${g.outputChannels} channels`,
+        `read ${kind}: U-Net numDowns ${g.numDowns}, ngf ${g.ngf}, norm ${g.norm}, ${g.inputChannels} -> ${g.outputChannels} channels`,
       );
-      for (const d of loaded.differences ?? []) io.err(`note: ${d}`);
+      for (const d of differences) io.err(`note: ${d}`);
       if (to === 'pth') {
-        if (net === 'D' && loaded.kind !== 'checkpoint')
+        if (net === 'D' && kind !== 'checkpoint')
           throw new UsageError(
             `${input} holds no discriminator (only a checkpoint does); use --net G.`,
           );
-        await atomicWrite(nodeFs(), output, [writePth(await model.stateDict(net))]);
+        await atomicWrite(nodeFs(), output, [await p2p.exportPth(net)]);
       } else if (to === 'ours') {
-        await saveCheckpoint(model, output);
+        await p2p.saveCheckpoint(output);
       } else {
         const dtype = ({ 'web-f32': 'float32', 'web-f16': 'float16', 'web-u8': 'uint8' } as const)[
           to
         ];
-        await saveWeights(model, output, { dtype });
+        await p2p.saveWeights(output, { dtype });
       }
       io.out(`wrote ${output} (${to})`);
       return 0;
     } finally {
-      model.dispose();
+      await p2p.dispose();
     }
   },
 });

@@ -2,7 +2,8 @@
  * Training outputs a person can look at: sample grids (input | output | target) as PNG, a loss
  * curve (SVG, and PNG through sharp), and an HTML report that shows them with the figures.
  */
-import { writeFile, mkdir } from 'node:fs/promises';
+import { writeFile } from 'node:fs/promises';
+import { makeDirs, nodeFs } from '../core/io/index.js';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import type { FloatImage } from '../core/image.js';
@@ -18,7 +19,8 @@ function to8(img: FloatImage): Uint8Array {
 
 /**
  * Writes a PNG grid: one row per sample, columns as given (e.g. input, output, target), with a
- * 2-pixel gap. All images must have the same size; 1-channel images are shown as gray.
+ * 2-pixel gap. Images of different sizes are placed top-left in cells of the largest size;
+ * 1-channel images are shown as gray.
  *
  * @example
  * ```ts
@@ -26,8 +28,10 @@ function to8(img: FloatImage): Uint8Array {
  * ```
  */
 export async function writeGrid(path: string, rows: FloatImage[][], scale = 1): Promise<void> {
-  const { width: w, height: h } = rows[0][0];
-  const cols = rows[0].length;
+  const all = rows.flat();
+  const w = Math.max(...all.map((i) => i.width));
+  const h = Math.max(...all.map((i) => i.height));
+  const cols = Math.max(...rows.map((r) => r.length));
   const gap = 2;
   const W = cols * w + (cols + 1) * gap;
   const H = rows.length * h + (rows.length + 1) * gap;
@@ -36,10 +40,11 @@ export async function writeGrid(path: string, rows: FloatImage[][], scale = 1): 
     row.forEach((img, c) => {
       const px = to8(img);
       const ch = img.channels;
-      for (let y = 0; y < h; y++)
-        for (let x = 0; x < w; x++) {
+      for (let y = 0; y < img.height; y++)
+        for (let x = 0; x < img.width; x++) {
           const o = ((gap + r * (h + gap) + y) * W + gap + c * (w + gap) + x) * 3;
-          for (let k = 0; k < 3; k++) canvas[o + k] = px[(y * w + x) * ch + (ch === 1 ? 0 : k)];
+          for (let k = 0; k < 3; k++)
+            canvas[o + k] = px[(y * img.width + x) * ch + (ch === 1 ? 0 : k)];
         }
     }),
   );
@@ -149,7 +154,7 @@ const esc = (s: string): string =>
  * ```
  */
 export async function writeReport(dir: string, data: ReportData): Promise<string> {
-  await mkdir(dir, { recursive: true });
+  await makeDirs(nodeFs(), dir);
   const svg = lossCurveSvg(data.history);
   await writeFile(join(dir, 'loss.svg'), svg);
   if (data.history.length) await sharp(Buffer.from(svg)).png().toFile(join(dir, 'loss.png'));

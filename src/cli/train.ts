@@ -3,7 +3,6 @@
  * offline, in a few minutes): progress bar with ETA, checkpoints, sample grids, loss curve and an
  * HTML report. Written over the public Node API: `openPairedDataset`, `createPix2Pix`, `train`.
  */
-import { mkdir } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import cliProgress from 'cli-progress';
@@ -22,7 +21,9 @@ import {
   type GanMode,
 } from '../index.node.js';
 import type { PreprocessMode } from '../pix2pix/preprocess.js';
-import { atomicWrite, nodeFs } from '../core/io/index.js';
+import { atomicWrite, encodeArtifacts, makeDirs, nodeFs } from '../core/io/index.js';
+import { checkFileSet, writeFileSet, type SetFile } from '../core/io/file-set.js';
+import type { tf } from '../core/tf.js';
 import { writeGrid, writeReport } from './report.js';
 import { defineCommand, num, oneOf, UsageError, type CommandIO } from './command.js';
 
@@ -33,13 +34,14 @@ folders with matching names), as the reference implementation.
 
 Data:      --dataroot DIR  --phase train  --direction AtoB|BtoA  --input-nc 3  --output-nc 3
            --preprocess resize_and_crop|crop|scale_width|scale_width_and_crop|none
-           --load-size 286  --crop-size 256  --no-flip  --val-phase test (samples from it)
+           --load-size 286  --crop-size 256  --no-flip  --val-phase test (held-out split: samples and L1; default test/, else val/, else none)
 Model:     --num-downs 8  --ngf 64  --ndf 64  --n-layers 3  --norm batch|instance|none  --no-dropout
 Training:  --epochs 100  --epochs-decay 100  --batch 1  --lr 0.0002  --gan-mode vanilla|lsgan
            --lambda-l1 100  --seed 0  --max-steps N  --backend auto|wasm|cpu|webgl|webgpu
 Outputs:   --out runs/<name> (default runs/train)  --sample-every 200 (steps)
            --checkpoint-every 5 (epochs): writes latest.ckpt (everything needed to resume),
-           latest_net_G.pth and latest_net_D.pth (PyTorch state_dicts); at the end index.html
+           latest_net_G.pth and latest_net_D.pth (PyTorch state_dicts) as one set with
+           latest.json (their sizes and CRC-32s, checked by --resume); at the end index.html
            (report), loss.svg/png, samples_*.png
            --resume: continue the run saved in <out>/latest.ckpt exactly where it stopped`;
 
@@ -52,6 +54,51 @@ before and after training. Offline; no data to bring.`;
 
 /** Our full training checkpoint (weights, optimizers, RNG and trainer state) in the output folder. */
 const CHECKPOINT = 'latest.ckpt';
+/** Names the size and CRC-32 of latest_net_G.pth, latest_net_D.pth and latest.ckpt of one save. */
+const MANIFEST = 'latest.json';
+
+/**
+ * A checkpoint target that keeps the encoded bytes instead of writing them, so that the
+ * checkpoint and the `.pth` files of the same step are written together as one set.
+ */
+function captureTarget(): { handler: tf.io.IOHandler; take(): Uint8Array[] } {
+  let parts: Uint8Array[] | null = null;
+  return {
+    handler: {
+      save: async (a) => {
+        parts = encodeArtifacts(a);
+        return {
+          modelArtifactsInfo: {
+            dateSaved: new Date(),
+            modelTopologyType: 'JSON',
+            weightDataBytes: parts[2]?.length ?? 0,
+          },
+        };
+      },
+    },
+    take: () => {
+      if (!parts) throw new Error('no checkpoint was encoded before onSaved');
+      const p = parts;
+      parts = null;
+      return p;
+    },
+  };
+}
+
+/** Writes G, D and the checkpoint of one step as a set: temps, renames in order, then the manifest. */
+async function writeCheckpointSet(
+  out: string,
+  ckptParts: Uint8Array[],
+  exportPth: (net: 'G' | 'D') => Promise<Uint8Array>,
+  step: number,
+): Promise<void> {
+  const files: SetFile[] = [
+    { name: 'latest_net_G.pth', parts: [await exportPth('G')] },
+    { name: 'latest_net_D.pth', parts: [await exportPth('D')] },
+    { name: CHECKPOINT, parts: ckptParts },
+  ];
+  await writeFileSet(nodeFs(), out, MANIFEST, files, `step ${step}`);
+}
 
 function progressReporter(
   total: number,
@@ -239,7 +286,7 @@ async function run(
   // Checked before the first step (a read-only --out used to surface at the first checkpoint,
   // an epoch later): the folder is made and a probe file written the way checkpoints are.
   try {
-    await mkdir(out, { recursive: true });
+    await makeDirs(nodeFs(), out);
     const probe = join(out, `.write-probe-${process.pid}`);
     await atomicWrite(nodeFs(), probe, [new Uint8Array(1)]);
     await nodeFs().unlink(probe);
@@ -248,27 +295,50 @@ async function run(
       `--out ${out} is not a writable folder (${(e as Error).message}); choose another. Checked before training starts.`,
     );
   }
-  const open = (phase: string) =>
+  const open = (phase: string, phaseFallback = true) =>
     openPairedDataset({
       root: dataroot,
       phase,
+      phaseFallback,
       direction: cfg.direction,
       inputChannels: cfg.inputNc,
       outputChannels: cfg.outputNc,
     });
   const train = await open(v.phase ?? 'train');
-  const val = await open(v['val-phase'] ?? 'test').catch(() => null);
-  const issues = await train.validate();
+  // The held-out split must be a folder of its own: --val-phase if given (an error if it is
+  // missing), else test/ or val/; never the dataset folder itself, which would quietly measure the
+  // "held-out" L1 on the training images.
+  const valPhases = v['val-phase'] ? [v['val-phase']] : ['test', 'val'];
+  let val: PairedDataset | null = null;
+  for (const phase of valPhases) {
+    try {
+      val = await open(phase, false);
+      break;
+    } catch (e) {
+      if (v['val-phase']) throw e;
+      if (!/No ".*" split/.test((e as Error).message)) throw e;
+    }
+  }
+  if (val && val.root === train.root)
+    throw new UsageError(
+      `The held-out split "${val.phase}" is the training folder ${train.root}; choose another --val-phase.`,
+    );
+  for (const ds of val ? [train, val] : [train])
+    for (const s of ds.skipped.slice(0, 10)) io.err(`warning: dataset: ${s.error.message}`);
+  const issues = [...(await train.validate()), ...(val ? await val.validate() : [])];
   if (issues.length) {
     for (const i of issues.slice(0, 10)) io.err(`dataset: ${i.error.message}`);
     io.err(
-      `error [E_DATASET]: ${issues.length} unusable file(s) in ${train.root}; fix or remove them.`,
+      `error [E_DATASET]: ${issues.length} unusable file(s) in ${train.root}${val ? ` and ${val.root}` : ''}; fix or remove them.`,
     );
     return 2;
   }
   const first = await train.get(0);
   // A resumed run takes everything from the checkpoint: model options, both optimizers, the
   // dropout counter and the trainer's position (epoch, step, augmentation RNG).
+  // A save killed between its renames leaves files of two saves; latest.ckpt is whole either way
+  // (each file is renamed from a complete temp), so it is the one to trust.
+  const set = values.resume ? await checkFileSet(nodeFs(), out, MANIFEST) : null;
   const p2p = values.resume
     ? await createPix2Pix({ weights: ckpt, backend: cfg.backend, purpose: 'train' })
     : await createPix2Pix({
@@ -289,10 +359,21 @@ async function run(
       io.out(
         `resuming from ${ckpt}: step ${resumed?.step ?? 0}, epoch ${(resumed?.epoch ?? 0) + 1}`,
       );
+    if (set?.mismatched.length) {
+      io.err(
+        `warning: ${set.mismatched.join(', ')} in ${out} ${set.mismatched.length === 1 ? 'does' : 'do'} not match ${MANIFEST} (a save was interrupted between its renames); rewriting latest_net_G.pth and latest_net_D.pth from ${CHECKPOINT} (step ${resumed?.step ?? 0}).`,
+      );
+      const bytes = new Uint8Array(await nodeFs().readFile(ckpt));
+      await writeCheckpointSet(out, [bytes], (n) => p2p.exportPth(n), resumed?.step ?? 0);
+    }
     const { generator: g, discriminator: dsc, train: tr } = p2p.options;
     io.out(
-      `data: ${train.size} training pairs in ${train.root}${val ? `, ${val.size} held out in ${val.root}` : ''}`,
+      `data: ${train.size} training pairs in ${train.root}${val ? `, ${val.size} held out (split "${val.phase}") in ${val.root}` : ''}`,
     );
+    if (!val)
+      io.out(
+        `held-out split: none (no ${valPhases.map((p) => `${p}/`).join(' or ')} in ${resolve(dataroot)}): no held-out L1 is measured; pass --val-phase to name one.`,
+      );
     io.out(
       `model: U-Net numDowns ${g.numDowns} ngf ${g.ngf}, PatchGAN ndf ${dsc.ndf} n_layers ${dsc.nLayers}, norm ${g.norm}`,
     );
@@ -318,6 +399,7 @@ async function run(
         caption: `step ${s.step} (epoch ${s.epoch + 1}): input | output | target, held-out samples`,
       });
     };
+    const capture = captureTarget();
     const t0 = Date.now();
     let state;
     try {
@@ -329,14 +411,13 @@ async function run(
         preprocess: cfg.preprocess,
         onProgress: bar.update,
         validation: val ? { source: val, every: cfg.sampleEvery, count: 8, onSamples } : undefined,
-        // Every save is atomic (temp file, fsync, rename): a crash never leaves a broken latest file.
+        // The checkpoint and both .pth files of a step are one set: each written whole to a temp
+        // file, renamed in order, then latest.json names them all (checked by --resume).
         checkpoint: {
           every: cfg.checkpointEvery,
-          target: ckpt,
-          onSaved: async ({ exportPth }) => {
-            await atomicWrite(nodeFs(), join(out, 'latest_net_G.pth'), [await exportPth('G')]);
-            await atomicWrite(nodeFs(), join(out, 'latest_net_D.pth'), [await exportPth('D')]);
-          },
+          target: capture.handler,
+          onSaved: ({ exportPth, state: s }) =>
+            writeCheckpointSet(out, capture.take(), exportPth, s.step),
         },
         resume: resumed,
       });
@@ -375,10 +456,10 @@ async function run(
       metrics.push(['held-out L1 after training', after.l1.toFixed(4)]);
       metrics.push([
         'held-out samples',
-        `${val.size} (mean |output - target| over all pixels, values in [-1, 1])`,
+        `${val.size} of split "${val.phase}" in ${val.root} (mean |output - target| over all pixels, values in [-1, 1])`,
       ]);
       io.out(
-        `held-out L1 after training: ${after.l1.toFixed(4)}${before ? ` (before: ${before.l1.toFixed(4)})` : ''}`,
+        `held-out L1 after training (split "${val.phase}"): ${after.l1.toFixed(4)}${before ? ` (before: ${before.l1.toFixed(4)})` : ''}`,
       );
     }
     images.push(...sampleFiles.slice(-3).reverse());
@@ -390,7 +471,7 @@ async function run(
         ['backend', `${info.name}: ${info.reason}`],
         [
           'data',
-          `${train.size} training pairs (${train.root})${val ? `, ${val.size} held out` : ''}`,
+          `${train.size} training pairs (${train.root})${val ? `, ${val.size} held out (split "${val.phase}", ${val.root})` : ', no held-out split'}`,
         ],
         [
           'model',
@@ -406,7 +487,7 @@ async function run(
         ],
         [
           'checkpoints',
-          'latest.ckpt (resumable with --resume), latest_net_G.pth, latest_net_D.pth (PyTorch state_dicts)',
+          'latest.ckpt (resumable with --resume), latest_net_G.pth, latest_net_D.pth (PyTorch state_dicts), latest.json (the set of one save)',
         ],
       ],
       metrics,

@@ -2,7 +2,8 @@
  * `pix2pix-ts translate <file|folder> --out <dir>`: translates images with a pool of
  * `worker_threads` workers (one model each), decoding and encoding with sharp on the main thread.
  */
-import { readdir, stat, mkdir, writeFile } from 'node:fs/promises';
+import { readdir, stat, writeFile } from 'node:fs/promises';
+import { makeDirs, nodeFs } from '../core/io/index.js';
 import { availableParallelism } from 'node:os';
 import { basename, extname, join } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -148,7 +149,13 @@ async function translate(
     );
   }
 
-  await mkdir(values.out, { recursive: true });
+  try {
+    await makeDirs(nodeFs(), values.out);
+  } catch (e) {
+    throw new UsageError(
+      `--out ${values.out} is not a folder that can be made (${(e as Error).message}); choose another.`,
+    );
+  }
   const size = Math.min(workers, files.length);
   const pool = await createWorkerPool({ size, backend, threads, generator, mode, workerUrl });
   if (!values.quiet) io.err(`backend: ${pool.backendInfo.name} (${pool.backendInfo.reason})`);

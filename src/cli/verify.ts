@@ -1,10 +1,10 @@
 /**
  * `pix2pix-ts verify <golden-dir> [--backend cpu|wasm]`: runs every golden comparison on a folder
  * in the reference-dump format and prints one line per check; exit code 1 on any mismatch,
- * 2 on unreadable input.
+ * 2 on unreadable input. Written over the public API: `initBackend`, then `verifyGolden`.
  */
-import { initBackend, type BackendName } from '../backends/index.js';
-import { verifyGolden } from '../pix2pix/golden.js';
+import { BACKENDS, TF_BACKEND_NAMES } from '../backends/index.js';
+import { initBackend, verifyGolden, type BackendName } from '../index.node.js';
 import { dirSource } from './fs-source.js';
 import { defineCommand, oneOf } from './command.js';
 
@@ -15,6 +15,9 @@ optional G_legacy.pth): G/D forward, step-0 gradients, losses, parameters after 
 as relative L2 errors against their bounds. Prints one line per check.
 Exit code: 0 all within bounds, 1 a mismatch, 2 unreadable or incomplete input.`;
 
+/** The tfjs backends that compute on the CPU (cpu, wasm): the golden bounds are set for them. */
+const CPU_BACKENDS = TF_BACKEND_NAMES.filter((n) => !BACKENDS[n].gpu);
+
 /** `pix2pix-ts verify`. */
 export const verifyCommand = defineCommand({
   name: 'verify',
@@ -22,7 +25,7 @@ export const verifyCommand = defineCommand({
   options: { backend: { type: 'string' }, quiet: { type: 'boolean', default: false } },
   positionals: 1,
   async run({ values, positionals: [dir] }, io) {
-    const backend = oneOf<BackendName>(values, 'backend', ['cpu', 'wasm'], 'cpu');
+    const backend = oneOf<BackendName>(values, 'backend', CPU_BACKENDS, 'cpu');
     await initBackend(backend);
     let bad = 0;
     const checks = await verifyGolden(dirSource(dir), {

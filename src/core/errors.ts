@@ -192,6 +192,16 @@ const REGISTRY: {
 
 const EXTRA_FIELDS = ['missing', 'unexpected', 'wrongShapes'] as const;
 
+/** JavaScript's own error classes that a worker's error is rebuilt as, by name. */
+const BUILT_IN: Record<string, new (message: string) => Error> = {
+  TypeError,
+  RangeError,
+  SyntaxError,
+  URIError,
+  ReferenceError,
+  EvalError,
+};
+
 /**
  * Rebuilds a library error from its serialised `name`, `message` and `code`
  * (what crosses a worker boundary). Unknown names give a plain `Error` with that name.
@@ -213,6 +223,9 @@ export function reviveError(obj: {
   let err: Error;
   if (entry) {
     err = entry.revive(obj.message ?? '', obj.fields ?? {});
+  } else if (obj.name && obj.name in BUILT_IN) {
+    // Bad arguments are TypeError / RangeError: the same class on this side of the boundary.
+    err = new BUILT_IN[obj.name](obj.message ?? '');
   } else {
     err = new Error(obj.message ?? '');
     if (obj.name) err.name = obj.name;

@@ -11,14 +11,13 @@
  * be used is reported with a {@link DatasetError} naming it and saying why.
  */
 import { existsSync } from 'node:fs';
-import { readdir, stat } from 'node:fs/promises';
+import { readdir, realpath, stat } from 'node:fs/promises';
 import { dirname, extname, join, relative, resolve, sep } from 'node:path';
-import { DatasetError } from '../core/errors.js';
+import { DatasetError, LimitError } from '../core/errors.js';
 import type { PairSample } from '../pix2pix/preprocess.js';
 import {
   decodeImage,
   IMAGE_EXTENSIONS,
-  readImageSize,
   rgbToGray,
   toFloat,
   type DecodedImage,
@@ -47,6 +46,12 @@ export interface OpenDatasetOptions {
   outputChannels?: 1 | 3;
   /** Keep only the first `maxSize` files in sorted order (`--max_dataset_size`). @defaultValue Infinity */
   maxSize?: number;
+  /**
+   * Without a folder for `phase`, use the dataset folder itself (A|B images, or `A/` + `B/`
+   * without phase subfolders). Pass `false` for an evaluation split, so that a missing `test/`
+   * is an error instead of quietly reading the training images. @defaultValue true
+   */
+  phaseFallback?: boolean;
 }
 
 /** A problem found by {@link PairedDataset.validate}. */
@@ -63,15 +68,26 @@ export interface PairedDataset {
   /** Folder the names are relative to (the phase folder, or the `A/` folder's parent). */
   readonly root: string;
   readonly layout: DatasetLayout;
+  /**
+   * The split read: `phase` when its folder was found (`<root>/<phase>`, `<root>/<phase>/A`, or
+   * `<root>/A/<phase>`), `null` when the dataset folder itself was read (no phase folder).
+   */
+  readonly phase: string | null;
   readonly direction: Direction;
   /** Sample names (paths relative to the image folder, `/`-separated), sorted. */
   readonly names: readonly string[];
   readonly size: number;
+  /**
+   * Symbolic links that were not used, each with the reason (a link to an image inside the
+   * folder is followed; one that points outside it, a broken one, or a linked folder is not).
+   */
+  readonly skipped: readonly DatasetIssue[];
   /** Decodes one pair; throws a {@link DatasetError} naming the file if it is unusable. */
   get(index: number): Promise<PairSample>;
   /**
-   * Reads every file's header (not its pixels) and returns the problems found: unreadable
-   * headers, odd widths, halves of different sizes. Cheap enough to run before training.
+   * Decodes every file fully (as `get` does, a few at a time) and returns the problems found:
+   * unreadable or truncated files, images over the pixel budget, odd widths, halves of different
+   * sizes. So a damaged file is caught before training, not at the step that reads it.
    */
   validate(): Promise<DatasetIssue[]>;
 }
@@ -87,26 +103,105 @@ async function isDir(path: string): Promise<boolean> {
   }
 }
 
-/** Image files under `dir`, recursively (as the reference's `make_dataset`), relative and sorted. */
-async function listImages(dir: string): Promise<string[]> {
+interface Listing {
+  names: string[];
+  /** Symbolic links not followed, with the reason. */
+  skipped: DatasetIssue[];
+}
+
+const isImageName = (name: string): boolean =>
+  IMAGE_EXTENSIONS.includes(extname(name).toLowerCase());
+
+/**
+ * Image files under `dir`, recursively (as the reference's `make_dataset`), relative and sorted.
+ * A symbolic link to an image file inside `dir` is followed; one that points outside `dir`, a
+ * broken one and a linked folder are not, and are listed in `skipped` (never dropped silently).
+ */
+async function listImages(dir: string): Promise<Listing> {
   const entries = await readdir(dir, { recursive: true, withFileTypes: true });
-  return (
-    entries
-      .filter((e) => e.isFile() && IMAGE_EXTENSIONS.includes(extname(e.name).toLowerCase()))
-      .map((e) =>
-        relative(dir, join(e.parentPath ?? (e as unknown as { path: string }).path, e.name))
-          .split(sep)
-          .join('/'),
-      )
-      // Code-unit order, like Python's sorted(): names do not reorder with the locale.
-      .sort((x, y) => (x < y ? -1 : x > y ? 1 : 0))
+  const rel = (e: (typeof entries)[number]): string =>
+    relative(dir, join(e.parentPath ?? (e as unknown as { path: string }).path, e.name))
+      .split(sep)
+      .join('/');
+  const names: string[] = [];
+  const skipped: DatasetIssue[] = [];
+  let realDir: string | undefined;
+  for (const e of entries) {
+    if (e.isFile()) {
+      if (isImageName(e.name)) names.push(rel(e));
+      continue;
+    }
+    if (!e.isSymbolicLink()) continue;
+    const name = rel(e);
+    const full = join(dir, name);
+    const skip = (why: string): void => {
+      skipped.push({
+        name,
+        error: new DatasetError(`Symbolic link "${full}" is not used: ${why}.`),
+      });
+    };
+    let target: string;
+    try {
+      target = await realpath(full);
+    } catch {
+      if (isImageName(e.name)) skip('its target does not exist');
+      continue;
+    }
+    const st = await stat(target);
+    if (st.isDirectory()) {
+      skip(
+        `it is a linked folder ("${target}"), and linked folders are not followed; copy or move its files in`,
+      );
+      continue;
+    }
+    if (!isImageName(e.name)) continue;
+    realDir ??= await realpath(dir);
+    if (!st.isFile()) skip(`its target "${target}" is not a regular file`);
+    else if (!target.startsWith(realDir + sep))
+      skip(`it points outside the dataset folder ("${target}"); copy the file in instead`);
+    else names.push(name);
+  }
+  // Code-unit order, like Python's sorted(): names do not reorder with the locale.
+  names.sort((x, y) => (x < y ? -1 : x > y ? 1 : 0));
+  return { names, skipped };
+}
+
+function noImages(dir: string, skipped: readonly DatasetIssue[] = []): DatasetError {
+  return new DatasetError(
+    `No images in "${dir}": expected files ending in ${IMAGE_EXTENSIONS.join(', ')} (searched recursively).` +
+      (skipped.length
+        ? ` ${skipped.length} symbolic link(s) not used: ${skipped[0].error.message}`
+        : ''),
   );
 }
 
-function noImages(dir: string): DatasetError {
-  return new DatasetError(
-    `No images in "${dir}": expected files ending in ${IMAGE_EXTENSIONS.join(', ')} (searched recursively).`,
-  );
+/**
+ * Runs `check` on every name, a few at a time (sharp decodes on its own thread pool), and
+ * collects the {@link DatasetError}s (a {@link LimitError} too: an image over the pixel budget is
+ * an unusable file); other errors propagate. Issues come back in name order.
+ */
+async function validateAll(
+  names: readonly string[],
+  check: (name: string) => Promise<void>,
+  concurrency = 4,
+): Promise<DatasetIssue[]> {
+  const found: (DatasetIssue | undefined)[] = new Array(names.length);
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < names.length) {
+      const i = next++;
+      try {
+        await check(names[i]);
+      } catch (e) {
+        if (e instanceof LimitError)
+          found[i] = { name: names[i], error: new DatasetError(e.message, { cause: e }) };
+        else if (e instanceof DatasetError) found[i] = { name: names[i], error: e };
+        else throw e;
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(concurrency, names.length) }, worker));
+  return found.filter((x): x is DatasetIssue => x !== undefined);
 }
 
 const stem = (name: string): string => name.slice(0, name.length - extname(name).length);
@@ -129,6 +224,7 @@ export async function openPairedDataset(options: OpenDatasetOptions): Promise<Pa
     inputChannels = 3,
     outputChannels = 3,
     maxSize = Infinity,
+    phaseFallback = true,
   } = options;
   if (typeof rootOpt !== 'string' || !rootOpt)
     throw new TypeError('Option "root" must be the path of a dataset folder.');
@@ -160,12 +256,20 @@ export async function openPairedDataset(options: OpenDatasetOptions): Promise<Pa
   const twoFolderCandidates: [string, string][] = [
     [join(phaseDir, 'A'), join(phaseDir, 'B')],
     [join(root, 'A', phase), join(root, 'B', phase)],
-    [join(root, 'A'), join(root, 'B')],
+    ...(phaseFallback ? [[join(root, 'A'), join(root, 'B')] as [string, string]] : []),
   ];
   if (layout !== 'aligned') {
-    for (const [dirA, dirB] of twoFolderCandidates) {
+    for (const [i, [dirA, dirB]] of twoFolderCandidates.entries()) {
       if ((await isDir(dirA)) && (await isDir(dirB)))
-        return openTwoFolder(dirA, dirB, direction, leftChannels, rightChannels, maxSize);
+        return openTwoFolder(
+          dirA,
+          dirB,
+          i < 2 ? phase : null,
+          direction,
+          leftChannels,
+          rightChannels,
+          maxSize,
+        );
     }
     if (layout === 'two-folder') {
       throw new DatasetError(
@@ -175,23 +279,37 @@ export async function openPairedDataset(options: OpenDatasetOptions): Promise<Pa
   }
   // The reference reads <dataroot>/<phase>; a folder of A|B images given directly works too.
   const dir = (await isDir(phaseDir)) ? phaseDir : root;
-  if (dir === root && (await listImages(root)).length === 0) {
+  if (dir === root && !phaseFallback) {
+    throw new DatasetError(
+      `No "${phase}" split in "${root}": expected A|B images in "${phaseDir}", or "${relative(root, twoFolderCandidates[0][0])}" + "${relative(root, twoFolderCandidates[0][1])}", or "${relative(root, twoFolderCandidates[1][0])}" + "${relative(root, twoFolderCandidates[1][1])}" folders.`,
+    );
+  }
+  if (dir === root && (await listImages(root)).names.length === 0) {
     throw new DatasetError(
       `No dataset for phase "${phase}" in "${root}": expected A|B images in "${phaseDir}", A/ and B/ folders, or A|B images in "${root}" itself.`,
     );
   }
-  return openAligned(dir, direction, leftChannels, rightChannels, maxSize);
+  return openAligned(
+    dir,
+    dir === root ? null : phase,
+    direction,
+    leftChannels,
+    rightChannels,
+    maxSize,
+  );
 }
 
 async function openAligned(
   dir: string,
+  phase: string | null,
   direction: Direction,
   leftC: 1 | 3,
   rightC: 1 | 3,
   maxSize: number,
 ): Promise<PairedDataset> {
-  const names = (await listImages(dir)).slice(0, maxSize);
-  if (names.length === 0) throw noImages(dir);
+  const listing = await listImages(dir);
+  const names = listing.names.slice(0, maxSize);
+  if (names.length === 0) throw noImages(dir, listing.skipped);
   const oddWidth = (name: string, w: number, h: number): DatasetError =>
     new DatasetError(
       `"${join(dir, name)}" is ${w}x${h}: an aligned A|B image must have an even width (A is the left half, B the right half of equal size).`,
@@ -199,9 +317,11 @@ async function openAligned(
   return {
     root: dir,
     layout: 'aligned',
+    phase,
     direction,
     names,
     size: names.length,
+    skipped: listing.skipped,
     async get(index: number): Promise<PairSample> {
       const name = names[checkIndex(index, names.length)];
       const path = join(dir, name);
@@ -224,18 +344,11 @@ async function openAligned(
         name,
       };
     },
-    async validate(): Promise<DatasetIssue[]> {
-      const issues: DatasetIssue[] = [];
-      for (const name of names) {
-        try {
-          const { width, height } = await readImageSize(join(dir, name));
-          if (width % 2 !== 0) throw oddWidth(name, width, height);
-        } catch (e) {
-          if (!(e instanceof DatasetError)) throw e;
-          issues.push({ name, error: e });
-        }
-      }
-      return issues;
+    validate(): Promise<DatasetIssue[]> {
+      return validateAll(names, async (name) => {
+        const { width, height } = await decodeImage(join(dir, name), 1);
+        if (width % 2 !== 0) throw oddWidth(name, width, height);
+      });
     },
   };
 }
@@ -243,14 +356,16 @@ async function openAligned(
 async function openTwoFolder(
   dirA: string,
   dirB: string,
+  phase: string | null,
   direction: Direction,
   leftC: 1 | 3,
   rightC: 1 | 3,
   maxSize: number,
 ): Promise<PairedDataset> {
-  const [filesA, filesB] = await Promise.all([listImages(dirA), listImages(dirB)]);
-  if (filesA.length === 0) throw noImages(dirA);
-  if (filesB.length === 0) throw noImages(dirB);
+  const [listA, listB] = await Promise.all([listImages(dirA), listImages(dirB)]);
+  const [filesA, filesB] = [listA.names, listB.names];
+  if (filesA.length === 0) throw noImages(dirA, listA.skipped);
+  if (filesB.length === 0) throw noImages(dirB, listB.skipped);
   // Pairs match by name without extension, so A/x.jpg pairs with B/x.png.
   const byStem = (files: string[], dir: string): Map<string, string> => {
     const m = new Map<string, string>();
@@ -303,9 +418,11 @@ async function openTwoFolder(
   return {
     root: resolve(dirA, '..'),
     layout: 'two-folder',
+    phase,
     direction,
     names: pairs.map((p) => p.name),
     size: pairs.length,
+    skipped: [...listA.skipped, ...listB.skipped],
     async get(index: number): Promise<PairSample> {
       const { name, fileA, fileB } = pairs[checkIndex(index, pairs.length)];
       const [imgA, imgB] = await Promise.all([
@@ -325,22 +442,20 @@ async function openTwoFolder(
         name,
       };
     },
-    async validate(): Promise<DatasetIssue[]> {
-      const issues: DatasetIssue[] = [];
-      for (const { name, fileA, fileB } of pairs) {
-        try {
+    validate(): Promise<DatasetIssue[]> {
+      const byName = new Map(pairs.map((p) => [p.name, p]));
+      return validateAll(
+        pairs.map((p) => p.name),
+        async (name) => {
+          const { fileA, fileB } = byName.get(name)!;
           const [sa, sb] = await Promise.all([
-            readImageSize(join(dirA, fileA)),
-            readImageSize(join(dirB, fileB)),
+            decodeImage(join(dirA, fileA), 1),
+            decodeImage(join(dirB, fileB), 1),
           ]);
           if (sa.width !== sb.width || sa.height !== sb.height)
             throw mismatch(fileA, sa, fileB, sb);
-        } catch (e) {
-          if (!(e instanceof DatasetError)) throw e;
-          issues.push({ name, error: e });
-        }
-      }
-      return issues;
+        },
+      );
     },
   };
 }

@@ -7,6 +7,7 @@ import type { Tensor, Tensor4D, Variable, NamedTensorMap } from '../core/tf.js';
 import { ShapeError, DisposedError } from '../core/errors.js';
 import type { StateDict } from '../core/state-dict.js';
 import {
+  checkNet,
   resolveModelOptions,
   sizeMultiple,
   type ModelOptions,
@@ -260,6 +261,7 @@ export class Pix2PixModel {
   /** The generator's or discriminator's state dict in PyTorch layout (keys as the reference). */
   async stateDict(net: 'G' | 'D'): Promise<StateDict> {
     this.check();
+    checkNet(net, 'exportPth / stateDict(net)');
     return exportStateDict(net === 'G' ? this.G : this.D);
   }
 
@@ -269,6 +271,7 @@ export class Pix2PixModel {
    */
   loadStateDict(net: 'G' | 'D', sd: StateDict, opts: LoadOptions = {}): void {
     this.check();
+    checkNet(net, 'loadPth / loadStateDict(net)');
     importStateDict(net === 'G' ? this.G : this.D, sd, opts);
   }
 

@@ -6,11 +6,13 @@
  * Eval mode only (running statistics, no dropout): paper mode stays on tfjs.
  */
 import {
-  toFloatImage,
-  padToMultiple,
-  cropTopLeft,
+  toPaddedPlanar,
+  planarToFloatImage,
+  planarToRGBA8,
   type PixelImage,
   type FloatImage,
+  type PlanarImage,
+  type RGBAImage,
 } from '../core/image.js';
 import { sizeMultiple } from './config.js';
 import type { Pix2PixModel } from './model.js';
@@ -60,24 +62,28 @@ export class OnnxTranslator {
 
   /** Translates one image; a float image in [-1, 1] of the same width and height. */
   async translate(model: Pix2PixModel, image: PixelImage): Promise<FloatImage> {
+    const y = await this.forward(model, image);
+    return planarToFloatImage(y, image.width, image.height);
+  }
+
+  /** Translates one image to 8-bit RGBA of the same size (the levels of `toRGBA8`). */
+  async translateRGBA8(model: Pix2PixModel, image: PixelImage): Promise<RGBAImage> {
+    const y = await this.forward(model, image);
+    return planarToRGBA8(y, image.width, image.height);
+  }
+
+  /**
+   * The padded planar output of one image. Conversion, reflect-pad and the NCHW layout are one
+   * pass each way ({@link toPaddedPlanar}, then the caller's crop), so that the work around the
+   * session stays a small part of a call.
+   */
+  private async forward(model: Pix2PixModel, image: PixelImage): Promise<PlanarImage> {
     const g = model.options.generator;
-    const input = toFloatImage(image, g.inputChannels);
+    const x = toPaddedPlanar(image, g.inputChannels, sizeMultiple(g.numDowns));
     await this.prepare(model);
-    const padded = padToMultiple(input, sizeMultiple(g.numDowns));
-    const { width: W, height: H } = padded;
-    const y = await this.session!.run(hwcToChw(padded.data, H * W, g.inputChannels), [
-      1,
-      g.inputChannels,
-      H,
-      W,
-    ]);
-    const out: FloatImage = {
-      data: chwToHwc(y, H * W, g.outputChannels),
-      width: W,
-      height: H,
-      channels: g.outputChannels,
-    };
-    return cropTopLeft(out, input.width, input.height);
+    const { width: W, height: H } = x;
+    const y = await this.session!.run(x.data, [1, g.inputChannels, H, W]);
+    return { data: y, width: W, height: H, channels: g.outputChannels };
   }
 
   /** Releases the session. Idempotent. */
@@ -87,22 +93,4 @@ export class OnnxTranslator {
     this.stale = true;
     await s?.release();
   }
-}
-
-function hwcToChw(src: Float32Array, n: number, c: number): Float32Array {
-  const out = new Float32Array(n * c);
-  for (let k = 0; k < c; k++) {
-    const o = k * n;
-    for (let p = 0; p < n; p++) out[o + p] = src[p * c + k];
-  }
-  return out;
-}
-
-function chwToHwc(src: Float32Array, n: number, c: number): Float32Array {
-  const out = new Float32Array(n * c);
-  for (let k = 0; k < c; k++) {
-    const o = k * n;
-    for (let p = 0; p < n; p++) out[p * c + k] = src[o + p];
-  }
-  return out;
 }

@@ -6,6 +6,7 @@ import { tf } from '../core/tf.js';
 import { StateDictMismatchError } from '../core/errors.js';
 import { sizeOf, type StateDict, type StateTensor } from '../core/state-dict.js';
 import { tfToTorch, torchToTf, tfShape, type ParamStore } from './params.js';
+import type { PthLimits } from '../core/pth/index.js';
 
 export interface LoadOptions {
   /**
@@ -18,6 +19,11 @@ export interface LoadOptions {
    * `{ netG, netD, opt }`). By default the dict itself, or its `state_dict` / `model` entry.
    */
   key?: string;
+  /**
+   * `loadPth` only: limits of reading the file, as `readPth(bytes, { limits })` takes them (raise
+   * them for trusted files past the defaults; see docs/security.md).
+   */
+  limits?: Partial<PthLimits>;
 }
 
 const NBT = '.num_batches_tracked';

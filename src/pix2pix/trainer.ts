@@ -15,6 +15,7 @@ import {
   type PreprocessOptions,
 } from './preprocess.js';
 import type { Pix2PixModel, StepLosses } from './model.js';
+import { translateImage } from './translator.js';
 
 /** Where a run stands; enough, with the model's own state, to resume it exactly. */
 export interface TrainerState {
@@ -64,7 +65,11 @@ export interface TrainLoopOptions {
   nEpochs?: number;
   /** Epochs of linear decay to zero after those. @defaultValue 100 */
   nEpochsDecay?: number;
-  /** @defaultValue 1 */
+  /**
+   * Samples per step. A batch whose samples differ in size (no crop in `preprocess` and images of
+   * several sizes) runs as one step per size, so an epoch may then take more steps.
+   * @defaultValue 1
+   */
   batchSize?: number;
   /** Seed of shuffling and augmentation. @defaultValue the model's seed */
   seed?: number;
@@ -86,6 +91,21 @@ export interface TrainLoopOptions {
   /** State of an earlier run of the same model to continue (`resume`). */
   resume?: TrainerState;
   signal?: AbortSignal;
+}
+
+/**
+ * Splits a batch into runs of samples of one size (width, height and channels), keeping the order
+ * of first appearance; a batch of one size is returned as one group.
+ */
+export function groupBySize(samples: readonly PairSample[]): PairSample[][] {
+  const groups = new Map<string, PairSample[]>();
+  for (const s of samples) {
+    const key = `${s.width}x${s.height}x${s.channelsA}x${s.channelsB}`;
+    const g = groups.get(key);
+    if (g) g.push(s);
+    else groups.set(key, [s]);
+  }
+  return [...groups.values()];
 }
 
 /**
@@ -138,6 +158,25 @@ export async function trainLoop(
     throw new RangeError('Options "nEpochs" + "nEpochsDecay" must be at least 1.');
   if (!Number.isInteger(batchSize) || batchSize < 1)
     throw new RangeError(`Option "batchSize" must be a positive integer, got ${batchSize}.`);
+  for (const [k, v] of [
+    ['checkpoint.every', checkpoint?.every],
+    ['validation.every', validation?.every],
+  ] as const) {
+    if (v !== undefined && (!Number.isInteger(v) || v < 1))
+      throw new RangeError(`Option "${k}" must be a positive integer, got ${JSON.stringify(v)}.`);
+  }
+  if (checkpoint && typeof checkpoint.every !== 'number')
+    throw new RangeError('Option "checkpoint.every" must be a positive integer (epochs).');
+  if (validation && typeof validation.every !== 'number')
+    throw new RangeError('Option "validation.every" must be a positive integer (steps).');
+  if (typeof maxSteps !== 'number' || !(maxSteps >= 1))
+    throw new RangeError(
+      `Option "maxSteps" must be a number >= 1 (Infinity for no limit), got ${JSON.stringify(maxSteps)}.`,
+    );
+  if (!source || typeof source.get !== 'function' || !Number.isInteger(source.size))
+    throw new TypeError(
+      'train(dataset) needs a dataset: { size, get(i) } of pairs (openPairedDataset, browserPairedDataset).',
+    );
   if (source.size < 1) throw new ShapeError('The training set is empty.');
   const pre = resolvePreprocessOptions(opts.preprocess);
   const totalEpochs = nEpochs + nEpochsDecay;
@@ -158,10 +197,13 @@ export async function trainLoop(
     const samples: SampleSet['samples'] = [];
     for (let i = 0; i < count; i++) {
       const s = await validation.source.get(i);
-      const x = tf.tensor4d(s.a, [1, s.height, s.width, s.channelsA]);
-      const y = model.generate(x, 'eval');
-      const out = (await y.data()) as Float32Array;
-      tf.dispose([x, y]);
+      // Through the image path of translate(): any size (padded to a multiple of 2^numDowns and
+      // cropped back), so a held-out split of mixed sizes cannot stop training.
+      const { data: out } = await translateImage(
+        model,
+        { data: s.a, width: s.width, height: s.height, channels: s.channelsA },
+        'eval',
+      );
       samples.push({
         name: s.name,
         input: { data: s.a, width: s.width, height: s.height, channels: s.channelsA },
@@ -185,35 +227,42 @@ export async function trainLoop(
       signal,
     });
     for await (const batch of batches) {
-      const { a, b, shapeA, shapeB } = stackPairs(batch.samples);
-      const ta = tf.tensor4d(a, shapeA);
-      const tb = tf.tensor4d(b, shapeB);
-      let losses: StepLosses;
-      try {
-        losses = await model.trainStep(ta, tb);
-      } finally {
-        tf.dispose([ta, tb]);
+      // Samples of different sizes (e.g. preprocess 'none' on a dataset of mixed sizes) cannot
+      // share a tensor: the batch runs as one step per size, in order of first appearance.
+      const groups = groupBySize(batch.samples);
+      for (const [gi, group] of groups.entries()) {
+        const { a, b, shapeA, shapeB } = stackPairs(group);
+        const ta = tf.tensor4d(a, shapeA);
+        const tb = tf.tensor4d(b, shapeB);
+        let losses: StepLosses;
+        try {
+          losses = await model.trainStep(ta, tb);
+        } finally {
+          tf.dispose([ta, tb]);
+        }
+        state.step++;
+        if (gi === groups.length - 1) {
+          state.position = batch.nextPosition;
+          state.rng = rng.getState();
+        }
+        images += group.length;
+        state.history.push({ step: state.step, epoch: state.epoch, ...losses });
+        const elapsed = (Date.now() - t0) / 1000;
+        const stepsDone = state.step - stepAtStart;
+        onProgress?.({
+          step: state.step,
+          totalSteps,
+          epoch: state.epoch,
+          totalEpochs,
+          batchInEpoch: batch.batchIndex + 1,
+          batchesPerEpoch,
+          losses,
+          lr: model.options.train.lr * factor,
+          imagesPerSecond: elapsed > 0 ? images / elapsed : 0,
+          etaSeconds: stepsDone > 0 ? (elapsed / stepsDone) * (totalSteps - state.step) : NaN,
+        });
+        if (validation && state.step % validation.every === 0) await runValidation();
       }
-      state.step++;
-      state.position = batch.nextPosition;
-      state.rng = rng.getState();
-      images += batch.samples.length;
-      state.history.push({ step: state.step, epoch: state.epoch, ...losses });
-      const elapsed = (Date.now() - t0) / 1000;
-      const stepsDone = state.step - stepAtStart;
-      onProgress?.({
-        step: state.step,
-        totalSteps,
-        epoch: state.epoch,
-        totalEpochs,
-        batchInEpoch: batch.batchIndex + 1,
-        batchesPerEpoch,
-        losses,
-        lr: model.options.train.lr * factor,
-        imagesPerSecond: elapsed > 0 ? images / elapsed : 0,
-        etaSeconds: stepsDone > 0 ? (elapsed / stepsDone) * (totalSteps - state.step) : NaN,
-      });
-      if (validation && state.step % validation.every === 0) await runValidation();
       if (state.step >= maxSteps) break;
       if (signal?.aborted) throw new AbortError('Training was aborted', { cause: signal.reason });
     }

@@ -20,6 +20,7 @@ import { WorkerPix2Pix } from '../workers/client.js';
 import { AbortError, CheckpointError, Pix2PixError, WorkerError } from '../core/errors.js';
 import { encodeArtifacts } from '../core/io/container.js';
 import { loadModelJSON, specBytes } from '../core/io/file-handler.js';
+import { download as downloadFile } from '../core/io/download.js';
 import type { WorkerModelOptions } from '../workers/protocol.js';
 
 /** What a widget's worker is created with: the model options and the downloaded weights. */
@@ -45,65 +46,26 @@ const aborted = (signal?: AbortSignal) =>
   );
 
 /**
- * Fetches `url` into bytes, reporting progress after each chunk. HTTP 404 is a CheckpointError
- * with code `E_IO_NOT_FOUND`; any other failure `E_IO_READ`; a cancelled one an AbortError.
- *
- * @example
- * ```ts
- * const bytes = await download('/models/G.pth', { onProgress: (n, total) => console.log(n, total) });
- * ```
+ * The one download helper (src/core/io/download.ts: HTTP 404 is a CheckpointError with code
+ * `E_IO_NOT_FOUND`, any other failure `E_IO_READ`) with this loader's progress callback, and a
+ * cancelled download reported as an AbortError.
  */
-export async function download(url: string, opts: DownloadOptions = {}): Promise<Uint8Array> {
-  const { onProgress, signal } = opts;
+async function download(
+  url: string,
+  opts: DownloadOptions & { what?: string },
+): Promise<Uint8Array> {
+  const { onProgress, signal, what } = opts;
   if (signal?.aborted) throw aborted(signal);
-  let res: Response;
   try {
-    res = await fetch(url, { signal });
+    return await downloadFile(url, {
+      signal,
+      what,
+      onProgress: onProgress && ((p) => onProgress(p.loaded, p.total)),
+    });
   } catch (e) {
     if (signal?.aborted) throw aborted(signal);
-    throw new CheckpointError(
-      `Could not download ${url}: ${(e as Error).message}. Check the URL and, for another origin, its CORS headers.`,
-      'E_IO_READ',
-      { cause: e },
-    );
+    throw e;
   }
-  if (res.status === 404)
-    throw new CheckpointError(
-      `${url} answered HTTP 404: there is no file there. Check the URL.`,
-      'E_IO_NOT_FOUND',
-    );
-  if (!res.ok)
-    throw new CheckpointError(
-      `${url} answered HTTP ${res.status} ${res.statusText}; expected 200 with the file.`,
-      'E_IO_READ',
-    );
-  const total = Number(res.headers.get('content-length')) || null;
-  onProgress?.(0, total);
-  if (!res.body) {
-    const bytes = new Uint8Array(await res.arrayBuffer());
-    onProgress?.(bytes.length, total);
-    return bytes;
-  }
-  const reader = res.body.getReader();
-  const chunks: Uint8Array[] = [];
-  let loaded = 0;
-  try {
-    for (;;) {
-      const { done, value } = await reader.read();
-      if (done) break;
-      chunks.push(value);
-      loaded += value.length;
-      onProgress?.(loaded, total);
-    }
-  } catch (e) {
-    if (signal?.aborted) throw aborted(signal);
-    throw new CheckpointError(
-      `The download of ${url} broke off after ${loaded} bytes: ${(e as Error).message}.`,
-      'E_IO_READ',
-      { cause: e },
-    );
-  }
-  return concat(chunks, loaded);
 }
 
 function concat(
@@ -145,11 +107,12 @@ const isJsonUrl = (url: string) => /\.json([?#].*)?$/i.test(url);
  */
 export async function downloadModel(url: string, opts: DownloadOptions = {}): Promise<Uint8Array> {
   if (!isJsonUrl(url)) {
-    const bytes = await download(url, opts);
+    const bytes = await download(url, { ...opts, what: 'model' });
     assertNotHtml(bytes, url);
     return bytes;
   }
   const jsonBytes = await download(url, {
+    what: 'model',
     signal: opts.signal,
     onProgress: (n) => opts.onProgress?.(n, null),
   });
@@ -178,6 +141,7 @@ export async function downloadModel(url: string, opts: DownloadOptions = {}): Pr
     json,
     async (p) => {
       const bytes = await download(new URL(p, url).href, {
+        what: 'weights file',
         signal: opts.signal,
         onProgress: (n) => opts.onProgress?.(base + done + n, total),
       });
@@ -208,7 +172,7 @@ export async function downloadWorkerScript(
   if (!/^https?:/i.test(url)) return direct;
   let bytes: Uint8Array;
   try {
-    bytes = await download(url, opts);
+    bytes = await download(url, { ...opts, what: 'worker script' });
   } catch (e) {
     if (e instanceof AbortError) throw e;
     if ((e as CheckpointError).code === 'E_IO_NOT_FOUND') {

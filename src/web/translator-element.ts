@@ -1,10 +1,11 @@
 /**
  * `<pix2pix-translator>`: a drawing canvas and its live pix2pix translation, in one tag.
  *
- * Three parts: the drawing surface (`drawing-surface.ts`: strokes, eraser, undo, images in), the
- * model loader (`model-loader.ts`: downloads the worker script and the model with progress, starts
- * the library's worker with a deadline) and this element (the DOM, the status line, the events,
- * and the translation loop with its watchdog). The model runs in a Web Worker (`worker.js` next to
+ * Parts: the drawing surface (`drawing-surface.ts`: strokes, eraser, undo, images in), the model
+ * loader (`model-loader.ts`: downloads the worker script and the model with progress, starts the
+ * library's worker with a deadline), the status UI's words (`status.ts`), the attributes
+ * (`attributes.ts`), the shadow DOM's markup and style (`template.ts`) and this element (the DOM,
+ * the events, and the translation loop with its watchdog). The model runs in a Web Worker (`worker.js` next to
  * this script), so this file and its bundle hold no tfjs. Errors are told apart by their stable
  * `code` (`status.ts`), never by class: errors from the worker are rebuilt from name and code.
  *
@@ -19,8 +20,6 @@ import { Pix2PixError } from '../core/errors.js';
 import type { WorkerBackendInfo, WorkerModelOptions } from '../workers/protocol.js';
 import type { RGBAImage } from '../core/image.js';
 import type { BackendRequest } from '../backends/select.js';
-import { TF_BACKEND_NAMES } from '../backends/types.js';
-import type { NormKind } from '../pix2pix/config.js';
 import { DrawingSurface, type SurfaceImage } from './drawing-surface.js';
 import {
   downloadAll,
@@ -39,16 +38,18 @@ import {
   type TranslatorErrorKind,
 } from './status.js';
 
-export type { TranslatorErrorKind } from './status.js';
+import {
+  RELOAD_ATTRIBUTES,
+  WIDGET_ATTRIBUTES,
+  archOverrides,
+  backendRequest,
+  workerUrlFor,
+  type WidgetArchitecture,
+} from './attributes.js';
+import { WIDGET_STYLE, WIDGET_TEMPLATE } from './template.js';
 
-/** The generator architecture the widget runs (read from the model file, or set by attributes). */
-export interface WidgetArchitecture {
-  numDowns: number;
-  ngf: number;
-  norm: NormKind;
-  inputChannels: number;
-  outputChannels: number;
-}
+export type { TranslatorErrorKind } from './status.js';
+export type { WidgetArchitecture } from './attributes.js';
 
 /** Where the widget stands. */
 export type TranslatorState = 'idle' | 'loading' | 'ready' | 'error';
@@ -88,31 +89,6 @@ export type TranslatorProgressDetail = DownloadProgress;
 /** Anything {@link Pix2PixTranslatorElement.translateImage} can take. */
 export type TranslatorImage = SurfaceImage | RGBAImage;
 
-const ATTRS = [
-  'model',
-  'backend',
-  'size',
-  'mode',
-  'num-downs',
-  'ngf',
-  'channels',
-  'norm',
-  'worker-url',
-  'threads',
-  'watchdog',
-] as const;
-/** Attributes whose change needs a new model (a new worker). */
-const RELOAD = new Set([
-  'model',
-  'backend',
-  'num-downs',
-  'ngf',
-  'channels',
-  'norm',
-  'worker-url',
-  'threads',
-]);
-const BACKENDS: readonly string[] = ['auto', ...TF_BACKEND_NAMES];
 /** Translation waits for a pause this long in a stroke (a running one is never interrupted). */
 const DEBOUNCE_MS = 40;
 /** Default watchdog: the least time a translation gets before the worker is restarted, ms. */
@@ -123,76 +99,6 @@ const WATCHDOG_FACTOR = 20;
 const START_MS = 120_000;
 /** Fresh workers tried after one stops answering, before the widget gives up. */
 const RESTARTS = 2;
-
-// The script's own URL, captured while it runs: rollup's IIFE output turns this into
-// `document.currentScript.src`, which is null after start-up.
-const SCRIPT_URL: string = (() => {
-  try {
-    return String(import.meta.url);
-  } catch {
-    return typeof document !== 'undefined' ? document.baseURI : '';
-  }
-})();
-
-/** The worker script URL: `worker.js` beside this script unless the `worker-url` attribute says otherwise. */
-function workerUrlFor(attr: string | null): string {
-  return new URL(attr ?? './worker.js', attr ? document.baseURI : SCRIPT_URL).href;
-}
-
-const STYLE = `
-:host { display: block; font: 14px/1.4 system-ui, sans-serif; color: #1b1b1f; --p2p-accent: #3056d3; --p2p-border: #c9ccd4; --p2p-bg: #fff; }
-:host([hidden]) { display: none; }
-.root { display: grid; gap: 10px; }
-.toolbar { display: flex; flex-wrap: wrap; gap: 6px 10px; align-items: center; }
-.toolbar button, .toolbar .file { font: inherit; padding: 5px 10px; border: 1px solid var(--p2p-border); border-radius: 6px; background: #f6f7f9; color: inherit; cursor: pointer; }
-.toolbar button:hover, .toolbar .file:hover { background: #eceef2; }
-.toolbar button:focus-visible, .toolbar .file:focus-within, canvas:focus-visible, input:focus-visible, summary:focus-visible { outline: 2px solid var(--p2p-accent); outline-offset: 2px; }
-.toolbar button[aria-pressed="true"] { background: #dfe6fb; border-color: var(--p2p-accent); }
-.toolbar button:disabled { opacity: .5; cursor: default; }
-.file input { position: absolute; width: 1px; height: 1px; opacity: 0; }
-.toolbar label { display: inline-flex; gap: 6px; align-items: center; }
-.panes { display: grid; gap: 12px; grid-template-columns: repeat(auto-fit, minmax(min(100%, 200px), 1fr)); }
-figure { margin: 0; display: grid; gap: 4px; }
-figcaption { font-size: 12px; color: #5b5e66; }
-canvas { width: 100%; aspect-ratio: 1; border: 1px solid var(--p2p-border); border-radius: 6px; background: var(--p2p-bg); image-rendering: auto; box-sizing: border-box; }
-canvas.input { touch-action: none; cursor: crosshair; }
-canvas.input.drag { border-color: var(--p2p-accent); border-style: dashed; }
-.status { display: flex; flex-wrap: wrap; gap: 4px 12px; font-size: 12px; color: #5b5e66; min-height: 1.4em; align-items: baseline; }
-.status progress { width: 140px; }
-.status details { flex: 1 1 100%; }
-.status summary { cursor: pointer; width: fit-content; }
-.status details:not(.more) summary { cursor: default; list-style: none; }
-.status details:not(.more) summary::-webkit-details-marker { display: none; }
-.status .more-hint { color: var(--p2p-accent); margin-left: 6px; }
-.status details:not(.more) .more-hint, .status details[open] .more-hint { display: none; }
-.status ul { margin: 4px 0 0; padding-left: 18px; overflow-wrap: anywhere; }
-.error { border: 1px solid #e2a39d; background: #fdf0ef; color: #8c1d18; border-radius: 6px; padding: 8px 10px; overflow-wrap: anywhere; }
-.error strong { display: block; }
-.error:empty { display: none; }
-@media (max-width: 420px) { .toolbar { gap: 4px 6px; } .toolbar button, .toolbar .file { padding: 4px 8px; } }
-`;
-
-const TEMPLATE = `
-<div class="root" part="root">
-  <div class="toolbar" part="toolbar" role="toolbar" aria-label="Drawing tools">
-    <label>Brush <input class="brush" type="range" min="1" max="32" value="6" aria-label="Brush size in pixels"></label>
-    <label>Colour <input class="color" type="color" value="#000000" aria-label="Brush colour"></label>
-    <button type="button" class="eraser" aria-pressed="false">Eraser</button>
-    <button type="button" class="undo" disabled>Undo</button>
-    <button type="button" class="clear">Clear</button>
-    <span class="file" part="file-button"><label>Image…<input class="pick" type="file" accept="image/*" aria-label="Choose an input image"></label></span>
-    <button type="button" class="download" disabled>Download PNG</button>
-  </div>
-  <div class="panes">
-    <figure><canvas class="input" tabindex="0" role="img" aria-label="Input drawing: draw with a mouse, pen or finger, or drop or paste an image" part="input"></canvas><figcaption>Input — draw, drop, paste or choose an image</figcaption></figure>
-    <figure><canvas class="output" role="img" aria-label="Translated output" part="output"></canvas><figcaption>Output</figcaption></figure>
-  </div>
-  <div class="status" part="status" role="status" aria-live="polite">
-    <progress hidden max="1" value="0"></progress>
-    <details class="about" part="status-details"><summary><span class="state">Idle</span><span class="more-hint">details</span></summary><ul class="details"></ul></details>
-  </div>
-  <div class="error" part="error" role="alert"></div>
-</div>`;
 
 const Base: typeof HTMLElement =
   typeof HTMLElement === 'undefined' ? (class {} as unknown as typeof HTMLElement) : HTMLElement;
@@ -216,7 +122,7 @@ const Base: typeof HTMLElement =
  */
 export class Pix2PixTranslatorElement extends Base {
   static get observedAttributes(): readonly string[] {
-    return ATTRS;
+    return WIDGET_ATTRIBUTES;
   }
 
   private root!: ShadowRoot;
@@ -325,7 +231,7 @@ export class Pix2PixTranslatorElement extends Base {
 
   attributeChangedCallback(name: string, old: string | null, value: string | null): void {
     if (!this.root || old === value) return;
-    if (RELOAD.has(name)) this.queueLoad();
+    if (RELOAD_ATTRIBUTES.has(name)) this.queueLoad();
     else if (name === 'size') {
       this.resize();
       if (this._state === 'ready') this.requestTranslate(0);
@@ -435,9 +341,9 @@ export class Pix2PixTranslatorElement extends Base {
   private build(): void {
     this.root = this.attachShadow({ mode: 'open' });
     const style = document.createElement('style');
-    style.textContent = STYLE;
+    style.textContent = WIDGET_STYLE;
     const tpl = document.createElement('template');
-    tpl.innerHTML = TEMPLATE;
+    tpl.innerHTML = WIDGET_TEMPLATE;
     this.root.append(style, tpl.content.cloneNode(true));
     const $ = <T extends Element>(sel: string) => this.root.querySelector(sel) as T;
     this.els = {
@@ -768,56 +674,6 @@ export class Pix2PixTranslatorElement extends Base {
     this.init = null;
   }
 
-  /** Architecture options given as attributes, on top of what the file says. */
-  private archOverrides(): Partial<WidgetArchitecture> {
-    const o: Partial<WidgetArchitecture> = {};
-    const int = (name: string) => {
-      const v = this.getAttribute(name);
-      if (v === null) return undefined;
-      const n = Number(v);
-      if (!Number.isInteger(n) || n < 1)
-        throw new RangeError(`Attribute "${name}" must be a positive integer, got "${v}".`);
-      return n;
-    };
-    const nd = int('num-downs');
-    if (nd !== undefined) o.numDowns = nd;
-    const ngf = int('ngf');
-    if (ngf !== undefined) o.ngf = ngf;
-    const ch = this.getAttribute('channels');
-    if (ch !== null) {
-      const parts = ch.split(',').map((s) => Number(s.trim()));
-      if (!parts.length || parts.length > 2 || parts.some((n) => n !== 1 && n !== 3))
-        throw new RangeError(
-          `Attribute "channels" must be "1", "3", or "in,out" with 1 or 3 each, got "${ch}".`,
-        );
-      o.inputChannels = parts[0];
-      o.outputChannels = parts[1] ?? parts[0];
-    }
-    const norm = this.getAttribute('norm');
-    if (norm !== null) {
-      if (!['batch', 'instance', 'none'].includes(norm))
-        throw new RangeError(
-          `Attribute "norm" must be one of batch, instance, none, got "${norm}".`,
-        );
-      o.norm = norm as WidgetArchitecture['norm'];
-    }
-    return o;
-  }
-
-  private backendRequest(): BackendRequest {
-    const raw = (this.getAttribute('backend') ?? 'auto').trim() || 'auto';
-    const names = raw
-      .split(',')
-      .map((s) => s.trim())
-      .filter(Boolean);
-    const bad = names.filter((n) => !BACKENDS.includes(n));
-    if (bad.length)
-      throw new RangeError(
-        `Attribute "backend" got "${bad.join(', ')}"; expected one of ${BACKENDS.join(', ')} (or a comma-separated list).`,
-      );
-    return (names.length === 1 ? names[0] : names) as BackendRequest;
-  }
-
   private async load(): Promise<void> {
     this.release();
     const gen = this.generation;
@@ -843,8 +699,8 @@ export class Pix2PixTranslatorElement extends Base {
     let overrides: Partial<WidgetArchitecture>;
     let threads: number | undefined;
     try {
-      request = this.backendRequest();
-      overrides = this.archOverrides();
+      request = backendRequest(this.getAttribute('backend'));
+      overrides = archOverrides((name) => this.getAttribute(name));
       const t = this.getAttribute('threads');
       if (t !== null) {
         threads = Number(t);

@@ -4,8 +4,14 @@
  */
 import * as Comlink from 'comlink';
 import { AbortError, DisposedError, WorkerError } from '../core/errors.js';
-import type { PixelImage, FloatImage, RGBAImage } from '../core/image.js';
-import type { InferenceMode, ResolvedModelOptions } from '../pix2pix/config.js';
+import { checkImage, type PixelImage, type FloatImage, type RGBAImage } from '../core/image.js';
+import {
+  checkCreateOptions,
+  checkLoadOptions,
+  checkNet,
+  type InferenceMode,
+  type ResolvedModelOptions,
+} from '../pix2pix/config.js';
 import type { StepLosses } from '../pix2pix/model.js';
 import type { LoadOptions } from '../pix2pix/state-dict.js';
 import type { TrainerState } from '../pix2pix/trainer.js';
@@ -26,6 +32,7 @@ import type {
 import { assertWorkerDataset } from './datasets.js';
 import { spawnWorker, type SpawnedWorker } from './spawn.js';
 import { cancelToken, installErrorTransfer } from './wire.js';
+import type { WeightsExportOptions } from '../pix2pix/checkpoint.js';
 
 /** Options that only apply with `worker: true`. */
 export interface WorkerOptions {
@@ -115,6 +122,8 @@ export class WorkerPix2Pix implements Pix2Pix<WorkerCarrier> {
     options: WorkerModelOptions & Omit<WorkerOptions, 'worker'> & { signal?: AbortSignal },
   ): Promise<WorkerPix2Pix> {
     installErrorTransfer();
+    // Checked here too, so that bad options fail before a worker is started.
+    checkCreateOptions(options);
     const { workerUrl, transfer = false, signal, ...init } = options;
     const p = new WorkerPix2Pix(init, workerUrl, transfer);
     await p.start(signal);
@@ -244,8 +253,17 @@ export class WorkerPix2Pix implements Pix2Pix<WorkerCarrier> {
     image: PixelImage,
     opts: TranslateOptions & { transfer?: boolean } = {},
   ): Promise<RGBAImage> {
+    try {
+      // Checked here, before a transfer would detach the caller's pixels for nothing.
+      checkImage(image, 'translate(image)', opts.maxPixels);
+    } catch (e) {
+      return Promise.reject(e);
+    }
     return this.call((r) =>
-      r.translate(withTransfer(image, [image.data], this.transferOf(opts)), { mode: opts.mode }),
+      r.translate(withTransfer(image, [image.data], this.transferOf(opts)), {
+        mode: opts.mode,
+        maxPixels: opts.maxPixels,
+      }),
     );
   }
 
@@ -254,9 +272,15 @@ export class WorkerPix2Pix implements Pix2Pix<WorkerCarrier> {
     image: PixelImage,
     opts: TranslateOptions & { transfer?: boolean } = {},
   ): Promise<FloatImage> {
+    try {
+      checkImage(image, 'translateFloat(image)', opts.maxPixels);
+    } catch (e) {
+      return Promise.reject(e);
+    }
     return this.call((r) =>
       r.translateFloat(withTransfer(image, [image.data], this.transferOf(opts)), {
         mode: opts.mode,
+        maxPixels: opts.maxPixels,
       }),
     );
   }
@@ -273,23 +297,37 @@ export class WorkerPix2Pix implements Pix2Pix<WorkerCarrier> {
    */
   translateBatch(
     images: PixelImage[],
-    opts: LongCallOptions & { mode?: InferenceMode; float?: false },
+    opts: LongCallOptions & { mode?: InferenceMode; float?: false; maxPixels?: number },
   ): Promise<RGBAImage[]>;
   translateBatch(
     images: PixelImage[],
-    opts: LongCallOptions & { mode?: InferenceMode; float: true },
+    opts: LongCallOptions & { mode?: InferenceMode; float: true; maxPixels?: number },
   ): Promise<FloatImage[]>;
   translateBatch(
     images: PixelImage[],
-    opts: LongCallOptions & { mode?: InferenceMode; float?: boolean } = {},
+    opts: LongCallOptions & { mode?: InferenceMode; float?: boolean; maxPixels?: number } = {},
   ): Promise<(RGBAImage | FloatImage)[]> {
+    try {
+      if (!Array.isArray(images))
+        throw new TypeError(
+          `translateBatch(images) needs an array of images, got ${typeof images}.`,
+        );
+      images.forEach((im, i) => checkImage(im, `translateBatch(images[${i}])`, opts.maxPixels));
+    } catch (e) {
+      return Promise.reject(e);
+    }
     const payload = withTransfer(
       images,
       images.map((i) => i.data),
       this.transferOf(opts),
     );
     return this.long(opts, (r, p, c) =>
-      r.translateBatch(payload, { mode: opts.mode, float: opts.float }, p, c),
+      r.translateBatch(
+        payload,
+        { mode: opts.mode, float: opts.float, maxPixels: opts.maxPixels },
+        p,
+        c,
+      ),
     );
   }
 
@@ -336,6 +374,12 @@ export class WorkerPix2Pix implements Pix2Pix<WorkerCarrier> {
     opts: LoadOptions & LongCallOptions = {},
   ): Promise<void> {
     const { onProgress, signal, transfer, ...load } = opts;
+    try {
+      checkNet(net, 'loadPth(source, net)');
+      checkLoadOptions(load);
+    } catch (e) {
+      return Promise.reject(e);
+    }
     let payload: WeightsSource = source;
     if (typeof source === 'string' && this.live?.spawned.kind === 'web-worker') {
       // A worker resolves relative URLs against its own script; the caller means the page.
@@ -449,6 +493,25 @@ export class WorkerPix2Pix implements Pix2Pix<WorkerCarrier> {
         ),
       );
     return this.call((r) => r.saveCheckpoint(target));
+  }
+
+  /**
+   * Saves the generator as web weights (float32, or float16 / 8-bit kernels), written by the
+   * worker: a Node path / `file://` URL (`.json`: tfjs's model.json layout), or `indexeddb://...`.
+   *
+   * @example
+   * ```ts
+   * await p2p.saveWeights('public/fonts/model.json', { dtype: 'uint8' });
+   * ```
+   */
+  saveWeights(target: string, opts: WeightsExportOptions = {}): Promise<void> {
+    if (typeof target !== 'string')
+      return Promise.reject(
+        new TypeError(
+          'saveWeights(target) of a worker model needs a string target (a path, file:// URL or indexeddb:// URL): an IOHandler cannot be sent to a worker.',
+        ),
+      );
+    return this.call((r) => r.saveWeights(target, opts));
   }
 
   /**

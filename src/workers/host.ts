@@ -240,6 +240,10 @@ export function createWorkerHost(
       await model().saveCheckpoint(target);
     },
 
+    async saveWeights(target, opts) {
+      await model().saveWeights(target, opts);
+    },
+
     async dispose() {
       disposed = true;
       await p2p?.dispose();

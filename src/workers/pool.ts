@@ -17,6 +17,7 @@ import type {
 } from './protocol.js';
 import { WorkerPix2Pix } from './client.js';
 import { nodeBuiltin } from '../core/env.js';
+import type { WeightsExportOptions } from '../pix2pix/checkpoint.js';
 
 /** Options of {@link createWorkerPool}: the model options of every worker, and the pool's. */
 export interface WorkerPoolOptions extends WorkerModelOptions {
@@ -207,6 +208,18 @@ export class WorkerPool implements Pix2PixInference<WorkerCarrier> {
   }
 
   /**
+   * Saves the generator as web weights, written by one of the workers (all hold the same weights).
+   *
+   * @example
+   * ```ts
+   * await pool.saveWeights('public/fonts/model.json', { dtype: 'float16' });
+   * ```
+   */
+  saveWeights(target: string, opts: WeightsExportOptions = {}): Promise<void> {
+    return this.use((w) => w.saveWeights(target, opts));
+  }
+
+  /**
    * Translates one image on the next free worker.
    *
    * @example
@@ -250,6 +263,8 @@ export class WorkerPool implements Pix2PixInference<WorkerCarrier> {
     opts: {
       mode?: InferenceMode;
       transfer?: boolean;
+      /** Pixel budget of each image, as `translate` takes it. @defaultValue 2^24 */
+      maxPixels?: number;
       signal?: AbortSignal;
       onProgress?: (p: PoolProgress) => void;
     } = {},
@@ -266,7 +281,11 @@ export class WorkerPool implements Pix2PixInference<WorkerCarrier> {
           );
         const i = next++;
         try {
-          out[i] = await this.translate(images[i], { mode: opts.mode, transfer: opts.transfer });
+          out[i] = await this.translate(images[i], {
+            mode: opts.mode,
+            transfer: opts.transfer,
+            maxPixels: opts.maxPixels,
+          });
         } catch (e) {
           failed = true;
           throw e;

@@ -249,6 +249,17 @@ if (!isMainThread) {
   });
 
   t(
+    '--out under /proc (a folder that cannot be made) fails at once, coded, on stderr',
+    async () => {
+      // Node's mkdir(p, { recursive: true }) never returned for /proc/x.
+      const r = await run([input, '--out', '/proc/x', '--weights', weights, '--quiet']);
+      assert.is(r.code, 2);
+      assert.match(r.err, /^error \[E_USAGE\]: --out \/proc\/x is not a folder that can be made/);
+      assert.equal(r.out, []);
+    },
+  );
+
+  t(
     '--key reads the generator from a checkpoint dict ({netG, opt, epoch}, written by PyTorch)',
     async () => {
       const python = torchPython('translate --key on a checkpoint dict written by PyTorch');

@@ -23,9 +23,19 @@ errors('a revived error keeps its class and code', () => {
 });
 
 errors('an unknown error name gives a plain Error with that name', () => {
-  const e = reviveError({ name: 'RangeError', message: 'x' });
+  const e = reviveError({ name: 'WeirdError', message: 'x' });
   assert.not.instance(e, Pix2PixError);
-  assert.is(e.name, 'RangeError');
+  assert.is(e.name, 'WeirdError');
+});
+
+errors('TypeError and RangeError (bad arguments) come back as their own classes', () => {
+  const t = reviveError({ name: 'TypeError', message: 'bad option' });
+  assert.instance(t, TypeError);
+  assert.is(t.message, 'bad option');
+  const r = reviveError({ name: 'RangeError', message: 'x' });
+  assert.instance(r, RangeError);
+  assert.not.instance(r, Pix2PixError);
+  assert.is(r.name, 'RangeError');
 });
 
 errors('a disposed error says how to recover', () => {

@@ -1,7 +1,7 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import sharp from 'sharp';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DatasetError } from '../../src/core/errors.js';
@@ -283,6 +283,103 @@ errors('bad options are TypeError/RangeError naming the option', async () => {
     assert.instance(e, RangeError);
   }
 });
+
+const noisy = (w: number, h: number): ReturnType<typeof sharp> =>
+  sharp({
+    create: {
+      width: w,
+      height: h,
+      channels: 3,
+      background: '#000',
+      noise: { type: 'gaussian', mean: 128, sigma: 40 },
+    },
+  });
+
+errors('validate() decodes every file fully: truncated PNGs and JPEGs are listed', async () => {
+  const fullPng = await noisy(64, 32).png().toBuffer();
+  const fullJpg = await noisy(64, 32).jpeg().toBuffer();
+  // Headers intact, pixels cut: a header-only check passes these.
+  await put(join(tmp, 'train', 'a-cut.png'), fullPng.subarray(0, Math.floor(fullPng.length * 0.6)));
+  await put(join(tmp, 'train', 'b-cut.jpg'), fullJpg.subarray(0, Math.floor(fullJpg.length * 0.6)));
+  await put(join(tmp, 'train', 'c-good.png'), fullPng);
+  await put(join(tmp, 'train', 'd-good.jpg'), fullJpg);
+  const ds = await openPairedDataset({ root: tmp });
+  const issues = await ds.validate();
+  assert.equal(
+    issues.map((i) => i.name),
+    ['a-cut.png', 'b-cut.jpg'],
+  );
+  for (const i of issues) {
+    assert.instance(i.error, DatasetError);
+    assert.match(i.error.message, `Cannot read image "${join(tmp, 'train', i.name)}"`);
+  }
+  // Two-folder layout: a truncated B half is caught too.
+  await put(join(tmp, 'two', 'A', 'x.png'), fullPng);
+  await put(join(tmp, 'two', 'B', 'x.png'), fullPng.subarray(0, fullPng.length - 200));
+  const two = await openPairedDataset({ root: join(tmp, 'two') });
+  assert.equal(
+    (await two.validate()).map((i) => i.name),
+    ['x.png'],
+  );
+});
+
+errors(
+  'symbolic links to images inside the folder are followed, others listed as skipped',
+  async () => {
+    await put(join(tmp, 'pool', 'p.png'), png(8, 4));
+    await put(join(tmp, 'outside.png'), png(8, 4));
+    await put(join(tmp, 'data', 'train', 'real.png'), png(8, 4));
+    symlinkSync(join(tmp, 'data', 'train', 'real.png'), join(tmp, 'data', 'train', 'inside.png'));
+    symlinkSync(join(tmp, 'outside.png'), join(tmp, 'data', 'train', 'out.png'));
+    symlinkSync(join(tmp, 'nowhere.png'), join(tmp, 'data', 'train', 'broken.png'));
+    symlinkSync(join(tmp, 'pool'), join(tmp, 'data', 'train', 'linked-dir'));
+    const ds = await openPairedDataset({ root: join(tmp, 'data') });
+    assert.equal(ds.names, ['inside.png', 'real.png']);
+    assert.is((await ds.get(0)).width, 4);
+    assert.equal(ds.skipped.map((s) => s.name).sort(), ['broken.png', 'linked-dir', 'out.png']);
+    const why = Object.fromEntries(ds.skipped.map((s) => [s.name, s.error.message]));
+    assert.match(why['out.png'], /points outside the dataset folder/);
+    assert.match(why['broken.png'], /does not exist/);
+    assert.match(why['linked-dir'], /linked folder/);
+    // A folder of nothing but outside links says why it is empty.
+    mkdirSync(join(tmp, 'links', 'train'), { recursive: true });
+    symlinkSync(join(tmp, 'outside.png'), join(tmp, 'links', 'train', 'o.png'));
+    await rejects(openPairedDataset({ root: join(tmp, 'links') }), /symbolic link\(s\) not used/);
+  },
+);
+
+errors(
+  'an evaluation split without a phase folder is an error, not the training images',
+  async () => {
+    await put(join(tmp, 'train', 'x.png'), png(8, 4));
+    const train = await openPairedDataset({ root: tmp });
+    assert.is(train.phase, 'train');
+    // The default fallback reads the folder itself (and so the training images) for a missing phase...
+    const fallback = await openPairedDataset({ root: tmp, phase: 'test' });
+    assert.is(fallback.phase, null);
+    // ...which an evaluation split refuses.
+    await rejects(
+      openPairedDataset({ root: tmp, phase: 'test', phaseFallback: false }),
+      /No "test" split/,
+    );
+    await put(join(tmp, 'two', 'A', 'x.png'), png(4, 4));
+    await put(join(tmp, 'two', 'B', 'x.png'), png(4, 4));
+    assert.is((await openPairedDataset({ root: join(tmp, 'two'), phase: 'test' })).phase, null);
+    await rejects(
+      openPairedDataset({ root: join(tmp, 'two'), phase: 'test', phaseFallback: false }),
+      /No "test" split/,
+    );
+    await put(join(tmp, 'two', 'A', 'test', 'y.png'), png(4, 4));
+    await put(join(tmp, 'two', 'B', 'test', 'y.png'), png(4, 4));
+    const test = await openPairedDataset({
+      root: join(tmp, 'two'),
+      phase: 'test',
+      phaseFallback: false,
+    });
+    assert.is(test.phase, 'test');
+    assert.equal(test.names, ['y.png']);
+  },
+);
 
 shipped.run();
 errors.run();

@@ -152,4 +152,61 @@ t('an abort stops training between steps with an AbortError and leaks nothing', 
   m.dispose();
 });
 
+/** Pairs of several sizes, in the order given (e.g. [32, 64, 32]). */
+function mixedSource(sizes: number[]) {
+  const items = sizes.map((size, i) => {
+    const a = new Float32Array(size * size * 3).map((_, k) => Math.sin(k * 0.01 + i));
+    return {
+      a,
+      b: a.map((v) => -v),
+      width: size,
+      height: size,
+      channelsA: 3,
+      channelsB: 3,
+      name: `m${i}`,
+    };
+  });
+  return { size: items.length, get: async (i: number) => items[i] as PairSample };
+}
+
+t(
+  'a batch of mixed sizes runs one step per size; a mixed held-out split is translated',
+  async () => {
+    const m = new Pix2PixModel(opts);
+    const events: TrainProgress[] = [];
+    const outs: number[][] = [];
+    const state = await trainLoop(m, mixedSource([32, 64, 32, 64]), {
+      nEpochs: 1,
+      nEpochsDecay: 0,
+      batchSize: 4,
+      preprocess: { preprocess: 'none', flip: false },
+      onProgress: (p) => events.push(p),
+      validation: {
+        // 40 and 20 are not multiples of 2^numDowns: padded and cropped back, as translate() does.
+        source: mixedSource([32, 40, 20]),
+        every: 1,
+        count: 3,
+        onSamples: (s) => {
+          outs.push(s.samples.map((x) => x.output.data.length));
+          for (const x of s.samples) assert.ok(x.output.data.every(Number.isFinite));
+        },
+      },
+    });
+    // One batch of 4 samples in two sizes: two steps, one per size.
+    assert.is(state.step, 2);
+    assert.is(state.position, 0);
+    assert.is(state.epoch, 1);
+    assert.equal(
+      events.map((e) => e.batchInEpoch),
+      [1, 1],
+    );
+    assert.ok(events.every((e) => Number.isFinite(e.losses.G_L1)));
+    assert.equal(outs, [
+      [32 * 32 * 3, 40 * 40 * 3, 20 * 20 * 3],
+      [32 * 32 * 3, 40 * 40 * 3, 20 * 20 * 3],
+    ]);
+    m.dispose();
+  },
+);
+
 t.run();

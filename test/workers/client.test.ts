@@ -15,6 +15,7 @@ import {
   AbortError,
   CheckpointError,
   DisposedError,
+  LimitError,
   ShapeError,
   StateDictMismatchError,
   ValueError,
@@ -369,6 +370,62 @@ if (!isMainThread) {
       assert.instance(e, DisposedError, String((e as Error)?.stack ?? e));
     }
     await w.dispose(); // idempotent
+  });
+
+  errors('maxPixels, bad arguments and bad options are handled as in-thread', async () => {
+    try {
+      await createWorker({ mode: 'bogus' });
+      assert.unreachable();
+    } catch (e) {
+      assert.instance(e, TypeError, String((e as Error)?.stack ?? e));
+      assert.match((e as Error).message, /Unsupported mode: "bogus"/);
+    }
+    // 1 channel, ngf 1: an image just above the default budget of 2^24 pixels stays cheap.
+    const w = await createWorker({
+      generator: { numDowns: 5, ngf: 1, inputChannels: 1, outputChannels: 1 },
+    });
+    try {
+      const big = { data: new Float32Array(4097 * 4096), width: 4097, height: 4096, channels: 1 };
+      for (const call of [
+        () => w.translateFloat(big),
+        () => w.translate(image(64, 64, 1), { maxPixels: 1000 }),
+        () => w.translateBatch([image(16, 16, 1), image(64, 64, 2)], { maxPixels: 1000 }),
+      ]) {
+        try {
+          await call();
+          assert.unreachable();
+        } catch (e) {
+          assert.instance(e, LimitError, String((e as Error)?.stack ?? e));
+          assert.is((e as LimitError).code, 'E_LIMIT');
+        }
+      }
+      // A budget raised by the caller reaches the worker (it used to apply its default there).
+      const out = await w.translateFloat(big, { maxPixels: 2 ** 25 });
+      assert.equal([out.width, out.height, out.data.length], [4097, 4096, 4097 * 4096]);
+      for (const [call, re] of [
+        [() => w.translate(null as never), /translate\(image\) needs an image/],
+        [() => w.loadPth(new Uint8Array(8), 'X' as never), /Unsupported network for loadPth/],
+        [() => w.exportPth('Q' as never), /Unsupported network for exportPth/],
+      ] as const) {
+        try {
+          await call();
+          assert.unreachable();
+        } catch (e) {
+          assert.instance(e, TypeError, String((e as Error)?.stack ?? e));
+          assert.match((e as Error).message, re);
+        }
+      }
+      const g = await w.exportPth('G');
+      try {
+        await w.loadPth(g, 'G', { limits: { maxElements: 10 } });
+        assert.unreachable();
+      } catch (e) {
+        assert.instance(e, LimitError, String((e as Error)?.stack ?? e));
+      }
+      await w.loadPth(g, 'G', { limits: { maxElements: 2 ** 20 } });
+    } finally {
+      await w.dispose();
+    }
   });
 
   for (const how of ['exit', 'throw'] as const) {

@@ -7,7 +7,13 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { startWorkerHost } from '../../src/workers/host.js';
-import { createPix2Pix, createWorkerPool, AbortError, ShapeError } from '../../src/index.js';
+import {
+  createPix2Pix,
+  createWorkerPool,
+  AbortError,
+  LimitError,
+  ShapeError,
+} from '../../src/index.js';
 import { ROOT } from '../support/env.js';
 
 const opts = {
@@ -67,6 +73,21 @@ if (!isMainThread) {
     } finally {
       await p.dispose();
       await local.dispose();
+    }
+  });
+
+  pool('translateAll takes a pixel budget, as translate does', async () => {
+    const p = await createWorkerPool({ ...opts, size: 1, workerUrl });
+    try {
+      try {
+        await p.translateAll([image(32, 24, 1), image(64, 64, 2)], { maxPixels: 1000 });
+        assert.unreachable();
+      } catch (e) {
+        assert.instance(e, LimitError, String((e as Error)?.stack ?? e));
+      }
+      assert.is((await p.translateAll([image(32, 24, 1)], { maxPixels: 1000 }))[0].width, 32);
+    } finally {
+      await p.dispose();
     }
   });
 

@@ -121,16 +121,25 @@ export async function download(
   let loaded = 0;
   let reported = -1;
   const reader = res.body.getReader();
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    chunks.push(value);
-    loaded += value.length;
-    const step = total ? Math.floor((100 * loaded) / total) : Math.floor(loaded / 2 ** 20);
-    if (step !== reported) {
-      reported = step;
-      opts.onProgress?.({ loaded, total });
+  try {
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      chunks.push(value);
+      loaded += value.length;
+      const step = total ? Math.floor((100 * loaded) / total) : Math.floor(loaded / 2 ** 20);
+      if (step !== reported) {
+        reported = step;
+        opts.onProgress?.({ loaded, total });
+      }
     }
+  } catch (cause) {
+    if (opts.signal?.aborted) throw cause;
+    throw new CheckpointError(
+      `The download of ${what} "${href}" broke off after ${loaded} bytes: ${(cause as Error)?.message ?? cause}.`,
+      'E_IO_READ',
+      { cause },
+    );
   }
   const bytes = new Uint8Array(loaded);
   let off = 0;

@@ -81,14 +81,42 @@ export function filePath(url: string): string {
   return decodeURIComponent(rest);
 }
 
+/**
+ * Makes `dir` and its missing parents, one level at a time. Node's own `mkdir(p, { recursive:
+ * true })` never returns for some paths (`/proc/x`: each level reports ENOENT and it retries
+ * forever); here a level that cannot be made fails at once with its error.
+ *
+ * @example
+ * ```ts
+ * await makeDirs(nodeFs(), 'runs/facades/samples');
+ * ```
+ */
+export async function makeDirs(fs: Pick<FsLike, 'mkdir'>, dir: string, depth = 0): Promise<void> {
+  try {
+    await fs.mkdir(dir, { recursive: false });
+  } catch (e) {
+    const code = (e as { code?: string })?.code;
+    if (code === 'EEXIST') return;
+    const parent = dirOf(dir);
+    if (code !== 'ENOENT' || parent === dir || depth > 4096) throw e;
+    await makeDirs(fs, parent, depth + 1);
+    try {
+      await fs.mkdir(dir, { recursive: false });
+    } catch (e2) {
+      if ((e2 as { code?: string })?.code !== 'EEXIST') throw e2;
+    }
+  }
+}
+
 /** Temp files of `base` older than this were left by a killed save (a live one takes seconds). */
 const STALE_TEMP_MS = 10 * 60_000;
 
 /**
  * Removes `.<base>.<time><random>.tmp` files older than {@link STALE_TEMP_MS}: saves killed
  * between writing and renaming left them forever (14 MB after 12 kills). Best effort.
+ * @internal
  */
-async function removeStaleTemps(fs: FsLike, dir: string, base: string): Promise<void> {
+export async function removeStaleTemps(fs: FsLike, dir: string, base: string): Promise<void> {
   if (!fs.readdir) return;
   const names = await fs.readdir(dir).catch(() => [] as string[]);
   const prefix = `.${base}.`;
@@ -113,13 +141,13 @@ async function removeStaleTemps(fs: FsLike, dir: string, base: string): Promise<
  */
 export async function atomicWrite(fs: FsLike, path: string, parts: Uint8Array[]): Promise<void> {
   const dir = dirOf(path);
-  await fs.mkdir(dir, { recursive: true });
   const tmp = join(
     dir,
     `.${baseOf(path)}.${Date.now().toString(36)}${Math.random().toString(36).slice(2, 8)}.tmp`,
   );
   let handle: Awaited<ReturnType<FsLike['open']>> | undefined;
   try {
+    await makeDirs(fs, dir);
     handle = await fs.open(tmp, 'w');
     for (const p of parts) {
       // Large parts in slices: one write call of > 2 GiB fails in Node.

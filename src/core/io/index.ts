@@ -16,6 +16,7 @@ import { decodeArtifacts } from './container.js';
 export {
   fileHandler,
   atomicWrite,
+  makeDirs,
   nodeFs,
   filePath,
   loadModelJSON,

@@ -77,4 +77,25 @@ D('keeps paths as they are in Node (browsers resolve them against the page)', ()
   assert.is(resolveSource('https://example.com/x.pth'), 'https://example.com/x.pth');
 });
 
+D('a response that breaks off mid-stream is E_IO_READ, naming the bytes received', async () => {
+  const body = new ReadableStream<Uint8Array>({
+    pull(c) {
+      if (!this.sent) {
+        this.sent = true;
+        c.enqueue(new Uint8Array(1000));
+      } else c.error(new Error('connection reset'));
+    },
+    sent: false,
+  } as UnderlyingDefaultSource<Uint8Array> & { sent: boolean });
+  const fetch = async () => new Response(body, { headers: { 'content-length': '5000' } });
+  try {
+    await download('https://example.com/G.pth', { fetch: fetch as typeof globalThis.fetch });
+    assert.unreachable('should have thrown');
+  } catch (e) {
+    assert.instance(e, Pix2PixError);
+    assert.is((e as Pix2PixError).code, 'E_IO_READ');
+    assert.match((e as Error).message, /broke off after 1000 bytes: connection reset/);
+  }
+});
+
 D.run();
