@@ -9,6 +9,7 @@ import commonjs from '@rollup/plugin-commonjs';
 import typescript from '@rollup/plugin-typescript';
 import terser from '@rollup/plugin-terser';
 import { dts } from 'rollup-plugin-dts';
+import { transform } from 'esbuild';
 
 // Each build starts from an empty dist/: chunk names carry content hashes, so old ones would pile up.
 // P2P_BUILD_ONLY=dts (or node) rebuilds the .d.ts files (or the Node entries) alone, keeping the rest of dist/.
@@ -17,6 +18,8 @@ if (!only) rmSync('dist', { recursive: true, force: true });
 
 const wasmDir = 'node_modules/@tensorflow/tfjs-backend-wasm/dist';
 const wasmFiles = readdirSync(wasmDir).filter((f) => f.endsWith('.wasm'));
+const ownWasmDir = 'src/backends/wasm-simd';
+const ownWasmFiles = ['pix2pix-simd.wasm', 'pix2pix-simd-shared.wasm'];
 // The threaded binary's emscripten glue, as published: its pthread workers import this file rather
 // than tfjs's Blob of the bundled (renamed, minified) factory source (src/backends/wasm.ts).
 const threadedGlue =
@@ -32,6 +35,30 @@ function defaultModelFiles() {
   ];
 }
 
+/**
+ * Minifies a chunk with esbuild (fast; terser takes minutes on tfjs under load). For the files
+ * that were shipped unminified: the browser ESM chunks (bundlers minify again, but the package is
+ * downloaded whole: this keeps the tarball <= 5 MB) and the Node chunks. The `new URL('./<file>',
+ * import.meta.url)` and `new Worker(new URL(...), { type: 'module' })` patterns bundlers look for
+ * survive it as they are (test/package/bundlers.test.ts builds apps with them). The source maps
+ * in dist/ (built, not shipped) map back to the sources.
+ */
+function esbuildMinify() {
+  return {
+    name: 'esbuild-minify',
+    async renderChunk(code, chunk) {
+      const r = await transform(code, {
+        minify: true,
+        sourcemap: true,
+        sourcefile: chunk.fileName,
+        target: 'es2022',
+        legalComments: 'eof',
+      });
+      return { code: r.code, map: r.map };
+    },
+  };
+}
+
 /** Emits the tfjs wasm binaries and the threaded glue unrenamed beside the bundle. */
 function wasmAssets() {
   return {
@@ -44,6 +71,9 @@ function wasmAssets() {
         fileName: 'tfjs-backend-wasm-threaded-simd.js',
         source: readFileSync(threadedGlue),
       });
+      // pix2pix-ts's own SIMD kernels (src/backends/wasm-simd/), committed prebuilt.
+      for (const f of ownWasmFiles)
+        this.emitFile({ type: 'asset', fileName: f, source: readFileSync(`${ownWasmDir}/${f}`) });
       // The shipped pretrained model (`weights: 'default'`, src/pix2pix/default-model.ts).
       for (const [from, to] of defaultModelFiles())
         this.emitFile({ type: 'asset', fileName: to, source: readFileSync(from) });
@@ -65,6 +95,39 @@ function emptyNodeBuiltins() {
     },
     load(id) {
       return id === stub ? 'export default {};' : null;
+    },
+  };
+}
+
+/**
+ * Browser builds: Node-only code that bundlers would otherwise try to follow. tfjs-core's
+ * PlatformNode (used only where tfjs detects Node) calls `require('util')` and
+ * `require('node-fetch')` from an ES module, which no plugin rewrites and which esbuild
+ * `--platform=browser` and webpack 5 fail on; the Node WebGPU loader's `import('webgpu')` (an
+ * optional Node peer) is replaced by its browser answer, undefined, so no bundler looks for Dawn.
+ */
+function nodeOnlyCodeOut() {
+  const stub = '\0p2p-node-webgpu-browser';
+  return {
+    name: 'node-only-code-out',
+    resolveId(source, importer) {
+      return source === './node-webgpu.js' && /[\\/]src[\\/]backends[\\/]/.test(importer ?? '')
+        ? stub
+        : null;
+    },
+    load(id) {
+      return id === stub
+        ? 'export function nodeWebGPU() { return Promise.resolve(undefined); }\n'
+        : null;
+    },
+    transform(code, id) {
+      if (!/[\\/]tfjs-core[\\/]dist[\\/]platforms[\\/]platform_node\.js$/.test(id)) return null;
+      const out = code
+        .replace("require('util')", 'globalThis')
+        .replace("require('node-fetch')", 'globalThis.fetch');
+      if (/\brequire\(/.test(out))
+        throw new Error(`${id}: a require() call is left for the browser build`);
+      return { code: out, map: null };
     },
   };
 }
@@ -154,6 +217,7 @@ const ts = () =>
     include: ['src/**/*.ts'],
   });
 const browserPlugins = () => [
+  nodeOnlyCodeOut(),
   emptyNodeBuiltins(),
   nodeResolve({ browser: true, preferBuiltins: false }),
   commonjs(),
@@ -166,8 +230,10 @@ const nodePlugins = () => [
 ];
 
 // Source maps without the sources' text: they map stack traces to file and line, and keep the
-// package small (with sourcesContent they were 69 of its 86 MB unpacked).
-const map = { sourcemap: true, sourcemapExcludeSources: true };
+// package small (with sourcesContent they were 69 of its 86 MB unpacked). Hidden (no
+// `sourceMappingURL` comment): they are not shipped, and a comment naming a missing map made the
+// vite dev server log an ENOENT error for worker.js.map.
+const map = { sourcemap: 'hidden', sourcemapExcludeSources: true };
 
 /**
  * The .d.ts files carry the tfjs-core types they use (tfjs is bundled, not a dependency). tfjs-core
@@ -211,6 +277,7 @@ const builds = [
       ...map,
       entryFileNames: '[name].js',
       chunkFileNames: '[name]-[hash].js',
+      plugins: [esbuildMinify()],
     },
     plugins: [...browserPlugins(), wasmAssets(), thirdPartyLicenses()],
     onwarn,
@@ -231,6 +298,7 @@ const builds = [
       entryFileNames: '[name].js',
       chunkFileNames: 'node-[name]-[hash].js',
       banner: nodeShim,
+      plugins: [esbuildMinify()],
     },
     external: nodeExternal,
     // The `bin` must be executable, or `npx pix2pix-ts` in a checkout answers "Permission denied"
@@ -289,7 +357,13 @@ const builds = [
   },
   {
     input: 'src/web/index.ts',
-    output: { file: 'dist/widget.js', format: 'es', ...map, inlineDynamicImports: true },
+    output: {
+      file: 'dist/widget.js',
+      format: 'es',
+      ...map,
+      inlineDynamicImports: true,
+      plugins: [esbuildMinify()],
+    },
     plugins: browserPlugins(),
     onwarn,
   },

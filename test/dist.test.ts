@@ -30,6 +30,8 @@ t('ships ESM, Node ESM, the IIFE global, types, the worker, the CLI and the wasm
     'tfjs-backend-wasm.wasm',
     'tfjs-backend-wasm-simd.wasm',
     'tfjs-backend-wasm-threaded-simd.wasm',
+    'pix2pix-simd.wasm',
+    'pix2pix-simd-shared.wasm',
   ]) {
     assert.ok(existsSync(dist(f)), f);
   }

@@ -37,6 +37,9 @@ export function copyWasmBinaries(...dirs) {
     .filter((f) => f.endsWith('.wasm'))
     .map((f) => join(pkg, 'dist', f));
   files.push(join(pkg, 'wasm-out', 'tfjs-backend-wasm-threaded-simd.js'));
+  // pix2pix-ts's own SIMD kernels (src/backends/wasm-simd/), as rollup emits them.
+  for (const f of ['pix2pix-simd.wasm', 'pix2pix-simd-shared.wasm'])
+    files.push(join(ROOT, 'src/backends/wasm-simd', f));
   // The shipped model under the names dist/ gives it (src/pix2pix/default-model.ts).
   const model = join(ROOT, 'examples/models/fonts128-u8');
   const bin = readdirSync(model).find((f) => f.endsWith('.bin'));

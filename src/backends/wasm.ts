@@ -448,6 +448,13 @@ export const wasmBackend: BackendDescriptor = {
         : e;
     }
     initialised = true;
+    // pix2pix-ts's own SIMD kernels (Adam, Conv2DBackpropFilter) on tfjs's memory; where they
+    // cannot load, the kernels keep their JS / XNNPACK paths.
+    const { loadWasmSimd } = await import('./wasm-simd/index.js');
+    await loadWasmSimd(
+      tf.findBackend('wasm') as unknown as import('@tensorflow/tfjs-backend-wasm').BackendWasm,
+      tfwasm.getThreadsCount(),
+    );
   },
   runtime(caps) {
     let threads = 1;

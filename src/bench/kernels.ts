@@ -9,6 +9,7 @@ import { tf } from '../core/tf.js';
 import { initBackend } from '../backends/index.js';
 import { stockConv2dBackpropInput, stockConv2d } from '../backends/wasm-kernels/index.js';
 import { Pix2PixModel } from '../pix2pix/model.js';
+import { setWasmSimdEnabled } from '../backends/wasm-simd/index.js';
 import { summarize, timeCalls } from './timing.js';
 
 /** One benchmark row. */
@@ -174,7 +175,10 @@ function cpuMs(): number {
 /** Time per kernel name (or name and input shapes), top-level calls only (CPU ms). */
 export interface KernelProfileRow {
   kernel: string;
+  /** Process CPU time (all threads). */
   ms: number;
+  /** Wall time. */
+  wallMs: number;
   calls: number;
 }
 
@@ -202,11 +206,13 @@ export async function profileWasmKernels(
       if (depth > 0) return original(args);
       depth++;
       const t0 = cpuMs();
+      const w0 = performance.now();
       try {
         return original(args);
       } finally {
         depth--;
         const ms = cpuMs() - t0;
+        const wallMs = performance.now() - w0;
         const shapes = byShape
           ? ' ' +
             Object.values(args.inputs)
@@ -214,8 +220,9 @@ export async function profileWasmKernels(
               .join(' ')
           : '';
         const key = k.kernelName + shapes;
-        const row = stats.get(key) ?? { kernel: key, ms: 0, calls: 0 };
+        const row = stats.get(key) ?? { kernel: key, ms: 0, wallMs: 0, calls: 0 };
         row.ms += ms;
+        row.wallMs += wallMs;
         row.calls++;
         stats.set(key, row);
       }
@@ -263,6 +270,8 @@ export async function benchWasmModel({
   warmup = 3,
   stockBackpropInput = false,
   byShape = false,
+  threads,
+  ownSimd = true,
 }: {
   mode: 'infer' | 'train';
   size: number;
@@ -272,8 +281,13 @@ export async function benchWasmModel({
   stockBackpropInput?: boolean;
   /** Profile rows per kernel and input shapes. */
   byShape?: boolean;
+  /** XNNPACK threads (the backend's default when not given; fixed once it has started). */
+  threads?: number;
+  /** false: the own SIMD kernels off (Adam's JS loop, dW on XNNPACK matmuls), for before/after. */
+  ownSimd?: boolean;
 }): Promise<ModelBenchResult> {
-  await initBackend('wasm');
+  const info = await initBackend('wasm', threads === undefined ? {} : { threads });
+  setWasmSimdEnabled(ownSimd);
   const swaps = [
     ['Conv2DBackpropInput', stockConv2dBackpropInput()!],
     ['Conv2D', stockConv2d()!],
@@ -302,7 +316,7 @@ export async function benchWasmModel({
     const profile = await profileWasmKernels(once, { byShape });
     tf.dispose([a, b]);
     model.dispose();
-    const what = `${mode} ${size}x${size} ngf ${ngf}${stockBackpropInput ? ' (stock Conv2D and Conv2DBackpropInput)' : ''}`;
+    const what = `${mode} ${size}x${size} ngf ${ngf}${stockBackpropInput ? ' (stock Conv2D and Conv2DBackpropInput)' : ''}${ownSimd ? '' : ' (own SIMD kernels off)'}, ${info.threads} thread(s)`;
     return {
       what,
       msEach,
@@ -313,6 +327,7 @@ export async function benchWasmModel({
       profile,
     };
   } finally {
+    setWasmSimdEnabled(true);
     registered.forEach((r, i) => (r.kernelFunc = oursFuncs[i]));
   }
 }
@@ -333,7 +348,7 @@ export function formatModelResult(r: ModelBenchResult, top = 12): string {
   ];
   for (const p of r.profile.slice(0, top)) {
     lines.push(
-      `  ${p.ms.toFixed(1).padStart(8)} ms ${((100 * p.ms) / total).toFixed(1).padStart(5)}% ${String(p.calls).padStart(4)}x ${p.kernel}`,
+      `  ${p.ms.toFixed(1).padStart(8)} ms ${((100 * p.ms) / total).toFixed(1).padStart(5)}% (wall ${p.wallMs.toFixed(1).padStart(8)} ms) ${String(p.calls).padStart(4)}x ${p.kernel}`,
     );
   }
   return lines.join('\n');

@@ -84,12 +84,15 @@ kernel name (the count depends on the topology, not on the image size or width).
 const kernels = defineCommand({
   name: 'kernels',
   invocation: 'node scripts/bench-kernels.mjs',
-  usage: `Usage: node scripts/bench-kernels.mjs [--bench kernels|infer|train] [--batch 1] [--reps 5] [--size 128|256] [--top 12] [--by-shape]
+  usage: `Usage: node scripts/bench-kernels.mjs [--bench kernels|infer|train] [--batch 1] [--reps 5] [--size 128|256] [--top 12] [--by-shape] [--threads N] [--no-own-simd]
 
 kernels: the wasm conv kernels on UNet-256 ngf 64 shapes (stock Conv2DBackpropInput vs ours, our
          Conv2DBackpropFilter, XNNPACK Conv2D as a reference), GMAC/s
 infer:   UNet-256 ngf 64 inference, ours vs stock Conv2D/Conv2DBackpropInput, per-kernel table
 train:   training steps at 128 ngf 32 and 256 ngf 64 (--size picks one), per-kernel table
+--threads N: wasm threads for infer/train (default: one per core); --no-own-simd: pix2pix-ts's
+         own SIMD kernels off (Adam as a JS loop, dW on XNNPACK matmuls), the before of a
+         before/after
 The environment variables BENCH, BENCH_BATCH, BENCH_REPS, BENCH_SIZE, BENCH_TOP and
 BENCH_BYSHAPE=1 are read as defaults of these options.`,
   options: {
@@ -99,6 +102,8 @@ BENCH_BYSHAPE=1 are read as defaults of these options.`,
     size: { type: 'string' },
     top: { type: 'string' },
     'by-shape': { type: 'boolean' },
+    threads: { type: 'string' },
+    'no-own-simd': { type: 'boolean' },
   },
   async run({ values }, io) {
     const env = (typeof process !== 'undefined' ? process.env : {}) as Record<
@@ -131,10 +136,13 @@ BENCH_BYSHAPE=1 are read as defaults of these options.`,
             { mode: 'train' as const, size: 128, ngf: 32, reps },
             { mode: 'train' as const, size: 256, ngf: 64, reps: Math.min(reps, 3), warmup: 1 },
           ].filter((r) => size === undefined || r.size === size);
+    const threads =
+      values.threads === undefined ? undefined : num(values, 'threads', 1, { int: true, min: 1 });
+    const ownSimd = !values['no-own-simd'];
     for (const r of runs)
       io.out(
         formatModelResult(
-          await benchWasmModel({ ...r, byShape }),
+          await benchWasmModel({ ...r, byShape, ownSimd, ...(threads ? { threads } : {}) }),
           num(v, 'top', 12, { int: true, min: 1 }),
         ),
       );

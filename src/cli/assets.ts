@@ -17,6 +17,8 @@ export const BROWSER_RUNTIME_FILES = [
   'tfjs-backend-wasm-simd.wasm',
   'tfjs-backend-wasm-threaded-simd.wasm',
   'tfjs-backend-wasm-threaded-simd.js',
+  'pix2pix-simd.wasm',
+  'pix2pix-simd-shared.wasm',
   'default-model.json',
   'default-model.bin',
 ] as const;

@@ -1,16 +1,14 @@
 /**
  * Generator weights for the CLI commands, from every format the library writes: a PyTorch `.pth`
- * (read directly, with an optional `key`), or a pix2pix-ts checkpoint, web weights (`model.json`
- * or one file), a `.pict`, or `default` (the shipped model), through `modelFromWeights`.
+ * (read directly with `readPth`, with an optional `key`), or a pix2pix-ts checkpoint, web weights
+ * (`model.json` or one file), a `.pict`, or `default` (the shipped model). Written over the public
+ * API: those open with `createPix2Pix` on the cpu backend, and their generator comes back as the
+ * state dict of its `exportPth`.
  */
-import { readPth } from '../core/pth/index.js';
+import { createPix2Pix, inferGeneratorOptions, readPth } from '../index.node.js';
+import type { GeneratorOptions, StateDict } from '../index.node.js';
 import { readBytes } from '../core/io/index.js';
-import type { StateDict } from '../core/state-dict.js';
-import type { GeneratorOptions } from '../pix2pix/config.js';
-import { inferGeneratorOptions } from '../pix2pix/infer-arch.js';
-import { modelFromWeights } from '../pix2pix/checkpoint.js';
 import { DEFAULT_WEIGHTS } from '../pix2pix/default-model.js';
-import { initBackend } from '../backends/index.js';
 
 /** The generator's state dict (PyTorch layout) and its architecture. */
 export interface GeneratorWeights {
@@ -65,12 +63,12 @@ async function read(
   return fromModel(source);
 }
 
-async function fromModel(source: string | Uint8Array): Promise<GeneratorWeights> {
-  await initBackend('cpu');
-  const { model } = await modelFromWeights(source);
+// Not a .pth: the key is not passed on (it names an entry of a PyTorch checkpoint dict only).
+async function fromModel(weights: string | Uint8Array): Promise<GeneratorWeights> {
+  const p2p = await createPix2Pix({ backend: 'cpu', weights });
   try {
-    return { stateDict: await model.stateDict('G'), generator: model.options.generator };
+    return { stateDict: readPth(await p2p.exportPth('G')), generator: p2p.options.generator };
   } finally {
-    model.dispose();
+    await p2p.dispose();
   }
 }

@@ -85,19 +85,19 @@ export function tapeOp<K extends string>(
   save: Saved = {},
 ): Tensor {
   const engine = tf.engine();
+  // No gradient is being recorded (inference, the step's detached fake): the plain forward.
+  if (!engine.isTapeOn()) return forward();
   const run = (engine as unknown as EngineInternals).runKernelFunc;
   const hold = held;
   if (hold && typeof run === 'function') {
-    const taping = engine.isTapeOn();
     let refs: Tensor[] = [];
     // The invocation `tf.customGrad` makes, minus its eager gradients and its clones.
     return run.call(engine, {
       forwardFunc: () => {
         const y = forward();
-        if (taping)
-          refs = [...(save.tensors ?? []), ...(save.output ? [y] : [])].map((t) =>
-            reference(t, hold),
-          );
+        refs = [...(save.tensors ?? []), ...(save.output ? [y] : [])].map((t) =>
+          reference(t, hold),
+        );
         return y;
       },
       backwardsFunc: (dy: Tensor) => backward(dy, refs),

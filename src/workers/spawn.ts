@@ -151,10 +151,22 @@ export function spawnWorker(url?: string | URL): SpawnedWorker {
           })
         : new Worker(url, { type: 'module', name: 'pix2pix-ts' });
   } catch (cause) {
-    throw new WorkerError(
-      `Could not start the pix2pix worker from ${href}: ${(cause as Error).message}. Check the "workerUrl" option (module workers must be same-origin).`,
-      { cause },
-    );
+    // Module workers must be same-origin: a script from another origin (a CDN) starts through a
+    // same-origin blob that imports it (the CDN must send CORS headers, as jsDelivr and unpkg do).
+    const target = crossOriginScript(url);
+    try {
+      if (!target) throw cause;
+      const blob = URL.createObjectURL(
+        new Blob([`import ${JSON.stringify(target)};`], { type: 'text/javascript' }),
+      );
+      dead.catch(() => URL.revokeObjectURL(blob));
+      w = new Worker(blob, { type: 'module', name: 'pix2pix-ts' });
+    } catch {
+      throw new WorkerError(
+        `Could not start the pix2pix worker from ${href}: ${(cause as Error).message}. Check the "workerUrl" option (module workers must be same-origin, or from a host that sends CORS headers).`,
+        { cause },
+      );
+    }
   }
   // A Web Worker reports an uncaught error or a failed script load only as an "error" event; the
   // model's state is then unknown, so the worker is treated as dead and closed.
@@ -188,4 +200,25 @@ export function spawnWorker(url?: string | URL): SpawnedWorker {
     hold() {},
     raw: w,
   };
+}
+
+/**
+ * The absolute URL of the worker script when it is on another origin than the page (the library
+ * loaded from a CDN), else undefined. Not a literal `new URL('./worker.js', import.meta.url)`, so
+ * that bundlers do not emit worker.js a second time as a plain asset.
+ */
+function crossOriginScript(url: string | URL | undefined): string | undefined {
+  const here = (globalThis as { location?: { href: string; origin: string } }).location;
+  if (!here) return undefined;
+  try {
+    const target =
+      url === undefined
+        ? new URL('worker.js', String(import.meta.url))
+        : new URL(String(url), here.href);
+    return /^https?:$/.test(target.protocol) && target.origin !== here.origin
+      ? target.href
+      : undefined;
+  } catch {
+    return undefined;
+  }
 }

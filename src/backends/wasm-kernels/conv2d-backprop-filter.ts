@@ -6,6 +6,7 @@
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import { tf } from '../../core/tf.js';
 import { gatherChunks, withWasmScope } from './compose.js';
+import { conv2dBackpropFilterSimd } from '../wasm-simd/conv2d-backprop-filter.js';
 
 type Inputs = { x: tf.TensorInfo; dy: tf.TensorInfo };
 
@@ -157,6 +158,11 @@ export function conv2dBackpropFilterWasm(args: {
     );
   }
 
+  // pix2pix-ts's own direct SIMD kernel when its module is loaded; else XNNPACK matmuls below.
+  if (n * oh * ow > 0 && ci > 0 && co > 0) {
+    const direct = conv2dBackpropFilterSimd(backend, x, dy, info);
+    if (direct) return direct;
+  }
   return withWasmScope(backend, (s) => {
     if (n * oh * ow === 0 || ci === 0 || co === 0) {
       return s.run('Fill', {}, { shape: [kh, kw, ci, co], value: 0, dtype: 'float32' });
