@@ -94,8 +94,14 @@ for (const v of variants) {
   const mod = new WebAssembly.Module(bytes);
   const imports = WebAssembly.Module.imports(mod);
   if (imports.length !== 1 || imports[0].kind !== 'memory') {
-    console.error(`build-wasm-simd: ${v.file} imports ${JSON.stringify(imports)}, expected only env.memory.`);
+    console.error(
+      `build-wasm-simd: ${v.file} imports ${JSON.stringify(imports)}, expected only env.memory.`,
+    );
     process.exit(1);
   }
-  console.log(`${out}: ${bytes.length} bytes, exports ${WebAssembly.Module.exports(mod).map((e) => e.name).join(', ')}`);
+  console.log(
+    `${out}: ${bytes.length} bytes, exports ${WebAssembly.Module.exports(mod)
+      .map((e) => e.name)
+      .join(', ')}`,
+  );
 }

@@ -244,6 +244,14 @@ export async function openPairedDataset(options: OpenDatasetOptions): Promise<Pa
       throw new RangeError(`Option "${k}" must be 1 or 3, got ${JSON.stringify(v)}.`);
   }
   if (!(maxSize >= 1)) throw new RangeError(`Option "maxSize" must be at least 1, got ${maxSize}.`);
+  if (typeof phaseFallback !== 'boolean')
+    throw new TypeError(
+      `Option "phaseFallback" must be true or false, got ${JSON.stringify(phaseFallback)}.`,
+    );
+  if (typeof phase !== 'string' || !phase || /[/\\]|^\.\.?$/.test(phase))
+    throw new TypeError(
+      `Option "phase" must be the name of a split folder (e.g. "train", "test"), got ${JSON.stringify(phase)}.`,
+    );
   const root = resolve(rootOpt);
   if (!(await isDir(root)))
     throw new DatasetError(`Dataset folder "${root}" does not exist or is not a folder.`);

@@ -85,10 +85,10 @@ if (inWorker) {
         .map((e) => e.name.split('/').pop()!)
         .filter((n) => n.endsWith('.wasm'));
       // tfjs's threaded binary, and pix2pix-ts's own SIMD kernels built for its shared memory.
-      assert.equal(
-        [...new Set(binaries)].sort(),
-        ['pix2pix-simd-shared.wasm', 'tfjs-backend-wasm-threaded-simd.wasm'],
-      );
+      assert.equal([...new Set(binaries)].sort(), [
+        'pix2pix-simd-shared.wasm',
+        'tfjs-backend-wasm-threaded-simd.wasm',
+      ]);
       // The cap is lifted only while the backend initialises; the page sees the real value again.
       assert.is(Object.getOwnPropertyDescriptor(navigator, 'hardwareConcurrency'), undefined);
       assert.is(navigator.hardwareConcurrency, cores);

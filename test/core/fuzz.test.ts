@@ -1,10 +1,13 @@
 // Seeded fuzzing of every file format the library reads: random mutations of valid .pth (zip and
-// legacy, the pickle inside a zip too), pix2pix-ts checkpoints, model.json and PNG files. Each must
+// legacy, the pickle inside a zip too), pix2pix-ts checkpoints, model.json and PNG files, and PNG /
+// JPEG files in a dataset (validate() must catch every file get() cannot read). Each must
 // give a valid result or a named library error (a Pix2PixError with a code), never a hang, a raw
 // RangeError/TypeError or gigabytes of memory. P2P_FUZZ_SEED / P2P_FUZZ_CASES change the run.
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { readFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import sharp from 'sharp';
 import { unzipSync } from 'fflate';
 import { fixture } from '../support/env.js';
@@ -21,6 +24,7 @@ import { initBackend } from '../../src/backends/index.js';
 import { Pix2PixModel } from '../../src/pix2pix/model.js';
 import { checkpointToArtifacts, modelFromArtifacts } from '../../src/pix2pix/checkpoint.js';
 import { decodeImage } from '../../src/node/image-io.js';
+import { openPairedDataset } from '../../src/node/dataset.js';
 
 const SEED = Number(process.env.P2P_FUZZ_SEED ?? 19);
 const CASES = Number(process.env.P2P_FUZZ_CASES ?? 80);
@@ -185,6 +189,49 @@ fuzz('mutated PNG files', async () => {
   for (let i = 0; i < CASES; i++)
     await tryOne('png', () => decodeImage(mutate(png), 3, 'fuzz.png'));
 });
+
+fuzz(
+  'mutated PNG and JPEG files in a dataset: validate() catches what get() would fail on',
+  async () => {
+    // Fixed pixels (sharp's noise is not seeded): the same files, so the same counts, every run.
+    const px = Uint8Array.from({ length: 32 * 16 * 3 }, (_, i) => (i * 73 + (i >> 5) * 29) & 255);
+    const noise = (format: 'png' | 'jpeg') => {
+      const img = sharp(px, { raw: { width: 32, height: 16, channels: 3 } });
+      return (format === 'png' ? img.png() : img.jpeg()).toBuffer();
+    };
+    const sources = {
+      png: new Uint8Array(await noise('png')),
+      jpg: new Uint8Array(await noise('jpeg')),
+    };
+    const root = mkdtempSync(join(tmpdir(), 'p2p-fuzz-ds-'));
+    mkdirSync(join(root, 'train'));
+    try {
+      for (let i = 0; i < CASES; i++) {
+        const ext = i % 2 ? 'jpg' : 'png';
+        const file = join(root, 'train', `x.${ext}`);
+        rmSync(join(root, 'train'), { recursive: true, force: true });
+        mkdirSync(join(root, 'train'));
+        writeFileSync(file, mutate(sources[ext]));
+        await tryOne('dataset', async () => {
+          const ds = await openPairedDataset({ root });
+          const issues = await ds.validate();
+          if (issues.length) throw issues[0].error;
+          try {
+            await ds.get(0);
+          } catch (e) {
+            // Not a named error on purpose: a file validate() passed must be readable.
+            throw new Error(
+              `validate() passed a file get() could not read: ${(e as Error)?.message}`,
+              { cause: e },
+            );
+          }
+        });
+      }
+    } finally {
+      rmSync(root, { recursive: true, force: true });
+    }
+  },
+);
 
 fuzz.after(() => {
   const total = Object.values(counts).reduce(

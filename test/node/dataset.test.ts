@@ -265,6 +265,8 @@ errors('bad options are TypeError/RangeError naming the option', async () => {
     ],
     [{ root: tmp, inputChannels: 2 }, RangeError, /"inputChannels" must be 1 or 3/],
     [{ root: tmp, layout: 'zip' }, TypeError, /Unsupported layout/],
+    [{ root: tmp, phaseFallback: 'no' }, TypeError, /"phaseFallback" must be true or false/],
+    [{ root: tmp, phase: '../x' }, TypeError, /"phase" must be the name of a split folder/],
   ] as const) {
     try {
       await openPairedDataset(opts as never);

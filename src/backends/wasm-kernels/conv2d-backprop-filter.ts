@@ -229,7 +229,9 @@ export function conv2dBackpropFilterWasm(args: {
     for (let r0 = 0; r0 < n * hh; r0 += rowsPerBlock)
       blocks.push([r0 * wh, Math.min(n * hh, r0 + rowsPerBlock) * wh]);
     const shiftBlocks = shifts.map((t) =>
-      blocks.length === 1 ? [t] : blocks.map(([k0, k1]) => s.own(rowSlice(backend, t, k0 * co, k1 * co, [k1 - k0, co]))),
+      blocks.length === 1
+        ? [t]
+        : blocks.map(([k0, k1]) => s.own(rowSlice(backend, t, k0 * co, k1 * co, [k1 - k0, co]))),
     );
     const out = s.run('Fill', {}, { shape: [kh, kw, ci, co], value: 0, dtype: 'float32' });
     const sum = new Float64Array(ci * co);
@@ -237,14 +239,20 @@ export function conv2dBackpropFilterWasm(args: {
       for (let pw = 0; pw < sw; pw++) {
         const aP = s.own(gatherChunks(backend, xT, ci * k, [ph * sw + pw], [ci, k]));
         const aBlocks =
-          blocks.length === 1 ? [aP] : blocks.map(([k0, k1]) => s.own(columnSlice(backend, aP, ci, k, k0, k1)));
+          blocks.length === 1
+            ? [aP]
+            : blocks.map(([k0, k1]) => s.own(columnSlice(backend, aP, ci, k, k0, k1)));
         for (let a = 0; a < ta; a++) {
           for (let c = 0; c < tc; c++) {
             const r = sh * a + ph;
             const q = sw * c + pw;
             if (r >= kh || q >= kw) continue;
             const prods = aBlocks.map((aB, i) =>
-              s.run('BatchMatMul', { a: aB, b: shiftBlocks[a * tc + c]![i]! }, { transposeA: false, transposeB: false }),
+              s.run(
+                'BatchMatMul',
+                { a: aB, b: shiftBlocks[a * tc + c]![i]! },
+                { transposeA: false, transposeB: false },
+              ),
             );
             // Views only now: every allocation above may have grown (and detached) the heap.
             sum.fill(0);

@@ -50,7 +50,9 @@ export function conv2dBackpropFilterSimd(
   const size = kh * kw * ci * co;
   // Split the rows of pixels between the calling thread and the helpers when each gets enough.
   const macs = rows * ow * kh * kw * ci * co;
-  const parts = simd.pool ? Math.max(1, Math.min(simd.pool.size + 1, rows, Math.floor(macs / MIN_MACS_PER_THREAD))) : 1;
+  const parts = simd.pool
+    ? Math.max(1, Math.min(simd.pool.size + 1, rows, Math.floor(macs / MIN_MACS_PER_THREAD)))
+    : 1;
   const out = backend.makeOutput([kh, kw, ci, co], 'float32');
   const partials = Array.from({ length: parts - 1 }, () =>
     backend.makeOutput([kh, kw, ci, co], 'float32'),

@@ -3,7 +3,11 @@ import * as assert from 'uvu/assert';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import { tf } from '../../../src/core/tf.js';
 import { initBackend } from '../../../src/backends/index.js';
-import { setWasmSimdEnabled, wasmSimd, wasmSimdFailure } from '../../../src/backends/wasm-simd/index.js';
+import {
+  setWasmSimdEnabled,
+  wasmSimd,
+  wasmSimdFailure,
+} from '../../../src/backends/wasm-simd/index.js';
 import { ADAM_KERNEL, type AdamKernelAttrs } from '../../../src/core/fused-kernels.js';
 
 const test = suite('Adam on the own wasm SIMD module');

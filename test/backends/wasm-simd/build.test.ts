@@ -12,15 +12,20 @@ const FILES = ['pix2pix-simd.wasm', 'pix2pix-simd-shared.wasm'];
 test('are what scripts/build-wasm-simd.mjs builds from kernels.c, byte for byte', (ctx) => {
   const clang = spawnSync('clang', ['--version'], { encoding: 'utf8' });
   if (clang.error || clang.status !== 0) {
-    if (process.env.CI) assert.unreachable('clang is required in CI (apt-get install -y clang lld)');
+    if (process.env.CI)
+      assert.unreachable('clang is required in CI (apt-get install -y clang lld)');
     console.warn('skipped: clang is not installed (apt-get install -y clang lld)');
     return;
   }
   const out = mkdtempSync(join(tmpdir(), 'pix2pix-simd-build-'));
   try {
-    const r = spawnSync(process.execPath, [join(ROOT, 'scripts/build-wasm-simd.mjs'), '--out', out], {
-      encoding: 'utf8',
-    });
+    const r = spawnSync(
+      process.execPath,
+      [join(ROOT, 'scripts/build-wasm-simd.mjs'), '--out', out],
+      {
+        encoding: 'utf8',
+      },
+    );
     assert.is(r.status, 0, r.stderr);
     for (const f of FILES) {
       const built = readFileSync(join(out, f));
@@ -36,7 +41,7 @@ test('are what scripts/build-wasm-simd.mjs builds from kernels.c, byte for byte'
   void ctx;
 });
 
-test('import only a memory (they run on tfjs\'s) and export the kernels', () => {
+test("import only a memory (they run on tfjs's) and export the kernels", () => {
   for (const f of FILES) {
     const mod = new WebAssembly.Module(readFileSync(join(ROOT, 'src/backends/wasm-simd', f)));
     assert.equal(

@@ -29,14 +29,23 @@ const cases: Case[] = [
   { x: [2, 32, 32, 32], k: [4, 4], co: 40, s: 2, pad: 1 },
 ];
 
-function dwOn(name: 'cpu' | 'wasm', c: Case, xv: Float32Array, dyv: Float32Array, dyShape: number[]) {
+function dwOn(
+  name: 'cpu' | 'wasm',
+  c: Case,
+  xv: Float32Array,
+  dyv: Float32Array,
+  dyShape: number[],
+) {
   const x = tf.tensor4d(xv, c.x);
   const dy = tf.tensor4d(dyv, dyShape as [number, number, number, number]);
-  const dw = tf.engine().runKernel(
-    'Conv2DBackpropFilter',
-    { x, dy },
-    { strides: c.s, pad: c.pad, dataFormat: 'NHWC', filterShape: [...c.k, c.x[3], c.co] } as never,
-  ) as tf.Tensor;
+  const dw = tf
+    .engine()
+    .runKernel('Conv2DBackpropFilter', { x, dy }, {
+      strides: c.s,
+      pad: c.pad,
+      dataFormat: 'NHWC',
+      filterShape: [...c.k, c.x[3], c.co],
+    } as never) as tf.Tensor;
   const v = dw.dataSync() as Float32Array;
   tf.dispose([x, dy, dw]);
   void name;
@@ -58,8 +67,14 @@ for (const c of cases) {
   test(`matches cpu and the XNNPACK path for x [${c.x}] k ${c.k.join('x')} -> ${c.co}, stride ${c.s}, pad ${c.pad}`, async () => {
     const info = conv2dGeometry(c.x, [...c.k, c.x[3], c.co], c.s, c.pad, 'NHWC', undefined, 'test');
     const dyShape = [c.x[0], info.outHeight, info.outWidth, c.co];
-    const xv = randn(c.x.reduce((a, b) => a * b), 7);
-    const dyv = randn(dyShape.reduce((a, b) => a * b), 8);
+    const xv = randn(
+      c.x.reduce((a, b) => a * b),
+      7,
+    );
+    const dyv = randn(
+      dyShape.reduce((a, b) => a * b),
+      8,
+    );
     await initBackend('cpu');
     const cpu = dwOn('cpu', c, xv, dyv, dyShape);
     await initBackend('wasm');
@@ -76,7 +91,10 @@ for (const c of cases) {
     // The SIMD path really ran: over several blocks of pixels its sums are not bitwise the
     // XNNPACK path's (one long sum each).
     if (c.x[0] * info.outHeight * info.outWidth > 2 * dwBlockPixels(c.co))
-      assert.ok(simd.some((v, i) => v !== xnn[i]), 'SIMD and XNNPACK results are bitwise equal');
+      assert.ok(
+        simd.some((v, i) => v !== xnn[i]),
+        'SIMD and XNNPACK results are bitwise equal',
+      );
   });
 }
 
@@ -84,8 +102,14 @@ test('rounds no worse than the XNNPACK path with its float64 block sums, over 2 
   // cpu sums in float64 (one rounding per output): the reference. 2 images of 192x80 -> 96x40.
   const c: Case = { x: [2, 192, 80, 3], k: [4, 4], co: 16, s: 2, pad: 1 };
   const dyShape = [2, 96, 40, 16];
-  const xv = randn(c.x.reduce((a, b) => a * b), 6);
-  const dyv = randn(dyShape.reduce((a, b) => a * b), 7);
+  const xv = randn(
+    c.x.reduce((a, b) => a * b),
+    6,
+  );
+  const dyv = randn(
+    dyShape.reduce((a, b) => a * b),
+    7,
+  );
   await initBackend('cpu');
   const cpu = dwOn('cpu', c, xv, dyv, dyShape);
   await initBackend('wasm');
@@ -98,7 +122,9 @@ test('rounds no worse than the XNNPACK path with its float64 block sums, over 2 
     setWasmSimdEnabled(true);
   }
   const [es, ex] = [relL2(simd, cpu), relL2(xnn, cpu)];
-  console.log(`# dW over 7680 positions, relative L2 from float64: SIMD ${es.toExponential(2)}, XNNPACK blocks ${ex.toExponential(2)}`);
+  console.log(
+    `# dW over 7680 positions, relative L2 from float64: SIMD ${es.toExponential(2)}, XNNPACK blocks ${ex.toExponential(2)}`,
+  );
   assert.ok(es <= ex, `SIMD ${es} vs XNNPACK ${ex}`);
 });
 

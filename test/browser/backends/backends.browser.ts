@@ -94,10 +94,10 @@ select('auto picks threaded WASM over SwiftShader WebGL, for training and infere
     .filter((n) => n.endsWith('.wasm'));
   measure('wasm binaries fetched', binaries.join(', '));
   // tfjs's threaded binary, and pix2pix-ts's own SIMD kernels built for its shared memory.
-  assert.equal(
-    [...new Set(binaries)].sort(),
-    ['pix2pix-simd-shared.wasm', 'tfjs-backend-wasm-threaded-simd.wasm'],
-  );
+  assert.equal([...new Set(binaries)].sort(), [
+    'pix2pix-simd-shared.wasm',
+    'tfjs-backend-wasm-threaded-simd.wasm',
+  ]);
   // The threaded binary starts its pthread pool (8 workers) from blob: URLs; they exist only if
   // SharedArrayBuffer works, i.e. the page is cross-origin isolated.
   assert.ok(typeof SharedArrayBuffer === 'function' && crossOriginIsolated);

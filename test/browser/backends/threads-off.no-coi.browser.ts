@@ -47,7 +47,10 @@ plain(
       .map((e) => e.name.split('/').pop()!)
       .filter((n) => n.endsWith('.wasm'));
     // tfjs's SIMD binary, and pix2pix-ts's own SIMD kernels on its (unshared) memory.
-    assert.equal([...new Set(binaries)].sort(), ['pix2pix-simd.wasm', 'tfjs-backend-wasm-simd.wasm']);
+    assert.equal([...new Set(binaries)].sort(), [
+      'pix2pix-simd.wasm',
+      'tfjs-backend-wasm-simd.wasm',
+    ]);
     assert.is(tf.getBackend(), 'wasm');
   },
 );
