@@ -3,7 +3,8 @@
  *
  * Parts: the drawing surface (`drawing-surface.ts`: strokes, eraser, undo, images in), the model
  * loader (`model-loader.ts`: downloads the worker script and the model with progress, starts the
- * library's worker with a deadline), the status UI's words (`status.ts`), the attributes
+ * library's worker with a deadline), the status UI's words (`status.ts`), the status line's
+ * download words and drawing (`status-line.ts`), the attributes
  * (`attributes.ts`), the shadow DOM's markup and style (`template.ts`) and this element (the DOM,
  * the events, and the translation loop with its watchdog). The model runs in a Web Worker (`worker.js` next to
  * this script), so this file and its bundle hold no tfjs. Errors are told apart by their stable
@@ -31,7 +32,6 @@ import {
 import {
   ERROR_TITLES,
   classifyError,
-  formatMB,
   formatMs,
   readyStatus,
   statusDetails,
@@ -47,6 +47,7 @@ import {
   type WidgetArchitecture,
 } from './attributes.js';
 import { WIDGET_STYLE, WIDGET_TEMPLATE } from './template.js';
+import { renderProgress, renderStatus } from './status-line.js';
 
 export type { TranslatorErrorKind } from './status.js';
 export type { WidgetArchitecture } from './attributes.js';
@@ -445,12 +446,7 @@ export class Pix2PixTranslatorElement extends Base {
 
   /** The short line, and (a click away, in a `<details>`) the longer one. */
   private setStatus(text: string, details: string[] = []): void {
-    this.els.state.textContent = text;
-    this.els.details.replaceChildren(
-      ...details.map((d) => Object.assign(document.createElement('li'), { textContent: d })),
-    );
-    this.els.about.classList.toggle('more', details.length > 0);
-    if (!details.length) this.els.about.open = false;
+    renderStatus(this.els, text, details);
   }
 
   private showReady(): void {
@@ -462,13 +458,7 @@ export class Pix2PixTranslatorElement extends Base {
   }
 
   private showProgress(p: DownloadProgress): void {
-    const { progress } = this.els;
-    progress.hidden = false;
-    if (p.total) progress.value = Math.min(1, p.loaded / p.total);
-    else progress.removeAttribute('value');
-    this.setStatus(
-      `Downloading the ${p.what}: ${formatMB(p.loaded)}${p.total ? ` of ${formatMB(p.total)}` : ''}`,
-    );
+    renderProgress(this.els, p);
     this.dispatchEvent(new CustomEvent<TranslatorProgressDetail>('progress', { detail: { ...p } }));
   }
 
