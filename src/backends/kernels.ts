@@ -162,6 +162,15 @@ export const KERNELS: readonly KernelEntry[] = [
   },
   {
     backendName: 'wasm',
+    kernelName: 'Sum',
+    replaces: true,
+    load: async () => {
+      const { makeSumWasm } = await import('./wasm-kernels/sum.js');
+      return (stock) => makeSumWasm(stock);
+    },
+  },
+  {
+    backendName: 'wasm',
     kernelName: 'Conv2D',
     replaces: true,
     load: async () => {

@@ -7,7 +7,8 @@
  *   small images with weights that change every step);
  * - pix2pix's Adam kernel on the wasm heap (`adam.ts`);
  * - pix2pix's fused BatchNorm and loss kernels on the heap, with float64 sums
- *   (`batch-norm-loss.ts`).
+ *   (`batch-norm-loss.ts`);
+ * - `Sum` over leading axes (bias gradients) with float64 sums (`sum.ts`).
  * They are registered from the kernel list, src/backends/kernels.ts.
  */
 import type { tf } from '../../core/tf.js';
@@ -35,6 +36,7 @@ export {
 } from './weight-cache.js';
 export { transposeInto, transposeOnHeap } from './compose.js';
 export { adamWasm } from './adam.js';
+export { makeSumWasm } from './sum.js';
 export {
   batchStatsWasm,
   batchNormApplyWasm,
