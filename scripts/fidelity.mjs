@@ -94,8 +94,15 @@ measure(JSON.parse(q.get('dirs')), q.get('backend'), q.get('f64') ? q.get('f64')
 const virtual = {
   name: 'fidelity-measure',
   setup(b) {
-    b.onResolve({ filter: /^\.\/fidelity-measure\.ts$/ }, () => ({ path: 'fidelity-measure', namespace: 'fid' }));
-    b.onLoad({ filter: /.*/, namespace: 'fid' }, () => ({ contents: measure, loader: 'ts', resolveDir: ROOT }));
+    b.onResolve({ filter: /^\.\/fidelity-measure\.ts$/ }, () => ({
+      path: 'fidelity-measure',
+      namespace: 'fid',
+    }));
+    b.onLoad({ filter: /.*/, namespace: 'fid' }, () => ({
+      contents: measure,
+      loader: 'ts',
+      resolveDir: ROOT,
+    }));
   },
 };
 const outdir = join(ROOT, '.tmp', 'fidelity');
@@ -157,8 +164,17 @@ async function inChromium(dirs, backend, f64) {
     const file = path === '/' ? join(pageDir, 'index.html') : join(ROOT, path);
     if (!file.startsWith(ROOT)) return res.writeHead(403).end();
     try {
-      const body = path === '/' ? '<script type="module" src="/.tmp/fidelity/page/fidelity.js"></script>' : await readFile(file);
-      const type = file.endsWith('.js') ? 'text/javascript' : file.endsWith('.wasm') ? 'application/wasm' : path === '/' ? 'text/html' : 'application/octet-stream';
+      const body =
+        path === '/'
+          ? '<script type="module" src="/.tmp/fidelity/page/fidelity.js"></script>'
+          : await readFile(file);
+      const type = file.endsWith('.js')
+        ? 'text/javascript'
+        : file.endsWith('.wasm')
+          ? 'application/wasm'
+          : path === '/'
+            ? 'text/html'
+            : 'application/octet-stream';
       res.writeHead(200, { 'content-type': type }).end(body);
     } catch {
       res.writeHead(404).end();
@@ -166,7 +182,11 @@ async function inChromium(dirs, backend, f64) {
   });
   await new Promise((r) => server.listen(0, '127.0.0.1', r));
   const { chromium } = await import('playwright-core');
-  const browser = await chromium.launch({ executablePath: findChromium(), headless: true, args: CHROMIUM_ARGS });
+  const browser = await chromium.launch({
+    executablePath: findChromium(),
+    headless: true,
+    args: CHROMIUM_ARGS,
+  });
   const found = [];
   try {
     const page = await browser.newPage();
@@ -195,7 +215,9 @@ if (args.includes('--json')) for (const r of rows) console.log(JSON.stringify(r)
 else if (args.includes('--per-tensor'))
   for (const r of rows)
     for (const [k, [o, t]] of Object.entries(r.perTensor))
-      console.log(`${r.size} ${r.backend} ${k} ours ${o.toExponential(2)} torch ${t.toExponential(2)} ratio ${(o / t).toFixed(2)}`);
+      console.log(
+        `${r.size} ${r.backend} ${k} ours ${o.toExponential(2)} torch ${t.toExponential(2)} ratio ${(o / t).toFixed(2)}`,
+      );
 else {
   const e = (x) => x.toExponential(1);
   console.log(

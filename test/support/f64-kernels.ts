@@ -20,7 +20,12 @@ interface Readable {
   readSync(id: tf.DataId): unknown;
   makeTensorInfo(shape: number[], dtype: 'float32', values: Float32Array): tf.TensorInfo;
   /** tfjs-backend-wasm's way (its makeTensorInfo is the base class's, which throws). */
-  makeOutput?(shape: number[], dtype: 'float32', offset?: number, values?: Float32Array): tf.TensorInfo;
+  makeOutput?(
+    shape: number[],
+    dtype: 'float32',
+    offset?: number,
+    values?: Float32Array,
+  ): tf.TensorInfo;
 }
 
 const read = (backend: unknown, t: tf.TensorInfo): Float32Array =>
@@ -40,13 +45,18 @@ const anyBackend =
       ...args,
       backend: {
         readSync: (id: tf.DataId) => read(args.backend, { dataId: id } as tf.TensorInfo),
-        makeTensorInfo: (shape: number[], _d: string, v: Float32Array) => make(args.backend, shape, v),
+        makeTensorInfo: (shape: number[], _d: string, v: Float32Array) =>
+          make(args.backend, shape, v),
       } as unknown as tf.KernelBackend,
     });
 
 type Attrs = Record<string, unknown>;
 
-function geometry(xShape: number[], filterShape: number[], attrs: Attrs): tf.backend_util.Conv2DInfo {
+function geometry(
+  xShape: number[],
+  filterShape: number[],
+  attrs: Attrs,
+): tf.backend_util.Conv2DInfo {
   if (attrs.dataFormat !== undefined && attrs.dataFormat !== 'NHWC')
     throw new Error('f64 kernels: NHWC only');
   return tf.backend_util.computeConv2DInfo(
@@ -91,8 +101,14 @@ const conv2d: tf.KernelFunc = ({ inputs, backend, attrs }) => {
   const info = geometry(x!.shape, filter!.shape, attrs as Attrs);
   const X = read(backend, x!),
     W = read(backend, filter!);
-  const { inHeight: H, inWidth: Wd, inChannels: ci, outChannels: co, outHeight: oh, outWidth: ow } =
-    info;
+  const {
+    inHeight: H,
+    inWidth: Wd,
+    inChannels: ci,
+    outChannels: co,
+    outHeight: oh,
+    outWidth: ow,
+  } = info;
   const kw = info.filterWidth;
   const out = new Float64Array(info.batchSize * oh * ow * co);
   forEachTap(info, (b, oy, ox, iy, ix, r, q) => {
@@ -113,8 +129,14 @@ const backpropInput: tf.KernelFunc = ({ inputs, backend, attrs }) => {
   const info = geometry(a.inputShape as number[], filter!.shape, a);
   const DY = read(backend, dy!),
     W = read(backend, filter!);
-  const { inHeight: H, inWidth: Wd, inChannels: ci, outChannels: co, outHeight: oh, outWidth: ow } =
-    info;
+  const {
+    inHeight: H,
+    inWidth: Wd,
+    inChannels: ci,
+    outChannels: co,
+    outHeight: oh,
+    outWidth: ow,
+  } = info;
   const kw = info.filterWidth;
   const out = new Float64Array(info.batchSize * H * Wd * ci);
   forEachTap(info, (b, oy, ox, iy, ix, r, q) => {
@@ -136,8 +158,14 @@ const backpropFilter: tf.KernelFunc = ({ inputs, backend, attrs }) => {
   const info = geometry(x!.shape, a.filterShape as number[], a);
   const X = read(backend, x!),
     DY = read(backend, dy!);
-  const { inHeight: H, inWidth: Wd, inChannels: ci, outChannels: co, outHeight: oh, outWidth: ow } =
-    info;
+  const {
+    inHeight: H,
+    inWidth: Wd,
+    inChannels: ci,
+    outChannels: co,
+    outHeight: oh,
+    outWidth: ow,
+  } = info;
   const kw = info.filterWidth;
   const out = new Float64Array(info.filterHeight * kw * ci * co);
   forEachTap(info, (b, oy, ox, iy, ix, r, q) => {
@@ -192,7 +220,9 @@ export const F64_GROUPS: Record<string, Array<[string, tf.KernelFunc]>> = {
     ['Mean', reduce(true)],
   ],
   bn: cpuFusedKernels()
-    .filter(([k]) => [BN_STATS_KERNEL, BN_APPLY_KERNEL, BN_GRAD_KERNEL, BN_RUNNING_KERNEL].includes(k))
+    .filter(([k]) =>
+      [BN_STATS_KERNEL, BN_APPLY_KERNEL, BN_GRAD_KERNEL, BN_RUNNING_KERNEL].includes(k),
+    )
     .map(([k, f]) => [k, anyBackend(f)]),
   loss: cpuFusedKernels()
     .filter(([k]) => [LOSS_KERNEL, LOSS_GRAD_KERNEL].includes(k))

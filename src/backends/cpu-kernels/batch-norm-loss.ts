@@ -30,7 +30,10 @@ type Ins = Record<string, tf.TensorInfo>;
  * which detaches earlier views), `read` gives an input's values.
  */
 export interface ArrayIO {
-  outputs(backend: unknown, shapes: number[][]): { arrays: Float32Array[]; infos(): tf.TensorInfo[] };
+  outputs(
+    backend: unknown,
+    shapes: number[][],
+  ): { arrays: Float32Array[]; infos(): tf.TensorInfo[] };
   read(backend: unknown, t: tf.TensorInfo): Float32Array;
 }
 

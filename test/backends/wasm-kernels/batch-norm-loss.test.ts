@@ -2,11 +2,7 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { tf } from '../../../src/core/tf.js';
 import { initBackend } from '../../../src/backends/index.js';
-import {
-  BN_GRAD_KERNEL,
-  BN_STATS_KERNEL,
-  LOSS_KERNEL,
-} from '../../../src/core/fused-kernels.js';
+import { BN_GRAD_KERNEL, BN_STATS_KERNEL, LOSS_KERNEL } from '../../../src/core/fused-kernels.js';
 import { onCpuAndWasm, randn } from './support.js';
 
 const bn = suite('BatchNorm and loss kernels on wasm');
@@ -36,71 +32,86 @@ function f64Stats(X: Float32Array, C: number): number[] {
 
 const ulp = 2 ** -24;
 
-bn('computes batch statistics to float32 rounding of float64 (the tf.moments chain does not)', async () => {
-  const stats = tf.engine().runKernel(BN_STATS_KERNEL, { x: tf.tensor4d(xv, shape) }) as tf.Tensor;
-  const got = stats.dataSync();
-  const want = f64Stats(xv, 2);
-  for (let c = 0; c < 2; c++) {
-    for (const [row, w] of [
-      [0, want[2 * c]!],
-      [1, want[2 * c + 1]!],
-    ] as const) {
-      const err = Math.abs(got[row * 2 + c]! - w) / Math.abs(w);
-      assert.ok(err <= ulp, `channel ${c} ${row ? 'variance' : 'mean'}: relative error ${err}`);
+bn(
+  'computes batch statistics to float32 rounding of float64 (the tf.moments chain does not)',
+  async () => {
+    const stats = tf
+      .engine()
+      .runKernel(BN_STATS_KERNEL, { x: tf.tensor4d(xv, shape) }) as tf.Tensor;
+    const got = stats.dataSync();
+    const want = f64Stats(xv, 2);
+    for (let c = 0; c < 2; c++) {
+      for (const [row, w] of [
+        [0, want[2 * c]!],
+        [1, want[2 * c + 1]!],
+      ] as const) {
+        const err = Math.abs(got[row * 2 + c]! - w) / Math.abs(w);
+        assert.ok(err <= ulp, `channel ${c} ${row ? 'variance' : 'mean'}: relative error ${err}`);
+      }
     }
-  }
-  // The op chain it replaced, for the figure: sequential float32 sums over 16384 values.
-  const { mean, variance } = tf.moments(tf.tensor4d(xv, shape), [0, 1, 2]);
-  const m = mean.dataSync();
-  const v = variance.dataSync();
-  const chain = Math.max(
-    ...[0, 1].flatMap((c) => [
-      Math.abs(m[c]! - want[2 * c]!) / want[2 * c]!,
-      Math.abs(v[c]! - want[2 * c + 1]!) / want[2 * c + 1]!,
-    ]),
-  );
-  console.log(`# batch statistics, relative error against float64: tf.moments on wasm ${chain.toExponential(2)}, the kernel <= 2^-24`);
-  tf.dispose([stats, mean, variance]);
-});
+    // The op chain it replaced, for the figure: sequential float32 sums over 16384 values.
+    const { mean, variance } = tf.moments(tf.tensor4d(xv, shape), [0, 1, 2]);
+    const m = mean.dataSync();
+    const v = variance.dataSync();
+    const chain = Math.max(
+      ...[0, 1].flatMap((c) => [
+        Math.abs(m[c]! - want[2 * c]!) / want[2 * c]!,
+        Math.abs(v[c]! - want[2 * c + 1]!) / want[2 * c + 1]!,
+      ]),
+    );
+    console.log(
+      `# batch statistics, relative error against float64: tf.moments on wasm ${chain.toExponential(2)}, the kernel <= 2^-24`,
+    );
+    tf.dispose([stats, mean, variance]);
+  },
+);
 
-bn('the backward pass gives cpu\'s values, with dbeta and dgamma to float32 rounding of float64', async () => {
-  const r = await onCpuAndWasm(() => {
-    const x = tf.tensor4d(xv, shape);
-    const stats = tf.engine().runKernel(BN_STATS_KERNEL, { x }) as tf.Tensor;
-    return tf.engine().runKernel(
-      BN_GRAD_KERNEL,
-      { dy: tf.tensor4d(dyv, shape), x, stats, gamma: tf.tensor1d([1.5, -0.7]) },
-      { epsilon: 1e-5 },
-    ) as tf.Tensor[];
-  });
-  for (let i = 0; i < 3; i++) assert.equal(Array.from(r.wasm[i]!), Array.from(r.cpu[i]!), `output ${i}`);
-  // float64 sums over the kernel's float32 statistics (what the kernel is given).
-  const S = Float32Array.from(f64Stats(xv, 2));
-  for (let c = 0; c < 2; c++) {
-    let dbeta = 0,
-      dgamma = 0;
-    for (let i = c; i < xv.length; i += 2) {
-      dbeta += dyv[i]!;
-      dgamma += dyv[i]! * (xv[i]! - S[2 * c]!);
+bn(
+  "the backward pass gives cpu's values, with dbeta and dgamma to float32 rounding of float64",
+  async () => {
+    const r = await onCpuAndWasm(() => {
+      const x = tf.tensor4d(xv, shape);
+      const stats = tf.engine().runKernel(BN_STATS_KERNEL, { x }) as tf.Tensor;
+      return tf
+        .engine()
+        .runKernel(
+          BN_GRAD_KERNEL,
+          { dy: tf.tensor4d(dyv, shape), x, stats, gamma: tf.tensor1d([1.5, -0.7]) },
+          { epsilon: 1e-5 },
+        ) as tf.Tensor[];
+    });
+    for (let i = 0; i < 3; i++)
+      assert.equal(Array.from(r.wasm[i]!), Array.from(r.cpu[i]!), `output ${i}`);
+    // float64 sums over the kernel's float32 statistics (what the kernel is given).
+    const S = Float32Array.from(f64Stats(xv, 2));
+    for (let c = 0; c < 2; c++) {
+      let dbeta = 0,
+        dgamma = 0;
+      for (let i = c; i < xv.length; i += 2) {
+        dbeta += dyv[i]!;
+        dgamma += dyv[i]! * (xv[i]! - S[2 * c]!);
+      }
+      dgamma /= Math.sqrt(S[2 * c + 1]! + 1e-5);
+      for (const [name, got, want] of [
+        ['dgamma', r.wasm[1]![c]!, dgamma],
+        ['dbeta', r.wasm[2]![c]!, dbeta],
+      ] as const) {
+        const err = Math.abs(got - want) / Math.abs(want);
+        assert.ok(err <= ulp, `${name}[${c}]: relative error ${err}`);
+      }
     }
-    dgamma /= Math.sqrt(S[2 * c + 1]! + 1e-5);
-    for (const [name, got, want] of [
-      ['dgamma', r.wasm[1]![c]!, dgamma],
-      ['dbeta', r.wasm[2]![c]!, dbeta],
-    ] as const) {
-      const err = Math.abs(got - want) / Math.abs(want);
-      assert.ok(err <= ulp, `${name}[${c}]: relative error ${err}`);
-    }
-  }
-});
+  },
+);
 
 bn('computes an L1 loss mean to float32 rounding of float64', async () => {
   const y = randn(xv.length, 13);
-  const loss = tf.engine().runKernel(
-    LOSS_KERNEL,
-    { x: tf.tensor4d(xv, shape), y: tf.tensor4d(y, shape) },
-    { kind: 'l1', target: 0, scale: 100 },
-  ) as tf.Tensor;
+  const loss = tf
+    .engine()
+    .runKernel(
+      LOSS_KERNEL,
+      { x: tf.tensor4d(xv, shape), y: tf.tensor4d(y, shape) },
+      { kind: 'l1', target: 0, scale: 100 },
+    ) as tf.Tensor;
   let s = 0;
   for (let i = 0; i < xv.length; i++) s += Math.abs(xv[i]! - y[i]!);
   const want = (100 * s) / xv.length;

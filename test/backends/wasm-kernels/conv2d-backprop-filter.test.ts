@@ -114,8 +114,14 @@ filterGrad(
     // (here 24 rows of 41: 4 full blocks across the image boundary and a short one) 5e-7.
     const x: [number, number, number, number] = [2, 96, 80, 3];
     const dyShape = [2, 48, 40, 16];
-    const xv = randn(x.reduce((a, b) => a * b), 6);
-    const dyv = randn(dyShape.reduce((a, b) => a * b), 7);
+    const xv = randn(
+      x.reduce((a, b) => a * b),
+      6,
+    );
+    const dyv = randn(
+      dyShape.reduce((a, b) => a * b),
+      7,
+    );
     const r = await onCpuAndWasm(
       () =>
         tf

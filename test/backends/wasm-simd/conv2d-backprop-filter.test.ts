@@ -38,14 +38,12 @@ function dwOn(
 ) {
   const x = tf.tensor4d(xv, c.x);
   const dy = tf.tensor4d(dyv, dyShape as [number, number, number, number]);
-  const dw = tf
-    .engine()
-    .runKernel('Conv2DBackpropFilter', { x, dy }, {
-      strides: c.s,
-      pad: c.pad,
-      dataFormat: 'NHWC',
-      filterShape: [...c.k, c.x[3], c.co],
-    } as never) as tf.Tensor;
+  const dw = tf.engine().runKernel('Conv2DBackpropFilter', { x, dy }, {
+    strides: c.s,
+    pad: c.pad,
+    dataFormat: 'NHWC',
+    filterShape: [...c.k, c.x[3], c.co],
+  } as never) as tf.Tensor;
   const v = dw.dataSync() as Float32Array;
   tf.dispose([x, dy, dw]);
   void name;
