@@ -5,7 +5,7 @@ import { isMainThread, parentPort } from 'node:worker_threads';
 import { spawn } from 'node:child_process';
 import { readFileSync, readdirSync, mkdtempSync, copyFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -37,6 +37,12 @@ function privateCopy(): string {
   const wasmDist = join(ROOT, 'node_modules', '@tensorflow', 'tfjs-backend-wasm', 'dist');
   for (const f of readdirSync(wasmDist).filter((f) => f.endsWith('.wasm')))
     copyFileSync(join(wasmDist, f), join(dir, f));
+  // So do pix2pix-ts's own SIMD kernels (pix2pix-simd*.wasm), which the test bundler copies
+  // beside this bundle: without them the worker would fall back to other kernels and round
+  // differently from the in-thread model.
+  const here = dirname(fileURLToPath(import.meta.url));
+  for (const f of readdirSync(here).filter((f) => /^pix2pix-simd.*\.wasm$/.test(f)))
+    copyFileSync(join(here, f), join(dir, f));
   process.on('exit', () => rmSync(dir, { recursive: true, force: true }));
   return pathToFileURL(file).href;
 }
