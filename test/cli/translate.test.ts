@@ -1,17 +1,9 @@
 // `pix2pix-ts translate` on a folder of PNGs with two worker threads, run in-process (npm test does
 // not build dist/): this bundle is also the workers' script (run as a worker it starts the host).
 import { isMainThread } from 'node:worker_threads';
-import {
-  mkdtempSync,
-  mkdirSync,
-  rmSync,
-  existsSync,
-  copyFileSync,
-  readdirSync,
-  writeFileSync,
-} from 'node:fs';
+import { mkdtempSync, mkdirSync, rmSync, existsSync, copyFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { pathToFileURL } from 'node:url';
 import sharp from 'sharp';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -20,6 +12,7 @@ import { makeTranslateCommand } from '../../src/cli/translate.js';
 import { decodeImage } from '../../src/node/image-io.js';
 import { createPix2Pix } from '../../src/index.js';
 import { ROOT } from '../support/env.js';
+import { copyBundleWithWasm } from '../support/bundle-copy.js';
 import { torchPython, runReference } from '../support/torch.js';
 
 if (!isMainThread) {
@@ -30,11 +23,7 @@ if (!isMainThread) {
   mkdirSync(join(ROOT, '.tmp'), { recursive: true });
   const dir = mkdtempSync(join(ROOT, '.tmp', 'cli-translate-'));
   process.on('exit', () => rmSync(dir, { recursive: true, force: true }));
-  const self = join(dir, 'self.mjs');
-  copyFileSync(fileURLToPath(import.meta.url), self);
-  const wasmDist = join(ROOT, 'node_modules', '@tensorflow', 'tfjs-backend-wasm', 'dist');
-  for (const f of readdirSync(wasmDist).filter((f) => f.endsWith('.wasm')))
-    copyFileSync(join(wasmDist, f), join(dir, f));
+  const self = copyBundleWithWasm(import.meta.url, dir);
   const workerUrl = pathToFileURL(self);
 
   const sizes: [string, number, number][] = [

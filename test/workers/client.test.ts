@@ -3,9 +3,9 @@
 // with P2P_CHILD it is the child process of the exit test.
 import { isMainThread, parentPort } from 'node:worker_threads';
 import { spawn } from 'node:child_process';
-import { readFileSync, readdirSync, mkdtempSync, copyFileSync, rmSync } from 'node:fs';
+import { readFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -24,25 +24,15 @@ import {
   type WorkProgress,
   type Pix2Pix,
 } from '../../src/index.js';
-import { fixture, ROOT } from '../support/env.js';
+import { fixture } from '../support/env.js';
+import { copyBundleWithWasm } from '../support/bundle-copy.js';
 
 // Workers and the child run a private copy of this bundle: other test runs may clear .tmp/test.
 const SELF = isMainThread && !process.env.P2P_CHILD ? privateCopy() : import.meta.url;
 
 function privateCopy(): string {
   const dir = mkdtempSync(join(tmpdir(), 'p2p-worker-test-'));
-  const file = join(dir, 'self.mjs');
-  copyFileSync(fileURLToPath(import.meta.url), file);
-  // The wasm binaries sit beside it, as they sit beside dist/worker.node.js.
-  const wasmDist = join(ROOT, 'node_modules', '@tensorflow', 'tfjs-backend-wasm', 'dist');
-  for (const f of readdirSync(wasmDist).filter((f) => f.endsWith('.wasm')))
-    copyFileSync(join(wasmDist, f), join(dir, f));
-  // So do pix2pix-ts's own SIMD kernels (pix2pix-simd*.wasm), which the test bundler copies
-  // beside this bundle: without them the worker would fall back to other kernels and round
-  // differently from the in-thread model.
-  const here = dirname(fileURLToPath(import.meta.url));
-  for (const f of readdirSync(here).filter((f) => /^pix2pix-simd.*\.wasm$/.test(f)))
-    copyFileSync(join(here, f), join(dir, f));
+  const file = copyBundleWithWasm(import.meta.url, dir);
   process.on('exit', () => rmSync(dir, { recursive: true, force: true }));
   return pathToFileURL(file).href;
 }

@@ -1,9 +1,9 @@
 // The worker pool in Node. This bundle is its own worker script (see client.test.ts).
 import { isMainThread } from 'node:worker_threads';
-import { readdirSync, mkdtempSync, copyFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { pathToFileURL } from 'node:url';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { startWorkerHost } from '../../src/workers/host.js';
@@ -14,7 +14,7 @@ import {
   LimitError,
   ShapeError,
 } from '../../src/index.js';
-import { ROOT } from '../support/env.js';
+import { copyBundleWithWasm } from '../support/bundle-copy.js';
 
 const opts = {
   generator: { numDowns: 5, ngf: 4 },
@@ -39,10 +39,7 @@ function image(
 // Workers run a private copy of this bundle (with the wasm binaries): other test runs may clear .tmp/test.
 function privateCopy(): string {
   const dir = mkdtempSync(join(tmpdir(), 'p2p-pool-test-'));
-  copyFileSync(fileURLToPath(import.meta.url), join(dir, 'self.mjs'));
-  const wasmDist = join(ROOT, 'node_modules', '@tensorflow', 'tfjs-backend-wasm', 'dist');
-  for (const f of readdirSync(wasmDist).filter((f) => f.endsWith('.wasm')))
-    copyFileSync(join(wasmDist, f), join(dir, f));
+  copyBundleWithWasm(import.meta.url, dir);
   process.on('exit', () => rmSync(dir, { recursive: true, force: true }));
   return pathToFileURL(join(dir, 'self.mjs')).href;
 }

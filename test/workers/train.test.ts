@@ -2,9 +2,9 @@
 // abort at a step boundary, checkpoints and resume. This bundle is its own worker script (run as a
 // worker it starts the host the way src/worker.node.ts does, with the folder opener).
 import { isMainThread } from 'node:worker_threads';
-import { readdirSync, mkdtempSync, copyFileSync, rmSync, mkdirSync } from 'node:fs';
+import { mkdtempSync, rmSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { pathToFileURL } from 'node:url';
 import sharp from 'sharp';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -23,6 +23,7 @@ import {
   type TrainerState,
 } from '../../src/index.js';
 import { ROOT } from '../support/env.js';
+import { copyBundleWithWasm } from '../support/bundle-copy.js';
 
 // Inside the repository, so the copy below resolves sharp from node_modules.
 const TMP = isMainThread
@@ -33,11 +34,7 @@ if (isMainThread) process.on('exit', () => rmSync(TMP, { recursive: true, force:
 
 // Workers run a private copy of this bundle: other test runs may clear .tmp/test.
 function privateCopy(): string {
-  const file = join(TMP, 'self.mjs');
-  copyFileSync(fileURLToPath(import.meta.url), file);
-  const wasmDist = join(ROOT, 'node_modules', '@tensorflow', 'tfjs-backend-wasm', 'dist');
-  for (const f of readdirSync(wasmDist).filter((f) => f.endsWith('.wasm')))
-    copyFileSync(join(wasmDist, f), join(TMP, f));
+  const file = copyBundleWithWasm(import.meta.url, TMP);
   return pathToFileURL(file).href;
 }
 const SELF = isMainThread ? privateCopy() : '';
