@@ -11,6 +11,7 @@
  */
 import { tf } from '../core/tf.js';
 import type { Tensor } from '../core/tf.js';
+import { inGradientScope } from '../core/gradient-scope.js';
 
 /** Gradients of an op's inputs, by input name, each computed when asked for (extra names unused). */
 export type GradThunks<K extends string> = Record<K, () => Tensor> & Record<string, () => Tensor>;
@@ -47,7 +48,7 @@ export function holdForBackward<T>(fn: () => T): T {
   if (held) return fn();
   held = [];
   try {
-    return fn();
+    return inGradientScope(fn);
   } finally {
     const refs = held;
     held = null;

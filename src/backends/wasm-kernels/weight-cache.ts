@@ -11,6 +11,7 @@
  */
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import type { tf } from '../../core/tf.js';
+import { isInGradientScope } from '../../core/gradient-scope.js';
 
 type DataId = object;
 
@@ -85,6 +86,10 @@ export function derivedWeights(
  * ```
  */
 export function noteWeightUse(backend: BackendWasm, source: tf.TensorInfo, kernel: string): number {
+  // Uses inside a training step are not counted (a step's tensors saved for backprop are the
+  // weights themselves, so counts would depend on the run's history, and the cached path rounds
+  // differently): training never switches paths midway, and resumed runs repeat exactly.
+  if (isInGradientScope()) return 0;
   const c = cacheOf(backend);
   let byKernel = c.uses.get(source.dataId);
   if (!byKernel) {
