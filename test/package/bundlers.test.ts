@@ -26,6 +26,7 @@ import { tmpdir } from 'node:os';
 import { pathToFileURL } from 'node:url';
 import type { AddressInfo } from 'node:net';
 import { ROOT } from '../support/env.js';
+import { PATTERN } from '../support/package-pattern.js';
 
 // Outside the repository: an app inside it would resolve packages from the repo's node_modules.
 const work = join(tmpdir(), `pix2pix-ts-bundlers-${process.pid}`);
@@ -57,24 +58,6 @@ const ctx: {
   viteOrigin?: string;
 } = { servers: [] };
 
-/** The input both Node and the pages translate: a 128x128 RGBA cross, through the shipped model. */
-const PATTERN = `export function pattern() {
-  const data = new Uint8ClampedArray(128 * 128 * 4);
-  for (let i = 0; i < 128 * 128; i++) {
-    const x = i % 128, y = (i / 128) | 0;
-    const v = (x > 30 && x < 98 && Math.abs(y - 64) < 10) || (y > 30 && y < 98 && Math.abs(x - 64) < 8) ? 0 : 255;
-    data.set([v, v, v, 255], i * 4);
-  }
-  return { data, width: 128, height: 128, channels: 4 };
-}
-export async function translateDefault(createPix2Pix, worker) {
-  const p2p = await createPix2Pix({ backend: 'wasm', worker, weights: 'default' });
-  const out = await p2p.translate(pattern());
-  const info = p2p.backendInfo;
-  await p2p.dispose();
-  return { name: info.name, threads: info.threads, reason: info.reason, pixels: Array.from(out.data) };
-}
-`;
 const MAIN = `import { createPix2Pix } from 'pix2pix-ts';
 import { translateDefault } from './pattern.js';
 window.runPix2Pix = (worker) => translateDefault(createPix2Pix, worker);
