@@ -60,6 +60,11 @@ export interface WasmSimdExports {
   conv2d_direct(...args: number[]): void;
   /** See kernels.c; 18 int arguments. */
   conv_transpose_direct(...args: number[]): void;
+  bn_sum(x: number, sum: number, rows: number, c: number): void;
+  bn_sqdev(x: number, mean: number, q: number, rows: number, c: number): void;
+  bn_apply(...args: number[]): void;
+  bn_grad_sums(...args: number[]): void;
+  bn_grad_dx(...args: number[]): void;
 }
 
 /** The module instantiated on one wasm backend's memory. */
