@@ -116,14 +116,16 @@ export function generatorForward(
   const levels = unetLevels(g);
   const bias = convBias(g.norm);
   // `a` is a level's activated input: the reference's down LeakyReLU is in place, so the skip
-  // tensor is the activated input. The parent computes it, fused into its norm where the backend can.
+  // tensor is the activated input. The parent computes it, fused into its norm where the backend
+  // can. A block below the outermost returns its output already through the ReLU that opens the
+  // parent's up path (relu(cat(a, u)), one kernel where the backend has it).
   const block = (i: number, a: Tensor4D): Tensor4D => {
     const L = levels[i];
     const p = L.prefix;
     if (L.outermost) {
       const d = conv(store, `${p}.${L.idx.down}`, a, 2, 1, bias);
       const s = block(i + 1, activation(d, 0.2));
-      const u = convT(store, `${p}.${L.idx.up}`, activation(s, 0), L.outerC, true);
+      const u = convT(store, `${p}.${L.idx.up}`, s, L.outerC, true);
       return tanh(u);
     }
     const d = conv(
@@ -138,21 +140,13 @@ export function generatorForward(
       norm(store, `${p}.${L.idx.downNorm}`, d, g.norm, ctx, slope);
     const hasDownNorm = L.idx.downNorm !== undefined;
     const s = L.innermost
-      ? hasDownNorm
-        ? downNorm()
-        : d
+      ? activation(hasDownNorm ? downNorm() : d, 0)
       : block(i + 1, hasDownNorm ? downNorm(0.2) : activation(d, 0.2));
-    let u = convT(
-      store,
-      `${p}.${L.idx.up}`,
-      activation(s, 0),
-      L.outerC,
-      appliedBias(bias, true, g.norm),
-    );
+    let u = convT(store, `${p}.${L.idx.up}`, s, L.outerC, appliedBias(bias, true, g.norm));
     u = norm(store, `${p}.${L.idx.upNorm}`, u, g.norm, ctx);
     const mask = L.dropout ? ctx.dropoutMasks?.get(dropoutKey(L)) : undefined;
     if (mask) u = maskMul(u, mask);
-    return concatChannels(a, u);
+    return concatChannels(a, u, 0);
   };
   return block(0, x);
 }

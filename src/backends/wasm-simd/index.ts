@@ -56,6 +56,10 @@ export interface WasmSimdExports {
     block: number,
   ): void;
   add_into(out: number, a: number, n: number): void;
+  /** See kernels.c; 21 int arguments. */
+  conv2d_direct(...args: number[]): void;
+  /** See kernels.c; 18 int arguments. */
+  conv_transpose_direct(...args: number[]): void;
 }
 
 /** The module instantiated on one wasm backend's memory. */

@@ -8,8 +8,18 @@
  */
 import { nodeBuiltin } from '../../core/env.js';
 
-/** Words of one helper's control block: [state, function, 18 int arguments]. */
-const WORDS = 20;
+/** The most int arguments of a kernel run on a helper. */
+const MAX_ARGS = 24;
+/** Words of one helper's control block: [state, function, argument count, arguments]. */
+const WORDS = 3 + MAX_ARGS;
+/** The kernels a helper runs, by the index {@link SimdPool.post} takes. */
+export const POOL_KERNELS = [
+  'conv2d_backprop_filter',
+  'conv2d_direct',
+  'conv_transpose_direct',
+] as const;
+/** A kernel a helper can run. */
+export type PoolKernel = (typeof POOL_KERNELS)[number];
 const IDLE = 0,
   RUN = 1,
   EXIT = 2,
@@ -20,14 +30,14 @@ const HELPER = `
 const { workerData } = require('node:worker_threads');
 const inst = new WebAssembly.Instance(workerData.module, { env: { memory: workerData.memory } });
 const c = new Int32Array(workerData.control);
-const fns = [inst.exports.conv2d_backprop_filter];
+const fns = ${JSON.stringify(POOL_KERNELS)}.map((n) => inst.exports[n]);
 for (;;) {
   Atomics.wait(c, 0, ${IDLE});
   const s = Atomics.load(c, 0);
   if (s === ${EXIT}) break;
   if (s !== ${RUN}) continue;
   try {
-    fns[c[1]](...Array.from(c.subarray(2, ${WORDS})));
+    fns[c[1]](...Array.from(c.subarray(3, 3 + c[2])));
     Atomics.store(c, 0, ${IDLE});
   } catch (e) {
     Atomics.store(c, 0, ${FAILED});
@@ -75,13 +85,15 @@ export class SimdPool {
   }
 
   /**
-   * Starts `conv2d_backprop_filter(...args)` on helper `i` (18 int arguments); {@link wait} for it.
+   * Starts `kernel(...args)` (int arguments: pointers and sizes) on helper `i`; {@link wait} for it.
    */
-  post(i: number, args: number[]): void {
+  post(i: number, args: number[], kernel: PoolKernel = 'conv2d_backprop_filter'): void {
     const c = this.helpers[i]!.control;
     if (Atomics.load(c, 0) !== IDLE) throw new Error('SimdPool: helper is busy');
-    c[1] = 0;
-    for (let k = 0; k < args.length; k++) c[2 + k] = args[k]!;
+    if (args.length > MAX_ARGS) throw new Error(`SimdPool: ${args.length} arguments, at most ${MAX_ARGS}`);
+    c[1] = POOL_KERNELS.indexOf(kernel);
+    c[2] = args.length;
+    for (let k = 0; k < args.length; k++) c[3 + k] = args[k]!;
     Atomics.store(c, 0, RUN);
     Atomics.notify(c, 0);
   }
@@ -95,7 +107,7 @@ export class SimdPool {
       if (s === IDLE) return;
       if (s === FAILED) {
         Atomics.store(c, 0, IDLE);
-        throw new Error('a wasm-simd helper thread failed (a trap in conv2d_backprop_filter)');
+        throw new Error('a wasm-simd helper thread failed (a trap in its kernel)');
       }
       Atomics.wait(c, 0, s, 1000);
       if (Date.now() - t0 > 120_000)
