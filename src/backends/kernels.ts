@@ -12,7 +12,9 @@
  */
 import { tf } from '../core/tf.js';
 import {
+  ACT_GRAD_KERNEL,
   ADAM_KERNEL,
+  CONCAT_ACT_KERNEL,
   BN_APPLY_KERNEL,
   BN_GRAD_KERNEL,
   BN_RUNNING_KERNEL,
@@ -59,7 +61,7 @@ export type KernelEntry = AddedKernel | ReplacingKernel;
 
 /**
  * pix2pix's kernels, all backends. The fused kernels of src/core/fused-kernels.ts (Adam, BatchNorm,
- * losses) run on every backend (cpu and wasm share one JS implementation of BatchNorm and the
+ * losses) run on every backend, the activation kernels on cpu, webgl and webgpu (cpu and wasm share one JS implementation of BatchNorm and the
  * losses, with float64 sums); wasm also gets conv kernels that tfjs-backend-wasm 4.22 lacks
  * (`Conv2DBackpropFilter`) or runs slowly.
  *
@@ -106,8 +108,19 @@ export const KERNELS: readonly KernelEntry[] = [
     kernelName: LOSS_GRAD_KERNEL,
     load: async () => (await import('./cpu-kernels/batch-norm-loss.js')).lossGradCpu,
   },
+  {
+    backendName: 'cpu',
+    kernelName: ACT_GRAD_KERNEL,
+    load: async () => (await import('./cpu-kernels/activation.js')).actGradCpu,
+  },
+  {
+    backendName: 'cpu',
+    kernelName: CONCAT_ACT_KERNEL,
+    load: async () => (await import('./cpu-kernels/activation.js')).concatActCpu,
+  },
 
-  // wasm: Adam, BatchNorm and losses on the heap; conv kernels on XNNPACK (see wasm-kernels/index.ts).
+  // wasm: Adam, BatchNorm and losses on the heap (own SIMD module where loaded, src/backends/wasm-simd);
+  // conv kernels on XNNPACK or the own SIMD module (see wasm-kernels/index.ts).
   {
     backendName: 'wasm',
     kernelName: ADAM_KERNEL,
@@ -116,17 +129,17 @@ export const KERNELS: readonly KernelEntry[] = [
   {
     backendName: 'wasm',
     kernelName: BN_STATS_KERNEL,
-    load: async () => (await import('./wasm-kernels/batch-norm-loss.js')).batchStatsWasm,
+    load: async () => (await import('./wasm-simd/batch-norm.js')).batchStatsSimd,
   },
   {
     backendName: 'wasm',
     kernelName: BN_APPLY_KERNEL,
-    load: async () => (await import('./wasm-kernels/batch-norm-loss.js')).batchNormApplyWasm,
+    load: async () => (await import('./wasm-simd/batch-norm.js')).batchNormApplySimd,
   },
   {
     backendName: 'wasm',
     kernelName: BN_GRAD_KERNEL,
-    load: async () => (await import('./wasm-kernels/batch-norm-loss.js')).batchNormGradWasm,
+    load: async () => (await import('./wasm-simd/batch-norm.js')).batchNormGradSimd,
   },
   {
     backendName: 'wasm',
@@ -215,6 +228,16 @@ export const KERNELS: readonly KernelEntry[] = [
     kernelName: LOSS_GRAD_KERNEL,
     load: async () => (await import('./webgl-kernels/loss.js')).lossGradWebGL,
   },
+  {
+    backendName: 'webgl',
+    kernelName: ACT_GRAD_KERNEL,
+    load: async () => (await import('./webgl-kernels/activation.js')).actGradWebGL,
+  },
+  {
+    backendName: 'webgl',
+    kernelName: CONCAT_ACT_KERNEL,
+    load: async () => (await import('./webgl-kernels/activation.js')).concatActWebGL,
+  },
 
   // webgpu: WGSL programs.
   {
@@ -251,6 +274,16 @@ export const KERNELS: readonly KernelEntry[] = [
     backendName: 'webgpu',
     kernelName: LOSS_GRAD_KERNEL,
     load: async () => (await import('./webgpu-kernels/loss.js')).lossGradWebGPU,
+  },
+  {
+    backendName: 'webgpu',
+    kernelName: ACT_GRAD_KERNEL,
+    load: async () => (await import('./webgpu-kernels/activation.js')).actGradWebGPU,
+  },
+  {
+    backendName: 'webgpu',
+    kernelName: CONCAT_ACT_KERNEL,
+    load: async () => (await import('./webgpu-kernels/activation.js')).concatActWebGPU,
   },
 ];
 

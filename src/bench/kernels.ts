@@ -353,3 +353,131 @@ export function formatModelResult(r: ModelBenchResult, top = 12): string {
   }
   return lines.join('\n');
 }
+
+/** One row of {@link benchTrainingConvs}: CPU ms per call of each form. */
+export interface TrainingConvRow {
+  name: string;
+  gmac: number;
+  /** CPU ms per call by form (`xnnpack` = the form the XNNPACK cost model picks). */
+  ms: Record<string, number>;
+}
+
+/**
+ * The conv calls of a UNet-256 ngf 64 + PatchGAN training step whose weights are new every call
+ * (each call gets a fresh copy of its weights, as in training: XNNPACK cannot reuse a packing),
+ * timed in process CPU ms per call: the XNNPACK forms vs the own SIMD module's direct kernels,
+ * interleaved round by round (median of `rounds`). For the cost models of
+ * src/backends/wasm-kernels/conv2d.ts and conv2d-backprop-input.ts.
+ *
+ * @example
+ * ```ts
+ * await benchTrainingConvs({ rounds: 3 });
+ * ```
+ */
+export async function benchTrainingConvs({
+  rounds = 3,
+}: { rounds?: number } = {}): Promise<TrainingConvRow[]> {
+  await initBackend('wasm');
+  const backend = tf.backend() as unknown as import('@tensorflow/tfjs-backend-wasm').BackendWasm;
+  const { makeConv2dWasm, makeConv2dBackpropInputWasm } = await import(
+    '../backends/wasm-kernels/index.js'
+  );
+  const forms = {
+    conv: {
+      stock: makeConv2dWasm(stockConv2d()!, { force: 'stock' }),
+      'im2col-matmul': makeConv2dWasm(stockConv2d()!, { force: 'im2col-matmul' }),
+      'simd-direct': makeConv2dWasm(stockConv2d()!, { force: 'simd-direct' }),
+    },
+    bpi: {
+      'matmul-col2im': makeConv2dBackpropInputWasm(stockConv2dBackpropInput()!, {
+        force: 'matmul-col2im',
+      }),
+      conv: makeConv2dBackpropInputWasm(stockConv2dBackpropInput()!, { force: 'conv' }),
+      'simd-direct': makeConv2dBackpropInputWasm(stockConv2dBackpropInput()!, {
+        force: 'simd-direct',
+      }),
+    },
+  } as Record<'conv' | 'bpi', Record<string, tf.KernelFunc>>;
+  // [x (conv input = dx), filter [k, k, ci, co], stride, pad]
+  const shapes: [number[], number[], number, number][] = [
+    [[1, 2, 2, 512], [4, 4, 512, 512], 2, 1],
+    [[1, 4, 4, 512], [4, 4, 512, 512], 2, 1],
+    [[1, 4, 4, 512], [4, 4, 512, 1024], 2, 1],
+    [[1, 8, 8, 512], [4, 4, 512, 1024], 2, 1],
+    [[1, 16, 16, 512], [4, 4, 512, 1024], 2, 1],
+    [[1, 16, 16, 512], [4, 4, 512, 512], 2, 1],
+    [[1, 32, 32, 256], [4, 4, 256, 1024], 2, 1],
+    [[1, 32, 32, 256], [4, 4, 256, 512], 2, 1],
+    [[1, 32, 32, 256], [4, 4, 256, 512], 1, 1],
+    [[1, 64, 64, 128], [4, 4, 128, 256], 2, 1],
+    [[1, 128, 128, 64], [4, 4, 64, 128], 2, 1],
+    [[1, 256, 256, 6], [4, 4, 6, 64], 2, 1],
+    [[1, 256, 256, 3], [4, 4, 3, 64], 2, 1],
+  ];
+  const cpu = (): number => {
+    const u = process.cpuUsage();
+    return (u.user + u.system) / 1000;
+  };
+  const rows: TrainingConvRow[] = [];
+  const only = process.env.BENCH_SHAPES?.split(';');
+  for (const [xs, ws, s, pad] of shapes) {
+    if (only && !only.includes(`[${xs}] * [${ws}] s${s}`)) continue;
+    const x = rand(xs);
+    const w0 = rand(ws);
+    const info = tf.backend_util.computeConv2DInfo(
+      xs as [number, number, number, number],
+      ws as [number, number, number, number],
+      s,
+      1,
+      pad,
+    );
+    const dy = rand([xs[0]!, info.outHeight, info.outWidth, ws[3]!]);
+    const gmac = (xs[0]! * info.outHeight * info.outWidth * ws.reduce((a, b) => a * b)) / 1e9;
+    const fresh = (): tf.TensorInfo => {
+      const t = backend.makeOutput(ws, 'float32');
+      (backend.typedArrayFromHeap(t) as Float32Array).set(
+        backend.typedArrayFromHeap(w0 as unknown as tf.TensorInfo) as Float32Array,
+      );
+      return t;
+    };
+    const runs: Record<string, () => void> = {};
+    for (const [kind, fs] of Object.entries(forms))
+      for (const [form, f] of Object.entries(fs))
+        runs[`${kind === 'conv' ? 'y' : 'dx'} ${form}`] = () => {
+          const filter = fresh();
+          const out = (
+            kind === 'conv'
+              ? f({
+                  inputs: { x, filter },
+                  backend,
+                  attrs: { strides: s, pad, dataFormat: 'NHWC', dilations: 1 },
+                } as never)
+              : f({
+                  inputs: { dy, filter },
+                  backend,
+                  attrs: { strides: s, pad, dataFormat: 'NHWC', inputShape: xs },
+                } as never)
+          ) as tf.TensorInfo;
+          backend.disposeData(out.dataId);
+          backend.disposeData(filter.dataId);
+        };
+    const each: Record<string, number[]> = {};
+    for (const f of Object.values(runs)) f();
+    for (let r = 0; r < rounds; r++)
+      for (const [name, f] of Object.entries(runs)) {
+        const t0 = cpu();
+        f();
+        (each[name] ??= []).push(cpu() - t0);
+      }
+    const ms = Object.fromEntries(
+      Object.entries(each).map(([k, v]) => [k, summarize(v).msMedian]),
+    );
+    rows.push({ name: `[${xs}] * [${ws}] s${s}`, gmac, ms });
+    const list = Object.entries(ms)
+      .map(([k, v]) => `${k} ${v.toFixed(1)}`)
+      .join(', ');
+    console.log(`${rows.at(-1)!.name.padEnd(38)} ${gmac.toFixed(3)} GMAC, CPU ms: ${list}`);
+    tf.dispose([x, w0, dy]);
+  }
+  return rows;
+}

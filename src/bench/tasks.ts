@@ -16,7 +16,12 @@ import type { NormKind } from '../pix2pix/config.js';
 import { defineCommand, num, oneOf, type Command } from '../cli/command.js';
 import { benchGpu, formatGpuBench } from './gpu.js';
 import { countOps, formatOpCounts } from './count-ops.js';
-import { benchWasmKernels, benchWasmModel, formatModelResult } from './kernels.js';
+import {
+  benchTrainingConvs,
+  benchWasmKernels,
+  benchWasmModel,
+  formatModelResult,
+} from './kernels.js';
 
 const BACKENDS: readonly BackendName[] = TF_BACKEND_NAMES;
 
@@ -84,15 +89,17 @@ kernel name (the count depends on the topology, not on the image size or width).
 const kernels = defineCommand({
   name: 'kernels',
   invocation: 'node scripts/bench-kernels.mjs',
-  usage: `Usage: node scripts/bench-kernels.mjs [--bench kernels|infer|train] [--batch 1] [--reps 5] [--size 128|256] [--top 12] [--by-shape] [--threads N] [--no-own-simd]
+  usage: `Usage: node scripts/bench-kernels.mjs [--bench kernels|infer|train|train-convs] [--batch 1] [--reps 5] [--size 128|256] [--top 12] [--by-shape] [--threads N] [--no-own-simd] [--no-stock]
 
 kernels: the wasm conv kernels on UNet-256 ngf 64 shapes (stock Conv2DBackpropInput vs ours, our
          Conv2DBackpropFilter, XNNPACK Conv2D as a reference), GMAC/s
 infer:   UNet-256 ngf 64 inference, ours vs stock Conv2D/Conv2DBackpropInput, per-kernel table
 train:   training steps at 128 ngf 32 and 256 ngf 64 (--size picks one), per-kernel table
+train-convs: the training step's conv calls with new weights each call, XNNPACK forms vs the
+         own SIMD direct kernels, CPU ms per call (--reps rounds, interleaved)
 --threads N: wasm threads for infer/train (default: one per core); --no-own-simd: pix2pix-ts's
          own SIMD kernels off (Adam as a JS loop, dW on XNNPACK matmuls), the before of a
-         before/after
+         before/after; --no-stock: infer without the stock-kernel run
 The environment variables BENCH, BENCH_BATCH, BENCH_REPS, BENCH_SIZE, BENCH_TOP and
 BENCH_BYSHAPE=1 are read as defaults of these options.`,
   options: {
@@ -104,6 +111,7 @@ BENCH_BYSHAPE=1 are read as defaults of these options.`,
     'by-shape': { type: 'boolean' },
     threads: { type: 'string' },
     'no-own-simd': { type: 'boolean' },
+    'no-stock': { type: 'boolean' },
   },
   async run({ values }, io) {
     const env = (typeof process !== 'undefined' ? process.env : {}) as Record<
@@ -118,7 +126,16 @@ BENCH_BYSHAPE=1 are read as defaults of these options.`,
       top: env.BENCH_TOP,
       ...values,
     };
-    const what = oneOf(v, 'bench', ['kernels', 'infer', 'train'] as const, 'kernels');
+    const what = oneOf(
+      v,
+      'bench',
+      ['kernels', 'infer', 'train', 'train-convs'] as const,
+      'kernels',
+    );
+    if (what === 'train-convs') {
+      await benchTrainingConvs({ rounds: num(v, 'reps', 3, { int: true, min: 1 }) });
+      return 0;
+    }
     if (what === 'kernels') {
       await benchWasmKernels({ batch: num(v, 'batch', 1, { int: true, min: 1 }) });
       return 0;
@@ -129,9 +146,9 @@ BENCH_BYSHAPE=1 are read as defaults of these options.`,
     const runs: Parameters<typeof benchWasmModel>[0][] =
       what === 'infer'
         ? [
-            { mode: 'infer', size: 256, ngf: 64, reps },
-            { mode: 'infer', size: 256, ngf: 64, reps, stockBackpropInput: true },
-          ]
+            { mode: 'infer' as const, size: 256, ngf: 64, reps },
+            { mode: 'infer' as const, size: 256, ngf: 64, reps, stockBackpropInput: true },
+          ].filter((r) => !(values['no-stock'] && r.stockBackpropInput))
         : [
             { mode: 'train' as const, size: 128, ngf: 32, reps },
             { mode: 'train' as const, size: 256, ngf: 64, reps: Math.min(reps, 3), warmup: 1 },

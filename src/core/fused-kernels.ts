@@ -127,3 +127,64 @@ export type LossKernelAttrs = {
   target: number;
   scale: number;
 };
+
+/**
+ * An activation's backward from its output `y`, as one elementwise kernel, over a range of
+ * channels (the last axis) of `dy` and `y`: `dx = dy * f'(y)` for channels `[begin, begin + size)`,
+ * with `f'` = 1 where `y > 0`, else `slope` (`kind` `leaky`; `slope` 0 is ReLU: `y > 0` exactly
+ * where the input was) or `1 - y * y` (`tanh`). Inputs `{ dy, y }` (float32, one shape, rank 4);
+ * output shaped like `dy` with `size` channels. The channel range makes it the backward of
+ * {@link CONCAT_ACT_KERNEL} too, one call per concatenated input (the split and the activation's
+ * mask in one program each, instead of Step, Multiply and a Slice apiece).
+ */
+export const ACT_GRAD_KERNEL = 'Pix2PixActGrad';
+
+/**
+ * Channel concatenation of two NHWC tensors `[a, b]` followed by a LeakyReLU of `slope` (0: ReLU),
+ * as one kernel: the U-Net's skip connection and the ReLU that opens the parent's up path.
+ * Inputs `{ a, b }` (float32, rank 4, equal N, H, W); output `[N, H, W, Ca + Cb]`.
+ */
+export const CONCAT_ACT_KERNEL = 'Pix2PixConcatAct';
+
+/**
+ * Attributes of {@link ACT_GRAD_KERNEL} (all) and {@link CONCAT_ACT_KERNEL} (`slope`).
+ *
+ * @example
+ * ```ts
+ * const attrs: ActKernelAttrs = { kind: 'leaky', slope: 0, begin: 0, size: 8 };
+ * ```
+ */
+export type ActKernelAttrs = {
+  kind?: 'leaky' | 'tanh';
+  slope: number;
+  begin?: number;
+  size?: number;
+};
+
+/** The activation kernels, all of which a backend registers for the model to use them. */
+export const ACTIVATION_KERNELS = [ACT_GRAD_KERNEL, CONCAT_ACT_KERNEL] as const;
+
+/**
+ * The up half of an eval-mode U-Net level as one kernel: a PyTorch `ConvTranspose2d(k=4, s=2, p=1)`
+ * of `x [n, h, w, inC]` with `filter [4, 4, outC, inC]` (tfjs's conv2dTranspose layout), plus
+ * `bias [outC]` when given, then, when `skip [n, 2h, 2w, skipC]` is given, the channel
+ * concatenation `[skip, that]`, and last `activation` over the whole result
+ * (`relu(cat(a, b)) = cat(relu(a), relu(b))`: in the U-Net every level's concatenation is read only
+ * through the parent's ReLU, so the ReLU belongs here). Output `[n, 2h, 2w, skipC + outC]`.
+ * Inputs `{ x, filter }`, optionally `bias` and `skip`. With BatchNorm folded into `filter` and
+ * `bias`, a GPU backend runs one program per level instead of five (transposed conv, BatchNorm,
+ * ReLU of each half, concatenation).
+ */
+export const UP_CONV_KERNEL = 'Pix2PixUpConv';
+
+/**
+ * Attributes of {@link UP_CONV_KERNEL}.
+ *
+ * @example
+ * ```ts
+ * const attrs: UpConvKernelAttrs = { activation: 'relu' };
+ * ```
+ */
+export type UpConvKernelAttrs = {
+  activation: 'linear' | 'relu' | 'tanh';
+};

@@ -7,6 +7,10 @@ import type { Tensor, Tensor4D } from '../core/tf.js';
 import type { NormKind } from './config.js';
 import type { ParamSpec, ParamStore } from './params.js';
 import {
+  ACTIVATION_KERNELS,
+  ACT_GRAD_KERNEL,
+  CONCAT_ACT_KERNEL,
+  type ActKernelAttrs,
   BATCH_NORM_KERNELS,
   BN_APPLY_KERNEL,
   BN_GRAD_KERNEL,
@@ -28,6 +32,12 @@ export interface ForwardContext {
   updateStats: boolean;
   /** Dropout masks (already scaled by 1/(1-p)) by layer key; absent = dropout off. */
   dropoutMasks?: Map<string, Tensor>;
+  /**
+   * Eval mode only: `false` runs the layer-by-layer graph instead of the folded inference path
+   * (generator.ts `generatorForwardEval`); for parity tests and before/after counts.
+   * @defaultValue true
+   */
+  fold?: boolean;
 }
 
 /** A k4 convolution with PyTorch padding `pad` (explicit, symmetric). */
@@ -97,11 +107,31 @@ function filterGrad(
     ) as Tensor;
 }
 
+/** Whether the active backend registered the activation kernels of src/core/fused-kernels.ts. */
+function hasFusedActivation(): boolean {
+  const backend = tf.getBackend();
+  return ACTIVATION_KERNELS.every((k) => tf.getKernel(k, backend) != null);
+}
+
+/** {@link ACT_GRAD_KERNEL}: `dy * f'(y)` over channels `[begin, begin + size)` (default all). */
+function actGrad(dy: Tensor, y: Tensor, attrs: ActKernelAttrs): Tensor {
+  return tf.engine().runKernel(ACT_GRAD_KERNEL, { dy, y }, attrs) as Tensor;
+}
+
 /**
  * LeakyReLU of `slope` (0: ReLU), with tfjs's gradients (`dy * step(x)`; `dy` where `x > 0`, else
- * `dy * slope`, computed as `dy * step(x, slope)`).
+ * `dy * slope`, computed as `dy * step(x, slope)`), or, where the backend registered the
+ * activation kernels, the same products from the output in one kernel.
  */
 export function activation(x: Tensor4D, slope: number): Tensor4D {
+  const forward = () => (slope === 0 ? tf.relu(x) : tf.leakyRelu(x, slope));
+  if (hasFusedActivation())
+    return tapeOp(
+      { x },
+      forward,
+      (dy, [y]) => ({ x: () => actGrad(dy, y!, { kind: 'leaky', slope }) }),
+      { output: true },
+    ) as Tensor4D;
   const save = { tensors: [x] };
   if (slope === 0)
     return tapeOp(
@@ -120,27 +150,52 @@ export function activation(x: Tensor4D, slope: number): Tensor4D {
   ) as Tensor4D;
 }
 
-/** tanh, with tfjs's gradient `(1 - y^2) * dy` from the saved output. */
+/** tanh, with tfjs's gradient `(1 - y^2) * dy` from the saved output (one kernel where fused). */
 export function tanh(x: Tensor4D): Tensor4D {
+  const fused = hasFusedActivation();
   return tapeOp(
     { x },
     () => tf.tanh(x),
-    (dy, [y]) => ({ x: () => tf.mul(tf.sub(tf.scalar(1), tf.square(y!)), dy) }),
+    (dy, [y]) => ({
+      x: () =>
+        fused
+          ? actGrad(dy, y!, { kind: 'tanh', slope: 0 })
+          : tf.mul(tf.sub(tf.scalar(1), tf.square(y!)), dy),
+    }),
     { output: true },
   ) as Tensor4D;
 }
 
-/** Channel concatenation (NHWC) of two tensors; the gradient is split back. */
-export function concatChannels(a: Tensor4D, b: Tensor4D): Tensor4D {
+/**
+ * Channel concatenation (NHWC) of two tensors, then a LeakyReLU of `slope` when given (0: ReLU);
+ * the gradient is split back. Where the backend registered the activation kernels, an activated
+ * concatenation is one kernel forward and one per input backward (the slice and the
+ * activation's mask together).
+ */
+export function concatChannels(a: Tensor4D, b: Tensor4D, slope?: number): Tensor4D {
   const sizes = [a.shape[3], b.shape[3]];
-  return tapeOp(
+  if (slope !== undefined && hasFusedActivation()) {
+    const attrs: ActKernelAttrs = { slope };
+    return tapeOp(
+      { a, b },
+      () => tf.engine().runKernel(CONCAT_ACT_KERNEL, { a, b }, attrs) as Tensor,
+      (dy, [y]) => ({
+        a: () => actGrad(dy, y!, { kind: 'leaky', slope, begin: 0, size: sizes[0]! }),
+        b: () => actGrad(dy, y!, { kind: 'leaky', slope, begin: sizes[0]!, size: sizes[1]! }),
+      }),
+      { output: true },
+    ) as Tensor4D;
+  }
+  const y = tapeOp(
     { a, b },
     () => tf.concat([a, b], 3),
-    (dy) => {
-      const [da, db] = tf.split(dy, sizes, 3);
-      return { a: () => da, b: () => db };
-    },
+    // One slice per input, each run only when that input's gradient is needed.
+    (dy) => ({
+      a: () => tf.slice(dy, [0, 0, 0, 0], [-1, -1, -1, sizes[0]!]),
+      b: () => tf.slice(dy, [0, 0, 0, sizes[0]!], [-1, -1, -1, sizes[1]!]),
+    }),
   ) as Tensor4D;
+  return slope === undefined ? y : activation(y, slope);
 }
 
 /** `x * mask` for a constant mask (dropout): the gradient is `dy * mask`. */

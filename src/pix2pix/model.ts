@@ -20,7 +20,7 @@ import { ParamStore, tfToTorch } from './params.js';
 import { Adam } from './adam.js';
 import { ganLoss, l1 } from './losses.js';
 import { concatChannels, type ForwardContext } from './layers.js';
-import { holdForBackward } from './tape.js';
+import { holdForBackward, outsideTape } from './tape.js';
 import { exportStateDict, importStateDict, type LoadOptions } from './state-dict.js';
 
 /** Losses of one training step, named as the reference prints them (`G_L1` already weighted). */
@@ -192,44 +192,49 @@ export class Pix2PixModel {
       );
     }
     const { generator: g, discriminator: d, train: t } = this.options;
+    // The step changes every weight: folded copies would only hold memory until the next eval.
+    this.G.dropDerived();
     const [n, h, w] = realA.shape;
     const masks = this.dropoutMasks(n, h, w);
     const trainCtx: ForwardContext = { batchStats: true, updateStats: true, dropoutMasks: masks };
     const kept: Tensor[] = [];
     try {
-      const fake = tf.tidy(() => generatorForward(this.G, g, realA, trainCtx));
-      kept.push(fake);
-      // D update on the detached fake (no tape through G here).
+      // One G forward per step, as the reference: the G gradient computation records G's forward
+      // once, runs the whole D update inside it with G's tape paused (a gradient computation of
+      // its own, on the fake as a constant), then D on the fake through the updated D. G's
+      // forward recomputed after the D update cost a train-mode G forward of GPU programs a step.
       const dVars = this.D.trainable();
-      const dParts: Tensor[] = [];
-      const dRes = holdForBackward(() =>
-        tf.variableGrads(() => {
-          const predFake = discriminatorForward(this.D, d, concatChannels(realA, fake), trainCtx);
-          const lossFake = ganLoss(predFake, false, t.ganMode);
-          const predReal = discriminatorForward(this.D, d, concatChannels(realA, realB), trainCtx);
-          const lossReal = ganLoss(predReal, true, t.ganMode);
-          dParts.push(tf.keep(lossFake), tf.keep(lossReal));
-          return tf.mul(tf.add(lossFake, lossReal), 0.5);
-        }, dVars),
-      );
-      kept.push(...dParts, dRes.value);
-      const dGrads = orderedGrads(dRes.grads, dVars);
-      if (opts.captureGrads) await capture(opts.captureGrads.D, this.D, dVars, dGrads);
-      this.optD.apply(dGrads);
-      tf.dispose(dGrads);
-
-      // G update through the updated D. G's forward is recomputed with the same masks and batch
-      // statistics (identical values) without touching running statistics a second time: the
-      // reference runs G once per step, and tfjs cannot keep a tape across the D update.
       const gVars = this.G.trainable();
+      const dParts: Tensor[] = [];
       const gParts: Tensor[] = [];
+      let dGrads: Tensor[] = [];
       const gRes = holdForBackward(() =>
         tf.variableGrads(() => {
-          const f = generatorForward(this.G, g, realA, {
-            batchStats: true,
-            updateStats: false,
-            dropoutMasks: masks,
+          const f = generatorForward(this.G, g, realA, trainCtx);
+          // D update on the fake, outside G's tape (PyTorch's `fake.detach()`).
+          outsideTape(() => {
+            const dRes = tf.variableGrads(() => {
+              const predFake = discriminatorForward(this.D, d, concatChannels(realA, f), trainCtx);
+              const lossFake = ganLoss(predFake, false, t.ganMode);
+              const predReal = discriminatorForward(
+                this.D,
+                d,
+                concatChannels(realA, realB),
+                trainCtx,
+              );
+              const lossReal = ganLoss(predReal, true, t.ganMode);
+              dParts.push(tf.keep(lossFake), tf.keep(lossReal));
+              return tf.mul(tf.add(lossFake, lossReal), 0.5);
+            }, dVars);
+            kept.push(tf.keep(dRes.value));
+            dGrads = orderedGrads(dRes.grads, dVars).map((x) => tf.keep(x));
+            this.optD.apply(dGrads);
+            if (!opts.captureGrads) {
+              tf.dispose(dGrads);
+              dGrads = [];
+            }
           });
+          // G update through the updated D.
           const pred = discriminatorForward(this.D, d, concatChannels(realA, f), trainCtx);
           const lossGan = ganLoss(pred, true, t.ganMode);
           const lossL1 = l1(f, realB, t.lambdaL1);
@@ -237,9 +242,16 @@ export class Pix2PixModel {
           return tf.add(lossGan, lossL1);
         }, gVars),
       );
-      kept.push(...gParts, gRes.value);
+      kept.push(...dParts, ...gParts, gRes.value);
       const gGrads = orderedGrads(gRes.grads, gVars);
-      if (opts.captureGrads) await capture(opts.captureGrads.G, this.G, gVars, gGrads);
+      if (opts.captureGrads) {
+        try {
+          await capture(opts.captureGrads.D, this.D, dVars, dGrads);
+        } finally {
+          tf.dispose(dGrads);
+        }
+        await capture(opts.captureGrads.G, this.G, gVars, gGrads);
+      }
       this.optG.apply(gGrads);
       tf.dispose(gGrads);
 
@@ -272,7 +284,9 @@ export class Pix2PixModel {
   loadStateDict(net: 'G' | 'D', sd: StateDict, opts: LoadOptions = {}): void {
     this.check();
     checkNet(net, 'loadPth / loadStateDict(net)');
-    importStateDict(net === 'G' ? this.G : this.D, sd, opts);
+    const store = net === 'G' ? this.G : this.D;
+    importStateDict(store, sd, opts);
+    store.dropDerived();
   }
 
   get isDisposed(): boolean {

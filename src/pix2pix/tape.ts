@@ -56,6 +56,36 @@ export function holdForBackward<T>(fn: () => T): T {
   }
 }
 
+/** The engine's tape state (private in the typings). */
+interface EngineState {
+  state: { gradientDepth: number; activeTape: unknown[] | null };
+}
+
+/**
+ * Runs `fn` as if no gradient were being recorded, inside a gradient computation: its ops (a whole
+ * nested gradient computation and optimizer update included) join no outer tape, so they save
+ * nothing for the outer backward (tfjs would clone each saved tensor, one Identity kernel apiece)
+ * and cannot carry the outer gradient. The D update inside the G gradient computation uses it.
+ *
+ * @example
+ * ```ts
+ * tf.variableGrads(() => { const y = f(); outsideTape(() => updateOtherNet(y)); return loss(y); });
+ * ```
+ */
+export function outsideTape<T>(fn: () => T): T {
+  const { state } = tf.engine() as unknown as EngineState;
+  const depth = state.gradientDepth;
+  const tape = state.activeTape;
+  state.gradientDepth = 0;
+  state.activeTape = null;
+  try {
+    return fn();
+  } finally {
+    state.gradientDepth = depth;
+    state.activeTape = tape;
+  }
+}
+
 /** A second reference to `t`'s buffer, kept until the hold ends (a variable outlives it anyway). */
 function reference(t: Tensor, into: Tensor[]): Tensor {
   if (t instanceof tf.Variable) return t;

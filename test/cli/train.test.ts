@@ -19,7 +19,7 @@ import { readPth } from '../../src/core/pth/index.js';
 import { nodeFs } from '../../src/core/io/index.js';
 import { checkFileSet } from '../../src/core/io/file-set.js';
 import { ROOT } from '../support/env.js';
-import { runCommand } from '../support/cli.js';
+import { runCommand, tinyTrainArgs } from '../support/cli.js';
 
 const t = suite('pix2pix-ts train');
 let dir = '';
@@ -28,37 +28,14 @@ t.before(() => {
 });
 t.after(() => rmSync(dir, { recursive: true, force: true }));
 
-const base = [
-  '--dataroot',
-  join(ROOT, 'data/fonts-zi2zi'),
-  '--input-nc',
-  '1',
-  '--output-nc',
-  '1',
-  '--num-downs',
-  '6',
-  '--ngf',
-  '4',
-  '--ndf',
-  '4',
-  '--load-size',
-  '68',
-  '--crop-size',
-  '64',
-  '--no-flip',
-  '--batch',
-  '2',
-  '--epochs',
-  '1',
+const base = tinyTrainArgs(join(ROOT, 'data/fonts-zi2zi'), 'wasm', [
   '--epochs-decay',
   '1',
   '--sample-every',
   '2',
   '--checkpoint-every',
   '1',
-  '--backend',
-  'wasm',
-];
+]);
 
 t('writes checkpoints, sample grids, the loss curve and an HTML report', async () => {
   const out = join(dir, 'run');

@@ -21,7 +21,7 @@ import { convertCommand } from '../../src/cli/convert.js';
 import { trainCommand } from '../../src/cli/train.js';
 import { fixture, ROOT } from '../support/env.js';
 import { torchPython, runReference, f32 } from '../support/torch.js';
-import { runCommand } from '../support/cli.js';
+import { runCommand, tinyTrainArgs } from '../support/cli.js';
 
 type Cfg = {
   num_downs: number;
@@ -199,37 +199,17 @@ if (python) {
     'train: latest_net_G.pth and latest_net_D.pth load in PyTorch and give our outputs',
     async () => {
       const out = join(dir, 'run');
-      const run = await runCommand(trainCommand, [
-        '--dataroot',
-        join(ROOT, 'data/fonts-zi2zi'),
-        '--input-nc',
-        '1',
-        '--output-nc',
-        '1',
-        '--num-downs',
-        '6',
-        '--ngf',
-        '4',
-        '--ndf',
-        '4',
-        '--load-size',
-        '68',
-        '--crop-size',
-        '64',
-        '--no-flip',
-        '--batch',
-        '2',
-        '--epochs',
-        '1',
-        '--epochs-decay',
-        '0',
-        '--max-steps',
-        '2',
-        '--backend',
-        'cpu',
-        '--out',
-        out,
-      ]);
+      const run = await runCommand(
+        trainCommand,
+        tinyTrainArgs(join(ROOT, 'data/fonts-zi2zi'), 'cpu', [
+          '--epochs-decay',
+          '0',
+          '--max-steps',
+          '2',
+          '--out',
+          out,
+        ]),
+      );
       assert.is(run.code, 0, run.err.join('\n'));
       await checkPair(
         join(out, 'latest_net_G.pth'),

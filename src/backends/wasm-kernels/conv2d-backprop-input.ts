@@ -22,6 +22,8 @@ import {
 } from './compose.js';
 import { conv2dGeometry } from './conv2d-backprop-filter.js';
 import { derivedWeights, hasDerivedWeights, noteWeightUse } from './weight-cache.js';
+import { convTransposeDirectCost, convTransposeDirectSimd } from '../wasm-simd/conv-transpose.js';
+import { wasmSimd } from '../wasm-simd/index.js';
 
 type Inputs = { dy: tf.TensorInfo; filter: tf.TensorInfo };
 type Args = { inputs: Inputs; backend: BackendWasm; attrs: tf.Conv2DBackpropInputAttrs };
@@ -93,8 +95,28 @@ export function chooseConv2dBackpropInput(
   info: tf.backend_util.Conv2DInfo,
   weightsCached: boolean,
 ): BackpropInputPlan {
+  return xnnpackBackpropInputCost(info, weightsCached).plan;
+}
+
+/**
+ * The XNNPACK form {@link chooseConv2dBackpropInput} picks and its estimated ns: the work around
+ * the multiply-adds (see there) plus the multiply-adds at ~20 per ns (XNNPACK's single-thread
+ * speed on these shapes), to compare with the own SIMD module's direct kernel.
+ *
+ * @example
+ * ```ts
+ * xnnpackBackpropInputCost(info, false); // { plan: 'matmul-col2im', ns: 1.2e6 }
+ * ```
+ */
+export function xnnpackBackpropInputCost(
+  info: tf.backend_util.Conv2DInfo,
+  weightsCached: boolean,
+): { plan: BackpropInputPlan; ns: number } {
+  const macNs =
+    (info.batchSize * info.outHeight * info.outWidth * info.filterHeight * info.filterWidth *
+      info.inChannels * info.outChannels) /
+    20;
   const plan = planConv2dBackpropInput(info);
-  if (plan === 'matmul-col2im') return plan;
   const {
     batchSize: n,
     outHeight: oh,
@@ -114,7 +136,10 @@ export function chooseConv2dBackpropInput(
   const relayout = 14 * kh * kw * ci * co;
   const viaConv =
     (weightsCached ? relayout / 16 : relayout) + (plan === 'phase-s2k4p1' ? 2 * n * h * w * ci : 0);
-  return viaConv < viaMatmul ? plan : 'matmul-col2im';
+  return plan !== 'matmul-col2im' && viaConv < viaMatmul
+    ? { plan, ns: viaConv + macNs }
+    : // (plus XNNPACK's packing of dyT, ~2.6 ns per element, the same in both forms' choice)
+      { plan: 'matmul-col2im', ns: viaMatmul + 2.6 * pixels * co + macNs };
 }
 
 /**
@@ -275,8 +300,12 @@ function relaidFilters(
 
 /** Options of {@link makeConv2dBackpropInputWasm}. */
 export interface BackpropInputOptions {
-  /** Force one form for every call it applies to (tests, benchmarks); default: chosen by cost. */
-  force?: 'conv' | 'matmul-col2im';
+  /**
+   * Force one form for every call it applies to (tests, benchmarks); default: chosen by cost.
+   * `'simd-direct'`: the own SIMD module's direct kernel (src/backends/wasm-simd/conv-transpose.ts)
+   * where it is loaded and the channel counts allow it.
+   */
+  force?: 'conv' | 'matmul-col2im' | 'simd-direct';
   /** Cache re-laid-out weights from this many uses of a weight tensor on. @defaultValue {@link CACHE_AFTER_USES} */
   cacheAfterUses?: number;
 }
@@ -338,6 +367,18 @@ export function makeConv2dBackpropInputWasm(
     if (opts.force === 'conv') plan = geometric;
     else if (opts.force === 'matmul-col2im') plan = 'matmul-col2im';
     else plan = chooseConv2dBackpropInput(info, cached);
+    // Weights not reused (training): the own SIMD kernel where it is estimated cheaper.
+    const direct =
+      opts.force === 'simd-direct' ||
+      (opts.force === undefined &&
+        !cached &&
+        wasmSimd(backend) !== undefined &&
+        convTransposeDirectCost(info) < xnnpackBackpropInputCost(info, cached).ns);
+    if (direct) {
+      const dx = convTransposeDirectSimd(backend, dy, filter, info);
+      if (dx) return dx;
+    }
+    if (opts.force === 'simd-direct') plan = chooseConv2dBackpropInput(info, cached);
 
     return withWasmScope(backend, (s) => {
       if (plan === 'matmul-col2im') return s.own(matmulCol2im(s, dy, filter, info));

@@ -12,6 +12,8 @@ import { withWasmScope } from './compose.js';
 import { conv2dGeometry } from './conv2d-backprop-filter.js';
 import { noteWeightUse } from './weight-cache.js';
 import { CACHE_AFTER_USES } from './conv2d-backprop-input.js';
+import { conv2dDirectCost, conv2dDirectSimd } from '../wasm-simd/conv2d.js';
+import { wasmSimd } from '../wasm-simd/index.js';
 
 type Args = {
   inputs: { x: tf.TensorInfo; filter: tf.TensorInfo };
@@ -19,21 +21,30 @@ type Args = {
   attrs: tf.Conv2DAttrs;
 };
 
-/** How a Conv2D call runs: the stock XNNPACK convolution, or im2col + XNNPACK matmul. */
-export type Conv2DPlan = 'stock' | 'im2col-matmul';
+/**
+ * How a Conv2D call runs: the stock XNNPACK convolution, im2col + XNNPACK matmul, or the own SIMD
+ * module's direct convolution (src/backends/wasm-simd/conv2d.ts).
+ */
+export type Conv2DPlan = 'stock' | 'im2col-matmul' | 'simd-direct';
 
 /**
  * Picks the cheaper way by estimated ns, from per-element costs measured on Node 20 / x64: stock =
  * weight re-layout (12 ns per weight, skipped when `weightsPacked`) + MACs at ~22 GMAC/s;
  * im2col-matmul = im2col (~2 ns per [pixels x kh*kw*inC] element) + packing (2.6 ns per weight,
- * skipped when `weightsPacked`) + MACs at ~12 GMAC/s (XNNPACK's matmul on these shapes).
+ * skipped when `weightsPacked`) + MACs at ~12 GMAC/s (XNNPACK's matmul on these shapes);
+ * with `simd` (the own module is loaded) and weights not yet packed, the direct kernel's estimate
+ * ({@link conv2dDirectCost}) too.
  *
  * @example
  * ```ts
  * chooseConv2d(conv2dGeometry([1, 8, 8, 512], [4, 4, 512, 1024], 2, 1, 'NHWC', undefined, 'x'), false); // 'im2col-matmul'
  * ```
  */
-export function chooseConv2d(info: tf.backend_util.Conv2DInfo, weightsPacked: boolean): Conv2DPlan {
+export function chooseConv2d(
+  info: tf.backend_util.Conv2DInfo,
+  weightsPacked: boolean,
+  simd = false,
+): Conv2DPlan {
   const {
     batchSize: n,
     outHeight: oh,
@@ -48,6 +59,8 @@ export function chooseConv2d(info: tf.backend_util.Conv2DInfo, weightsPacked: bo
   const macs = pixels * weights;
   const stock = (weightsPacked ? 0 : 12 * weights) + macs / 22;
   const viaMatmul = 2 * pixels * kh * kw * ci + (weightsPacked ? 0 : 2.6 * weights) + macs / 12;
+  const best = Math.min(stock, viaMatmul);
+  if (simd && !weightsPacked && conv2dDirectCost(info) < best) return 'simd-direct';
   return viaMatmul < stock ? 'im2col-matmul' : 'stock';
 }
 
@@ -146,8 +159,13 @@ export function makeConv2dWasm(
     if (pixels * ci * co === 0)
       return stock.kernelFunc(args as unknown as Parameters<tf.KernelFunc>[0]);
     const uses = noteWeightUse(backend, filter, 'Conv2D');
-    const plan = opts.force ?? chooseConv2d(info, uses >= CACHE_AFTER_USES);
+    const plan =
+      opts.force ?? chooseConv2d(info, uses >= CACHE_AFTER_USES, wasmSimd(backend) !== undefined);
     if (plan === 'stock') return stock.kernelFunc(args as unknown as Parameters<tf.KernelFunc>[0]);
+    if (plan === 'simd-direct') {
+      const y = conv2dDirectSimd(backend, x, filter, info);
+      if (y) return y;
+    }
     return withWasmScope(backend, (s) => {
       const cols = s.own(backend.makeOutput([pixels, kh * kw * ci], 'float32'));
       im2col(

@@ -21,6 +21,7 @@ export {
   makeConv2dBackpropInputWasm,
   planConv2dBackpropInput,
   chooseConv2dBackpropInput,
+  xnnpackBackpropInputCost,
   col2im,
   CACHE_AFTER_USES,
 } from './conv2d-backprop-input.js';
