@@ -32,6 +32,12 @@ export interface ForwardContext {
   updateStats: boolean;
   /** Dropout masks (already scaled by 1/(1-p)) by layer key; absent = dropout off. */
   dropoutMasks?: Map<string, Tensor>;
+  /**
+   * Eval mode only: `false` runs the layer-by-layer graph instead of the folded inference path
+   * (generator.ts `generatorForwardEval`); for parity tests and before/after counts.
+   * @defaultValue true
+   */
+  fold?: boolean;
 }
 
 /** A k4 convolution with PyTorch padding `pad` (explicit, symmetric). */

@@ -104,7 +104,8 @@ for (const cfg of cases) {
       ours(model, x2, [2, 3, 64, 128]),
     );
     assert.ok(err2 <= 1e-5, `rel L2 on [2,3,64,128]: ${err2}`);
-    assert.is(tf.memory().numTensors, before, 'tensors leaked');
+    // The model keeps its folded eval weights (a filter and a bias per BatchNorm) until they change.
+    assert.is(tf.memory().numTensors, before + 2 * model.G.derivedCount, 'tensors leaked');
     model.dispose();
   });
 }
