@@ -70,9 +70,19 @@ export const BN_GRAD_KERNEL = 'Pix2PixBatchNormGrad';
 /**
  * A running-statistics update: `running * (1 - momentum) + stats[row] * (momentum * scale)`
  * (PyTorch's rule; `scale` is the unbiasing factor `n / (n - 1)` for the variance, 1 for the mean).
- * Inputs `{ running, stats }`; output like `running`.
+ * Inputs `{ running, stats }`, and optionally `stats1`, `stats2`, ... (up to {@link BN_RUNNING_MAX}
+ * in all): the updates of several forwards of one layer applied in that order in one kernel, each
+ * result rounded to float32 as a kernel per update would. Output like `running`.
  */
 export const BN_RUNNING_KERNEL = 'Pix2PixBatchNormRunning';
+
+/** Statistics inputs of one {@link BN_RUNNING_KERNEL} call at most. */
+export const BN_RUNNING_MAX = 4;
+
+/** The input names of {@link BN_RUNNING_KERNEL}'s statistics, in order of application. */
+export function runningStatsNames(count: number): string[] {
+  return Array.from({ length: count }, (_, k) => (k === 0 ? 'stats' : `stats${k}`));
+}
 
 /**
  * Attributes of the BatchNorm kernels ({@link BN_APPLY_KERNEL}, {@link BN_GRAD_KERNEL}: `epsilon`;

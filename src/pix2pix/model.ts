@@ -19,7 +19,12 @@ import { discriminatorSpecs, discriminatorForward } from './discriminator.js';
 import { ParamStore, tfToTorch } from './params.js';
 import { Adam } from './adam.js';
 import { ganLoss, l1 } from './losses.js';
-import { concatChannels, type ForwardContext } from './layers.js';
+import {
+  applyDeferredStats,
+  concatChannels,
+  type DeferredStats,
+  type ForwardContext,
+} from './layers.js';
 import { holdForBackward, outsideTape } from './tape.js';
 import { exportStateDict, importStateDict, type LoadOptions } from './state-dict.js';
 
@@ -196,6 +201,9 @@ export class Pix2PixModel {
     const masks = this.dropoutMasks(n, h, w);
     const trainCtx: ForwardContext = { batchStats: true, updateStats: true, dropoutMasks: masks };
     const kept: Tensor[] = [];
+    // D's three train-mode forwards update its running statistics at the end of the step, all
+    // three updates of a layer in one kernel per buffer (D's forwards use batch statistics).
+    const deferredStats: DeferredStats = new Map();
     try {
       // One G forward per step, as the reference: the G gradient computation records G's forward
       // once, runs the whole D update inside it with G's tape paused (a gradient computation of
@@ -203,6 +211,7 @@ export class Pix2PixModel {
       // forward recomputed after the D update cost a train-mode G forward of GPU programs a step.
       const dVars = this.D.trainable();
       const gVars = this.G.trainable();
+      const dCtx: ForwardContext = { ...trainCtx, deferredStats };
       const dParts: Tensor[] = [];
       const gParts: Tensor[] = [];
       let dGrads: Tensor[] = [];
@@ -212,13 +221,13 @@ export class Pix2PixModel {
           // D update on the fake, outside G's tape (PyTorch's `fake.detach()`).
           outsideTape(() => {
             const dRes = tf.variableGrads(() => {
-              const predFake = discriminatorForward(this.D, d, concatChannels(realA, f), trainCtx);
+              const predFake = discriminatorForward(this.D, d, concatChannels(realA, f), dCtx);
               const lossFake = ganLoss(predFake, false, t.ganMode);
               const predReal = discriminatorForward(
                 this.D,
                 d,
                 concatChannels(realA, realB),
-                trainCtx,
+                dCtx,
               );
               const lossReal = ganLoss(predReal, true, t.ganMode);
               dParts.push(tf.keep(lossFake), tf.keep(lossReal));
@@ -233,7 +242,7 @@ export class Pix2PixModel {
             }
           });
           // G update through the updated D.
-          const pred = discriminatorForward(this.D, d, concatChannels(realA, f), trainCtx);
+          const pred = discriminatorForward(this.D, d, concatChannels(realA, f), dCtx);
           const lossGan = ganLoss(pred, true, t.ganMode);
           const lossL1 = l1(f, realB, t.lambdaL1);
           gParts.push(tf.keep(lossGan), tf.keep(lossL1));
@@ -241,6 +250,7 @@ export class Pix2PixModel {
         }, gVars),
       );
       kept.push(...dParts, ...gParts, gRes.value);
+      applyDeferredStats(this.D, deferredStats);
       const gGrads = orderedGrads(gRes.grads, gVars);
       if (opts.captureGrads) {
         try {
@@ -264,6 +274,7 @@ export class Pix2PixModel {
       };
     } finally {
       tf.dispose(kept);
+      deferredStats.forEach((e) => tf.dispose(e.stats));
       masks.forEach((m) => m.dispose());
     }
   }
