@@ -173,3 +173,21 @@ export type ActKernelAttrs = {
 
 /** The activation kernels, all of which a backend registers for the model to use them. */
 export const ACTIVATION_KERNELS = [ACT_GRAD_KERNEL, CONCAT_ACT_KERNEL] as const;
+
+/**
+ * Dropout from uniform draws, as one elementwise kernel: `x * (u > threshold ? scale : 0)`, the
+ * product `x * mask` with the mask `step(u - threshold) * scale` that the op chain
+ * (Sub, Step, Multiply) builds first; the backward is the same kernel on `dy`. Inputs `{ x, u }`
+ * (float32, one shape); output like `x`.
+ */
+export const DROPOUT_KERNEL = 'Pix2PixDropout';
+
+/**
+ * Attributes of {@link DROPOUT_KERNEL}.
+ *
+ * @example
+ * ```ts
+ * const attrs: DropoutKernelAttrs = { threshold: 0.5, scale: 2 };
+ * ```
+ */
+export type DropoutKernelAttrs = { threshold: number; scale: number };

@@ -10,7 +10,9 @@ import {
   ACTIVATION_KERNELS,
   ACT_GRAD_KERNEL,
   CONCAT_ACT_KERNEL,
+  DROPOUT_KERNEL,
   type ActKernelAttrs,
+  type DropoutKernelAttrs,
   BATCH_NORM_KERNELS,
   BN_APPLY_KERNEL,
   BN_GRAD_KERNEL,
@@ -34,6 +36,8 @@ export interface ForwardContext {
   updateStats: boolean;
   /** Dropout masks (already scaled by 1/(1-p)) by layer key; absent = dropout off. */
   dropoutMasks?: Map<string, Tensor>;
+  /** `dropoutMasks` holds uniform draws `u` for {@link dropout}, not masks. */
+  dropoutUniforms?: boolean;
   /**
    * Where given (and the backend has the fused BatchNorm kernels), `updateStats` collects each
    * layer's batch statistics here instead of updating the running statistics at once;
@@ -232,6 +236,19 @@ export function concatChannels(a: Tensor4D, b: Tensor4D, slope?: number): Tensor
     }),
   ) as Tensor4D;
   return slope === undefined ? y : activation(y, slope);
+}
+
+/**
+ * Dropout through the backend's {@link DROPOUT_KERNEL} from uniform draws `u` (constant): `x * 2`
+ * where `u > 0.5`, else 0, as `maskMul(x, step(u - 0.5) * 2)`; one kernel each way.
+ */
+export function dropout(x: Tensor4D, u: Tensor): Tensor4D {
+  const attrs: DropoutKernelAttrs = { threshold: 0.5, scale: 2 };
+  const run = (t: Tensor, us: Tensor) =>
+    tf.engine().runKernel(DROPOUT_KERNEL, { x: t, u: us }, attrs) as Tensor;
+  return tapeOp({ x }, () => run(x, u), (dy, [us]) => ({ x: () => run(dy, us!) }), {
+    tensors: [u],
+  }) as Tensor4D;
 }
 
 /** `x * mask` for a constant mask (dropout): the gradient is `dy * mask`. */

@@ -14,6 +14,7 @@ import {
   type ResolvedModelOptions,
   type InferenceMode,
 } from './config.js';
+import { DROPOUT_KERNEL } from '../core/fused-kernels.js';
 import { generatorSpecs, generatorForward, dropoutShapes } from './generator.js';
 import { discriminatorSpecs, discriminatorForward } from './discriminator.js';
 import { ParamStore, tfToTorch } from './params.js';
@@ -105,39 +106,47 @@ export class Pix2PixModel {
     }
   }
 
-  /** Builds dropout masks (0 or 2, i.e. p = 0.5 scaled by 1/(1-p)) for a batch; empty when dropout is off. */
-  private dropoutMasks(n: number, h: number, w: number): Map<string, Tensor> {
+  /**
+   * Builds dropout masks (0 or 2, i.e. p = 0.5 scaled by 1/(1-p)) for a batch; empty when dropout
+   * is off. Where the backend has the fused dropout kernel, the uniform draws the masks come from
+   * instead (`uniforms` true): the kernel applies `u > 0.5 ? 2 : 0` itself, sparing the Sub, Step
+   * and Multiply programs of each mask.
+   */
+  private dropoutMasks(
+    n: number,
+    h: number,
+    w: number,
+  ): { masks: Map<string, Tensor>; uniforms: boolean } {
     const masks = new Map<string, Tensor>();
-    if (!this.options.generator.dropout) return masks;
-    if (this.dropoutMaskSource) return this.dropoutMaskSource(n, h, w);
+    if (!this.options.generator.dropout) return { masks, uniforms: false };
+    if (this.dropoutMaskSource) return { masks: this.dropoutMaskSource(n, h, w), uniforms: false };
+    const uniforms = tf.getKernel(DROPOUT_KERNEL, tf.getBackend()) != null;
     const seedBase = this.options.seed * 1_000_003 + this.dropoutCounter++ * 101;
     let i = 0;
     for (const [key, shape] of dropoutShapes(this.options.generator, n, h, w)) {
       masks.set(
         key,
-        tf.tidy(() =>
-          tf.mul(tf.step(tf.sub(tf.randomUniform(shape, 0, 1, 'float32', seedBase + i++), 0.5)), 2),
-        ),
+        tf.tidy(() => {
+          const u = tf.randomUniform(shape, 0, 1, 'float32', seedBase + i++);
+          return uniforms ? u : tf.mul(tf.step(tf.sub(u, 0.5)), 2);
+        }),
       );
     }
-    return masks;
+    return { masks, uniforms };
   }
 
-  /**
-   * Runs the generator. `mode` `eval` (default) uses BatchNorm running statistics and no dropout;
-   * `paper` uses batch statistics with dropout, as the reference's test script. Statistics are
-   * never updated here. Returns a new tensor the caller owns.
-   */
   generate(x: Tensor4D, mode: InferenceMode = 'eval'): Tensor4D {
     this.check();
     this.checkInput(x);
-    const masks =
+    const drawn =
       mode === 'paper' ? this.dropoutMasks(x.shape[0], x.shape[1], x.shape[2]) : undefined;
+    const masks = drawn?.masks;
     try {
       const ctx: ForwardContext = {
         batchStats: mode === 'paper',
         updateStats: false,
         dropoutMasks: masks,
+        dropoutUniforms: drawn?.uniforms,
       };
       return tf.tidy(() => generatorForward(this.G, this.options.generator, x, ctx));
     } finally {
@@ -149,13 +158,14 @@ export class Pix2PixModel {
   generateTrain(x: Tensor4D): Tensor4D {
     this.check();
     this.checkInput(x);
-    const masks = this.dropoutMasks(x.shape[0], x.shape[1], x.shape[2]);
+    const { masks, uniforms } = this.dropoutMasks(x.shape[0], x.shape[1], x.shape[2]);
     try {
       return tf.tidy(() =>
         generatorForward(this.G, this.options.generator, x, {
           batchStats: true,
           updateStats: true,
           dropoutMasks: masks,
+          dropoutUniforms: uniforms,
         }),
       );
     } finally {
@@ -198,8 +208,13 @@ export class Pix2PixModel {
     }
     const { generator: g, discriminator: d, train: t } = this.options;
     const [n, h, w] = realA.shape;
-    const masks = this.dropoutMasks(n, h, w);
-    const trainCtx: ForwardContext = { batchStats: true, updateStats: true, dropoutMasks: masks };
+    const { masks, uniforms } = this.dropoutMasks(n, h, w);
+    const trainCtx: ForwardContext = {
+      batchStats: true,
+      updateStats: true,
+      dropoutMasks: masks,
+      dropoutUniforms: uniforms,
+    };
     const kept: Tensor[] = [];
     // D's three train-mode forwards update its running statistics at the end of the step, all
     // three updates of a layer in one kernel per buffer (D's forwards use batch statistics).
@@ -222,16 +237,18 @@ export class Pix2PixModel {
           outsideTape(() => {
             const dRes = tf.variableGrads(() => {
               const predFake = discriminatorForward(this.D, d, concatChannels(realA, f), dCtx);
-              const lossFake = ganLoss(predFake, false, t.ganMode);
+              // 0.5 * (fake + real) as the sum of halves, each scaled inside its loss kernel:
+              // equal (a power-of-two scale is exact), without a Multiply each way.
+              const lossFake = ganLoss(predFake, false, t.ganMode, 0.5);
               const predReal = discriminatorForward(
                 this.D,
                 d,
                 concatChannels(realA, realB),
                 dCtx,
               );
-              const lossReal = ganLoss(predReal, true, t.ganMode);
+              const lossReal = ganLoss(predReal, true, t.ganMode, 0.5);
               dParts.push(tf.keep(lossFake), tf.keep(lossReal));
-              return tf.mul(tf.add(lossFake, lossReal), 0.5);
+              return tf.add(lossFake, lossReal);
             }, dVars);
             kept.push(tf.keep(dRes.value));
             dGrads = orderedGrads(dRes.grads, dVars).map((x) => tf.keep(x));
@@ -267,8 +284,8 @@ export class Pix2PixModel {
         [dParts[0], dParts[1], gParts[0], gParts[1]].map((x) => x.data()),
       );
       return {
-        D_fake: values[0][0],
-        D_real: values[1][0],
+        D_fake: values[0][0] * 2,
+        D_real: values[1][0] * 2,
         G_GAN: values[2][0],
         G_L1: values[3][0],
       };
