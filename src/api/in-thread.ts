@@ -23,6 +23,7 @@ import {
 import { createOrtNodeSession } from '../backends/ort-node.js';
 import { createOrtWebGPUSession } from '../backends/ort-webgpu.js';
 import { OnnxTranslator } from '../pix2pix/onnx-translator.js';
+import { ENGINE_EXPORT_OPTIONS } from '../pix2pix/onnx-export.js';
 import { Pix2PixModel, type StepLosses } from '../pix2pix/model.js';
 import {
   checkCreateOptions,
@@ -173,11 +174,12 @@ export class InThreadPix2Pix implements Pix2Pix {
       // An onnxruntime engine: export the generator and open its session now, so that a runtime
       // that imports but cannot run the graph is a fallback (with the cause), not a failed call.
       const engine = info.name;
-      const candidate = new OnnxTranslator(
+      // ort-node runs the sub-pixel graph with BatchNorm folded (faster on onnxruntime's CPU
+      // kernels: BENCHMARKS.md, "ort-node engine"); ort-webgpu keeps the plain graph (unmeasured).
+      const candidate =
         engine === 'ort-node'
-          ? (b) => createOrtNodeSession(b, { threads })
-          : (b) => createOrtWebGPUSession(b),
-      );
+          ? new OnnxTranslator((b) => createOrtNodeSession(b, { threads }), ENGINE_EXPORT_OPTIONS)
+          : new OnnxTranslator((b) => createOrtWebGPUSession(b));
       try {
         await candidate.prepare(model);
         ort = candidate;

@@ -125,7 +125,8 @@ export const KERNELS: readonly KernelEntry[] = [
     load: async () => (await import('./cpu-kernels/activation.js')).dropoutCpu,
   },
 
-  // wasm: Adam, BatchNorm and losses on the heap; conv kernels on XNNPACK (see wasm-kernels/index.ts).
+  // wasm: Adam, BatchNorm and losses on the heap (own SIMD module where loaded, src/backends/wasm-simd);
+  // conv kernels on XNNPACK or the own SIMD module (see wasm-kernels/index.ts).
   {
     backendName: 'wasm',
     kernelName: ADAM_KERNEL,
@@ -134,17 +135,17 @@ export const KERNELS: readonly KernelEntry[] = [
   {
     backendName: 'wasm',
     kernelName: BN_STATS_KERNEL,
-    load: async () => (await import('./wasm-kernels/batch-norm-loss.js')).batchStatsWasm,
+    load: async () => (await import('./wasm-simd/batch-norm.js')).batchStatsSimd,
   },
   {
     backendName: 'wasm',
     kernelName: BN_APPLY_KERNEL,
-    load: async () => (await import('./wasm-kernels/batch-norm-loss.js')).batchNormApplyWasm,
+    load: async () => (await import('./wasm-simd/batch-norm.js')).batchNormApplySimd,
   },
   {
     backendName: 'wasm',
     kernelName: BN_GRAD_KERNEL,
-    load: async () => (await import('./wasm-kernels/batch-norm-loss.js')).batchNormGradWasm,
+    load: async () => (await import('./wasm-simd/batch-norm.js')).batchNormGradSimd,
   },
   {
     backendName: 'wasm',

@@ -16,7 +16,15 @@ import {
 import type { BackendName } from '../backends/types.js';
 import { TF_BACKEND_NAMES } from '../backends/types.js';
 import { Pix2PixModel } from '../pix2pix/model.js';
-import { exportModelOnnx } from '../pix2pix/onnx-export.js';
+import {
+  exportModelOnnx,
+  ENGINE_EXPORT_OPTIONS,
+  type OnnxExportOptions,
+} from '../pix2pix/onnx-export.js';
+
+/** The graph a peer runs: ort-node the engine's (sub-pixel, BatchNorm folded), ort-web the plain one. */
+const exportOptionsFor = (backend: string): OnnxExportOptions =>
+  backend === 'ort-node' ? ENGINE_EXPORT_OPTIONS : {};
 import { caseFlops } from './flops.js';
 import {
   selectCases,
@@ -270,14 +278,14 @@ export async function runBench(
           onSkip?.(s);
           continue;
         }
-        const key = `${c.size}/${c.ngf}`;
+        const key = `${c.size}/${c.ngf}/${c.backend === 'ort-node' ? 'engine' : 'plain'}`;
         if (onnx?.key !== key) {
           onnx = undefined;
           // Weights are made by tfjs (seed 0, as the tfjs cases); any initialised backend will do.
           if (!tf.engine().backendName) await initBackend('cpu');
           const m = modelFor(c);
           try {
-            onnx = { key, bytes: await exportModelOnnx(m) };
+            onnx = { key, bytes: await exportModelOnnx(m, exportOptionsFor(c.backend)) };
           } finally {
             m.dispose();
           }
@@ -410,12 +418,12 @@ async function runInterleaved(
   try {
     // ONNX bytes first, on cpu (the tfjs cases' weights come from the same seed).
     for (const c of cases.filter((c) => c.backend.startsWith('ort-'))) {
-      const key = `${c.size}/${c.ngf}`;
+      const key = `${c.size}/${c.ngf}/${c.backend}`;
       if (onnx.has(key)) continue;
       if (!tf.engine().backendName) await initBackend('cpu');
       const m = modelFor(c);
       try {
-        onnx.set(key, await exportModelOnnx(m));
+        onnx.set(key, await exportModelOnnx(m, exportOptionsFor(c.backend)));
       } finally {
         m.dispose();
       }
@@ -440,7 +448,7 @@ async function runInterleaved(
         log(`${label}: creating session`);
         const session = await createPeerSession(
           c.backend,
-          onnx.get(`${c.size}/${c.ngf}`)!,
+          onnx.get(`${c.size}/${c.ngf}/${c.backend}`)!,
           c.threads,
           [c.batch, 3, c.size, c.size],
         );

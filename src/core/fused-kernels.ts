@@ -191,3 +191,28 @@ export const DROPOUT_KERNEL = 'Pix2PixDropout';
  * ```
  */
 export type DropoutKernelAttrs = { threshold: number; scale: number };
+
+/**
+ * The up half of an eval-mode U-Net level as one kernel: a PyTorch `ConvTranspose2d(k=4, s=2, p=1)`
+ * of `x [n, h, w, inC]` with `filter [4, 4, outC, inC]` (tfjs's conv2dTranspose layout), plus
+ * `bias [outC]` when given, then, when `skip [n, 2h, 2w, skipC]` is given, the channel
+ * concatenation `[skip, that]`, and last `activation` over the whole result
+ * (`relu(cat(a, b)) = cat(relu(a), relu(b))`: in the U-Net every level's concatenation is read only
+ * through the parent's ReLU, so the ReLU belongs here). Output `[n, 2h, 2w, skipC + outC]`.
+ * Inputs `{ x, filter }`, optionally `bias` and `skip`. With BatchNorm folded into `filter` and
+ * `bias`, a GPU backend runs one program per level instead of five (transposed conv, BatchNorm,
+ * ReLU of each half, concatenation).
+ */
+export const UP_CONV_KERNEL = 'Pix2PixUpConv';
+
+/**
+ * Attributes of {@link UP_CONV_KERNEL}.
+ *
+ * @example
+ * ```ts
+ * const attrs: UpConvKernelAttrs = { activation: 'relu' };
+ * ```
+ */
+export type UpConvKernelAttrs = {
+  activation: 'linear' | 'relu' | 'tanh';
+};

@@ -24,6 +24,9 @@ import {
   type ForwardContext,
 } from './layers.js';
 import type { ParamSpec, ParamStore } from './params.js';
+import { tf } from '../core/tf.js';
+import { UP_CONV_KERNEL, type UpConvKernelAttrs } from '../core/fused-kernels.js';
+import { foldedConv } from './fold.js';
 
 export interface UnetLevel {
   level: number;
@@ -110,6 +113,7 @@ export function generatorForward(
   x: Tensor4D,
   ctx: ForwardContext,
 ): Tensor4D {
+  if (foldsInEval(g, ctx)) return generatorForwardEval(store, g, x);
   const levels = unetLevels(g);
   const bias = convBias(g.norm);
   // `a` is a level's activated input: the reference's down LeakyReLU is in place, so the skip
@@ -146,6 +150,99 @@ export function generatorForward(
     return concatChannels(a, u, 0);
   };
   return block(0, x);
+}
+
+/**
+ * Whether a forward pass takes the folded inference path ({@link generatorForwardEval}): eval-mode
+ * BatchNorm (running statistics) or no norm, and no dropout. InstanceNorm normalises with each
+ * image's own statistics even in eval mode, so it has nothing to fold and keeps the general path.
+ */
+export function foldsInEval(g: ResolvedGenerator, ctx: ForwardContext): boolean {
+  return ctx.fold !== false && !ctx.batchStats && !ctx.dropoutMasks?.size && g.norm !== 'instance';
+}
+
+/**
+ * The eval-mode generator as an inference engine runs it, for inference only (no gradients): each
+ * BatchNorm folded into the conv before it (see fold.ts), each down conv one `fusedConv2d` with
+ * its bias and the LeakyReLU (ReLU for the innermost) after it, and each up level one
+ * {@link UP_CONV_KERNEL} (transposed conv, bias, the skip concatenation, and the ReLU the parent
+ * applies to it; tanh for the outermost). The same function as {@link generatorForward} in eval
+ * mode, rounded differently (float32 products of folded weights).
+ *
+ * Why the activations move: in the reference each level computes `cat(a, up(down(a)))` from its
+ * activated input `a`, and the parent reads that only through its up ReLU, so the ReLU can be
+ * applied inside the child: `relu(cat(a, u)) = cat(relu(a), relu(u))`. The down LeakyReLU is
+ * the child's, applied to the parent's (folded) down conv output, which nothing else reads.
+ */
+export function generatorForwardEval(
+  store: ParamStore,
+  g: ResolvedGenerator,
+  x: Tensor4D,
+): Tensor4D {
+  const levels = unetLevels(g);
+  const bias = convBias(g.norm);
+  const leaky = { activation: 'leakyrelu' as const, leakyreluAlpha: 0.2 };
+  const down = (L: UnetLevel, a: Tensor4D): Tensor4D => {
+    const hasNorm = L.idx.downNorm !== undefined;
+    const w = foldedConv(
+      store,
+      `${L.prefix}.${L.idx.down}`,
+      'conv',
+      L.outermost ? bias : appliedBias(bias, hasNorm, g.norm),
+      g.norm,
+      hasNorm ? `${L.prefix}.${L.idx.downNorm}` : undefined,
+    );
+    // The innermost level's down output is read only through its up ReLU.
+    const act = L.innermost ? { activation: 'relu' as const } : leaky;
+    return tf.fused.conv2d({ x: a, filter: w.filter, strides: 2, pad: 1, bias: w.bias, ...act });
+  };
+  // Returns what the parent's up conv reads: relu(cat(a, u)), or tanh(u) at the outermost level.
+  const block = (i: number, a: Tensor4D): Tensor4D => {
+    const L = levels[i];
+    const d = down(L, a);
+    const s = L.innermost ? d : block(i + 1, d);
+    const hasNorm = L.idx.upNorm !== undefined;
+    const w = foldedConv(
+      store,
+      `${L.prefix}.${L.idx.up}`,
+      'convT',
+      L.outermost ? true : appliedBias(bias, true, g.norm),
+      g.norm,
+      hasNorm ? `${L.prefix}.${L.idx.upNorm}` : undefined,
+    );
+    return upConv(s, w.filter, w.bias, L.outermost ? undefined : a, L.outermost ? 'tanh' : 'relu');
+  };
+  return block(0, x);
+}
+
+/**
+ * {@link UP_CONV_KERNEL} where the backend registered it, else the same arithmetic as tfjs ops.
+ *
+ * @example
+ * ```ts
+ * const y = upConv(s, filter, bias, skip, 'relu'); // relu(cat(skip, convT(s) + bias))
+ * ```
+ */
+export function upConv(
+  x: Tensor4D,
+  filter: Tensor4D,
+  bias: tf.Tensor1D | undefined,
+  skip: Tensor4D | undefined,
+  activation: UpConvKernelAttrs['activation'],
+): Tensor4D {
+  if (tf.getKernel(UP_CONV_KERNEL, tf.getBackend()) != null) {
+    const inputs: tf.NamedTensorMap = { x, filter };
+    if (bias) inputs.bias = bias;
+    if (skip) inputs.skip = skip;
+    const attrs: UpConvKernelAttrs = { activation };
+    return tf.engine().runKernel(UP_CONV_KERNEL, inputs, attrs) as Tensor4D;
+  }
+  const [n, h, w] = x.shape;
+  let y: Tensor4D = tf.conv2dTranspose(x, filter, [n, h * 2, w * 2, filter.shape[2]], 2, 1);
+  if (bias) y = tf.add(y, bias);
+  if (skip) y = tf.concat([skip, y], 3);
+  if (activation === 'relu') return tf.relu(y);
+  return activation === 'tanh' ? tf.tanh(y) : y;
 }
 
 /** Shapes (NHWC) of the dropout masks for an input of `n x h x w`. */

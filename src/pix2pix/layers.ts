@@ -44,6 +44,12 @@ export interface ForwardContext {
    * {@link applyDeferredStats} applies them later, all forwards of a layer in one kernel per buffer.
    */
   deferredStats?: DeferredStats;
+  /**
+   * Eval mode only: `false` runs the layer-by-layer graph instead of the folded inference path
+   * (generator.ts `generatorForwardEval`); for parity tests and before/after counts.
+   * @defaultValue true
+   */
+  fold?: boolean;
 }
 
 /** Batch statistics of BatchNorm layers waiting for their running update, by layer prefix. */

@@ -207,6 +207,8 @@ export class Pix2PixModel {
       );
     }
     const { generator: g, discriminator: d, train: t } = this.options;
+    // The step changes every weight: folded copies would only hold memory until the next eval.
+    this.G.dropDerived();
     const [n, h, w] = realA.shape;
     const { masks, uniforms } = this.dropoutMasks(n, h, w);
     const trainCtx: ForwardContext = {
@@ -310,7 +312,9 @@ export class Pix2PixModel {
   loadStateDict(net: 'G' | 'D', sd: StateDict, opts: LoadOptions = {}): void {
     this.check();
     checkNet(net, 'loadPth / loadStateDict(net)');
-    importStateDict(net === 'G' ? this.G : this.D, sd, opts);
+    const store = net === 'G' ? this.G : this.D;
+    importStateDict(store, sd, opts);
+    store.dropDerived();
   }
 
   get isDisposed(): boolean {

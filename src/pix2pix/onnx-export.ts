@@ -28,7 +28,30 @@ export interface OnnxExportOptions {
   graphName?: string;
   /** Model-level `producer_version`. @defaultValue '0.1.0' */
   producerVersion?: string;
+  /**
+   * How the up-sampling convolutions are written. `'convtranspose'`: ConvTranspose nodes with the
+   * state dict's weights, as PyTorch's own export writes them. `'subpixel'`: each
+   * ConvTranspose(k4, s2, p1) as the equal sub-pixel convolution, a 2x2 Conv (pads 1) with 4x the
+   * output channels (one block per output phase, weights rearranged here), DepthToSpace and a
+   * one-pixel crop: the same sums, run by a runtime's (faster) Conv kernels instead of
+   * ConvTranspose's gemm + col2im. @defaultValue 'convtranspose'
+   */
+  upsample?: 'convtranspose' | 'subpixel';
+  /**
+   * Fold eval-mode BatchNorm (running statistics) into the preceding convolution's weights and
+   * bias, so that no BatchNormalization node remains. @defaultValue false
+   */
+  foldBatchNorm?: boolean;
 }
+
+/**
+ * The export options of the onnxruntime engines (`ort-node`): sub-pixel up-sampling and BatchNorm
+ * folded into the weights (measured in BENCHMARKS.md, "ort-node engine").
+ */
+export const ENGINE_EXPORT_OPTIONS: Readonly<OnnxExportOptions> = Object.freeze({
+  upsample: 'subpixel',
+  foldBatchNorm: true,
+});
 
 /** Names of the graph's input and output. */
 export const ONNX_INPUT_NAME = 'input';
@@ -102,6 +125,7 @@ class PbWriter {
 const pb = () => new PbWriter();
 
 const FLOAT = 1; // TensorProto.DataType.FLOAT
+const INT64 = 7;
 const ATTR_FLOAT = 1;
 const ATTR_INT = 2;
 const ATTR_INTS = 7;
@@ -142,6 +166,14 @@ function tensor(name: string, dims: number[], data: Float32Array): PbWriter {
   const raw = new Uint8Array(data.byteLength);
   raw.set(new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
   if (!isLittleEndian) swap4(raw);
+  return w.bytes(9, raw);
+}
+
+function int64Tensor(name: string, values: number[]): PbWriter {
+  const w = pb().int(1, values.length).int(2, INT64).string(8, name);
+  const raw = new Uint8Array(values.length * 8);
+  const view = new DataView(raw.buffer);
+  values.forEach((v, i) => view.setBigInt64(i * 8, BigInt(v), true));
   return w.bytes(9, raw);
 }
 
@@ -194,7 +226,18 @@ export function exportGeneratorOnnx(
   generator: GeneratorOptions,
   options: OnnxExportOptions = {},
 ): Uint8Array {
-  const { opset = 17, fixedShape, graphName = 'pix2pix_unet', producerVersion = '0.1.0' } = options;
+  const {
+    opset = 17,
+    fixedShape,
+    graphName = 'pix2pix_unet',
+    producerVersion = '0.1.0',
+    upsample = 'convtranspose',
+    foldBatchNorm = false,
+  } = options;
+  if (!['convtranspose', 'subpixel'].includes(upsample))
+    throw new RangeError(
+      `Option "upsample" must be 'convtranspose' or 'subpixel', got ${JSON.stringify(upsample)}.`,
+    );
   if (!Number.isInteger(opset) || opset < 13)
     throw new RangeError(`Option "opset" must be an integer >= 13, got ${JSON.stringify(opset)}.`);
   const g: ResolvedGenerator = resolveModelOptions({ generator }).generator;
@@ -249,18 +292,6 @@ export function exportGeneratorOnnx(
     { name: 'strides', ints: [2, 2] },
     { name: 'pads', ints: [1, 1, 1, 1] },
   ];
-  const conv = (p: string, x: string, inC: number, outC: number, bias: boolean) =>
-    add(
-      'Conv',
-      [x, weight(`${p}.weight`, [outC, inC, 4, 4]), ...(bias ? [weight(`${p}.bias`, [outC])] : [])],
-      k4s2p1,
-    );
-  const convT = (p: string, x: string, inC: number, outC: number, bias: boolean) =>
-    add(
-      'ConvTranspose',
-      [x, weight(`${p}.weight`, [inC, outC, 4, 4]), ...(bias ? [weight(`${p}.bias`, [outC])] : [])],
-      k4s2p1,
-    );
   const norm = (p: string, x: string, c: number): string => {
     if (g.norm === 'none') return x;
     if (g.norm === 'instance') {
@@ -282,7 +313,181 @@ export function exportGeneratorOnnx(
       [{ name: 'epsilon', f: NORM_EPS }],
     );
   };
-
+  const constInts = (name: string, values: number[]): string => {
+    if (!seen.has(name)) {
+      seen.add(name);
+      inits.push(int64Tensor(name, values));
+    }
+    return name;
+  };
+  const derived = (name: string, dims: number[], data: Float32Array): string => {
+    if (seen.has(name)) throw new Error(`internal: initializer "${name}" written twice`);
+    seen.add(name);
+    inits.push(tensor(name, dims, data));
+    return name;
+  };
+  /** The state dict's tensor `key` as float32, shape-checked (not written as an initializer). */
+  const read = (key: string, shape: number[]): Float32Array => {
+    const t = sd.get(key);
+    if (!t)
+      throw new CheckpointError(
+        `State dict has no "${key}" (a generator with ${JSON.stringify(g)} needs it).`,
+        'E_ONNX_EXPORT',
+      );
+    if (t.shape.length !== shape.length || t.shape.some((d, i) => d !== shape[i])) {
+      throw new CheckpointError(
+        `State dict entry "${key}" has shape [${t.shape.join(', ')}], expected [${shape.join(', ')}].`,
+        'E_ONNX_EXPORT',
+      );
+    }
+    return f32(t, key);
+  };
+  /**
+   * The per-channel affine map `y = x * scale + shift` of an eval BatchNorm at `p` (float64), or
+   * null when the norm is not folded.
+   */
+  const folded = (
+    p: string | undefined,
+    c: number,
+  ): { scale: Float64Array; shift: Float64Array } | null => {
+    if (p === undefined || !foldBatchNorm || g.norm !== 'batch') return null;
+    const gamma = read(`${p}.weight`, [c]);
+    const beta = read(`${p}.bias`, [c]);
+    const mean = read(`${p}.running_mean`, [c]);
+    const variance = read(`${p}.running_var`, [c]);
+    const scale = new Float64Array(c);
+    const shift = new Float64Array(c);
+    for (let i = 0; i < c; i++) {
+      scale[i] = gamma[i] / Math.sqrt(variance[i] + NORM_EPS);
+      shift[i] = beta[i] - mean[i] * scale[i];
+    }
+    return { scale, shift };
+  };
+  /** Conv(k4, s2, p1) at `p`, then its norm at `normP` (folded into the weights, or a node). */
+  const conv = (
+    p: string,
+    x: string,
+    inC: number,
+    outC: number,
+    bias: boolean,
+    normP?: string,
+  ): string => {
+    const f = folded(normP, outC);
+    if (!f) {
+      const y = add(
+        'Conv',
+        [
+          x,
+          weight(`${p}.weight`, [outC, inC, 4, 4]),
+          ...(bias ? [weight(`${p}.bias`, [outC])] : []),
+        ],
+        k4s2p1,
+      );
+      return normP === undefined ? y : norm(normP, y, outC);
+    }
+    const w = read(`${p}.weight`, [outC, inC, 4, 4]);
+    const b = bias ? read(`${p}.bias`, [outC]) : null;
+    const k = inC * 16;
+    const wf = new Float32Array(w.length);
+    const bf = new Float32Array(outC);
+    for (let o = 0; o < outC; o++) {
+      for (let j = 0; j < k; j++) wf[o * k + j] = w[o * k + j] * f.scale[o];
+      bf[o] = (b ? b[o] : 0) * f.scale[o] + f.shift[o];
+    }
+    return add(
+      'Conv',
+      [x, derived(`${p}.weight_bn`, [outC, inC, 4, 4], wf), derived(`${p}.bias_bn`, [outC], bf)],
+      k4s2p1,
+    );
+  };
+  /** ConvTranspose(k4, s2, p1) at `p` (or its sub-pixel form), then its norm at `normP`. */
+  const convT = (
+    p: string,
+    x: string,
+    inC: number,
+    outC: number,
+    bias: boolean,
+    normP?: string,
+  ): string => {
+    const f = folded(normP, outC);
+    if (upsample === 'convtranspose' && !f) {
+      const y = add(
+        'ConvTranspose',
+        [
+          x,
+          weight(`${p}.weight`, [inC, outC, 4, 4]),
+          ...(bias ? [weight(`${p}.bias`, [outC])] : []),
+        ],
+        k4s2p1,
+      );
+      return normP === undefined ? y : norm(normP, y, outC);
+    }
+    const w = read(`${p}.weight`, [inC, outC, 4, 4]);
+    const b = bias ? read(`${p}.bias`, [outC]) : null;
+    const scale = (o: number) => (f ? f.scale[o] : 1);
+    const shiftOf = (o: number) => (b ? b[o] : 0) * scale(o) + (f ? f.shift[o] : 0);
+    const hasBias = bias || f !== null;
+    let y: string;
+    if (upsample === 'convtranspose') {
+      const wf = new Float32Array(w.length);
+      for (let i = 0; i < inC; i++)
+        for (let o = 0; o < outC; o++)
+          for (let t = 0; t < 16; t++) {
+            const at = (i * outC + o) * 16 + t;
+            wf[at] = w[at] * scale(o);
+          }
+      const bf = Float32Array.from({ length: outC }, (_, o) => shiftOf(o));
+      y = add(
+        'ConvTranspose',
+        [x, derived(`${p}.weight_bn`, [inC, outC, 4, 4], wf), derived(`${p}.bias_bn`, [outC], bf)],
+        k4s2p1,
+      );
+    } else {
+      // out[2m + py] = sum over the two input rows m - 1 + py + a (a = 0, 1) of x * w[3 - 2a - py]
+      // (and the same in x). A 2x2 Conv with pads 1 gives, at padded position q, the rows q - 1
+      // and q: phase py at output row m is the Conv's row q = m + py. Block (qy, qx) of the Conv's
+      // output channels holds phase (1 - qy, 1 - qx): DepthToSpace (DCR) puts position q of block
+      // qy at row 2q + qy, which is output row 2q + qy - 1, so one pixel is cropped on each side.
+      const K = new Float32Array(4 * outC * inC * 4);
+      for (let qy = 0; qy < 2; qy++)
+        for (let qx = 0; qx < 2; qx++) {
+          const py = 1 - qy;
+          const px = 1 - qx;
+          for (let o = 0; o < outC; o++) {
+            const oc = (qy * 2 + qx) * outC + o;
+            for (let i = 0; i < inC; i++)
+              for (let a = 0; a < 2; a++)
+                for (let c = 0; c < 2; c++) {
+                  const ky = 3 - 2 * a - py;
+                  const kx = 3 - 2 * c - px;
+                  K[((oc * inC + i) * 2 + a) * 2 + c] =
+                    w[((i * outC + o) * 4 + ky) * 4 + kx] * scale(o);
+                }
+          }
+        }
+      const B = Float32Array.from({ length: 4 * outC }, (_, oc) => shiftOf(oc % outC));
+      const c = add(
+        'Conv',
+        [
+          x,
+          derived(`${p}.weight_subpixel`, [4 * outC, inC, 2, 2], K),
+          ...(hasBias ? [derived(`${p}.bias_subpixel`, [4 * outC], B)] : []),
+        ],
+        [
+          { name: 'kernel_shape', ints: [2, 2] },
+          { name: 'pads', ints: [1, 1, 1, 1] },
+        ],
+      );
+      const d = add('DepthToSpace', [c], [{ name: 'blocksize', i: 2 }]);
+      y = add('Slice', [
+        d,
+        constInts('crop_starts', [1, 1]),
+        constInts('crop_ends', [-1, -1]),
+        constInts('crop_axes', [2, 3]),
+      ]);
+    }
+    return normP === undefined || f ? y : norm(normP, y, outC);
+  };
   // Mirrors generatorForward (eval mode), including which conv biases are applied.
   const levels = unetLevels(g);
   const bias = convBias(g.norm);
@@ -296,24 +501,24 @@ export function exportGeneratorOnnx(
       return add('Tanh', [u], [], ONNX_OUTPUT_NAME);
     }
     const a = add('LeakyRelu', [input], [{ name: 'alpha', f: 0.2 }]);
-    let d = conv(
+    const d = conv(
       `${p}.${L.idx.down}`,
       a,
       L.inC,
       L.innerC,
       appliedBias(bias, L.idx.downNorm !== undefined, g.norm),
+      L.idx.downNorm === undefined ? undefined : `${p}.${L.idx.downNorm}`,
     );
-    if (L.idx.downNorm !== undefined) d = norm(`${p}.${L.idx.downNorm}`, d, L.innerC);
     const s = L.innermost ? d : block(i + 1, d);
     const upIn = L.innermost ? L.innerC : L.innerC * 2;
-    let u = convT(
+    const u = convT(
       `${p}.${L.idx.up}`,
       add('Relu', [s]),
       upIn,
       L.outerC,
       appliedBias(bias, true, g.norm),
+      `${p}.${L.idx.upNorm}`,
     );
-    u = norm(`${p}.${L.idx.upNorm}`, u, L.outerC);
     return add('Concat', [a, u], [{ name: 'axis', i: 1 }]);
   };
   block(0, ONNX_INPUT_NAME);

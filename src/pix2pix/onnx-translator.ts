@@ -16,7 +16,7 @@ import {
 } from '../core/image.js';
 import { sizeMultiple } from './config.js';
 import type { Pix2PixModel } from './model.js';
-import { exportModelOnnx } from './onnx-export.js';
+import { exportModelOnnx, type OnnxExportOptions } from './onnx-export.js';
 
 /** A loaded generator graph: NCHW float32 in, NCHW float32 out. */
 export interface GeneratorSession {
@@ -42,7 +42,15 @@ export class OnnxTranslator {
   private session: GeneratorSession | null = null;
   private stale = true;
 
-  constructor(private readonly factory: GeneratorSessionFactory) {}
+  /**
+   * @param factory creates the session from the exported bytes.
+   * @param exportOptions how the graph is written for this runtime (ort-node:
+   * `ENGINE_EXPORT_OPTIONS`); the default is the plain ConvTranspose graph.
+   */
+  constructor(
+    private readonly factory: GeneratorSessionFactory,
+    private readonly exportOptions: OnnxExportOptions = {},
+  ) {}
 
   /** The model's weights changed: the next call exports them again. */
   invalidate(): void {
@@ -52,7 +60,7 @@ export class OnnxTranslator {
   /** Exports the generator and creates the session now (rejects with the runtime's error). */
   async prepare(model: Pix2PixModel): Promise<void> {
     if (this.session && !this.stale) return;
-    const bytes = await exportModelOnnx(model);
+    const bytes = await exportModelOnnx(model, this.exportOptions);
     const next = await this.factory(bytes);
     const old = this.session;
     this.session = next;

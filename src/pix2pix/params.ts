@@ -85,6 +85,8 @@ export class ParamStore {
   readonly vars = new Map<string, Variable>();
   /** BatchNorm prefix -> num_batches_tracked. */
   readonly counters = new Map<string, number>();
+  /** Tensors derived from parameters (folded weights), by name, with the sources' data ids. */
+  private readonly derivedCache = new Map<string, { ids: object[]; values: Tensor[] }>();
   private disposed = false;
 
   constructor(specs: ParamSpec[], seed: number, name: string) {
@@ -133,6 +135,44 @@ export class ParamStore {
     this.get(key).assign(value);
   }
 
+  /**
+   * Tensors computed from the current values of `sources` (e.g. BatchNorm folded into a conv's
+   * weights): made by `make` on first use, then returned as long as every source holds the same
+   * data. A variable's `assign` (an optimizer step, a running-statistics update, a weight load)
+   * gives it a new data id, so any change invalidates the entry and the next call recomputes it;
+   * the stale tensors are disposed then. The caller must not dispose the returned tensors; they
+   * survive an enclosing `tf.tidy`.
+   *
+   * @example
+   * ```ts
+   * const [w2] = store.derived('twice', [store.get('w')], () => [tf.mul(store.get('w'), 2)]);
+   * ```
+   */
+  derived(name: string, sources: Variable[], make: () => Tensor[]): Tensor[] {
+    const ids = sources.map((v) => v.dataId);
+    const hit = this.derivedCache.get(name);
+    if (hit && hit.ids.length === ids.length && hit.ids.every((id, i) => id === ids[i]))
+      return hit.values;
+    if (hit) tf.dispose(hit.values);
+    const values = tf.tidy(make).map((t) => tf.keep(t));
+    this.derivedCache.set(name, { ids, values });
+    return values;
+  }
+
+  /** How many derived entries are cached (tests). */
+  get derivedCount(): number {
+    return this.derivedCache.size;
+  }
+
+  /**
+   * Frees every derived tensor (they are recomputed on demand). Training calls it so that a
+   * folded copy of the weights does not sit in memory, stale, between evaluations.
+   */
+  dropDerived(): void {
+    for (const { values } of this.derivedCache.values()) tf.dispose(values);
+    this.derivedCache.clear();
+  }
+
   /** Number of trainable scalars. */
   countParams(): number {
     return this.specs.filter((s) => s.trainable).reduce((n, s) => n + sizeOf(s.shape), 0);
@@ -141,6 +181,7 @@ export class ParamStore {
   dispose(): void {
     if (this.disposed) return;
     this.disposed = true;
+    this.dropDerived();
     for (const v of this.vars.values()) v.dispose();
     this.vars.clear();
   }

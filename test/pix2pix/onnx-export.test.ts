@@ -13,6 +13,7 @@ import {
   inferGeneratorOptions,
   ONNX_INPUT_NAME,
   ONNX_OUTPUT_NAME,
+  ENGINE_EXPORT_OPTIONS,
 } from '../../src/pix2pix/onnx-export.js';
 import { fixture } from '../support/env.js';
 
@@ -103,7 +104,8 @@ for (const cfg of cases) {
       ours(model, x2, [2, 3, 64, 128]),
     );
     assert.ok(err2 <= 1e-5, `rel L2 on [2,3,64,128]: ${err2}`);
-    assert.is(tf.memory().numTensors, before, 'tensors leaked');
+    // The model keeps its folded eval weights (a filter and a bias per BatchNorm) until they change.
+    assert.is(tf.memory().numTensors, before + 2 * model.G.derivedCount, 'tensors leaked');
     model.dispose();
   });
 }
@@ -168,3 +170,90 @@ web("matches generate(x, 'eval') on the golden batch-norm generator", async () =
   model.dispose();
 });
 web.run();
+
+const engine = suite('ONNX export for the onnxruntime engines (sub-pixel, BatchNorm folded)');
+let ortNode2: Ort;
+engine.before(async () => {
+  await initBackend('cpu');
+  ortNode2 = await import('onnxruntime-node');
+});
+
+const text = (bytes: Uint8Array): string => new TextDecoder('latin1').decode(bytes);
+
+for (const cfg of cases) {
+  engine(
+    `equals the ConvTranspose graph and generate(x, 'eval') on the golden ${cfg} generator`,
+    async () => {
+      const sd = readPth(readFileSync(fixture('golden', cfg, 'G.pth')));
+      const g = inferGeneratorOptions(sd);
+      const model = new Pix2PixModel({ generator: g });
+      model.loadStateDict('G', sd);
+      const plain = exportGeneratorOnnx(sd, g);
+      const fast = exportGeneratorOnnx(sd, g, ENGINE_EXPORT_OPTIONS);
+      // No ConvTranspose left; no BatchNormalization left where the norm is batch (folded).
+      assert.not.ok(text(fast).includes('ConvTranspose'));
+      assert.ok(text(fast).includes('DepthToSpace'));
+      assert.not.ok(text(fast).includes('BatchNormalization'));
+      assert.is(text(fast).includes('InstanceNormalization'), cfg === 'unet64_instance');
+      // A batch of two non-square images (dynamic N, H, W).
+      const shape = [2, 3, 64, 128];
+      const x = seeded(2 * 3 * 64 * 128, 5);
+      const got = await runOnnx(ortNode2, fast, x, shape);
+      const errPlain = relL2(got, await runOnnx(ortNode2, plain, x, shape));
+      const errOurs = relL2(got, ours(model, x, shape));
+      console.log(
+        `# engine graph ${cfg}: vs ConvTranspose graph rel L2 ${errPlain.toExponential(2)}, vs generate(eval) ${errOurs.toExponential(2)}`,
+      );
+      assert.ok(errPlain <= 1e-5, `rel L2 vs the ConvTranspose graph ${errPlain}`);
+      assert.ok(errOurs <= 1e-5, `rel L2 vs generate(eval) ${errOurs}`);
+      model.dispose();
+    },
+  );
+}
+
+engine(
+  'folds random running statistics and keeps un-normed biases (norm none, 1 -> 2 channels)',
+  async () => {
+    for (const norm of ['batch', 'none'] as const) {
+      const generator = { numDowns: 5, ngf: 4, inputChannels: 1, outputChannels: 2, norm };
+      const model = new Pix2PixModel({ generator, seed: 4 });
+      const sd = await model.stateDict('G');
+      // Running statistics far from (0, 1), so that a wrong fold shows.
+      let s = 9;
+      for (const [k, t] of sd) {
+        const d = t.data as Float32Array;
+        for (let i = 0; i < d.length; i++) {
+          s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+          if (k.endsWith('running_mean')) d[i] = (s / 2 ** 32) * 0.6 - 0.3;
+          if (k.endsWith('running_var')) d[i] = 0.3 + (s / 2 ** 32) * 2;
+          if (k.endsWith('.bias') && norm === 'none') d[i] = (s / 2 ** 32) * 0.2 - 0.1;
+        }
+      }
+      model.loadStateDict('G', sd);
+      const x = seeded(32 * 64, 13);
+      const shape = [1, 1, 32, 64];
+      const want = ours(model, x, shape);
+      const got = await runOnnx(
+        ortNode2,
+        exportGeneratorOnnx(sd, generator, ENGINE_EXPORT_OPTIONS),
+        x,
+        shape,
+      );
+      const err = relL2(got, want);
+      assert.ok(err <= 1e-5, `norm ${norm}: rel L2 ${err}`);
+      model.dispose();
+    }
+  },
+);
+
+engine('refuses an unknown up-sampling form, naming the valid ones', () => {
+  const sd = readPth(readFileSync(fixture('golden', 'unet64_batch', 'G.pth')));
+  try {
+    exportGeneratorOnnx(sd, inferGeneratorOptions(sd), { upsample: 'pixelshuffle' as 'subpixel' });
+    assert.unreachable();
+  } catch (e) {
+    assert.instance(e, RangeError);
+    assert.match((e as Error).message, /'convtranspose' or 'subpixel'/);
+  }
+});
+engine.run();
