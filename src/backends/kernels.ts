@@ -15,6 +15,7 @@ import {
   ACT_GRAD_KERNEL,
   ADAM_KERNEL,
   CONCAT_ACT_KERNEL,
+  DROPOUT_KERNEL,
   BN_APPLY_KERNEL,
   BN_GRAD_KERNEL,
   BN_RUNNING_KERNEL,
@@ -117,6 +118,11 @@ export const KERNELS: readonly KernelEntry[] = [
     backendName: 'cpu',
     kernelName: CONCAT_ACT_KERNEL,
     load: async () => (await import('./cpu-kernels/activation.js')).concatActCpu,
+  },
+  {
+    backendName: 'cpu',
+    kernelName: DROPOUT_KERNEL,
+    load: async () => (await import('./cpu-kernels/activation.js')).dropoutCpu,
   },
 
   // wasm: Adam, BatchNorm and losses on the heap (own SIMD module where loaded, src/backends/wasm-simd);
@@ -238,6 +244,11 @@ export const KERNELS: readonly KernelEntry[] = [
     kernelName: CONCAT_ACT_KERNEL,
     load: async () => (await import('./webgl-kernels/activation.js')).concatActWebGL,
   },
+  {
+    backendName: 'webgl',
+    kernelName: DROPOUT_KERNEL,
+    load: async () => (await import('./webgl-kernels/activation.js')).dropoutWebGL,
+  },
 
   // webgpu: WGSL programs.
   {
@@ -284,6 +295,11 @@ export const KERNELS: readonly KernelEntry[] = [
     backendName: 'webgpu',
     kernelName: CONCAT_ACT_KERNEL,
     load: async () => (await import('./webgpu-kernels/activation.js')).concatActWebGPU,
+  },
+  {
+    backendName: 'webgpu',
+    kernelName: DROPOUT_KERNEL,
+    load: async () => (await import('./webgpu-kernels/activation.js')).dropoutWebGPU,
   },
 ];
 
