@@ -21,6 +21,7 @@ import {
   BN_STATS_KERNEL,
   LOSS_GRAD_KERNEL,
   LOSS_KERNEL,
+  UP_CONV_KERNEL,
 } from '../core/fused-kernels.js';
 import type { TfBackendName } from './types.js';
 
@@ -119,6 +120,12 @@ export const KERNELS: readonly KernelEntry[] = [
     load: async () => (await import('./cpu-kernels/activation.js')).concatActCpu,
   },
 
+  {
+    backendName: 'cpu',
+    kernelName: UP_CONV_KERNEL,
+    load: async () => (await import('./cpu-kernels/up-conv.js')).upConvCpu,
+  },
+
   // wasm: Adam, BatchNorm and losses on the heap; conv kernels on XNNPACK (see wasm-kernels/index.ts).
   {
     backendName: 'wasm',
@@ -191,6 +198,13 @@ export const KERNELS: readonly KernelEntry[] = [
     },
   },
 
+  {
+    backendName: 'wasm',
+    kernelName: UP_CONV_KERNEL,
+    load: async () =>
+      (await import('./wasm-kernels/up-conv.js')).upConvWasm as unknown as tf.KernelFunc,
+  },
+
   // webgl: GLSL programs.
   {
     backendName: 'webgl',
@@ -238,6 +252,12 @@ export const KERNELS: readonly KernelEntry[] = [
     load: async () => (await import('./webgl-kernels/activation.js')).concatActWebGL,
   },
 
+  {
+    backendName: 'webgl',
+    kernelName: UP_CONV_KERNEL,
+    load: async () => (await import('./webgl-kernels/up-conv.js')).upConvWebGL,
+  },
+
   // webgpu: WGSL programs.
   {
     backendName: 'webgpu',
@@ -283,6 +303,11 @@ export const KERNELS: readonly KernelEntry[] = [
     backendName: 'webgpu',
     kernelName: CONCAT_ACT_KERNEL,
     load: async () => (await import('./webgpu-kernels/activation.js')).concatActWebGPU,
+  },
+  {
+    backendName: 'webgpu',
+    kernelName: UP_CONV_KERNEL,
+    load: async () => (await import('./webgpu-kernels/up-conv.js')).upConvWebGPU,
   },
 ];
 
