@@ -63,6 +63,7 @@ export async function measure(dirs, backend, f64, source, emit) {
       const m = c.name.match(/^grad step 0 (G|D) (\\S+)$/) || c.name.match(/^after \\d+ steps (G|D) (\\S+)$/);
       if (m) ours[(c.name.startsWith('grad') ? 'grad_step0/' : 'after/') + m[1] + '/' + m[2]] = c.error;
     }
+    emit({ size, backend: info.name, kind: 'checks', checks: checks.filter((c) => !/^(grad step 0|after \\d+ steps) /.test(c.name)) });
     for (const kind of ['grad_step0', 'after']) {
       const keys = Object.keys(torch).filter((k) => k.startsWith(kind + '/'));
       const t = stats(keys.map((k) => torch[k]));
@@ -211,6 +212,12 @@ async function inChromium(dirs, backend, f64) {
   return found;
 }
 
+const checkRows = rows.filter((r) => r.kind === 'checks');
+rows.splice(0, rows.length, ...rows.filter((r) => r.kind !== 'checks'));
+// --checks: also the forward and loss checks (relative error against float64).
+if (args.includes('--checks'))
+  for (const r of checkRows)
+    for (const c of r.checks) console.log(`${r.size} ${r.backend} ${c.name}: ${c.error.toExponential(2)}`);
 if (args.includes('--json')) for (const r of rows) console.log(JSON.stringify(r));
 else if (args.includes('--per-tensor'))
   for (const r of rows)

@@ -15,6 +15,7 @@ import {
   ACT_GRAD_KERNEL,
   ADAM_KERNEL,
   CONCAT_ACT_KERNEL,
+  DROPOUT_KERNEL,
   BN_APPLY_KERNEL,
   BN_GRAD_KERNEL,
   BN_RUNNING_KERNEL,
@@ -119,6 +120,11 @@ export const KERNELS: readonly KernelEntry[] = [
     kernelName: CONCAT_ACT_KERNEL,
     load: async () => (await import('./cpu-kernels/activation.js')).concatActCpu,
   },
+  {
+    backendName: 'cpu',
+    kernelName: DROPOUT_KERNEL,
+    load: async () => (await import('./cpu-kernels/activation.js')).dropoutCpu,
+  },
 
   {
     backendName: 'cpu',
@@ -126,7 +132,8 @@ export const KERNELS: readonly KernelEntry[] = [
     load: async () => (await import('./cpu-kernels/up-conv.js')).upConvCpu,
   },
 
-  // wasm: Adam, BatchNorm and losses on the heap; conv kernels on XNNPACK (see wasm-kernels/index.ts).
+  // wasm: Adam, BatchNorm and losses on the heap (own SIMD module where loaded, src/backends/wasm-simd);
+  // conv kernels on XNNPACK or the own SIMD module (see wasm-kernels/index.ts).
   {
     backendName: 'wasm',
     kernelName: ADAM_KERNEL,
@@ -135,17 +142,17 @@ export const KERNELS: readonly KernelEntry[] = [
   {
     backendName: 'wasm',
     kernelName: BN_STATS_KERNEL,
-    load: async () => (await import('./wasm-kernels/batch-norm-loss.js')).batchStatsWasm,
+    load: async () => (await import('./wasm-simd/batch-norm.js')).batchStatsSimd,
   },
   {
     backendName: 'wasm',
     kernelName: BN_APPLY_KERNEL,
-    load: async () => (await import('./wasm-kernels/batch-norm-loss.js')).batchNormApplyWasm,
+    load: async () => (await import('./wasm-simd/batch-norm.js')).batchNormApplySimd,
   },
   {
     backendName: 'wasm',
     kernelName: BN_GRAD_KERNEL,
-    load: async () => (await import('./wasm-kernels/batch-norm-loss.js')).batchNormGradWasm,
+    load: async () => (await import('./wasm-simd/batch-norm.js')).batchNormGradSimd,
   },
   {
     backendName: 'wasm',
@@ -251,6 +258,11 @@ export const KERNELS: readonly KernelEntry[] = [
     kernelName: CONCAT_ACT_KERNEL,
     load: async () => (await import('./webgl-kernels/activation.js')).concatActWebGL,
   },
+  {
+    backendName: 'webgl',
+    kernelName: DROPOUT_KERNEL,
+    load: async () => (await import('./webgl-kernels/activation.js')).dropoutWebGL,
+  },
 
   {
     backendName: 'webgl',
@@ -303,6 +315,11 @@ export const KERNELS: readonly KernelEntry[] = [
     backendName: 'webgpu',
     kernelName: CONCAT_ACT_KERNEL,
     load: async () => (await import('./webgpu-kernels/activation.js')).concatActWebGPU,
+  },
+  {
+    backendName: 'webgpu',
+    kernelName: DROPOUT_KERNEL,
+    load: async () => (await import('./webgpu-kernels/activation.js')).dropoutWebGPU,
   },
   {
     backendName: 'webgpu',

@@ -8,6 +8,7 @@ import { checkGolden, GOLDEN_CONFIGS } from './support/golden.js';
 import { tf } from '../../src/core/tf.js';
 import { initBackend } from '../../src/backends/index.js';
 import { defaultWasmThreads, wasmThreadCap } from '../../src/backends/wasm.js';
+import { wasmSimd } from '../../src/backends/wasm-simd/index.js';
 
 interface WasmInternals {
   wasm: { tfjs: { getThreadsCount(): number } };
@@ -89,6 +90,11 @@ if (inWorker) {
         'pix2pix-simd-shared.wasm',
         'tfjs-backend-wasm-threaded-simd.wasm',
       ]);
+      // pix2pix-ts's own SIMD kernels split their work with helper Web Workers on the same memory.
+      const simd = wasmSimd(tf.backend() as never);
+      assert.ok(simd?.shared, 'the own SIMD module runs on the shared memory');
+      measure('own SIMD kernels: helper workers', String(simd?.pool?.size ?? 0));
+      assert.is(simd?.pool?.size ?? 0, info.threads - 1);
       // The cap is lifted only while the backend initialises; the page sees the real value again.
       assert.is(Object.getOwnPropertyDescriptor(navigator, 'hardwareConcurrency'), undefined);
       assert.is(navigator.hardwareConcurrency, cores);

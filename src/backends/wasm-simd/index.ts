@@ -60,6 +60,11 @@ export interface WasmSimdExports {
   conv2d_direct(...args: number[]): void;
   /** See kernels.c; 18 int arguments. */
   conv_transpose_direct(...args: number[]): void;
+  bn_sum(x: number, sum: number, rows: number, c: number): void;
+  bn_sqdev(x: number, mean: number, q: number, rows: number, c: number): void;
+  bn_apply(...args: number[]): void;
+  bn_grad_sums(...args: number[]): void;
+  bn_grad_dx(...args: number[]): void;
 }
 
 /** The module instantiated on one wasm backend's memory. */
@@ -68,7 +73,7 @@ export interface WasmSimd {
   readonly memory: WebAssembly.Memory;
   /** Whether the memory is shared (tfjs's threaded binary). */
   readonly shared: boolean;
-  /** Helper threads on the same memory (Node, threaded binary, `threads` > 1), if any. */
+  /** Helper threads on the same memory (threaded binary, `threads` > 1), if any. */
   readonly pool?: SimdPool;
 }
 
@@ -115,7 +120,7 @@ async function readBytes(href: string): Promise<ArrayBuffer | Uint8Array> {
 
 /**
  * Instantiates the module on `backend`'s memory (once per backend), with `threads` - 1 helper
- * threads where the memory is shared and this is Node ({@link SimdPool}). Never throws: when it cannot
+ * threads where the memory is shared ({@link SimdPool}: Node worker_threads, or Web Workers). Never throws: when it cannot
  * load (no SIMD, the file is missing, an unknown tfjs build), the reason is kept
  * ({@link wasmSimdFailure}) and the kernels keep their fallbacks.
  *
@@ -142,6 +147,8 @@ export async function loadWasmSimd(
     let pool: SimdPool | undefined;
     try {
       pool = shared && threads > 1 ? SimdPool.start(module, memory, threads - 1) : undefined;
+      // Browser helpers start asynchronously: give them a moment, so the first kernels split.
+      await pool?.whenReady(3000);
     } catch (e) {
       // No helper threads here (e.g. a permission model): the kernels run on the calling thread.
       failures.set(backend, `helper threads: ${e instanceof Error ? e.message : String(e)}`);

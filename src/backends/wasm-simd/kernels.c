@@ -389,3 +389,96 @@ void conv_transpose_direct(const float *dy, const float *wt, float *dx, int n, i
     }
   }
 }
+
+// ---- BatchNorm (+ fused activation) forward and backward -------------------------------------
+//
+// The element loops of src/backends/cpu-kernels/batch-norm-loss.ts, in float64 (f64x2, two
+// channels per instruction) with the same operations in the same order, so the results are
+// bitwise those of the JS kernels (float32 -> float64 is exact; +, -, *, / and the comparisons
+// round alike; nothing is contracted). x is [L / C, C] (NHWC); per-channel float64 vectors live
+// in scratch memory the caller gives (C doubles each, 8-byte aligned). C is even.
+
+INLINE v128_t load2f(const float *p) {
+  return wasm_f64x2_promote_low_f32x4(wasm_v128_load64_zero(p));
+}
+INLINE void store2f(float *p, v128_t v) {
+  wasm_v128_store64_lane(p, wasm_f32x4_demote_f64x2_zero(v), 0);
+}
+
+// sum[c] += x[., c] over the rows, sequentially (as the JS loop).
+EXPORT(bn_sum)
+void bn_sum(const float *x, double *sum, int rows, int C) {
+  for (int c = 0; c < C; c += 2) wasm_v128_store(sum + c, wasm_f64x2_splat(0.0));
+  for (int r = 0; r < rows; r++, x += C)
+    for (int c = 0; c < C; c += 2)
+      wasm_v128_store(sum + c, wasm_f64x2_add(wasm_v128_load(sum + c), load2f(x + c)));
+}
+
+// q[c] = sum over rows of (x[., c] - mean[c])^2.
+EXPORT(bn_sqdev)
+void bn_sqdev(const float *x, const double *mean, double *q, int rows, int C) {
+  for (int c = 0; c < C; c += 2) wasm_v128_store(q + c, wasm_f64x2_splat(0.0));
+  for (int r = 0; r < rows; r++, x += C)
+    for (int c = 0; c < C; c += 2) {
+      const v128_t d = wasm_f64x2_sub(load2f(x + c), wasm_v128_load(mean + c));
+      wasm_v128_store(q + c, wasm_f64x2_add(wasm_v128_load(q + c), wasm_f64x2_mul(d, d)));
+    }
+}
+
+// out = act((x - mean) * inv + shift), act(v) = v < 0 ? neg * v : v.
+EXPORT(bn_apply)
+void bn_apply(const float *x, float *out, const double *mean, const double *inv,
+              const double *shift, int rows, int C, double neg) {
+  const v128_t N = wasm_f64x2_splat(neg), Z = wasm_f64x2_splat(0.0);
+  for (int r = 0; r < rows; r++, x += C, out += C)
+    for (int c = 0; c < C; c += 2) {
+      const v128_t v = wasm_f64x2_add(
+          wasm_f64x2_mul(wasm_f64x2_sub(load2f(x + c), wasm_v128_load(mean + c)),
+                         wasm_v128_load(inv + c)),
+          wasm_v128_load(shift + c));
+      store2f(out + c, wasm_v128_bitselect(wasm_f64x2_mul(N, v), v, wasm_f64x2_lt(v, Z)));
+    }
+}
+
+// g = y > 0 ? dy : neg * dy (the activation's gradient, by the sign of its output y).
+INLINE v128_t act_grad(const float *dy, const float *y, v128_t N) {
+  const v128_t d = load2f(dy);
+  return wasm_v128_bitselect(d, wasm_f64x2_mul(N, d),
+                             wasm_f64x2_gt(load2f(y), wasm_f64x2_splat(0.0)));
+}
+
+// sb[c] = sum of g, sg[c] = sum of g * (x - mean).
+EXPORT(bn_grad_sums)
+void bn_grad_sums(const float *dy, const float *x, const float *y, const double *mean,
+                  double *sb, double *sg, int rows, int C, double neg) {
+  const v128_t N = wasm_f64x2_splat(neg);
+  for (int c = 0; c < C; c += 2) {
+    wasm_v128_store(sb + c, wasm_f64x2_splat(0.0));
+    wasm_v128_store(sg + c, wasm_f64x2_splat(0.0));
+  }
+  for (int r = 0; r < rows; r++, x += C, dy += C, y += C)
+    for (int c = 0; c < C; c += 2) {
+      const v128_t g = act_grad(dy + c, y + c, N);
+      wasm_v128_store(sb + c, wasm_f64x2_add(wasm_v128_load(sb + c), g));
+      const v128_t d = wasm_f64x2_sub(load2f(x + c), wasm_v128_load(mean + c));
+      wasm_v128_store(sg + c, wasm_f64x2_add(wasm_v128_load(sg + c), wasm_f64x2_mul(g, d)));
+    }
+}
+
+// dx = (g - bias - (x - mean) * slope) * scale.
+EXPORT(bn_grad_dx)
+void bn_grad_dx(const float *dy, const float *x, const float *y, float *dx, const double *mean,
+                const double *bias, const double *slope, const double *scale, int rows, int C,
+                double neg) {
+  const v128_t N = wasm_f64x2_splat(neg);
+  for (int r = 0; r < rows; r++, x += C, dy += C, y += C, dx += C)
+    for (int c = 0; c < C; c += 2) {
+      const v128_t g = act_grad(dy + c, y + c, N);
+      const v128_t d = wasm_f64x2_sub(load2f(x + c), wasm_v128_load(mean + c));
+      const v128_t v = wasm_f64x2_mul(
+          wasm_f64x2_sub(wasm_f64x2_sub(g, wasm_v128_load(bias + c)),
+                         wasm_f64x2_mul(d, wasm_v128_load(slope + c))),
+          wasm_v128_load(scale + c));
+      store2f(dx + c, v);
+    }
+}

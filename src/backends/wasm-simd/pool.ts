@@ -1,10 +1,10 @@
 /**
- * Node: helper threads (worker_threads) for the own SIMD kernels, each running the same compiled
- * module on tfjs's shared memory (the threaded binary's), so a kernel can split its work and every
- * thread reads and writes tensors in place. Work is handed over through a small SharedArrayBuffer
- * per helper with `Atomics` (the kernels are synchronous: the calling thread computes its share
- * and then blocks until the helpers are done). Browsers: none yet (the main thread of a page may
- * not block with `Atomics.wait`); the kernels then run on the calling thread alone.
+ * Helper threads for the own SIMD kernels (Node `worker_threads`; in browsers Web Workers), each
+ * running the same compiled module on tfjs's shared memory (the threaded binary's), so a kernel
+ * can split its work and every thread reads and writes tensors in place. Work is handed over
+ * through a small SharedArrayBuffer per helper with `Atomics` (the kernels are synchronous: the
+ * calling thread computes its share and then waits until the helpers are done; a page's main
+ * thread, which may not block in `Atomics.wait`, spins on the control word instead).
  */
 import { nodeBuiltin } from '../../core/env.js';
 
@@ -23,14 +23,13 @@ export type PoolKernel = (typeof POOL_KERNELS)[number];
 const IDLE = 0,
   RUN = 1,
   EXIT = 2,
-  FAILED = 3;
+  FAILED = 3,
+  STARTING = 4;
 
-/** The helper's script (CommonJS, run with `eval: true`). */
-const HELPER = `
-const { workerData } = require('node:worker_threads');
-const inst = new WebAssembly.Instance(workerData.module, { env: { memory: workerData.memory } });
-const c = new Int32Array(workerData.control);
+/** The helper's loop, once its instance and control block exist (`inst`, `c`). */
+const LOOP = `
 const fns = ${JSON.stringify(POOL_KERNELS)}.map((n) => inst.exports[n]);
+Atomics.compareExchange(c, 0, ${STARTING}, ${IDLE});
 for (;;) {
   Atomics.wait(c, 0, ${IDLE});
   const s = Atomics.load(c, 0);
@@ -46,6 +45,30 @@ for (;;) {
 }
 `;
 
+/** The helper's script in Node (CommonJS, run with `eval: true`). */
+const NODE_HELPER = `
+const { workerData } = require('node:worker_threads');
+const inst = new WebAssembly.Instance(workerData.module, { env: { memory: workerData.memory } });
+const c = new Int32Array(workerData.control);
+${LOOP}`;
+
+/** The helper's script in browsers (a classic worker from a Blob URL; its first message starts it). */
+const WEB_HELPER = `
+onmessage = (e) => {
+  onmessage = null;
+  const inst = new WebAssembly.Instance(e.data.module, { env: { memory: e.data.memory } });
+  const c = new Int32Array(e.data.control);
+  ${LOOP}
+};`;
+
+interface WebWorkerLike {
+  postMessage(m: unknown): void;
+  terminate(): void;
+}
+
+/** Whether this thread may block in `Atomics.wait` (a page's main thread may not). */
+let canBlock: boolean | undefined;
+
 interface Helper {
   control: Int32Array;
   worker: { terminate(): unknown };
@@ -56,20 +79,25 @@ export class SimdPool {
   private constructor(private readonly helpers: Helper[]) {}
 
   /**
-   * Starts `count` helpers (Node only; undefined elsewhere, or when `count` < 1 or the memory is
-   * not shared). They are unref'd: they keep no process alive.
+   * Starts `count` helpers: Node `worker_threads` (unref'd: they keep no process alive), or in
+   * browsers Web Workers from a Blob URL (the memory is shared only in cross-origin-isolated
+   * pages). Undefined when `count` < 1, the memory is not shared, or there are no workers here.
+   * A browser helper starts asynchronously; {@link size} counts only the helpers ready so far.
    */
   static start(
     module: WebAssembly.Module,
     memory: WebAssembly.Memory,
     count: number,
   ): SimdPool | undefined {
+    if (count < 1 || !(memory.buffer instanceof SharedArrayBuffer)) return undefined;
     const wt = nodeBuiltin('node:worker_threads');
-    if (!wt || count < 1 || !(memory.buffer instanceof SharedArrayBuffer)) return undefined;
+    if (!wt) return SimdPool.startWeb(module, memory, count);
     const helpers: Helper[] = [];
     for (let i = 0; i < count; i++) {
+      // IDLE at once: work posted before the helper has started waits for it (Node starts it
+      // on a thread of its own, whatever the calling thread does meanwhile).
       const control = new Int32Array(new SharedArrayBuffer(WORDS * 4));
-      const worker = new wt.Worker(HELPER, {
+      const worker = new wt.Worker(NODE_HELPER, {
         eval: true,
         workerData: { module, memory, control: control.buffer },
       });
@@ -79,9 +107,39 @@ export class SimdPool {
     return new SimdPool(helpers);
   }
 
-  /** Helper threads (the calling thread is one more). */
+  private static startWeb(
+    module: WebAssembly.Module,
+    memory: WebAssembly.Memory,
+    count: number,
+  ): SimdPool | undefined {
+    const W = (globalThis as { Worker?: new (url: string) => WebWorkerLike }).Worker;
+    if (typeof W !== 'function' || typeof Blob !== 'function' || typeof URL === 'undefined')
+      return undefined;
+    const url = URL.createObjectURL(new Blob([WEB_HELPER], { type: 'text/javascript' }));
+    const helpers: Helper[] = [];
+    try {
+      for (let i = 0; i < count; i++) {
+        const control = new Int32Array(new SharedArrayBuffer(WORDS * 4));
+        control[0] = STARTING;
+        const worker = new W(url);
+        worker.postMessage({ module, memory, control: control.buffer });
+        helpers.push({ control, worker });
+      }
+    } finally {
+      // The workers have fetched (or will fetch) their script; the URL is not needed after that.
+      setTimeout(() => URL.revokeObjectURL(url), 10_000);
+    }
+    return new SimdPool(helpers);
+  }
+
+  /**
+   * Helper threads ready to take work (the calling thread is one more): the first ones that have
+   * started, in order.
+   */
   get size(): number {
-    return this.helpers.length;
+    let n = 0;
+    while (n < this.helpers.length && Atomics.load(this.helpers[n]!.control, 0) !== STARTING) n++;
+    return n;
   }
 
   /**
@@ -98,6 +156,17 @@ export class SimdPool {
     Atomics.notify(c, 0);
   }
 
+  /**
+   * Resolves once every helper has started (browser helpers start asynchronously), or after
+   * `timeoutMs`; resolves to the number ready.
+   */
+  async whenReady(timeoutMs = 5000): Promise<number> {
+    const t0 = Date.now();
+    while (this.size < this.helpers.length && Date.now() - t0 < timeoutMs)
+      await new Promise((r) => setTimeout(r, 10));
+    return this.size;
+  }
+
   /** Blocks until helper `i` has finished what {@link post} gave it; throws if it failed. */
   wait(i: number): void {
     const c = this.helpers[i]!.control;
@@ -109,7 +178,15 @@ export class SimdPool {
         Atomics.store(c, 0, IDLE);
         throw new Error('a wasm-simd helper thread failed (a trap in its kernel)');
       }
-      Atomics.wait(c, 0, s, 1000);
+      if (canBlock !== false) {
+        try {
+          Atomics.wait(c, 0, s, 1000);
+          canBlock = true;
+        } catch {
+          // A page's main thread: spin on the control word instead (the helpers run meanwhile).
+          canBlock = false;
+        }
+      }
       if (Date.now() - t0 > 120_000)
         throw new Error('a wasm-simd helper thread did not answer within 120 s');
     }

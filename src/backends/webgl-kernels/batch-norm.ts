@@ -4,9 +4,24 @@
  * the variance two-pass), the normalisation in one, each running-statistics update in one, and
  * the backward pass in three (the two per-channel sums, then dx). The op chains they replace ran
  * 13 programs per train-mode forward and ~10 per backward.
+ *
+ * A fragment sums a channel's values in float32, so every per-channel sum is taken in levels (a
+ * row's W values, then an image's H rows, then the N images: round-off that grows with W + H + N
+ * rather than N*H*W), and the mean is taken of the values minus the channel's first value, so its
+ * error scales with the channel's spread, not with its mean. With one running float32 sum per
+ * channel, a mean was off by 3e-4 standard deviations (a channel of 128x128 values 200 standard
+ * deviations from 0), and in a 256x256 discriminator (31x31 values) one LeakyReLU input came out
+ * -6.6e-7 where wasm (float64 sums) has +3.2e-6: its slope flipped, and every gradient of the step
+ * moved by ~5e-4 (PyTorch float32 is 3e-6 from float64 there; its CPU kernels accumulate these
+ * sums in float64). test/browser/webgl/sum-accuracy.browser.ts holds the sums to float64.
  */
 import { tf } from '../../core/tf.js';
-import { BN_GRAD_KERNEL, type BatchNormKernelAttrs } from '../../core/fused-kernels.js';
+import {
+  BN_GRAD_KERNEL,
+  BN_RUNNING_MAX,
+  runningStatsNames,
+  type BatchNormKernelAttrs,
+} from '../../core/fused-kernels.js';
 
 /** The subset of tfjs-backend-webgl's `GPGPUProgram` these programs fill in. */
 interface GPGPUProgramLike {
@@ -25,17 +40,25 @@ interface WebGLBackendLike {
   ): tf.TensorInfo;
 }
 
-/** GLSL that loops over every value of channel `c` of the rank-4 NHWC input `name`, as `v` (at `ib, iy, ix`). */
-function forEachInChannel(shape: number[], name: string, body: string): string {
+/**
+ * GLSL that adds `term` (an expression of `v`, the value of channel `c` of the rank-4 NHWC input
+ * `name` at `ib, iy, ix`, with those in scope) over every value of the channel into the float
+ * `target`, in levels: each row's W terms first, then each image's H rows, then the N images.
+ */
+function sumOverChannel(shape: number[], name: string, target: string, term: string): string {
   const [N, H, W] = shape;
   return `
         for (int ib = 0; ib < ${N}; ib++) {
+          float image = 0.0;
           for (int iy = 0; iy < ${H}; iy++) {
+            float row = 0.0;
             for (int ix = 0; ix < ${W}; ix++) {
               float v = get${name}(ib, iy, ix, c);
-              ${body}
+              row += ${term};
             }
+            image += row;
           }
+          ${target} += image;
         }`;
 }
 
@@ -62,15 +85,17 @@ export const batchStatsWebGL: tf.KernelFunc = ({ inputs, backend }) => {
       void main() {
         ivec2 rc = getOutputCoords();
         int c = rc.y;
+        // The mean of the values less the first one: the sum's round-off scales with the spread.
+        float pilot = getX(0, 0, 0, c);
         float s = 0.0;
-        ${forEachInChannel(x.shape, 'X', 's += v;')}
-        float mean = s / float(${n});
+        ${sumOverChannel(x.shape, 'X', 's', 'v - pilot')}
+        float mean = pilot + s / float(${n});
         if (rc.x == 0) {
           setOutput(mean);
           return;
         }
         float q = 0.0;
-        ${forEachInChannel(x.shape, 'X', 'float d = v - mean; q += d * d;')}
+        ${sumOverChannel(x.shape, 'X', 'q', '(v - mean) * (v - mean)')}
         setOutput(q / float(${n}));
       }`,
     },
@@ -109,14 +134,18 @@ export const batchNormApplyWebGL: tf.KernelFunc = ({ inputs, backend, attrs }) =
   );
 };
 
-/** {@link BN_RUNNING_KERNEL} on webgl. */
+/** {@link BN_RUNNING_KERNEL} on webgl: one program for all the updates it is given. */
 export const batchNormRunningWebGL: tf.KernelFunc = ({ inputs, backend, attrs }) => {
-  const { running, stats } = inputs as Record<'running' | 'stats', tf.TensorInfo>;
+  const ins = inputs as Record<string, tf.TensorInfo>;
+  const running = ins.running!;
+  const stats = runningStatsNames(BN_RUNNING_MAX).filter((k) => ins[k] != null);
   const { row, momentum, scale } = attrs as unknown as BatchNormKernelAttrs;
+  const names = stats.map((_, k) => `s${k}`);
+  const get = (name: string) => `get${name[0]!.toUpperCase()}${name.slice(1)}`;
   return run(
     backend,
     {
-      variableNames: ['r', 's'],
+      variableNames: ['r', ...names],
       outputShape: running.shape,
       customUniforms: [
         { name: 'a', type: 'float' },
@@ -125,10 +154,12 @@ export const batchNormRunningWebGL: tf.KernelFunc = ({ inputs, backend, attrs })
       userCode: `
       void main() {
         int i = getOutputCoords();
-        setOutput(getR(i) * a + getS(${row! === 1 ? 1 : 0}, i) * w);
+        float r = getR(i);
+        ${names.map((n) => `r = r * a + ${get(n)}(${row! === 1 ? 1 : 0}, i) * w;`).join('\n        ')}
+        setOutput(r);
       }`,
     },
-    [running, stats],
+    [running, ...stats.map((k) => ins[k]!)],
     [[1 - momentum!], [momentum! * scale!]],
   );
 };
@@ -159,7 +190,7 @@ export const batchNormGradWebGL: tf.KernelFunc = ({ inputs, backend, attrs }) =>
       void main() {
         int c = getOutputCoords();
         float s = 0.0;
-        ${forEachInChannel(x.shape, 'Dy', `s += ${gAt('v', 'getY(ib, iy, ix, c)')};`)}
+        ${sumOverChannel(x.shape, 'Dy', 's', gAt('v', 'getY(ib, iy, ix, c)'))}
         setOutput(s);
       }`,
     },
@@ -180,7 +211,7 @@ export const batchNormGradWebGL: tf.KernelFunc = ({ inputs, backend, attrs }) =>
         int c = getOutputCoords();
         float mean = getS(0, c);
         float s = 0.0;
-        ${forEachInChannel(x.shape, 'Dy', `s += ${gAt('v', 'getY(ib, iy, ix, c)')} * (getX(ib, iy, ix, c) - mean);`)}
+        ${sumOverChannel(x.shape, 'Dy', 's', `${gAt('v', 'getY(ib, iy, ix, c)')} * (getX(ib, iy, ix, c) - mean)`)}
         setOutput(s * inversesqrt(getS(1, c) + eps));
       }`,
     },

@@ -1,7 +1,7 @@
 /**
  * The loss kernels of src/core/fused-kernels.ts for tfjs-backend-webgl: the loss as one GLSL
- * program (one fragment loops over every element) and its gradient as one elementwise program,
- * instead of ~8 kernels forward and ~10 backward per loss term.
+ * program (one fragment loops over every element, summing row by row) and its gradient as one
+ * elementwise program, instead of ~8 kernels forward and ~10 backward per loss term.
  */
 import { tf } from '../../core/tf.js';
 import { LOSS_KERNEL, type LossKernelAttrs } from '../../core/fused-kernels.js';
@@ -62,17 +62,23 @@ export const lossWebGL: tf.KernelFunc = ({ inputs, backend, attrs }) => {
       ],
       userCode: `
       void main() {
+        // Summed in levels (a row, then an image, then the batch): float32 round-off that grows
+        // with W*C + H + N rather than with the element count.
         float s = 0.0;
         for (int ib = 0; ib < ${N}; ib++) {
+          float image = 0.0;
           for (int iy = 0; iy < ${H}; iy++) {
+            float row = 0.0;
             for (int ix = 0; ix < ${W}; ix++) {
               for (int ic = 0; ic < ${C}; ic++) {
                 float xv = getX(ib, iy, ix, ic);
                 ${a.kind === 'l1' ? 'float yv = getY(ib, iy, ix, ic);' : ''}
-                s += ${term(a.kind)};
+                row += ${term(a.kind)};
               }
             }
+            image += row;
           }
+          s += image;
         }
         setOutput(scale * (s / float(${N * H * W * C})));
       }`,
