@@ -22,6 +22,7 @@ import {
   BN_STATS_KERNEL,
   LOSS_GRAD_KERNEL,
   LOSS_KERNEL,
+  UP_CONV_KERNEL,
 } from '../core/fused-kernels.js';
 import type { TfBackendName } from './types.js';
 
@@ -125,6 +126,12 @@ export const KERNELS: readonly KernelEntry[] = [
     load: async () => (await import('./cpu-kernels/activation.js')).dropoutCpu,
   },
 
+  {
+    backendName: 'cpu',
+    kernelName: UP_CONV_KERNEL,
+    load: async () => (await import('./cpu-kernels/up-conv.js')).upConvCpu,
+  },
+
   // wasm: Adam, BatchNorm and losses on the heap (own SIMD module where loaded, src/backends/wasm-simd);
   // conv kernels on XNNPACK or the own SIMD module (see wasm-kernels/index.ts).
   {
@@ -198,6 +205,13 @@ export const KERNELS: readonly KernelEntry[] = [
     },
   },
 
+  {
+    backendName: 'wasm',
+    kernelName: UP_CONV_KERNEL,
+    load: async () =>
+      (await import('./wasm-kernels/up-conv.js')).upConvWasm as unknown as tf.KernelFunc,
+  },
+
   // webgl: GLSL programs.
   {
     backendName: 'webgl',
@@ -250,6 +264,12 @@ export const KERNELS: readonly KernelEntry[] = [
     load: async () => (await import('./webgl-kernels/activation.js')).dropoutWebGL,
   },
 
+  {
+    backendName: 'webgl',
+    kernelName: UP_CONV_KERNEL,
+    load: async () => (await import('./webgl-kernels/up-conv.js')).upConvWebGL,
+  },
+
   // webgpu: WGSL programs.
   {
     backendName: 'webgpu',
@@ -300,6 +320,11 @@ export const KERNELS: readonly KernelEntry[] = [
     backendName: 'webgpu',
     kernelName: DROPOUT_KERNEL,
     load: async () => (await import('./webgpu-kernels/activation.js')).dropoutWebGPU,
+  },
+  {
+    backendName: 'webgpu',
+    kernelName: UP_CONV_KERNEL,
+    load: async () => (await import('./webgpu-kernels/up-conv.js')).upConvWebGPU,
   },
 ];
 

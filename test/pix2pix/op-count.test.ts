@@ -9,6 +9,7 @@ import {
   DROPOUT_KERNEL,
   LOSS_GRAD_KERNEL,
   LOSS_KERNEL,
+  UP_CONV_KERNEL,
 } from '../../src/core/fused-kernels.js';
 import { Pix2PixModel } from '../../src/pix2pix/model.js';
 import { dropoutShapes } from '../../src/pix2pix/generator.js';
@@ -30,7 +31,10 @@ const STEP_DISPATCH_BOUND = 282;
 // tfjs clones every tensor it saves for backprop (one Identity kernel each): 218 per step before
 // src/pix2pix/tape.ts; the few left come from outside the model's ops.
 const IDENTITY_BOUND = 8;
-const INFER_BOUND = 40;
+// An eval G pass with unchanged weights: BatchNorm folded into the conv weights (once per weight
+// version), one FusedConv2D per down level and one Pix2PixUpConv per up level: 16 kernels (66
+// before the folding; 39 with it but the up level as tfjs ops).
+const INFER_BOUND = 16;
 
 const test = suite('kernels per pix2pix step (UNet-256 topology, batch norm)');
 let model: Pix2PixModel;
@@ -116,6 +120,11 @@ test(`an eval-mode generator pass stays below ${INFER_BOUND} kernels`, async () 
     y.dispose();
   });
   console.log(`# eval G pass: ${count.total} kernels`);
+  const numDowns = model.options.generator.numDowns;
+  assert.is(count.byKernel.find(([n]) => n === 'FusedConv2D')?.[1], numDowns);
+  assert.is(count.byKernel.find(([n]) => n === UP_CONV_KERNEL)?.[1], numDowns);
+  // No fold recomputed on a pass whose weights did not change.
+  assert.not.ok(count.byKernel.some(([n]) => n === 'Multiply' || n === 'Rsqrt'), 'a fold ran again');
   assert.ok(
     count.total <= INFER_BOUND,
     `${count.total} kernels > ${INFER_BOUND}:\n${formatKernelCount(count)}`,
