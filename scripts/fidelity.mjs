@@ -217,7 +217,8 @@ rows.splice(0, rows.length, ...rows.filter((r) => r.kind !== 'checks'));
 // --checks: also the forward and loss checks (relative error against float64).
 if (args.includes('--checks'))
   for (const r of checkRows)
-    for (const c of r.checks) console.log(`${r.size} ${r.backend} ${c.name}: ${c.error.toExponential(2)}`);
+    for (const c of r.checks)
+      console.log(`${r.size} ${r.backend} ${c.name}: ${c.error.toExponential(2)}`);
 if (args.includes('--json')) for (const r of rows) console.log(JSON.stringify(r));
 else if (args.includes('--per-tensor'))
   for (const r of rows)

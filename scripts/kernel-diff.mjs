@@ -19,7 +19,9 @@ const args = process.argv.slice(2);
 const opt = (name, def) => (args.includes('--' + name) ? args[args.indexOf('--' + name) + 1] : def);
 const dir = resolve(args[0] ?? '');
 if (!args[0] || !dir.startsWith(ROOT)) {
-  console.error('usage: node scripts/kernel-diff.mjs <golden folder under the repo> [--a webgl] [--b wasm] [--min 1e-5]');
+  console.error(
+    'usage: node scripts/kernel-diff.mjs <golden folder under the repo> [--a webgl] [--b wasm] [--min 1e-5]',
+  );
   process.exit(2);
 }
 const min = Number(opt('min', '0'));
@@ -39,8 +41,16 @@ const server = createServer(async (req, res) => {
   const file = path === '/' ? null : join(ROOT, path);
   if (file && !file.startsWith(ROOT)) return res.writeHead(403).end();
   try {
-    const body = file ? await readFile(file) : '<script type="module" src="/.tmp/kernel-diff/page.js"></script>';
-    const type = !file ? 'text/html' : file.endsWith('.js') ? 'text/javascript' : file.endsWith('.wasm') ? 'application/wasm' : 'application/octet-stream';
+    const body = file
+      ? await readFile(file)
+      : '<script type="module" src="/.tmp/kernel-diff/page.js"></script>';
+    const type = !file
+      ? 'text/html'
+      : file.endsWith('.js')
+        ? 'text/javascript'
+        : file.endsWith('.wasm')
+          ? 'application/wasm'
+          : 'application/octet-stream';
     res.writeHead(200, { 'content-type': type }).end(body);
   } catch {
     res.writeHead(404).end();
@@ -48,7 +58,11 @@ const server = createServer(async (req, res) => {
 });
 await new Promise((r) => server.listen(0, '127.0.0.1', r));
 const { chromium } = await import('playwright-core');
-const browser = await chromium.launch({ executablePath: findChromium(), headless: true, args: CHROMIUM_ARGS });
+const browser = await chromium.launch({
+  executablePath: findChromium(),
+  headless: true,
+  args: CHROMIUM_ARGS,
+});
 try {
   const page = await browser.newPage();
   page.setDefaultTimeout(0);
@@ -60,16 +74,25 @@ try {
       else if (t.startsWith('KDIFF ')) {
         const line = t.slice(6);
         // With --min, only kernels whose largest difference reaches it (and the summary lines).
-        const diffs = [...line.matchAll(/: ([\d.e+-]+)|, ([\d.e+-]+)/g)].map((x) => Number(x[1] ?? x[2]));
-        if (!min || /^\D/.test(line) || /sign flips/.test(line) || Math.max(0, ...diffs) >= min) console.log(line);
+        const diffs = [...line.matchAll(/: ([\d.e+-]+)|, ([\d.e+-]+)/g)].map((x) =>
+          Number(x[1] ?? x[2]),
+        );
+        if (!min || /^\D/.test(line) || /sign flips/.test(line) || Math.max(0, ...diffs) >= min)
+          console.log(line);
       }
     });
     page.on('pageerror', fail);
     page.on('crash', () => fail(new Error('the page crashed')));
     page.on('requestfailed', (r) => fail(new Error('request failed: ' + r.url())));
-    page.on('response', (r) => { if (r.status() >= 400) fail(new Error('HTTP ' + r.status() + ' for ' + r.url())); });
+    page.on('response', (r) => {
+      if (r.status() >= 400) fail(new Error('HTTP ' + r.status() + ' for ' + r.url()));
+    });
   });
-  const q = new URLSearchParams({ dir: relative(ROOT, dir), a: opt('a', 'webgl'), b: opt('b', 'wasm') });
+  const q = new URLSearchParams({
+    dir: relative(ROOT, dir),
+    a: opt('a', 'webgl'),
+    b: opt('b', 'wasm'),
+  });
   await page.goto(`http://127.0.0.1:${server.address().port}/?${q}`);
   await done;
 } finally {

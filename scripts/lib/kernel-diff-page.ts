@@ -74,7 +74,9 @@ function wrap(backendName: string): void {
         const diffs = outs.map((o, j) =>
           o.length ? relL2(o, r.outs[j]!).toExponential(2) + flips(r.outs[j]!, o) : '-',
         );
-        emit(`${i} ${k.kernelName} ${ins} -> ${list.map((o) => `[${o.shape}]`).join(',')}: ${diffs.join(', ')}`);
+        emit(
+          `${i} ${k.kernelName} ${ins} -> ${list.map((o) => `[${o.shape}]`).join(',')}: ${diffs.join(', ')}`,
+        );
         r.outs = [];
         return out;
       },

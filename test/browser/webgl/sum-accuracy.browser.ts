@@ -68,11 +68,9 @@ test('the BatchNorm gradient sums (dgamma, dbeta) are float64-accurate', async (
   const dy = channels(3, DY_MEANS, DY_STDS);
   const gamma = tf.ones([SHAPE[3]]);
   const stats = tf.engine().runKernel(BN_STATS_KERNEL, { x }) as tf.Tensor;
-  const outs = tf.engine().runKernel(
-    BN_GRAD_KERNEL,
-    { dy, x, stats, gamma },
-    { epsilon: 1e-5 },
-  ) as tf.Tensor[];
+  const outs = tf
+    .engine()
+    .runKernel(BN_GRAD_KERNEL, { dy, x, stats, gamma }, { epsilon: 1e-5 }) as tf.Tensor[];
   const xs = (await x.data()) as Float32Array;
   const dys = (await dy.data()) as Float32Array;
   const st = (await stats.data()) as Float32Array;
@@ -90,10 +88,7 @@ test('the BatchNorm gradient sums (dgamma, dbeta) are float64-accurate', async (
   let worstGamma = 0;
   for (let c = 0; c < C; c++) {
     worstBeta = Math.max(worstBeta, Math.abs(dbeta[c]! - refBeta[c]!) / Math.abs(refBeta[c]!));
-    worstGamma = Math.max(
-      worstGamma,
-      Math.abs(dgamma[c]! - refGamma[c]!) / Math.abs(refGamma[c]!),
-    );
+    worstGamma = Math.max(worstGamma, Math.abs(dgamma[c]! - refGamma[c]!) / Math.abs(refGamma[c]!));
   }
   measure('dbeta relative error, worst channel', worstBeta.toExponential(2));
   measure('dgamma relative error, worst channel', worstGamma.toExponential(2));
@@ -106,11 +101,9 @@ test('the L1 loss over a 256x256x3 image is float64-accurate', async () => {
   const shape: [number, number, number, number] = [1, 256, 256, 3];
   const x = tf.randomUniform(shape, -1, 1, 'float32', 4);
   const y = tf.randomUniform(shape, -1, 1, 'float32', 5);
-  const loss = tf.engine().runKernel(
-    LOSS_KERNEL,
-    { x, y },
-    { kind: 'l1', target: 0, scale: 1 },
-  ) as tf.Tensor;
+  const loss = tf
+    .engine()
+    .runKernel(LOSS_KERNEL, { x, y }, { kind: 'l1', target: 0, scale: 1 }) as tf.Tensor;
   const xs = (await x.data()) as Float32Array;
   const ys = (await y.data()) as Float32Array;
   const got = (await loss.data())[0]!;
