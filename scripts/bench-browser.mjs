@@ -191,6 +191,8 @@ const MIME = {
 const roots = [
   ['/page/', outdir + sep],
   ['/tfwasm/', join(root, 'node_modules/@tensorflow/tfjs-backend-wasm/dist') + sep],
+  // The threaded binary's glue, which its pthread workers import (not in the package's dist/).
+  ['/tfwasm/', join(root, 'node_modules/@tensorflow/tfjs-backend-wasm/wasm-out') + sep],
   ['/ort/', join(root, 'node_modules/onnxruntime-web/dist') + sep],
 ];
 const server = createServer((req, res) => {
@@ -204,7 +206,7 @@ const server = createServer((req, res) => {
   for (const [prefix, folder] of roots) {
     if (!path.startsWith(prefix)) continue;
     const file = normalize(join(folder, path.slice(prefix.length)));
-    if (!file.startsWith(folder) || !existsSync(file) || !statSync(file).isFile()) break;
+    if (!file.startsWith(folder) || !existsSync(file) || !statSync(file).isFile()) continue;
     res.writeHead(200, {
       ...headers,
       'Content-Type': MIME[extname(file)] ?? 'application/octet-stream',
