@@ -2,6 +2,7 @@
 // The ort-node engine against the tfjs wasm backend, both through createPix2Pix (the library as a
 // user calls it: image conversion, pad/crop and read-back included), interleaved in one process per
 // thread count (tfjs-backend-wasm fixes its thread count per process).
+// Wall ms (median and min) and the process's CPU ms (median) per call.
 // Usage: node scripts/bench-ort-engine.mjs [--threads 1,2] [--reps 7] [--size 256] [--ngf 64]
 // Needs `npm run build` (imports dist/index.node.js).
 import { spawnSync } from 'node:child_process';
@@ -43,13 +44,22 @@ if (values.child) {
     ['wasm', wasm],
   ];
   const times = { 'ort-node': [], wasm: [] };
+  // CPU ms of the process (user + system, all threads): less sensitive than wall time to other
+  // processes on a shared machine (each thread pool's spinning counts too).
+  const cpus = { 'ort-node': [], wasm: [] };
+  const cpuMs = () => {
+    const u = process.cpuUsage();
+    return (u.user + u.system) / 1000;
+  };
   for (const [, p] of cases) await p.translate(img); // warm-up
   for (let r = 0; r < reps; r++) {
     for (const [name, p] of cases) {
       await new Promise((res) => setTimeout(res, 100)); // let a spinning thread pool settle
+      const c0 = cpuMs();
       const t0 = performance.now();
       await p.translate(img);
       times[name].push(performance.now() - t0);
+      cpus[name].push(cpuMs() - c0);
     }
   }
   const med = (a) => [...a].sort((x, y) => x - y)[a.length >> 1];
@@ -59,6 +69,8 @@ if (values.child) {
     wasm: med(times.wasm),
     ortMin: Math.min(...times['ort-node']),
     wasmMin: Math.min(...times.wasm),
+    ortCpu: med(cpus['ort-node']),
+    wasmCpu: med(cpus.wasm),
     info: { ort: ort.backendInfo.reason, wasm: wasm.backendInfo.reason },
   };
   await ort.dispose();
@@ -75,8 +87,10 @@ console.log(
     .map((x) => x.toFixed(2))
     .join(' ')}`,
 );
-console.log('| threads | ort-node ms | wasm ms | wasm / ort-node |');
-console.log('|---|---|---|---|');
+console.log(
+  '| threads | ort-node ms | wasm ms | wasm / ort-node | ort-node CPU ms | wasm CPU ms | CPU ratio |',
+);
+console.log('|---|---|---|---|---|---|---|');
 for (const t of values.threads.split(',').map(Number)) {
   const r = spawnSync(
     process.execPath,
@@ -102,7 +116,7 @@ for (const t of values.threads.split(',').map(Number)) {
     process.exit(1);
   }
   console.log(
-    `| ${t} | ${j.ort.toFixed(0)} (${j.ortMin.toFixed(0)}) | ${j.wasm.toFixed(0)} (${j.wasmMin.toFixed(0)}) | ${(j.wasm / j.ort).toFixed(2)}x |`,
+    `| ${t} | ${j.ort.toFixed(0)} (${j.ortMin.toFixed(0)}) | ${j.wasm.toFixed(0)} (${j.wasmMin.toFixed(0)}) | ${(j.wasm / j.ort).toFixed(2)}x | ${j.ortCpu.toFixed(0)} | ${j.wasmCpu.toFixed(0)} | ${(j.wasmCpu / j.ortCpu).toFixed(2)}x |`,
   );
   console.error(`#   ${t} thread(s): ort-node: ${j.info.ort}\n#   wasm: ${j.info.wasm}`);
 }

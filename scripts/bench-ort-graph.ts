@@ -26,6 +26,7 @@ const { values } = parseArgs({
     variants: { type: 'string', default: 'base,fold,subpixel' },
     ops: { type: 'boolean', default: false },
     profile: { type: 'boolean', default: false },
+    nodes: { type: 'boolean', default: false },
   },
 });
 const threads = Number(values.threads);
@@ -229,13 +230,19 @@ if (values.profile) {
     }[];
     rmSync(f, { force: true });
     const byOp = new Map<string, number>();
+    const byNode = new Map<string, number>();
     let total = 0;
     for (const e of events) {
       if (e.cat !== 'Node' || !e.name.endsWith('_kernel_time')) continue;
       const op = e.args?.op_name ?? '?';
       byOp.set(op, (byOp.get(op) ?? 0) + e.dur / 3000);
+      const key = `${e.name.replace(/_kernel_time$/, '')} (${op} -> ${JSON.stringify(e.args?.output_type_shape ?? '')})`;
+      byNode.set(key, (byNode.get(key) ?? 0) + e.dur / 3000);
       total += e.dur / 3000;
     }
+    if (values.nodes)
+      for (const [k, ms] of [...byNode].sort((a, b) => b[1] - a[1]).slice(0, 40))
+        console.log(`#   ${ms.toFixed(2)} ms ${k}`);
     console.log(
       `# profile ${n}: ${total.toFixed(1)} ms per run in kernels: ${[...byOp]
         .sort((a, b) => b[1] - a[1])

@@ -15,12 +15,14 @@ import {
   ACT_GRAD_KERNEL,
   ADAM_KERNEL,
   CONCAT_ACT_KERNEL,
+  DROPOUT_KERNEL,
   BN_APPLY_KERNEL,
   BN_GRAD_KERNEL,
   BN_RUNNING_KERNEL,
   BN_STATS_KERNEL,
   LOSS_GRAD_KERNEL,
   LOSS_KERNEL,
+  UP_CONV_KERNEL,
 } from '../core/fused-kernels.js';
 import type { TfBackendName } from './types.js';
 
@@ -118,6 +120,17 @@ export const KERNELS: readonly KernelEntry[] = [
     kernelName: CONCAT_ACT_KERNEL,
     load: async () => (await import('./cpu-kernels/activation.js')).concatActCpu,
   },
+  {
+    backendName: 'cpu',
+    kernelName: DROPOUT_KERNEL,
+    load: async () => (await import('./cpu-kernels/activation.js')).dropoutCpu,
+  },
+
+  {
+    backendName: 'cpu',
+    kernelName: UP_CONV_KERNEL,
+    load: async () => (await import('./cpu-kernels/up-conv.js')).upConvCpu,
+  },
 
   // wasm: Adam, BatchNorm and losses on the heap (own SIMD module where loaded, src/backends/wasm-simd);
   // conv kernels on XNNPACK or the own SIMD module (see wasm-kernels/index.ts).
@@ -192,6 +205,13 @@ export const KERNELS: readonly KernelEntry[] = [
     },
   },
 
+  {
+    backendName: 'wasm',
+    kernelName: UP_CONV_KERNEL,
+    load: async () =>
+      (await import('./wasm-kernels/up-conv.js')).upConvWasm as unknown as tf.KernelFunc,
+  },
+
   // webgl: GLSL programs.
   {
     backendName: 'webgl',
@@ -237,6 +257,17 @@ export const KERNELS: readonly KernelEntry[] = [
     backendName: 'webgl',
     kernelName: CONCAT_ACT_KERNEL,
     load: async () => (await import('./webgl-kernels/activation.js')).concatActWebGL,
+  },
+  {
+    backendName: 'webgl',
+    kernelName: DROPOUT_KERNEL,
+    load: async () => (await import('./webgl-kernels/activation.js')).dropoutWebGL,
+  },
+
+  {
+    backendName: 'webgl',
+    kernelName: UP_CONV_KERNEL,
+    load: async () => (await import('./webgl-kernels/up-conv.js')).upConvWebGL,
   },
 
   // webgpu: WGSL programs.
@@ -284,6 +315,16 @@ export const KERNELS: readonly KernelEntry[] = [
     backendName: 'webgpu',
     kernelName: CONCAT_ACT_KERNEL,
     load: async () => (await import('./webgpu-kernels/activation.js')).concatActWebGPU,
+  },
+  {
+    backendName: 'webgpu',
+    kernelName: DROPOUT_KERNEL,
+    load: async () => (await import('./webgpu-kernels/activation.js')).dropoutWebGPU,
+  },
+  {
+    backendName: 'webgpu',
+    kernelName: UP_CONV_KERNEL,
+    load: async () => (await import('./webgpu-kernels/up-conv.js')).upConvWebGPU,
   },
 ];
 

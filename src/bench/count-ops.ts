@@ -30,8 +30,13 @@ export interface OpCounts {
   what: string;
   /** Kernels of one steady-state training step. */
   step: KernelCount;
-  /** Kernels of one eval-mode generator pass. */
+  /** Kernels of one eval-mode generator pass with unchanged weights (inference loops). */
   infer: KernelCount;
+  /**
+   * Kernels of the first eval pass after a weight change (here: after a training step), which
+   * also folds each BatchNorm into its conv's weights (once per weight version).
+   */
+  inferFirst: KernelCount;
 }
 
 /**
@@ -56,15 +61,18 @@ export async function countOps(options: CountOpsOptions = {}): Promise<OpCounts>
   try {
     await model.trainStep(a, b); // warm-up: first-use allocations are not part of a steady step
     const step = (await countKernels(() => model.trainStep(a, b))).count;
-    const infer = (
-      await countKernels(async () => {
-        const y = model.generate(a);
-        await y.data();
-        y.dispose();
-      })
-    ).count;
+    const evalPass = async () =>
+      (
+        await countKernels(async () => {
+          const y = model.generate(a);
+          await y.data();
+          y.dispose();
+        })
+      ).count;
+    const inferFirst = await evalPass();
+    const infer = await evalPass();
     const what = `UNet numDowns ${numDowns} ngf ${ngf}, PatchGAN nLayers 3 ndf ${ngf}, norm ${norm}, ${size}x${size}, batch 1, backend ${info.name}`;
-    return { what, step, infer };
+    return { what, step, infer, inferFirst };
   } finally {
     tf.dispose([a, b]);
     model.dispose();
@@ -80,7 +88,7 @@ export async function countOps(options: CountOpsOptions = {}): Promise<OpCounts>
  * ```
  */
 export function formatOpCounts(c: OpCounts, top = 40): string {
-  const text = `kernels per training step (${c.what}):\n${formatKernelCount(c.step, top)}\n\nkernels per eval-mode generator pass:\n${formatKernelCount(c.infer, 10)}`;
+  const text = `kernels per training step (${c.what}):\n${formatKernelCount(c.step, top)}\n\nkernels per eval-mode generator pass (weights unchanged since the last pass):\n${formatKernelCount(c.infer, 10)}\n(the first pass after a weight change also folds BatchNorm into the conv weights: ${c.inferFirst.total} kernels${c.inferFirst.programs == null ? '' : `, ${c.inferFirst.programs} programs`})`;
   if (c.step.programs == null) return text;
   const list = (k: KernelCount) => k.byProgram.map(([n, count]) => `${n} ${count}`).join(', ');
   return `${text}\n\nGPU programs per training step: ${c.step.programs} (${list(c.step)})\nGPU programs per eval G pass: ${c.infer.programs} (${list(c.infer)})`;

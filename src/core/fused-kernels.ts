@@ -70,9 +70,19 @@ export const BN_GRAD_KERNEL = 'Pix2PixBatchNormGrad';
 /**
  * A running-statistics update: `running * (1 - momentum) + stats[row] * (momentum * scale)`
  * (PyTorch's rule; `scale` is the unbiasing factor `n / (n - 1)` for the variance, 1 for the mean).
- * Inputs `{ running, stats }`; output like `running`.
+ * Inputs `{ running, stats }`, and optionally `stats1`, `stats2`, ... (up to {@link BN_RUNNING_MAX}
+ * in all): the updates of several forwards of one layer applied in that order in one kernel, each
+ * result rounded to float32 as a kernel per update would. Output like `running`.
  */
 export const BN_RUNNING_KERNEL = 'Pix2PixBatchNormRunning';
+
+/** Statistics inputs of one {@link BN_RUNNING_KERNEL} call at most. */
+export const BN_RUNNING_MAX = 4;
+
+/** The input names of {@link BN_RUNNING_KERNEL}'s statistics, in order of application. */
+export function runningStatsNames(count: number): string[] {
+  return Array.from({ length: count }, (_, k) => (k === 0 ? 'stats' : `stats${k}`));
+}
 
 /**
  * Attributes of the BatchNorm kernels ({@link BN_APPLY_KERNEL}, {@link BN_GRAD_KERNEL}: `epsilon`;
@@ -163,6 +173,24 @@ export type ActKernelAttrs = {
 
 /** The activation kernels, all of which a backend registers for the model to use them. */
 export const ACTIVATION_KERNELS = [ACT_GRAD_KERNEL, CONCAT_ACT_KERNEL] as const;
+
+/**
+ * Dropout from uniform draws, as one elementwise kernel: `x * (u > threshold ? scale : 0)`, the
+ * product `x * mask` with the mask `step(u - threshold) * scale` that the op chain
+ * (Sub, Step, Multiply) builds first; the backward is the same kernel on `dy`. Inputs `{ x, u }`
+ * (float32, one shape); output like `x`.
+ */
+export const DROPOUT_KERNEL = 'Pix2PixDropout';
+
+/**
+ * Attributes of {@link DROPOUT_KERNEL}.
+ *
+ * @example
+ * ```ts
+ * const attrs: DropoutKernelAttrs = { threshold: 0.5, scale: 2 };
+ * ```
+ */
+export type DropoutKernelAttrs = { threshold: number; scale: number };
 
 /**
  * The up half of an eval-mode U-Net level as one kernel: a PyTorch `ConvTranspose2d(k=4, s=2, p=1)`

@@ -20,6 +20,7 @@ import {
   tanh,
   concatChannels,
   maskMul,
+  dropout,
   type ForwardContext,
 } from './layers.js';
 import type { ParamSpec, ParamStore } from './params.js';
@@ -145,7 +146,7 @@ export function generatorForward(
     let u = convT(store, `${p}.${L.idx.up}`, s, L.outerC, appliedBias(bias, true, g.norm));
     u = norm(store, `${p}.${L.idx.upNorm}`, u, g.norm, ctx);
     const mask = L.dropout ? ctx.dropoutMasks?.get(dropoutKey(L)) : undefined;
-    if (mask) u = maskMul(u, mask);
+    if (mask) u = ctx.dropoutUniforms ? dropout(u, mask) : maskMul(u, mask);
     return concatChannels(a, u, 0);
   };
   return block(0, x);

@@ -10,12 +10,16 @@ import {
   ACTIVATION_KERNELS,
   ACT_GRAD_KERNEL,
   CONCAT_ACT_KERNEL,
+  DROPOUT_KERNEL,
   type ActKernelAttrs,
+  type DropoutKernelAttrs,
   BATCH_NORM_KERNELS,
   BN_APPLY_KERNEL,
   BN_GRAD_KERNEL,
   BN_RUNNING_KERNEL,
+  BN_RUNNING_MAX,
   BN_STATS_KERNEL,
+  runningStatsNames,
   type BatchNormKernelAttrs,
 } from '../core/fused-kernels.js';
 import { tapeOp } from './tape.js';
@@ -32,12 +36,54 @@ export interface ForwardContext {
   updateStats: boolean;
   /** Dropout masks (already scaled by 1/(1-p)) by layer key; absent = dropout off. */
   dropoutMasks?: Map<string, Tensor>;
+  /** `dropoutMasks` holds uniform draws `u` for {@link dropout}, not masks. */
+  dropoutUniforms?: boolean;
+  /**
+   * Where given (and the backend has the fused BatchNorm kernels), `updateStats` collects each
+   * layer's batch statistics here instead of updating the running statistics at once;
+   * {@link applyDeferredStats} applies them later, all forwards of a layer in one kernel per buffer.
+   */
+  deferredStats?: DeferredStats;
   /**
    * Eval mode only: `false` runs the layer-by-layer graph instead of the folded inference path
    * (generator.ts `generatorForwardEval`); for parity tests and before/after counts.
    * @defaultValue true
    */
   fold?: boolean;
+}
+
+/** Batch statistics of BatchNorm layers waiting for their running update, by layer prefix. */
+export type DeferredStats = Map<string, { stats: Tensor[]; unbias: number }>;
+
+/**
+ * Applies the running-statistics updates that `deferredStats` collected, in the order of the
+ * forwards, one {@link BN_RUNNING_KERNEL} per running buffer and layer (up to
+ * {@link BN_RUNNING_MAX} forwards a call), and disposes the statistics: the values PyTorch's
+ * update after each forward gives. The D update and the G update's D pass use it: D's three
+ * train-mode forwards a step update each BatchNorm layer with 2 programs instead of 6.
+ */
+export function applyDeferredStats(store: ParamStore, deferred: DeferredStats): void {
+  for (const [prefix, { stats, unbias }] of deferred) {
+    tf.tidy(() => {
+      for (let i = 0; i < stats.length; i += BN_RUNNING_MAX) {
+        const chunk = stats.slice(i, i + BN_RUNNING_MAX);
+        const inputs: tf.NamedTensorMap = {};
+        runningStatsNames(chunk.length).forEach((k, j) => (inputs[k] = chunk[j]!));
+        for (const [key, row, scale] of [
+          ['running_mean', 0, 1],
+          ['running_var', 1, unbias],
+        ] as const) {
+          const running = store.get(`${prefix}.${key}`);
+          const attrs: BatchNormKernelAttrs = { row, momentum: BN_MOMENTUM, scale };
+          running.assign(
+            tf.engine().runKernel(BN_RUNNING_KERNEL, { running, ...inputs }, attrs) as Tensor,
+          );
+        }
+      }
+    });
+    tf.dispose(stats);
+  }
+  deferred.clear();
 }
 
 /** A k4 convolution with PyTorch padding `pad` (explicit, symmetric). */
@@ -198,6 +244,19 @@ export function concatChannels(a: Tensor4D, b: Tensor4D, slope?: number): Tensor
   return slope === undefined ? y : activation(y, slope);
 }
 
+/**
+ * Dropout through the backend's {@link DROPOUT_KERNEL} from uniform draws `u` (constant): `x * 2`
+ * where `u > 0.5`, else 0, as `maskMul(x, step(u - 0.5) * 2)`; one kernel each way.
+ */
+export function dropout(x: Tensor4D, u: Tensor): Tensor4D {
+  const attrs: DropoutKernelAttrs = { threshold: 0.5, scale: 2 };
+  const run = (t: Tensor, us: Tensor) =>
+    tf.engine().runKernel(DROPOUT_KERNEL, { x: t, u: us }, attrs) as Tensor;
+  return tapeOp({ x }, () => run(x, u), (dy, [us]) => ({ x: () => run(dy, us!) }), {
+    tensors: [u],
+  }) as Tensor4D;
+}
+
 /** `x * mask` for a constant mask (dropout): the gradient is `dy * mask`. */
 export function maskMul(x: Tensor4D, mask: Tensor): Tensor4D {
   return tapeOp(
@@ -239,7 +298,15 @@ export function norm(
     // The backend's own BatchNorm kernels: statistics, normalisation and each running update in
     // one kernel apiece (a GPU backend pays a fixed cost per kernel); the same arithmetic.
     const { y, stats } = batchNormTrainFused(x, gamma, beta, slope);
-    if (ctx.updateStats) {
+    const deferred = ctx.deferredStats;
+    if (ctx.updateStats && deferred) {
+      const entry = deferred.get(prefix);
+      if (entry && entry.unbias !== unbias)
+        throw new Error(`internal: deferred statistics of ${prefix} from inputs of two sizes`);
+      if (entry) entry.stats.push(tf.keep(stats));
+      else deferred.set(prefix, { stats: [tf.keep(stats)], unbias });
+      store.counters.set(prefix, (store.counters.get(prefix) ?? 0) + 1);
+    } else if (ctx.updateStats) {
       const run = (running: Tensor, row: number, scale: number): Tensor => {
         const attrs: BatchNormKernelAttrs = { row, momentum: BN_MOMENTUM, scale };
         return tf.engine().runKernel(BN_RUNNING_KERNEL, { running, stats }, attrs) as Tensor;

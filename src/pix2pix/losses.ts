@@ -52,14 +52,19 @@ export function bceWithLogits(x: Tensor, target: 0 | 1): Scalar {
   return tf.mean(tf.add(lin, tf.log1p(tf.exp(tf.neg(tf.abs(x)))))) as Scalar;
 }
 
-/** The GAN loss of predictions against real (1) or fake (0). */
-export function ganLoss(pred: Tensor, real: boolean, mode: GanMode): Scalar {
-  if (mode === 'lsgan') {
-    if (pred.rank === 4 && hasFusedLoss())
-      return fusedLoss({ kind: 'mse', target: real ? 1 : 0, scale: 1 }, pred);
-    return tf.mean(tf.square(tf.sub(pred, real ? 1 : 0))) as Scalar;
-  }
-  return bceWithLogits(pred, real ? 1 : 0);
+/**
+ * The GAN loss of predictions against real (1) or fake (0), times `scale` (in the fused loss
+ * kernel where the backend has it: the D loss's halves cost no Multiply kernels either way).
+ */
+export function ganLoss(pred: Tensor, real: boolean, mode: GanMode, scale = 1): Scalar {
+  const target = real ? 1 : 0;
+  if (pred.rank === 4 && hasFusedLoss())
+    return fusedLoss({ kind: mode === 'lsgan' ? 'mse' : 'bce', target, scale }, pred);
+  const loss =
+    mode === 'lsgan'
+      ? (tf.mean(tf.square(tf.sub(pred, target))) as Scalar)
+      : bceWithLogits(pred, target);
+  return scale === 1 ? loss : tf.mul(loss, scale);
 }
 
 /**

@@ -14,12 +14,18 @@ import {
   type ResolvedModelOptions,
   type InferenceMode,
 } from './config.js';
+import { DROPOUT_KERNEL } from '../core/fused-kernels.js';
 import { generatorSpecs, generatorForward, dropoutShapes } from './generator.js';
 import { discriminatorSpecs, discriminatorForward } from './discriminator.js';
 import { ParamStore, tfToTorch } from './params.js';
 import { Adam } from './adam.js';
 import { ganLoss, l1 } from './losses.js';
-import { concatChannels, type ForwardContext } from './layers.js';
+import {
+  applyDeferredStats,
+  concatChannels,
+  type DeferredStats,
+  type ForwardContext,
+} from './layers.js';
 import { holdForBackward, outsideTape } from './tape.js';
 import { exportStateDict, importStateDict, type LoadOptions } from './state-dict.js';
 
@@ -100,39 +106,47 @@ export class Pix2PixModel {
     }
   }
 
-  /** Builds dropout masks (0 or 2, i.e. p = 0.5 scaled by 1/(1-p)) for a batch; empty when dropout is off. */
-  private dropoutMasks(n: number, h: number, w: number): Map<string, Tensor> {
+  /**
+   * Builds dropout masks (0 or 2, i.e. p = 0.5 scaled by 1/(1-p)) for a batch; empty when dropout
+   * is off. Where the backend has the fused dropout kernel, the uniform draws the masks come from
+   * instead (`uniforms` true): the kernel applies `u > 0.5 ? 2 : 0` itself, sparing the Sub, Step
+   * and Multiply programs of each mask.
+   */
+  private dropoutMasks(
+    n: number,
+    h: number,
+    w: number,
+  ): { masks: Map<string, Tensor>; uniforms: boolean } {
     const masks = new Map<string, Tensor>();
-    if (!this.options.generator.dropout) return masks;
-    if (this.dropoutMaskSource) return this.dropoutMaskSource(n, h, w);
+    if (!this.options.generator.dropout) return { masks, uniforms: false };
+    if (this.dropoutMaskSource) return { masks: this.dropoutMaskSource(n, h, w), uniforms: false };
+    const uniforms = tf.getKernel(DROPOUT_KERNEL, tf.getBackend()) != null;
     const seedBase = this.options.seed * 1_000_003 + this.dropoutCounter++ * 101;
     let i = 0;
     for (const [key, shape] of dropoutShapes(this.options.generator, n, h, w)) {
       masks.set(
         key,
-        tf.tidy(() =>
-          tf.mul(tf.step(tf.sub(tf.randomUniform(shape, 0, 1, 'float32', seedBase + i++), 0.5)), 2),
-        ),
+        tf.tidy(() => {
+          const u = tf.randomUniform(shape, 0, 1, 'float32', seedBase + i++);
+          return uniforms ? u : tf.mul(tf.step(tf.sub(u, 0.5)), 2);
+        }),
       );
     }
-    return masks;
+    return { masks, uniforms };
   }
 
-  /**
-   * Runs the generator. `mode` `eval` (default) uses BatchNorm running statistics and no dropout;
-   * `paper` uses batch statistics with dropout, as the reference's test script. Statistics are
-   * never updated here. Returns a new tensor the caller owns.
-   */
   generate(x: Tensor4D, mode: InferenceMode = 'eval'): Tensor4D {
     this.check();
     this.checkInput(x);
-    const masks =
+    const drawn =
       mode === 'paper' ? this.dropoutMasks(x.shape[0], x.shape[1], x.shape[2]) : undefined;
+    const masks = drawn?.masks;
     try {
       const ctx: ForwardContext = {
         batchStats: mode === 'paper',
         updateStats: false,
         dropoutMasks: masks,
+        dropoutUniforms: drawn?.uniforms,
       };
       return tf.tidy(() => generatorForward(this.G, this.options.generator, x, ctx));
     } finally {
@@ -144,13 +158,14 @@ export class Pix2PixModel {
   generateTrain(x: Tensor4D): Tensor4D {
     this.check();
     this.checkInput(x);
-    const masks = this.dropoutMasks(x.shape[0], x.shape[1], x.shape[2]);
+    const { masks, uniforms } = this.dropoutMasks(x.shape[0], x.shape[1], x.shape[2]);
     try {
       return tf.tidy(() =>
         generatorForward(this.G, this.options.generator, x, {
           batchStats: true,
           updateStats: true,
           dropoutMasks: masks,
+          dropoutUniforms: uniforms,
         }),
       );
     } finally {
@@ -195,9 +210,17 @@ export class Pix2PixModel {
     // The step changes every weight: folded copies would only hold memory until the next eval.
     this.G.dropDerived();
     const [n, h, w] = realA.shape;
-    const masks = this.dropoutMasks(n, h, w);
-    const trainCtx: ForwardContext = { batchStats: true, updateStats: true, dropoutMasks: masks };
+    const { masks, uniforms } = this.dropoutMasks(n, h, w);
+    const trainCtx: ForwardContext = {
+      batchStats: true,
+      updateStats: true,
+      dropoutMasks: masks,
+      dropoutUniforms: uniforms,
+    };
     const kept: Tensor[] = [];
+    // D's three train-mode forwards update its running statistics at the end of the step, all
+    // three updates of a layer in one kernel per buffer (D's forwards use batch statistics).
+    const deferredStats: DeferredStats = new Map();
     try {
       // One G forward per step, as the reference: the G gradient computation records G's forward
       // once, runs the whole D update inside it with G's tape paused (a gradient computation of
@@ -205,6 +228,7 @@ export class Pix2PixModel {
       // forward recomputed after the D update cost a train-mode G forward of GPU programs a step.
       const dVars = this.D.trainable();
       const gVars = this.G.trainable();
+      const dCtx: ForwardContext = { ...trainCtx, deferredStats };
       const dParts: Tensor[] = [];
       const gParts: Tensor[] = [];
       let dGrads: Tensor[] = [];
@@ -214,17 +238,19 @@ export class Pix2PixModel {
           // D update on the fake, outside G's tape (PyTorch's `fake.detach()`).
           outsideTape(() => {
             const dRes = tf.variableGrads(() => {
-              const predFake = discriminatorForward(this.D, d, concatChannels(realA, f), trainCtx);
-              const lossFake = ganLoss(predFake, false, t.ganMode);
+              const predFake = discriminatorForward(this.D, d, concatChannels(realA, f), dCtx);
+              // 0.5 * (fake + real) as the sum of halves, each scaled inside its loss kernel:
+              // equal (a power-of-two scale is exact), without a Multiply each way.
+              const lossFake = ganLoss(predFake, false, t.ganMode, 0.5);
               const predReal = discriminatorForward(
                 this.D,
                 d,
                 concatChannels(realA, realB),
-                trainCtx,
+                dCtx,
               );
-              const lossReal = ganLoss(predReal, true, t.ganMode);
+              const lossReal = ganLoss(predReal, true, t.ganMode, 0.5);
               dParts.push(tf.keep(lossFake), tf.keep(lossReal));
-              return tf.mul(tf.add(lossFake, lossReal), 0.5);
+              return tf.add(lossFake, lossReal);
             }, dVars);
             kept.push(tf.keep(dRes.value));
             dGrads = orderedGrads(dRes.grads, dVars).map((x) => tf.keep(x));
@@ -235,7 +261,7 @@ export class Pix2PixModel {
             }
           });
           // G update through the updated D.
-          const pred = discriminatorForward(this.D, d, concatChannels(realA, f), trainCtx);
+          const pred = discriminatorForward(this.D, d, concatChannels(realA, f), dCtx);
           const lossGan = ganLoss(pred, true, t.ganMode);
           const lossL1 = l1(f, realB, t.lambdaL1);
           gParts.push(tf.keep(lossGan), tf.keep(lossL1));
@@ -243,6 +269,7 @@ export class Pix2PixModel {
         }, gVars),
       );
       kept.push(...dParts, ...gParts, gRes.value);
+      applyDeferredStats(this.D, deferredStats);
       const gGrads = orderedGrads(gRes.grads, gVars);
       if (opts.captureGrads) {
         try {
@@ -259,13 +286,14 @@ export class Pix2PixModel {
         [dParts[0], dParts[1], gParts[0], gParts[1]].map((x) => x.data()),
       );
       return {
-        D_fake: values[0][0],
-        D_real: values[1][0],
+        D_fake: values[0][0] * 2,
+        D_real: values[1][0] * 2,
         G_GAN: values[2][0],
         G_L1: values[3][0],
       };
     } finally {
       tf.dispose(kept);
+      deferredStats.forEach((e) => tf.dispose(e.stats));
       masks.forEach((m) => m.dispose());
     }
   }

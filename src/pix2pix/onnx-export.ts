@@ -34,7 +34,8 @@ export interface OnnxExportOptions {
    * ConvTranspose(k4, s2, p1) as the equal sub-pixel convolution, a 2x2 Conv (pads 1) with 4x the
    * output channels (one block per output phase, weights rearranged here), DepthToSpace and a
    * one-pixel crop: the same sums, run by a runtime's (faster) Conv kernels instead of
-   * ConvTranspose's gemm + col2im. @defaultValue 'convtranspose'
+   * ConvTranspose's gemm + col2im; on every level but the two innermost (1x1 and 2x2 inputs at
+   * the smallest size, where the crop would waste 2.25-4x the work). @defaultValue 'convtranspose'
    */
   upsample?: 'convtranspose' | 'subpixel';
   /**
@@ -400,17 +401,20 @@ export function exportGeneratorOnnx(
       k4s2p1,
     );
   };
-  /** ConvTranspose(k4, s2, p1) at `p` (or its sub-pixel form), then its norm at `normP`. */
+  /**
+   * ConvTranspose(k4, s2, p1) at `p` (its sub-pixel form when `sub`), then its norm at `normP`.
+   */
   const convT = (
     p: string,
     x: string,
     inC: number,
     outC: number,
     bias: boolean,
+    sub: boolean,
     normP?: string,
   ): string => {
     const f = folded(normP, outC);
-    if (upsample === 'convtranspose' && !f) {
+    if (!sub && !f) {
       const y = add(
         'ConvTranspose',
         [
@@ -428,7 +432,7 @@ export function exportGeneratorOnnx(
     const shiftOf = (o: number) => (b ? b[o] : 0) * scale(o) + (f ? f.shift[o] : 0);
     const hasBias = bias || f !== null;
     let y: string;
-    if (upsample === 'convtranspose') {
+    if (!sub) {
       const wf = new Float32Array(w.length);
       for (let i = 0; i < inC; i++)
         for (let o = 0; o < outC; o++)
@@ -491,13 +495,17 @@ export function exportGeneratorOnnx(
   // Mirrors generatorForward (eval mode), including which conv biases are applied.
   const levels = unetLevels(g);
   const bias = convBias(g.norm);
+  // Sub-pixel form on every level but the two innermost: there the input is 1x1 or 2x2 at the
+  // smallest image size, the 2x2 Conv would compute (h+1)(w+1) = 4 or 2.25x the positions needed,
+  // and onnxruntime's ConvTranspose was faster (BENCHMARKS.md, "ort-node engine").
+  const sub = (level: number): boolean => upsample === 'subpixel' && level < g.numDowns - 2;
   const block = (i: number, input: string): string => {
     const L = levels[i];
     const p = L.prefix;
     if (L.outermost) {
       const d = conv(`${p}.${L.idx.down}`, input, L.inC, L.innerC, bias);
       const s = block(i + 1, d);
-      const u = convT(`${p}.${L.idx.up}`, add('Relu', [s]), L.innerC * 2, L.outerC, true);
+      const u = convT(`${p}.${L.idx.up}`, add('Relu', [s]), L.innerC * 2, L.outerC, true, sub(i));
       return add('Tanh', [u], [], ONNX_OUTPUT_NAME);
     }
     const a = add('LeakyRelu', [input], [{ name: 'alpha', f: 0.2 }]);
@@ -517,6 +525,7 @@ export function exportGeneratorOnnx(
       upIn,
       L.outerC,
       appliedBias(bias, true, g.norm),
+      sub(i),
       `${p}.${L.idx.upNorm}`,
     );
     return add('Concat', [a, u], [{ name: 'axis', i: 1 }]);

@@ -164,6 +164,13 @@ export class ParamStore {
     return this.derivedCache.size;
   }
 
+  /** How many tensors the derived entries hold (leak checks that allow for them). */
+  get derivedTensors(): number {
+    let n = 0;
+    for (const { values } of this.derivedCache.values()) n += values.length;
+    return n;
+  }
+
   /**
    * Frees every derived tensor (they are recomputed on demand). Training calls it so that a
    * folded copy of the weights does not sit in memory, stale, between evaluations.

@@ -5,6 +5,8 @@ import { tf } from '../../src/core/tf.js';
 import { initBackend, probeCapabilities } from '../../src/backends/index.js';
 import { ADAM_KERNEL } from '../../src/core/fused-kernels.js';
 import { verifyGolden } from '../../src/pix2pix/golden.js';
+import { Pix2PixModel } from '../../src/pix2pix/model.js';
+import { countKernels, formatKernelCount } from '../../src/bench/op-count.js';
 import { dirSource } from '../../src/cli/fs-source.js';
 import { fixture } from '../support/env.js';
 
@@ -67,5 +69,34 @@ for (const cfg of ['unet64_batch', 'unet64_instance']) {
     assert.is(tf.memory().numTensors, before, 'tensors leaked');
   });
 }
+
+// GPU programs of one UNet-256-topology training step (batch norm, batch 1, ngf = ndf = 1): 513
+// before one G forward per step, the fused activation and dropout kernels and D's running
+// statistics once per step; 395 after on SwiftShader. How tfjs splits a convolution (Im2Col +
+// MatMul or one program) depends on the width and the adapter, hence the margin.
+const STEP_PROGRAM_BOUND = 400;
+
+test(`a UNet-256-topology training step runs at most ${STEP_PROGRAM_BOUND} GPU programs`, async () => {
+  if (!available) return;
+  await initBackend('webgpu');
+  const model = new Pix2PixModel({
+    generator: { numDowns: 8, ngf: 1 },
+    discriminator: { ndf: 1, nLayers: 3 },
+  });
+  const a = tf.randomUniform([1, 256, 256, 3], -1, 1, 'float32', 1) as tf.Tensor4D;
+  const b = tf.randomUniform([1, 256, 256, 3], -1, 1, 'float32', 2) as tf.Tensor4D;
+  try {
+    await model.trainStep(a, b);
+    const { count } = await countKernels(() => model.trainStep(a, b));
+    console.log(`# webgpu training step: ${count.total} kernels, ${count.programs} GPU programs`);
+    assert.ok(
+      count.programs! <= STEP_PROGRAM_BOUND,
+      `${count.programs} programs > ${STEP_PROGRAM_BOUND}:\n${formatKernelCount(count)}`,
+    );
+  } finally {
+    model.dispose();
+    tf.dispose([a, b]);
+  }
+});
 
 test.run();

@@ -4,7 +4,7 @@
  * backend runs (and test/pix2pix/op-count.test.ts counts) the kernel graph of webgl and webgpu.
  */
 import { tf } from '../../core/tf.js';
-import type { ActKernelAttrs } from '../../core/fused-kernels.js';
+import type { ActKernelAttrs, DropoutKernelAttrs } from '../../core/fused-kernels.js';
 
 interface CpuLike {
   readSync(id: tf.DataId): unknown;
@@ -55,4 +55,15 @@ export const actGradCpu: tf.KernelFunc = ({ inputs, backend, attrs }) => {
     }
   }
   return (backend as CpuLike).makeTensorInfo([...dy.shape.slice(0, 3), size], 'float32', out);
+};
+
+/** {@link DROPOUT_KERNEL} on cpu: `x * (u > threshold ? scale : 0)` rounded to float32. */
+export const dropoutCpu: tf.KernelFunc = ({ inputs, backend, attrs }) => {
+  const { x, u } = inputs as Record<'x' | 'u', tf.TensorInfo>;
+  const { threshold, scale } = attrs as unknown as DropoutKernelAttrs;
+  const xv = read(backend, x);
+  const uv = read(backend, u);
+  const out = new Float32Array(xv.length);
+  for (let i = 0; i < xv.length; i++) out[i] = xv[i]! * (uv[i]! > threshold ? scale : 0);
+  return (backend as CpuLike).makeTensorInfo(x.shape, 'float32', out);
 };

@@ -15,7 +15,9 @@ import {
   BN_APPLY_KERNEL,
   BN_GRAD_KERNEL,
   BN_RUNNING_KERNEL,
+  BN_RUNNING_MAX,
   BN_STATS_KERNEL,
+  runningStatsNames,
   LOSS_GRAD_KERNEL,
   LOSS_KERNEL,
   type BatchNormKernelAttrs,
@@ -119,13 +121,21 @@ function applyKernel(io: ArrayIO): tf.KernelFunc {
 
 function runningKernel(io: ArrayIO): tf.KernelFunc {
   return ({ inputs, backend, attrs }) => {
-    const { running: r, stats: st } = inputs as Ins;
+    const ins = inputs as Ins;
+    const r = ins.running!;
     const { row, momentum, scale } = attrs as unknown as BatchNormKernelAttrs;
-    const o = io.outputs(backend, [r!.shape]);
-    const [R, S] = [io.read(backend, r!), io.read(backend, st!)];
+    const names = runningStatsNames(BN_RUNNING_MAX).filter((k) => ins[k] != null);
+    const o = io.outputs(backend, [r.shape]);
+    const R = io.read(backend, r);
+    const stats = names.map((k) => io.read(backend, ins[k]!));
     const out = o.arrays[0]!;
-    for (let i = 0; i < R.length; i++)
-      out[i] = R[i]! * (1 - momentum!) + S[row! * R.length + i]! * (momentum! * scale!);
+    for (let i = 0; i < R.length; i++) {
+      // Each update rounded to float32, as one kernel call per update stores it.
+      let v = R[i]!;
+      for (const S of stats)
+        v = Math.fround(v * (1 - momentum!) + S[row! * R.length + i]! * (momentum! * scale!));
+      out[i] = v;
+    }
     return o.infos()[0]!;
   };
 }

@@ -261,7 +261,7 @@ const TAP = [
  * phase filters `[2, 2, outC, inC]` (phase order (0,0), (0,1), (1,0), (1,1)), or the flipped
  * filter `[kh, kw, outC, inC]`. Each tap's `[inC, outC]` block is transposed in JS.
  */
-function relaidFilters(
+export function relaidFilters(
   backend: BackendWasm,
   filter: tf.TensorInfo,
   plan: BackpropInputPlan,

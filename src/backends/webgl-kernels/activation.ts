@@ -6,7 +6,7 @@
  * concatenation).
  */
 import type { tf } from '../../core/tf.js';
-import type { ActKernelAttrs } from '../../core/fused-kernels.js';
+import type { ActKernelAttrs, DropoutKernelAttrs } from '../../core/fused-kernels.js';
 
 interface GPGPUProgramLike {
   variableNames: string[];
@@ -76,5 +76,28 @@ export const actGradWebGL: tf.KernelFunc = ({ inputs, backend, attrs }) => {
     [dy, y],
     'float32',
     [[slope]],
+  );
+};
+
+/** {@link DROPOUT_KERNEL} on webgl. */
+export const dropoutWebGL: tf.KernelFunc = ({ inputs, backend, attrs }) => {
+  const { x, u } = inputs as Record<'x' | 'u', tf.TensorInfo>;
+  const { threshold, scale } = attrs as unknown as DropoutKernelAttrs;
+  return (backend as unknown as WebGLBackendLike).runWebGLProgram(
+    {
+      variableNames: ['x', 'u'],
+      outputShape: x.shape,
+      customUniforms: [
+        { name: 'threshold', type: 'float' },
+        { name: 'scale', type: 'float' },
+      ],
+      userCode: `
+      void main() {
+        setOutput(getXAtOutCoords() * (getUAtOutCoords() > threshold ? scale : 0.0));
+      }`,
+    },
+    [x, u],
+    'float32',
+    [[threshold], [scale]],
   );
 };

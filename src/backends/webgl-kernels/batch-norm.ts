@@ -16,7 +16,12 @@
  * sums in float64). test/browser/webgl/sum-accuracy.browser.ts holds the sums to float64.
  */
 import { tf } from '../../core/tf.js';
-import { BN_GRAD_KERNEL, type BatchNormKernelAttrs } from '../../core/fused-kernels.js';
+import {
+  BN_GRAD_KERNEL,
+  BN_RUNNING_MAX,
+  runningStatsNames,
+  type BatchNormKernelAttrs,
+} from '../../core/fused-kernels.js';
 
 /** The subset of tfjs-backend-webgl's `GPGPUProgram` these programs fill in. */
 interface GPGPUProgramLike {
@@ -129,14 +134,18 @@ export const batchNormApplyWebGL: tf.KernelFunc = ({ inputs, backend, attrs }) =
   );
 };
 
-/** {@link BN_RUNNING_KERNEL} on webgl. */
+/** {@link BN_RUNNING_KERNEL} on webgl: one program for all the updates it is given. */
 export const batchNormRunningWebGL: tf.KernelFunc = ({ inputs, backend, attrs }) => {
-  const { running, stats } = inputs as Record<'running' | 'stats', tf.TensorInfo>;
+  const ins = inputs as Record<string, tf.TensorInfo>;
+  const running = ins.running!;
+  const stats = runningStatsNames(BN_RUNNING_MAX).filter((k) => ins[k] != null);
   const { row, momentum, scale } = attrs as unknown as BatchNormKernelAttrs;
+  const names = stats.map((_, k) => `s${k}`);
+  const get = (name: string) => `get${name[0]!.toUpperCase()}${name.slice(1)}`;
   return run(
     backend,
     {
-      variableNames: ['r', 's'],
+      variableNames: ['r', ...names],
       outputShape: running.shape,
       customUniforms: [
         { name: 'a', type: 'float' },
@@ -145,10 +154,12 @@ export const batchNormRunningWebGL: tf.KernelFunc = ({ inputs, backend, attrs })
       userCode: `
       void main() {
         int i = getOutputCoords();
-        setOutput(getR(i) * a + getS(${row! === 1 ? 1 : 0}, i) * w);
+        float r = getR(i);
+        ${names.map((n) => `r = r * a + ${get(n)}(${row! === 1 ? 1 : 0}, i) * w;`).join('\n        ')}
+        setOutput(r);
       }`,
     },
-    [running, stats],
+    [running, ...stats.map((k) => ins[k]!)],
     [[1 - momentum!], [momentum! * scale!]],
   );
 };

@@ -6,7 +6,7 @@
  * concatenation).
  */
 import { tf } from '../../core/tf.js';
-import type { ActKernelAttrs } from '../../core/fused-kernels.js';
+import type { ActKernelAttrs, DropoutKernelAttrs } from '../../core/fused-kernels.js';
 import type { Uniform, WebGPUBackendLike, WebGPUProgramLike } from './program.js';
 
 const GROUP = 64;
@@ -91,5 +91,24 @@ export const actGradWebGPU: tf.KernelFunc = ({ inputs, backend, attrs }) => {
     [dy, y],
     'float32',
     [i32(C), i32(begin), i32(size), f32(slope)],
+  );
+};
+
+/** {@link DROPOUT_KERNEL} on webgpu. */
+export const dropoutWebGPU: tf.KernelFunc = ({ inputs, backend, attrs }) => {
+  const { x, u } = inputs as Record<'x' | 'u', tf.TensorInfo>;
+  const { threshold, scale } = attrs as unknown as DropoutKernelAttrs;
+  return (backend as unknown as WebGPUBackendLike).runWebGPUProgram(
+    program(
+      'dropout',
+      ['X', 'U'],
+      x.shape,
+      'threshold : f32, scale : f32, ',
+      `
+          setOutputAtIndex(index, X[index] * select(0.0, uniforms.scale, U[index] > uniforms.threshold));`,
+    ),
+    [x, u],
+    'float32',
+    [f32(threshold), f32(scale)],
   );
 };

@@ -6,7 +6,12 @@
  * programs per train-mode forward and ~10 per backward.
  */
 import { tf } from '../../core/tf.js';
-import { BN_GRAD_KERNEL, type BatchNormKernelAttrs } from '../../core/fused-kernels.js';
+import {
+  BN_GRAD_KERNEL,
+  BN_RUNNING_MAX,
+  runningStatsNames,
+  type BatchNormKernelAttrs,
+} from '../../core/fused-kernels.js';
 import type { Uniform, WebGPUBackendLike, WebGPUProgramLike } from './program.js';
 
 /** Threads per workgroup of the per-channel reductions (a power of two). */
@@ -150,22 +155,27 @@ export const batchNormApplyWebGPU: tf.KernelFunc = ({ inputs, backend, attrs }) 
   );
 };
 
-/** {@link BN_RUNNING_KERNEL} on webgpu. */
+/** {@link BN_RUNNING_KERNEL} on webgpu: one program for all the updates it is given. */
 export const batchNormRunningWebGPU: tf.KernelFunc = ({ inputs, backend, attrs }) => {
-  const { running, stats } = inputs as Record<'running' | 'stats', tf.TensorInfo>;
+  const ins = inputs as Record<string, tf.TensorInfo>;
+  const running = ins.running!;
+  const stats = runningStatsNames(BN_RUNNING_MAX).filter((k) => ins[k] != null);
   const { row, momentum, scale } = attrs as unknown as BatchNormKernelAttrs;
   const C = running.shape[0]!;
+  const names = stats.map((_, k) => `S${k}`);
   const program = elementwiseProgram(
-    'running',
-    ['R', 'S'],
+    stats.length === 1 ? 'running' : `running${stats.length}`,
+    ['R', ...names],
     running.shape,
     'offset : i32, a : f32, b : f32, ',
     `
-          setOutputAtIndex(index, R[index] * uniforms.a + S[uniforms.offset + index] * uniforms.b);`,
+          var r = R[index];
+          ${names.map((S) => `r = r * uniforms.a + ${S}[uniforms.offset + index] * uniforms.b;`).join('\n          ')}
+          setOutputAtIndex(index, r);`,
   );
   return (backend as unknown as WebGPUBackendLike).runWebGPUProgram(
     program,
-    [running, stats],
+    [running, ...stats.map((k) => ins[k]!)],
     'float32',
     [i32(row! * C), f32(1 - momentum!), f32(momentum! * scale!)],
   );

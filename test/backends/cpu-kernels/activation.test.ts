@@ -2,7 +2,7 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { tf } from '../../../src/core/tf.js';
 import { initBackend } from '../../../src/backends/index.js';
-import { ACT_GRAD_KERNEL, CONCAT_ACT_KERNEL } from '../../../src/core/fused-kernels.js';
+import { ACT_GRAD_KERNEL, CONCAT_ACT_KERNEL, DROPOUT_KERNEL } from '../../../src/core/fused-kernels.js';
 
 const test = suite('activation kernels on cpu');
 
@@ -55,6 +55,15 @@ test('an activation gradient over a channel range equals dy * step(y, slope) or 
     tf.dispose([got, full, want]);
   }
   tf.dispose([y, dy]);
+});
+
+test('dropout from uniform draws equals x * (step(u - 0.5) * 2) bitwise', async () => {
+  const x = input([2, 3, 5, 7], 5);
+  const u = tf.randomUniform([2, 3, 5, 7], 0, 1, 'float32', 6);
+  const got = run(DROPOUT_KERNEL, { x, u }, { threshold: 0.5, scale: 2 });
+  const want = tf.mul(x, tf.mul(tf.step(tf.sub(u, 0.5)), 2));
+  assert.equal(Array.from(await got.data()), Array.from(await want.data()));
+  tf.dispose([x, u, got, want]);
 });
 
 test.run();

@@ -2,8 +2,12 @@ import * as assert from 'uvu/assert';
 import { suite, measure } from '../support/runner.js';
 import { tf } from '../../../src/core/tf.js';
 import { initBackend } from '../../../src/backends/index.js';
-import { ACT_GRAD_KERNEL, CONCAT_ACT_KERNEL } from '../../../src/core/fused-kernels.js';
-import { activation, concatChannels, tanh } from '../../../src/pix2pix/layers.js';
+import {
+  ACT_GRAD_KERNEL,
+  CONCAT_ACT_KERNEL,
+  DROPOUT_KERNEL,
+} from '../../../src/core/fused-kernels.js';
+import { activation, concatChannels, dropout, maskMul, tanh } from '../../../src/pix2pix/layers.js';
 import { countKernels } from '../../../src/bench/op-count.js';
 
 // Odd sizes, both signs, exact zeros: the ReLU mask and the channel ranges at their edges.
@@ -36,6 +40,19 @@ async function ops(): Promise<Record<string, Float32Array[]>> {
       const { value, grad } = tf.valueAndGrad((x: tf.Tensor) => tf.sum(tf.mul(activation(x as tf.Tensor4D, 0), dyA)) as tf.Scalar)(a);
       return [value, grad];
     },
+    dropout: () => {
+      const u = tf.randomUniform(A, 0, 1, 'float32', 5);
+      const fused = tf.getKernel(DROPOUT_KERNEL, tf.getBackend()) != null;
+      const f = (x: tf.Tensor) => {
+        const y = fused
+          ? dropout(x as tf.Tensor4D, u)
+          : maskMul(x as tf.Tensor4D, tf.mul(tf.step(tf.sub(u, 0.5)), 2));
+        return tf.sum(tf.mul(y, dyA)) as tf.Scalar;
+      };
+      const { value, grad } = tf.valueAndGrad(f)(a);
+      u.dispose();
+      return [value, grad];
+    },
     tanh: () => {
       const { value, grad } = tf.valueAndGrad((x: tf.Tensor) => tf.sum(tf.mul(tanh(x as tf.Tensor4D), dyA)) as tf.Scalar)(a);
       return [value, grad];
@@ -55,7 +72,7 @@ async function ops(): Promise<Record<string, Float32Array[]>> {
 async function reference(): Promise<Record<string, Float32Array[]>> {
   await initBackend('cpu');
   const backend = tf.getBackend();
-  const saved = [ACT_GRAD_KERNEL, CONCAT_ACT_KERNEL].map((k) => tf.getKernel(k, backend)!);
+  const saved = [ACT_GRAD_KERNEL, CONCAT_ACT_KERNEL, DROPOUT_KERNEL].map((k) => tf.getKernel(k, backend)!);
   for (const k of saved) tf.unregisterKernel(k.kernelName, backend);
   try {
     return await ops();
@@ -78,7 +95,7 @@ function maxRel(a: Float32Array, b: Float32Array): number {
 const test = suite('fused activation kernels on the GPU backends');
 
 for (const backend of ['webgl', 'webgpu'] as const) {
-  test(`${backend}: relu(concat), LeakyReLU, ReLU and tanh and their gradients match the cpu op chains, one kernel each way`, async () => {
+  test(`${backend}: relu(concat), LeakyReLU, ReLU, dropout and tanh and their gradients match the cpu op chains, one kernel each way`, async () => {
     const ref = await reference();
     await initBackend(backend);
     const before = tf.memory().numTensors;
@@ -87,6 +104,7 @@ for (const backend of ['webgl', 'webgpu'] as const) {
     const by = new Map(count.byKernel);
     // relu(cat) twice forward, its backward once per input; 3 activation backwards.
     assert.is(by.get(CONCAT_ACT_KERNEL), 2, `${CONCAT_ACT_KERNEL} ran ${by.get(CONCAT_ACT_KERNEL) ?? 0} times`);
+    assert.is(by.get(DROPOUT_KERNEL), 2, 'dropout: one kernel each way');
     assert.is(by.get(ACT_GRAD_KERNEL), 5, `${ACT_GRAD_KERNEL} ran ${by.get(ACT_GRAD_KERNEL) ?? 0} times`);
     assert.not.ok(
       by.has('Step') || by.has('Concat') || by.has('SplitV') || by.has('Slice'),

@@ -188,4 +188,32 @@ for (const backend of ['webgl', 'webgpu'] as const) {
   });
 }
 
+for (const backend of ['cpu', 'webgl', 'webgpu'] as const) {
+  test(`${backend}: the running updates of three forwards in one kernel equal three kernel calls in turn`, async () => {
+    await initBackend(backend);
+    const before = tf.memory().numTensors;
+    const stats = [7, 8, 9].map((seed) => tf.randomUniform([2, C], 0.1, 3, 'float32', seed));
+    const running = tf.randomUniform([C], 0.5, 2, 'float32', 10);
+    for (const row of [0, 1]) {
+      const attrs = { row, momentum: 0.1, scale: row === 1 ? 4 / 3 : 1 };
+      const run = (inputs: tf.NamedTensorMap) =>
+        tf.engine().runKernel(BN_RUNNING_KERNEL, inputs, attrs) as tf.Tensor;
+      const three = { running, stats: stats[0]!, stats1: stats[1]!, stats2: stats[2]! };
+      run(three).dispose(); // webgl uploads its inputs in programs of their own on first use
+      const { result: once, count } = await countKernels(() => run(three));
+      assert.is(count.programs ?? 1, 1, `${count.programs} programs`);
+      let inTurn = running.clone();
+      for (const s of stats) {
+        const next = run({ running: inTurn, stats: s });
+        inTurn.dispose();
+        inTurn = next;
+      }
+      assert.equal(Array.from(await once.data()), Array.from(await inTurn.data()), `row ${row}`);
+      tf.dispose([once, inTurn]);
+    }
+    tf.dispose([...stats, running]);
+    assert.is(tf.memory().numTensors, before, 'tensors leaked');
+  });
+}
+
 test.run();
