@@ -15,7 +15,7 @@
 // Reuses test/browser/harness.mjs's Chromium flags and locator (/usr/bin/chromium, playwright-core).
 import { build } from 'esbuild';
 import { createServer } from 'node:http';
-import { existsSync, statSync, readFileSync, writeFileSync, mkdirSync } from 'node:fs';
+import { existsSync, statSync, readFileSync, writeFileSync, mkdirSync, copyFileSync } from 'node:fs';
 import { join, extname, normalize, sep } from 'node:path';
 import { parseArgs } from 'node:util';
 import { loadavg, cpus } from 'node:os';
@@ -58,6 +58,7 @@ import { exportModelOnnx, ONNX_INPUT_NAME, ONNX_OUTPUT_NAME } from './src/pix2pi
 import { caseFlops } from './src/bench/flops.js';
 import { summarize, timeCall, timeCalls } from './src/bench/timing.js';
 import { getThreadsCount } from '@tensorflow/tfjs-backend-wasm';
+import { wasmSimd, wasmSimdFailure } from './src/backends/wasm-simd/index.js';
 
 declare const ort: any;
 const report = (globalThis as any).__benchReport as (e: unknown) => Promise<void>;
@@ -75,6 +76,8 @@ async function main() {
   const wasmInfo = await initBackend('wasm', { threads: T, wasmPaths: '/tfwasm/' });
   const xnnThreads = getThreadsCount();
   log('wasm: ' + wasmInfo.reason + '; XNNPACK threads ' + xnnThreads + '; hardwareConcurrency ' + navigator.hardwareConcurrency + '; crossOriginIsolated ' + crossOriginIsolated);
+  const own = wasmSimd(tf.backend() as any);
+  log('own SIMD kernels: ' + (own ? 'loaded, ' + (own.pool?.size ?? 0) + ' helper workers' : 'not loaded (' + wasmSimdFailure(tf.backend() as any) + ')'));
   const engines: Engine[] = [];
   // Ours.
   const mW = modelOf(size, ngf);
@@ -176,6 +179,9 @@ await build({
   define: { 'process.env.NODE_ENV': '"production"' },
   logLevel: 'warning',
 });
+// pix2pix-ts's own SIMD kernels, which the page fetches beside its bundle (as rollup emits them).
+for (const f of ['pix2pix-simd.wasm', 'pix2pix-simd-shared.wasm'])
+  copyFileSync(join(root, 'src/backends/wasm-simd', f), join(outdir, f));
 writeFileSync(
   join(outdir, 'index.html'),
   `<!doctype html><html><head><meta charset="utf-8"><link rel="icon" href="data:,"></head><body>
@@ -191,6 +197,8 @@ const MIME = {
 const roots = [
   ['/page/', outdir + sep],
   ['/tfwasm/', join(root, 'node_modules/@tensorflow/tfjs-backend-wasm/dist') + sep],
+  // The threaded binary's glue, which its pthread workers import (not in the package's dist/).
+  ['/tfwasm/', join(root, 'node_modules/@tensorflow/tfjs-backend-wasm/wasm-out') + sep],
   ['/ort/', join(root, 'node_modules/onnxruntime-web/dist') + sep],
 ];
 const server = createServer((req, res) => {
@@ -204,7 +212,7 @@ const server = createServer((req, res) => {
   for (const [prefix, folder] of roots) {
     if (!path.startsWith(prefix)) continue;
     const file = normalize(join(folder, path.slice(prefix.length)));
-    if (!file.startsWith(folder) || !existsSync(file) || !statSync(file).isFile()) break;
+    if (!file.startsWith(folder) || !existsSync(file) || !statSync(file).isFile()) continue;
     res.writeHead(200, {
       ...headers,
       'Content-Type': MIME[extname(file)] ?? 'application/octet-stream',
