@@ -12,14 +12,18 @@
 // Usage: node scripts/bench-browser.mjs [--threads 1,2] [--reps 7] [--warmup 2] [--train-reps 3]
 //          [--webgl-reps 3] [--no-webgl] [--no-train] [--size 256] [--ngf 64] [--json out.json]
 //          [--profile]   (per-kernel ms of one training step per model, top 12 kernels)
+//          [--torch-onnx file]  (also time onnxruntime-web on this ONNX file, e.g. PyTorch's own export
+//                                of the same seed-0 weights that scripts/bench-infer-peers.mjs writes to
+//                                .tmp/bench-infer-peers/256-ngf64/torch.onnx)
 // Reuses test/browser/harness.mjs's Chromium flags and locator (/usr/bin/chromium, playwright-core).
 import { build } from 'esbuild';
 import { createServer } from 'node:http';
-import { existsSync, statSync, readFileSync, writeFileSync, mkdirSync } from 'node:fs';
+import { existsSync, statSync, readFileSync, writeFileSync, mkdirSync, copyFileSync } from 'node:fs';
 import { join, extname, normalize, sep } from 'node:path';
 import { parseArgs } from 'node:util';
 import { loadavg, cpus } from 'node:os';
 import { CHROMIUM_ARGS, findChromium } from '../test/browser/harness.mjs';
+import { copyWasmBinaries } from './lib/node-bundle.mjs';
 
 const root = new URL('..', import.meta.url).pathname;
 const { values: opt } = parseArgs({
@@ -35,6 +39,7 @@ const { values: opt } = parseArgs({
     ngf: { type: 'string', default: '64' },
     json: { type: 'string' },
     profile: { type: 'boolean', default: false },
+    'torch-onnx': { type: 'string' },
     help: { type: 'boolean', short: 'h' },
   },
 });
@@ -58,6 +63,7 @@ import { exportModelOnnx, ONNX_INPUT_NAME, ONNX_OUTPUT_NAME } from './src/pix2pi
 import { caseFlops } from './src/bench/flops.js';
 import { summarize, timeCall, timeCalls } from './src/bench/timing.js';
 import { getThreadsCount } from '@tensorflow/tfjs-backend-wasm';
+import { wasmSimd, wasmSimdFailure } from './src/backends/wasm-simd/index.js';
 
 declare const ort: any;
 const report = (globalThis as any).__benchReport as (e: unknown) => Promise<void>;
@@ -75,6 +81,8 @@ async function main() {
   const wasmInfo = await initBackend('wasm', { threads: T, wasmPaths: '/tfwasm/' });
   const xnnThreads = getThreadsCount();
   log('wasm: ' + wasmInfo.reason + '; XNNPACK threads ' + xnnThreads + '; hardwareConcurrency ' + navigator.hardwareConcurrency + '; crossOriginIsolated ' + crossOriginIsolated);
+  const own = wasmSimd(tf.backend() as any);
+  log('own SIMD kernels: ' + (own ? 'loaded, ' + (own.pool?.size ?? 0) + ' helper workers' : 'not loaded (' + wasmSimdFailure(tf.backend() as any) + ')'));
   const engines: Engine[] = [];
   // Ours.
   const mW = modelOf(size, ngf);
@@ -101,6 +109,17 @@ async function main() {
     run: async () => { const out = await session.run({ [ONNX_INPUT_NAME]: input }); await out[ONNX_OUTPUT_NAME].getData?.(); out[ONNX_OUTPUT_NAME].dispose?.(); },
     release: () => session.release(),
   });
+  // onnxruntime-web on PyTorch's own export of the same weights (--torch-onnx).
+  if (q.get('torch') === '1') {
+    const tBytes = new Uint8Array(await (await fetch('/torch/model.onnx')).arrayBuffer());
+    const tSession = await ort.InferenceSession.create(tBytes, { executionProviders: ['wasm'], graphOptimizationLevel: 'all' });
+    engines.push({
+      name: 'ort-web-torch ' + ort.env.versions.web + ' (wasm, PyTorch export)', threads: T, reps, ms: [],
+      activate: async () => {},
+      run: async () => { const out = await tSession.run({ [ONNX_INPUT_NAME]: input }); await out[ONNX_OUTPUT_NAME].getData?.(); out[ONNX_OUTPUT_NAME].dispose?.(); },
+      release: () => tSession.release(),
+    });
+  }
   // webgl (SwiftShader): its own model, same seed, so the same weights.
   if (webglReps > 0) {
     const gl = await initBackend('webgl');
@@ -176,6 +195,9 @@ await build({
   define: { 'process.env.NODE_ENV': '"production"' },
   logLevel: 'warning',
 });
+// pix2pix-ts's own SIMD kernels, which the page fetches beside its bundle (as rollup emits them).
+for (const f of ['pix2pix-simd.wasm', 'pix2pix-simd-shared.wasm'])
+  copyFileSync(join(root, 'src/backends/wasm-simd', f), join(outdir, f));
 writeFileSync(
   join(outdir, 'index.html'),
   `<!doctype html><html><head><meta charset="utf-8"><link rel="icon" href="data:,"></head><body>
@@ -188,11 +210,23 @@ const MIME = {
   '.mjs': 'text/javascript',
   '.wasm': 'application/wasm',
 };
+const tfwasmDir = join(outdir, 'tfwasm');
+copyWasmBinaries(tfwasmDir);
 const roots = [
   ['/page/', outdir + sep],
-  ['/tfwasm/', join(root, 'node_modules/@tensorflow/tfjs-backend-wasm/dist') + sep],
+  // tfjs's binaries, the threaded binary's glue (its pthreads import it) and our SIMD modules,
+  // as dist/ ships them side by side; without the glue the page falls back to one thread.
+  ['/tfwasm/', tfwasmDir + sep],
+  // The threaded binary's glue, which its pthread workers import (not in the package's dist/).
+  ['/tfwasm/', join(root, 'node_modules/@tensorflow/tfjs-backend-wasm/wasm-out') + sep],
   ['/ort/', join(root, 'node_modules/onnxruntime-web/dist') + sep],
 ];
+if (opt['torch-onnx']) {
+  const tdir = join(root, '.tmp', 'bench-browser-torch');
+  mkdirSync(tdir, { recursive: true });
+  copyFileSync(opt['torch-onnx'], join(tdir, 'model.onnx'));
+  roots.push(['/torch/', tdir + sep]);
+}
 const server = createServer((req, res) => {
   const path = decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname);
   const headers = {
@@ -204,7 +238,7 @@ const server = createServer((req, res) => {
   for (const [prefix, folder] of roots) {
     if (!path.startsWith(prefix)) continue;
     const file = normalize(join(folder, path.slice(prefix.length)));
-    if (!file.startsWith(folder) || !existsSync(file) || !statSync(file).isFile()) break;
+    if (!file.startsWith(folder) || !existsSync(file) || !statSync(file).isFile()) continue;
     res.writeHead(200, {
       ...headers,
       'Content-Type': MIME[extname(file)] ?? 'application/octet-stream',
@@ -251,6 +285,7 @@ try {
       trainReps: opt['no-train'] ? '0' : opt['train-reps'],
       profile: opt.profile ? '1' : '0',
       webglReps: opt['no-webgl'] || i > 0 ? '0' : opt['webgl-reps'],
+      torch: opt['torch-onnx'] ? '1' : '0',
     });
     const load = [loadavg()[0]];
     const context = await browser.newContext();

@@ -124,7 +124,10 @@ test(`an eval-mode generator pass stays below ${INFER_BOUND} kernels`, async () 
   assert.is(count.byKernel.find(([n]) => n === 'FusedConv2D')?.[1], numDowns);
   assert.is(count.byKernel.find(([n]) => n === UP_CONV_KERNEL)?.[1], numDowns);
   // No fold recomputed on a pass whose weights did not change.
-  assert.not.ok(count.byKernel.some(([n]) => n === 'Multiply' || n === 'Rsqrt'), 'a fold ran again');
+  assert.not.ok(
+    count.byKernel.some(([n]) => n === 'Multiply' || n === 'Rsqrt'),
+    'a fold ran again',
+  );
   assert.ok(
     count.total <= INFER_BOUND,
     `${count.total} kernels > ${INFER_BOUND}:\n${formatKernelCount(count)}`,

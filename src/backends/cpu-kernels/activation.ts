@@ -38,8 +38,12 @@ export const concatActCpu: tf.KernelFunc = ({ inputs, backend, attrs }) => {
 /** {@link ACT_GRAD_KERNEL} on cpu. */
 export const actGradCpu: tf.KernelFunc = ({ inputs, backend, attrs }) => {
   const { dy, y } = inputs as Record<'dy' | 'y', tf.TensorInfo>;
-  const { kind = 'leaky', slope, begin = 0, size = dy.shape[3]! } =
-    attrs as unknown as ActKernelAttrs;
+  const {
+    kind = 'leaky',
+    slope,
+    begin = 0,
+    size = dy.shape[3]!,
+  } = attrs as unknown as ActKernelAttrs;
   const C = dy.shape[3]!;
   const dv = read(backend, dy);
   const yv = read(backend, y);

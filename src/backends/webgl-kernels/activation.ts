@@ -25,7 +25,8 @@ interface WebGLBackendLike {
 
 function rank4(name: string, ...ts: tf.TensorInfo[]): void {
   for (const t of ts)
-    if (t.shape.length !== 4) throw new Error(`${name}: expects NHWC tensors, got shape [${t.shape}]`);
+    if (t.shape.length !== 4)
+      throw new Error(`${name}: expects NHWC tensors, got shape [${t.shape}]`);
 }
 
 /** {@link CONCAT_ACT_KERNEL} on webgl (exported for the tests). */
@@ -56,8 +57,12 @@ export const concatActWebGL: tf.KernelFunc = ({ inputs, backend, attrs }) => {
 /** {@link ACT_GRAD_KERNEL} on webgl. */
 export const actGradWebGL: tf.KernelFunc = ({ inputs, backend, attrs }) => {
   const { dy, y } = inputs as Record<'dy' | 'y', tf.TensorInfo>;
-  const { kind = 'leaky', slope, begin = 0, size = dy.shape[3]! } =
-    attrs as unknown as ActKernelAttrs;
+  const {
+    kind = 'leaky',
+    slope,
+    begin = 0,
+    size = dy.shape[3]!,
+  } = attrs as unknown as ActKernelAttrs;
   rank4('Pix2PixActGrad', dy, y);
   const derivative = kind === 'tanh' ? '(1.0 - yv * yv)' : '(yv > 0.0 ? 1.0 : slope)';
   return (backend as unknown as WebGLBackendLike).runWebGLProgram(

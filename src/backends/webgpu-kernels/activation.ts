@@ -73,8 +73,12 @@ export const concatActWebGPU: tf.KernelFunc = ({ inputs, backend, attrs }) => {
 /** {@link ACT_GRAD_KERNEL} on webgpu. */
 export const actGradWebGPU: tf.KernelFunc = ({ inputs, backend, attrs }) => {
   const { dy, y } = inputs as Record<'dy' | 'y', tf.TensorInfo>;
-  const { kind = 'leaky', slope, begin = 0, size = dy.shape[3]! } =
-    attrs as unknown as ActKernelAttrs;
+  const {
+    kind = 'leaky',
+    slope,
+    begin = 0,
+    size = dy.shape[3]!,
+  } = attrs as unknown as ActKernelAttrs;
   const C = dy.shape[3]!;
   const derivative = kind === 'tanh' ? '(1.0 - yv * yv)' : 'select(uniforms.slope, 1.0, yv > 0.0)';
   return (backend as unknown as WebGPUBackendLike).runWebGPUProgram(

@@ -2,7 +2,11 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { tf } from '../../../src/core/tf.js';
 import { initBackend } from '../../../src/backends/index.js';
-import { ACT_GRAD_KERNEL, CONCAT_ACT_KERNEL, DROPOUT_KERNEL } from '../../../src/core/fused-kernels.js';
+import {
+  ACT_GRAD_KERNEL,
+  CONCAT_ACT_KERNEL,
+  DROPOUT_KERNEL,
+} from '../../../src/core/fused-kernels.js';
 
 const test = suite('activation kernels on cpu');
 

@@ -28,16 +28,21 @@ async function ops(): Promise<Record<string, Float32Array[]>> {
   const dyA = tf.randomNormal(A, 0, 1, 'float32', 4);
   const cases: Record<string, () => tf.Tensor[]> = {
     'relu(cat)': () => {
-      const f = (x: tf.Tensor, y: tf.Tensor) => tf.sum(tf.mul(concatChannels(x as tf.Tensor4D, y as tf.Tensor4D, 0), dyAB)) as tf.Scalar;
+      const f = (x: tf.Tensor, y: tf.Tensor) =>
+        tf.sum(tf.mul(concatChannels(x as tf.Tensor4D, y as tf.Tensor4D, 0), dyAB)) as tf.Scalar;
       const { value, grads } = tf.valueAndGrads(f)([a, b]);
       return [concatChannels(a, b, 0), value, ...grads];
     },
     'leaky 0.2': () => {
-      const { value, grad } = tf.valueAndGrad((x: tf.Tensor) => tf.sum(tf.mul(activation(x as tf.Tensor4D, 0.2), dyA)) as tf.Scalar)(a);
+      const { value, grad } = tf.valueAndGrad(
+        (x: tf.Tensor) => tf.sum(tf.mul(activation(x as tf.Tensor4D, 0.2), dyA)) as tf.Scalar,
+      )(a);
       return [activation(a, 0.2), value, grad];
     },
     relu: () => {
-      const { value, grad } = tf.valueAndGrad((x: tf.Tensor) => tf.sum(tf.mul(activation(x as tf.Tensor4D, 0), dyA)) as tf.Scalar)(a);
+      const { value, grad } = tf.valueAndGrad(
+        (x: tf.Tensor) => tf.sum(tf.mul(activation(x as tf.Tensor4D, 0), dyA)) as tf.Scalar,
+      )(a);
       return [value, grad];
     },
     dropout: () => {
@@ -54,7 +59,9 @@ async function ops(): Promise<Record<string, Float32Array[]>> {
       return [value, grad];
     },
     tanh: () => {
-      const { value, grad } = tf.valueAndGrad((x: tf.Tensor) => tf.sum(tf.mul(tanh(x as tf.Tensor4D), dyA)) as tf.Scalar)(a);
+      const { value, grad } = tf.valueAndGrad(
+        (x: tf.Tensor) => tf.sum(tf.mul(tanh(x as tf.Tensor4D), dyA)) as tf.Scalar,
+      )(a);
       return [value, grad];
     },
   };
@@ -72,7 +79,9 @@ async function ops(): Promise<Record<string, Float32Array[]>> {
 async function reference(): Promise<Record<string, Float32Array[]>> {
   await initBackend('cpu');
   const backend = tf.getBackend();
-  const saved = [ACT_GRAD_KERNEL, CONCAT_ACT_KERNEL, DROPOUT_KERNEL].map((k) => tf.getKernel(k, backend)!);
+  const saved = [ACT_GRAD_KERNEL, CONCAT_ACT_KERNEL, DROPOUT_KERNEL].map((k) =>
+    tf.getKernel(k, backend)!,
+  );
   for (const k of saved) tf.unregisterKernel(k.kernelName, backend);
   try {
     return await ops();
@@ -103,9 +112,17 @@ for (const backend of ['webgl', 'webgpu'] as const) {
     assert.is(tf.memory().numTensors, before, 'tensors leaked');
     const by = new Map(count.byKernel);
     // relu(cat) twice forward, its backward once per input; 3 activation backwards.
-    assert.is(by.get(CONCAT_ACT_KERNEL), 2, `${CONCAT_ACT_KERNEL} ran ${by.get(CONCAT_ACT_KERNEL) ?? 0} times`);
+    assert.is(
+      by.get(CONCAT_ACT_KERNEL),
+      2,
+      `${CONCAT_ACT_KERNEL} ran ${by.get(CONCAT_ACT_KERNEL) ?? 0} times`,
+    );
     assert.is(by.get(DROPOUT_KERNEL), 2, 'dropout: one kernel each way');
-    assert.is(by.get(ACT_GRAD_KERNEL), 5, `${ACT_GRAD_KERNEL} ran ${by.get(ACT_GRAD_KERNEL) ?? 0} times`);
+    assert.is(
+      by.get(ACT_GRAD_KERNEL),
+      5,
+      `${ACT_GRAD_KERNEL} ran ${by.get(ACT_GRAD_KERNEL) ?? 0} times`,
+    );
     assert.not.ok(
       by.has('Step') || by.has('Concat') || by.has('SplitV') || by.has('Slice'),
       `an op chain ran: ${JSON.stringify(count.byKernel)}`,
