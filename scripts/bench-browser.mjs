@@ -12,6 +12,9 @@
 // Usage: node scripts/bench-browser.mjs [--threads 1,2] [--reps 7] [--warmup 2] [--train-reps 3]
 //          [--webgl-reps 3] [--no-webgl] [--no-train] [--size 256] [--ngf 64] [--json out.json]
 //          [--profile]   (per-kernel ms of one training step per model, top 12 kernels)
+//          [--torch-onnx file]  (also time onnxruntime-web on this ONNX file, e.g. PyTorch's own export
+//                                of the same seed-0 weights that scripts/bench-infer-peers.mjs writes to
+//                                .tmp/bench-infer-peers/256-ngf64/torch.onnx)
 // Reuses test/browser/harness.mjs's Chromium flags and locator (/usr/bin/chromium, playwright-core).
 import { build } from 'esbuild';
 import { createServer } from 'node:http';
@@ -42,6 +45,7 @@ const { values: opt } = parseArgs({
     ngf: { type: 'string', default: '64' },
     json: { type: 'string' },
     profile: { type: 'boolean', default: false },
+    'torch-onnx': { type: 'string' },
     help: { type: 'boolean', short: 'h' },
   },
 });
@@ -111,6 +115,17 @@ async function main() {
     run: async () => { const out = await session.run({ [ONNX_INPUT_NAME]: input }); await out[ONNX_OUTPUT_NAME].getData?.(); out[ONNX_OUTPUT_NAME].dispose?.(); },
     release: () => session.release(),
   });
+  // onnxruntime-web on PyTorch's own export of the same weights (--torch-onnx).
+  if (q.get('torch') === '1') {
+    const tBytes = new Uint8Array(await (await fetch('/torch/model.onnx')).arrayBuffer());
+    const tSession = await ort.InferenceSession.create(tBytes, { executionProviders: ['wasm'], graphOptimizationLevel: 'all' });
+    engines.push({
+      name: 'ort-web-torch ' + ort.env.versions.web + ' (wasm, PyTorch export)', threads: T, reps, ms: [],
+      activate: async () => {},
+      run: async () => { const out = await tSession.run({ [ONNX_INPUT_NAME]: input }); await out[ONNX_OUTPUT_NAME].getData?.(); out[ONNX_OUTPUT_NAME].dispose?.(); },
+      release: () => tSession.release(),
+    });
+  }
   // webgl (SwiftShader): its own model, same seed, so the same weights.
   if (webglReps > 0) {
     const gl = await initBackend('webgl');
@@ -208,6 +223,12 @@ const roots = [
   ['/tfwasm/', join(root, 'node_modules/@tensorflow/tfjs-backend-wasm/wasm-out') + sep],
   ['/ort/', join(root, 'node_modules/onnxruntime-web/dist') + sep],
 ];
+if (opt['torch-onnx']) {
+  const tdir = join(root, '.tmp', 'bench-browser-torch');
+  mkdirSync(tdir, { recursive: true });
+  copyFileSync(opt['torch-onnx'], join(tdir, 'model.onnx'));
+  roots.push(['/torch/', tdir + sep]);
+}
 const server = createServer((req, res) => {
   const path = decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname);
   const headers = {
@@ -266,6 +287,7 @@ try {
       trainReps: opt['no-train'] ? '0' : opt['train-reps'],
       profile: opt.profile ? '1' : '0',
       webglReps: opt['no-webgl'] || i > 0 ? '0' : opt['webgl-reps'],
+      torch: opt['torch-onnx'] ? '1' : '0',
     });
     const load = [loadavg()[0]];
     const context = await browser.newContext();

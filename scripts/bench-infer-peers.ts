@@ -17,6 +17,7 @@ import { parseArgs } from 'node:util';
 import { tf } from '../src/core/tf.js';
 import { initBackend } from '../src/backends/index.js';
 import { Pix2PixModel } from '../src/pix2pix/model.js';
+import { generatorForward } from '../src/pix2pix/generator.js';
 import { exportModelOnnx } from '../src/pix2pix/onnx-export.js';
 import { createPeerSession } from '../src/bench/peers.js';
 
@@ -50,20 +51,26 @@ const median = (xs: number[]) => {
 
 async function child(task: string, threads: number, dir: string): Promise<void> {
   const ms: number[] = [];
+  const cpu: number[] = [];
   const time = async (run: () => Promise<void>) => {
     for (let i = 0; i < warmup; i++) await run();
     for (let i = 0; i < reps; i++) {
+      const c0 = process.cpuUsage();
       const t0 = performance.now();
       await run();
       ms.push(performance.now() - t0);
+      const c = process.cpuUsage(c0);
+      cpu.push((c.user + c.system) / 1000);
     }
   };
-  if (task === 'ours') {
+  if (task === 'ours' || task === 'ours-layers') {
     const info = await initBackend('wasm', { threads });
     const m = model();
     const x = tf.randomUniform([1, size, size, 3], -1, 1, 'float32', 1) as tf.Tensor4D;
+    // ours-layers: the layer-by-layer eval graph (no folding or fused up levels), as before them.
+    const ctx = { batchStats: false, updateStats: false, fold: task === 'ours' };
     await time(async () => {
-      const y = m.generate(x);
+      const y = tf.tidy(() => generatorForward(m.G, m.options.generator, x, ctx));
       await y.data();
       y.dispose();
     });
@@ -74,7 +81,7 @@ async function child(task: string, threads: number, dir: string): Promise<void> 
     await time(() => s.run());
     await s.release();
   }
-  console.log(JSON.stringify({ task, threads, ms }));
+  console.log(JSON.stringify({ task, threads, ms, cpu }));
 }
 
 async function prepare(dir: string): Promise<void> {
@@ -124,6 +131,9 @@ async function main(): Promise<void> {
   const threadList = values.threads.split(',').map(Number);
   const rounds = Number(values.rounds);
   const results = new Map<string, number[]>();
+  // Process CPU time (user + system, all threads) per run: less moved by other processes' load
+  // than wall time, and at 1 thread a measure of the work itself.
+  const cpuResults = new Map<string, number[]>();
   const load = (): string => loadavg().map((l) => l.toFixed(2)).join(' ');
   console.log(`UNet-${size} ngf ${ngf}, eval, batch 1; ${reps} timed runs after ${warmup} warm-ups per process; load ${load()}`);
   for (let r = 0; r < rounds; r++) {
@@ -138,25 +148,31 @@ async function main(): Promise<void> {
         );
         const line = p.stdout.split('\n').find((l) => l.startsWith('{'));
         if (p.status !== 0 || !line) throw new Error(`${task} t${T} failed:\n${p.stdout}\n${p.stderr}`);
-        const { ms } = JSON.parse(line) as { ms: number[] };
+        const { ms, cpu } = JSON.parse(line) as { ms: number[]; cpu: number[] };
         const med = median(ms);
         const key = `${task}:${T}`;
         results.set(key, [...(results.get(key) ?? []), med]);
+        cpuResults.set(key, [...(cpuResults.get(key) ?? []), median(cpu)]);
         console.log(
-          `round ${r + 1} t${T} ${task.padEnd(9)} median ${med.toFixed(0)} ms (${ms.map((v) => v.toFixed(0)).join(' ')}); load ${before} -> ${load()}`,
+          `round ${r + 1} t${T} ${task.padEnd(11)} median ${med.toFixed(0)} ms (${ms.map((v) => v.toFixed(0)).join(' ')}), process CPU ${median(cpu).toFixed(0)} ms; load ${before} -> ${load()}`,
         );
       }
     }
   }
-  console.log('\nthreads  task       median of round medians (ms)  rounds');
-  for (const T of threadList) {
-    const ours = median(results.get(`ours:${T}`) ?? [NaN]);
-    for (const task of tasks) {
-      const v = results.get(`${task}:${T}`) ?? [];
-      console.log(`${String(T).padEnd(8)} ${task.padEnd(10)} ${median(v).toFixed(0).padStart(8)}  (${v.map((x) => x.toFixed(0)).join(' ')})`);
+  for (const [what, res] of [
+    ['wall ms', results],
+    ['process CPU ms', cpuResults],
+  ] as const) {
+    console.log(`\n${what}: threads, task, median of the round medians (the round medians)`);
+    for (const T of threadList) {
+      const ours = median(res.get(`ours:${T}`) ?? [NaN]);
+      for (const task of tasks) {
+        const v = res.get(`${task}:${T}`) ?? [];
+        console.log(`${String(T).padEnd(3)} ${task.padEnd(12)} ${median(v).toFixed(0).padStart(6)}  (${v.map((x) => x.toFixed(0)).join(' ')})`);
+      }
+      for (const task of tasks.filter((t) => t !== 'ours'))
+        console.log(`    ours / ${task}: ${(ours / median(res.get(`${task}:${T}`) ?? [NaN])).toFixed(2)}x`);
     }
-    for (const task of tasks.filter((t) => t !== 'ours'))
-      console.log(`         ours / ${task}: ${(ours / median(results.get(`${task}:${T}`) ?? [NaN])).toFixed(2)}x`);
   }
   console.log(`load at the end ${load()}`);
 }

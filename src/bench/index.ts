@@ -46,6 +46,7 @@ export type { PeerSession } from './peers.js';
 export {
   exportGeneratorOnnx,
   exportModelOnnx,
+  ENGINE_EXPORT_OPTIONS,
   inferGeneratorOptions,
   ONNX_INPUT_NAME,
   ONNX_OUTPUT_NAME,
