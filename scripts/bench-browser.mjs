@@ -23,6 +23,7 @@ import { join, extname, normalize, sep } from 'node:path';
 import { parseArgs } from 'node:util';
 import { loadavg, cpus } from 'node:os';
 import { CHROMIUM_ARGS, findChromium } from '../test/browser/harness.mjs';
+import { copyWasmBinaries } from './lib/node-bundle.mjs';
 
 const root = new URL('..', import.meta.url).pathname;
 const { values: opt } = parseArgs({
@@ -209,9 +210,13 @@ const MIME = {
   '.mjs': 'text/javascript',
   '.wasm': 'application/wasm',
 };
+const tfwasmDir = join(outdir, 'tfwasm');
+copyWasmBinaries(tfwasmDir);
 const roots = [
   ['/page/', outdir + sep],
-  ['/tfwasm/', join(root, 'node_modules/@tensorflow/tfjs-backend-wasm/dist') + sep],
+  // tfjs's binaries, the threaded binary's glue (its pthreads import it) and our SIMD modules,
+  // as dist/ ships them side by side; without the glue the page falls back to one thread.
+  ['/tfwasm/', tfwasmDir + sep],
   // The threaded binary's glue, which its pthread workers import (not in the package's dist/).
   ['/tfwasm/', join(root, 'node_modules/@tensorflow/tfjs-backend-wasm/wasm-out') + sep],
   ['/ort/', join(root, 'node_modules/onnxruntime-web/dist') + sep],
