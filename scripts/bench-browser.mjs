@@ -18,7 +18,14 @@
 // Reuses test/browser/harness.mjs's Chromium flags and locator (/usr/bin/chromium, playwright-core).
 import { build } from 'esbuild';
 import { createServer } from 'node:http';
-import { existsSync, statSync, readFileSync, writeFileSync, mkdirSync, copyFileSync } from 'node:fs';
+import {
+  existsSync,
+  statSync,
+  readFileSync,
+  writeFileSync,
+  mkdirSync,
+  copyFileSync,
+} from 'node:fs';
 import { join, extname, normalize, sep } from 'node:path';
 import { parseArgs } from 'node:util';
 import { loadavg, cpus } from 'node:os';

@@ -374,14 +374,13 @@ export interface TrainingConvRow {
  * await benchTrainingConvs({ rounds: 3 });
  * ```
  */
-export async function benchTrainingConvs({
-  rounds = 3,
-}: { rounds?: number } = {}): Promise<TrainingConvRow[]> {
+export async function benchTrainingConvs({ rounds = 3 }: { rounds?: number } = {}): Promise<
+  TrainingConvRow[]
+> {
   await initBackend('wasm');
   const backend = tf.backend() as unknown as import('@tensorflow/tfjs-backend-wasm').BackendWasm;
-  const { makeConv2dWasm, makeConv2dBackpropInputWasm } = await import(
-    '../backends/wasm-kernels/index.js'
-  );
+  const { makeConv2dWasm, makeConv2dBackpropInputWasm } =
+    await import('../backends/wasm-kernels/index.js');
   const forms = {
     conv: {
       stock: makeConv2dWasm(stockConv2d()!, { force: 'stock' }),
@@ -469,9 +468,7 @@ export async function benchTrainingConvs({
         f();
         (each[name] ??= []).push(cpu() - t0);
       }
-    const ms = Object.fromEntries(
-      Object.entries(each).map(([k, v]) => [k, summarize(v).msMedian]),
-    );
+    const ms = Object.fromEntries(Object.entries(each).map(([k, v]) => [k, summarize(v).msMedian]));
     rows.push({ name: `[${xs}] * [${ws}] s${s}`, gmac, ms });
     const list = Object.entries(ms)
       .map(([k, v]) => `${k} ${v.toFixed(1)}`)

@@ -113,8 +113,13 @@ export function xnnpackBackpropInputCost(
   weightsCached: boolean,
 ): { plan: BackpropInputPlan; ns: number } {
   const macNs =
-    (info.batchSize * info.outHeight * info.outWidth * info.filterHeight * info.filterWidth *
-      info.inChannels * info.outChannels) /
+    (info.batchSize *
+      info.outHeight *
+      info.outWidth *
+      info.filterHeight *
+      info.filterWidth *
+      info.inChannels *
+      info.outChannels) /
     20;
   const plan = planConv2dBackpropInput(info);
   const {

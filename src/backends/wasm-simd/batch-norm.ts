@@ -31,7 +31,10 @@ function scratch(backend: BackendWasm, C: number, count: number) {
   return {
     at: (i: number) => at + 8 * C * i,
     views: (simd: WasmSimd) =>
-      Array.from({ length: count }, (_, i) => new Float64Array(simd.memory.buffer, at + 8 * C * i, C)),
+      Array.from(
+        { length: count },
+        (_, i) => new Float64Array(simd.memory.buffer, at + 8 * C * i, C),
+      ),
     free: () => backend.disposeData(t.dataId),
   };
 }
@@ -140,7 +143,19 @@ export const batchNormGradSimd: tf.KernelFunc = (args) => {
       bias![c] = sb![c]! / n;
       slopeX![c] = (rstd * dgc) / n;
     }
-    simd.exports.bn_grad_dx(DY, X, Y, heapOffset(backend, dx.dataId), s.at(0), s.at(3), s.at(4), s.at(5), n, C, neg);
+    simd.exports.bn_grad_dx(
+      DY,
+      X,
+      Y,
+      heapOffset(backend, dx.dataId),
+      s.at(0),
+      s.at(3),
+      s.at(4),
+      s.at(5),
+      n,
+      C,
+      neg,
+    );
   } finally {
     s.free();
   }

@@ -148,7 +148,8 @@ export class SimdPool {
   post(i: number, args: number[], kernel: PoolKernel = 'conv2d_backprop_filter'): void {
     const c = this.helpers[i]!.control;
     if (Atomics.load(c, 0) !== IDLE) throw new Error('SimdPool: helper is busy');
-    if (args.length > MAX_ARGS) throw new Error(`SimdPool: ${args.length} arguments, at most ${MAX_ARGS}`);
+    if (args.length > MAX_ARGS)
+      throw new Error(`SimdPool: ${args.length} arguments, at most ${MAX_ARGS}`);
     c[1] = POOL_KERNELS.indexOf(kernel);
     c[2] = args.length;
     for (let k = 0; k < args.length; k++) c[3 + k] = args[k]!;

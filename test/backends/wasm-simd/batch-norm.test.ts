@@ -3,7 +3,11 @@ import * as assert from 'uvu/assert';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import { tf } from '../../../src/core/tf.js';
 import { initBackend } from '../../../src/backends/index.js';
-import { BN_APPLY_KERNEL, BN_GRAD_KERNEL, BN_STATS_KERNEL } from '../../../src/core/fused-kernels.js';
+import {
+  BN_APPLY_KERNEL,
+  BN_GRAD_KERNEL,
+  BN_STATS_KERNEL,
+} from '../../../src/core/fused-kernels.js';
 import { setWasmSimdEnabled, wasmSimd } from '../../../src/backends/wasm-simd/index.js';
 import { randn } from '../wasm-kernels/support.js';
 
@@ -57,7 +61,9 @@ for (const slope of [undefined, 0, 0.2]) {
     }
     const names = ['stats', 'y', 'dx', 'dgamma', 'dbeta'];
     simd.forEach((v, i) => assert.equal(Array.from(v), Array.from(cpu[i]!), `${names[i]} vs cpu`));
-    js.forEach((v, i) => assert.equal(Array.from(v), Array.from(cpu[i]!), `${names[i]} (JS) vs cpu`));
+    js.forEach((v, i) =>
+      assert.equal(Array.from(v), Array.from(cpu[i]!), `${names[i]} (JS) vs cpu`),
+    );
   });
 }
 
