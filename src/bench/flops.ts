@@ -9,11 +9,12 @@
  * and F_G1 / F_D1 those of their first conv: a conv's backward is dX (same MACs as the forward)
  * plus dW (same MACs), and the first conv of a network needs no dX when its input is not
  * differentiated.
- *   fake = G(A)                       (no tape)                    F_G
+ *   fake = G(A)                       (once, on G's tape)          F_G
  *   D update: D(A,fake), D(A,B) fwd+bwd, inputs not differentiated  2·F_D + 2·(2·F_D − F_D1)
- *   G update: G fwd (recomputed) + D fwd, bwd through D into fake, then through G
- *                                                                  F_G + F_D + 2·F_D + (2·F_G − F_G1)
- *   total = 4·F_G − F_G1 + 9·F_D − 2·F_D1      (≈ 4·F_G + 9·F_D; ≈ 3× a forward per differentiated pass)
+ *   G update: D fwd, bwd through D into fake, then through G        F_D + 2·F_D + (2·F_G − F_G1)
+ *   total = 3·F_G − F_G1 + 9·F_D − 2·F_D1      (≈ 3·F_G + 9·F_D; ≈ 3× a forward per differentiated pass)
+ * (Until G's forward ran once per step, the G update recomputed it: one F_G more, 105.4 GFLOP for
+ * UNet-256 ngf 64 instead of today's 93.3. Figures in BENCHMARKS.md dated before say which.)
  */
 import { resolveModelOptions, type ModelOptions } from '../pix2pix/config.js';
 import { unetLevels } from '../pix2pix/generator.js';
@@ -106,5 +107,5 @@ export function caseFlops(
   const G = generatorFlops(options, height, width, batch);
   if (task === 'infer') return G.forward;
   const D = discriminatorFlops(options, height, width, batch);
-  return 4 * G.forward - G.first + 9 * D.forward - 2 * D.first;
+  return 3 * G.forward - G.first + 9 * D.forward - 2 * D.first;
 }
