@@ -6,4 +6,8 @@
 import { join } from 'node:path';
 import { ROOT, bundleAndRun } from './lib/node-bundle.mjs';
 
-await bundleAndRun('bench-infer-peers', join(ROOT, 'scripts/bench-infer-peers.ts'), process.argv.slice(2));
+await bundleAndRun(
+  'bench-infer-peers',
+  join(ROOT, 'scripts/bench-infer-peers.ts'),
+  process.argv.slice(2),
+);

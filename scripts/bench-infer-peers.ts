@@ -74,10 +74,16 @@ async function child(task: string, threads: number, dir: string): Promise<void> 
       await y.data();
       y.dispose();
     });
-    if (info.threads !== threads) throw new Error(`wasm runs ${info.threads} threads, not ${threads}`);
+    if (info.threads !== threads)
+      throw new Error(`wasm runs ${info.threads} threads, not ${threads}`);
   } else {
     const file = task === 'ort-ours' ? 'ours.onnx' : 'torch.onnx';
-    const s = await createPeerSession('ort-web', readFileSync(join(dir, file)), threads, [1, 3, size, size]);
+    const s = await createPeerSession('ort-web', readFileSync(join(dir, file)), threads, [
+      1,
+      3,
+      size,
+      size,
+    ]);
     await time(() => s.run());
     await s.release();
   }
@@ -134,8 +140,13 @@ async function main(): Promise<void> {
   // Process CPU time (user + system, all threads) per run: less moved by other processes' load
   // than wall time, and at 1 thread a measure of the work itself.
   const cpuResults = new Map<string, number[]>();
-  const load = (): string => loadavg().map((l) => l.toFixed(2)).join(' ');
-  console.log(`UNet-${size} ngf ${ngf}, eval, batch 1; ${reps} timed runs after ${warmup} warm-ups per process; load ${load()}`);
+  const load = (): string =>
+    loadavg()
+      .map((l) => l.toFixed(2))
+      .join(' ');
+  console.log(
+    `UNet-${size} ngf ${ngf}, eval, batch 1; ${reps} timed runs after ${warmup} warm-ups per process; load ${load()}`,
+  );
   for (let r = 0; r < rounds; r++) {
     for (const T of threadList) {
       for (let k = 0; k < tasks.length; k++) {
@@ -143,11 +154,26 @@ async function main(): Promise<void> {
         const before = load();
         const p = spawnSync(
           process.execPath,
-          [process.argv[1]!, '--child', `${task}:${T}`, '--dir', dir, '--reps', String(reps), '--warmup', String(warmup), '--size', String(size), '--ngf', String(ngf)],
+          [
+            process.argv[1]!,
+            '--child',
+            `${task}:${T}`,
+            '--dir',
+            dir,
+            '--reps',
+            String(reps),
+            '--warmup',
+            String(warmup),
+            '--size',
+            String(size),
+            '--ngf',
+            String(ngf),
+          ],
           { encoding: 'utf8' },
         );
         const line = p.stdout.split('\n').find((l) => l.startsWith('{'));
-        if (p.status !== 0 || !line) throw new Error(`${task} t${T} failed:\n${p.stdout}\n${p.stderr}`);
+        if (p.status !== 0 || !line)
+          throw new Error(`${task} t${T} failed:\n${p.stdout}\n${p.stderr}`);
         const { ms, cpu } = JSON.parse(line) as { ms: number[]; cpu: number[] };
         const med = median(ms);
         const key = `${task}:${T}`;
@@ -168,10 +194,14 @@ async function main(): Promise<void> {
       const ours = median(res.get(`ours:${T}`) ?? [NaN]);
       for (const task of tasks) {
         const v = res.get(`${task}:${T}`) ?? [];
-        console.log(`${String(T).padEnd(3)} ${task.padEnd(12)} ${median(v).toFixed(0).padStart(6)}  (${v.map((x) => x.toFixed(0)).join(' ')})`);
+        console.log(
+          `${String(T).padEnd(3)} ${task.padEnd(12)} ${median(v).toFixed(0).padStart(6)}  (${v.map((x) => x.toFixed(0)).join(' ')})`,
+        );
       }
       for (const task of tasks.filter((t) => t !== 'ours'))
-        console.log(`    ours / ${task}: ${(ours / median(res.get(`${task}:${T}`) ?? [NaN])).toFixed(2)}x`);
+        console.log(
+          `    ours / ${task}: ${(ours / median(res.get(`${task}:${T}`) ?? [NaN])).toFixed(2)}x`,
+        );
     }
   }
   console.log(`load at the end ${load()}`);

@@ -56,4 +56,3 @@ export function foldedConv(
   });
   return { filter: filter as Tensor4D, bias: folded as Tensor1D };
 }
-

@@ -252,9 +252,14 @@ export function dropout(x: Tensor4D, u: Tensor): Tensor4D {
   const attrs: DropoutKernelAttrs = { threshold: 0.5, scale: 2 };
   const run = (t: Tensor, us: Tensor) =>
     tf.engine().runKernel(DROPOUT_KERNEL, { x: t, u: us }, attrs) as Tensor;
-  return tapeOp({ x }, () => run(x, u), (dy, [us]) => ({ x: () => run(dy, us!) }), {
-    tensors: [u],
-  }) as Tensor4D;
+  return tapeOp(
+    { x },
+    () => run(x, u),
+    (dy, [us]) => ({ x: () => run(dy, us!) }),
+    {
+      tensors: [u],
+    },
+  ) as Tensor4D;
 }
 
 /** `x * mask` for a constant mask (dropout): the gradient is `dy * mask`. */

@@ -242,12 +242,7 @@ export class Pix2PixModel {
               // 0.5 * (fake + real) as the sum of halves, each scaled inside its loss kernel:
               // equal (a power-of-two scale is exact), without a Multiply each way.
               const lossFake = ganLoss(predFake, false, t.ganMode, 0.5);
-              const predReal = discriminatorForward(
-                this.D,
-                d,
-                concatChannels(realA, realB),
-                dCtx,
-              );
+              const predReal = discriminatorForward(this.D, d, concatChannels(realA, realB), dCtx);
               const lossReal = ganLoss(predReal, true, t.ganMode, 0.5);
               dParts.push(tf.keep(lossFake), tf.keep(lossReal));
               return tf.add(lossFake, lossReal);

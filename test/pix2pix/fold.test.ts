@@ -144,7 +144,8 @@ test('the folded eval on wasm matches the layer-by-layer graph on cpu', async ()
       // Several runs: the wasm kernels switch to cached weight layouts after a few uses.
       const y = model.generate(xw);
       const d = await maxDiff(y, tf.tensor(refData, y.shape));
-      if (run === 3) console.log(`# wasm folded vs cpu layer-by-layer, max |diff| ${d.toExponential(2)}`);
+      if (run === 3)
+        console.log(`# wasm folded vs cpu layer-by-layer, max |diff| ${d.toExponential(2)}`);
       assert.ok(d < 1e-5, `run ${run}: wasm folded eval differs from cpu by ${d}`);
       y.dispose();
     }

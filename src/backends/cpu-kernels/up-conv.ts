@@ -37,7 +37,8 @@ export const upConvCpu: tf.KernelFunc = ({ inputs, backend, attrs }) => {
     for (let c = 0; c < C; c++) {
       let v = c < cs ? sv![p * cs + c]! : yv[p * co + c - cs]!;
       if (c >= cs && bv) v = Math.fround(v + bv[c - cs]!);
-      out[p * C + c] = activation === 'tanh' ? Math.tanh(v) : activation === 'relu' && v < 0 ? 0 : v;
+      out[p * C + c] =
+        activation === 'tanh' ? Math.tanh(v) : activation === 'relu' && v < 0 ? 0 : v;
     }
   }
   cpu.disposeIntermediateTensorInfo(y);

@@ -16,7 +16,12 @@ import { conv2dGeometry } from './conv2d-backprop-filter.js';
 import { chooseConv2dBackpropInput, relaidFilters } from './conv2d-backprop-input.js';
 import { derivedWeights } from './weight-cache.js';
 
-type Inputs = { x: tf.TensorInfo; filter: tf.TensorInfo; bias?: tf.TensorInfo; skip?: tf.TensorInfo };
+type Inputs = {
+  x: tf.TensorInfo;
+  filter: tf.TensorInfo;
+  bias?: tf.TensorInfo;
+  skip?: tf.TensorInfo;
+};
 
 /**
  * Writes `act(cat(skip, y + bias))` into `out [n, 2h, 2w, cs + co]`, where `y` is either one full
@@ -101,7 +106,15 @@ export const upConvWasm = ({
   const cs = skip ? skip.shape[3]! : 0;
   const H = 2 * h;
   const W = 2 * w;
-  const info = conv2dGeometry([n, H, W, co], filter.shape, 2, 1, 'NHWC', undefined, 'Pix2PixUpConv');
+  const info = conv2dGeometry(
+    [n, H, W, co],
+    filter.shape,
+    2,
+    1,
+    'NHWC',
+    undefined,
+    'Pix2PixUpConv',
+  );
   // Inference: the weights are the same on every call, so the re-laid-out phase filters are cached.
   const plan = chooseConv2dBackpropInput(info, true);
   return withWasmScope(backend, (s) => {
@@ -135,11 +148,12 @@ export const upConvWasm = ({
       convActivated = true;
     } else {
       parts = [
-        s.run(
-          'Conv2DBackpropInput',
-          { dy: x, filter },
-          { inputShape: [n, H, W, co], strides: 2, pad: 1, dataFormat: 'NHWC' } as unknown as tf.NamedAttrMap,
-        ),
+        s.run('Conv2DBackpropInput', { dy: x, filter }, {
+          inputShape: [n, H, W, co],
+          strides: 2,
+          pad: 1,
+          dataFormat: 'NHWC',
+        } as unknown as tf.NamedAttrMap),
       ];
     }
     const out = backend.makeOutput([n, H, W, cs + co], 'float32');

@@ -27,7 +27,9 @@ export const upConvWebGL: tf.KernelFunc = ({ inputs, backend, attrs }) => {
   const act =
     activation === 'relu'
       ? 'max(v, 0.0)'
-      : activation === 'tanh' ? '(sign(v) * (1.0 - exp(-2.0 * abs(v))) / (1.0 + exp(-2.0 * abs(v))))' : 'v';
+      : activation === 'tanh'
+        ? '(sign(v) * (1.0 - exp(-2.0 * abs(v))) / (1.0 + exp(-2.0 * abs(v))))'
+        : 'v';
   return (backend as unknown as WebGLBackendLike).runWebGLProgram(
     {
       variableNames: ['x', 'wt', ...(bias ? ['bias'] : []), ...(skip ? ['skip'] : [])],

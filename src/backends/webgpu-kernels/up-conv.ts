@@ -23,7 +23,11 @@ export const upConvWebGPU: tf.KernelFunc = ({ inputs, backend, attrs }) => {
   const size = tf.util.sizeFromShape(shape);
   const names = ['X', 'Wt', ...(bias ? ['Bias'] : []), ...(skip ? ['Skip'] : [])];
   const act =
-    activation === 'relu' ? 'max(v, 0.0)' : activation === 'tanh' ? '(sign(v) * (1.0 - exp(-2.0 * abs(v))) / (1.0 + exp(-2.0 * abs(v))))' : 'v';
+    activation === 'relu'
+      ? 'max(v, 0.0)'
+      : activation === 'tanh'
+        ? '(sign(v) * (1.0 - exp(-2.0 * abs(v))) / (1.0 + exp(-2.0 * abs(v))))'
+        : 'v';
   const uniform = (d: number): Uniform => ({ type: 'int32', data: [d] });
   return (backend as unknown as WebGPUBackendLike).runWebGPUProgram(
     {

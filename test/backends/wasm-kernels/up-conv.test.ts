@@ -3,7 +3,10 @@ import * as assert from 'uvu/assert';
 import { tf } from '../../../src/core/tf.js';
 import { initBackend } from '../../../src/backends/index.js';
 import { UP_CONV_KERNEL, type UpConvKernelAttrs } from '../../../src/core/fused-kernels.js';
-import { chooseConv2dBackpropInput, conv2dGeometry } from '../../../src/backends/wasm-kernels/index.js';
+import {
+  chooseConv2dBackpropInput,
+  conv2dGeometry,
+} from '../../../src/backends/wasm-kernels/index.js';
 import { randn, relL2, TOL } from './support.js';
 
 interface Case {
@@ -25,7 +28,13 @@ const CASES: Case[] = [
 ];
 
 /** The kernel's definition as tfjs ops (on cpu). */
-function reference(x: tf.Tensor4D, f: tf.Tensor4D, b: tf.Tensor1D | null, s: tf.Tensor4D | null, act: string) {
+function reference(
+  x: tf.Tensor4D,
+  f: tf.Tensor4D,
+  b: tf.Tensor1D | null,
+  s: tf.Tensor4D | null,
+  act: string,
+) {
   const [n, h, w] = x.shape;
   let y: tf.Tensor4D = tf.conv2dTranspose(x, f, [n, 2 * h, 2 * w, f.shape[2]], 2, 1);
   if (b) y = tf.add(y, b);
@@ -33,7 +42,9 @@ function reference(x: tf.Tensor4D, f: tf.Tensor4D, b: tf.Tensor1D | null, s: tf.
   return act === 'relu' ? tf.relu(y) : act === 'tanh' ? tf.tanh(y) : y;
 }
 
-const test = suite('Pix2PixUpConv (transposed conv, bias, skip concat, activation) on cpu and wasm');
+const test = suite(
+  'Pix2PixUpConv (transposed conv, bias, skip concat, activation) on cpu and wasm',
+);
 
 for (const c of CASES) {
   const [n, h, w, ci] = c.x;
@@ -56,7 +67,9 @@ for (const c of CASES) {
         const inputs: tf.NamedTensorMap = { x: t.x, filter: t.f };
         if (t.b) inputs.bias = t.b;
         if (t.s) inputs.skip = t.s;
-        const y = tf.engine().runKernel(UP_CONV_KERNEL, inputs, { activation: c.activation }) as tf.Tensor;
+        const y = tf
+          .engine()
+          .runKernel(UP_CONV_KERNEL, inputs, { activation: c.activation }) as tf.Tensor;
         assert.equal(y.shape, [n, 2 * h, 2 * w, c.skip + c.co]);
         return y.dataSync() as Float32Array;
       });
@@ -79,7 +92,15 @@ test('covers both wasm forms', () => {
   const plans = new Set(
     CASES.map((c) => {
       const [n, h, w, ci] = c.x;
-      const info = conv2dGeometry([n, 2 * h, 2 * w, c.co], [4, 4, c.co, ci], 2, 1, 'NHWC', undefined, 'x');
+      const info = conv2dGeometry(
+        [n, 2 * h, 2 * w, c.co],
+        [4, 4, c.co, ci],
+        2,
+        1,
+        'NHWC',
+        undefined,
+        'x',
+      );
       return chooseConv2dBackpropInput(info, true);
     }),
   );
