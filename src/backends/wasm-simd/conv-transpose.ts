@@ -10,7 +10,7 @@
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import type { tf } from '../../core/tf.js';
 import { heapOffset, wasmSimd } from './index.js';
-import { MIN_MACS_PER_THREAD } from './conv2d-backprop-filter.js';
+import { partCount, runParts } from './pool.js';
 
 /**
  * Estimated ns of {@link convTransposeDirectSimd}, from CPU times measured with new weights every
@@ -53,9 +53,7 @@ export function convTransposeDirectSimd(
   const { outHeight: oh, outWidth: ow, filterHeight: kh, filterWidth: kw } = info;
   const blocks = ci / 4;
   const macs = n * oh * ow * kh * kw * ci * co;
-  const parts = simd.pool
-    ? Math.max(1, Math.min(simd.pool.size + 1, blocks, Math.floor(macs / MIN_MACS_PER_THREAD)))
-    : 1;
+  const parts = partCount(simd.pool, blocks, macs);
   const out = backend.makeOutput([n, h, w, ci], 'float32');
   const args = (c0: number, c1: number) => [
     heapOffset(backend, dy.dataId),
@@ -78,25 +76,18 @@ export function convTransposeDirectSimd(
     c1,
   ];
   const bound = (i: number) => 4 * Math.floor((blocks * i) / parts);
-  const pool = simd.pool;
-  let posted = 0;
   let ok = false;
   try {
-    for (; posted < parts - 1; posted++)
-      pool!.post(posted, args(bound(posted + 1), bound(posted + 2)), 'conv_transpose_direct');
-    simd.exports.conv_transpose_direct(...args(0, bound(1)));
-    for (let i = 0; i < posted; i++) pool!.wait(i);
-    posted = 0;
+    // A helper still running writes into dx: runParts waits for it before the error goes on.
+    runParts(
+      simd.pool,
+      parts,
+      'conv_transpose_direct',
+      (part) => args(bound(part), bound(part + 1)),
+      (a) => simd.exports.conv_transpose_direct(...a),
+    );
     ok = true;
   } finally {
-    // A helper still running writes into dx: wait before handing it out (or freeing it).
-    for (let i = 0; i < posted; i++) {
-      try {
-        pool!.wait(i);
-      } catch {
-        /* already failing */
-      }
-    }
     if (!ok) backend.disposeData(out.dataId);
   }
   return out;

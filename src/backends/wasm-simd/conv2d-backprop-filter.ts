@@ -8,6 +8,7 @@
  */
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import type { tf } from '../../core/tf.js';
+import { partCount, runParts } from './pool.js';
 import { heapOffset, wasmSimd } from './index.js';
 
 /** The most pixels per block of the blocked sum over pixels (whole output rows, at least one). */
@@ -50,9 +51,7 @@ export function conv2dBackpropFilterSimd(
   const size = kh * kw * ci * co;
   // Split the rows of pixels between the calling thread and the helpers when each gets enough.
   const macs = rows * ow * kh * kw * ci * co;
-  const parts = simd.pool
-    ? Math.max(1, Math.min(simd.pool.size + 1, rows, Math.floor(macs / MIN_MACS_PER_THREAD)))
-    : 1;
+  const parts = partCount(simd.pool, rows, macs);
   const out = backend.makeOutput([kh, kw, ci, co], 'float32');
   const partials = Array.from({ length: parts - 1 }, () =>
     backend.makeOutput([kh, kw, ci, co], 'float32'),
@@ -78,29 +77,20 @@ export function conv2dBackpropFilterSimd(
     dwBlockPixels(co),
   ];
   const bound = (i: number) => Math.floor((rows * i) / parts);
-  const pool = simd.pool;
-  let posted = 0;
   try {
-    for (; posted < partials.length; posted++)
-      pool!.post(posted, args(partials[posted]!, bound(posted + 1), bound(posted + 2)));
-    (simd.exports.conv2d_backprop_filter as (...a: number[]) => void)(...args(out, 0, bound(1)));
-    for (let i = 0; i < posted; i++) pool!.wait(i);
-    posted = 0;
+    // Part p writes into partials[p - 1] (part 0 into out); runParts waits for every helper
+    // before the partials are freed.
+    runParts(
+      simd.pool,
+      parts,
+      'conv2d_backprop_filter',
+      (part) => args(part ? partials[part - 1]! : out, bound(part), bound(part + 1)),
+      (a) => (simd.exports.conv2d_backprop_filter as (...a: number[]) => void)(...a),
+    );
     for (const p of partials)
       simd.exports.add_into(heapOffset(backend, out.dataId), heapOffset(backend, p.dataId), size);
   } finally {
-    // A helper still running writes into its partial: wait before freeing it.
-    for (let i = 0; i < posted; i++) {
-      try {
-        pool!.wait(i);
-      } catch {
-        /* already failing */
-      }
-    }
     for (const p of partials) backend.disposeData(p.dataId);
   }
   return out;
 }
-
-/** Below this many multiply-adds per thread a dW is not split between threads. */
-export const MIN_MACS_PER_THREAD = 4_000_000;

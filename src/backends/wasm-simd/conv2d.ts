@@ -10,7 +10,7 @@
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import type { tf } from '../../core/tf.js';
 import { heapOffset, wasmSimd } from './index.js';
-import { MIN_MACS_PER_THREAD } from './conv2d-backprop-filter.js';
+import { partCount, runParts } from './pool.js';
 
 /** Pixel tiles of the direct kernel: above one, each column block of the weights is packed first. */
 const TILE_PIXELS = 4;
@@ -59,9 +59,7 @@ export function conv2dDirectSimd(
   // Split the output channels (in blocks of 8) between the calling thread and the helpers.
   const blocks = Math.ceil(co / 8);
   const macs = pixels * k * co;
-  const parts = simd.pool
-    ? Math.max(1, Math.min(simd.pool.size + 1, blocks, Math.floor(macs / MIN_MACS_PER_THREAD)))
-    : 1;
+  const parts = partCount(simd.pool, blocks, macs);
   const pack = pixels > TILE_PIXELS;
   const out = backend.makeOutput([n, oh, ow, co], 'float32');
   const zeros = backend.makeOutput([ci], 'float32');
@@ -93,25 +91,17 @@ export function conv2dDirectSimd(
     o1,
   ];
   const bound = (i: number) => Math.min(co, 8 * Math.floor((blocks * i) / parts));
-  const pool = simd.pool;
-  let posted = 0;
   let ok = false;
   try {
-    for (; posted < parts - 1; posted++)
-      pool!.post(posted, args(posted + 1, bound(posted + 1), bound(posted + 2)), 'conv2d_direct');
-    simd.exports.conv2d_direct(...args(0, 0, bound(1)));
-    for (let i = 0; i < posted; i++) pool!.wait(i);
-    posted = 0;
+    runParts(
+      simd.pool,
+      parts,
+      'conv2d_direct',
+      (part) => args(part, bound(part), bound(part + 1)),
+      (a) => simd.exports.conv2d_direct(...a),
+    );
     ok = true;
   } finally {
-    // A helper still running reads the scratch: wait before freeing it.
-    for (let i = 0; i < posted; i++) {
-      try {
-        pool!.wait(i);
-      } catch {
-        /* already failing */
-      }
-    }
     if (!ok) backend.disposeData(out.dataId);
     backend.disposeData(zeros.dataId);
     for (const p of packs) backend.disposeData(p.dataId);

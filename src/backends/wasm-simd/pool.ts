@@ -20,6 +20,49 @@ export const POOL_KERNELS = [
 ] as const;
 /** A kernel a helper can run. */
 export type PoolKernel = (typeof POOL_KERNELS)[number];
+/** Below this many multiply-adds per thread a kernel is not split between threads. */
+export const MIN_MACS_PER_THREAD = 4_000_000;
+
+/**
+ * How many parts (the calling thread's and the helpers') to split a kernel of `macs` multiply-adds
+ * over `units` independent pieces into: 1 without helpers, else at most one per thread and per
+ * piece, with at least {@link MIN_MACS_PER_THREAD} multiply-adds each.
+ */
+export function partCount(pool: SimdPool | undefined, units: number, macs: number): number {
+  return pool
+    ? Math.max(1, Math.min(pool.size + 1, units, Math.floor(macs / MIN_MACS_PER_THREAD)))
+    : 1;
+}
+
+/**
+ * Runs `kernel` in `parts` parts: part p > 0 on helper p - 1, part 0 through `here` on the calling
+ * thread, then waits for the helpers. When anything throws, every helper already started is still
+ * waited for before the error goes on: helpers read and write tensors the caller then frees.
+ */
+export function runParts(
+  pool: SimdPool | undefined,
+  parts: number,
+  kernel: PoolKernel,
+  args: (part: number) => number[],
+  here: (args: number[]) => void,
+): void {
+  let posted = 0;
+  try {
+    for (; posted < parts - 1; posted++) pool!.post(posted, args(posted + 1), kernel);
+    here(args(0));
+    for (let i = 0; i < posted; i++) pool!.wait(i);
+    posted = 0;
+  } finally {
+    for (let i = 0; i < posted; i++) {
+      try {
+        pool!.wait(i);
+      } catch {
+        /* already failing */
+      }
+    }
+  }
+}
+
 const IDLE = 0,
   RUN = 1,
   EXIT = 2,
