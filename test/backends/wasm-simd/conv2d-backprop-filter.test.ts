@@ -25,7 +25,7 @@ const cases: Case[] = [
   { x: [3, 9, 11, 5], k: [3, 3], co: 2, s: 2, pad: 'same' },
   { x: [1, 64, 64, 3], k: [4, 4], co: 16, s: 2, pad: 1 },
   { x: [2, 4, 4, 64], k: [4, 4], co: 32, s: 2, pad: 1 },
-  // Enough work to be split between threads (MIN_MACS_PER_THREAD) where helpers run.
+  // Enough work to be split between threads (MIN_MACS_PER_THREAD in pool.ts) where helpers run.
   { x: [2, 32, 32, 32], k: [4, 4], co: 40, s: 2, pad: 1 },
 ];
 
@@ -61,6 +61,20 @@ test('runs helper threads in Node when tfjs runs its threaded binary', () => {
   assert.is(simd.pool?.size ?? 0, simd.shared ? threads - 1 : 0, `threads ${threads}`);
 });
 
+/** dW of one case on cpu, on wasm with the own SIMD kernel, and on wasm's XNNPACK path. */
+async function dwThreeWays(c: Case, xv: Float32Array, dyv: Float32Array, dyShape: number[]) {
+  await initBackend('cpu');
+  const cpu = dwOn('cpu', c, xv, dyv, dyShape);
+  await initBackend('wasm');
+  const simd = dwOn('wasm', c, xv, dyv, dyShape);
+  setWasmSimdEnabled(false);
+  try {
+    return { cpu, simd, xnn: dwOn('wasm', c, xv, dyv, dyShape) };
+  } finally {
+    setWasmSimdEnabled(true);
+  }
+}
+
 for (const c of cases) {
   test(`matches cpu and the XNNPACK path for x [${c.x}] k ${c.k.join('x')} -> ${c.co}, stride ${c.s}, pad ${c.pad}`, async () => {
     const info = conv2dGeometry(c.x, [...c.k, c.x[3], c.co], c.s, c.pad, 'NHWC', undefined, 'test');
@@ -73,17 +87,7 @@ for (const c of cases) {
       dyShape.reduce((a, b) => a * b),
       8,
     );
-    await initBackend('cpu');
-    const cpu = dwOn('cpu', c, xv, dyv, dyShape);
-    await initBackend('wasm');
-    const simd = dwOn('wasm', c, xv, dyv, dyShape);
-    setWasmSimdEnabled(false);
-    let xnn: Float32Array;
-    try {
-      xnn = dwOn('wasm', c, xv, dyv, dyShape);
-    } finally {
-      setWasmSimdEnabled(true);
-    }
+    const { cpu, simd, xnn } = await dwThreeWays(c, xv, dyv, dyShape);
     assert.ok(relL2(simd, cpu) < 1e-6, `SIMD vs cpu: ${relL2(simd, cpu)}`);
     assert.ok(relL2(xnn, cpu) < 1e-6, `XNNPACK vs cpu: ${relL2(xnn, cpu)}`);
     // The SIMD path really ran: over several blocks of pixels its sums are not bitwise the
@@ -108,17 +112,7 @@ test('rounds no worse than the XNNPACK path with its float64 block sums, over 2 
     dyShape.reduce((a, b) => a * b),
     7,
   );
-  await initBackend('cpu');
-  const cpu = dwOn('cpu', c, xv, dyv, dyShape);
-  await initBackend('wasm');
-  const simd = dwOn('wasm', c, xv, dyv, dyShape);
-  setWasmSimdEnabled(false);
-  let xnn: Float32Array;
-  try {
-    xnn = dwOn('wasm', c, xv, dyv, dyShape);
-  } finally {
-    setWasmSimdEnabled(true);
-  }
+  const { cpu, simd, xnn } = await dwThreeWays(c, xv, dyv, dyShape);
   const [es, ex] = [relL2(simd, cpu), relL2(xnn, cpu)];
   console.log(
     `# dW over 7680 positions, relative L2 from float64: SIMD ${es.toExponential(2)}, XNNPACK blocks ${ex.toExponential(2)}`,
